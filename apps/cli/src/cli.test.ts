@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Runs the built CLI (pnpm test builds first), as a user would.
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+function prnr(...args: string[]) {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+}
+
+describe('prnr CLI', () => {
+  it('conformance on a missing directory: one clear line, exit 2, no stack trace', () => {
+    const r = prnr('conformance', '/nonexistent/dir');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^prnr: conformance directory \/nonexistent\/dir does not exist/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+  it('conformance with a filter prints one line per test and the closing count', () => {
+    const dir = fileURLToPath(new URL('../../../../shared/conformance/riscv-tests', import.meta.url));
+    if (!existsSync(dir)) throw new Error(`riscv-tests not found at ${dir}`);
+    const r = prnr('conformance', dir, '--filter', '^rv64ui-p-(add|sub)$');
+    expect(r.stdout).toMatch(/^pass\s+rv64ui-p-add\s+\d+ insns$/m);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('2 passed, 0 failed');
+    expect(r.status).toBe(0);
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * CSR reads and writes (privileged spec v1.12, chapters 2-4; Zicsr; Zicntr).
+ * Access checks common to all CSRs (privilege level, read-only) are done by the
+ * hart before it calls here; this file knows each register's fields and WARL rules.
+ */
+import { CSR, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
+import type { Hart } from './hart.js';
+
+/** MXL=2 (64-bit), extensions A C D F I M S U. */
+export const MISA = (2n << 62n) | BigInt((1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20));
+
+const MSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.MIE | MSTATUS.SPIE | MSTATUS.MPIE | MSTATUS.SPP | MSTATUS.MPP |
+  MSTATUS.FS | MSTATUS.MPRV | MSTATUS.SUM | MSTATUS.MXR | MSTATUS.TVM | MSTATUS.TW | MSTATUS.TSR;
+const SSTATUS_VISIBLE = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.UBE | MSTATUS.SPP | (3 << 9) | MSTATUS.FS | MSTATUS.XS |
+  MSTATUS.SUM | MSTATUS.MXR;
+const SSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.FS | MSTATUS.SUM | MSTATUS.MXR;
+/** UXL = SXL = 2 (64-bit), fixed. */
+const XLEN_FIELDS = (2n << 32n) | (2n << 34n);
+const MIP_SOFT = 0x222; // SSIP, STIP, SEIP
+const MIE_MASK = 0xaaa;
+const MEDELEG_MASK = 0xb3ff; // every exception except ecall from M (11) and the reserved 10, 14
+const PMPADDR_MASK = (1n << 54n) - 1n;
+
+function fullStatus(h: Hart, visible: number): bigint {
+  const low = h.mstatus & visible;
+  const sd = (low & MSTATUS.FS) === MSTATUS.FS ? 1n << 63n : 0n;
+  return sd | XLEN_FIELDS | BigInt(low >>> 0);
+}
+
+function counterAllowed(h: Hart, csr: number): boolean {
+  const bit = 1 << (csr & 31);
+  if (h.priv < PRIV_M && (h.mcounteren & bit) === 0) return false;
+  if (h.priv === PRIV_U && (h.scounteren & bit) === 0) return false;
+  return true;
+}
+
+function requireFp(h: Hart): void {
+  if ((h.mstatus & MSTATUS.FS) === 0) h.illegal();
+}
+
+export function readCsr(h: Hart, csr: number): bigint {
+  switch (csr) {
+    case CSR.fflags: requireFp(h); return BigInt(h.fflags);
+    case CSR.frm: requireFp(h); return BigInt(h.frm);
+    case CSR.fcsr: requireFp(h); return BigInt((h.frm << 5) | h.fflags);
+    case CSR.cycle: if (!counterAllowed(h, csr)) h.illegal(); return BigInt.asUintN(64, BigInt(h.icount) + h.mcycleBase);
+    case CSR.time: if (!counterAllowed(h, csr)) h.illegal(); return h.readTime(h.icount);
+    case CSR.instret: if (!counterAllowed(h, csr)) h.illegal(); return BigInt.asUintN(64, BigInt(h.icount) + h.minstretBase);
+    case CSR.sstatus: return fullStatus(h, SSTATUS_VISIBLE);
+    case CSR.sie: return BigInt(h.mie & h.mideleg);
+    case CSR.stvec: return h.stvec;
+    case CSR.scounteren: return BigInt(h.scounteren >>> 0);
+    case CSR.senvcfg: return h.senvcfg;
+    case CSR.sscratch: return h.sscratch;
+    case CSR.sepc: return h.sepc;
+    case CSR.scause: return h.scause;
+    case CSR.stval: return h.stval;
+    case CSR.sip: return BigInt(h.mip & h.mideleg);
+    case CSR.satp:
+      if (h.priv === PRIV_S && (h.mstatus & MSTATUS.TVM) !== 0) h.illegal();
+      return h.satp;
+    case CSR.mstatus: return fullStatus(h, 0x7fffffff);
+    case CSR.misa: return MISA;
+    case CSR.medeleg: return BigInt(h.medeleg);
+    case CSR.mideleg: return BigInt(h.mideleg);
+    case CSR.mie: return BigInt(h.mie);
+    case CSR.mtvec: return h.mtvec;
+    case CSR.mcounteren: return BigInt(h.mcounteren >>> 0);
+    case CSR.menvcfg: return h.menvcfg;
+    case CSR.mcountinhibit: return BigInt(h.mcountinhibit >>> 0);
+    case CSR.mscratch: return h.mscratch;
+    case CSR.mepc: return h.mepc;
+    case CSR.mcause: return h.mcause;
+    case CSR.mtval: return h.mtval;
+    case CSR.mip: return BigInt(h.mip);
+    case CSR.mcycle: return BigInt.asUintN(64, BigInt(h.icount) + h.mcycleBase);
+    case CSR.minstret: return BigInt.asUintN(64, BigInt(h.icount) + h.minstretBase);
+    case CSR.tselect: case CSR.tdata1: case CSR.tdata2: case CSR.tdata3: return 0n; // no triggers
+    case CSR.mvendorid: case CSR.marchid: case CSR.mimpid: case CSR.mconfigptr: return 0n;
+    case CSR.mhartid: return BigInt(h.hartId);
+  }
+  if (csr >= 0xc03 && csr <= 0xc1f) { if (!counterAllowed(h, csr)) h.illegal(); return 0n; } // hpmcounterN
+  if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) return 0n; // mhpmcounterN, mhpmeventN
+  if (csr >= CSR.pmpcfg0 && csr <= 0x3af) {
+    if (csr & 1) h.illegal(); // RV64 has only even pmpcfg registers
+    const i = (csr - CSR.pmpcfg0) >> 1;
+    return i < 2 ? h.pmpcfg[i] : 0n;
+  }
+  if (csr >= CSR.pmpaddr0 && csr <= 0x3ef) {
+    const i = csr - CSR.pmpaddr0;
+    return i < 16 ? h.pmpaddr[i] : 0n;
+  }
+  return h.illegal();
+}
+
+export function writeCsr(h: Hart, csr: number, v: bigint): void {
+  const low = Number(v & 0xffffffffn) | 0;
+  switch (csr) {
+    case CSR.fflags: requireFp(h); h.fflags = low & 0x1f; h.setFsDirty(); return;
+    case CSR.frm: requireFp(h); h.frm = low & 7; h.setFsDirty(); return;
+    case CSR.fcsr: requireFp(h); h.fflags = low & 0x1f; h.frm = (low >> 5) & 7; h.setFsDirty(); return;
+    case CSR.sstatus:
+      h.mstatus = (h.mstatus & ~SSTATUS_WRITABLE) | (low & SSTATUS_WRITABLE);
+      h.privChanged();
+      return;
+    case CSR.sie: h.mie = (h.mie & ~h.mideleg) | (low & h.mideleg & MIE_MASK); h.attn = true; return;
+    case CSR.stvec: h.stvec = v & ~2n; return;
+    case CSR.scounteren: h.scounteren = low; return;
+    case CSR.senvcfg: h.senvcfg = v & 1n; return;
+    case CSR.sscratch: h.sscratch = v; return;
+    case CSR.sepc: h.sepc = v & ~1n; return;
+    case CSR.scause: h.scause = v; return;
+    case CSR.stval: h.stval = v; return;
+    case CSR.sip: {
+      const mask = 0x2 & h.mideleg; // only SSIP is writable through sip
+      h.mipSoft = (h.mipSoft & ~mask) | (low & mask);
+      h.attn = true;
+      return;
+    }
+    case CSR.satp: {
+      if (h.priv === PRIV_S && (h.mstatus & MSTATUS.TVM) !== 0) h.illegal();
+      const mode = v >> 60n;
+      if (mode !== 0n && mode !== 8n) return; // WARL: unsupported modes (Sv48, Sv57) leave satp unchanged
+      h.satp = mode === 0n ? 0n : v;
+      h.flushTlb();
+      return;
+    }
+    case CSR.mstatus: {
+      let s = (h.mstatus & ~MSTATUS_WRITABLE) | (low & MSTATUS_WRITABLE);
+      if (((s & MSTATUS.MPP) >>> MSTATUS.MPP_SHIFT) === 2) s &= ~MSTATUS.MPP; // MPP=2 is reserved: becomes U
+      h.mstatus = s;
+      h.privChanged();
+      return;
+    }
+    case CSR.misa: return; // fixed
+    case CSR.medeleg: h.medeleg = low & MEDELEG_MASK; return;
+    case CSR.mideleg: h.mideleg = low & MIP_SOFT; h.attn = true; return;
+    case CSR.mie: h.mie = low & MIE_MASK; h.attn = true; return;
+    case CSR.mtvec: h.mtvec = v & ~2n; return;
+    case CSR.mcounteren: h.mcounteren = low; return;
+    case CSR.menvcfg: h.menvcfg = v & 1n; return;
+    case CSR.mcountinhibit: h.mcountinhibit = low & ~2; return;
+    case CSR.mscratch: h.mscratch = v; return;
+    case CSR.mepc: h.mepc = v & ~1n; return;
+    case CSR.mcause: h.mcause = v; return;
+    case CSR.mtval: h.mtval = v; return;
+    case CSR.mip: h.mipSoft = (h.mipSoft & ~MIP_SOFT) | (low & MIP_SOFT); h.attn = true; return;
+    // The write happens before this instruction retires, so the next read must see v: subtract the step to come.
+    case CSR.mcycle: h.mcycleBase = v - BigInt(h.icount) - 1n; return;
+    case CSR.minstret: h.minstretBase = v - BigInt(h.icount) - 1n; return;
+    case CSR.tselect: case CSR.tdata1: case CSR.tdata2: case CSR.tdata3: return;
+  }
+  if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) return;
+  if (csr >= CSR.pmpcfg0 && csr <= 0x3af) {
+    const i = (csr - CSR.pmpcfg0) >> 1;
+    if (i >= 2) return;
+    let out = 0n;
+    for (let b = 0; b < 8; b++) {
+      const oldByte = Number((h.pmpcfg[i] >> BigInt(8 * b)) & 0xffn);
+      let nb = Number((v >> BigInt(8 * b)) & 0xffn) & 0x9f;
+      if (oldByte & 0x80) nb = oldByte; // locked
+      else if ((nb & 3) === 2) nb &= ~3; // R=0, W=1 is reserved
+      out |= BigInt(nb) << BigInt(8 * b);
+    }
+    h.pmpcfg[i] = out;
+    return;
+  }
+  if (csr >= CSR.pmpaddr0 && csr <= 0x3ef) {
+    const i = csr - CSR.pmpaddr0;
+    if (i >= 16) return;
+    const cfg = (n: number) => Number((h.pmpcfg[n >> 3] >> BigInt(8 * (n & 7))) & 0xffn);
+    if (cfg(i) & 0x80) return; // locked
+    if (i < 15 && (cfg(i + 1) & 0x80) && ((cfg(i + 1) >> 3) & 3) === 1) return; // next entry is a locked TOR
+    h.pmpaddr[i] = v & PMPADDR_MASK;
+    return;
+  }
+  // Read-only or absent: the hart checked read-only numbers; anything else is absent.
+  h.illegal();
+}
+

@@ -1,0 +1,13 @@
+export type { AccessSize, Bus, IrqLine } from './bus.js';
+export { BusFault } from './bus.js';
+export { Ram, PAGE_SIZE, PAGE_SHIFT } from './ram.js';
+export { Hart } from './hart.js';
+export type { HartHooks, HartOptions, StopReason } from './hart.js';
+export type { HartState, HartCsrState } from './hart-state.js';
+export { HART_STATE_VERSION } from './hart-state.js';
+export { CSR, CAUSE, IRQ, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
+export { parseElf, ElfError } from './elf.js';
+export type { ElfImage, ElfSegment } from './elf.js';
+export { runBareElf, BARE_RAM_BASE } from './bare/bare-machine.js';
+export type { BareRunOptions, BareRunResult } from './bare/bare-machine.js';
+export { expandCompressed } from './rvc.js';
