@@ -109,8 +109,6 @@ export class Hart {
   // Results of slow-path memory reads.
   rLo = 0;
   rHi = 0;
-  /** The instruction being executed (original encoding, 16 or 32 bits), for tval. */
-  curInsn = 0;
   trapCause = 0;
   trapTval = 0n;
 
@@ -213,7 +211,9 @@ export class Hart {
   }
 
   illegal(): never {
-    this.exc(CAUSE.ILLEGAL, BigInt(this.curInsn >>> 0));
+    // pc still names the instruction being executed: fetch it again for tval (16 or 32 bits as encoded).
+    const insn = this.fetchSlow();
+    this.exc(CAUSE.ILLEGAL, BigInt(((insn & 3) === 3 ? insn : insn & 0xffff) >>> 0));
   }
 
   takeTrap(cause: number, interrupt: boolean, tval: bigint): void {
@@ -516,13 +516,9 @@ export class Hart {
       }
       let ilen = 4;
       if ((insn & 3) !== 3) {
-        const half = insn & 0xffff;
-        this.curInsn = half;
-        insn = RVC_EXPANSION[half];
+        insn = RVC_EXPANSION[insn & 0xffff];
         ilen = 2;
         if (insn === 0) this.illegal();
-      } else {
-        this.curInsn = insn;
       }
       const rd = (insn >> 7) & 31;
       const rs1 = (insn >> 15) & 31;
