@@ -8,6 +8,7 @@ import { MSTATUS } from './csr-numbers.js';
 import type { Hart } from './hart.js';
 import * as F from './fpu/index.js';
 import type { FpEnv, RoundingMode } from './fpu/index.js';
+import { TLB_MASK, tlbKey } from './tlb.js';
 
 const env: FpEnv = { flags: 0 };
 const TWO32 = 4294967296;
@@ -53,6 +54,27 @@ export function executeFp(h: Hart, insn: number): void {
     const vlo = s | 0;
     const vhi = (h.xhi[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
     const size = f3 === 2 ? 4 : 8;
+    // Fast path: an aligned access to a page in the TLB goes straight to RAM (same rule as the hart's loads/stores).
+    const idx = (vlo >>> 12) & TLB_MASK;
+    const key = tlbKey(vlo, vhi);
+    const po = vlo & 0xfff;
+    if ((po & (size - 1)) === 0) {
+      const ram = h.bus.ram;
+      if (op === 0x07 && h.tlbRKey[idx] === key) {
+        const w = (h.tlbROff[idx] + po) >>> 2;
+        h.fu32[2 * rd] = ram.i32[w];
+        h.fu32[2 * rd + 1] = size === 4 ? 0xffffffff : ram.i32[w + 1];
+        h.mstatus |= MSTATUS.FS;
+        return;
+      }
+      if (op === 0x27 && h.tlbWKey[idx] === key) {
+        const off = h.tlbWOff[idx] + po;
+        ram.i32[off >>> 2] = h.fu32[2 * rs2];
+        if (size === 8) ram.i32[(off >>> 2) + 1] = h.fu32[2 * rs2 + 1];
+        ram.dirty[off >>> 12] = 1;
+        return;
+      }
+    }
     if (op === 0x07) {
       h.readMem(vlo, vhi, size);
       if (size === 4) writeS(h, rd, h.rLo >>> 0);

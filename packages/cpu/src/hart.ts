@@ -16,6 +16,7 @@ import type { Bus } from './bus.js';
 import { BusFault } from './bus.js';
 import { CAUSE, IRQ, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
 import { RVC_EXPANSION } from './rvc.js';
+import { TLB_MASK, TLB_SIZE } from './tlb.js';
 import { readCsr, writeCsr } from './csr.js';
 import { executeFp } from './fp-exec.js';
 import type { HartState } from './hart-state.js';
@@ -39,9 +40,6 @@ export interface HartOptions {
 /** Thrown inside the hart to abandon the current instruction and take a trap. Not an Error: no stack capture. */
 const TRAP = { trap: true };
 
-const TLB_BITS = 8;
-const TLB_SIZE = 1 << TLB_BITS;
-const TLB_MASK = TLB_SIZE - 1;
 const TWO32 = 4294967296;
 
 export const ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_EXEC = 2;
