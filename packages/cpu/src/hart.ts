@@ -39,6 +39,8 @@ export interface HartOptions {
 
 /** Thrown inside the hart to abandon the current instruction and take a trap. Not an Error: no stack capture. */
 const TRAP = { trap: true };
+/** Sentinel tval: "the encoding of the instruction at pc". */
+const TVAL_FROM_INSN = -1n;
 
 const TWO32 = 4294967296;
 
@@ -192,7 +194,13 @@ export class Hart {
         if (r !== 0) return 'wfi';
       } catch (e) {
         if (e !== TRAP) throw e;
-        this.takeTrap(this.trapCause, false, this.trapTval);
+        let tval = this.trapTval;
+        if (tval === TVAL_FROM_INSN) {
+          // pc names the offending instruction: fetch it again (16 or 32 bits as encoded).
+          const insn = this.fetchSlow(this.pcLo, this.pcHi);
+          tval = BigInt(((insn & 3) === 3 ? insn : insn & 0xffff) >>> 0);
+        }
+        this.takeTrap(this.trapCause, false, tval);
         this.icount++;
       }
     }
@@ -208,10 +216,9 @@ export class Hart {
     throw TRAP;
   }
 
+  /** Illegal instruction. tval (the encoding) is filled in by run() once pc is written back. */
   illegal(): never {
-    // pc still names the instruction being executed: fetch it again for tval (16 or 32 bits as encoded).
-    const insn = this.fetchSlow();
-    this.exc(CAUSE.ILLEGAL, BigInt(((insn & 3) === 3 ? insn : insn & 0xffff) >>> 0));
+    this.exc(CAUSE.ILLEGAL, TVAL_FROM_INSN);
   }
 
   takeTrap(cause: number, interrupt: boolean, tval: bigint): void {
@@ -465,8 +472,7 @@ export class Hart {
   }
 
   /** Fetch the instruction at pc (slow path): returns the raw 16- or 32-bit encoding. */
-  private fetchSlow(): number {
-    const plo = this.pcLo, phi = this.pcHi;
+  private fetchSlow(plo: number, phi: number): number {
     const p1 = this.translate(plo, phi, ACCESS_EXEC);
     const lowHalf = this.fetchHalf(p1, plo, phi);
     if ((lowHalf & 3) !== 3) return lowHalf;
@@ -497,12 +503,13 @@ export class Hart {
     const tlbXKey = this.tlbXKey, tlbXOff = this.tlbXOff;
     // The step counter lives in a local; `finally` writes it back on every exit, traps included.
     // Only slow paths (calls out of this function) can raise `attn`, so only they check it.
+    // pc lives in locals too: plo/phi name the instruction being executed until it completes.
     let ic = this.icount;
+    let plo = this.pcLo, phi = this.pcHi;
     let slow = false;
     try {
     while (ic < limit) {
       // ---- fetch
-      const plo = this.pcLo, phi = this.pcHi;
       let insn: number;
       const fidx = (plo >>> 12) & TLB_MASK;
       const pageOff = plo & 0xfff;
@@ -510,7 +517,7 @@ export class Hart {
         const off = tlbXOff[fidx] + pageOff;
         insn = (off & 2) === 0 ? i32[off >>> 2] : u16[off >>> 1] | (u16[(off >>> 1) + 1] << 16);
       } else {
-        insn = this.fetchSlow();
+        insn = this.fetchSlow(plo, phi);
       }
       let ilen = 4;
       if ((insn & 3) !== 3) {
@@ -750,17 +757,19 @@ export class Hart {
         }
         case 0x73: { // SYSTEM
           this.icount = ic; // counters read it
+          this.pcLo = plo; this.pcHi = phi; // ebreak reports it, xret replaces it
           slow = true;
           if (f3 !== 0) {
             this.csrInstruction(insn, rd, rs1, f3);
           } else {
             const r = this.systemInstruction(insn, rd, rs1);
             if (r === 1) { // trap return: pc already set
+              plo = this.pcLo; phi = this.pcHi;
               ic++;
               return 0;
             }
             if (r === 2) { // WFI with nothing pending
-              this.pcLo = nlo; this.pcHi = nhi;
+              plo = nlo; phi = nhi;
               ic++;
               this.waiting = true;
               return 1;
@@ -784,8 +793,8 @@ export class Hart {
         default:
           this.illegal();
       }
-      this.pcLo = nlo;
-      this.pcHi = nhi;
+      plo = nlo;
+      phi = nhi;
       ic++;
       if (slow) {
         slow = false;
@@ -794,6 +803,8 @@ export class Hart {
     }
     } finally {
       this.icount = ic;
+      this.pcLo = plo;
+      this.pcHi = phi;
     }
     return 0;
   }
