@@ -1,0 +1,176 @@
+/**
+ * Device kinds by name: a board config lists `{ kind, base, irq, settings }`
+ * entries (plain JSON, stored in a recording's manifest) and the registry
+ * turns each into a Device. Built-in kinds are registered in every registry
+ * made by `createDeviceRegistry()`; users add their own with `register`
+ * (or `registerDeviceKind` on the default registry).
+ *
+ * The board builds the context: it creates the PLIC first (its `irq(id)` is
+ * then `plic.source(id)`), passes guest RAM, the virtual clock and the ports.
+ */
+import type { IrqLine } from '@prnr/cpu';
+import { Clint } from './clint.js';
+import type { Device, IrqSource } from './device.js';
+import { CowDisk, type CowBlockSize } from './disk/cow-disk.js';
+import { GoldfishRtc } from './goldfish-rtc.js';
+import { Plic } from './plic.js';
+import type { GuestMemory, HostPorts, VirtualClock } from './ports.js';
+import { SifiveTest } from './sifive-test.js';
+import { Uart16550a } from './uart-16550a.js';
+import { virtioSlotBase, virtioSlotIrq, VIRT_RTC_IRQ, VIRT_UART0_IRQ } from './virt/virt-memory-map.js';
+import { VirtioBlock } from './virtio/virtio-block.js';
+import type { VirtioDeviceModel } from './virtio/virtio-device-model.js';
+import { VIRTIO_MMIO_EMPTY_KIND, VirtioMmioTransport } from './virtio/virtio-mmio-transport.js';
+import { VirtioNet } from './virtio/virtio-net.js';
+import { VirtioRng } from './virtio/virtio-rng.js';
+
+/** One device of a board config. Plain JSON. */
+export interface DeviceConfig {
+  readonly kind: string;
+  /** MMIO base address; default: the kind's QEMU virt placement. */
+  readonly base?: number;
+  /** Interrupt source number at the PLIC; default: the kind's QEMU virt wiring. */
+  readonly irq?: number;
+  /** Kind-specific settings (JSON values only: they are recorded). */
+  readonly settings?: Readonly<Record<string, unknown>>;
+}
+
+export type HartIrqName = 'msip' | 'mtip' | 'meip' | 'seip';
+
+/** What the board lends a factory. */
+export interface DeviceContext {
+  /** Interrupt source `id` of the board's interrupt controller. */
+  irq(id: number): IrqSource;
+  /** An interrupt line into the hart (for the CLINT and the PLIC). */
+  hartIrq(name: HartIrqName): IrqLine;
+  /** Guest RAM, for DMA. */
+  readonly memory: GuestMemory;
+  /** Virtual time (mtime). */
+  readonly clock: VirtualClock;
+  /** Host ports; custom devices may find their own ports here under their own names. */
+  readonly ports: Partial<HostPorts> & Readonly<Record<string, unknown>>;
+  /** Resolves a disk image named in settings (e.g. by content hash) to its bytes. */
+  image?(id: string): Uint8Array;
+}
+
+export type DeviceFactory = (config: DeviceConfig, ctx: DeviceContext) => Device;
+
+export class DeviceConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceConfigError';
+  }
+}
+
+export class DeviceRegistry {
+  private readonly factories = new Map<string, DeviceFactory>();
+
+  /** Adds a kind. Throws if the kind exists (kinds are recorded: a name must keep one meaning). */
+  register(kind: string, factory: DeviceFactory): void {
+    if (!/^[a-z0-9][a-z0-9.,_-]*$/.test(kind)) throw new DeviceConfigError(`bad device kind name '${kind}'`);
+    if (this.factories.has(kind)) throw new DeviceConfigError(`device kind '${kind}' is already registered`);
+    this.factories.set(kind, factory);
+  }
+
+  has(kind: string): boolean {
+    return this.factories.has(kind);
+  }
+
+  kinds(): string[] {
+    return [...this.factories.keys()];
+  }
+
+  /** Builds the device of `config`. The device's `kind` must be the config's. */
+  create(config: DeviceConfig, ctx: DeviceContext): Device {
+    const factory = this.factories.get(config.kind);
+    if (!factory) throw new DeviceConfigError(`unknown device kind '${config.kind}' (known: ${this.kinds().join(', ')})`);
+    const device = factory(config, ctx);
+    if (device.kind !== config.kind) throw new DeviceConfigError(`factory for '${config.kind}' made a device of kind '${device.kind}'`);
+    return device;
+  }
+}
+
+/** A port from the context, or a clear error naming the device that needs it. */
+export function requirePort<T>(ctx: DeviceContext, name: string, kind: string): T {
+  const port = ctx.ports[name];
+  if (port === undefined || port === null) throw new DeviceConfigError(`device kind '${kind}' needs the '${name}' port`);
+  return port as T;
+}
+
+/** A setting of the given JS type, or its default. */
+export function setting<T extends string | number | boolean>(config: DeviceConfig, name: string, fallback: T): T;
+export function setting<T extends string | number | boolean>(config: DeviceConfig, name: string): T | undefined;
+export function setting<T extends string | number | boolean>(config: DeviceConfig, name: string, fallback?: T): T | undefined {
+  const v = config.settings?.[name];
+  if (v === undefined) return fallback;
+  if (fallback !== undefined && typeof v !== typeof fallback) throw new DeviceConfigError(`${config.kind}: setting '${name}' must be a ${typeof fallback}`);
+  return v as T;
+}
+
+/** Base and irq of a virtio kind: explicit, or from `settings.slot` (QEMU virt slot 0..7). */
+function virtioPlacement(config: DeviceConfig): { base: number; irq: number } {
+  const slot = setting<number>(config, 'slot');
+  if (slot !== undefined) return { base: config.base ?? virtioSlotBase(slot), irq: config.irq ?? virtioSlotIrq(slot) };
+  if (config.base === undefined || config.irq === undefined) throw new DeviceConfigError(`${config.kind}: give settings.slot, or base and irq`);
+  return { base: config.base, irq: config.irq };
+}
+
+function virtio(config: DeviceConfig, ctx: DeviceContext, model: VirtioDeviceModel | undefined): VirtioMmioTransport {
+  const { base, irq } = virtioPlacement(config);
+  return new VirtioMmioTransport({ base, irq: ctx.irq(irq), memory: ctx.memory, model });
+}
+
+/** Registers the built-in kinds of the `virt` board into `registry`. */
+export function registerBuiltinDeviceKinds(registry: DeviceRegistry): void {
+  registry.register(Clint.KIND, (c, ctx) => new Clint({ base: c.base, clock: ctx.clock, msip: ctx.hartIrq('msip'), mtip: ctx.hartIrq('mtip') }));
+  registry.register(Plic.KIND, (c, ctx) => new Plic({ base: c.base, meip: ctx.hartIrq('meip'), seip: ctx.hartIrq('seip') }));
+  registry.register(
+    Uart16550a.KIND,
+    (c, ctx) =>
+      new Uart16550a({
+        base: c.base,
+        irq: ctx.irq(c.irq ?? VIRT_UART0_IRQ),
+        input: ctx.ports.consoleInput,
+        output: ctx.ports.consoleOutput,
+        receiveWhilePolled: setting<boolean>(c, 'receiveWhilePolled', false),
+      }),
+  );
+  registry.register(GoldfishRtc.KIND, (c, ctx) => new GoldfishRtc({ base: c.base, irq: ctx.irq(c.irq ?? VIRT_RTC_IRQ), clock: requirePort(ctx, 'clock', c.kind) }));
+  registry.register(SifiveTest.KIND, (c, ctx) => new SifiveTest({ base: c.base, power: requirePort(ctx, 'power', c.kind) }));
+  registry.register(VIRTIO_MMIO_EMPTY_KIND, (c, ctx) => virtio(c, ctx, undefined));
+  registry.register(VirtioBlock.KIND, (c, ctx) => {
+    const imageId = setting<string>(c, 'image');
+    if (imageId === undefined || !ctx.image) throw new DeviceConfigError(`${c.kind}: needs settings.image and a context that resolves images`);
+    const blockSize = setting<number>(c, 'blockSize', 4096);
+    if (blockSize !== 512 && blockSize !== 4096) throw new DeviceConfigError(`${c.kind}: blockSize must be 512 or 4096`);
+    const disk = new CowDisk({ base: ctx.image(imageId), blockSize: blockSize as CowBlockSize, imageId });
+    return virtio(c, ctx, new VirtioBlock({ disk, readOnly: setting<boolean>(c, 'readOnly', false), serial: setting<string>(c, 'serial') }));
+  });
+  registry.register(VirtioNet.KIND, (c, ctx) => virtio(c, ctx, new VirtioNet({ packets: requirePort(ctx, 'packets', c.kind), mac: setting<string>(c, 'mac') })));
+  registry.register(VirtioRng.KIND, (c, ctx) => virtio(c, ctx, new VirtioRng({ entropy: requirePort(ctx, 'entropy', c.kind) })));
+}
+
+/** A registry holding the built-in kinds. */
+export function createDeviceRegistry(): DeviceRegistry {
+  const r = new DeviceRegistry();
+  registerBuiltinDeviceKinds(r);
+  return r;
+}
+
+let defaultRegistry: DeviceRegistry | undefined;
+
+/** The process-wide registry (built-in kinds plus whatever `registerDeviceKind` added). */
+export function defaultDeviceRegistry(): DeviceRegistry {
+  defaultRegistry ??= createDeviceRegistry();
+  return defaultRegistry;
+}
+
+/** Adds a device kind to the default registry. */
+export function registerDeviceKind(kind: string, factory: DeviceFactory): void {
+  defaultDeviceRegistry().register(kind, factory);
+}
+
+/** Builds a device from the default registry. */
+export function createDevice(config: DeviceConfig, ctx: DeviceContext): Device {
+  return defaultDeviceRegistry().create(config, ctx);
+}
