@@ -21,6 +21,13 @@ describe('SifiveTest', () => {
     expect(requests).toEqual([{ action: 'poweroff' }, { action: 'fail', code: 42 }, { action: 'reset' }]);
   });
 
+  it('accepts the 16-bit stores OpenSBI 1.1 uses (writew), not byte stores', () => {
+    const { dev, requests } = setup();
+    dev.write(0, 1, 0x55);
+    dev.write(0, 2, 0x5555);
+    expect(requests).toEqual([{ action: 'poweroff' }]);
+  });
+
   it('reads as 0 (syscon drivers read-modify-write it)', () => {
     const { dev } = setup();
     expect(dev.read(0, 4)).toBe(0);

@@ -1,0 +1,170 @@
+/**
+ * The `virt` machine: one hart, RAM at 0x80000000 and the devices of a board
+ * config, wired as QEMU's virt board; boot by OpenSBI fw_jump; and the run
+ * loop, which is deterministic: every device call happens at a step count
+ * that depends only on the machine's state, never on the host.
+ */
+import { Hart, Ram } from '@prnr/cpu';
+import type { HartState } from '@prnr/cpu';
+import {
+  Clint,
+  Plic,
+  buildVirtFdt,
+  createDeviceRegistry,
+  VIRT_DRAM_BASE,
+  type Device,
+  type DeviceConfig,
+  type DeviceContext,
+  type DeviceRegistry,
+  type DeviceState,
+  type HostPorts,
+  type PowerRequest,
+} from '@prnr/devices';
+import type { BoardConfig } from './board-config.js';
+import { MmioBus } from './mmio-bus.js';
+import { VirtualTime } from './virtual-time.js';
+
+/** Bytes the machine boots, resolved from the config's hashes by the caller. */
+export interface MachineImages {
+  firmware: Uint8Array;
+  kernel: Uint8Array;
+  initrd?: Uint8Array;
+  /** Disk images by sha256. */
+  disks?: Record<string, Uint8Array>;
+}
+
+/** The host side. Output ports are required; input ports default to "nothing arrives". */
+export type MachinePorts = Partial<HostPorts> & Record<string, unknown>;
+
+/** Why run() returned. `idle`: the hart waits in WFI; `wakeAt` is the mtime of the next timer (null: none). */
+export type RunResult = { reason: 'limit' } | { reason: 'halt'; power: PowerRequest } | { reason: 'idle'; wakeAt: bigint | null };
+
+export const KERNEL_OFFSET = 0x200000;
+
+export class VirtMachine {
+  readonly hart: Hart;
+  readonly ram: Ram;
+  readonly devices: Device[];
+  readonly clock: VirtualTime;
+  /** Set when the guest asked to power off, fail or reset; the machine stops there. */
+  power: PowerRequest | null = null;
+  private readonly clint: Clint | undefined;
+  private nextService: number;
+
+  constructor(readonly config: BoardConfig, images: MachineImages, ports: MachinePorts, registry: DeviceRegistry = createDeviceRegistry()) {
+    this.ram = new Ram(VIRT_DRAM_BASE, config.ramSize);
+    const bus = new MmioBus(this.ram, []);
+    this.hart = new Hart(bus, { readTime: () => this.clock.mtime() });
+    this.clock = new VirtualTime(this.hart, config.stepsPerTick);
+    this.images = images;
+    let plic: Plic | undefined;
+    const power = {
+      request: (req: PowerRequest) => {
+        this.power = req;
+        this.hart.requestStop();
+      },
+    };
+    const ctx: DeviceContext = {
+      irq: (id) => {
+        if (!plic) throw new Error('the board config has no plic, but a device needs an interrupt');
+        return plic.source(id);
+      },
+      hartIrq: (name) => ({ set: (level: boolean) => this.hart.setIrq(name, level) }),
+      memory: this.ram,
+      clock: this.clock,
+      ports: { power, ...ports },
+      image: (id) => {
+        const d = images.disks?.[id];
+        if (!d) throw new Error(`disk image ${id} is not available`);
+        return d;
+      },
+    };
+    // Create the PLIC first (the others take interrupt sources from it), keep the config's order.
+    const made = new Map<DeviceConfig, Device>();
+    for (const c of [...config.devices].sort((a, b) => Number(b.kind === 'plic') - Number(a.kind === 'plic'))) {
+      const d = registry.create(c, ctx);
+      if (d instanceof Plic) plic = d;
+      made.set(c, d);
+    }
+    this.devices = config.devices.map((c) => made.get(c)!);
+    bus.reset(this.devices);
+    this.clint = this.devices.find((d): d is Clint => d instanceof Clint);
+    this.nextService = config.serviceQuantum;
+  }
+
+  private readonly images: MachineImages;
+
+  /** Power-on: place firmware, kernel, initrd and device tree; the hart starts in M-mode at 0x80000000. */
+  boot(): void {
+    const { ram, config, images } = this;
+    const end = VIRT_DRAM_BASE + config.ramSize;
+    ram.write(VIRT_DRAM_BASE, images.firmware);
+    const kernelAt = VIRT_DRAM_BASE + KERNEL_OFFSET;
+    if (kernelAt + images.kernel.length > end) throw new Error(`the kernel (${images.kernel.length} bytes) does not fit in ${config.ramSize} bytes of RAM`);
+    ram.write(kernelAt, images.kernel);
+    let initrd: { start: number; end: number } | undefined;
+    if (images.initrd) {
+      // As QEMU: far enough above the kernel that its decompression and bss never reach it.
+      const start = kernelAt + Math.min(config.ramSize / 2, 128 * 1024 * 1024);
+      if (start + images.initrd.length > end - 2 * 1024 * 1024) throw new Error(`the initrd (${images.initrd.length} bytes) does not fit in ${config.ramSize} bytes of RAM`);
+      ram.write(start, images.initrd);
+      initrd = { start, end: start + images.initrd.length };
+    }
+    const dtb = buildVirtFdt({ devices: this.devices, memory: { base: VIRT_DRAM_BASE, size: config.ramSize }, bootargs: config.cmdline, initrd, extraSpace: 64 * 1024 });
+    // In the last 2 MiB of RAM, with room after it: OpenSBI edits the tree in place.
+    const dtbAt = end - 2 * 1024 * 1024;
+    ram.write(dtbAt, dtb);
+    this.hart.pc = BigInt(VIRT_DRAM_BASE);
+    this.hart.setX(10, 0n); // a0: hart id
+    this.hart.setX(11, BigInt(dtbAt)); // a1: device tree
+  }
+
+  /**
+   * Run until the step count reaches `limit`, the guest powers off, or the hart
+   * idles. Devices are serviced at every multiple of the service quantum and
+   * at each timer deadline.
+   */
+  run(limit: number): RunResult {
+    const hart = this.hart;
+    while (this.power === null) {
+      if (hart.icount >= limit) return { reason: 'limit' };
+      let next = Math.min(limit, this.nextService);
+      const deadline = this.clint?.nextDeadline() ?? null;
+      if (deadline !== null) {
+        const at = this.clock.stepAt(deadline);
+        if (at <= hart.icount) {
+          this.clint!.service();
+          continue;
+        }
+        next = Math.min(next, at);
+      }
+      const r = hart.run(next);
+      if (hart.icount >= this.nextService) {
+        this.serviceAll();
+        this.nextService = (Math.floor(hart.icount / this.config.serviceQuantum) + 1) * this.config.serviceQuantum;
+      }
+      if (r === 'wfi') {
+        this.serviceAll(); // input may be waiting: it could wake the hart
+        if ((hart.mip & hart.mie) !== 0) continue;
+        return { reason: 'idle', wakeAt: this.clint?.nextDeadline() ?? null };
+      }
+    }
+    return { reason: 'halt', power: this.power };
+  }
+
+  /** While idle: let virtual time jump forward to `mtime` (the next deadline, or when outside input came). */
+  advanceIdle(mtime: bigint): void {
+    const now = this.clock.mtime();
+    if (mtime > now) this.clock.idleTicks += mtime - now;
+    this.serviceAll();
+  }
+
+  serviceAll(): void {
+    for (const d of this.devices) d.service?.();
+  }
+
+  /** Plain data: hart state and every device's save(). (RAM is captured by snapshots, page by page.) */
+  saveState(): { hart: HartState; devices: DeviceState[]; idleTicks: bigint; nextService: number } {
+    return { hart: this.hart.state(), devices: this.devices.map((d) => d.save()), idleTicks: this.clock.idleTicks, nextService: this.nextService };
+  }
+}
