@@ -5,8 +5,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerConformance } from './commands/conformance.js';
+import { registerRun } from './commands/run.js';
 import { ConformanceDirError } from './conformance/manifest.js';
 import { ElfError } from '@prnr/cpu';
+import { GuestImageError } from '@prnr/machine';
 
 const program = new Command();
 program
@@ -16,13 +18,14 @@ program
   .exitOverride();
 
 registerConformance(program);
+registerRun(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
-  } else if (e instanceof ConformanceDirError || e instanceof ElfError) {
+  } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof GuestImageError) {
     console.error(`prnr: ${e.message}`);
     process.exitCode = 2;
   } else {

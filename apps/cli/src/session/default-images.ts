@@ -1,0 +1,15 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The committed default guest (guest/images of this checkout), found by walking up from this file (src/ or dist/). */
+export function defaultImageDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'guest', 'images');
+    if (existsSync(join(candidate, 'manifest.json'))) return candidate;
+    const up = dirname(dir);
+    if (up === dir) return join(process.cwd(), 'guest', 'images');
+    dir = up;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Runs the default (or a given) guest on the virt machine until it powers off:
+ * the host side of `prnr run`. Deterministic machine, host-paced idle: when the
+ * guest idles, virtual time jumps to its next timer, at once for a script, or
+ * paced to the wall clock for an interactive user.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConsoleInputPort, ConsoleOutputSink, PowerRequest } from '@prnr/devices';
+import { VirtMachine, defaultBoardConfig, loadGuestImages } from '@prnr/machine';
+import { hostClock, hostEntropy } from './host-ports.js';
+
+export interface RunSessionOptions {
+  imageDir: string;
+  memMiB?: number;
+  /** A disk image file to use instead of the image set's disk. */
+  disk?: Uint8Array;
+  input: ConsoleInputPort;
+  output: ConsoleOutputSink;
+  /** Pace idle time to the wall clock (interactive). */
+  realtime: boolean;
+  /** Stop after this many steps (a guard against a guest that never powers off). */
+  maxSteps?: number;
+  /** Called between chunks; return true to stop (e.g. the user pressed the escape sequence). */
+  shouldStop?: () => boolean;
+}
+
+export interface RunSessionResult {
+  power: PowerRequest | null;
+  steps: number;
+  stopped: 'poweroff' | 'user' | 'max-steps' | 'hung';
+}
+
+const CHUNK = 5_000_000;
+const TICK_NS = 100n; // 10 MHz timebase
+
+export async function runSession(o: RunSessionOptions): Promise<RunSessionResult> {
+  const images = loadGuestImages(o.imageDir);
+  const disk = o.disk ?? images.disk?.bytes;
+  const diskId = disk ? (o.disk ? 'sha256:user-disk' : images.disk!.sha256) : undefined;
+  const config = defaultBoardConfig({
+    ramSize: (o.memMiB ?? images.defaultMemoryMiB) * 1024 * 1024,
+    cmdline: images.cmdline,
+    disk: diskId,
+    images: { firmware: images.firmware.sha256, kernel: images.kernel.sha256, initrd: images.initrd?.sha256 },
+  });
+  const machine = new VirtMachine(
+    config,
+    { firmware: images.firmware.bytes, kernel: images.kernel.bytes, initrd: images.initrd?.bytes, disks: disk && diskId ? { [diskId]: disk } : {} },
+    { consoleInput: o.input, consoleOutput: o.output, clock: hostClock, entropy: hostEntropy },
+  );
+  machine.boot();
+  const max = o.maxSteps ?? Number.MAX_SAFE_INTEGER;
+  const wallStart = process.hrtime.bigint();
+  for (;;) {
+    if (o.shouldStop?.()) return { power: null, steps: machine.hart.icount, stopped: 'user' };
+    const r = machine.run(Math.min(max, machine.hart.icount + CHUNK));
+    if (r.reason === 'halt') return { power: r.power, steps: machine.hart.icount, stopped: 'poweroff' };
+    if (r.reason === 'limit') {
+      if (machine.hart.icount >= max) return { power: null, steps: machine.hart.icount, stopped: 'max-steps' };
+      await sleep(0); // let host input in
+      continue;
+    }
+    // Idle.
+    if (!o.realtime) {
+      if (r.wakeAt === null) return { power: null, steps: machine.hart.icount, stopped: 'hung' };
+      machine.advanceIdle(r.wakeAt);
+      continue;
+    }
+    // Interactive: wait until the wall clock reaches the guest's next deadline, or a little while for input.
+    const nowTicks = (process.hrtime.bigint() - wallStart) / TICK_NS;
+    const target = r.wakeAt ?? machine.clock.mtime() + 100_000n;
+    const waitTicks = target - nowTicks;
+    if (waitTicks > 0n) await sleep(Math.min(20, Number(waitTicks / 10_000n)));
+    else await sleep(0);
+    const after = (process.hrtime.bigint() - wallStart) / TICK_NS;
+    machine.advanceIdle(r.wakeAt !== null && after >= r.wakeAt ? r.wakeAt : after > machine.clock.mtime() ? after : machine.clock.mtime());
+  }
+}
