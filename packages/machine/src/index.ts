@@ -6,3 +6,4 @@ export { VirtualTime } from './virtual-time.js';
 export { MmioBus } from './mmio-bus.js';
 export { loadGuestImages, checkRiscvLinuxImage, GuestImageError, sha256 } from './guest-images.js';
 export type { GuestImage, GuestImageSet } from './guest-images.js';
+export { ScriptInput } from './script-input.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { defaultImageDir } from '../session/default-images.js';
 import { runSession } from '../session/run-session.js';
-import { ScriptInput } from '../session/script-input.js';
+import { ScriptInput } from '@prnr/machine';
 
 const CTRL_A = 0x01;
 

@@ -32,7 +32,7 @@ export class ScriptInput implements ConsoleInputPort {
   next(): number | null {
     if (this.pending.length === 0) {
       if (!this.started || this.lines.length === 0 || !PROMPT.test(this.seen)) return null;
-      this.pending = [...Buffer.from(this.lines.shift()! + '\n')];
+      this.pending = [...new TextEncoder().encode(this.lines.shift()! + '\n')];
       this.seen = '';
     }
     return this.pending.shift() ?? null;
