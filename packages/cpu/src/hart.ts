@@ -97,7 +97,6 @@ export class Hart {
   /** Non-zero when the loop must look at interrupts or a stop request before the next instruction. */
   attn = true;
   stopRequested = false;
-  translateOn = false; // Sv39 active for the current fetch privilege
   satpPpn = 0;
   // Software TLBs: key = vhi * 2^20 + vpn-low-20 bits; value = RAM byte offset of the page.
   readonly tlbRKey = new Float64Array(TLB_SIZE).fill(NaN);
@@ -280,7 +279,6 @@ export class Hart {
     this.tlbWKey.fill(NaN);
     this.tlbXKey.fill(NaN);
     this.satpPpn = Number(this.satp & 0xfffffffffffn);
-    this.translateOn = (this.satp >> 60n) === 8n && this.priv !== PRIV_M;
   }
 
   // ------------------------------------------------------------- address translation
