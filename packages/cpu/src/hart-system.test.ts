@@ -243,3 +243,16 @@ describe('run() stops at exact positions', () => {
     expect(b.hart.state()).toEqual(a.hart.state());
   });
 });
+
+describe('mip read-modify-write', () => {
+  it('csrrs on mip does not latch the external SEIP line into the software bit', () => {
+    // csrrs x0, mip, x1 with x1 = STIP, while the PLIC drives SEIP.
+    const { hart } = testHart([csrrs(0, CSR.mip, 1), csrrs(5, CSR.mip, 0)]);
+    hart.setX(1, 1n << 5n);
+    hart.setIrq('seip', true);
+    hart.run(1);
+    hart.setIrq('seip', false);
+    hart.run(2);
+    expect(hart.getX(5)).toBe(1n << 5n); // STIP set by software; SEIP gone with the line
+  });
+});

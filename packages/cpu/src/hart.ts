@@ -14,7 +14,7 @@
  */
 import type { Bus } from './bus.js';
 import { BusFault } from './bus.js';
-import { CAUSE, IRQ, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
+import { CAUSE, CSR, IRQ, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
 import { RVC_EXPANSION } from './rvc.js';
 import { TLB_MASK, TLB_SIZE } from './tlb.js';
 import { readCsr, writeCsr } from './csr.js';
@@ -963,7 +963,10 @@ export class Hart {
     if (writes && (csr >>> 10) === 3) this.illegal();
     const old = readCsr(this, csr); // also raises illegal-instruction for a CSR that does not exist
     if (writes) {
-      const v = op === 1 ? src : op === 2 ? old | src : old & ~src;
+      // mip: a read-modify-write works on the software-writable bits only; the value read ORs in the
+      // external SEIP line, which must not be latched into the software bit (privileged spec 3.1.9).
+      const base = csr === CSR.mip ? BigInt(this.mipSoft) : old;
+      const v = op === 1 ? src : op === 2 ? base | src : base & ~src;
       writeCsr(this, csr, BigInt.asUintN(64, v));
     }
     if (rd !== 0) this.setX(rd, old);
