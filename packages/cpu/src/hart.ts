@@ -383,19 +383,23 @@ export class Hart {
 
   /** Read `size` bytes at a virtual address into rLo/rHi (zero-extended). Handles misalignment and MMIO. */
   readMem(vlo: number, vhi: number, size: number, access = ACCESS_READ): void {
-    const pageOff = vlo & 0xfff;
-    if (pageOff + size > 4096) {
+    if ((vlo & 0xfff) + size > 4096) {
       // Crosses a page: translate each byte (both pages checked before any state changes).
       let lo = 0, hi = 0;
       for (let i = size - 1; i >= 0; i--) {
         const t = (vlo >>> 0) + i;
-        const b = this.readPhys(this.translate(t | 0, (vhi + (t >= TWO32 ? 1 : 0)) | 0, access), 1) as number;
-        if (i >= 4) hi |= b << ((i - 4) * 8); else lo |= b << (i * 8);
+        const blo = t | 0, bhi = (vhi + (t >= TWO32 ? 1 : 0)) | 0;
+        this.readPhys(this.translate(blo, bhi, access), 1, blo, bhi, access);
+        if (i >= 4) hi |= this.rLo << ((i - 4) * 8); else lo |= this.rLo << (i * 8);
       }
       this.rLo = lo; this.rHi = hi;
       return;
     }
-    const paddr = this.translate(vlo, vhi, access);
+    this.readPhys(this.translate(vlo, vhi, access), size, vlo, vhi, access);
+  }
+
+  /** Read `size` bytes at a physical address (RAM or MMIO) into rLo/rHi, zero-extended; vlo/vhi name it for a fault. */
+  private readPhys(paddr: number, size: number, vlo: number, vhi: number, access: number): void {
     const ram = this.bus.ram;
     if (paddr >= ram.base && paddr + size <= ram.base + ram.size) {
       const off = paddr - ram.base;
@@ -407,7 +411,13 @@ export class Hart {
       this.rLo = lo; this.rHi = hi;
       return;
     }
-    const v = this.readPhys(paddr, size, vlo, vhi, access);
+    let v: number | bigint;
+    try {
+      v = this.bus.load(paddr, size as 1 | 2 | 4 | 8);
+    } catch (e) {
+      if (e instanceof BusFault) this.accessFault(vlo, vhi, access);
+      throw e;
+    }
     if (typeof v === 'bigint') {
       this.rLo = Number(BigInt.asIntN(32, v));
       this.rHi = Number(BigInt.asIntN(32, v >> 32n));
@@ -417,24 +427,10 @@ export class Hart {
     }
   }
 
-  private readPhys(paddr: number, size: number, vlo = 0, vhi = 0, access = ACCESS_READ): number | bigint {
-    const ram = this.bus.ram;
-    if (paddr >= ram.base && paddr + size <= ram.base + ram.size) {
-      return ram.u8[paddr - ram.base];
-    }
-    try {
-      return this.bus.load(paddr, size as 1 | 2 | 4 | 8);
-    } catch (e) {
-      if (e instanceof BusFault) this.accessFault(vlo, vhi, access);
-      throw e;
-    }
-  }
-
   /** Write `size` bytes (from lo/hi) at a virtual address. Handles misalignment, MMIO and watched pages. */
   writeMem(vlo: number, vhi: number, size: number, lo: number, hi: number): void {
-    const ram = this.bus.ram;
-    const pageOff = vlo & 0xfff;
-    if (pageOff + size > 4096) {
+    if ((vlo & 0xfff) + size > 4096) {
+      // Crosses a page: translate every byte first, so a fault on the second page writes nothing.
       const paddrs: number[] = [];
       for (let i = 0; i < size; i++) {
         const t = (vlo >>> 0) + i;
@@ -442,13 +438,14 @@ export class Hart {
       }
       for (let i = 0; i < size; i++) {
         const b = i < 4 ? (lo >>> (i * 8)) & 0xff : (hi >>> ((i - 4) * 8)) & 0xff;
-        this.writePhys(paddrs[i], 1, b, 0, vlo, vhi);
+        const t = (vlo >>> 0) + i;
+        this.writePhys(paddrs[i], 1, b, 0, t | 0, (vhi + (t >= TWO32 ? 1 : 0)) | 0);
       }
       return;
     }
-    const paddr = this.translate(vlo, vhi, ACCESS_WRITE);
-    this.writePhys(paddr, size, lo, hi, vlo, vhi);
+    this.writePhys(this.translate(vlo, vhi, ACCESS_WRITE), size, lo, hi, vlo, vhi);
   }
+
 
   private writePhys(paddr: number, size: number, lo: number, hi: number, vlo: number, vhi: number): void {
     const ram = this.bus.ram;
@@ -760,7 +757,7 @@ export class Hart {
           if (f3 !== 0) {
             this.csrInstruction(insn, rd, rs1, f3);
           } else {
-            const r = this.systemInstruction(insn, rd, rs1);
+            const r = this.systemInstruction(insn, rd);
             if (r === 1) { // trap return: pc already set
               plo = this.pcLo; phi = this.pcHi;
               ic++;
@@ -908,7 +905,7 @@ export class Hart {
   }
 
   /** ECALL, EBREAK, xRET, WFI, SFENCE.VMA. Returns 1 when pc was set (xRET), 2 for a WFI that stops. */
-  private systemInstruction(insn: number, rd: number, rs1: number): number {
+  private systemInstruction(insn: number, rd: number): number {
     if (insn === 0x00000073) { // ECALL
       this.exc(this.priv === PRIV_U ? CAUSE.ECALL_U : this.priv === PRIV_S ? CAUSE.ECALL_S : CAUSE.ECALL_M, 0n);
     }
@@ -946,7 +943,6 @@ export class Hart {
       this.flushTlb();
       return 0;
     }
-    void rs1;
     this.illegal();
   }
 

@@ -49,6 +49,7 @@ export class VirtMachine {
   /** Set when the guest asked to power off, fail or reset; the machine stops there. */
   power: PowerRequest | null = null;
   private readonly clint: Clint | undefined;
+  private readonly images: MachineImages;
   private nextService: number;
 
   constructor(readonly config: BoardConfig, images: MachineImages, ports: MachinePorts, registry: DeviceRegistry = createDeviceRegistry()) {
@@ -91,8 +92,6 @@ export class VirtMachine {
     this.clint = this.devices.find((d): d is Clint => d instanceof Clint);
     this.nextService = config.serviceQuantum;
   }
-
-  private readonly images: MachineImages;
 
   /** Power-on: place firmware, kernel, initrd and device tree; the hart starts in M-mode at 0x80000000. */
   boot(): void {

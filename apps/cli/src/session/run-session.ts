@@ -66,13 +66,12 @@ export async function runSession(o: RunSessionOptions): Promise<RunSessionResult
       machine.advanceIdle(r.wakeAt);
       continue;
     }
-    // Interactive: wait until the wall clock reaches the guest's next deadline, or a little while for input.
-    const nowTicks = (process.hrtime.bigint() - wallStart) / TICK_NS;
-    const target = r.wakeAt ?? machine.clock.mtime() + 100_000n;
-    const waitTicks = target - nowTicks;
-    if (waitTicks > 0n) await sleep(Math.min(20, Number(waitTicks / 10_000n)));
-    else await sleep(0);
-    const after = (process.hrtime.bigint() - wallStart) / TICK_NS;
-    machine.advanceIdle(r.wakeAt !== null && after >= r.wakeAt ? r.wakeAt : after > machine.clock.mtime() ? after : machine.clock.mtime());
+    // Interactive: idle time follows the wall clock. Sleep up to 20 ms (less when the guest's next timer
+    // is due sooner), then let virtual time catch up with the wall clock, never past that timer.
+    const wallTicks = () => (process.hrtime.bigint() - wallStart) / TICK_NS;
+    const dueMs = r.wakeAt === null ? 20 : Number((r.wakeAt - wallTicks()) / 10_000n);
+    await sleep(Math.max(0, Math.min(20, dueMs)));
+    const now = wallTicks();
+    machine.advanceIdle(r.wakeAt !== null && r.wakeAt < now ? r.wakeAt : now);
   }
 }
