@@ -72,6 +72,7 @@ export function executeFp(h: Hart, insn: number): void {
         ram.i32[off >>> 2] = h.fu32[2 * rs2];
         if (size === 8) ram.i32[(off >>> 2) + 1] = h.fu32[2 * rs2 + 1];
         ram.dirty[off >>> 12] = 1;
+        if (ram.code[off >>> 12] !== 0) h.codeWritten(off >>> 12);
         return;
       }
     }

@@ -21,8 +21,20 @@ import { readCsr, writeCsr } from './csr.js';
 import { executeFp } from './fp-exec.js';
 import type { HartState } from './hart-state.js';
 import { HART_STATE_VERSION } from './hart-state.js';
+import { BlockCache, LOOKUP_MASK } from './jit/block-cache.js';
+import type { Block } from './jit/block-cache.js';
+
+const NO_BLOCKS: (Block | undefined)[] = [];
+const NO_COUNTS = new Uint16Array(0);
 
 export type StopReason = 'limit' | 'wfi' | 'stop';
+
+/**
+ * 'interp': the reference interpreter (one switch per instruction).
+ * 'fast': hot basic blocks translated to JavaScript functions (src/jit), the interpreter for the rest;
+ * step-for-step identical to 'interp' (same icount positions, traps, interrupts, TLB and memory effects).
+ */
+export type HartEngine = 'interp' | 'fast';
 
 export interface HartHooks {
   /** Called when a trap is taken, after the hart state has switched to the handler. */
@@ -35,6 +47,10 @@ export interface HartOptions {
   hartId?: number;
   /** Value of the `time` CSR given the current step count; the board derives it from icount. Default: icount. */
   readTime?: (icount: number) => bigint;
+  /** Execution engine (default: Hart.defaultEngine). */
+  engine?: HartEngine;
+  /** 'fast' engine: jumps to a location before its block is translated (tests use 1 to translate everything). */
+  jitThreshold?: number;
 }
 
 /** Thrown inside the hart to abandon the current instruction and take a trap. Not an Error: no stack capture. */
@@ -49,6 +65,11 @@ export const ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_EXEC = 2;
 const toBig = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
 
 export class Hart {
+  /** The engine of harts created without an `engine` option. */
+  static defaultEngine: HartEngine = 'interp';
+  /** The `jitThreshold` of harts created without one (undefined: the engine's own default). */
+  static defaultJitThreshold: number | undefined = undefined;
+
   // Integer registers: value of x[i] is (xhi[i] << 32) | (xlo[i] >>> 0).
   readonly xlo = new Int32Array(32);
   readonly xhi = new Int32Array(32);
@@ -115,10 +136,42 @@ export class Hart {
   readonly watched: Uint8Array;
   onWatchedStore: ((paddr: number, size: number) => void) | null = null;
 
+  private engineName: HartEngine = 'interp';
+  private readonly jitThreshold: number | undefined;
+  private blocks: BlockCache | null = null;
+
   constructor(readonly bus: Bus, opts: HartOptions = {}) {
     this.hartId = opts.hartId ?? 0;
     this.readTime = opts.readTime ?? ((n) => BigInt(n));
     this.watched = new Uint8Array(bus.ram.size >>> 12);
+    this.jitThreshold = opts.jitThreshold ?? Hart.defaultJitThreshold;
+    this.engine = opts.engine ?? Hart.defaultEngine;
+  }
+
+  /** The execution engine; may be switched between runs (translations are dropped). */
+  get engine(): HartEngine {
+    return this.engineName;
+  }
+  set engine(e: HartEngine) {
+    if (e !== 'interp' && e !== 'fast') throw new Error(`unknown hart engine '${String(e)}' (expected 'interp' or 'fast')`);
+    this.blocks?.clear();
+    this.engineName = e;
+    const ram = this.bus.ram;
+    if (e === 'fast') {
+      this.blocks ??= new BlockCache(ram.code, {
+        h: this, xlo: this.xlo, xhi: this.xhi, u8: ram.u8, u16: ram.u16, i32: ram.i32, dirty: ram.dirty, code: ram.code,
+        tlbRKey: this.tlbRKey, tlbROff: this.tlbROff, tlbWKey: this.tlbWKey, tlbWOff: this.tlbWOff,
+      }, this.jitThreshold);
+      ram.onCodeWrite = (page) => this.codeWritten(page);
+    } else {
+      this.blocks = null;
+      if (ram.onCodeWrite !== null) ram.onCodeWrite = null;
+    }
+  }
+
+  /** Translation counters of the 'fast' engine (blocks translated, pages invalidated); zeros for 'interp'. */
+  get engineStats(): { compiled: number; invalidations: number } {
+    return { compiled: this.blocks?.compiled ?? 0, invalidations: this.blocks?.invalidations ?? 0 };
   }
 
   // ---------------------------------------------------------------- public API
@@ -189,7 +242,7 @@ export class Hart {
         }
       }
       try {
-        const r = this.execBlock(limit);
+        const r = this.blocks !== null ? this.execFast(limit) : this.execBlock(limit, false);
         if (r !== 0) return 'wfi';
       } catch (e) {
         if (e !== TRAP) throw e;
@@ -369,7 +422,7 @@ export class Hart {
       if ((lo & want) !== want) {
         lo |= want;
         ram.i32[w] = lo;
-        ram.dirty[(pteAddr - ram.base) >>> 12] = 1;
+        ram.markDirty(pteAddr - ram.base, 4);
       }
       // Physical address: ppn with the low levels taken from the virtual address.
       const pageOffsetMask = level === 0 ? 0xfff : level === 1 ? 0x1fffff : 0x3fffffff;
@@ -454,6 +507,7 @@ export class Hart {
       const u8 = ram.u8;
       for (let i = 0; i < size; i++) u8[off + i] = i < 4 ? lo >>> (i * 8) : hi >>> ((i - 4) * 8);
       ram.dirty[off >>> 12] = 1;
+      if (ram.code[off >>> 12] !== 0) this.codeWritten(off >>> 12);
       if (this.watched[off >>> 12] !== 0 && this.onWatchedStore) this.onWatchedStore(paddr, size);
       return;
     }
@@ -486,13 +540,15 @@ export class Hart {
   // ------------------------------------------------------------- the interpreter
 
   /**
-   * Execute instructions until `limit`, an attention request, or WFI.
+   * Execute instructions until `limit`, an attention request, or WFI; with
+   * `toJump` (the fast engine's fallback) also at a jump target that has a
+   * translated block, or is hot enough to get one (counted in blocks.hot).
    * Returns 0 normally, 1 when the hart stopped on WFI. Throws TRAP.
    */
-  private execBlock(limit: number): number {
+  private execBlock(limit: number, toJump: boolean): number {
     const xlo = this.xlo, xhi = this.xhi;
     const ram = this.bus.ram;
-    const u8 = ram.u8, u16 = ram.u16, i32 = ram.i32, dirty = ram.dirty;
+    const u8 = ram.u8, u16 = ram.u16, i32 = ram.i32, dirty = ram.dirty, code = ram.code;
     const tlbRKey = this.tlbRKey, tlbROff = this.tlbROff;
     const tlbWKey = this.tlbWKey, tlbWOff = this.tlbWOff;
     const tlbXKey = this.tlbXKey, tlbXOff = this.tlbXOff;
@@ -502,6 +558,11 @@ export class Hart {
     let ic = this.icount;
     let plo = this.pcLo, phi = this.pcHi;
     let slow = false;
+    // Fast engine only: check the next fetch (a jump target) against the translated blocks.
+    let chk = false;
+    const lookup = toJump ? this.blocks!.lookup : NO_BLOCKS;
+    const hot = toJump ? this.blocks!.hot : NO_COUNTS;
+    const threshold = toJump ? this.blocks!.threshold : 0;
     try {
     while (ic < limit) {
       // ---- fetch
@@ -510,6 +571,14 @@ export class Hart {
       const pageOff = plo & 0xfff;
       if (tlbXKey[fidx] === phi * 1048576 + (plo >>> 12) && pageOff < 0xffe) {
         const off = tlbXOff[fidx] + pageOff;
+        if (chk) {
+          chk = false;
+          const li = (off >>> 1) & LOOKUP_MASK;
+          const b = lookup[li];
+          if (b === undefined || b.off !== off || b.plo !== plo || b.phi !== phi) {
+            if (++hot[li] >= threshold) break;
+          } else if (b.fn !== null) break;
+        }
         insn = (off & 2) === 0 ? i32[off >>> 2] : u16[off >>> 1] | (u16[(off >>> 1) + 1] << 16);
       } else {
         insn = this.fetchSlow(plo, phi);
@@ -624,6 +693,7 @@ export class Hart {
           } else {
             if (f3 === 7) this.illegal();
             slow = true;
+            this.icount = ic; // MMIO devices read the position (virtual time, port events)
             this.readMem(vlo, vhi, size);
             lo = this.rLo; hi = this.rHi;
             switch (f3) {
@@ -656,8 +726,10 @@ export class Hart {
               default: i32[off >>> 2] = xlo[rs2]; i32[(off >>> 2) + 1] = xhi[rs2]; break;
             }
             dirty[off >>> 12] = 1;
+            if (code[off >>> 12] !== 0) this.codeWritten(off >>> 12);
           } else {
             slow = true;
+            this.icount = ic;
             this.writeMem(vlo, vhi, size, xlo[rs2], xhi[rs2]);
           }
           break;
@@ -675,6 +747,7 @@ export class Hart {
             case 7: taken = !((ahi >>> 0) < (bhi >>> 0) || (ahi === bhi && (alo >>> 0) < (blo >>> 0))); break;
             default: this.illegal();
           }
+          chk = toJump;
           if (taken) {
             const imm = ((insn >> 31) << 12) | (((insn >> 7) & 1) << 11) | (((insn >> 25) & 0x3f) << 5) | (((insn >> 8) & 0xf) << 1);
             t = (plo >>> 0) + imm;
@@ -694,6 +767,7 @@ export class Hart {
         case 0x6f: { // JAL
           const imm = ((insn >> 31) << 20) | (((insn >> 12) & 0xff) << 12) | (((insn >> 20) & 1) << 11) | (((insn >> 21) & 0x3ff) << 1);
           if (rd !== 0) { xlo[rd] = nlo; xhi[rd] = nhi; }
+          chk = toJump;
           t = (plo >>> 0) + imm;
           nlo = t | 0;
           nhi = (phi + (t < 0 ? -1 : t >= TWO32 ? 1 : 0)) | 0;
@@ -705,6 +779,7 @@ export class Hart {
           const s = (xlo[rs1] >>> 0) + imm;
           const thi = (xhi[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
           if (rd !== 0) { xlo[rd] = nlo; xhi[rd] = nhi; }
+          chk = toJump;
           nlo = (s | 0) & ~1;
           nhi = thi;
           break;
@@ -772,17 +847,19 @@ export class Hart {
           }
           break;
         }
-        case 0x0f: // MISC-MEM: FENCE, FENCE.I (no caches of decoded code to drop)
+        case 0x0f: // MISC-MEM: FENCE, FENCE.I (translated code, if any, is kept coherent with every store)
           if (f3 > 1) this.illegal();
           break;
         case 0x2f: // AMO
           slow = true;
+          this.icount = ic;
           this.amo(insn, rd, rs1, f3);
           break;
         case 0x07: // LOAD-FP
         case 0x27: // STORE-FP
         case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x53:
           slow = true;
+          this.icount = ic;
           executeFp(this, insn);
           break;
         default:
@@ -804,8 +881,83 @@ export class Hart {
     return 0;
   }
 
-  /** M extension on full 64-bit operands (rare enough for BigInt where 32-bit math can't do it). */
-  private mulDiv(f3: number, alo: number, ahi: number, blo: number, bhi: number): void {
+  /**
+   * The fast engine's dispatcher: runs translated blocks, and the interpreter
+   * (up to the next jump) where there is none yet. Same contract as execBlock.
+   */
+  private execFast(limit: number): number {
+    const blocks = this.blocks!;
+    const lookup = blocks.lookup, hot = blocks.hot, threshold = blocks.threshold;
+    const tlbXKey = this.tlbXKey, tlbXOff = this.tlbXOff;
+    const u16 = this.bus.ram.u16;
+    for (;;) {
+      const ic = this.icount;
+      if (ic >= limit || this.attn) return 0;
+      const plo = this.pcLo, phi = this.pcHi;
+      const fidx = (plo >>> 12) & TLB_MASK;
+      if (tlbXKey[fidx] === phi * 1048576 + (plo >>> 12)) {
+        const off = tlbXOff[fidx] + (plo & 0xfff);
+        const li = (off >>> 1) & LOOKUP_MASK;
+        let b = lookup[li];
+        if (b === undefined || b.off !== off || b.plo !== plo || b.phi !== phi) {
+          b = hot[li] >= threshold ? blocks.translate(off, plo, phi, u16) : undefined;
+        }
+        if (b !== undefined && b.fn !== null && ic + b.n <= limit) {
+          b.fn(ic, limit);
+          continue;
+        }
+      }
+      const r = this.execBlock(limit, true);
+      if (r !== 0) return r;
+    }
+  }
+
+  /** A write reached a RAM page holding translated code: drop it, and make running code stop after this instruction. */
+  codeWritten(page: number): void {
+    if (this.blocks !== null) this.blocks.invalidatePage(page);
+    else this.bus.ram.code[page] = 0;
+    this.attn = true;
+  }
+
+  // Slow paths of translated code: pc and icount name the instruction; true when `attn` asks the block to stop after it.
+
+  /** Leave translated code with pc and icount set. */
+  leave(plo: number, phi: number, ic: number): void {
+    this.pcLo = plo; this.pcHi = phi; this.icount = ic;
+  }
+
+  /** A load: read, extend as LOAD funct3 says, write rd. */
+  loadAt(vlo: number, vhi: number, f3: number, rd: number, plo: number, phi: number, ic: number): boolean {
+    this.pcLo = plo; this.pcHi = phi; this.icount = ic;
+    this.readMem(vlo, vhi, 1 << (f3 & 3));
+    let lo = this.rLo, hi = this.rHi;
+    switch (f3) {
+      case 0: lo = (lo << 24) >> 24; hi = lo >> 31; break;
+      case 1: lo = (lo << 16) >> 16; hi = lo >> 31; break;
+      case 2: hi = lo >> 31; break;
+      case 3: break;
+      default: hi = 0; break;
+    }
+    if (rd !== 0) { this.xlo[rd] = lo; this.xhi[rd] = hi; }
+    return this.attn;
+  }
+
+  storeAt(vlo: number, vhi: number, size: number, lo: number, hi: number, plo: number, phi: number, ic: number): boolean {
+    this.pcLo = plo; this.pcHi = phi; this.icount = ic;
+    this.writeMem(vlo, vhi, size, lo, hi);
+    return this.attn;
+  }
+
+  /** AMO and floating-point instructions, as the interpreter runs them. */
+  slowInsn(insn: number, plo: number, phi: number, ic: number): boolean {
+    this.pcLo = plo; this.pcHi = phi; this.icount = ic;
+    if ((insn & 0x7f) === 0x2f) this.amo(insn, (insn >> 7) & 31, (insn >> 15) & 31, (insn >> 12) & 7);
+    else executeFp(this, insn);
+    return this.attn;
+  }
+
+  /** M extension on full 64-bit operands (rare enough for BigInt where 32-bit math can't do it). Result in rLo/rHi. */
+  mulDiv(f3: number, alo: number, ahi: number, blo: number, bhi: number): void {
     if (f3 === 0) { // MUL: low 64 bits, from 16-bit limbs (exact in doubles)
       const a = alo >>> 0, b = blo >>> 0;
       const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
@@ -1023,6 +1175,7 @@ export class Hart {
     this.mcycleBase = c.mcycleBase; this.minstretBase = c.minstretBase;
     this.reservation = s.reservation;
     this.stopRequested = false;
+    this.blocks?.clear(); // RAM may have been replaced behind our back
     this.privChanged();
   }
 }

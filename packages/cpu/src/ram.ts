@@ -16,6 +16,12 @@ export class Ram {
   readonly view: DataView;
   /** One byte per page; non-zero = written since the last clearDirty(). */
   readonly dirty: Uint8Array;
+  /**
+   * One byte per page; non-zero = the hart holds translated code made from this page
+   * (only with the 'fast' engine). A write to such a page calls `onCodeWrite(page)`.
+   */
+  readonly code: Uint8Array;
+  onCodeWrite: ((page: number) => void) | null = null;
 
   constructor(readonly base: number, readonly size: number) {
     if (size % PAGE_SIZE !== 0 || size <= 0) throw new Error(`RAM size must be a positive multiple of ${PAGE_SIZE} bytes, got ${size}`);
@@ -25,6 +31,7 @@ export class Ram {
     this.i32 = new Int32Array(this.buffer);
     this.view = new DataView(this.buffer);
     this.dirty = new Uint8Array(size >>> PAGE_SHIFT);
+    this.code = new Uint8Array(size >>> PAGE_SHIFT);
   }
 
   /** True if [paddr, paddr+len) lies inside RAM. */
@@ -50,7 +57,10 @@ export class Ram {
   markDirty(off: number, len: number): void {
     if (len <= 0) return;
     const last = (off + len - 1) >>> PAGE_SHIFT;
-    for (let p = off >>> PAGE_SHIFT; p <= last; p++) this.dirty[p] = 1;
+    for (let p = off >>> PAGE_SHIFT; p <= last; p++) {
+      this.dirty[p] = 1;
+      if (this.code[p] !== 0) this.onCodeWrite?.(p);
+    }
   }
 
   clearDirty(): void {

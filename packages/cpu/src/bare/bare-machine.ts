@@ -7,6 +7,7 @@ import type { Bus } from '../bus.js';
 import { BusFault } from '../bus.js';
 import { parseElf } from '../elf.js';
 import { Hart } from '../hart.js';
+import type { HartEngine } from '../hart.js';
 import { Ram } from '../ram.js';
 import { Htif } from './htif.js';
 
@@ -17,6 +18,10 @@ export interface BareRunOptions {
   ramSize?: number;
   /** Give up after this many steps (default 5e9). */
   maxInstructions?: number;
+  /** Execution engine (default: Hart.defaultEngine). */
+  engine?: HartEngine;
+  /** 'fast' engine: jumps before a block is translated (see HartOptions). */
+  jitThreshold?: number;
 }
 
 export interface BareRunResult {
@@ -51,7 +56,7 @@ export function runBareElf(elf: Uint8Array, opts: BareRunOptions = {}): BareRunR
   const tohost = image.symbols.get('tohost');
   if (tohost === undefined) throw new Error('the ELF has no `tohost` symbol: it cannot report a result');
   const fromhost = image.symbols.get('fromhost') ?? tohost + 64n;
-  const hart = new Hart(new BareBus(ram));
+  const hart = new Hart(new BareBus(ram), { engine: opts.engine, jitThreshold: opts.jitThreshold });
   hart.pc = image.entry;
   const htif = new Htif(hart, Number(tohost), Number(fromhost));
   const max = opts.maxInstructions ?? 5e9;

@@ -1,0 +1,106 @@
+/**
+ * Translated blocks of the 'fast' engine, keyed by physical location.
+ *
+ * A block is found by its RAM byte offset (the exec TLB gives it for the
+ * current pc) and is valid only for the virtual pc it was translated at (pc
+ * values are constants in its code). Translations never go stale by address
+ * mapping changes (the dispatcher reaches a block through the exec TLB, which
+ * sfence.vma, satp and privilege changes flush as before); they go stale only
+ * when their bytes change, so every page holding translated code is flagged in
+ * `Ram.code` and any write to it drops that page's blocks (`invalidatePage`).
+ *
+ * Code is translated once a jump has reached it HOT_THRESHOLD times (counted
+ * by the interpreter in `hot`); colder code runs in the interpreter.
+ */
+import type { BlockContext, BlockFn } from './block-compiler.js';
+import { compileBlock, linkBlock } from './block-compiler.js';
+
+export interface Block {
+  /** RAM byte offset of the first instruction. */
+  readonly off: number;
+  /** Virtual pc it was translated for. */
+  readonly plo: number;
+  readonly phi: number;
+  /** Most steps one pass takes; 0 = nothing translatable here (the interpreter runs it). */
+  readonly n: number;
+  readonly fn: BlockFn | null;
+}
+
+const LOOKUP_BITS = 16;
+/** `lookup` and `hot` are indexed by (off >>> 1) & LOOKUP_MASK. */
+export const LOOKUP_MASK = (1 << LOOKUP_BITS) - 1;
+/**
+ * Jumps to a location before it is translated (default). Chosen by measurement:
+ * a translated block starts in V8's bytecode interpreter and pays off only once
+ * V8 has optimized it, so code must be really hot; the Linux boot, mostly
+ * code that runs a few thousand times, got slower with lower thresholds.
+ */
+export const HOT_THRESHOLD = 16384;
+
+export class BlockCache {
+  /** Direct-mapped: the block translated for a location (a later one evicts an earlier one at the same index). */
+  readonly lookup: (Block | undefined)[] = new Array<Block | undefined>(LOOKUP_MASK + 1).fill(undefined);
+  /** Jump counts per lookup index for locations without a block. */
+  readonly hot = new Uint16Array(LOOKUP_MASK + 1);
+  private readonly byPage = new Map<number, Block[]>();
+  /** Counters, for tests and benchmarks. */
+  compiled = 0;
+  invalidations = 0;
+
+  /** @param threshold jumps to a location before it is translated (1..65535) */
+  constructor(private readonly code: Uint8Array, private readonly ctx: BlockContext, readonly threshold: number = HOT_THRESHOLD) {
+    if (!(threshold >= 1 && threshold <= 65535)) throw new RangeError(`block translation threshold must be 1..65535, got ${threshold}`);
+  }
+
+  /** Translate the block at RAM offset `off` for virtual pc (plo, phi), replacing what its lookup slot held. */
+  translate(off: number, plo: number, phi: number, u16: Uint16Array): Block {
+    const c = compileBlock(u16, off, plo, phi);
+    const fn = c.n > 0 ? linkBlock(c.source, this.ctx) : null;
+    const b: Block = { off, plo, phi, n: c.n, fn };
+    this.compiled++;
+    const li = (off >>> 1) & LOOKUP_MASK;
+    const old = this.lookup[li];
+    if (old !== undefined) this.unlist(old);
+    this.lookup[li] = b;
+    this.hot[li] = 0;
+    // A block never crosses a page; an empty one still depends on its first instruction's bytes.
+    const page = off >>> 12;
+    let list = this.byPage.get(page);
+    if (list === undefined) { list = []; this.byPage.set(page, list); }
+    list.push(b);
+    this.code[page] = 1;
+    return b;
+  }
+
+  private unlist(b: Block): void {
+    const list = this.byPage.get(b.off >>> 12);
+    if (list === undefined) return;
+    const i = list.indexOf(b);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) {
+      this.byPage.delete(b.off >>> 12);
+      this.code[b.off >>> 12] = 0;
+    }
+  }
+
+  /** Page `page` (RAM page number) was written: drop its blocks. */
+  invalidatePage(page: number): void {
+    this.code[page] = 0;
+    const list = this.byPage.get(page);
+    if (list === undefined) return;
+    this.byPage.delete(page);
+    this.invalidations++;
+    for (const b of list) {
+      const li = (b.off >>> 1) & LOOKUP_MASK;
+      if (this.lookup[li] === b) this.lookup[li] = undefined;
+    }
+  }
+
+  /** Drop every block (state restored, engine switched). */
+  clear(): void {
+    for (const page of this.byPage.keys()) this.code[page] = 0;
+    this.byPage.clear();
+    this.lookup.fill(undefined);
+    this.hot.fill(0);
+  }
+}

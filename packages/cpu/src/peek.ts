@@ -1,0 +1,52 @@
+/**
+ * Reading guest memory as the guest's page tables map it, without side
+ * effects: no A/D bit updates, no TLB fills, no faults. For analyses, seek and
+ * debuggers, never for execution.
+ */
+import type { Ram } from './ram.js';
+
+const SV39 = 8n;
+
+/** The physical address `vaddr` maps to under `satp` (Sv39 or bare), or null if unmapped or unreadable. */
+export function translatePeek(ram: Ram, satp: bigint, vaddr: bigint): number | null {
+  if (satp >> 60n !== SV39) return vaddr < BigInt(Number.MAX_SAFE_INTEGER) ? Number(vaddr) : null;
+  // Bits 63..39 must all equal bit 38.
+  const top = BigInt.asIntN(64, vaddr) >> 38n;
+  if (top !== 0n && top !== -1n) return null;
+  let table = Number(satp & 0xfffffffffffn) * 4096;
+  for (let level = 2; level >= 0; level--) {
+    const vpn = Number((vaddr >> BigInt(12 + 9 * level)) & 0x1ffn);
+    const at = table + vpn * 8;
+    if (!ram.contains(at, 8)) return null;
+    const off = at - ram.base;
+    const lo = ram.view.getUint32(off, true);
+    const hi = ram.view.getUint32(off + 4, true);
+    if ((lo & 1) === 0 || (lo & 6) === 4) return null; // not valid, or W without R
+    const ppn = hi * 2 ** 22 + (lo >>> 10); // bits 53..10
+    if ((lo & 0xa) === 0) {
+      table = (ppn % 2 ** 44) * 4096;
+      continue;
+    }
+    // A leaf; for a superpage the low PPN fields come from the virtual address.
+    const span = 2 ** (12 + 9 * level);
+    if (ppn % (span / 4096) !== 0) return null; // misaligned superpage
+    return (ppn % 2 ** 44) * 4096 + Number(vaddr % BigInt(span));
+  }
+  return null;
+}
+
+/** `len` bytes at `vaddr` (may cross pages), or null if any byte is unmapped or outside RAM. */
+export function peekVirtual(ram: Ram, satp: bigint, vaddr: bigint, len: number): Uint8Array | null {
+  const out = new Uint8Array(len);
+  let done = 0;
+  while (done < len) {
+    const v = BigInt.asUintN(64, vaddr + BigInt(done));
+    const p = translatePeek(ram, satp, v);
+    if (p === null) return null;
+    const n = Math.min(len - done, 4096 - (p % 4096));
+    if (!ram.contains(p, n)) return null;
+    out.set(ram.u8.subarray(p - ram.base, p - ram.base + n), done);
+    done += n;
+  }
+  return out;
+}
