@@ -5,10 +5,20 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerConformance } from './commands/conformance.js';
+import { registerRecord } from './commands/record.js';
+import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
+import { registerVerify } from './commands/verify.js';
+import { registerSlices } from './commands/slices.js';
+import { registerGc } from './commands/gc.js';
+import { registerDemo } from './commands/demo.js';
+import { UsageError } from './usage-error.js';
 import { ConformanceDirError } from './conformance/manifest.js';
 import { ElfError } from '@prnr/cpu';
 import { GuestImageError } from '@prnr/machine';
+import { RecordingError } from '@prnr/recording';
+import { LogFormatError } from '@prnr/eventlog';
+import { ObjectCorruptError, ObjectMissingError, SnapshotFormatError } from '@prnr/snapshot';
 
 const program = new Command();
 program
@@ -19,13 +29,19 @@ program
 
 registerConformance(program);
 registerRun(program);
+registerRecord(program);
+registerReplay(program);
+registerVerify(program);
+registerSlices(program);
+registerGc(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
-  } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof GuestImageError) {
+  } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof GuestImageError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError) {
     console.error(`prnr: ${e.message}`);
     process.exitCode = 2;
   } else {

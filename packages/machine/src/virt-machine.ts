@@ -8,7 +8,10 @@ import { Hart, Ram } from '@prnr/cpu';
 import type { HartState } from '@prnr/cpu';
 import {
   Clint,
+  CowDisk,
   Plic,
+  VirtioBlock,
+  VirtioMmioTransport,
   buildVirtFdt,
   createDeviceRegistry,
   VIRT_DRAM_BASE,
@@ -17,7 +20,10 @@ import {
   type DeviceContext,
   type DeviceRegistry,
   type DeviceState,
+  type CowBlock,
+  type CowDiskState,
   type HostPorts,
+  type VirtioMmioState,
   type PowerRequest,
 } from '@prnr/devices';
 import type { BoardConfig } from './board-config.js';
@@ -162,8 +168,65 @@ export class VirtMachine {
     for (const d of this.devices) d.service?.();
   }
 
-  /** Plain data: hart state and every device's save(). (RAM is captured by snapshots, page by page.) */
-  saveState(): { hart: HartState; devices: DeviceState[]; idleTicks: bigint; nextService: number } {
-    return { hart: this.hart.state(), devices: this.devices.map((d) => d.save()), idleTicks: this.clock.idleTicks, nextService: this.nextService };
+  /** The copy-on-write disks of the board's virtio-blk devices, in device order. */
+  get disks(): CowDisk[] {
+    return this.blockDevices().map((b) => b.disk);
   }
+
+  /**
+   * Everything but RAM and disk overlay blocks, as plain versioned data: hart,
+   * every device's save() (overlay blocks left out: snapshots store them block
+   * by block), and the run loop's own position-derived state.
+   */
+  saveMeta(): MachineMeta {
+    const devices = this.devices.map((d) => {
+      const s = d.save();
+      if (!isBlockTransport(d)) return s;
+      const t = s as VirtioMmioState;
+      const model = t.model as { disk: CowDiskState } & DeviceState;
+      const stripped: VirtioMmioState = { ...t, model: { ...model, disk: { ...model.disk, blocks: [] } } as DeviceState };
+      return stripped;
+    });
+    return { version: MACHINE_META_VERSION, hart: this.hart.state(), devices, idleTicks: this.clock.idleTicks, nextService: this.nextService };
+  }
+
+  /** The inverse of saveMeta(), given each disk's overlay blocks (in `disks` order); RAM is restored by the caller. */
+  restoreMeta(meta: MachineMeta, overlays: CowBlock[][]): void {
+    if (meta.version !== MACHINE_META_VERSION) throw new Error(`machine state version ${meta.version} is not supported (this prnr reads version ${MACHINE_META_VERSION})`);
+    if (meta.devices.length !== this.devices.length) throw new Error(`machine state has ${meta.devices.length} devices, the board has ${this.devices.length}`);
+    let disk = 0;
+    this.devices.forEach((d, i) => {
+      let s = meta.devices[i];
+      if (isBlockTransport(d)) {
+        const t = s as VirtioMmioState;
+        const model = t.model as { disk: CowDiskState } & DeviceState;
+        const withBlocks: VirtioMmioState = { ...t, model: { ...model, disk: { ...model.disk, blocks: overlays[disk++] ?? [] } } as DeviceState };
+        s = withBlocks;
+      }
+      d.restore(s);
+    });
+    this.hart.restore(meta.hart);
+    this.clock.idleTicks = meta.idleTicks;
+    this.nextService = meta.nextService;
+    this.power = null;
+  }
+
+  private blockDevices(): VirtioBlock[] {
+    return this.devices.filter(isBlockTransport).map((d) => d.model as VirtioBlock);
+  }
+}
+
+export const MACHINE_META_VERSION = 1;
+
+/** The machine's state apart from RAM and disk overlays (see saveMeta). */
+export interface MachineMeta {
+  version: number;
+  hart: HartState;
+  devices: DeviceState[];
+  idleTicks: bigint;
+  nextService: number;
+}
+
+function isBlockTransport(d: Device): d is VirtioMmioTransport {
+  return d instanceof VirtioMmioTransport && d.model instanceof VirtioBlock;
 }

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { defaultImageDir } from '../session/default-images.js';
+import { openHostConsole } from '../session/host-console.js';
 import { runSession } from '../session/run-session.js';
-import { ScriptInput } from '@prnr/machine';
-
-const CTRL_A = 0x01;
 
 export function registerRun(program: Command): void {
   program
@@ -16,43 +14,18 @@ export function registerRun(program: Command): void {
     .option('--script <file>', 'type this file into the console, one line per shell prompt, instead of the keyboard')
     .addHelpText('after', '\nInteractive: Ctrl-A x quits.\n\nExamples:\n  prnr run\n  prnr run --script guest/workloads/smoke.sh\n  prnr run --mem 128 --disk my.ext4\n')
     .action(async (opts: { image: string; mem?: number; disk?: string; script?: string }) => {
-      const out = process.stdout;
-      let quit = false;
-      let input;
-      let observe = (_b: number) => {};
-      if (opts.script) {
-        const s = new ScriptInput(readFileSync(opts.script, 'utf8'));
-        observe = (b) => s.observe(b);
-        input = s;
-      } else {
-        const queue: number[] = [];
-        let sawCtrlA = false;
-        if (process.stdin.isTTY) process.stdin.setRawMode(true);
-        process.stdin.on('data', (d: Buffer) => {
-          for (const b of d) {
-            if (sawCtrlA && b === 0x78 /* x */) quit = true;
-            else if (b !== CTRL_A) queue.push(b);
-            sawCtrlA = b === CTRL_A;
-          }
-        });
-        process.stdin.resume();
-        input = { next: () => queue.shift() ?? null };
-        if (process.stdin.isTTY) process.stderr.write('prnr: booting; Ctrl-A x quits\r\n');
-      }
-      const buf: number[] = [];
-      const flush = () => { if (buf.length) { out.write(Buffer.from(buf)); buf.length = 0; } };
-      const timer = setInterval(flush, 20);
+      const con = openHostConsole({ script: opts.script });
       try {
         const r = await runSession({
           imageDir: opts.image,
           memMiB: opts.mem,
           disk: opts.disk ? readFileSync(opts.disk) : undefined,
-          input,
-          output: { write: (b) => { buf.push(b); observe(b); if (buf.length > 4096) flush(); } },
-          realtime: !opts.script,
-          shouldStop: () => quit,
+          input: con.input,
+          output: con.output,
+          realtime: con.interactive,
+          shouldStop: con.quitRequested,
         });
-        flush();
+        con.close();
         if (r.stopped === 'poweroff' && r.power) {
           process.exitCode = r.power.action === 'fail' ? (r.power.code || 1) : 0;
         } else if (r.stopped === 'hung') {
@@ -62,9 +35,7 @@ export function registerRun(program: Command): void {
           process.stderr.write('\r\nprnr: quit\r\n');
         }
       } finally {
-        clearInterval(timer);
-        if (process.stdin.isTTY) process.stdin.setRawMode(false);
-        process.stdin.pause();
+        con.close();
       }
     });
 }

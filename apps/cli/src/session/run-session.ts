@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsoleInputPort, ConsoleOutputSink, PowerRequest } from '@prnr/devices';
-import { VirtMachine, defaultBoardConfig, loadGuestImages } from '@prnr/machine';
+import { VirtMachine, guestBoard, loadGuestImages } from '@prnr/machine';
 import { hostClock, hostEntropy } from './host-ports.js';
 
 export interface RunSessionOptions {
@@ -34,20 +34,8 @@ const CHUNK = 5_000_000;
 const TICK_NS = 100n; // 10 MHz timebase
 
 export async function runSession(o: RunSessionOptions): Promise<RunSessionResult> {
-  const images = loadGuestImages(o.imageDir);
-  const disk = o.disk ?? images.disk?.bytes;
-  const diskId = disk ? (o.disk ? 'sha256:user-disk' : images.disk!.sha256) : undefined;
-  const config = defaultBoardConfig({
-    ramSize: (o.memMiB ?? images.defaultMemoryMiB) * 1024 * 1024,
-    cmdline: images.cmdline,
-    disk: diskId,
-    images: { firmware: images.firmware.sha256, kernel: images.kernel.sha256, initrd: images.initrd?.sha256 },
-  });
-  const machine = new VirtMachine(
-    config,
-    { firmware: images.firmware.bytes, kernel: images.kernel.bytes, initrd: images.initrd?.bytes, disks: disk && diskId ? { [diskId]: disk } : {} },
-    { consoleInput: o.input, consoleOutput: o.output, clock: hostClock, entropy: hostEntropy },
-  );
+  const { config, images } = guestBoard(loadGuestImages(o.imageDir), { memMiB: o.memMiB, disk: o.disk });
+  const machine = new VirtMachine(config, images, { consoleInput: o.input, consoleOutput: o.output, clock: hostClock, entropy: hostEntropy });
   machine.boot();
   const max = o.maxSteps ?? Number.MAX_SAFE_INTEGER;
   const wallStart = process.hrtime.bigint();

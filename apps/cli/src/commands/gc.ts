@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { collectGarbage, mergeSlices, openRecording } from '@prnr/recording';
+import { formatBytes } from '../format.js';
+
+export function registerGc(program: Command): void {
+  program
+    .command('gc')
+    .description('reclaim space: remove objects and log files nothing refers to; optionally merge slices')
+    .argument('<recording>', 'recording directory')
+    .option('--merge <k>', 'keep every k-th snapshot, merging the slices between them', (v) => Number.parseInt(v, 10))
+    .addHelpText('after', '\nThe recording verifies afterwards, with fewer, longer slices when merged.\n\nExamples:\n  prnr gc smoke.rec\n  prnr gc smoke.rec --merge 4\n')
+    .action(async (dir: string, opts: { merge?: number }) => {
+      const rec = openRecording(dir);
+      if (opts.merge !== undefined) {
+        const r = await mergeSlices(rec, opts.merge);
+        process.stdout.write(`merged ${r.slicesBefore} slices into ${r.slicesAfter}; removed ${r.objectsRemoved} objects and ${r.segmentsRemoved.length} log files, freed ${formatBytes(r.bytesFreed)}\n`);
+      } else {
+        const r = await collectGarbage(rec);
+        process.stdout.write(`removed ${r.objectsRemoved} objects and ${r.segmentsRemoved.length} log files, freed ${formatBytes(r.bytesFreed)}\n`);
+      }
+    });
+}

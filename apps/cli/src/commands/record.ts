@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { guestBoard, loadGuestImages } from '@prnr/machine';
+import { DEFAULT_SLICE_STEPS, record } from '@prnr/recording';
+import { defaultImageDir } from '../session/default-images.js';
+import { hostClock, hostEntropy } from '../session/host-ports.js';
+import { openHostConsole } from '../session/host-console.js';
+import { formatBytes, formatCount } from '../format.js';
+import { UsageError } from '../usage-error.js';
+
+export function registerRecord(program: Command): void {
+  program
+    .command('record')
+    .description('run the guest and record it: every input, a snapshot per slice, checkpoints of the hart')
+    .option('-o, --out <dir>', 'the recording directory to create', `recording-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`)
+    .option('--image <dir>', 'guest image directory with manifest.json', defaultImageDir())
+    .option('--mem <MiB>', 'RAM size in MiB', (v) => Number.parseInt(v, 10))
+    .option('--disk <file>', 'raw disk image for virtio-blk (default: the image set\'s disk; writes stay in the recording)')
+    .option('--script <file>', 'type this file into the console, one line per shell prompt (default: interactive)')
+    .option('--cmdline <text>', 'kernel command line (default: the image set\'s)')
+    .option('--slice-insns <n>', `cut a slice every n instructions (default ${DEFAULT_SLICE_STEPS})`, (v) => Number.parseInt(v, 10))
+    .option('--checkpoint-insns <n>', 'log a checkpoint of the hart every n instructions', (v) => Number.parseInt(v, 10))
+    .option('--max-insns <n>', 'stop recording after n instructions', (v) => Number.parseInt(v, 10))
+    .option('-q, --quiet', 'do not echo the guest console')
+    .addHelpText('after', '\nInteractive: Ctrl-A x ends the recording.\n\nExamples:\n  prnr record -o smoke.rec --script guest/workloads/smoke.sh\n  prnr record -o session.rec\n')
+    .action(async (opts: { out: string; image: string; mem?: number; disk?: string; script?: string; cmdline?: string; sliceInsns?: number; checkpointInsns?: number; maxInsns?: number; quiet?: boolean }) => {
+      for (const [flag, v] of [['--slice-insns', opts.sliceInsns], ['--checkpoint-insns', opts.checkpointInsns], ['--max-insns', opts.maxInsns]] as const) {
+        if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new UsageError(`${flag} needs a positive whole number`);
+      }
+      const { config, images } = guestBoard(loadGuestImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readFileSync(opts.disk) : undefined, cmdline: opts.cmdline });
+      const con = openHostConsole({ script: opts.script, echo: !opts.quiet });
+      try {
+        const { manifest, end } = await record({
+          dir: opts.out,
+          config,
+          images,
+          inputs: { consoleInput: con.input, clock: hostClock, entropy: hostEntropy },
+          output: con.output,
+          realtime: con.interactive,
+          sliceSteps: opts.sliceInsns,
+          checkpointInterval: opts.checkpointInsns,
+          maxSteps: opts.maxInsns,
+          shouldStop: con.quitRequested,
+        });
+        con.close();
+        const s = manifest.stats!;
+        process.stderr.write(
+          `\nprnr: recorded ${formatCount(s.steps)} instructions in ${s.wallSeconds.toFixed(1)} s into ${opts.out}: ` +
+            `${manifest.slices.length} slice(s), ${s.events} events, log ${formatBytes(s.logBytes)} (${(s.logBytes / (s.steps / 1e6)).toFixed(1)} bytes per million instructions); ended by ${manifest.end!.reason}\n`,
+        );
+        if (end.reason === 'hung') process.exitCode = 3;
+        else if (end.reason === 'halt' && end.power.action === 'fail') process.exitCode = end.power.code || 1;
+      } finally {
+        con.close();
+      }
+    });
+}

@@ -1,0 +1,85 @@
+// Suite "record": the smoke workload (guest/workloads/smoke.sh typed into the
+// default guest, power-on to poweroff) run three ways in one process, one
+// after the other: a plain run (no recorder), a recording (ports wrapped, log,
+// checkpoints, a snapshot per slice), and a sequential replay of every slice
+// from its own snapshot. Ratios side by side: record vs plain, replay vs record.
+//
+// Options:
+//   --record-slice N     steps per slice (default: the recorder's default)
+//   --record-max N       stop after N steps (default: run to poweroff)
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+export const name = 'record';
+export const order = 40;
+export const description = 'smoke workload: plain run vs record vs replay (overhead, log size)';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export async function run(ctx) {
+  const machine = await import(new URL('../../packages/machine/dist/index.js', import.meta.url).href);
+  const recording = await import(new URL('../../packages/recording/dist/index.js', import.meta.url).href);
+  const set = machine.loadGuestImages(join(ROOT, 'guest/images'));
+  const script = readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8');
+  const max = ctx.args['record-max'] ? Number(ctx.args['record-max']) : 20_000_000_000;
+  const world = () => ({ clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } });
+
+  // Plain: the same loop, no recorder.
+  const plain = (() => {
+    const { config, images } = machine.guestBoard(set);
+    const input = new machine.ScriptInput(script);
+    const m = new machine.VirtMachine(config, images, { ...world(), consoleInput: input, consoleOutput: { write: (b) => input.observe(b) } });
+    m.boot();
+    const t = performance.now();
+    for (;;) {
+      const r = m.run(max);
+      if (r.reason === 'idle' && r.wakeAt !== null) { m.advanceIdle(r.wakeAt); continue; }
+      break;
+    }
+    return { seconds: (performance.now() - t) / 1000, steps: m.hart.icount };
+  })();
+  ctx.log(`plain: ${plain.steps} steps in ${plain.seconds.toFixed(1)} s`);
+
+  const dir = join(mkdtempSync(join(tmpdir(), 'prnr-bench-')), 'smoke.rec');
+  try {
+    const { config, images } = machine.guestBoard(set);
+    const input = new machine.ScriptInput(script);
+    let t = performance.now();
+    const { manifest } = await recording.record({
+      dir, config, images, inputs: { ...world(), consoleInput: input }, output: { write: (b) => input.observe(b) },
+      realtime: false, maxSteps: max, sliceSteps: ctx.args['record-slice'] ? Number(ctx.args['record-slice']) : undefined,
+    });
+    const rec = { seconds: (performance.now() - t) / 1000, steps: manifest.stats.steps };
+    ctx.log(`record: ${rec.steps} steps in ${rec.seconds.toFixed(1)} s, ${manifest.slices.length} slices`);
+    const opened = recording.openRecording(dir);
+    t = performance.now();
+    let verified = true;
+    for (const s of manifest.slices) verified = (await recording.replaySlice(opened, s.index)).verified && verified;
+    const replay = { seconds: (performance.now() - t) / 1000 };
+    const space = recording.spaceReport(opened);
+    const mips = (steps, s) => (steps / s / 1e6).toFixed(1);
+    const rows = [
+      ['plain run', plain.seconds.toFixed(1), String(plain.steps), mips(plain.steps, plain.seconds), '1.00', '', ''],
+      ['record', rec.seconds.toFixed(1), String(rec.steps), mips(rec.steps, rec.seconds), (rec.seconds / plain.seconds).toFixed(3), `${space.logBytes} B (${(space.logBytes / (rec.steps / 1e6)).toFixed(1)} B/M insns)`, `${(space.storedBytes / 1048576).toFixed(1)} MiB, ${manifest.snapshots.length} snapshots`],
+      ['replay (sequential, every slice)', replay.seconds.toFixed(1), String(rec.steps), mips(rec.steps, replay.seconds), (replay.seconds / plain.seconds).toFixed(3), verified ? 'verified' : 'DIVERGED', `${manifest.slices.length} slices`],
+    ];
+    return {
+      title: 'Record and replay: smoke workload, power-on to poweroff (one process, one after the other)',
+      columns: ['mode', 'wall s', 'instructions', 'MIPS', 'time vs plain', 'log', 'snapshots'],
+      rows,
+      records: [{ mode: 'plain', ...plain }, { mode: 'record', ...rec, logBytes: space.logBytes, snapshotBytes: space.storedBytes, slices: manifest.slices.length }, { mode: 'replay', ...replay, verified }],
+      notes: [
+        `record overhead: ${((rec.seconds / plain.seconds - 1) * 100).toFixed(1)}% of the plain run (snapshots included); log ${(space.logBytes / (rec.steps / 1e6)).toFixed(1)} bytes per million instructions`,
+        `replay/record time: ${(replay.seconds / rec.seconds).toFixed(2)}`,
+      ],
+      ok: verified,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

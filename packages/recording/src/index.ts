@@ -1,0 +1,13 @@
+export { record, DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_SLICE_STEPS } from './recorder.js';
+export type { RecordOptions, RecordProgress, RecordResult } from './recorder.js';
+export { openRecording, replaySlice, replayTo, restoreMachine, loadEvents } from './replayer.js';
+export type { Recording, RecordingSource, Divergence, SliceReplayResult, ReplayOptions } from './replayer.js';
+export { readManifest, writeManifest, segmentName, manifestSchema, RecordingError, RECORDING_FORMAT_VERSION, MANIFEST_FILE } from './manifest.js';
+export type { RecordingManifest, SliceEntry } from './manifest.js';
+export { runLoop } from './run-loop.js';
+export type { LoopHooks, LoopEnd } from './run-loop.js';
+export { encodeCheckpoint, compareCheckpoint } from './checkpoint.js';
+export { MachineSnapshots } from './machine-snapshots.js';
+export { collectGarbage, mergeSlices, spaceReport } from './reclaim.js';
+export type { GcResult, SpaceReport } from './reclaim.js';
+export type { SnapshotStats } from './manifest.js';

@@ -1,0 +1,166 @@
+/**
+ * recording.json: what a recording is (format version 1). Written atomically
+ * (temporary file, fsync, rename, fsync of the directory), rewritten each time
+ * a slice closes, so it only ever lists slices whose log and snapshots are on
+ * disk in full. `status` stays "recording" until the recorder finishes: a
+ * recording left so was cut short (the recorder was killed).
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const RECORDING_FORMAT_VERSION = 1;
+export const MANIFEST_FILE = 'recording.json';
+
+/** Anything wrong with a recording on disk, said in one line that names the file. */
+export class RecordingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecordingError';
+  }
+}
+
+const position = z.number().int().nonnegative().refine(Number.isSafeInteger, 'must be a safe integer');
+const hash = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-digit hex hash');
+
+const deviceConfig = z.object({
+  kind: z.string().min(1),
+  base: z.number().optional(),
+  irq: z.number().optional(),
+  settings: z.record(z.unknown()).optional(),
+});
+
+const boardConfig = z.object({
+  version: z.literal(1),
+  board: z.literal('virt'),
+  ramSize: z.number().int().positive(),
+  cmdline: z.string(),
+  devices: z.array(deviceConfig),
+  stepsPerTick: z.number().int().positive(),
+  serviceQuantum: z.number().int().positive(),
+  images: z.object({ firmware: z.string(), kernel: z.string(), initrd: z.string().optional() }),
+});
+
+const slice = z.object({
+  index: z.number().int().nonnegative(),
+  startIcount: position,
+  endIcount: position,
+  /** Root of the snapshot the slice starts from. */
+  snapshot: hash,
+  /** The slice's log segment, relative to the recording directory. */
+  log: z.string().regex(/^log\/[0-9a-z-]{1,64}\.seg$/, 'must name a segment file in log/'),
+  /** Root of the state at endIcount: the next slice's snapshot. */
+  endState: hash,
+  events: z.number().int().nonnegative(),
+  logBytes: z.number().int().nonnegative(),
+  /** Object holding the console output of the slice (what replay reproduces; lets seek show the console before the slice). */
+  console: hash.optional(),
+  /** Virtual time (mtime ticks of the 10 MHz timebase) at the start and end. */
+  startMtime: z.number().int().nonnegative(),
+  endMtime: z.number().int().nonnegative(),
+});
+
+/** What taking one snapshot added to the object store. */
+const snapshotStats = z.object({
+  root: hash,
+  icount: position,
+  objectsAdded: z.number().int().nonnegative(),
+  /** Bytes the new objects take on disk (compressed). */
+  storedBytes: z.number().int().nonnegative(),
+  /** Bytes the new objects hold (uncompressed). */
+  uniqueBytes: z.number().int().nonnegative(),
+  /** Bytes of the whole machine state this snapshot describes (RAM + disk overlays + meta). */
+  logicalBytes: z.number().int().nonnegative(),
+});
+
+export const manifestSchema = z.object({
+  format: z.literal('prnr-recording'),
+  version: z.literal(RECORDING_FORMAT_VERSION),
+  status: z.enum(['recording', 'complete']),
+  createdAt: z.string(),
+  board: boardConfig,
+  /** Behaviour versions of the board's devices, in board order. */
+  deviceVersions: z.array(z.object({ kind: z.string(), version: z.number().int() })),
+  /** Base disk images by image id: the object that holds each. */
+  disks: z.record(hash),
+  /** Steps between hart checkpoints in the log. */
+  checkpointInterval: z.number().int().positive(),
+  slices: z.array(slice),
+  /** One entry per snapshot taken, in order: the start of slice 0, then the end of each slice. */
+  snapshots: z.array(snapshotStats),
+  end: z
+    .object({
+      icount: position,
+      reason: z.enum(['poweroff', 'fail', 'reset', 'user', 'max-steps', 'hung']),
+      exitCode: z.number().int().optional(),
+    })
+    .optional(),
+  stats: z
+    .object({ wallSeconds: z.number(), steps: position, events: z.number().int(), logBytes: z.number().int(), objectBytes: z.number().int().optional() })
+    .optional(),
+});
+
+export type RecordingManifest = z.infer<typeof manifestSchema>;
+export type SliceEntry = z.infer<typeof slice>;
+export type SnapshotStats = z.infer<typeof snapshotStats>;
+
+export function segmentName(index: number): string {
+  return `log/${String(index).padStart(6, '0')}.seg`;
+}
+
+export function readManifest(dir: string): RecordingManifest {
+  const file = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RecordingError(`${dir} is not a prnr recording: ${MANIFEST_FILE} is missing`);
+    throw new RecordingError(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new RecordingError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const v = (raw as { version?: unknown } | null)?.version;
+  if ((raw as { format?: unknown } | null)?.format === 'prnr-recording' && typeof v === 'number' && v !== RECORDING_FORMAT_VERSION) {
+    throw new RecordingError(`${file}: recording format version ${v} is not supported (this prnr reads version ${RECORDING_FORMAT_VERSION})`);
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RecordingError(`${file}: ${issue.path.join('.') || 'top level'}: ${issue.message}`);
+  }
+  const m = parsed.data;
+  m.slices.forEach((s, i) => {
+    if (s.index !== i) throw new RecordingError(`${file}: slices.${i} has index ${s.index}`);
+    if (s.endIcount < s.startIcount) throw new RecordingError(`${file}: slice ${i} ends (icount ${s.endIcount}) before it starts (${s.startIcount})`);
+    if (i > 0 && m.slices[i - 1].endIcount !== s.startIcount) throw new RecordingError(`${file}: slice ${i} does not start where slice ${i - 1} ends`);
+  });
+  return m;
+}
+
+/** Replaces recording.json atomically: readers see the old or the new manifest, never a torn one. */
+export function writeManifest(dir: string, m: RecordingManifest): void {
+  const file = join(dir, MANIFEST_FILE);
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n');
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  syncDir(dir);
+}
+
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Records a machine run into a recording directory: input ports wrapped by the
+ * recorder, events into one log segment per slice, a snapshot at the start of
+ * every slice, the manifest rewritten as each slice closes.
+ *
+ * Crash safety: a slice appears in recording.json only after its segment is
+ * closed (renamed from .partial, fsynced) and the snapshot that ends it is in
+ * the object store; recording.json says "recording" until the run ends. So a
+ * recorder killed at any moment leaves closed slices that verify, and an open
+ * slice that readers see as incomplete.
+ */
+import { mkdirSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConsoleOutputSink } from '@prnr/devices';
+import { Channel, PortRecorder, SegmentWriter, encodeUvarint, type RecordedInputs } from '@prnr/eventlog';
+import { VirtMachine, type BoardConfig, type MachineImages } from '@prnr/machine';
+import { FsObjectStore } from '@prnr/snapshot';
+import { encodeCheckpoint } from './checkpoint.js';
+import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, syncDir, writeManifest, type RecordingManifest } from './manifest.js';
+import { MachineSnapshots } from './machine-snapshots.js';
+import { runLoop, type LoopEnd } from './run-loop.js';
+
+export const DEFAULT_CHECKPOINT_INTERVAL = 32_000_000;
+/**
+ * Steps per slice. Measured (BENCHMARKS.md, record suite): a snapshot of the
+ * default guest costs a fraction of a second, so at this length snapshots stay
+ * a few percent of recording time while the smoke workload still yields
+ * enough slices to keep several cores busy in parallel replay.
+ */
+export const DEFAULT_SLICE_STEPS = 200_000_000;
+
+export interface RecordOptions {
+  /** The recording directory: created; must not exist or be empty. */
+  dir: string;
+  config: BoardConfig;
+  images: MachineImages;
+  /** The real world. */
+  inputs: RecordedInputs;
+  output: ConsoleOutputSink;
+  /** Pace idle time to the wall clock (an interactive user); otherwise idle jumps straight to the next timer. */
+  realtime: boolean;
+  checkpointInterval?: number;
+  /** Cut a slice (snapshot + new segment) every this many steps. Default DEFAULT_SLICE_STEPS. */
+  sliceSteps?: number;
+  /** Stop after this many steps. */
+  maxSteps?: number;
+  shouldStop?: () => boolean;
+  onProgress?: (p: RecordProgress) => void;
+}
+
+export interface RecordProgress {
+  icount: number;
+  slices: number;
+  events: number;
+}
+
+export interface RecordResult {
+  manifest: RecordingManifest;
+  end: LoopEnd;
+}
+
+const TICK_NS = 100n; // 10 MHz timebase
+
+export async function record(o: RecordOptions): Promise<RecordResult> {
+  prepareDir(o.dir);
+  const store = new FsObjectStore(o.dir);
+  const interval = o.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
+  const sliceSteps = o.sliceSteps ?? DEFAULT_SLICE_STEPS;
+  const maxSteps = o.maxSteps ?? Number.MAX_SAFE_INTEGER;
+  const wallStart = process.hrtime.bigint();
+
+  // The base disk images go into the store: a recording replays without the image directory.
+  const disks: Record<string, string> = {};
+  for (const [id, bytes] of Object.entries(o.images.disks ?? {})) disks[id] = await store.put(bytes);
+
+  let segment: SegmentWriter | undefined;
+  let events = 0;
+  const sink = {
+    append: (ev: Parameters<SegmentWriter['append']>[0]) => {
+      segment!.append(ev);
+      events++;
+    },
+  };
+  let machine!: VirtMachine;
+  const recorder = new PortRecorder(sink, () => machine.hart.icount);
+  const inputs = recorder.wrap(o.inputs);
+  let consoleBytes: number[] = [];
+  machine = new VirtMachine(o.config, o.images, { ...inputs, consoleOutput: { write: (b) => { consoleBytes.push(b); o.output.write(b); } } });
+  machine.boot();
+
+  const manifest: RecordingManifest = {
+    format: 'prnr-recording',
+    version: RECORDING_FORMAT_VERSION,
+    status: 'recording',
+    createdAt: new Date().toISOString(),
+    board: o.config,
+    deviceVersions: machine.devices.map((d) => ({ kind: d.kind, version: d.version })),
+    disks,
+    checkpointInterval: interval,
+    slices: [],
+    snapshots: [],
+  };
+  const snapshots = await MachineSnapshots.create(machine, store);
+  const snapshot = async () => {
+    const root = await snapshots.capture();
+    const st = snapshots.lastStats!;
+    manifest.snapshots.push({ root, icount: machine.hart.icount, objectsAdded: st.objectsAdded, storedBytes: st.bytesAdded, uniqueBytes: st.logicalBytes, logicalBytes: snapshots.logicalBytes() });
+    return root;
+  };
+  let sliceStart = 0;
+  let sliceStartMtime = 0;
+  let sliceRoot = await snapshot();
+  let logBytes = 0;
+  writeManifest(o.dir, manifest);
+
+  const openSegment = async () => {
+    segment = await SegmentWriter.create(join(o.dir, segmentName(manifest.slices.length)), { segmentIndex: manifest.slices.length, startIcount: BigInt(sliceStart) });
+  };
+  const closeSlice = async () => {
+    const segEvents = events;
+    await segment!.close(BigInt(machine.hart.icount));
+    const bytes = segment!.bytesWritten;
+    const endRoot = await snapshot();
+    const consoleHash = await store.put(Uint8Array.from(consoleBytes));
+    consoleBytes = [];
+    manifest.slices.push({
+      index: manifest.slices.length,
+      startIcount: sliceStart,
+      endIcount: machine.hart.icount,
+      snapshot: sliceRoot,
+      log: segmentName(manifest.slices.length),
+      endState: endRoot,
+      events: segEvents,
+      logBytes: bytes,
+      console: consoleHash,
+      startMtime: sliceStartMtime,
+      endMtime: Number(machine.clock.mtime()),
+    });
+    logBytes += bytes;
+    events = 0;
+    writeManifest(o.dir, manifest);
+    sliceStart = machine.hart.icount;
+    sliceStartMtime = Number(machine.clock.mtime());
+    sliceRoot = endRoot;
+  };
+
+  const wallTicks = () => (process.hrtime.bigint() - wallStart) / TICK_NS;
+  let totalEvents = 0;
+  await openSegment();
+  let end: LoopEnd;
+  for (;;) {
+    const until = Math.min(maxSteps, sliceStart + sliceSteps);
+    end = await runLoop(machine, until, interval, {
+      idle: async (wakeAt) => {
+        const now = machine.clock.mtime();
+        let target: bigint;
+        if (!o.realtime) {
+          if (wakeAt === null) return null;
+          target = wakeAt;
+        } else {
+          // Interactive: idle time follows the wall clock. Sleep up to 20 ms (less when the guest's
+          // next timer is due sooner), then let virtual time catch up, never past that timer.
+          const dueMs = wakeAt === null ? 20 : Number((wakeAt - wallTicks()) / 10_000n);
+          await sleep(Math.max(0, Math.min(20, dueMs)));
+          const wall = wallTicks();
+          target = wakeAt !== null && wakeAt < wall ? wakeAt : wall;
+        }
+        const ticks = target > now ? target - now : 0n;
+        recorder.idle(ticks, encodeUvarint);
+        return ticks;
+      },
+      checkpoint: () => recorder.log(Channel.checkpoint, encodeCheckpoint(machine.hart.state())),
+      shouldStop: o.shouldStop,
+      between: async () => {
+        o.onProgress?.({ icount: machine.hart.icount, slices: manifest.slices.length, events: totalEvents + events });
+        if (o.realtime) await sleep(0); // let host input in
+      },
+    });
+    if (end.reason !== 'until' || machine.hart.icount >= maxSteps) break;
+    totalEvents += events;
+    await closeSlice();
+    await openSegment();
+  }
+  totalEvents += events;
+  await closeSlice();
+  manifest.status = 'complete';
+  manifest.end = {
+    icount: machine.hart.icount,
+    reason: end.reason === 'halt' ? end.power.action : end.reason === 'until' ? 'max-steps' : end.reason === 'stopped' ? 'user' : 'hung',
+    ...(end.reason === 'halt' && end.power.action === 'fail' ? { exitCode: end.power.code } : {}),
+  };
+  manifest.stats = {
+    wallSeconds: Number(process.hrtime.bigint() - wallStart) / 1e9,
+    steps: machine.hart.icount,
+    events: totalEvents,
+    logBytes,
+  };
+  writeManifest(o.dir, manifest);
+  return { manifest, end };
+}
+
+function prepareDir(dir: string): void {
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new RecordingError(`${dir} already exists and is not empty: choose a new directory for the recording`);
+  mkdirSync(join(dir, 'log'), { recursive: true });
+  mkdirSync(join(dir, 'objects'), { recursive: true });
+  syncDir(dir);
+}

@@ -1,0 +1,56 @@
+/**
+ * A recording served over HTTP (by `prnr serve`): manifest, log segments and
+ * objects fetched on demand, objects verified against their hash on arrival.
+ * What a worker on another host replays from.
+ */
+import { decodeObjectFile, blake3Hex, blake3Ready, ObjectCorruptError, ObjectMissingError, type Hash, type ObjectReader } from '@prnr/snapshot';
+import { manifestSchema, RecordingError, type RecordingSource } from '@prnr/recording';
+
+async function fetchBytes(url: string): Promise<Uint8Array | null> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new RecordingError(`${url}: cannot connect (${(e as Error).message})`);
+  }
+  if (res.status === 404) return null;
+  if (!res.ok) throw new RecordingError(`${url}: HTTP ${res.status} ${res.statusText}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+class HttpObjectReader implements ObjectReader {
+  constructor(private readonly base: string) {}
+
+  async get(h: Hash): Promise<Uint8Array> {
+    const url = `${this.base}/objects/${h}`;
+    const file = await fetchBytes(url);
+    if (!file) throw new ObjectMissingError(h, url);
+    const bytes = decodeObjectFile(file);
+    await blake3Ready();
+    if (blake3Hex(bytes) !== h) throw new ObjectCorruptError(h, url, 'content does not match its hash');
+    return bytes;
+  }
+
+  async has(h: Hash): Promise<boolean> {
+    const res = await fetch(`${this.base}/objects/${h}`, { method: 'HEAD' });
+    return res.ok;
+  }
+}
+
+export async function openHttpRecording(url: string): Promise<RecordingSource> {
+  const base = url.replace(/\/+$/, '');
+  const text = await fetchBytes(`${base}/recording.json`);
+  if (!text) throw new RecordingError(`${base} is not a prnr recording: recording.json is missing`);
+  const parsed = manifestSchema.safeParse(JSON.parse(Buffer.from(text).toString('utf8')));
+  if (!parsed.success) throw new RecordingError(`${base}/recording.json: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+  return {
+    location: base,
+    manifest: parsed.data,
+    store: new HttpObjectReader(base),
+    readFile: async (path) => {
+      const b = await fetchBytes(`${base}/${path}`);
+      if (!b) throw new RecordingError(`${base}/${path} is missing (recording.json names it)`);
+      return b;
+    },
+  };
+}

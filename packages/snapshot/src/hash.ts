@@ -1,0 +1,93 @@
+/**
+ * BLAKE3-256 (hash-wasm) and hash helpers. The WebAssembly hasher needs one
+ * async initialisation (`blake3Ready()`); after it, hashing is synchronous.
+ * Binary hashes are 32-byte Uint8Arrays; at interfaces they are `Hash`, hex.
+ */
+import { createBLAKE3, type IHasher } from 'hash-wasm';
+import { HASH_BYTES, type Hash } from './schema.js';
+
+let hasherPromise: Promise<IHasher> | undefined;
+let hasher: IHasher | undefined;
+
+/** The shared hasher; safe to share because each use is synchronous (init/update/digest with no await between). */
+export function blake3Ready(): Promise<IHasher> {
+  hasherPromise ??= createBLAKE3(256).then((h) => (hasher = h));
+  return hasherPromise;
+}
+
+function ready(): IHasher {
+  if (!hasher) throw new Error('BLAKE3 is not initialised: await blake3Ready() first');
+  return hasher;
+}
+
+/** BLAKE3-256 of `bytes`, binary. Needs blake3Ready(). */
+export function blake3Bin(bytes: Uint8Array): Uint8Array {
+  const h = ready();
+  h.init();
+  h.update(bytes);
+  return h.digest('binary');
+}
+
+/** BLAKE3-256 of `bytes`, hex. Needs blake3Ready(). */
+export function blake3Hex(bytes: Uint8Array): Hash {
+  const h = ready();
+  h.init();
+  h.update(bytes);
+  return h.digest('hex');
+}
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** 32 bytes at `off` of `buf` as 64 hex chars. */
+export function toHex(buf: Uint8Array, off = 0): Hash {
+  let s = '';
+  for (let i = off; i < off + HASH_BYTES; i++) s += HEX[buf[i]];
+  return s;
+}
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+export function isHash(h: unknown): h is Hash {
+  return typeof h === 'string' && HASH_RE.test(h);
+}
+
+/** Throws TypeError unless `h` is 64 lowercase hex chars (stores call it before using h in a path). */
+export function assertHash(h: unknown): asserts h is Hash {
+  if (!isHash(h)) throw new TypeError(`not a hash (64 lowercase hex chars): ${JSON.stringify(h)}`);
+}
+
+/** Writes hex hash `h` as 32 bytes into `out` at `off`. */
+export function fromHex(h: Hash, out: Uint8Array = new Uint8Array(HASH_BYTES), off = 0): Uint8Array {
+  assertHash(h);
+  for (let i = 0; i < HASH_BYTES; i++) out[off + i] = parseInt(h.substr(i * 2, 2), 16);
+  return out;
+}
+
+/** True if bytes a[ao..ao+32) equal b[bo..bo+32). */
+export function hashEquals(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+  for (let i = 0; i < HASH_BYTES; i++) if (a[ao + i] !== b[bo + i]) return false;
+  return true;
+}
+
+/** True if the 32 bytes at `off` are all zero (NULL_HASH). */
+export function isNullAt(buf: Uint8Array, off: number): boolean {
+  for (let i = 0; i < HASH_BYTES; i++) if (buf[off + i] !== 0) return false;
+  return true;
+}
+
+const zeroHashes = new Map<number, Uint8Array>();
+
+/** BLAKE3 of `len` zero bytes, binary: the leaf hash of a zero page or block. No object is ever stored for it. */
+export function zeroHashBin(len: number): Uint8Array {
+  let z = zeroHashes.get(len);
+  if (!z) {
+    z = blake3Bin(new Uint8Array(len));
+    zeroHashes.set(len, z);
+  }
+  return z;
+}
+
+/** BLAKE3 of `len` zero bytes, hex. Needs blake3Ready(). */
+export function zeroHash(len: number): Hash {
+  return toHex(zeroHashBin(len));
+}

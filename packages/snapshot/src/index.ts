@@ -1,0 +1,32 @@
+// The schema: types, layout constants, format versions.
+export {
+  Codec,
+  FANOUT,
+  HASH_BYTES,
+  NODE_VERSION,
+  NULL_HASH,
+  OBJECT_FILE_VERSION,
+  PAGE_SIZE,
+  SNAPSHOT_KIND,
+  SNAPSHOT_VERSION,
+} from './schema.js';
+export type { CodecId, Hash, SnapshotRoot } from './schema.js';
+
+// Hashing and canonical encoding.
+export { blake3Ready, blake3Hex, isHash, zeroHash } from './hash.js';
+export { encodeCanonical, decodeCanonical, CanonicalDecodeError } from './canonical.js';
+
+// Object stores.
+export type { ObjectReader, ObjectStore, PutOutcome, StoreStats } from './object-store.js';
+export { MemoryObjectStore } from './memory-object-store.js';
+export { FsObjectStore } from './fs-object-store.js';
+export type { FsObjectStoreOptions } from './fs-object-store.js';
+export { encodeObjectFile, decodeObjectFile, ObjectFileError } from './object-file.js';
+export { ObjectMissingError, ObjectCorruptError, SnapshotFormatError } from './errors.js';
+
+// Snapshots.
+export type { MachineParts, RamPart, DiskPart } from './machine-parts.js';
+export { SnapshotWriter, fullStateRoot } from './snapshot-writer.js';
+export type { CaptureResult, CaptureStats, SnapshotWriterOptions } from './snapshot-writer.js';
+export { restoreSnapshot, reachableObjects } from './restore.js';
+export type { RestoreTarget, RestoredDisk, RestoredSnapshot, ReadOptions } from './restore.js';

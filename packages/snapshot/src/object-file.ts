@@ -1,0 +1,90 @@
+/**
+ * One object as a file: header (magic, version, codec, uncompressed length)
+ * and payload (schema.ts has the layout). LZ4 is the default codec: see
+ * README.md for the measurements behind the choice.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { compressSync as lz4Compress, uncompressSync as lz4Uncompress } from 'lz4-napi';
+import { Codec, OBJECT_FILE_VERSION, OBJECT_HEADER_BYTES, OBJECT_MAGIC, type CodecId } from './schema.js';
+
+/** Objects smaller than this are stored raw: compressing them saves nothing worth a decode. */
+const MIN_COMPRESS_BYTES = 128;
+
+/** Why the bytes of an object file cannot be read (the caller adds hash and file). */
+export class ObjectFileError extends Error {
+  override readonly name = 'ObjectFileError';
+}
+
+function compress(codec: CodecId, bytes: Uint8Array): Uint8Array {
+  if (codec === Codec.lz4) return lz4Compress(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  if (codec === Codec.deflateRaw) return deflateRawSync(bytes, { level: 1 });
+  return bytes;
+}
+
+/**
+ * The whole file for `bytes`: compressed with `codec` unless that saves less
+ * than 1/16, then raw. Always a fresh buffer (never aliases `bytes`).
+ */
+export function encodeObjectFile(bytes: Uint8Array, codec: CodecId = Codec.lz4): Uint8Array {
+  if (bytes.length > 0xffff_ffff) throw new RangeError(`object of ${bytes.length} bytes is larger than 4 GiB - 1`);
+  let payload = bytes;
+  let used: CodecId = Codec.raw;
+  if (codec !== Codec.raw && bytes.length >= MIN_COMPRESS_BYTES) {
+    const c = compress(codec, bytes);
+    if (c.length <= bytes.length - (bytes.length >>> 4)) {
+      payload = c;
+      used = codec;
+    }
+  }
+  const file = new Uint8Array(OBJECT_HEADER_BYTES + payload.length);
+  file.set(OBJECT_MAGIC, 0);
+  file[4] = OBJECT_FILE_VERSION;
+  file[5] = used;
+  new DataView(file.buffer).setUint32(8, bytes.length, true);
+  file.set(payload, OBJECT_HEADER_BYTES);
+  return file;
+}
+
+/** Uncompressed length from a file's header (for stats), or throws ObjectFileError. */
+export function objectFileLength(file: Uint8Array): number {
+  checkHeader(file);
+  return new DataView(file.buffer, file.byteOffset, file.byteLength).getUint32(8, true);
+}
+
+function checkHeader(file: Uint8Array): void {
+  if (file.length < OBJECT_HEADER_BYTES) throw new ObjectFileError(`${file.length} bytes, shorter than the ${OBJECT_HEADER_BYTES}-byte header`);
+  for (let i = 0; i < 4; i++) if (file[i] !== OBJECT_MAGIC[i]) throw new ObjectFileError('bad magic (not a prnr object file)');
+  if (file[4] !== OBJECT_FILE_VERSION) throw new ObjectFileError(`object file version ${file[4]}; this reader understands ${OBJECT_FILE_VERSION}`);
+}
+
+/** The uncompressed bytes of an object file. Does not verify the hash (the store does). */
+export function decodeObjectFile(file: Uint8Array): Uint8Array {
+  checkHeader(file);
+  const length = new DataView(file.buffer, file.byteOffset, file.byteLength).getUint32(8, true);
+  const payload = file.subarray(OBJECT_HEADER_BYTES);
+  let out: Uint8Array;
+  try {
+    switch (file[5]) {
+      case Codec.raw:
+        out = payload;
+        break;
+      case Codec.lz4: {
+        // The prefix is what lz4 allocates: check it before a corrupt one asks for gigabytes.
+        const prefix = payload.length >= 4 ? new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true) : -1;
+        if (prefix !== length) throw new ObjectFileError(`lz4 payload says ${prefix} bytes, header says ${length}`);
+        out = lz4Uncompress(payload);
+        break;
+      }
+      case Codec.deflateRaw:
+        out = inflateRawSync(payload);
+        break;
+      default:
+        throw new ObjectFileError(`unknown codec ${file[5]}`);
+    }
+  } catch (e) {
+    if (e instanceof ObjectFileError) throw e;
+    throw new ObjectFileError(`payload does not decompress (${(e as Error).message})`);
+  }
+  if (out.length !== length) throw new ObjectFileError(`payload is ${out.length} bytes uncompressed, header says ${length}`);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}

@@ -1,0 +1,310 @@
+/**
+ * Captures machine state into an object store, incrementally: the writer
+ * keeps every page's and block's hash and the tree above them, so a capture
+ * hashes only what the dirty bitmaps say was written and stores only what
+ * changed. Every root is nevertheless a complete tree (unchanged subtrees
+ * are shared by hash), so restoring one never replays a chain.
+ *
+ * The contract (one owner of the dirty bitmaps): a machine has one writer;
+ * the writer's capture() and stateRoot() clear ram.dirty and call
+ * disk.clearDirty(); nobody else clears them, and every change to RAM or a
+ * disk overlay sets its dirty mark (the hart, DMA and loaders do: Ram.write,
+ * CowDisk.write). A dirty mark on an unchanged page only costs a hash; a
+ * change without a mark is missed. Parts must not change while capture()
+ * runs. A writer seeded from a restore (fromRestored) assumes the machine
+ * holds exactly what was restored.
+ */
+import { encodeCanonical } from './canonical.js';
+import { forEachLimit } from './concurrency.js';
+import { blake3Bin, blake3Ready, hashEquals, toHex, zeroHashBin } from './hash.js';
+import { DenseLeaves, HashTree, SparseLeaves } from './hash-tree.js';
+import type { DiskPart, MachineParts } from './machine-parts.js';
+import type { ObjectStore, PutOutcome } from './object-store.js';
+import type { RestoredSnapshot } from './restore.js';
+import { HASH_BYTES, PAGE_SIZE, SNAPSHOT_KIND, SNAPSHOT_VERSION, type Hash, type SnapshotRoot } from './schema.js';
+import { encodeRoot } from './snapshot-root.js';
+
+export interface CaptureStats {
+  /** Pages and disk blocks hashed by this call (dirty ones; all of them on a writer's first call). */
+  pagesHashed: number;
+  /** Objects written to the store (already present ones are not counted). */
+  objectsAdded: number;
+  /** Bytes those objects take in the store (compressed, with headers). */
+  bytesAdded: number;
+  /** Bytes those objects hold (uncompressed). */
+  logicalBytes: number;
+}
+
+export interface CaptureResult {
+  /** The machine-state hash. */
+  root: Hash;
+  stats: CaptureStats;
+}
+
+export interface SnapshotWriterOptions {
+  /** Puts in flight at once during capture (default 32). */
+  concurrency?: number;
+}
+
+/** The trees a writer keeps; restore() produces them too. Internal to the package. */
+export interface WriterTrees {
+  ram: HashTree<DenseLeaves>;
+  disks: Array<{ size: number; blockSize: number; tree: HashTree<SparseLeaves>; unstoredLeaves: Set<number> }>;
+}
+
+interface Synced {
+  root: Hash;
+  rootBytes: Uint8Array;
+  meta: Hash;
+  metaBytes: Uint8Array;
+  hashed: number;
+}
+
+export class SnapshotWriter {
+  private trees: WriterTrees | undefined;
+  /** RAM pages whose hash changed since they were last stored (one byte per page). */
+  private unstoredPages: Uint8Array | undefined;
+  private readonly concurrency: number;
+
+  private constructor(trees: WriterTrees | undefined, options: SnapshotWriterOptions) {
+    this.trees = trees;
+    this.unstoredPages = trees ? new Uint8Array(trees.ram.leafCount) : undefined;
+    this.concurrency = options.concurrency ?? 32;
+  }
+
+  /** A writer that has seen nothing: its first capture hashes everything. */
+  static async create(options: SnapshotWriterOptions = {}): Promise<SnapshotWriter> {
+    await blake3Ready();
+    return new SnapshotWriter(undefined, options);
+  }
+
+  /**
+   * A writer that continues from a restore: it knows every hash of the
+   * restored state, so its next capture hashes only pages dirtied since.
+   */
+  static async fromRestored(restored: RestoredSnapshot, options: SnapshotWriterOptions = {}): Promise<SnapshotWriter> {
+    await blake3Ready();
+    return new SnapshotWriter(restored.trees, options);
+  }
+
+  /** See the function fullStateRoot(). */
+  static async fullStateRoot(parts: MachineParts): Promise<Hash> {
+    const w = await SnapshotWriter.create();
+    return w.sync(parts, false).root;
+  }
+
+  /**
+   * The machine-state hash, storing nothing: identical to what capture()
+   * would return now. Incremental like capture(); consumes the dirty marks
+   * (what it hashed but did not store, a later capture stores).
+   */
+  stateRoot(parts: MachineParts): Hash {
+    return this.sync(parts, true).root;
+  }
+
+  /** Hashes what changed, stores every new object (the root last), clears the dirty marks. */
+  async capture(parts: MachineParts, store: ObjectStore): Promise<CaptureResult> {
+    const s = this.sync(parts, true);
+    const trees = this.trees!;
+    const stats: CaptureStats = { pagesHashed: s.hashed, objectsAdded: 0, bytesAdded: 0, logicalBytes: 0 };
+    const put = async (h: Hash, bytes: Uint8Array) => {
+      let out: PutOutcome;
+      if (store.putHashed) out = await store.putHashed(h, bytes);
+      else if (await store.has(h)) out = { added: false, storedBytes: 0 };
+      else {
+        await store.put(bytes);
+        out = { added: true, storedBytes: bytes.length };
+      }
+      if (out.added) {
+        stats.objectsAdded++;
+        stats.bytesAdded += out.storedBytes;
+        stats.logicalBytes += bytes.length;
+      }
+    };
+
+    // Leaves first, then nodes bottom-up, then meta, the root last: a root in the store means its whole tree is there.
+    // Each distinct leaf once (equal pages are common).
+    const jobs: Array<() => Promise<void>> = [];
+    const queued = new Set<Hash>();
+    const ram = parts.ram;
+    const pages = this.unstoredPages!;
+    const ramLeaves = trees.ram.leaves.hashes;
+    for (let p = 0; p < pages.length; p++) {
+      if (pages[p] === 0) continue;
+      const h = toHex(ramLeaves, p * HASH_BYTES);
+      if (queued.has(h)) continue;
+      queued.add(h);
+      jobs.push(() => put(h, ram.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE)));
+    }
+    trees.disks.forEach((d, i) => {
+      const disk = parts.disks[i];
+      for (const b of d.unstoredLeaves) {
+        const h = toHex(d.tree.leaves.hashes.get(b)!);
+        if (queued.has(h)) continue;
+        queued.add(h);
+        const data = disk.block(b);
+        if (!data) throw new Error(`SnapshotWriter: disk ${i} block ${b} left the overlay without a dirty mark (was the disk restored behind the writer's back?)`);
+        jobs.push(() => put(h, data));
+      }
+    });
+    await forEachLimit(jobs, this.concurrency, (job) => job());
+    for (const tree of [trees.ram, ...trees.disks.map((d) => d.tree)]) {
+      for (let level = 1; level <= tree.height; level++) {
+        const nodes: Array<[Hash, number]> = [];
+        for (const j of tree.unstored[level - 1]) {
+          const h = toHex(tree.levels[level - 1], j * HASH_BYTES);
+          if (queued.has(h)) continue;
+          queued.add(h);
+          nodes.push([h, j]);
+        }
+        await forEachLimit(nodes, this.concurrency, ([h, j]) => put(h, tree.nodeBytes(level, j)!));
+      }
+    }
+    await put(s.meta, s.metaBytes);
+    await put(s.root, s.rootBytes);
+
+    pages.fill(0);
+    for (const d of trees.disks) d.unstoredLeaves.clear();
+    for (const tree of [trees.ram, ...trees.disks.map((d) => d.tree)]) for (const u of tree.unstored) u.clear();
+    return { root: s.root, stats };
+  }
+
+  /** Brings the trees up to date with `parts`; `consume`: clear the dirty marks. */
+  private sync(parts: MachineParts, consume: boolean): Synced {
+    const full = this.trees === undefined;
+    const trees = (this.trees ??= newTrees(parts));
+    this.unstoredPages ??= new Uint8Array(trees.ram.leafCount);
+    checkShape(trees, parts);
+    let hashed = this.syncRam(parts, full);
+    parts.disks.forEach((disk, i) => (hashed += syncDisk(trees.disks[i], disk, full)));
+    if (consume) {
+      parts.ram.dirty.fill(0);
+      for (const d of parts.disks) d.clearDirty();
+    }
+    const metaBytes = encodeCanonical(parts.meta);
+    const meta = toHex(blake3Bin(metaBytes));
+    const record: SnapshotRoot = {
+      kind: SNAPSHOT_KIND,
+      version: SNAPSHOT_VERSION,
+      meta,
+      ram: { size: parts.ram.size, pageSize: PAGE_SIZE, tree: trees.ram.root() },
+      disks: trees.disks.map((d) => ({ size: d.size, blockSize: d.blockSize, tree: d.tree.root() })),
+    };
+    const rootBytes = encodeRoot(record);
+    return { root: toHex(blake3Bin(rootBytes)), rootBytes, meta, metaBytes, hashed };
+  }
+
+  /**
+   * The hot path: hash every dirty page (all on a full pass) straight into
+   * the dense leaf table. Zero pages are found with an Int32 OR scan (8 words
+   * a step) and get the constant zero hash without hashing; a page whose new
+   * hash equals its old one changes nothing above it.
+   */
+  private syncRam(parts: MachineParts, full: boolean): number {
+    const tree = this.trees!.ram;
+    const unstored = this.unstoredPages!;
+    const leaves = tree.leaves.hashes;
+    const { u8, dirty } = parts.ram;
+    const pages = tree.leafCount;
+    const zero = zeroHashBin(PAGE_SIZE);
+    const aligned = u8.byteOffset % 4 === 0;
+    const i32 = aligned ? new Int32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2) : undefined;
+    const WORDS = PAGE_SIZE >>> 2;
+    const changed: number[] = [];
+    let hashed = 0;
+    for (let p = 0; p < pages; p++) {
+      if (!full && dirty[p] === 0) continue;
+      hashed++;
+      let acc = 0;
+      if (i32) {
+        const end = (p + 1) * WORDS;
+        for (let w = p * WORDS; w < end; w += 8) {
+          acc = i32[w] | i32[w + 1] | i32[w + 2] | i32[w + 3] | i32[w + 4] | i32[w + 5] | i32[w + 6] | i32[w + 7];
+          if (acc !== 0) break;
+        }
+      } else {
+        const end = (p + 1) * PAGE_SIZE;
+        for (let b = p * PAGE_SIZE; b < end; b++) if ((acc = u8[b]) !== 0) break;
+      }
+      const h = acc === 0 ? zero : blake3Bin(u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+      const at = p * HASH_BYTES;
+      if (hashEquals(h, 0, leaves, at)) continue;
+      leaves.set(h, at);
+      unstored[p] = h === zero ? 0 : 1;
+      changed.push(p);
+    }
+    tree.update(changed);
+    return hashed;
+  }
+}
+
+function newTrees(parts: MachineParts): WriterTrees {
+  const pages = parts.ram.size / PAGE_SIZE;
+  if (!Number.isInteger(pages) || pages <= 0) throw new RangeError(`RAM size ${parts.ram.size} is not a positive multiple of ${PAGE_SIZE}`);
+  return {
+    ram: new HashTree(pages, new DenseLeaves(pages)),
+    disks: parts.disks.map((d) => {
+      if (!Number.isInteger(d.blockSize) || d.blockSize <= 0) throw new RangeError(`disk block size ${d.blockSize} is not a positive integer`);
+      return { size: d.size, blockSize: d.blockSize, tree: new HashTree(Math.ceil(d.size / d.blockSize), new SparseLeaves()), unstoredLeaves: new Set<number>() };
+    }),
+  };
+}
+
+function checkShape(trees: WriterTrees, parts: MachineParts): void {
+  const r = parts.ram;
+  if (r.size !== trees.ram.leafCount * PAGE_SIZE) throw new Error(`SnapshotWriter: RAM is ${r.size} bytes, this writer's machine has ${trees.ram.leafCount * PAGE_SIZE}`);
+  if (r.u8.length !== r.size) throw new Error(`SnapshotWriter: ram.u8 is ${r.u8.length} bytes, ram.size says ${r.size}`);
+  if (r.dirty.length !== trees.ram.leafCount) throw new Error(`SnapshotWriter: ram.dirty has ${r.dirty.length} entries for ${trees.ram.leafCount} pages`);
+  if (parts.disks.length !== trees.disks.length) throw new Error(`SnapshotWriter: ${parts.disks.length} disks, this writer's machine has ${trees.disks.length}`);
+  parts.disks.forEach((d, i) => {
+    const t = trees.disks[i];
+    if (d.size !== t.size || d.blockSize !== t.blockSize) throw new Error(`SnapshotWriter: disk ${i} is ${d.size} bytes in ${d.blockSize}-byte blocks, this writer's has ${t.size} in ${t.blockSize}`);
+  });
+}
+
+/** Hashes a disk's dirty overlay blocks (every block on a full pass). */
+function syncDisk(d: WriterTrees['disks'][number], disk: DiskPart, full: boolean): number {
+  const leaves = d.tree.leaves.hashes;
+  const indices = full ? d.tree.allLeaves() : [...disk.dirtyBlocks()].sort((a, b) => a - b);
+  const zero = zeroHashBin(d.blockSize);
+  const changed: number[] = [];
+  let hashed = 0;
+  let prev = -1;
+  for (const i of indices) {
+    if (i === prev) continue;
+    prev = i;
+    if (!Number.isInteger(i) || i < 0 || i >= d.tree.leafCount) throw new RangeError(`disk block ${i} is outside the ${d.tree.leafCount}-block disk`);
+    const data = disk.block(i);
+    const old = leaves.get(i);
+    if (data === undefined) {
+      if (old === undefined) continue;
+      leaves.delete(i);
+      d.unstoredLeaves.delete(i);
+      changed.push(i);
+      continue;
+    }
+    if (data.length !== d.blockSize) throw new RangeError(`disk block ${i} is ${data.length} bytes, the block size is ${d.blockSize}`);
+    hashed++;
+    const h = isZero(data) ? zero : blake3Bin(data);
+    if (old && hashEquals(h, 0, old, 0)) continue;
+    leaves.set(i, h);
+    if (h === zero) d.unstoredLeaves.delete(i);
+    else d.unstoredLeaves.add(i);
+    changed.push(i);
+  }
+  d.tree.update(changed);
+  return hashed;
+}
+
+function isZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * The machine-state hash of `parts` computed from scratch, touching no dirty
+ * mark: for a check or a tool that does not own the machine's bitmaps.
+ */
+export async function fullStateRoot(parts: MachineParts): Promise<Hash> {
+  return SnapshotWriter.fullStateRoot(parts);
+}
