@@ -9,6 +9,7 @@
 // Suite options are passed through (see each suite's header), e.g.
 //   node bench/run.mjs --suite cpu --program sieve --cpu-reps 3 --no-qemu
 //   node bench/run.mjs --suite regrepr --regrepr-ops 10000000
+//   node bench/run.mjs --suite boot --boot-qemu-reps 5 --machine path/to/machine/dist/index.js
 //
 // A suite is a module bench/suites/NAME.mjs exporting
 //   name: string, description: string,

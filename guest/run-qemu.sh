@@ -13,12 +13,17 @@
 #                   lacks turned off; --cpu rv64 gives QEMU's default)
 #   --no-net        no virtio-net device
 #   --append ARGS   extra kernel command line
+#   --mem MIB       RAM in MiB (default: the manifest's memory_default_mib,
+#                   which is also prnr's default, so both boot the same RAM)
 #   --disk FILE     use FILE as the virtio disk (default: a scratch copy of
 #                   the committed disk.ext4, deleted afterwards)
 #   --timeout S     --feed: give up after S seconds (default 300)
 #   --log FILE      --feed: also write the console output to FILE
 #   --retries N     --feed: re-run up to N times when the console stalls
 #                   (exit 125; intermittent under QEMU 7.2, see README; default 2)
+#   --print-args    print the QEMU command (program and arguments, one per
+#                   line) instead of running it; needs --disk (the caller
+#                   provides the disk; bench/suites/boot.mjs uses this)
 #   -- ARGS...      extra QEMU arguments
 #
 # The committed images (guest/images/*.zst) are unpacked and checked against
@@ -35,7 +40,7 @@ QEMU=${QEMU:-qemu-system-riscv64}
 # to Sv39: the kernel picks sv57 there; on prnr it falls back to sv39.)
 STRICT_CPU=rv64,h=off,v=off,sstc=off,svpbmt=off,svinval=off,svnapot=off,zba=off,zbb=off,zbc=off,zbs=off,Zihintpause=off,Zfh=off,Zfhmin=off,sscofpmf=off
 
-cpu=$STRICT_CPU net=1 feed= run= append= disk= timeout=300 log= retries=2 extra=()
+cpu=$STRICT_CPU net=1 feed= run= append= disk= mem= timeout=300 log= retries=2 print= extra=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cpu) cpu=$2; shift 2 ;;
@@ -44,14 +49,20 @@ while [ $# -gt 0 ]; do
 	--run) run=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--disk) disk=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--retries) retries=$2; shift 2 ;;
+	--print-args) print=1; shift ;;
 	--) shift; extra=("$@"); break ;;
 	-h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-qemu.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+
+if [ -n "$print" ] && { [ -z "$disk" ] || [ -n "$feed" ]; }; then
+	echo "run-qemu.sh: --print-args needs --disk FILE and no --feed" >&2; exit 2
+fi
 
 # ---- unpack + verify the images (once per content)
 mkdir -p "$CACHE"
@@ -66,8 +77,9 @@ for z in fw_jump.bin Image disk.ext4; do
 done
 cp "$IMAGES/initramfs.cpio.gz" "$CACHE/initramfs.cpio.gz"
 
-cmdline=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cmdline"])' \
-	"$IMAGES/manifest.json")
+manifest() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$IMAGES/manifest.json" "$1"; }
+cmdline=$(manifest cmdline)
+[ -n "$mem" ] || mem=$(manifest memory_default_mib)
 [ -n "$append" ] && cmdline="$cmdline $append"
 [ -n "$run" ] && cmdline="$cmdline prnr.run=\"$run\""
 
@@ -81,7 +93,7 @@ cleanup() { [ -z "$scratch" ] || rm -f "$scratch"; }
 trap cleanup EXIT
 
 args=(
-	-M virt -cpu "$cpu" -m 256M -smp 1
+	-M virt -cpu "$cpu" -m "${mem}M" -smp 1
 	-bios "$CACHE/fw_jump.bin" -kernel "$CACHE/Image"
 	-initrd "$CACHE/initramfs.cpio.gz" -append "$cmdline"
 	-device virtio-rng-device
@@ -93,7 +105,9 @@ else
 	args+=(-nic none)
 fi
 
-if [ -n "$feed" ]; then
+if [ -n "$print" ]; then
+	printf '%s\n' "$QEMU" "${args[@]}" -nographic "${extra[@]}"
+elif [ -n "$feed" ]; then
 	# Console on a pipe (no monitor multiplexed on it, so every byte reaches
 	# the guest; this is also the form QEMU's record/replay needs).
 	logargs=()

@@ -48,11 +48,35 @@ export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).
 /** RISC-V Linux Image header (Documentation/arch/riscv/boot-image-header.rst): "RSC\x05" at 0x38. */
 export function checkRiscvLinuxImage(bytes: Uint8Array, file: string): void {
   if (bytes.length < 64) throw new GuestImageError(`${file}: too short for a Linux Image header (${bytes.length} bytes)`);
-  const magic2 = String.fromCharCode(bytes[0x38], bytes[0x39], bytes[0x3a]) + (bytes[0x3b] === 5 ? '\x05' : '?');
-  if (magic2 !== 'RSC\x05') throw new GuestImageError(`${file}: not a RISC-V Linux kernel Image (no "RSC\\x05" magic at offset 0x38): wrong architecture or not a kernel`);
+  if (hasBytes(bytes, 0x38, 'RSC\x05')) return;
+  const what = foreignKernel(bytes);
+  throw new GuestImageError(
+    what
+      ? `${file}: not a RISC-V Linux kernel Image: it is ${what}`
+      : `${file}: not a RISC-V Linux kernel Image (no "RSC\\x05" magic at offset 0x38): wrong architecture or not a kernel`,
+  );
 }
 
-function loadFile(dir: string, f: ManifestFile): GuestImage {
+const hasBytes = (b: Uint8Array, at: number, s: string): boolean => b.length >= at + s.length && [...s].every((c, i) => b[at + i] === c.charCodeAt(0));
+
+/** ELF e_machine values worth naming. */
+const ELF_MACHINES: Record<number, string> = { 3: 'x86', 40: 'arm', 62: 'x86-64', 183: 'arm64', 243: 'RISC-V' };
+
+/** What a file that is not a RISC-V Image recognisably is (for the error message), or undefined. */
+function foreignKernel(b: Uint8Array): string | undefined {
+  if (hasBytes(b, 0x38, 'ARMd')) return 'an arm64 Linux Image (wrong architecture; prnr boots riscv64)';
+  if (hasBytes(b, 0x202, 'HdrS')) return 'an x86 Linux bzImage (wrong architecture; prnr boots riscv64)';
+  if (hasBytes(b, 0, '\x7fELF')) {
+    const machine = b[18] | (b[19] << 8);
+    if (machine === 243) return 'a RISC-V ELF file (a vmlinux? prnr boots the flat Image, arch/riscv/boot/Image)';
+    return `an ELF file for ${ELF_MACHINES[machine] ?? `machine ${machine}`} (wrong architecture; prnr boots a riscv64 Linux Image)`;
+  }
+  if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip data (a compressed kernel? prnr boots the uncompressed Image)';
+  return undefined;
+}
+
+/** Reads, decompresses and checks one file; `check` sees the bytes before the size and hash checks (to name a foreign file as such). */
+function loadFile(dir: string, f: ManifestFile, check?: (bytes: Uint8Array, path: string) => void): GuestImage {
   const path = join(dir, f.stored);
   if (!existsSync(path)) throw new GuestImageError(`${path}: missing (the ${f.role} "${f.name}" listed in ${join(dir, 'manifest.json')})`);
   let stored: Uint8Array = readFileSync(path);
@@ -63,6 +87,7 @@ function loadFile(dir: string, f: ManifestFile): GuestImage {
     throw new GuestImageError(`${path}: cannot be decompressed (${(e as Error).message}): the file is truncated or corrupt`);
   }
   stored = new Uint8Array(0);
+  check?.(bytes, path);
   if (bytes.length !== f.size) {
     throw new GuestImageError(`${path}: ${f.role} is ${bytes.length} bytes but the manifest says ${f.size}: ${bytes.length < f.size ? 'truncated' : 'a different file'}`);
   }
@@ -84,13 +109,16 @@ export function loadGuestImages(dir: string): GuestImageSet {
   if (m.arch !== 'riscv64') throw new GuestImageError(`${mpath}: images are for arch "${m.arch}", prnr runs riscv64`);
   const files = m.files ?? [];
   const byRole = (role: string) => files.find((f) => f.role === role);
-  const need = (role: string) => {
+  const need = (role: string, check?: (bytes: Uint8Array, path: string) => void) => {
     const f = byRole(role);
     if (!f) throw new GuestImageError(`${mpath}: lists no ${role}`);
-    return loadFile(dir, f);
+    return loadFile(dir, f, check);
   };
   const firmware = need('firmware');
-  const kernel = need('kernel');
+  // A kernel cut before the end of its header is reported as truncated (size check), not as foreign.
+  const kernel = need('kernel', (bytes, path) => {
+    if (bytes.length >= 64) checkRiscvLinuxImage(bytes, path);
+  });
   checkRiscvLinuxImage(kernel.bytes, join(dir, byRole('kernel')!.stored));
   const initrdFile = byRole('initrd');
   const diskFile = byRole('disk');

@@ -1,0 +1,356 @@
+// Suite "boot": the default guest (guest/images) runs the smoke workload in
+// script mode (prnr.run=/workloads/smoke.sh on the kernel command line,
+// nothing typed), power-on to power-off, on our virt machine and on QEMU 7.2's
+// (-M virt through guest/run-qemu.sh --print-args: same images, command line,
+// RAM and devices, virtio-net left out on both), QEMU with plain TCG and with
+// -icount shift=0.
+//
+// Options:
+//   --boot-reps N      timed runs of our machine, median (default 1)
+//   --boot-qemu-reps N timed runs of each QEMU mode, median (default 3)
+//   --no-ours / --no-qemu
+//   --machine PATH     the module exporting VirtMachine, defaultBoardConfig and
+//                      loadGuestImages (default packages/machine/dist/index.js),
+//                      e.g. to compare two builds
+//
+// Wall time: ours from building the machine (images already loaded and
+// unpacked) to the guest's power-off; QEMU's from spawning the process to its
+// exit (QEMU's startup, ≈0.03 s, included), a fresh copy of the disk each run.
+// Instructions: ours, the hart's step count at power-off. QEMU's, from a
+// separate -icount shift=0 run: with a gdbstub breakpoint on the kernel's
+// machine_power_off (address from System.map) the VM stops there, and QMP
+// query-replay returns icount_get_raw(), the instructions executed (not the
+// virtual clock, which also counts the time skipped while idle). Plain TCG
+// keeps no count: its MIPS use the -icount run's count (≈, same guest work).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { median } from '../lib/report.mjs';
+
+export const name = 'boot';
+export const order = 20;
+export const description = 'Linux boot + smoke workload (script mode) to power-off: our virt machine vs QEMU -M virt';
+
+const WORKLOAD = '/workloads/smoke.sh';
+const END_MARKER = 'smoke: done';
+const MAX_STEPS = 10_000_000_000;
+const QEMU_TIMEOUT_MS = 300_000;
+
+const fmtS = (ms) => (ms == null ? '' : (ms / 1000).toFixed(2));
+const fmtM = (x) => (x == null || !Number.isFinite(x) ? '' : x.toFixed(x < 100 ? 1 : 0));
+const fmtCount = (n) => (n == null ? '' : `${(n / 1e6).toFixed(1)}M`);
+
+async function loadMachine(modulePath) {
+  const url = modulePath ? pathToFileURL(resolve(modulePath)) : new URL('../../packages/machine/dist/index.js', import.meta.url);
+  const shown = modulePath ?? 'packages/machine/dist/index.js';
+  if (!existsSync(url)) return { error: `${shown} not found: @prnr/machine is not built (pnpm build)` };
+  try {
+    const mod = await import(url.href);
+    for (const f of ['VirtMachine', 'defaultBoardConfig', 'loadGuestImages']) if (!mod[f]) return { error: `${shown} does not export ${f}` };
+    return { mod, module: shown };
+  } catch (err) {
+    return { error: `importing ${shown} failed: ${err.message}` };
+  }
+}
+
+/** One boot of our machine: wall ms from power-on to power-off, steps, and whether the workload ended. */
+function oursRun(mod, imgs, cmdline) {
+  const config = mod.defaultBoardConfig({
+    ramSize: imgs.defaultMemoryMiB * 1024 * 1024,
+    cmdline,
+    disk: imgs.disk.sha256,
+    images: { firmware: imgs.firmware.sha256, kernel: imgs.kernel.sha256, initrd: imgs.initrd.sha256 },
+  });
+  let out = '';
+  const t0 = performance.now();
+  const m = new mod.VirtMachine(
+    config,
+    { firmware: imgs.firmware.bytes, kernel: imgs.kernel.bytes, initrd: imgs.initrd.bytes, disks: { [imgs.disk.sha256]: imgs.disk.bytes } },
+    {
+      consoleOutput: { write: (b) => { out += String.fromCharCode(b); } },
+      clock: { now: () => 1_764_000_000_000_000_000n },
+      entropy: { fill: (buf) => buf.forEach((_, i) => { buf[i] = (i * 151 + 7) & 0xff; }) },
+    },
+  );
+  m.boot();
+  let r;
+  for (;;) {
+    r = m.run(MAX_STEPS);
+    if (r.reason === 'idle' && r.wakeAt !== null) {
+      m.advanceIdle(r.wakeAt);
+      continue;
+    }
+    break;
+  }
+  const ms = performance.now() - t0;
+  const ok = r.reason === 'halt' && r.power.action === 'poweroff' && out.includes(END_MARKER);
+  return { ms, steps: m.hart.icount, ok, stop: r.reason === 'halt' ? r.power.action : r.reason, tail: out.slice(-300) };
+}
+
+function qemuVersion(bin) {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n')[0].trim() : null;
+}
+
+/** QEMU's command for the workload from guest/run-qemu.sh (the one place its arguments are written). */
+function qemuCommand(guestDir, disk) {
+  const r = spawnSync('bash', [join(guestDir, 'run-qemu.sh'), '--print-args', '--no-net', '--disk', disk, '--run', WORKLOAD], { encoding: 'utf8' });
+  if (r.status !== 0) return { error: `guest/run-qemu.sh --print-args failed: ${(r.stderr || r.stdout).trim()}` };
+  const [bin, ...args] = r.stdout.trimEnd().split('\n');
+  return { bin, args };
+}
+
+/** One QEMU run: wall ms from spawn to exit, and whether the workload ended with power-off (exit status 0). */
+function qemuRun(cmd, extra, disk, diskBytes) {
+  writeFileSync(disk, diskBytes);
+  const t0 = performance.now();
+  const r = spawnSync(cmd.bin, [...cmd.args, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], timeout: QEMU_TIMEOUT_MS, encoding: 'latin1', maxBuffer: 1 << 26 });
+  const ms = performance.now() - t0;
+  const ok = r.status === 0 && r.stdout.includes(END_MARKER);
+  return { ms, ok, status: r.status, signal: r.signal, tail: (r.stdout + r.stderr).slice(-300) };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A tiny gdb remote-protocol client: just what a breakpoint and a continue need. */
+function rspClient(socket) {
+  let buf = '';
+  socket.on('data', (d) => { buf += d.toString('latin1'); });
+  const checksum = (s) => ([...s].reduce((a, c) => a + c.charCodeAt(0), 0) & 0xff).toString(16).padStart(2, '0');
+  const packet = async (deadline) => {
+    for (;;) {
+      const m = /\$([^#]*)#[0-9a-fA-F]{2}/.exec(buf);
+      if (m) {
+        buf = buf.slice(m.index + m[0].length);
+        socket.write('+');
+        return m[1];
+      }
+      if (performance.now() > deadline) throw new Error('gdbstub: no reply');
+      await sleep(1);
+    }
+  };
+  return {
+    packet,
+    async command(cmd, timeoutMs = 10_000) {
+      socket.write(`$${cmd}#${checksum(cmd)}`);
+      return packet(performance.now() + timeoutMs);
+    },
+  };
+}
+
+/** A QMP client: JSON lines; events are skipped when waiting for a command's reply. */
+function qmpClient(socket) {
+  let buf = '';
+  const lines = [];
+  socket.on('data', (d) => {
+    buf += d.toString('utf8');
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      lines.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
+  const next = async () => {
+    const deadline = performance.now() + 10_000;
+    while (!lines.length) {
+      if (performance.now() > deadline) throw new Error('QMP: no reply');
+      await sleep(1);
+    }
+    return JSON.parse(lines.shift());
+  };
+  return {
+    next,
+    async execute(execute) {
+      socket.write(JSON.stringify({ execute }) + '\n');
+      for (;;) {
+        const m = await next();
+        if ('return' in m) return m.return;
+        if ('error' in m) throw new Error(`QMP ${execute}: ${m.error.desc}`);
+      }
+    },
+  };
+}
+
+const connectUnix = async (path) => {
+  const deadline = performance.now() + 10_000;
+  while (!existsSync(path)) {
+    if (performance.now() > deadline) throw new Error(`${path} did not appear`);
+    await sleep(2);
+  }
+  const s = connect(path);
+  await new Promise((res, rej) => { s.once('connect', res); s.once('error', rej); });
+  return s;
+};
+
+/** QEMU's instruction count to the kernel's machine_power_off, under -icount shift=0 (see the header). */
+async function qemuInstructions(cmd, disk, diskBytes, powerOffAddr, dir) {
+  writeFileSync(disk, diskBytes);
+  const qmpPath = join(dir, 'qmp.sock');
+  const gdbPath = join(dir, 'gdb.sock');
+  const p = spawn(cmd.bin, [...cmd.args, '-icount', 'shift=0', '-qmp', `unix:${qmpPath},server=on,wait=off`, '-gdb', `unix:${gdbPath},server=on,wait=off`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d.toString('latin1'); });
+  p.stderr.on('data', (d) => { out += d.toString('latin1'); });
+  const exited = new Promise((res) => p.on('exit', res));
+  const sockets = [];
+  try {
+    const qs = await connectUnix(qmpPath);
+    sockets.push(qs);
+    const qmp = qmpClient(qs);
+    await qmp.next(); // greeting
+    await qmp.execute('qmp_capabilities');
+    const gs = await connectUnix(gdbPath);
+    sockets.push(gs);
+    const gdb = rspClient(gs);
+    await gdb.packet(performance.now() + 10_000); // QEMU stops the VM when the debugger connects
+    const z = await gdb.command(`Z0,${powerOffAddr.toString(16)},2`);
+    if (z !== 'OK') throw new Error(`gdbstub: breakpoint refused (${z})`);
+    const stop = await gdb.command('c', QEMU_TIMEOUT_MS);
+    if (!/^T05/.test(stop)) throw new Error(`gdbstub: stopped with ${stop}, not at the breakpoint`);
+    const replay = await qmp.execute('query-replay');
+    const ended = out.includes(END_MARKER);
+    await qmp.execute('quit').catch(() => {});
+    await exited;
+    return ended ? { instructions: replay.icount } : { error: `the workload did not reach "${END_MARKER}" before machine_power_off` };
+  } catch (err) {
+    return { error: `${err.message}; console tail: ${JSON.stringify(out.slice(-200))}` };
+  } finally {
+    for (const s of sockets) s.destroy();
+    if (p.exitCode === null) p.kill();
+  }
+}
+
+/** Virtual address of a kernel symbol, from the image set's System.map.zst (needs the zstd program, as run-qemu.sh does). */
+function kernelSymbol(imageDir, symbol) {
+  const r = spawnSync('zstd', ['-dc', join(imageDir, 'System.map.zst')], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) return null;
+  const line = r.stdout.split('\n').find((l) => l.endsWith(` ${symbol}`));
+  return line ? BigInt('0x' + line.split(' ')[0]) : null;
+}
+
+function gitState(root) {
+  const r = spawnSync('git', ['-C', root, 'describe', '--always', '--dirty'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'unknown';
+}
+
+export async function run({ args, log, benchDir }) {
+  const root = resolve(benchDir, '..');
+  const guestDir = join(root, 'guest');
+  const imageDir = join(guestDir, 'images');
+  const oursReps = Number(args['boot-reps'] ?? 1);
+  const qemuReps = Number(args['boot-qemu-reps'] ?? 3);
+  const notes = [];
+  const records = [];
+  let ok = true;
+
+  const machine = await loadMachine(typeof args.machine === 'string' ? args.machine : undefined);
+  // Images (QEMU's disk copies come from them too) and the command line as guest/run-qemu.sh builds it:
+  // the manifest's cmdline + prnr.run="...".
+  const imgs = machine.mod ? machine.mod.loadGuestImages(imageDir) : null;
+  const cmdlineFor = (base) => `${base} prnr.run="${WORKLOAD}"`;
+
+  const rev = gitState(root);
+  notes.push(`tree: ${rev}; workload: ${WORKLOAD} given as prnr.run= (script mode), no virtio-net on either side`);
+
+  let ours = null;
+  if (args['no-ours']) {
+    notes.push('ours: skipped (--no-ours)');
+  } else if (machine.error) {
+    notes.push(`ours: ${machine.error}`);
+    log(`  ours: ${machine.error}`);
+  } else {
+    const cmdline = cmdlineFor(imgs.cmdline);
+    const runs = [];
+    for (let i = 0; i < oursReps; i++) {
+      log(`  ours, run ${i + 1}/${oursReps} ...`);
+      const r = oursRun(machine.mod, imgs, cmdline);
+      runs.push(r);
+      if (!r.ok) {
+        ok = false;
+        notes.push(`ours FAILED: stopped by ${r.stop} at step ${r.steps} without "${END_MARKER}"; console tail: ${JSON.stringify(r.tail)}`);
+        break;
+      }
+    }
+    if (runs.every((r) => r.ok)) {
+      ours = { ms: median(runs.map((r) => r.ms)), instructions: runs[0].steps, runs: runs.map((r) => r.ms) };
+      if (runs.some((r) => r.steps !== runs[0].steps)) notes.push(`ours: step counts differ between runs (${runs.map((r) => r.steps).join(', ')}): NOT deterministic`);
+      records.push({ engine: 'prnr', wallMs: ours.ms, runsMs: ours.runs, instructions: ours.instructions, instructionsExact: true, module: machine.module, ramMiB: imgs.defaultMemoryMiB, cmdline });
+    }
+  }
+
+  const version = args['no-qemu'] ? null : qemuVersion(process.env.QEMU ?? 'qemu-system-riscv64');
+  const qemu = {};
+  if (!version) {
+    notes.push(args['no-qemu'] ? 'QEMU: skipped (--no-qemu)' : 'QEMU: qemu-system-riscv64 not on PATH; QEMU rows empty');
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'prnr-bench-boot-'));
+    try {
+      const disk = join(dir, 'disk.ext4');
+      const cmd = qemuCommand(guestDir, disk);
+      const diskBytes = imgs?.disk.bytes ?? null;
+      if (cmd.error || !diskBytes) {
+        ok = false;
+        notes.push(`QEMU: ${cmd.error ?? 'needs the disk image from @prnr/machine (not built?)'}`);
+      } else {
+        const shown = [cmd.bin, ...cmd.args].map((a) => a.replace(disk, 'DISK')).map((a) => (/[\s"]/.test(a) ? `'${a}'` : a));
+        notes.push(`QEMU: ${version}; \`${shown.join(' ')}\` (guest/run-qemu.sh --print-args; DISK: a fresh copy of disk.ext4 each run)`);
+        for (const [mode, extra] of [['tcg', []], ['icount', ['-icount', 'shift=0']]]) {
+          const runs = [];
+          for (let i = 0; i < qemuReps; i++) {
+            log(`  QEMU ${mode}, run ${i + 1}/${qemuReps} ...`);
+            const r = qemuRun(cmd, extra, disk, diskBytes);
+            if (!r.ok) {
+              ok = false;
+              notes.push(`QEMU ${mode} FAILED: exit ${r.status} ${r.signal ?? ''}; output tail: ${JSON.stringify(r.tail)}`);
+              break;
+            }
+            runs.push(r.ms);
+          }
+          if (runs.length === qemuReps) qemu[mode] = { ms: median(runs), runs };
+        }
+        log('  QEMU icount: instruction count ...');
+        const addr = kernelSymbol(imageDir, 'machine_power_off');
+        const count = addr === null ? { error: 'machine_power_off not found in guest/images/System.map.zst (zstd missing?)' } : await qemuInstructions(cmd, disk, diskBytes, addr, dir);
+        if (count.error) notes.push(`QEMU instruction count not available: ${count.error}`);
+        else qemu.instructions = count.instructions;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  const rows = [];
+  const mips = (n, ms) => (n && ms ? n / (ms / 1000) / 1e6 : null);
+  if (ours) rows.push(['prnr (this tree)', fmtS(ours.ms), fmtCount(ours.instructions), fmtM(mips(ours.instructions, ours.ms)), '1.0×']);
+  const ratio = (ms) => (ours && ms ? `${(ours.ms / ms).toFixed(1)}×` : '');
+  if (qemu.tcg) {
+    const n = qemu.instructions;
+    rows.push(['QEMU TCG', fmtS(qemu.tcg.ms), n ? `≈${fmtCount(n)}` : 'n/a', n ? `≈${fmtM(mips(n, qemu.tcg.ms))}` : '', ratio(qemu.tcg.ms)]);
+    records.push({ engine: 'qemu-tcg', wallMs: qemu.tcg.ms, runsMs: qemu.tcg.runs, instructions: n ?? null, instructionsExact: false });
+  }
+  if (qemu.icount) {
+    const n = qemu.instructions;
+    rows.push(['QEMU -icount shift=0', fmtS(qemu.icount.ms), n ? fmtCount(n) : 'n/a', fmtM(mips(n, qemu.icount.ms)), ratio(qemu.icount.ms)]);
+    records.push({ engine: 'qemu-icount-shift0', wallMs: qemu.icount.ms, runsMs: qemu.icount.runs, instructions: n ?? null, instructionsExact: n != null });
+  }
+  if (ours && qemu.instructions) {
+    const d = (ours.instructions - qemu.instructions) / qemu.instructions;
+    notes.push(`instructions: ours ${ours.instructions} (to the power-off write), QEMU ${qemu.instructions} (to machine_power_off): ours ${d >= 0 ? '+' : ''}${(d * 100).toFixed(2)}%`);
+  }
+  notes.push('ours/this: our wall time divided by this engine\'s. QEMU TCG keeps no instruction count: ≈ is the -icount run\'s count');
+
+  return {
+    title: `Boot: smoke workload in script mode, power-on to power-off (ours: median of ${oursReps}; QEMU: median of ${qemuReps})`,
+    columns: ['engine', 'wall s', 'instructions', 'MIPS', 'ours/this'],
+    rows,
+    records,
+    notes,
+    ok,
+    extra: { qemuVersion: version, tree: rev, qemuInstructions: qemu.instructions ?? null },
+  };
+}
