@@ -12,6 +12,8 @@ import { registerVerify } from './commands/verify.js';
 import { registerSlices } from './commands/slices.js';
 import { registerGc } from './commands/gc.js';
 import { registerDemo } from './commands/demo.js';
+import { registerSeek } from './commands/seek.js';
+import { registerWorker } from './commands/worker.js';
 import { UsageError } from './usage-error.js';
 import { ConformanceDirError } from './conformance/manifest.js';
 import { ElfError } from '@prnr/cpu';
@@ -19,6 +21,7 @@ import { GuestImageError } from '@prnr/machine';
 import { RecordingError } from '@prnr/recording';
 import { LogFormatError } from '@prnr/eventlog';
 import { ObjectCorruptError, ObjectMissingError, SnapshotFormatError } from '@prnr/snapshot';
+import { UnknownAnalysisError } from '@prnr/scheduler';
 
 const program = new Command();
 program
@@ -35,13 +38,15 @@ registerVerify(program);
 registerSlices(program);
 registerGc(program);
 registerDemo(program);
+registerSeek(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
-  } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof GuestImageError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError) {
+  } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof GuestImageError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError || e instanceof UnknownAnalysisError) {
     console.error(`prnr: ${e.message}`);
     process.exitCode = 2;
   } else {

@@ -18,6 +18,7 @@ export interface SliceOutcome {
   error?: string;
   wallSeconds: number;
   steps: number;
+  checkpoints: number;
 }
 
 export interface RecordingReplayResult {
@@ -70,7 +71,7 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
       analyses[a.kind] = o.registry.get(a.kind).merge(parts, context);
     }
   });
-  const slices = byPass(0).map((r) => ({ slice: r.slice, verified: r.verified, endState: r.endState, divergence: r.divergence, error: r.error, wallSeconds: r.wallSeconds, steps: r.steps }));
+  const slices = byPass(0).map((r) => ({ slice: r.slice, verified: r.verified, endState: r.endState, divergence: r.divergence, error: r.error, wallSeconds: r.wallSeconds, steps: r.steps, checkpoints: r.checkpoints }));
   return {
     slices,
     verified: results.every((r) => r.verified),

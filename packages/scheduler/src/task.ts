@@ -41,6 +41,8 @@ export interface TaskResult {
   /** Where the replay stopped following the recording; null if it did not. */
   divergence: { from: number; to: number; message: string; differs?: string[] } | null;
   steps: number;
+  /** Hart checkpoints compared on the way. */
+  checkpoints: number;
   wallSeconds: number;
   /** Per analysis kind, its result for this slice. */
   analyses: Record<string, unknown>;
@@ -115,6 +117,7 @@ export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) =
       endState: r.endState,
       divergence: r.divergence ? { from: r.divergence.from, to: r.divergence.to, message: r.divergence.message, differs: r.divergence.differs } : null,
       steps: total,
+      checkpoints: r.checkpoints,
       wallSeconds: r.wallSeconds,
       analyses: results,
     };
@@ -125,6 +128,7 @@ export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) =
       endState: null,
       divergence: null,
       steps: 0,
+      checkpoints: 0,
       wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
       analyses: {},
       error: (e as Error).message,

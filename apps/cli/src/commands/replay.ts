@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
-import { openRecording, replaySlice, type SliceReplayResult, type Recording } from '@prnr/recording';
+import { availableParallelism } from 'node:os';
+import { openRecording, replaySlice, type Recording } from '@prnr/recording';
+import { AnalysisRegistry, replayRecording, type AnalysisRequest, type RecordingReplayResult } from '@prnr/scheduler';
 import { formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
+import { analysisModules, makeExecutor, parseParallel } from '../session/executor.js';
+import { replayProgress } from '../session/progress.js';
 
 /** Exit status of a replay that does not match its recording. */
 export const EXIT_DIVERGED = 4;
@@ -9,38 +13,105 @@ export const EXIT_DIVERGED = 4;
 export function registerReplay(program: Command): void {
   program
     .command('replay')
-    .description('replay a recording, slice after slice, reproducing its console; check that it ends in the recorded state')
+    .description('replay a recording: every slice from its own snapshot, in parallel, verified against the recorded state; analyses run during replay')
     .argument('<recording>', 'recording directory')
-    .option('--slice <index>', 'replay only this slice, from its own snapshot', (v) => Number.parseInt(v, 10))
+    .option('-j, --parallel <n>', `slices replayed at once (default: the number of cores, ${availableParallelism()}; 1 streams the console as it replays)`, parseParallel)
+    .option('--slice <index>', 'replay only this slice', (v) => Number.parseInt(v, 10))
+    .option('--analyses <list>', 'analyses to run, comma-separated (see --list-analyses)')
+    .option('--watch <paddr:len>', 'add a memory-write watch on a physical range, e.g. 0x80a00000:4096')
+    .option('--list-analyses', 'list the available analyses and exit')
+    .option('--redis <url>', 'run the slices on `prnr worker` processes through this Redis instead of local threads')
+    .option('--json', 'print the results as JSON (no console, no progress)')
     .option('-q, --quiet', 'do not print the guest console')
-    .addHelpText('after', '\nExit status: 0 when the replay reaches the recorded state, 4 when it diverges.\n\nExamples:\n  prnr replay smoke.rec\n  prnr replay smoke.rec --slice 3 --quiet\n')
-    .action(async (dir: string, opts: { slice?: number; quiet?: boolean }) => {
+    .addHelpText('after', '\nExit status: 0 when every slice reaches its recorded state, 4 when one diverges or fails.\n\nExamples:\n  prnr replay smoke.rec\n  prnr replay smoke.rec --parallel 1              # classic sequential replay, console streamed\n  prnr replay smoke.rec --analyses profile,console --json\n  prnr replay smoke.rec --watch 0x80e0b000:8\n  prnr replay smoke.rec --redis redis://10.0.0.5:6379\n')
+    .action(async (dir: string, opts: { parallel?: number; slice?: number; analyses?: string; watch?: string; listAnalyses?: boolean; redis?: string; json?: boolean; quiet?: boolean }) => {
+      const modules = analysisModules();
+      const registry = new AnalysisRegistry();
+      for (const m of modules) await registry.load(m);
+      if (opts.listAnalyses) {
+        for (const k of registry.list()) process.stdout.write(`${k.name.padEnd(10)} ${k.weight.padEnd(6)} ${k.description}\n`);
+        return;
+      }
       const rec = openRecording(dir);
-      warnIfIncomplete(rec);
-      const indices = sliceIndices(rec, opts.slice);
-      const out: number[] = [];
-      const flush = () => {
-        if (out.length) process.stdout.write(Buffer.from(out));
-        out.length = 0;
-      };
-      let last: SliceReplayResult | undefined;
-      for (const i of indices) {
-        last = await replaySlice(rec, i, {
-          output: opts.quiet ? undefined : { write: (b) => { out.push(b); if (out.length > 4096) flush(); } },
-          onProgress: flush,
-        });
-        flush();
-        if (!last.verified) break;
+      if (!opts.json) warnIfIncomplete(rec);
+      const slices = sliceIndices(rec, opts.slice);
+      const analyses = parseAnalyses(opts.analyses, opts.watch, registry);
+      if (opts.parallel === 1 && !opts.redis && !opts.json && analyses.length === 0) return sequential(rec, slices, !!opts.quiet);
+      // The console comes from the console analysis: replayed, not read from the recording.
+      const wantConsole = !opts.quiet && !opts.json && !analyses.some((a) => a.kind === 'console');
+      if (wantConsole) analyses.push({ kind: 'console' });
+      const executor = makeExecutor(opts);
+      const totals = new Map(rec.manifest.slices.map((s) => [s.index, s.endIcount - s.startIcount]));
+      const progress = replayProgress({ slices, totals, passes: 1, enabled: !opts.json });
+      let result: RecordingReplayResult;
+      try {
+        result = await replayRecording({ recording: { dir: rec.dir }, slices, analyses, registry, modules, executor, onProgress: (p) => progress.update(p), onTaskDone: (r) => progress.done(r) });
+      } finally {
+        progress.stop();
+        await executor.close();
       }
-      if (!last) return;
-      if (last.verified) {
-        const slice = rec.manifest.slices[last.slice];
-        process.stderr.write(`\nprnr: replayed ${indices.length === 1 ? `slice ${last.slice}` : `${indices.length} slices`} to icount ${formatCount(slice.endIcount)}: state ${last.endState} matches the recording\n`);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ recording: dir, ...result }, null, 2) + '\n');
       } else {
-        reportDivergence(last);
-        process.exitCode = EXIT_DIVERGED;
+        if (wantConsole) process.stdout.write((result.analyses.console as { text: string }).text);
+        for (const a of analyses) if (a.kind !== 'console' || !wantConsole) process.stdout.write(`\n== ${a.kind} ==\n${JSON.stringify(result.analyses[a.kind], null, 2)}\n`);
+        report(rec, result);
       }
+      if (!result.verified) process.exitCode = EXIT_DIVERGED;
     });
+}
+
+function report(rec: Recording, r: RecordingReplayResult): void {
+  const steps = r.slices.reduce((a, s) => a + s.steps, 0);
+  for (const s of r.slices) {
+    if (s.error) process.stderr.write(`prnr: slice ${s.slice} FAILED: ${s.error}\n`);
+    else if (!s.verified) process.stderr.write(`prnr: slice ${s.slice} DIVERGED between icount ${s.divergence?.from} and ${s.divergence?.to}: ${s.divergence?.message}\n`);
+  }
+  const ok = r.slices.filter((s) => s.verified).length;
+  const last = rec.manifest.slices[r.slices.at(-1)!.slice];
+  process.stderr.write(
+    `\nprnr: ${ok} of ${r.slices.length} slice(s) reached their recorded state; ${formatCount(steps)} instructions in ${r.wallSeconds.toFixed(1)} s (${(steps / r.wallSeconds / 1e6).toFixed(1)} MIPS aggregate, ${r.tasks} task(s) in ${r.passes} pass(es))\n` +
+      (r.verified ? `prnr: state at icount ${last.endIcount}: ${last.endState} (matches the recording)\n` : ''),
+  );
+}
+
+async function sequential(rec: Recording, indices: number[], quiet: boolean): Promise<void> {
+  const out: number[] = [];
+  const flush = () => {
+    if (out.length) process.stdout.write(Buffer.from(out));
+    out.length = 0;
+  };
+  for (const i of indices) {
+    const r = await replaySlice(rec, i, { output: quiet ? undefined : { write: (b) => { out.push(b); if (out.length > 4096) flush(); } }, onProgress: flush });
+    flush();
+    if (!r.verified) {
+      const d = r.divergence!;
+      process.stderr.write(`\nprnr: slice ${r.slice} DIVERGED between icount ${d.from} and ${d.to}: ${d.message}\n`);
+      if (d.differs?.length) process.stderr.write(`prnr: differs: ${d.differs.join(', ')}\n`);
+      process.exitCode = EXIT_DIVERGED;
+      return;
+    }
+    if (i === indices.at(-1)) process.stderr.write(`\nprnr: replayed ${indices.length === 1 ? `slice ${i}` : `${indices.length} slices`} to icount ${formatCount(rec.manifest.slices[i].endIcount)}: state ${r.endState} matches the recording\n`);
+  }
+}
+
+export function parseAnalyses(list: string | undefined, watch: string | undefined, registry: AnalysisRegistry): AnalysisRequest[] {
+  const out: AnalysisRequest[] = [];
+  for (const name of (list ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    try {
+      registry.get(name);
+    } catch (e) {
+      throw new UsageError(`--analyses: ${(e as Error).message}`);
+    }
+    if (name === 'watch') throw new UsageError('--analyses: give the watch range with --watch PADDR:LEN');
+    out.push({ kind: name });
+  }
+  if (watch) {
+    const m = /^(0x[0-9a-f]+|\d+):(\d+)$/i.exec(watch.trim());
+    if (!m) throw new UsageError(`--watch: expected PADDR:LEN (e.g. 0x80a00000:4096), got "${watch}"`);
+    out.push({ kind: 'watch', options: { paddr: Number(m[1]), length: Number(m[2]) } });
+  }
+  return out;
 }
 
 export function sliceIndices(rec: Recording, only?: number): number[] {
@@ -57,7 +128,7 @@ export function warnIfIncomplete(rec: Recording): void {
   }
 }
 
-export function reportDivergence(r: SliceReplayResult): void {
+export function reportDivergence(r: { slice: number; divergence: { from: number; to: number; message: string; differs?: string[] } | null }): void {
   const d = r.divergence!;
   process.stderr.write(`\nprnr: slice ${r.slice} DIVERGED between icount ${d.from} and ${d.to}: ${d.message}\n`);
   if (d.differs?.length) process.stderr.write(`prnr: differs: ${d.differs.join(', ')}\n`);

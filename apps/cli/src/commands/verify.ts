@@ -1,35 +1,46 @@
 import type { Command } from 'commander';
-import { openRecording, replaySlice, type SliceReplayResult } from '@prnr/recording';
+import { availableParallelism } from 'node:os';
+import { openRecording } from '@prnr/recording';
+import { AnalysisRegistry, replayRecording } from '@prnr/scheduler';
 import { formatCount } from '../format.js';
-import { EXIT_DIVERGED, reportDivergence, sliceIndices, warnIfIncomplete } from './replay.js';
+import { makeExecutor, parseParallel } from '../session/executor.js';
+import { replayProgress } from '../session/progress.js';
+import { EXIT_DIVERGED, sliceIndices, warnIfIncomplete } from './replay.js';
 
 export function registerVerify(program: Command): void {
   program
     .command('verify')
     .description('replay every slice from its own snapshot and check it ends in the recorded state')
     .argument('<recording>', 'recording directory')
+    .option('-j, --parallel <n>', `slices verified at once (default: the number of cores, ${availableParallelism()})`, parseParallel)
+    .option('--redis <url>', 'verify on `prnr worker` processes through this Redis')
     .option('--json', 'print the results as JSON')
-    .addHelpText('after', '\nExit status: 0 when every slice verifies, 4 when one diverges.\n\nExample:\n  prnr verify smoke.rec\n')
-    .action(async (dir: string, opts: { json?: boolean }) => {
+    .addHelpText('after', '\nExit status: 0 when every slice verifies, 4 when one diverges or cannot be replayed.\n\nExamples:\n  prnr verify smoke.rec\n  prnr verify smoke.rec --parallel 1 --json\n')
+    .action(async (dir: string, opts: { parallel?: number; redis?: string; json?: boolean }) => {
       const rec = openRecording(dir);
-      warnIfIncomplete(rec);
-      const results: SliceReplayResult[] = [];
-      for (const i of sliceIndices(rec)) {
-        const r = await replaySlice(rec, i);
-        results.push(r);
-        if (!opts.json) {
-          const s = rec.manifest.slices[i];
-          const mips = (s.endIcount - s.startIcount) / r.wallSeconds / 1e6;
-          process.stdout.write(`slice ${String(i).padStart(4)}  icount ${formatCount(s.startIcount).padStart(8)} .. ${formatCount(s.endIcount).padEnd(8)}  ${r.verified ? 'ok      ' : 'DIVERGED'}  ${r.wallSeconds.toFixed(1)} s  ${mips.toFixed(1)} MIPS\n`);
-          if (!r.verified) reportDivergence(r);
-        }
+      if (!opts.json) warnIfIncomplete(rec);
+      const slices = sliceIndices(rec);
+      const executor = makeExecutor(opts);
+      const totals = new Map(rec.manifest.slices.map((s) => [s.index, s.endIcount - s.startIcount]));
+      const progress = replayProgress({ slices, totals, passes: 1, enabled: !opts.json });
+      let r;
+      try {
+        r = await replayRecording({ recording: { dir: rec.dir }, slices, registry: new AnalysisRegistry(), executor, onProgress: (p) => progress.update(p), onTaskDone: (t) => progress.done(t) });
+      } finally {
+        progress.stop();
+        await executor.close();
       }
-      const bad = results.filter((r) => !r.verified);
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ recording: dir, complete: rec.manifest.status === 'complete', verified: bad.length === 0, slices: results }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+        process.stdout.write(JSON.stringify({ recording: dir, complete: rec.manifest.status === 'complete', verified: r.verified, wallSeconds: r.wallSeconds, slices: r.slices }, null, 2) + '\n');
       } else {
-        process.stdout.write(bad.length === 0 ? `verified: ${results.length} slice(s) end in their recorded state\n` : `${bad.length} of ${results.length} slice(s) diverged\n`);
+        for (const s of r.slices) {
+          const m = rec.manifest.slices[s.slice];
+          const status = s.error ? `FAILED: ${s.error}` : s.verified ? 'ok' : `DIVERGED between icount ${s.divergence?.from} and ${s.divergence?.to}: ${s.divergence?.message}`;
+          process.stdout.write(`slice ${String(s.slice).padStart(4)}  icount ${formatCount(m.startIcount).padStart(8)} .. ${formatCount(m.endIcount).padEnd(8)}  ${s.wallSeconds.toFixed(1).padStart(6)} s  ${status}\n`);
+        }
+        const bad = r.slices.filter((s) => !s.verified).length;
+        process.stdout.write(bad === 0 ? `verified: ${r.slices.length} slice(s) end in their recorded state (${r.wallSeconds.toFixed(1)} s)\n` : `${bad} of ${r.slices.length} slice(s) did not verify\n`);
       }
-      if (bad.length) process.exitCode = EXIT_DIVERGED;
+      if (!r.verified) process.exitCode = EXIT_DIVERGED;
     });
 }

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { DEFAULT_QUEUE, startQueueWorker } from '@prnr/scheduler';
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('process replay tasks from a Redis queue (run one per core, on any host that can read the recordings)')
+    .requiredOption('--redis <url>', 'the Redis the replaying `prnr` submits to, e.g. redis://10.0.0.5:6379')
+    .option('--queue <name>', 'queue name', DEFAULT_QUEUE)
+    .option('--lock-ms <n>', 'a task held this long without a sign of life is given to another worker', (v) => Number.parseInt(v, 10), 30_000)
+    .addHelpText('after', '\nRecordings are read from the path (shared directory) or URL (`prnr serve`) the task names.\n\nExample:\n  prnr worker --redis redis://10.0.0.5:6379\n')
+    .action(async (opts: { redis: string; queue: string; lockMs: number }) => {
+      const w = startQueueWorker({
+        redis: opts.redis,
+        queue: opts.queue,
+        lockDuration: opts.lockMs,
+        onTask: (t, r) => process.stderr.write(`prnr worker: slice ${t.slice} pass ${t.pass}: ${r.error ? `failed: ${r.error}` : r.verified ? 'verified' : 'diverged'} (${r.wallSeconds.toFixed(1)} s)\n`),
+      });
+      w.worker.on('active', (job) => process.stderr.write(`prnr worker: started slice ${job.data.slice} pass ${job.data.pass}\n`));
+      w.worker.on('error', (e) => process.stderr.write(`prnr worker: ${e.message}\n`));
+      process.stderr.write(`prnr worker: waiting for tasks on ${opts.redis} (queue ${opts.queue})\n`);
+      const stop = async () => {
+        process.stderr.write('prnr worker: stopping after the current task\n');
+        await w.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await new Promise(() => {}); // until signalled
+    });
+}

@@ -1,0 +1,112 @@
+/**
+ * Distributed replay through a real redis-server on loopback: two `prnr
+ * worker` processes give the same merged results as a replay in this
+ * process, and still do when one worker is killed in the middle of a task.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const SMOKE = fileURLToPath(new URL('../../../guest/workloads/smoke.sh', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'prnr-dist-'));
+const rec = join(tmp, 'dist.rec');
+const children: ChildProcess[] = [];
+let redisUrl = '';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [MAIN, ...args]);
+    let stdout = '', stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function worker(log: string[]): ChildProcess {
+  const w = spawn(process.execPath, [MAIN, 'worker', '--redis', redisUrl, '--lock-ms', '3000']);
+  w.stderr!.on('data', (d) => log.push(String(d)));
+  children.push(w);
+  return w;
+}
+
+/** What must not depend on where a slice was replayed. */
+function essence(json: string) {
+  const r = JSON.parse(json) as { verified: boolean; slices: Array<Record<string, unknown>>; analyses: unknown };
+  return { verified: r.verified, slices: r.slices.map(({ wallSeconds: _w, ...s }) => s), analyses: r.analyses };
+}
+
+beforeAll(async () => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
+  const which = spawnSync('sh', ['-c', 'command -v redis-server']);
+  if (which.status !== 0) throw new Error('redis-server is not installed: .ci/run installs it (apt-get install redis-server)');
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  children.push(redis);
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    redis.stdout!.on('data', (d) => { out += d; if (out.includes('Ready to accept connections')) resolve(); });
+    redis.on('exit', (c) => reject(new Error(`redis-server exited (${c}): ${out}`)));
+  });
+  redisUrl = `redis://127.0.0.1:${port}`;
+  const r = await run('record', '-o', rec, '--script', SMOKE, '--max-insns', '60000000', '--slice-insns', '15000000', '-q');
+  expect(r.status, r.stderr).toBe(0);
+}, 300_000);
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('distributed replay on Redis', () => {
+  let local: ReturnType<typeof essence>;
+
+  it('two worker processes give the same results as a replay here', async () => {
+    const here = await run('replay', rec, '--parallel', '1', '--analyses', 'profile,console', '--json');
+    expect(here.status, here.stderr).toBe(0);
+    local = essence(here.stdout);
+    expect(local.verified).toBe(true);
+    const logs: string[] = [];
+    const ws = [worker(logs), worker(logs)];
+    const there = await run('replay', rec, '--redis', redisUrl, '--analyses', 'profile,console', '--json');
+    expect(there.status, there.stderr).toBe(0);
+    expect(essence(there.stdout)).toEqual(local);
+    for (const w of ws) w.kill('SIGTERM');
+    // Workers took part (the equality above is the real check).
+    expect(logs.join('')).toMatch(/started slice/);
+  }, 300_000);
+
+  it('a worker killed mid-task: another takes the task over and the result is complete and correct', async () => {
+    const logs: string[] = [];
+    const victim = worker(logs);
+    const victimLog: string[] = [];
+    victim.stderr!.on('data', (d) => victimLog.push(String(d)));
+    const pending = run('replay', rec, '--redis', redisUrl, '--analyses', 'profile,console', '--json');
+    // Kill the first worker as soon as it starts a task, then bring up the one that will finish the job.
+    for (let i = 0; i < 600 && !victimLog.join('').includes('started slice'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(victimLog.join('')).toContain('started slice');
+    victim.kill('SIGKILL');
+    const survivorLog: string[] = [];
+    worker(survivorLog);
+    const there = await pending;
+    expect(there.status, there.stderr).toBe(0);
+    expect(essence(there.stdout)).toEqual(local);
+    // The survivor replayed every slice, including the one the victim had started.
+    const started = [...survivorLog.join('').matchAll(/started slice (\d+)/g)].map((m) => Number(m[1]));
+    expect(new Set(started)).toEqual(new Set([0, 1, 2, 3]));
+  }, 300_000);
+});

@@ -1,0 +1,29 @@
+/** The executor a command runs replay tasks on: this thread, worker threads, or Redis queue workers. */
+import { availableParallelism } from 'node:os';
+import { InlineExecutor, QueueExecutor, ThreadExecutor, type Executor } from '@prnr/scheduler';
+import { UsageError } from '../usage-error.js';
+
+export function parseParallel(v: string): number {
+  const n = Number.parseInt(v, 10);
+  if (!Number.isInteger(n) || n < 1 || String(n) !== v.trim()) throw new UsageError(`--parallel needs a whole number of at least 1, got "${v}"`);
+  return n;
+}
+
+export function makeExecutor(o: { parallel?: number; redis?: string }): Executor {
+  if (o.redis) return new QueueExecutor({ redis: o.redis });
+  const n = o.parallel ?? availableParallelism();
+  return n === 1 ? new InlineExecutor() : new ThreadExecutor(n);
+}
+
+/** Modules with more analyses, by URL, so worker threads and remote workers load the same ones. */
+export function analysisModules(): string[] {
+  const mods: string[] = [];
+  for (const spec of ['@prnr/diagnosis']) {
+    try {
+      mods.push(import.meta.resolve(spec));
+    } catch {
+      // Not installed: its analyses are simply not available.
+    }
+  }
+  return mods;
+}
