@@ -46,7 +46,7 @@ describe('prnr record, slices, verify, replay, gc', () => {
     const r = prnr('replay', rec, '--slice', '2', '-q');
     expect(r.status).toBe(0);
     const m = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8'));
-    expect(r.stderr).toContain(`state ${m.slices[2].endState} matches the recording`);
+    expect(r.stderr).toContain(`state at icount 45000000: ${m.slices[2].endState} (matches the recording)`);
     const bad = prnr('replay', rec, '--slice', '9');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toBe('prnr: --slice 9: the recording has slices 0..3');

@@ -23,7 +23,7 @@ export function registerReplay(program: Command): void {
     .option('--redis <url>', 'run the slices on `prnr worker` processes through this Redis instead of local threads')
     .option('--json', 'print the results as JSON (no console, no progress)')
     .option('-q, --quiet', 'do not print the guest console')
-    .addHelpText('after', '\nExit status: 0 when every slice reaches its recorded state, 4 when one diverges or fails.\n\nExamples:\n  prnr replay smoke.rec\n  prnr replay smoke.rec --parallel 1              # classic sequential replay, console streamed\n  prnr replay smoke.rec --analyses profile,console --json\n  prnr replay smoke.rec --watch 0x80e0b000:8\n  prnr replay smoke.rec --redis redis://10.0.0.5:6379\n')
+    .addHelpText('after', '\nExit status: 0 when every slice reaches its recorded state, 4 when one diverges or fails.\n\nExamples:\n  prnr replay smoke.rec\n  prnr replay smoke.rec --parallel 1              # classic sequential replay, console streamed\n  prnr replay smoke.rec --analyses profile,console --json\n  prnr replay smoke.rec --watch 0x805b2ca8:8\n  prnr replay smoke.rec --redis redis://10.0.0.5:6379\n')
     .action(async (dir: string, opts: { parallel?: number; slice?: number; analyses?: string; watch?: string; listAnalyses?: boolean; redis?: string; json?: boolean; quiet?: boolean }) => {
       const modules = analysisModules();
       const registry = new AnalysisRegistry();
