@@ -14,6 +14,7 @@ import { registerGc } from './commands/gc.js';
 import { registerDemo } from './commands/demo.js';
 import { registerSeek } from './commands/seek.js';
 import { registerWorker } from './commands/worker.js';
+import { registerDiagnose } from './commands/diagnose.js';
 import { UsageError } from './usage-error.js';
 import { ConformanceDirError } from './conformance/manifest.js';
 import { ElfError } from '@prnr/cpu';
@@ -40,6 +41,7 @@ registerGc(program);
 registerDemo(program);
 registerSeek(program);
 registerWorker(program);
+registerDiagnose(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { guestBoard, loadGuestImages, ScriptInput } from '@prnr/machine';
 import { openRecording, record } from '@prnr/recording';
-import { AnalysisRegistry, replayRecording, type PrivilegeProfile } from '@prnr/scheduler';
-import { analysisModules, makeExecutor, parseParallel } from '../session/executor.js';
-import { replayProgress } from '../session/progress.js';
-import { defaultImageDir } from '../session/default-images.js';
+import type { PrivilegeProfile } from '@prnr/scheduler';
+import { renderTextReport } from '@prnr/diagnosis';
+import { diagnose, reportSlices } from '../session/diagnose.js';
+import { makeExecutor, parseParallel } from '../session/executor.js';
+import { defaultImageDir, readGuestProfile } from '../session/default-images.js';
 import { hostClock, hostEntropy } from '../session/host-ports.js';
 import { formatBytes, formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
@@ -15,13 +16,14 @@ import { EXIT_DIVERGED, reportDivergence } from './replay.js';
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the main job on the default guest: record the smoke workload, replay every slice, verify')
+    .description('the main job on the default guest: record a workload that fails, replay it in parallel, verify every slice, diagnose the failure')
     .option('-o, --out <dir>', 'where to keep the recording (replaced if it is an earlier demo recording)', 'demo.rec')
     .option('--image <dir>', 'guest image directory with manifest.json', defaultImageDir())
-    .option('--workload <file>', 'the script typed into the guest', join(defaultImageDir(), '..', 'workloads', 'smoke.sh'))
+    .option('--workload <file>', 'the script typed into the guest', join(defaultImageDir(), '..', 'workloads', 'buggy.sh'))
     .option('-j, --parallel <n>', 'slices replayed at once (default: the number of cores)', parseParallel)
+    .option('--slice-insns <n>', 'instructions per slice', (v) => Number.parseInt(v, 10), 25_000_000)
     .addHelpText('after', '\nExample:\n  prnr demo -o /tmp/demo.rec\n')
-    .action(async (opts: { out: string; image: string; workload: string; parallel?: number }) => {
+    .action(async (opts: { out: string; image: string; workload: string; parallel?: number; sliceInsns: number }) => {
       if (existsSync(opts.out)) {
         if (!existsSync(join(opts.out, 'recording.json'))) throw new UsageError(`${opts.out} exists and is not a prnr recording: choose another --out`);
         rmSync(opts.out, { recursive: true });
@@ -39,6 +41,9 @@ export function registerDemo(program: Command): void {
         inputs: { consoleInput: input, clock: hostClock, entropy: hostEntropy },
         output: { write: (b) => { input.observe(b); out.push(b); } },
         realtime: false,
+        profile: readGuestProfile(opts.image),
+        // Short slices: a short workload still spreads over every core.
+        sliceSteps: opts.sliceInsns,
         onProgress: flush, // the guest's console is the progress display
       });
       flush();
@@ -47,24 +52,20 @@ export function registerDemo(program: Command): void {
       const rec = openRecording(opts.out);
       const executor = makeExecutor({ parallel: opts.parallel });
       say(`replaying ${rec.manifest.slices.length} slices in parallel (${executor.concurrency} at once), each from its own snapshot ...`);
-      const slices = rec.manifest.slices.map((x) => x.index);
-      const totals = new Map(rec.manifest.slices.map((x) => [x.index, x.endIcount - x.startIcount]));
-      const progress = replayProgress({ slices, totals, passes: 1, enabled: true });
-      const modules = analysisModules();
-      const registry = new AnalysisRegistry();
-      for (const m of modules) await registry.load(m);
-      let r;
+      let d;
       try {
-        r = await replayRecording({ recording: { dir: rec.dir }, slices, analyses: [{ kind: 'profile' }], registry, modules, executor, onProgress: (p) => progress.update(p), onTaskDone: (t) => progress.done(t) });
+        d = await diagnose(rec, executor, { progress: true, extra: [{ kind: 'profile' }] });
       } finally {
-        progress.stop();
         await executor.close();
       }
+      const r = d.replay;
       for (const x of r.slices) if (!x.verified) reportDivergence({ slice: x.slice, divergence: x.divergence ?? { from: 0, to: 0, message: x.error ?? 'failed' } });
       const ok = r.slices.filter((x) => x.verified).length;
       const p = r.analyses.profile as PrivilegeProfile;
       say(`${ok} of ${r.slices.length} slices replayed to their recorded state in ${r.wallSeconds.toFixed(1)} s; final state ${rec.manifest.slices.at(-1)!.endState}`);
       say(`profile: ${formatCount(p.steps.U)} instructions in user mode, ${formatCount(p.steps.S)} in the kernel, ${formatCount(p.steps.M)} in OpenSBI; ${p.exceptions['8'] ?? 0} system calls`);
+      process.stdout.write('\n' + renderTextReport({ recording: opts.out, trace: d.trace, anomalies: d.anomalies.filter((a) => a.severity !== 'info'), slices: reportSlices(rec, r) }, { color: process.stdout.isTTY }).split(/\n(?=== pid )/)[0] + '\n');
+      say(`the whole trace: prnr diagnose ${opts.out}   (or --format html -o report.html)`);
       if (ok !== r.slices.length) process.exitCode = EXIT_DIVERGED;
     });
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { guestBoard, loadGuestImages } from '@prnr/machine';
 import { DEFAULT_SLICE_STEPS, record } from '@prnr/recording';
-import { defaultImageDir } from '../session/default-images.js';
+import { defaultImageDir, readGuestProfile } from '../session/default-images.js';
 import { hostClock, hostEntropy } from '../session/host-ports.js';
 import { openHostConsole } from '../session/host-console.js';
 import { formatBytes, formatCount } from '../format.js';
@@ -37,6 +37,7 @@ export function registerRecord(program: Command): void {
           inputs: { consoleInput: con.input, clock: hostClock, entropy: hostEntropy },
           output: con.output,
           realtime: con.interactive,
+          profile: readGuestProfile(opts.image),
           sliceSteps: opts.sliceInsns,
           checkpointInterval: opts.checkpointInsns,
           maxSteps: opts.maxInsns,

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,4 +12,10 @@ export function defaultImageDir(): string {
     if (up === dir) return join(process.cwd(), 'guest', 'images');
     dir = up;
   }
+}
+
+/** The guest profile next to the images (profile.json), if the guest build made one: diagnosis uses it. */
+export function readGuestProfile(imageDir: string): unknown {
+  const file = join(imageDir, 'profile.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : undefined;
 }

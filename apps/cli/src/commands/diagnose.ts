@@ -1,0 +1,52 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { renderHtmlReport, renderTextReport } from '@prnr/diagnosis';
+import { openRecording } from '@prnr/recording';
+import { makeExecutor, parseParallel } from '../session/executor.js';
+import { diagnose, reportSlices } from '../session/diagnose.js';
+import { UsageError } from '../usage-error.js';
+import { EXIT_DIVERGED, warnIfIncomplete } from './replay.js';
+
+export function registerDiagnose(program: Command): void {
+  program
+    .command('diagnose')
+    .description('explain a recording from its system calls: replay it in parallel with the syscall tracer, find anomalies, report')
+    .argument('<recording>', 'recording directory')
+    .option('-j, --parallel <n>', `slices replayed at once (default: the number of cores, ${availableParallelism()})`, parseParallel)
+    .option('--redis <url>', 'replay on `prnr worker` processes through this Redis')
+    .option('--pid <pid>', 'only this process', (v) => Number.parseInt(v, 10))
+    .option('--format <format>', 'text, json or html', 'text')
+    .option('-o, --out <file>', 'write the report to a file (default: stdout)')
+    .addHelpText('after', '\nAnomalies come first, each with the `prnr seek` command that jumps right before it.\n\nExamples:\n  prnr diagnose app.rec\n  prnr diagnose app.rec --pid 42\n  prnr diagnose app.rec --format html -o report.html\n')
+    .action(async (dir: string, opts: { parallel?: number; redis?: string; pid?: number; format: string; out?: string }) => {
+      if (!['text', 'json', 'html'].includes(opts.format)) throw new UsageError(`--format must be text, json or html, not "${opts.format}"`);
+      if (opts.pid !== undefined && !(Number.isInteger(opts.pid) && opts.pid > 0)) throw new UsageError('--pid needs a process id (a positive whole number)');
+      const rec = openRecording(dir);
+      warnIfIncomplete(rec);
+      const executor = makeExecutor(opts);
+      let d;
+      try {
+        d = await diagnose(rec, executor, { progress: !opts.out || opts.format === 'text' });
+      } finally {
+        await executor.close();
+      }
+      const input = { recording: dir, trace: d.trace, anomalies: d.anomalies, slices: reportSlices(rec, d.replay), pid: opts.pid };
+      const text =
+        opts.format === 'json'
+          ? JSON.stringify({ recording: dir, verified: d.replay.verified, slices: input.slices, anomalies: d.anomalies, trace: d.trace }, null, 2) + '\n'
+          : opts.format === 'html'
+            ? renderHtmlReport(input)
+            : renderTextReport(input, { color: !opts.out && process.stdout.isTTY });
+      if (opts.out) {
+        writeFileSync(opts.out, text);
+        process.stderr.write(`prnr: ${d.anomalies.length} anomalies, ${d.trace.events.length} system calls; report written to ${opts.out}\n`);
+      } else {
+        process.stdout.write(text);
+      }
+      if (!d.replay.verified) {
+        process.stderr.write('prnr: some slices did not replay to their recorded state: the report covers the rest\n');
+        process.exitCode = EXIT_DIVERGED;
+      }
+    });
+}

@@ -1,0 +1,84 @@
+/**
+ * prnr diagnose on a recording of the buggy workload (guest/workloads/buggy.sh):
+ * the three failures planted there must be found, attributed to the right
+ * processes, and each must point at a position that seek can jump to.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const BUGGY = fileURLToPath(new URL('../../../guest/workloads/buggy.sh', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'prnr-diag-'));
+const rec = join(tmp, 'buggy.rec');
+function prnr(...args: string[]) {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+}
+
+interface Anomaly { kind: string; message: string; pid: number | null; comm: string | null; icount: number; slice: number; errno?: string; signal?: string | number; exitCode?: number; count?: number }
+
+beforeAll(() => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
+  const r = prnr('record', '-o', rec, '--script', BUGGY, '--slice-insns', '30000000', '-q');
+  expect(r.status, r.stderr).toBe(0);
+}, 300_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('prnr diagnose', () => {
+  let anomalies: Anomaly[];
+
+  it('finds the retry loop, the crash and the failed exit, each at a position', () => {
+    const r = prnr('diagnose', rec, '--format', 'json');
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { verified: boolean; anomalies: Anomaly[]; trace: { events: Array<{ comm: string | null; name: string; text: string }> } };
+    expect(out.verified).toBe(true);
+    anomalies = out.anomalies;
+    const retry = anomalies.find((a) => a.kind === 'retry-loop');
+    expect(retry, JSON.stringify(anomalies, null, 1)).toBeDefined();
+    expect(retry!.message).toContain('/etc/app.conf');
+    expect(retry!.errno).toBe('ENOENT');
+    expect(retry!.count).toBeGreaterThanOrEqual(6);
+    const killed = anomalies.find((a) => a.kind === 'killed-by-signal');
+    expect(killed).toBeDefined();
+    expect(String(killed!.message)).toMatch(/SIGSEGV/);
+    expect(killed!.comm).toBe('sh');
+    const exit = anomalies.find((a) => a.kind === 'exit-nonzero' && a.exitCode === 3);
+    expect(exit).toBeDefined();
+    // The trace itself, as strace would show it.
+    expect(out.trace.events.some((e) => e.comm === 'cat' && /openat\(AT_FDCWD, "\/mnt\/app\/state\.db", O_RDONLY.*\) = -1 ENOENT/.test(e.text))).toBe(true);
+    const m = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8')) as { slices: Array<{ startIcount: number; endIcount: number }> };
+    for (const a of anomalies) {
+      expect(a.icount).toBeGreaterThanOrEqual(m.slices[a.slice].startIcount);
+      expect(a.icount).toBeLessThanOrEqual(m.slices[a.slice].endIcount);
+    }
+  }, 300_000);
+
+  it('text: anomalies first, with the seek command; html: one self-contained file', () => {
+    const t = prnr('diagnose', rec);
+    expect(t.status).toBe(0);
+    const firstAnomaly = t.stdout.search(/retry|SIGSEGV/);
+    const firstTraceLine = t.stdout.search(/execve\(/);
+    expect(firstAnomaly).toBeGreaterThanOrEqual(0);
+    expect(firstAnomaly).toBeLessThan(firstTraceLine);
+    expect(t.stdout).toContain(`prnr seek ${rec} --icount`);
+    const html = join(tmp, 'report.html');
+    const h = prnr('diagnose', rec, '--format', 'html', '-o', html);
+    expect(h.status).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/i);
+    expect(page).toContain('<svg');
+    expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+  }, 300_000);
+
+  it('seek lands right before the crash the report points at', () => {
+    const killed = anomalies.find((a) => a.kind === 'killed-by-signal')!;
+    const s = prnr('seek', rec, '--icount', String(killed.icount), '--json');
+    expect(s.status, s.stderr).toBe(0);
+    const r = JSON.parse(s.stdout) as { icount: number; console: string };
+    expect(r.icount).toBe(killed.icount);
+    expect(r.console).toContain('app: starting without config');
+  }, 120_000);
+});

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { findAnomalies } from './anomalies.js';
+import { errnoName } from './errno.js';
+import { syscallByName } from './syscall-table.js';
+import type { SyscallRecord } from './syscall-tracer.js';
+
+let clock = 0;
+
+/** A synthetic record: `name(args) = result`, entered 100 steps after the previous one, lasting `ticks` of mtime. */
+function rec(pid: number, comm: string, name: string, args: (number | string)[], result: number | null, o: { ticks?: number; wstatus?: number; argText?: string[]; slice?: number } = {}): SyscallRecord {
+  clock += 100;
+  const entry = { icount: clock, mtime: clock, slice: o.slice ?? 0 };
+  const errno = result !== null && result < 0 && result >= -4095 ? errnoName(-result) : null;
+  // A string argument: its text is decoded, its register holds the same buffer every time.
+  const raw = args.map((a) => String(typeof a === 'string' && a.startsWith('"') ? 0x1000n : BigInt.asUintN(64, BigInt(a))));
+  while (raw.length < 6) raw.push('0');
+  return {
+    task: `0xffffffd8000${pid.toString(16).padStart(5, '0')}`, pid, tid: pid, comm,
+    nr: syscallByName(name)!.nr, name, args: raw, argText: o.argText ?? args.map(String),
+    result: result === null ? null : String(result), errno,
+    outcome: result === null ? 'no-return' : 'returned',
+    text: `${name}(${args.join(', ')}) = ${result ?? '?'}`,
+    entry, exit: result === null ? null : { icount: clock + 50, mtime: clock + (o.ticks ?? 50), slice: entry.slice },
+    wstatus: o.wstatus ?? null, signal: null,
+  };
+}
+
+describe('anomaly rules', () => {
+  it('groups failed calls by process, syscall and errno, at the first one', () => {
+    const rs = [
+      rec(5, 'app', 'openat', [-100, '"/a"', 0], -2),
+      rec(5, 'app', 'openat', [-100, '"/b"', 0], -2),
+      rec(5, 'app', 'openat', [-100, '"/c"', 0], -13),
+      rec(6, 'other', 'openat', [-100, '"/a"', 0], -2),
+      rec(5, 'app', 'getpid', [], 5),
+    ];
+    const a = findAnomalies(rs).filter((x) => x.kind === 'failed-syscalls');
+    expect(a.map((x) => [x.pid, x.syscall, x.errno, x.count, x.icount, x.severity])).toEqual([
+      [5, 'openat', 'ENOENT', 2, rs[0].entry.icount, 'info'],
+      [5, 'openat', 'EACCES', 1, rs[2].entry.icount, 'info'],
+      [6, 'openat', 'ENOENT', 1, rs[3].entry.icount, 'info'],
+    ]);
+    expect(a[0].message).toBe('app (pid 5): openat failed with ENOENT 2 times');
+  });
+
+  it("exit_group(n != 0) is reported, and makes the process's failures warnings", () => {
+    const rs = [rec(5, 'app', 'openat', [-100, '"/etc/app.conf"', 0], -2), rec(5, 'app', 'exit_group', [3], null)];
+    const a = findAnomalies(rs);
+    expect(a.map((x) => [x.kind, x.severity, x.message])).toEqual([
+      ['failed-syscalls', 'warning', 'app (pid 5): openat failed with ENOENT before the process failed'],
+      ['exit-nonzero', 'warning', 'app (pid 5) exited with status 3'],
+    ]);
+    expect(a[1]).toMatchObject({ exitCode: 3, icount: rs[1].entry.icount, slice: 0, pid: 5, comm: 'app' });
+  });
+
+  it('a child killed by a signal, from the status its parent reaped: an error, at the end of its last syscall', () => {
+    const wait = rec(1, 'sh', 'wait4', [-1, '0x3ff0', 0, 0], 42, { wstatus: 0x86, slice: 2 }); // SIGABRT, core dumped
+    const child = [rec(42, 'crashy', 'openat', [-100, '"/x"', 0], -13, { slice: 1 }), rec(42, 'crashy', 'tgkill', [42, 42, 6], 0, { slice: 1 })];
+    // The parent entered wait4 before the child's calls and returned after them.
+    wait.exit = { icount: clock + 100, mtime: clock + 100, slice: 2 };
+    const a = findAnomalies([wait, ...child]);
+    expect(a[0]).toMatchObject({
+      kind: 'killed-by-signal', severity: 'error', signal: 'SIGABRT', pid: 42, comm: 'crashy',
+      icount: child[1].exit!.icount, slice: 1, beforeIcount: wait.exit.icount,
+      message: 'crashy (pid 42) was killed by SIGABRT (Aborted), core dumped; reaped by sh (pid 1)',
+    });
+    // Its failure before dying is a warning, not information.
+    expect(a.find((x) => x.kind === 'failed-syscalls')).toMatchObject({ pid: 42, severity: 'warning', errno: 'EACCES' });
+  });
+
+  it('a non-zero exit seen only through wait4 (exit_group not traced) is reported once', () => {
+    const a = findAnomalies([rec(1, 'sh', 'wait4', [-1, '0x3ff0', 0, 0], 7, { wstatus: 2 << 8 })]);
+    expect(a.map((x) => [x.kind, x.message])).toEqual([['exit-nonzero', 'pid 7 exited with status 2 (seen by sh (pid 1))']]);
+    const traced = findAnomalies([rec(7, 'tool', 'exit_group', [2], null), rec(1, 'sh', 'wait4', [-1, '0x3ff0', 0, 0], 7, { wstatus: 2 << 8 })]);
+    expect(traced.map((x) => x.message)).toEqual(['tool (pid 7) exited with status 2']);
+    // Normal exits and stops are not anomalies.
+    expect(findAnomalies([rec(1, 'sh', 'wait4', [-1, '0x3ff0', 0, 0], 7, { wstatus: 0 }), rec(1, 'sh', 'wait4', [-1, '0x3ff0', 2, 0], 8, { wstatus: 0x137f })])).toEqual([]);
+  });
+
+  it('retry loops: the same failing call repeated by one task, a sleep in between allowed', () => {
+    const rs: SyscallRecord[] = [];
+    for (let i = 0; i < 6; i++) {
+      rs.push(rec(9, 'svc', 'openat', [-100, 4096, 0], -2));
+      rs.push(rec(9, 'svc', 'nanosleep', [8192, 0], 0));
+      rs.push(rec(10, 'noise', 'getpid', [], 10)); // another task: does not break the run
+    }
+    const a = findAnomalies(rs).filter((x) => x.kind === 'retry-loop');
+    expect(a).toHaveLength(1);
+    expect(a[0]).toMatchObject({ pid: 9, syscall: 'openat', errno: 'ENOENT', count: 6, icount: rs[0].entry.icount, message: expect.stringMatching(/^svc \(pid 9\) retried openat\(.*\) 6 times, failing each time with ENOENT$/) });
+  });
+
+  it('no retry loop: different arguments, too few repeats, or too much in between', () => {
+    const differentArgs = [0, 1, 2, 3, 4, 5].map((i) => rec(9, 'svc', 'openat', [-100, `"/etc/conf.${i}"`, 0], -2)); // same buffer, other paths
+    const four = [0, 1, 2, 3].map(() => rec(9, 'svc', 'openat', [-100, 4096, 0], -2));
+    const spread: SyscallRecord[] = [];
+    for (let i = 0; i < 6; i++) {
+      spread.push(rec(9, 'svc', 'openat', [-100, 4096, 0], -2));
+      for (let j = 0; j < 3; j++) spread.push(rec(9, 'svc', 'getpid', [], 9));
+    }
+    // Logging between tries (writes to stderr) does not break a run; other work does.
+    const logged: SyscallRecord[] = [];
+    for (let i = 0; i < 6; i++) {
+      logged.push(rec(9, 'svc', 'openat', [-100, 4096, 0], -2));
+      for (let j = 0; j < 3; j++) logged.push(rec(9, 'svc', 'write', [2, 4096, 10], 10));
+    }
+    expect(findAnomalies(logged).filter((x) => x.kind === 'retry-loop')).toHaveLength(1);
+    for (const rs of [differentArgs, four, spread]) expect(findAnomalies(rs).filter((x) => x.kind === 'retry-loop')).toEqual([]);
+    // A threshold of 4 finds the four.
+    expect(findAnomalies(four, { retryMin: 4 }).filter((x) => x.kind === 'retry-loop')).toHaveLength(1);
+  });
+
+  it('long syscalls in virtual time, except calls that wait by nature', () => {
+    const rs = [
+      rec(3, 'db', 'openat', [-100, '"/data/db"', 0], 5, { argText: ['AT_FDCWD', '"/data/db"', 'O_RDONLY'] }),
+      rec(3, 'db', 'read', [5, 4096, 4096], 4096, { ticks: 25_000_000 }), // a regular file: anomaly
+      rec(3, 'db', 'read', [0, 4096, 1], 1, { ticks: 90_000_000 }), // stdin: waits for input
+      rec(3, 'db', 'wait4', [-1, 0, 0, 0], 4, { ticks: 90_000_000 }),
+      rec(3, 'db', 'nanosleep', [4096, 0], 0, { ticks: 90_000_000 }),
+      rec(3, 'db', 'fsync', [5], 0, { ticks: 12_000_000 }),
+      rec(3, 'db', 'fsync', [5], 0, { ticks: 9_000_000 }),
+    ];
+    const a = findAnomalies(rs).filter((x) => x.kind === 'long-syscall');
+    expect(a.map((x) => [x.syscall, x.durationTicks, x.message])).toEqual([
+      ['read', 25_000_000, 'db (pid 3): read took 2.500 s of virtual time'],
+      ['fsync', 12_000_000, 'db (pid 3): fsync took 1.200 s of virtual time'],
+    ]);
+    expect(findAnomalies(rs, { longTicks: 50_000_000 }).filter((x) => x.kind === 'long-syscall')).toEqual([]);
+    // A file on /dev is not a regular file; a closed fd is forgotten.
+    const dev = [rec(3, 'db', 'openat', [-100, '"/dev/vda"', 0], 6, { argText: ['AT_FDCWD', '"/dev/vda"', 'O_RDONLY'] }), rec(3, 'db', 'read', [6, 4096, 512], 512, { ticks: 25_000_000 })];
+    expect(findAnomalies(dev).filter((x) => x.kind === 'long-syscall')).toEqual([]);
+    const closed = [rs[0], rec(3, 'db', 'close', [5], 0), rec(3, 'db', 'read', [5, 4096, 1], 1, { ticks: 25_000_000 })];
+    expect(findAnomalies(closed).filter((x) => x.kind === 'long-syscall')).toEqual([]);
+  });
+
+  it('orders by severity, then position', () => {
+    const rs = [
+      rec(5, 'a', 'openat', [-100, 1, 0], -2),
+      rec(5, 'a', 'exit_group', [1], null),
+      rec(1, 'sh', 'wait4', [-1, 0, 0, 0], 6, { wstatus: 11 }),
+      rec(7, 'b', 'openat', [-100, 1, 0], -2),
+    ];
+    expect(findAnomalies(rs).map((x) => [x.severity, x.kind, x.pid])).toEqual([
+      ['error', 'killed-by-signal', 6],
+      ['warning', 'failed-syscalls', 5],
+      ['warning', 'exit-nonzero', 5],
+      ['info', 'failed-syscalls', 7],
+    ]);
+  });
+});

@@ -1,0 +1,310 @@
+/**
+ * Anomaly rules over a merged syscall trace. Each anomaly names a process and a
+ * position (icount, slice) that `prnr seek` can jump to.
+ *
+ * - killed-by-signal (error): a wait4/waitid that reaped a child killed by a
+ *   signal (the status is read from guest memory when the call returns).
+ * - exit-nonzero (warning): exit_group(n != 0), or a reaped child whose status
+ *   says it exited non-zero when its exit_group was not traced.
+ * - failed-syscalls (warning or info): failed calls grouped by process,
+ *   syscall and errno, with a count and the first one's position. A group is a
+ *   warning when the process later exits non-zero or is killed (its failures
+ *   likely matter), info otherwise (lookups along PATH, probes that fail by design).
+ * - retry-loop (warning): one task repeats the same failing call (same number,
+ *   same decoded arguments, same errno) at least `retryMin` times (default 5); calls
+ *   that succeed in between (a sleep, a log line) do not break the run if there
+ *   are at most `retryGap` (default 2) of them between two repeats, besides up to
+ *   8 writes to stdout/stderr and sleeps (logging the failure, backing off).
+ * - long-syscall (warning): a call that took more than `longTicks` of virtual
+ *   time (default 10,000,000 mtime ticks = 1 s at 10 MHz), except calls that
+ *   block by nature: waiting for children, signals, timers, polls, futexes,
+ *   sockets, and reads or writes on anything not known to be a regular file
+ *   (a tty, a pipe, an fd inherited from before the trace, /dev, /proc, /sys).
+ *   A file descriptor counts as a regular file when this process (or the
+ *   parent it forked from) opened it on a path outside /dev, /proc and /sys.
+ *
+ * Anomalies come out ordered by severity, then position.
+ */
+import { signalDescription, signalName } from './signals.js';
+import type { SyscallRecord, SyscallTrace } from './syscall-tracer.js';
+import { unfinishedRecord } from './syscall-tracer.js';
+
+export type AnomalyKind = 'killed-by-signal' | 'exit-nonzero' | 'failed-syscalls' | 'retry-loop' | 'long-syscall';
+export type AnomalySeverity = 'error' | 'warning' | 'info';
+
+export interface Anomaly {
+  kind: AnomalyKind;
+  severity: AnomalySeverity;
+  /** One line for a person: what, who, how often. */
+  message: string;
+  pid: number | null;
+  tid: number | null;
+  comm: string | null;
+  /** Where to seek: just before the syscall's entry (for a killed process: the end of its last traced syscall). */
+  icount: number;
+  slice: number;
+  mtime: number;
+  /** For killed-by-signal: the death happened before this position (the reaper's return). */
+  beforeIcount?: number;
+  syscall?: string;
+  errno?: string;
+  signal?: string;
+  exitCode?: number;
+  count?: number;
+  /** For long-syscall: duration in mtime ticks. */
+  durationTicks?: number;
+  /** The strace line of the (first) syscall concerned. */
+  example?: string;
+}
+
+export interface AnomalyOptions {
+  /** long-syscall threshold in mtime ticks (default 10,000,000: 1 s at 10 MHz). */
+  longTicks?: number;
+  /** Repeats that make a retry loop (default 5). */
+  retryMin?: number;
+  /** Successful calls allowed between two repeats of a retry loop (default 2: a sleep and a log line). */
+  retryGap?: number;
+}
+
+/** Syscalls that wait by nature: a long wait there is not an anomaly. */
+export const BLOCKING_BY_NATURE: ReadonlySet<string> = new Set([
+  'wait4', 'waitid', 'nanosleep', 'clock_nanosleep', 'ppoll', 'pselect6', 'epoll_pwait', 'epoll_pwait2',
+  'rt_sigsuspend', 'rt_sigtimedwait', 'futex', 'futex_waitv', 'accept', 'accept4', 'recvfrom', 'recvmsg',
+  'recvmmsg', 'msgrcv', 'semop', 'semtimedop', 'mq_timedreceive', 'io_getevents', 'io_pgetevents',
+  'io_uring_enter', 'restart_syscall', 'reboot', 'vhangup',
+]);
+
+/** Reads and writes: blocking by nature unless the fd is a regular file. */
+const FD_IO = new Set(['read', 'readv', 'pread64', 'preadv', 'preadv2', 'write', 'writev', 'pwrite64', 'pwritev', 'pwritev2', 'sendfile', 'splice', 'tee', 'getdents64']);
+
+const SEVERITY_RANK: Record<AnomalySeverity, number> = { error: 0, warning: 1, info: 2 };
+
+const int32 = (s: string): number => Number(BigInt.asIntN(32, BigInt(s)));
+/** `cat (pid 32)`; the name after an execve when the call changed it. */
+const who = (r: { comm: string | null; commAtExit?: string; pid: number | null }): string => {
+  const name = r.commAtExit ?? r.comm;
+  return r.pid === null ? (name ?? 'a process') : `${name ?? '?'} (pid ${r.pid})`;
+};
+const processKey = (r: SyscallRecord): string => (r.pid !== null ? `pid:${r.pid}` : `task:${r.task}`);
+const taskKey = (r: SyscallRecord): string => (r.tid !== null ? `tid:${r.tid}` : `task:${r.task}`);
+
+/** The text inside the first pair of quotes of a decoded string argument, or null. */
+function quotedText(t: string | undefined): string | null {
+  if (t === undefined || !t.startsWith('"')) return null;
+  const end = t.indexOf('"', 1);
+  return end < 0 ? t.slice(1) : t.slice(1, end);
+}
+
+/** Which fds of each process are regular files opened in the trace. */
+class FdFiles {
+  private readonly byProcess = new Map<string, Map<number, string>>();
+
+  private table(key: string): Map<number, string> {
+    let t = this.byProcess.get(key);
+    if (t === undefined) this.byProcess.set(key, (t = new Map()));
+    return t;
+  }
+
+  isRegularFile(r: SyscallRecord, fd: number): boolean {
+    return this.table(processKey(r)).has(fd);
+  }
+
+  /** Follows one call's effect on the fd table (only successful calls reach here). */
+  observe(r: SyscallRecord): void {
+    const t = this.table(processKey(r));
+    const res = r.result === null ? null : Number(r.result);
+    if (res === null || res < 0) return;
+    switch (r.name) {
+      case 'openat': case 'openat2': {
+        const path = quotedText(r.argText[1]);
+        if (path !== null && !/^\/(dev|proc|sys)(\/|$)/.test(path)) t.set(res, path);
+        else t.delete(res);
+        break;
+      }
+      case 'close': t.delete(int32(r.args[0])); break;
+      case 'dup': case 'dup3': case 'fcntl': {
+        if (r.name === 'fcntl' && !/^F_DUPFD/.test(r.argText[1] ?? '')) break;
+        const from = t.get(int32(r.args[0]));
+        if (from !== undefined) t.set(res, from); else t.delete(res);
+        break;
+      }
+      case 'pipe2': case 'socket': case 'socketpair': case 'accept': case 'accept4': case 'eventfd2':
+      case 'epoll_create1': case 'signalfd4': case 'timerfd_create': case 'memfd_create': case 'inotify_init1':
+        t.delete(res);
+        break;
+      case 'clone': case 'clone3':
+        // The child (pid = result) starts with a copy of the table (unless it shares it: a thread, same pid).
+        if (res > 0) this.byProcess.set(`pid:${res}`, new Map(t));
+        break;
+    }
+  }
+}
+
+function failed(r: SyscallRecord): boolean {
+  return r.errno !== null;
+}
+
+/** The anomalies of a trace (or of records in entry order). */
+export function findAnomalies(input: SyscallTrace | readonly SyscallRecord[], options: AnomalyOptions = {}): Anomaly[] {
+  // Calls still running when the trace ends count as unfinished (a process killed inside one never returns).
+  const trace = Array.isArray(input) ? null : (input as SyscallTrace);
+  const all = trace === null ? [...(input as readonly SyscallRecord[])] : [...trace.events, ...trace.openAtEnd.map(unfinishedRecord)];
+  const records = all.sort((a, b) => a.entry.icount - b.entry.icount);
+  const longTicks = options.longTicks ?? 10_000_000;
+  const retryMin = options.retryMin ?? 5;
+  const retryGap = options.retryGap ?? 2;
+  const out: Anomaly[] = [];
+  const at = (r: SyscallRecord): Pick<Anomaly, 'pid' | 'tid' | 'comm' | 'icount' | 'slice' | 'mtime' | 'example'> => ({
+    pid: r.pid, tid: r.tid, comm: r.comm, icount: r.entry.icount, slice: r.entry.slice, mtime: r.entry.mtime, example: r.text,
+  });
+
+  // Each pid's records (in order) and exit_group calls, for the rules that look across processes.
+  const byPid = new Map<number, SyscallRecord[]>();
+  for (const r of records) {
+    if (r.pid === null) continue;
+    if (!byPid.has(r.pid)) byPid.set(r.pid, []);
+    byPid.get(r.pid)!.push(r);
+  }
+  /** The last record of `pid` that entered before `icount` (pids are reused: the latest one before). */
+  const lastBefore = (pid: number, icount: number): SyscallRecord | undefined => {
+    const list = byPid.get(pid) ?? [];
+    let last: SyscallRecord | undefined;
+    for (const r of list) if (r.entry.icount < icount) last = r;
+    return last;
+  };
+  const badEnd = new Set<number>();
+  const fds = new FdFiles();
+
+  for (const r of records) {
+    if (r.name === 'exit_group' && r.pid !== null) {
+      const code = int32(r.args[0]) & 0xff;
+      if (code !== 0) {
+        badEnd.add(r.pid);
+        out.push({ kind: 'exit-nonzero', severity: 'warning', message: `${who(r)} exited with status ${code}`, exitCode: code, syscall: 'exit_group', ...at(r) });
+      }
+    }
+    if ((r.name === 'wait4' || r.name === 'waitid') && r.wstatus !== null && r.outcome === 'returned') {
+      const s = r.wstatus;
+      const reapedAt = r.exit?.icount ?? r.entry.icount;
+      const child = r.name === 'wait4' ? Number(r.result) : null;
+      const last = child !== null ? lastBefore(child, reapedAt) : undefined;
+      const childName = last !== undefined ? who(last) : child !== null ? `pid ${child}` : 'a child';
+      if ((s & 0x7f) !== 0 && (s & 0xff) !== 0x7f && s !== 0xffff) {
+        const sig = s & 0x7f;
+        const core = (s & 0x80) !== 0;
+        if (child !== null) badEnd.add(child);
+        const place = last ?? r;
+        out.push({
+          kind: 'killed-by-signal', severity: 'error',
+          message: `${childName} was killed by ${signalName(sig)} (${signalDescription(sig)})${core ? ', core dumped' : ''}; reaped by ${who(r)}`,
+          signal: signalName(sig),
+          pid: child ?? null, tid: last?.tid ?? null, comm: last === undefined ? null : (last.commAtExit ?? last.comm),
+          icount: place.exit?.icount ?? place.entry.icount, slice: place.exit?.slice ?? place.entry.slice, mtime: place.exit?.mtime ?? place.entry.mtime,
+          beforeIcount: reapedAt,
+          example: last?.text ?? r.text,
+        });
+      } else if ((s & 0x7f) === 0 && ((s >> 8) & 0xff) !== 0 && child !== null) {
+        const code = (s >> 8) & 0xff;
+        badEnd.add(child);
+        // Reported already if its exit_group was traced.
+        if (last?.name !== 'exit_group') {
+          out.push({ kind: 'exit-nonzero', severity: 'warning', message: `${childName} exited with status ${code} (seen by ${who(r)})`, exitCode: code, syscall: r.name, ...at(r) });
+        }
+      }
+    }
+    if (r.exit !== null && r.outcome === 'returned') {
+      const ticks = r.exit.mtime - r.entry.mtime;
+      if (ticks > longTicks && !blocksByNature(r, fds)) {
+        out.push({
+          kind: 'long-syscall', severity: 'warning',
+          message: `${who(r)}: ${r.name} took ${(ticks / 1e7).toFixed(3)} s of virtual time`,
+          syscall: r.name, durationTicks: ticks, ...at(r),
+        });
+      }
+    }
+    if (!failed(r)) fds.observe(r);
+  }
+
+  // Failed calls, grouped by process, syscall and errno.
+  const groups = new Map<string, { first: SyscallRecord; count: number }>();
+  for (const r of records) {
+    if (!failed(r)) continue;
+    const key = `${processKey(r)}|${r.comm}|${r.name}|${r.errno}`;
+    const g = groups.get(key);
+    if (g === undefined) groups.set(key, { first: r, count: 1 });
+    else g.count++;
+  }
+  for (const { first, count } of groups.values()) {
+    const bad = first.pid !== null && badEnd.has(first.pid);
+    out.push({
+      kind: 'failed-syscalls', severity: bad ? 'warning' : 'info',
+      message: `${who(first)}: ${first.name} failed with ${first.errno}${count > 1 ? ` ${count} times` : ''}${bad ? ' before the process failed' : ''}`,
+      syscall: first.name, errno: first.errno ?? undefined, count, ...at(first),
+    });
+  }
+
+  // Retry loops, per task.
+  const byTask = new Map<string, SyscallRecord[]>();
+  for (const r of records) {
+    const k = taskKey(r);
+    if (!byTask.has(k)) byTask.set(k, []);
+    byTask.get(k)!.push(r);
+  }
+  for (const seq of byTask.values()) {
+    let run: SyscallRecord[] = [];
+    let gap = 0;
+    let chatter = 0;
+    const close = (): void => {
+      if (run.length >= retryMin) {
+        const f = run[0];
+        out.push({
+          kind: 'retry-loop', severity: 'warning',
+          message: `${who(f)} retried ${callText(f)} ${run.length} times, failing each time with ${f.errno}`,
+          syscall: f.name, errno: f.errno ?? undefined, count: run.length, ...at(f),
+        });
+      }
+      run = [];
+      gap = 0;
+      chatter = 0;
+    };
+    for (const r of seq) {
+      if (!failed(r)) {
+        // Logging the failure and backing off is what a retry loop does between tries:
+        // writes to stdout/stderr and sleeps count apart, up to RETRY_CHATTER of them.
+        if (run.length > 0 && (isChatter(r) ? ++chatter > RETRY_CHATTER : ++gap > retryGap)) close();
+        continue;
+      }
+      const f = run[0];
+      // Same call: same number, same errno, same arguments as decoded (a path is compared by its text, not its buffer's address).
+      if (f !== undefined && !(r.nr === f.nr && r.errno === f.errno && r.argText.every((a, i) => a === f.argText[i]))) close();
+      run.push(r);
+      gap = 0;
+      chatter = 0;
+    }
+    close();
+  }
+
+  return out.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.icount - b.icount);
+}
+
+/** Writes to stdout/stderr and sleeps allowed between two tries of a retry loop. */
+const RETRY_CHATTER = 8;
+
+function isChatter(r: SyscallRecord): boolean {
+  if (r.name === 'nanosleep' || r.name === 'clock_nanosleep') return true;
+  return (r.name === 'write' || r.name === 'writev') && (r.args[0] === '1' || r.args[0] === '2');
+}
+
+/** The call as strace shows it, without its result. */
+function callText(r: SyscallRecord): string {
+  const i = r.text.lastIndexOf(' = ');
+  return i > 0 ? r.text.slice(0, i) : r.name;
+}
+
+function blocksByNature(r: SyscallRecord, fds: FdFiles): boolean {
+  if (BLOCKING_BY_NATURE.has(r.name)) return true;
+  if (!FD_IO.has(r.name)) return false;
+  // sendfile(out, in), splice(in, _, out), tee(in, out): both ends must be files.
+  const ends = r.name === 'sendfile' || r.name === 'tee' ? [0, 1] : r.name === 'splice' ? [0, 2] : [0];
+  return ends.some((i) => !fds.isRegularFile(r, int32(r.args[i])));
+}

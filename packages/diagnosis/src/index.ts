@@ -1,0 +1,27 @@
+export { GuestMemory, SATP_MODE_BARE, SATP_MODE_SV39, latin1 } from './sv39.js';
+export type { MemoryReader } from './sv39.js';
+export { SYSCALLS, NR_SYSCALLS, OUT_KINDS, syscallDef, syscallByName, syscallName, unknownSyscall } from './syscall-table.js';
+export type { ArgKind, ArgSpec, ResultKind, SyscallDef } from './syscall-table.js';
+export { errnoName, errnoMessage, errnoNumber, resultErrno, MAX_ERRNO } from './errno.js';
+export { signalName, signalDescription, formatSigset, CORE_SIGNALS, SIGRTMIN, SIGRTMAX } from './signals.js';
+export * as flags from './flags.js';
+export { quoteBytes, decodeEntryArgs, decodeExitArgs, formatResult, formatCall, finalArgTexts, formatSyscall, isArgShown, defFor, retryEntryArgs, fillUnreadArgs } from './format.js';
+export type { FormatOptions, ArgTexts, ExitDecoding, ResultText } from './format.js';
+export { ProcessReader, taskLayoutFromProfile, currentTaskPointer, isKernelPointer } from './process.js';
+export type { TaskLayout, TaskInfo, HartRegs, ProfileCheck } from './process.js';
+export { syscallsAnalysis, mergeSyscallTraces, stitch, unfinishedRecord, SYSCALL_TRACE_VERSION } from './syscall-tracer.js';
+export type {
+  SyscallTrace, SyscallRecord, SyscallEntryPart, SyscallExitPart, SyscallOutcome, TracePosition, TaskRef,
+  AttributionStatus, SyscallTracerOptions,
+} from './syscall-tracer.js';
+export { findAnomalies, BLOCKING_BY_NATURE } from './anomalies.js';
+export type { Anomaly, AnomalyKind, AnomalySeverity, AnomalyOptions } from './anomalies.js';
+
+import { syscallsAnalysis as tracer } from './syscall-tracer.js';
+
+/** The analyses this package adds, for AnalysisRegistry.load (worker threads and remote workers load them by URL). */
+export const analysisKinds = [tracer];
+export { renderTextReport, buildReportModel, seekCommand, MTIME_HZ } from './report-text.js';
+export type { ReportInput, ReportSlice, ReportModel, ReportProcess, TextReportOptions } from './report-text.js';
+export { renderHtmlReport, escapeHtml } from './report-html.js';
+export type { HtmlReportOptions } from './report-html.js';
