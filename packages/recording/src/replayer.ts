@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { compareCheckpoint } from './checkpoint.js';
 import { readManifest, RecordingError, type RecordingManifest, type SliceEntry } from './manifest.js';
 import { MachineSnapshots } from './machine-snapshots.js';
-import { runLoop } from './run-loop.js';
+import { runLoop, type LoopHooks } from './run-loop.js';
 
 /** A recording as replay needs it: its manifest, its objects, its log segments; local or remote. */
 export interface RecordingSource {
@@ -46,6 +46,12 @@ export function openRecording(dir: string): Recording {
       }
     },
   };
+}
+
+/** The guest profile the recording carries, if any. */
+export async function loadGuestProfile(rec: RecordingSource): Promise<unknown> {
+  const h = rec.manifest.guestProfile;
+  return h ? JSON.parse(new TextDecoder().decode(await rec.store.get(h))) : undefined;
 }
 
 /** Where a replay stopped following the recording: the checkpoint window and what differs. */
@@ -102,25 +108,13 @@ export async function replaySlice(rec: RecordingSource, index: number, o: Replay
   });
   const m = machine.machine;
   try {
-    const end = await runLoop(m, slice.endIcount, rec.manifest.checkpointInterval, {
-      idle: () => {
-        const ev = replayer.takeIf(Channel.idle);
-        if (!ev) throw replayer.diverged('the guest idled');
-        return decodeUvarint(ev.payload, `idle event at icount ${ev.icount}`);
-      },
-      checkpoint: () => {
-        const ev = replayer.takeIf(Channel.checkpoint);
-        if (!ev) throw replayer.diverged('a checkpoint is due');
-        const state = m.hart.state();
-        const mismatch = compareCheckpoint(ev.payload, state);
-        if (mismatch) {
-          throw Object.assign(new DivergenceError(BigInt(m.hart.icount), `state differs from the recording at icount ${m.hart.icount}: ${mismatch.differs.join(', ')} (pc 0x${mismatch.replayedPc.toString(16)}, recorded 0x${mismatch.recordedPc.toString(16)})`), { mismatch });
-        }
+    const end = await runLoop(m, slice.endIcount, rec.manifest.checkpointInterval, replayHooks(m, replayer, {
+      onCheckpoint: () => {
         lastGood = m.hart.icount;
         checkpoints++;
       },
-      between: () => o.onProgress?.(m.hart.icount),
-    });
+      onProgress: o.onProgress,
+    }));
     if (end.reason === 'halt' && m.hart.icount !== slice.endIcount) {
       throw replayer.diverged(`the guest powered off (${end.power.action}) before the slice's end at icount ${slice.endIcount}`);
     }
@@ -156,7 +150,14 @@ export async function replayTo(rec: RecordingSource, icount: number, o: ReplayOp
   const events = await loadEvents(rec, slice);
   const { machine, replayer } = await restoreMachine(rec, slice, events, o.output);
   o.attach?.(machine);
-  const end = await runLoop(machine, icount, rec.manifest.checkpointInterval, {
+  const end = await runLoop(machine, icount, rec.manifest.checkpointInterval, replayHooks(machine, replayer, { onProgress: o.onProgress }));
+  if (machine.hart.icount !== icount) throw replayer.diverged(`the replay stopped (${end.reason}) at icount ${machine.hart.icount} before reaching ${icount}`);
+  return { machine, slice };
+}
+
+/** The run loop's replay side: idle jumps come from the log, checkpoints are compared with it. */
+function replayHooks(m: VirtMachine, replayer: PortReplayer, o: { onCheckpoint?: () => void; onProgress?: ReplayOptions['onProgress'] }): LoopHooks {
+  return {
     idle: () => {
       const ev = replayer.takeIf(Channel.idle);
       if (!ev) throw replayer.diverged('the guest idled');
@@ -164,12 +165,17 @@ export async function replayTo(rec: RecordingSource, icount: number, o: ReplayOp
     },
     checkpoint: () => {
       const ev = replayer.takeIf(Channel.checkpoint);
-      if (!ev || compareCheckpoint(ev.payload, machine.hart.state())) throw replayer.diverged('a checkpoint differs');
+      if (!ev) throw replayer.diverged('a checkpoint is due');
+      const mismatch = compareCheckpoint(ev.payload, m.hart.state());
+      if (mismatch) {
+        const at = m.hart.icount;
+        const message = `state differs from the recording at icount ${at}: ${mismatch.differs.join(', ')} (pc 0x${mismatch.replayedPc.toString(16)}, recorded 0x${mismatch.recordedPc.toString(16)})`;
+        throw Object.assign(new DivergenceError(BigInt(at), message), { mismatch });
+      }
+      o.onCheckpoint?.();
     },
-    between: () => o.onProgress?.(machine.hart.icount),
-  });
-  if (machine.hart.icount !== icount) throw replayer.diverged(`the replay stopped (${end.reason}) at icount ${machine.hart.icount} before reaching ${icount}`);
-  return { machine, slice };
+    between: () => o.onProgress?.(m.hart.icount),
+  };
 }
 
 export async function loadEvents(rec: RecordingSource, slice: SliceEntry): Promise<LogEvent[]> {
