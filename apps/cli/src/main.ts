@@ -15,6 +15,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerSeek } from './commands/seek.js';
 import { registerWorker } from './commands/worker.js';
 import { registerDiagnose } from './commands/diagnose.js';
+import { registerServe } from './commands/serve.js';
 import { UsageError } from './usage-error.js';
 import { ConformanceDirError } from './conformance/manifest.js';
 import { ElfError } from '@prnr/cpu';
@@ -42,6 +43,7 @@ registerDemo(program);
 registerSeek(program);
 registerWorker(program);
 registerDiagnose(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,9 +7,15 @@ import type { Ram } from './ram.js';
 
 const SV39 = 8n;
 
-/** The physical address `vaddr` maps to under `satp` (Sv39 or bare), or null if unmapped or unreadable. */
+/**
+ * The physical address `vaddr` maps to for a read under `satp` (bare or Sv39;
+ * other modes: null), or null if unmapped or unreadable. User pages read
+ * whatever SUM says: this is an observer, not the hart.
+ */
 export function translatePeek(ram: Ram, satp: bigint, vaddr: bigint): number | null {
-  if (satp >> 60n !== SV39) return vaddr < BigInt(Number.MAX_SAFE_INTEGER) ? Number(vaddr) : null;
+  const mode = satp >> 60n;
+  if (mode === 0n) return vaddr < BigInt(Number.MAX_SAFE_INTEGER) ? Number(vaddr) : null;
+  if (mode !== SV39) return null;
   // Bits 63..39 must all equal bit 38.
   const top = BigInt.asIntN(64, vaddr) >> 38n;
   if (top !== 0n && top !== -1n) return null;
@@ -22,15 +28,18 @@ export function translatePeek(ram: Ram, satp: bigint, vaddr: bigint): number | n
     const lo = ram.view.getUint32(off, true);
     const hi = ram.view.getUint32(off + 4, true);
     if ((lo & 1) === 0 || (lo & 6) === 4) return null; // not valid, or W without R
+    if (hi >>> 22 !== 0) return null; // reserved bits 63..54 (no Svpbmt/Svnapot), as the hart
     const ppn = hi * 2 ** 22 + (lo >>> 10); // bits 53..10
     if ((lo & 0xa) === 0) {
-      table = (ppn % 2 ** 44) * 4096;
+      if ((lo & 0xd0) !== 0) return null; // D, A, U must be clear in a non-leaf PTE
+      table = ppn * 4096;
       continue;
     }
+    if ((lo & 2) === 0) return null; // execute-only: not readable
     // A leaf; for a superpage the low PPN fields come from the virtual address.
     const span = 2 ** (12 + 9 * level);
     if (ppn % (span / 4096) !== 0) return null; // misaligned superpage
-    return (ppn % 2 ** 44) * 4096 + Number(vaddr % BigInt(span));
+    return ppn * 4096 + Number(vaddr % BigInt(span));
   }
   return null;
 }

@@ -83,6 +83,8 @@ export const manifestSchema = z.object({
   deviceVersions: z.array(z.object({ kind: z.string(), version: z.number().int() })),
   /** Base disk images by image id: the object that holds each. */
   disks: z.record(hash),
+  /** The guest profile (kernel symbols, task_struct offsets; JSON) as an object, for analyses that attribute to processes. */
+  guestProfile: hash.optional(),
   /** Steps between hart checkpoints in the log. */
   checkpointInterval: z.number().int().positive(),
   slices: z.array(slice),

@@ -27,6 +27,7 @@ export async function collectGarbage(rec: Recording): Promise<GcResult> {
   const keep = await reachableObjects([...roots], rec.store);
   for (const h of Object.values(m.disks)) keep.add(h);
   for (const s of m.slices) if (s.console) keep.add(s.console);
+  if (m.guestProfile) keep.add(m.guestProfile);
   let objectsRemoved = 0;
   let bytesFreed = 0;
   const store = rec.store;

@@ -41,6 +41,8 @@ export interface RecordOptions {
   /** Pace idle time to the wall clock (an interactive user); otherwise idle jumps straight to the next timer. */
   realtime: boolean;
   checkpointInterval?: number;
+  /** The guest profile (guest/images/profile.json), kept in the recording for diagnosis. */
+  profile?: unknown;
   /** Cut a slice (snapshot + new segment) every this many steps. Default DEFAULT_SLICE_STEPS. */
   sliceSteps?: number;
   /** Stop after this many steps. */
@@ -97,6 +99,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     board: o.config,
     deviceVersions: machine.devices.map((d) => ({ kind: d.kind, version: d.version })),
     disks,
+    ...(o.profile !== undefined ? { guestProfile: await store.put(new TextEncoder().encode(JSON.stringify(o.profile))) } : {}),
     checkpointInterval: interval,
     slices: [],
     snapshots: [],

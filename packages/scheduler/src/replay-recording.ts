@@ -8,7 +8,7 @@ import type { AnalysisContext } from './analysis.js';
 import type { AnalysisRegistry } from './analysis-registry.js';
 import type { Executor } from './executor.js';
 import { planReplay } from './planner.js';
-import type { AnalysisRequest, RecordingLocation, TaskProgress, TaskResult } from './task.js';
+import { openSource, profileOf, type AnalysisRequest, type RecordingLocation, type TaskProgress, type TaskResult } from './task.js';
 
 export interface SliceOutcome {
   slice: number;
@@ -62,7 +62,7 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
   await Promise.all(Array.from({ length: Math.min(o.executor.concurrency, plan.tasks.length) }, lane));
 
   const byPass = (pass: number) => results.filter((r) => r.pass === pass).sort((a, b) => a.slice - b.slice);
-  const context: AnalysisContext = { profile: o.profile };
+  const context: AnalysisContext = { profile: o.profile ?? (o.analyses?.length ? await profileOf(await openSource(o.recording)) : undefined) };
   const analyses: Record<string, unknown> = {};
   plan.passes.forEach((reqs, pass) => {
     const rs = byPass(pass);

@@ -4,7 +4,7 @@
  * Tasks and results are plain versioned data: they travel to worker threads
  * and, through the queue, to other hosts.
  */
-import { openRecording, replaySlice, type RecordingSource } from '@prnr/recording';
+import { loadGuestProfile, openRecording, replaySlice, type RecordingSource } from '@prnr/recording';
 import type { AnalysisContext } from './analysis.js';
 import { AnalysisRegistry } from './analysis-registry.js';
 import { openHttpRecording } from './http-recording.js';
@@ -28,7 +28,7 @@ export interface ReplayTask {
   analyses: AnalysisRequest[];
   /** URLs of modules exporting more `analysisKinds` (e.g. @prnr/diagnosis). */
   modules: string[];
-  /** The guest profile, for analyses that attribute to processes. */
+  /** The guest profile, for analyses that attribute to processes (default: the one the recording carries). */
   profile?: unknown;
 }
 
@@ -72,6 +72,15 @@ export function openSource(loc: RecordingLocation): Promise<RecordingSource> {
   return s;
 }
 
+const profiles = new Map<RecordingSource, Promise<unknown>>();
+
+/** The recording's guest profile, loaded once per process. */
+export function profileOf(source: RecordingSource): Promise<unknown> {
+  let p = profiles.get(source);
+  if (!p) profiles.set(source, (p = loadGuestProfile(source)));
+  return p;
+}
+
 const registries = new Map<string, Promise<AnalysisRegistry>>();
 
 function registryFor(modules: string[]): Promise<AnalysisRegistry> {
@@ -97,7 +106,7 @@ export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) =
     const [source, registry] = await Promise.all([openSource(task.recording), registryFor(task.modules)]);
     const slice = source.manifest.slices[task.slice];
     if (!slice) throw new Error(`${source.location} has no slice ${task.slice}`);
-    const context: AnalysisContext = { profile: task.profile };
+    const context: AnalysisContext = { profile: task.profile ?? (task.analyses.length ? await profileOf(source) : undefined) };
     const analyses = task.analyses.map((a) => registry.get(a.kind).create(a.options, context));
     const fan = consoleFanout();
     const total = slice.endIcount - slice.startIcount;

@@ -1,0 +1,137 @@
+/**
+ * The server, assembled: the recordings directory, the analyses, the job
+ * manager, the routes (API, recording files, web UI), the token check and
+ * one error shape. Nothing here replays: jobs run on @prnr/scheduler.
+ */
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { loadAnalyses, type Analyses } from './analyses.js';
+import { apiRoutes } from './api-routes.js';
+import { isLoopback, requireToken, tokenProblem } from './auth.js';
+import { fileRoutes } from './file-routes.js';
+import { HttpError } from './http-error.js';
+import { JobManager, type ExecutorChoice } from './jobs.js';
+import { RecordingsDir } from './recordings-dir.js';
+
+export interface ServerOptions {
+  /** The directory whose subdirectories are recordings (uploads land here too). */
+  recordingsDir: string;
+  /** Bearer token for /api and /recordings; required when `host` is not loopback. */
+  token?: string;
+  /** Where it listens (also decides whether a token is required). */
+  host: string;
+  /** Largest upload, in bytes as sent (default 1 GiB); once extracted it may be 4 times that. */
+  maxUploadBytes?: number;
+  /** Jobs running at once (default 4); more get 429. */
+  maxConcurrentJobs?: number;
+  /** Where replay tasks run (default: worker threads). */
+  executor?: ExecutorChoice;
+  /** The built web UI (default: this package's dist/web). */
+  webDir?: string;
+  /** A guest profile (profile.json) for diagnosing recordings that carry none; a recording's own always wins. */
+  profilePath?: string;
+  /** Log requests (pino, to stdout). */
+  logger?: boolean;
+}
+
+export const DEFAULT_MAX_UPLOAD_BYTES = 1 << 30;
+export const DEFAULT_MAX_CONCURRENT_JOBS = 4;
+/** JSON request bodies (job requests) are small. */
+const JSON_BODY_LIMIT = 64 * 1024;
+
+/** The built UI: dist/web beside the built server, also when this file runs from src/ (tests). */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL(import.meta.url.includes('/src/') ? '../dist/web/' : './web/', import.meta.url));
+
+export function buildApp(options: ServerOptions): FastifyInstance {
+  const problem = tokenProblem(options.host, options.token);
+  if (problem) throw new Error(`refusing to start: ${problem}`);
+  const root = resolve(options.recordingsDir);
+  if (!existsSync(root)) throw new Error(`refusing to start: the recordings directory ${root} does not exist`);
+
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: JSON_BODY_LIMIT, exposeHeadRoutes: true, return503OnClosing: true });
+  const recordings = new RecordingsDir(root);
+  let analyses: Analyses | undefined;
+  const getAnalyses = (): Analyses => {
+    if (!analyses) throw new HttpError(503, 'the server is starting');
+    return analyses;
+  };
+  const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const maxConcurrentJobs = options.maxConcurrentJobs ?? DEFAULT_MAX_CONCURRENT_JOBS;
+  const executor = options.executor ?? 'threads';
+  const jobs = new JobManager({ recordings, analyses: getAnalyses, executor, maxConcurrent: maxConcurrentJobs });
+
+  app.register(async () => {
+    analyses = await loadAnalyses({ profilePath: options.profilePath });
+  });
+  app.addHook('onClose', async () => jobs.close());
+
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+  });
+
+  app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+    if (err instanceof HttpError) return reply.code(err.statusCode).headers(err.headers).send({ error: recordings.clean(err.message) });
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (status >= 400 && status < 500) return reply.code(status).send({ error: clientMessage(err, status) });
+    req.log.error(err);
+    return reply.code(500).send({ error: 'internal server error (see the server log)' });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0].slice(0, 200)}` }));
+
+  // Token-protected: the API and the recording files. Each scope carries its own hook, so how a URL is spelled cannot get around it.
+  const guarded = (plugin: (app: FastifyInstance) => Promise<void>) => async (scope: FastifyInstance) => {
+    if (options.token) scope.addHook('onRequest', requireToken(options.token));
+    await plugin(scope);
+  };
+  app.register(guarded(apiRoutes({ recordings, jobs, analyses: getAnalyses, executor: typeof executor === 'object' ? 'redis' : executor, maxConcurrentJobs, upload: { maxBytes: maxUploadBytes, maxExtractedBytes: maxUploadBytes * 4 } })));
+  app.register(guarded(fileRoutes(recordings)));
+
+  // The web UI: public files (it asks for the token itself when the API wants one).
+  const webDir = options.webDir ?? DEFAULT_WEB_DIR;
+  if (existsSync(resolve(webDir, 'index.html'))) {
+    app.register(fastifyStatic, { root: resolve(webDir), wildcard: false, index: 'index.html', decorateReply: false });
+  } else {
+    app.get('/', async (_req, reply) => reply.code(503).send({ error: 'the web UI is not built: run `pnpm build` (it builds apps/server/dist/web)' }));
+  }
+  return app;
+}
+
+/** A 4xx from Fastify itself (body parsing, limits), said plainly. */
+function clientMessage(err: FastifyError, status: number): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `the request body is larger than ${JSON_BODY_LIMIT} bytes`;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported content type: send JSON with Content-Type: application/json';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'the JSON body is empty';
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'the Content-Length does not match the body';
+  }
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return `malformed JSON body: ${err.message}`;
+  return status === 404 ? 'not found' : err.message.split('\n')[0].slice(0, 300);
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:8080 (the recording files of NAME are under URL/recordings/NAME). */
+  url: string;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Builds the app and listens on `host:port` (port 0: any free port). */
+export async function startServer(options: ServerOptions & { port: number }): Promise<RunningServer> {
+  const app = buildApp(options);
+  await app.listen({ host: options.host, port: options.port });
+  const a = app.server.address() as AddressInfo;
+  const host = options.host === 'localhost' ? 'localhost' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return { url: `http://${host}:${a.port}`, app, close: () => app.close() };
+}
+
+export { isLoopback };

@@ -1,0 +1,220 @@
+/**
+ * Jobs over a real recording: verify, replay and seek on the inline and
+ * worker-thread executors, progress as server-sent events, the limit on
+ * concurrent jobs; and the recording files served to distributed workers,
+ * read by @prnr/scheduler's HTTP reader and by queue workers through Redis.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest, replaySlice, type RecordingManifest } from '@prnr/recording';
+import { openHttpRecording, startQueueWorker } from '@prnr/scheduler';
+import { buildApp, startServer, type ServerOptions } from './app.js';
+import type { JobInfo, ReplayJobResult, SeekJobResult } from './api-types.js';
+import { recordFixture } from './testing/fixture-recording.js';
+import { parseSse, tempDir, type SseEvent } from './testing/helpers.js';
+
+const STEPS = 30_000_000;
+const root = tempDir('jobs');
+let manifest: RecordingManifest;
+const apps: FastifyInstance[] = [];
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  await recordFixture({ dir: join(root, 'short.rec'), steps: STEPS, sliceSteps: 6_000_000 });
+  manifest = readManifest(join(root, 'short.rec'));
+}, 120_000);
+
+afterAll(async () => {
+  for (const a of apps) await a.close();
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function makeApp(o: Partial<ServerOptions> = {}): Promise<FastifyInstance> {
+  const app = buildApp({ recordingsDir: root, host: '127.0.0.1', executor: 'inline', ...o });
+  apps.push(app);
+  await app.ready();
+  return app;
+}
+
+async function startJob(app: FastifyInstance, body: object, name = 'short.rec'): Promise<string> {
+  const r = await app.inject({ method: 'POST', url: `/api/recordings/${name}/jobs`, payload: body });
+  expect(r.statusCode, r.body).toBe(202);
+  return (JSON.parse(r.body) as { id: string }).id;
+}
+
+/** Follows the job's event stream to its end (inject resolves when the server ends the stream). */
+async function follow(app: FastifyInstance, id: string): Promise<{ events: SseEvent[]; job: JobInfo }> {
+  const r = await app.inject({ method: 'GET', url: `/api/jobs/${id}/events` });
+  expect(r.statusCode).toBe(200);
+  expect(r.headers['content-type']).toMatch(/^text\/event-stream/);
+  const events = parseSse(r.body);
+  const job = JSON.parse((await app.inject({ method: 'GET', url: `/api/jobs/${id}` })).body) as JobInfo;
+  return { events, job };
+}
+
+describe('jobs on the inline executor', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await makeApp();
+  });
+
+  it('verify: slices light up one by one over SSE, every one verified, then the job is done', async () => {
+    const id = await startJob(app, { type: 'verify' });
+    const { events, job } = await follow(app, id);
+    expect(events[0].event).toBe('state');
+    expect(events[0].data.job.progress).toHaveLength(5);
+    const progress = events.filter((e) => e.event === 'progress');
+    expect(new Set(progress.map((e) => e.data.slice)).size).toBe(5);
+    expect(progress.every((e) => e.data.total === 6_000_000 && e.data.done <= e.data.total)).toBe(true);
+    const tasks = events.filter((e) => e.event === 'task');
+    expect(tasks.map((e) => e.data.slice)).toEqual([0, 1, 2, 3, 4]);
+    expect(tasks.every((e) => e.data.verified && !e.data.diverged && e.data.mips > 0)).toBe(true);
+    expect(events.at(-1)).toEqual({ event: 'done', data: { type: 'done', status: 'done' } });
+
+    expect(job.status).toBe('done');
+    const result = job.result as ReplayJobResult;
+    expect(result.verified).toBe(true);
+    expect(result.slices.map((s) => s.endState)).toEqual(manifest.slices.map((s) => s.endState));
+    expect(result.mips).toBeGreaterThan(0);
+    expect(job.progress.map((p) => p.state)).toEqual(Array(5).fill('verified'));
+    expect(job.progress.every((p) => p.done === p.total && p.mips > 0)).toBe(true);
+
+    // A late reader gets the final state and the end at once.
+    const late = parseSse((await app.inject({ method: 'GET', url: `/api/jobs/${id}/events` })).body);
+    expect(late.map((e) => e.event)).toEqual(['state', 'done']);
+    expect(late[0].data.job.status).toBe('done');
+    // Jobs of a recording, newest first, without their results.
+    const list = JSON.parse((await app.inject({ method: 'GET', url: '/api/recordings/short.rec/jobs' })).body) as { jobs: JobInfo[] };
+    expect(list.jobs[0].id).toBe(id);
+    expect(list.jobs[0].result).toBeUndefined();
+  });
+
+  it('replay with analyses: the merged results come back', async () => {
+    const { job } = await follow(app, await startJob(app, { type: 'replay', analyses: ['console', 'profile'], slices: [0, 1, 2] }));
+    const result = job.result as ReplayJobResult;
+    expect(result.slices.map((s) => s.slice)).toEqual([0, 1, 2]);
+    expect((result.analyses.console as { text: string }).text).toContain('OpenSBI');
+    const profile = result.analyses.profile as { steps: Record<string, number> };
+    expect(profile.steps.U + profile.steps.S + profile.steps.M).toBe(18_000_000);
+  });
+
+  it('seek: the console, registers and instruction at any icount', async () => {
+    const at = 17_654_321;
+    const { job, events } = await follow(app, await startJob(app, { type: 'seek', icount: at }));
+    expect(job.status, job.error).toBe('done');
+    expect(events.at(-1)!.event).toBe('done');
+    const r = job.result as SeekJobResult;
+    expect(r.icount).toBe(at);
+    expect(r.slice).toBe(2);
+    expect(r.pc).toMatch(/^0x[0-9a-f]{16}$/);
+    expect(r.registers.sp).toMatch(/^0x[0-9a-f]{16}$/);
+    expect(r.disassembly.length).toBeGreaterThan(1);
+    expect(r.console).toContain('OpenSBI');
+    const earlier = (await follow(app, await startJob(app, { type: 'seek', icount: 1_000_000 }))).job.result as SeekJobResult;
+    expect(r.console.startsWith(earlier.console)).toBe(true);
+    expect(r.console.length).toBeGreaterThan(earlier.console.length);
+  });
+
+  it('diagnose: needs the syscalls analysis; without it, a 400 that says so', async () => {
+    const features = JSON.parse((await app.inject({ method: 'GET', url: '/api/features' })).body) as { diagnosis: boolean };
+    const r = await app.inject({ method: 'POST', url: '/api/recordings/short.rec/jobs', payload: { type: 'diagnose', slices: [4] } });
+    if (!features.diagnosis) {
+      expect(r.statusCode).toBe(400);
+      expect(JSON.parse(r.body).error).toMatch(/^diagnosis is not available on this server: /);
+      return;
+    }
+    expect(r.statusCode).toBe(202);
+    const { job } = await follow(app, (JSON.parse(r.body) as { id: string }).id);
+    expect(job.status, job.error).toBe('done');
+    expect((job.result as ReplayJobResult).analyses.syscalls).toBeDefined();
+  });
+});
+
+describe('limits', () => {
+  it('no more than maxConcurrentJobs at once: 429 until one finishes', async () => {
+    const app = await makeApp({ maxConcurrentJobs: 1 });
+    const first = await startJob(app, { type: 'verify', slices: [0, 1] });
+    const refused = await app.inject({ method: 'POST', url: '/api/recordings/short.rec/jobs', payload: { type: 'seek', icount: 5 } });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(JSON.parse(refused.body)).toEqual({ error: '1 jobs are running, the limit is 1: try again when one finishes' });
+    // The server keeps answering while the job runs.
+    expect((await app.inject({ method: 'GET', url: '/api/recordings' })).statusCode).toBe(200);
+    await follow(app, first);
+    await follow(app, await startJob(app, { type: 'seek', icount: 5 }));
+  });
+});
+
+describe('jobs on worker threads', () => {
+  it('verify with two threads: the same end states, per-slice speed', async () => {
+    const built = fileURLToPath(new URL('../../../packages/scheduler/dist/thread-worker.js', import.meta.url));
+    if (!existsSync(built)) throw new Error(`${built} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
+    const app = await makeApp({ executor: 'threads' });
+    const { job, events } = await follow(app, await startJob(app, { type: 'verify', parallel: 2 }));
+    expect(job.status, job.error).toBe('done');
+    const result = job.result as ReplayJobResult;
+    expect(result.verified).toBe(true);
+    expect(result.slices.map((s) => s.endState)).toEqual(manifest.slices.map((s) => s.endState));
+    expect(events.filter((e) => e.event === 'task').map((e) => e.data.slice).sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('recording files for distributed workers', () => {
+  it("@prnr/scheduler's HTTP reader replays a slice from a listening server", async () => {
+    const server = await startServer({ recordingsDir: root, host: '127.0.0.1', port: 0, executor: 'inline' });
+    apps.push(server.app);
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const source = await openHttpRecording(`${server.url}/recordings/short.rec`);
+    expect(source.manifest.slices.length).toBe(5);
+    expect(await source.store.has(manifest.slices[1].snapshot)).toBe(true);
+    expect(await source.store.has('0'.repeat(64))).toBe(false);
+    const r = await replaySlice(source, 3);
+    expect(r.verified).toBe(true);
+    expect(r.endState).toBe(manifest.slices[3].endState);
+  });
+
+  it('a verify job on Redis queue workers that read the recording over HTTP from this server', async () => {
+    if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) throw new Error('redis-server is not installed: .ci/run installs it (apt-get install redis-server)');
+    const port = await freePort();
+    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    children.push(redis);
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      redis.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('Ready to accept connections')) resolve();
+      });
+      redis.on('exit', (c) => reject(new Error(`redis-server exited (${c}): ${out}`)));
+    });
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    const serverPort = await freePort();
+    const url = `http://127.0.0.1:${serverPort}`;
+    const server = await startServer({ recordingsDir: root, host: '127.0.0.1', port: serverPort, executor: { redis: redisUrl, recordingsUrl: url } });
+    apps.push(server.app);
+    const seen: string[] = [];
+    const worker = startQueueWorker({ redis: redisUrl, onTask: (t) => seen.push('url' in t.recording ? t.recording.url : t.recording.dir) });
+    try {
+      const { job } = await follow(server.app, await startJob(server.app, { type: 'verify', slices: [1, 2] }));
+      expect(job.status, job.error).toBe('done');
+      expect((job.result as ReplayJobResult).verified).toBe(true);
+      expect(seen).toEqual([`${url}/recordings/short.rec`, `${url}/recordings/short.rec`]);
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,331 @@
+/**
+ * Jobs: verify, replay, diagnose and seek runs over one recording, each on
+ * the scheduler (replayRecording on the configured executor, or seek). The
+ * manager only starts them, tracks their progress for late readers, fans
+ * their events out to subscribers and limits how many run at once. What a
+ * replay does is the scheduler's business.
+ */
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { disassemble } from '@prnr/cpu';
+import { openRecording } from '@prnr/recording';
+import {
+  InlineExecutor,
+  QueueExecutor,
+  ThreadExecutor,
+  UnknownAnalysisError,
+  planReplay,
+  replayRecording,
+  seek,
+  type AnalysisRequest,
+  type Executor,
+  type RecordingLocation,
+  type TaskProgress,
+  type TaskResult,
+} from '@prnr/scheduler';
+import type { Analyses } from './analyses.js';
+import type { AnomalyInfo, JobEvent, JobInfo, JobRequest, ReplayJobResult, SeekJobResult, SliceProgress } from './api-types.js';
+import { HttpError, badRequest, notFound } from './http-error.js';
+import type { RecordingsDir } from './recordings-dir.js';
+
+/** Where replay tasks run: this thread, a pool of worker threads, or `prnr worker`s on a Redis queue. */
+export type ExecutorChoice = 'inline' | 'threads' | { redis: string; recordingsUrl?: string };
+
+export interface JobManagerOptions {
+  recordings: RecordingsDir;
+  analyses: () => Analyses;
+  executor: ExecutorChoice;
+  maxConcurrent: number;
+  /** Finished jobs kept for reading (oldest dropped first). */
+  keepFinished?: number;
+}
+
+/** Progress events of one task are sent at most this often (the final state always is). */
+const PROGRESS_INTERVAL_MS = 100;
+
+class Job {
+  readonly listeners = new Set<(e: JobEvent) => void>();
+  readonly started = Date.now();
+  /** Per task: when and at which step its speed was last measured. */
+  readonly speed = new Map<string, { at: number; done: number; sentAt: number }>();
+  executor?: Executor;
+  promise: Promise<void> = Promise.resolve();
+
+  constructor(readonly info: JobInfo) {}
+
+  emit(e: JobEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  get finished(): boolean {
+    return this.info.status !== 'running';
+  }
+}
+
+export class JobManager {
+  private readonly jobs = new Map<string, Job>();
+  private closing = false;
+
+  constructor(private readonly o: JobManagerOptions) {}
+
+  get running(): number {
+    let n = 0;
+    for (const j of this.jobs.values()) if (!j.finished) n++;
+    return n;
+  }
+
+  /** Checks the request against the recording, then starts the job. Throws HttpError (400, 404, 422, 429, 503). */
+  start(recording: string, req: JobRequest): JobInfo {
+    if (this.closing) throw new HttpError(503, 'the server is shutting down');
+    const m = this.o.recordings.manifest(recording);
+    const last = m.slices.at(-1)?.endIcount ?? 0;
+    if (m.slices.length === 0) throw badRequest(`recording "${recording}" has no closed slice: nothing to replay`);
+    const analyses = this.o.analyses();
+    let slices = m.slices.map((s) => s.index);
+    if (req.slices) {
+      const bad = req.slices.find((i) => i >= m.slices.length);
+      if (bad !== undefined) throw badRequest(`slices: recording "${recording}" has no slice ${bad} (it has ${m.slices.length})`);
+      slices = [...new Set(req.slices)].sort((a, b) => a - b);
+    }
+    let requests: AnalysisRequest[] = [];
+    if (req.type === 'seek') {
+      if (req.icount === undefined) throw badRequest('a seek job needs "icount"');
+      if (req.icount > last) throw badRequest(`icount ${req.icount} is outside the recording (0..${last})`);
+    } else {
+      const names = [...(req.type === 'diagnose' ? ['syscalls'] : []), ...(req.analyses ?? (req.type === 'replay' ? ['console'] : []))];
+      if (req.type === 'diagnose' && !analyses.diagnosis) throw badRequest(`diagnosis is not available on this server: ${analyses.diagnosisNote ?? 'no syscalls analysis'}`);
+      for (const name of new Set(names)) {
+        if (name === 'watch') throw badRequest('analyses: "watch" needs a range; it cannot be started from the API');
+        try {
+          analyses.registry.get(name);
+        } catch (e) {
+          if (e instanceof UnknownAnalysisError) throw badRequest(`analyses: ${e.message}`);
+          throw e;
+        }
+        requests.push({ kind: name });
+      }
+    }
+    if (this.running >= this.o.maxConcurrent) {
+      throw new HttpError(429, `${this.running} jobs are running, the limit is ${this.o.maxConcurrent}: try again when one finishes`, { 'retry-after': '5' });
+    }
+
+    const location = this.location(recording);
+    // A recording's own guest profile wins; the server's fallback is for recordings made without one.
+    const profile = m.guestProfile ? undefined : analyses.fallbackProfile;
+    const modules = this.o.executor === 'inline' ? analyses.modules : analyses.workerModules;
+    const progress: SliceProgress[] = [];
+    if (req.type !== 'seek') {
+      const plan = planReplay({ recording: location, slices, analyses: requests, registry: analyses.registry, modules, profile });
+      for (const t of plan.tasks) {
+        const s = m.slices[t.slice];
+        progress.push({ slice: t.slice, pass: t.pass, state: 'pending', done: 0, total: s.endIcount - s.startIcount, mips: 0 });
+      }
+    }
+    const job = new Job({
+      id: randomUUID(),
+      recording,
+      type: req.type,
+      status: 'running',
+      request: req,
+      createdAt: new Date().toISOString(),
+      progress,
+    });
+    this.jobs.set(job.info.id, job);
+    this.prune();
+    job.promise = (req.type === 'seek' ? this.runSeek(job, req.icount!) : this.runReplay(job, location, slices, requests, modules, profile)).then(
+      (result) => this.finish(job, 'done', result),
+      (e: unknown) => this.finish(job, 'failed', undefined, this.o.recordings.clean((e as Error).message ?? String(e))),
+    );
+    return job.info;
+  }
+
+  get(id: string): JobInfo {
+    return this.job(id).info;
+  }
+
+  list(recording?: string): JobInfo[] {
+    return [...this.jobs.values()].map((j) => j.info).filter((j) => !recording || j.recording === recording).reverse();
+  }
+
+  /** Calls `fn` with the job's current state, then with each event until it is done. Returns the unsubscribe. */
+  subscribe(id: string, fn: (e: JobEvent) => void): () => void {
+    const job = this.job(id);
+    fn({ type: 'state', job: job.info });
+    if (job.finished) {
+      fn({ type: 'done', status: job.info.status, ...(job.info.error ? { error: job.info.error } : {}) });
+      return () => {};
+    }
+    job.listeners.add(fn);
+    return () => job.listeners.delete(fn);
+  }
+
+  /** Stops taking jobs, stops the running ones (their executors closed, inline replays interrupted) and waits for them. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const running = [...this.jobs.values()].filter((j) => !j.finished);
+    await Promise.all(running.map((j) => j.executor?.close().catch(() => {})));
+    await Promise.all(running.map((j) => j.promise));
+  }
+
+  private job(id: string): Job {
+    const j = typeof id === 'string' ? this.jobs.get(id) : undefined;
+    if (!j) throw notFound(`no job with id "${String(id).slice(0, 64)}"`);
+    return j;
+  }
+
+  private location(recording: string): RecordingLocation {
+    const e = this.o.executor;
+    if (typeof e === 'object' && e.recordingsUrl) return { url: `${e.recordingsUrl.replace(/\/+$/, '')}/recordings/${recording}` };
+    return { dir: this.o.recordings.dir(recording) };
+  }
+
+  private makeExecutor(parallel?: number): Executor {
+    const e = this.o.executor;
+    if (e === 'inline') return new InlineExecutor();
+    if (e === 'threads') return new ThreadExecutor(Math.min(parallel ?? availableParallelism(), availableParallelism() * 2));
+    return new QueueExecutor({ redis: e.redis, ...(parallel ? { concurrency: parallel } : {}) });
+  }
+
+  /** Between chunks of a replay in this thread: let the server answer requests, and stop if it is closing. */
+  private breathe = (): Promise<void> => {
+    if (this.closing) throw new Error('the server is shutting down');
+    return new Promise((resolve) => setImmediate(resolve));
+  };
+
+  private async runReplay(job: Job, location: RecordingLocation, slices: number[], requests: AnalysisRequest[], modules: string[], profile: unknown): Promise<ReplayJobResult> {
+    const analyses = this.o.analyses();
+    const executor = this.makeExecutor(job.info.request.parallel);
+    job.executor = executor;
+    const inline = this.o.executor === 'inline';
+    try {
+      const r = await replayRecording({
+        recording: location,
+        slices,
+        analyses: requests,
+        registry: analyses.registry,
+        modules,
+        profile,
+        executor,
+        onProgress: (p) => {
+          this.onProgress(job, p);
+          return inline ? this.breathe() : undefined;
+        },
+        onTaskDone: (t) => this.onTaskDone(job, t),
+      });
+      const steps = r.slices.reduce((a, s) => a + s.steps, 0);
+      const result: ReplayJobResult = {
+        verified: r.verified,
+        slices: r.slices.map((s) => ({ ...s, divergence: s.divergence ?? null })),
+        passes: r.passes,
+        tasks: r.tasks,
+        wallSeconds: r.wallSeconds,
+        mips: r.wallSeconds > 0 ? steps / r.wallSeconds / 1e6 : 0,
+        analyses: r.analyses,
+      };
+      if (job.info.type === 'diagnose') result.anomalies = anomaliesOf(r.analyses, analyses);
+      return result;
+    } finally {
+      await executor.close().catch(() => {});
+    }
+  }
+
+  private async runSeek(job: Job, icount: number): Promise<SeekJobResult> {
+    const rec = openRecording(this.o.recordings.dir(job.info.recording));
+    let sentAt = 0;
+    const r = await seek(rec, icount, {
+      onProgress: (at) => {
+        job.info.seekIcount = at;
+        const now = Date.now();
+        if (now - sentAt >= PROGRESS_INTERVAL_MS) {
+          sentAt = now;
+          job.emit({ type: 'seek-progress', icount: at });
+        }
+        return this.breathe();
+      },
+    });
+    return {
+      icount: r.icount,
+      slice: r.slice,
+      pc: r.pc,
+      priv: r.priv,
+      instruction: r.instruction,
+      disassembly: r.instruction === null ? '(not readable)' : disassemble(r.instruction, BigInt(r.pc)).text,
+      registers: r.registers,
+      csrs: r.csrs,
+      console: r.console,
+    };
+  }
+
+  private entry(job: Job, slice: number, pass: number): SliceProgress | undefined {
+    return job.info.progress.find((p) => p.slice === slice && p.pass === pass);
+  }
+
+  private onProgress(job: Job, p: TaskProgress): void {
+    const e = this.entry(job, p.slice, p.pass);
+    if (!e || e.state !== 'pending' && e.state !== 'running') return;
+    const key = `${p.slice}/${p.pass}`;
+    const now = Date.now();
+    const s = job.speed.get(key);
+    if (s && now > s.at) e.mips = (p.done - s.done) / ((now - s.at) / 1000) / 1e6;
+    if (!s || now - s.at >= 250) job.speed.set(key, { at: now, done: p.done, sentAt: s?.sentAt ?? 0 });
+    e.state = 'running';
+    e.done = p.done;
+    e.total = p.total;
+    const t = job.speed.get(key)!;
+    if (now - t.sentAt >= PROGRESS_INTERVAL_MS || p.done >= p.total) {
+      t.sentAt = now;
+      job.emit({ type: 'progress', slice: p.slice, pass: p.pass, done: p.done, total: p.total, mips: round(e.mips) });
+    }
+  }
+
+  private onTaskDone(job: Job, t: TaskResult): void {
+    const e = this.entry(job, t.slice, t.pass);
+    const mips = t.wallSeconds > 0 ? t.steps / t.wallSeconds / 1e6 : 0;
+    if (e) {
+      e.state = t.error ? 'failed' : t.verified ? 'verified' : 'diverged';
+      e.done = t.error ? e.done : e.total;
+      e.mips = round(mips);
+      if (t.error) e.error = this.o.recordings.clean(t.error);
+      e.divergence = t.divergence ? { from: t.divergence.from, to: t.divergence.to, message: t.divergence.message } : null;
+    }
+    job.emit({
+      type: 'task',
+      slice: t.slice,
+      pass: t.pass,
+      verified: t.verified,
+      diverged: !t.verified && !t.error,
+      ...(t.error ? { error: this.o.recordings.clean(t.error) } : {}),
+      mips: round(mips),
+      wallSeconds: t.wallSeconds,
+    });
+  }
+
+  private finish(job: Job, status: 'done' | 'failed', result?: JobInfo['result'], error?: string): void {
+    job.info.status = status;
+    job.info.finishedAt = new Date().toISOString();
+    job.executor = undefined;
+    if (result) job.info.result = result;
+    if (error) job.info.error = error;
+    job.emit({ type: 'done', status, ...(error ? { error } : {}) });
+    job.listeners.clear();
+  }
+
+  private prune(): void {
+    const keep = this.o.keepFinished ?? 100;
+    const finished = [...this.jobs.values()].filter((j) => j.finished);
+    for (const j of finished.slice(0, Math.max(0, finished.length - keep))) this.jobs.delete(j.info.id);
+  }
+}
+
+/** Anomalies of a diagnose job: an `anomalies` analysis result if there is one, else the rules run over the syscall trace. */
+function anomaliesOf(results: Record<string, unknown>, analyses: Analyses): AnomalyInfo[] | undefined {
+  if (Array.isArray(results.anomalies)) return results.anomalies as AnomalyInfo[];
+  const trace = results.syscalls as { anomalies?: unknown } | undefined;
+  if (trace && Array.isArray(trace.anomalies)) return trace.anomalies as AnomalyInfo[];
+  if (trace && analyses.findAnomalies) return analyses.findAnomalies(trace);
+  return undefined;
+}
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}

@@ -1,0 +1,144 @@
+/// <reference lib="dom" />
+/**
+ * The web UI end to end, in a real browser (Debian's chromium through
+ * playwright-core): open the server's page, start a diagnosis (or a verify
+ * where the diagnosis package is absent) of a recording of the default guest
+ * running a failing command, watch every slice turn verified, see the anomaly,
+ * move the time-travel slider and see the console change. Leaves a
+ * screenshot in docs/ui.png.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '@prnr/recording';
+import { startServer, type RunningServer } from './app.js';
+import type { ServerFeatures } from './api-types.js';
+import { FAILING_SCRIPT, recordFixture } from './testing/fixture-recording.js';
+import { tempDir } from './testing/helpers.js';
+
+const CHROMIUM = process.env.PRNR_CHROMIUM ?? '/usr/bin/chromium';
+const SCREENSHOT = fileURLToPath(new URL('../../../docs/ui.png', import.meta.url));
+const SLICE_STEPS = 15_000_000;
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`SKIPPED the browser test: ${CHROMIUM} is absent (apt-get install chromium; .ci/run installs it)`);
+
+describe.skipIf(!hasChromium)('the web UI in a real browser', () => {
+  const root = tempDir('ui');
+  const web = tempDir('ui-web');
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  let end = 0;
+  let slices = 0;
+  let features: ServerFeatures;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    await recordFixture({ dir: join(root, 'boot.rec'), script: FAILING_SCRIPT, steps: 400_000_000, sliceSteps: SLICE_STEPS });
+    const m = readManifest(join(root, 'boot.rec'));
+    expect(m.end?.reason).toBe('poweroff');
+    end = m.slices.at(-1)!.endIcount;
+    slices = m.slices.length;
+    // The UI as the sources are now, not whatever dist/web holds.
+    const { build } = await import('vite');
+    await build({ configFile: fileURLToPath(new URL('../web/vite.config.ts', import.meta.url)), logLevel: 'warn', build: { outDir: web, emptyOutDir: true, sourcemap: false } });
+    server = await startServer({ recordingsDir: root, host: '127.0.0.1', port: 0, executor: 'threads', webDir: web });
+    features = (await (await fetch(`${server.url}/api/features`)).json()) as ServerFeatures;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(web, { recursive: true, force: true });
+  });
+
+  it('lists the recording and opens it', async () => {
+    await page.goto(server.url);
+    const row = page.locator('tr[data-recording="boot.rec"]');
+    await row.waitFor();
+    expect(await row.textContent()).toContain('poweroff');
+    await row.locator('a').click();
+    await page.locator('[data-testid="timeline"] .cell').first().waitFor();
+    expect(await page.locator('.cell').count()).toBe(slices);
+    expect(await page.locator('.cell[data-state="idle"]').count()).toBe(slices);
+  });
+
+  it('a diagnose job (a verify without diagnosis): slices light up live and all turn verified', async () => {
+    // Every state a cell passes through, as the page shows it.
+    await page.evaluate(() => {
+      const seen = new Set<string>();
+      (window as unknown as { seenStates: Set<string> }).seenStates = seen;
+      new MutationObserver((records) => {
+        for (const r of records) seen.add((r.target as HTMLElement).dataset.state ?? '');
+      }).observe(document.querySelector('[data-testid="timeline"]')!, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+    });
+    await page.click(features.diagnosis ? '[data-testid="start-diagnose"]' : '[data-testid="start-verify"]');
+    await page.waitForFunction((n) => document.querySelectorAll('.cell[data-state="verified"]').length === n, slices, { timeout: 240_000 });
+    await page.locator('[data-testid="job-status"][data-status="done"]').waitFor();
+    const seen = await page.evaluate(() => [...(window as unknown as { seenStates: Set<string> }).seenStates]);
+    expect(seen).toContain('running');
+    expect(seen).toContain('verified');
+    expect(await page.locator('[data-testid="job-status"]').textContent()).toContain('every slice reached its recorded state');
+    expect(await page.locator('.cell').first().textContent()).toMatch(/\d+\.\d MIPS/);
+  });
+
+  it('the diagnosis shows the anomaly first, then per-process syscall tables with a filter', async () => {
+    if (!features.diagnosis) {
+      console.warn(`diagnosis part not run: the server has no syscalls analysis (${features.diagnosisNote})`);
+      return;
+    }
+    const first = page.locator('[data-testid="anomaly"]').first();
+    await first.waitFor();
+    const anomalies = await page.locator('[data-testid="anomaly"]').allTextContents();
+    expect(anomalies.some((a) => /cat \(pid \d+\)/.test(a) && /ENOENT|status 1/.test(a))).toBe(true);
+    expect(await first.locator('.badge').textContent()).not.toBe('info');
+    const processes = await page.locator('details.process').count();
+    expect(processes).toBeGreaterThan(3);
+    await page.fill('[data-testid="syscall-filter"]', 'nonexistent');
+    await page.waitForFunction((n) => document.querySelectorAll('details.process').length < n, processes);
+    const cat = page.locator('details.process', { has: page.locator('summary', { hasText: 'cat' }) });
+    expect(await cat.locator('table').textContent()).toContain('openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT');
+  });
+
+  /** Moves the slider to `icount` and waits for the console of that point. */
+  async function travel(p: Page, icount: number): Promise<string> {
+    await p.locator('[data-testid="tt-slider"]').fill(String(icount));
+    const at = Number(await p.locator('[data-testid="tt-slider"]').inputValue());
+    await p.locator(`[data-testid="tt-console"][data-icount="${at}"]`).waitFor({ timeout: 60_000 });
+    return (await p.locator('[data-testid="tt-console"]').textContent()) ?? '';
+  }
+
+  it('the time-travel slider shows the console as it was', async () => {
+    const late = await travel(page, end);
+    expect(late).toContain('cat /nonexistent');
+    expect(late).toContain('time-travel-marker');
+    const early = await travel(page, Math.floor(end / 4));
+    expect(early.length).toBeGreaterThan(0);
+    expect(early).not.toContain('time-travel-marker');
+    expect(late.startsWith(early.trimEnd().slice(0, 200))).toBe(true);
+    expect(await page.locator('[data-testid="tt-status"]').textContent()).toMatch(/at icount [\d,]+ \(slice \d+\), replayed in \d+ ms/);
+    expect(await page.locator('.registers').textContent()).toContain('sp');
+
+    if (features.diagnosis) {
+      // From the anomaly to the moment it happened: the process is the one that failed.
+      await page.locator('[data-testid="anomaly"]').first().locator('button').click();
+      await page.waitForFunction(() => (document.querySelector('[data-testid="tt-process"]')?.textContent ?? '').includes('cat'), undefined, { timeout: 60_000 });
+      const there = (await page.locator('[data-testid="tt-console"]').textContent()) ?? '';
+      expect(there).toContain('cat /nonexistent');
+      expect(there).not.toContain('time-travel-marker');
+    }
+    await page.fill('[data-testid="syscall-filter"]', '').catch(() => {});
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
