@@ -6,14 +6,21 @@
 import { decodeObjectFile, blake3Hex, blake3Ready, ObjectCorruptError, ObjectMissingError, type Hash, type ObjectReader } from '@prnr/snapshot';
 import { manifestSchema, RecordingError, type RecordingSource } from '@prnr/recording';
 
+/** A server started with a token (`prnr serve --token`) wants it from workers too: PRNR_TOKEN. */
+function authHeaders(): Record<string, string> {
+  const token = process.env.PRNR_TOKEN;
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 async function fetchBytes(url: string): Promise<Uint8Array | null> {
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { headers: authHeaders() });
   } catch (e) {
     throw new RecordingError(`${url}: cannot connect (${(e as Error).message})`);
   }
   if (res.status === 404) return null;
+  if (res.status === 401) throw new RecordingError(`${url}: the server wants a token: set PRNR_TOKEN for this worker`);
   if (!res.ok) throw new RecordingError(`${url}: HTTP ${res.status} ${res.statusText}`);
   return new Uint8Array(await res.arrayBuffer());
 }
@@ -32,7 +39,7 @@ class HttpObjectReader implements ObjectReader {
   }
 
   async has(h: Hash): Promise<boolean> {
-    const res = await fetch(`${this.base}/objects/${h}`, { method: 'HEAD' });
+    const res = await fetch(`${this.base}/objects/${h}`, { method: 'HEAD', headers: authHeaders() });
     return res.ok;
   }
 }
