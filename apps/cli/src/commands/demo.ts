@@ -64,7 +64,7 @@ export function registerDemo(program: Command): void {
       const p = r.analyses.profile as PrivilegeProfile;
       say(`${ok} of ${r.slices.length} slices replayed to their recorded state in ${r.wallSeconds.toFixed(1)} s; final state ${rec.manifest.slices.at(-1)!.endState}`);
       say(`profile: ${formatCount(p.steps.U)} instructions in user mode, ${formatCount(p.steps.S)} in the kernel, ${formatCount(p.steps.M)} in OpenSBI; ${p.exceptions['8'] ?? 0} system calls`);
-      process.stdout.write('\n' + renderTextReport({ recording: opts.out, trace: d.trace, anomalies: d.anomalies.filter((a) => a.severity !== 'info'), slices: reportSlices(rec, r) }, { color: process.stdout.isTTY }).split(/\n(?=== pid )/)[0] + '\n');
+      process.stdout.write('\n' + renderTextReport({ recording: opts.out, trace: d.trace, anomalies: d.anomalies.filter((a) => a.severity !== 'info'), slices: reportSlices(rec, r) }, { color: process.stdout.isTTY }).split(/\n(?=TRACE \()/)[0] + '\n');
       say(`the whole trace: prnr diagnose ${opts.out}   (or --format html -o report.html)`);
       if (ok !== r.slices.length) process.exitCode = EXIT_DIVERGED;
     });
