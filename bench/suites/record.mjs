@@ -7,6 +7,7 @@
 // Options:
 //   --record-slice N     steps per slice (default: the recorder's default)
 //   --record-max N       stop after N steps (default: run to poweroff)
+//   --record-threads N   threads for the parallel replay (default: the number of cores)
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
@@ -24,6 +25,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export async function run(ctx) {
   const machine = await import(new URL('../../packages/machine/dist/index.js', import.meta.url).href);
   const recording = await import(new URL('../../packages/recording/dist/index.js', import.meta.url).href);
+  const scheduler = await import(new URL('../../packages/scheduler/dist/index.js', import.meta.url).href);
   const set = machine.loadGuestImages(join(ROOT, 'guest/images'));
   const script = readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8');
   const max = ctx.args['record-max'] ? Number(ctx.args['record-max']) : 20_000_000_000;
@@ -61,21 +63,46 @@ export async function run(ctx) {
     let verified = true;
     for (const s of manifest.slices) verified = (await recording.replaySlice(opened, s.index)).verified && verified;
     const replay = { seconds: (performance.now() - t) / 1000 };
+    // The same slices on worker threads, one per core (what `prnr replay` does).
+    const threads = Number(ctx.args['record-threads'] ?? (await import('node:os')).availableParallelism());
+    const executor = new scheduler.ThreadExecutor(threads);
+    t = performance.now();
+    const par = await scheduler.replayRecording({ recording: { dir }, slices: manifest.slices.map((x) => x.index), registry: new scheduler.AnalysisRegistry(), executor });
+    const parallel = { seconds: (performance.now() - t) / 1000, threads };
+    await executor.close();
+    verified = verified && par.verified;
     const space = recording.spaceReport(opened);
+    // Restore cost must not grow along the recording: the first and the last snapshot, median of 3.
+    const restoreMs = async (slice) => {
+      const times = [];
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        await recording.restoreMachine(opened, slice, []);
+        times.push(performance.now() - t0);
+      }
+      return times.sort((a, b) => a - b)[1];
+    };
+    const firstRestore = await restoreMs(manifest.slices[0]);
+    const lastRestore = await restoreMs(manifest.slices.at(-1));
+    const pauses = manifest.snapshots.map((x) => x.pauseMs).sort((a, b) => a - b);
+    const medianPause = pauses[Math.floor(pauses.length / 2)];
     const mips = (steps, s) => (steps / s / 1e6).toFixed(1);
     const rows = [
       ['plain run', plain.seconds.toFixed(1), String(plain.steps), mips(plain.steps, plain.seconds), '1.00', '', ''],
       ['record', rec.seconds.toFixed(1), String(rec.steps), mips(rec.steps, rec.seconds), (rec.seconds / plain.seconds).toFixed(3), `${space.logBytes} B (${(space.logBytes / (rec.steps / 1e6)).toFixed(1)} B/M insns)`, `${(space.storedBytes / 1048576).toFixed(1)} MiB, ${manifest.snapshots.length} snapshots`],
       ['replay (sequential, every slice)', replay.seconds.toFixed(1), String(rec.steps), mips(rec.steps, replay.seconds), (replay.seconds / plain.seconds).toFixed(3), verified ? 'verified' : 'DIVERGED', `${manifest.slices.length} slices`],
+      [`replay (parallel, ${parallel.threads} threads)`, parallel.seconds.toFixed(1), String(rec.steps), mips(rec.steps, parallel.seconds), (parallel.seconds / plain.seconds).toFixed(3), par.verified ? 'verified' : 'DIVERGED', `${(replay.seconds / parallel.seconds).toFixed(2)}x sequential`],
     ];
     return {
       title: 'Record and replay: smoke workload, power-on to poweroff (one process, one after the other)',
       columns: ['mode', 'wall s', 'instructions', 'MIPS', 'time vs plain', 'log', 'snapshots'],
       rows,
-      records: [{ mode: 'plain', ...plain }, { mode: 'record', ...rec, logBytes: space.logBytes, snapshotBytes: space.storedBytes, slices: manifest.slices.length }, { mode: 'replay', ...replay, verified }],
+      records: [{ mode: 'plain', ...plain }, { mode: 'record', ...rec, logBytes: space.logBytes, snapshotBytes: space.storedBytes, slices: manifest.slices.length }, { mode: 'replay', ...replay, verified }, { mode: 'parallel', ...parallel }, { medianPauseMs: medianPause, pausesMs: pauses, firstRestoreMs: firstRestore, lastRestoreMs: lastRestore }],
       notes: [
         `record overhead: ${((rec.seconds / plain.seconds - 1) * 100).toFixed(1)}% of the plain run (snapshots included); log ${(space.logBytes / (rec.steps / 1e6)).toFixed(1)} bytes per million instructions`,
         `replay/record time: ${(replay.seconds / rec.seconds).toFixed(2)}`,
+        `snapshot pause: median ${medianPause.toFixed(0)} ms, max ${pauses.at(-1).toFixed(0)} ms over ${pauses.length} snapshots (256 MiB guest RAM)`,
+        `restore: first snapshot ${firstRestore.toFixed(0)} ms, last ${lastRestore.toFixed(0)} ms (ratio ${(lastRestore / firstRestore).toFixed(2)})`,
       ],
       ok: verified,
     };

@@ -16,6 +16,7 @@ import { registerSeek } from './commands/seek.js';
 import { registerWorker } from './commands/worker.js';
 import { registerDiagnose } from './commands/diagnose.js';
 import { registerServe } from './commands/serve.js';
+import { registerBench } from './commands/bench.js';
 import { UsageError } from './usage-error.js';
 import { ConformanceDirError } from './conformance/manifest.js';
 import { ElfError } from '@prnr/cpu';
@@ -44,6 +45,7 @@ registerSeek(program);
 registerWorker(program);
 registerDiagnose(program);
 registerServe(program);
+registerBench(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -71,6 +71,8 @@ const snapshotStats = z.object({
   uniqueBytes: z.number().int().nonnegative(),
   /** Bytes of the whole machine state this snapshot describes (RAM + disk overlays + meta). */
   logicalBytes: z.number().int().nonnegative(),
+  /** How long the machine stood still for it (wall clock, ms): a measurement, not machine state. */
+  pauseMs: z.number().nonnegative().optional(),
 });
 
 export const manifestSchema = z.object({

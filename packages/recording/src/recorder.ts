@@ -106,9 +106,11 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   };
   const snapshots = await MachineSnapshots.create(machine, store);
   const snapshot = async () => {
+    const t = process.hrtime.bigint();
     const root = await snapshots.capture();
+    const pauseMs = Number(process.hrtime.bigint() - t) / 1e6;
     const st = snapshots.lastStats!;
-    manifest.snapshots.push({ root, icount: machine.hart.icount, objectsAdded: st.objectsAdded, storedBytes: st.bytesAdded, uniqueBytes: st.logicalBytes, logicalBytes: snapshots.logicalBytes() });
+    manifest.snapshots.push({ root, icount: machine.hart.icount, objectsAdded: st.objectsAdded, storedBytes: st.bytesAdded, uniqueBytes: st.logicalBytes, logicalBytes: snapshots.logicalBytes(), pauseMs });
     return root;
   };
   let sliceStart = 0;
