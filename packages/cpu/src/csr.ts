@@ -38,6 +38,21 @@ function requireFp(h: Hart): void {
   if ((h.mstatus & MSTATUS.FS) === 0) h.illegal();
 }
 
+/**
+ * Write mstatus (or its sstatus view). The TLBs are flushed only when a field that
+ * changes address translation changed (Linux flips SIE far more often than SUM):
+ * MXR, MPRV, or MPP while MPRV is set; clearing SUM drops only the supervisor's
+ * entries for user pages, and setting it drops nothing (it only allows more).
+ * Interrupts are rechecked always.
+ */
+function setStatus(h: Hart, s: number): void {
+  const changed = h.mstatus ^ s;
+  h.mstatus = s;
+  if ((changed & (MSTATUS.MXR | MSTATUS.MPRV)) !== 0 || ((changed & MSTATUS.MPP) !== 0 && (s & MSTATUS.MPRV) !== 0)) h.flushTlb();
+  else if ((changed & MSTATUS.SUM) !== 0 && (s & MSTATUS.SUM) === 0) h.dropSupervisorUserPages();
+  h.attn = true;
+}
+
 export function readCsr(h: Hart, csr: number): bigint {
   switch (csr) {
     case CSR.fflags: requireFp(h); return BigInt(h.fflags);
@@ -100,8 +115,7 @@ export function writeCsr(h: Hart, csr: number, v: bigint): void {
     case CSR.frm: requireFp(h); h.frm = low & 7; h.setFsDirty(); return;
     case CSR.fcsr: requireFp(h); h.fflags = low & 0x1f; h.frm = (low >> 5) & 7; h.setFsDirty(); return;
     case CSR.sstatus:
-      h.mstatus = (h.mstatus & ~SSTATUS_WRITABLE) | (low & SSTATUS_WRITABLE);
-      h.privChanged();
+      setStatus(h, (h.mstatus & ~SSTATUS_WRITABLE) | (low & SSTATUS_WRITABLE));
       return;
     case CSR.sie: h.mie = (h.mie & ~h.mideleg) | (low & h.mideleg & MIE_MASK); h.attn = true; return;
     case CSR.stvec: h.stvec = v & ~2n; return;
@@ -128,8 +142,7 @@ export function writeCsr(h: Hart, csr: number, v: bigint): void {
     case CSR.mstatus: {
       let s = (h.mstatus & ~MSTATUS_WRITABLE) | (low & MSTATUS_WRITABLE);
       if (((s & MSTATUS.MPP) >>> MSTATUS.MPP_SHIFT) === 2) s &= ~MSTATUS.MPP; // MPP=2 is reserved: becomes U
-      h.mstatus = s;
-      h.privChanged();
+      setStatus(h, s);
       return;
     }
     case CSR.misa: return; // fixed

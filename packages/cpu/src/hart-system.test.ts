@@ -196,6 +196,56 @@ describe('Sv39 MMU', () => {
     expect(hart.mtval).toBe(0x0000008000001000n);
   });
 
+  it('sfence.vma with an address drops that page, also when it is cached as part of a superpage', () => {
+    const sfenceVma = (rs1: number) => 0x12000073 | (rs1 << 15);
+    const a = mmuHart([ld(5, 6, 0x10), sfenceVma(6), ld(5, 6, 0x10)], V | R | W | A | D);
+    a.hart.setX(6, 0x1000n);
+    a.hart.run(1);
+    a.ram.view.setBigUint64(leafAddr - BASE, (BigInt(0x80021000 >>> 12) << 10n) | BigInt(V | R | W | A | D), true);
+    a.ram.view.setBigUint64(0x80021010 - BASE, 42n, true);
+    a.hart.run(3);
+    expect(a.hart.getX(5)).toBe(42n);
+    // A 2 MiB superpage at VA 0x200000 (PA 0x80000000): the load caches the 4 KiB piece at VA 0x220000;
+    // sfence.vma names another address inside the superpage, whose leaf was just made invalid.
+    const b = mmuHart([ld(5, 6, 0), sfenceVma(7), ld(5, 6, 0)], V | R | W | A | D);
+    const superLeaf = 0x80011000 + 1 * 8;
+    b.ram.view.setBigUint64(superLeaf - BASE, (BigInt(0x80000000 >>> 12) << 10n) | BigInt(V | R | W | A | D), true);
+    b.hart.setX(6, 0x220010n);
+    b.hart.setX(7, 0x3ff000n);
+    b.hart.run(1);
+    expect(b.hart.getX(5)).toBe(0x1122334455667788n);
+    b.ram.view.setBigUint64(superLeaf - BASE, 0n, true);
+    b.hart.run(3);
+    expect(b.hart.mcause).toBe(13n);
+    expect(b.hart.mtval).toBe(0x220010n);
+  });
+
+  it('clearing SUM stops S-mode loads from a user page that the TLB holds', () => {
+    const csrrc = (rd: number, csr: number, rs1: number) => I(csr, rs1, 3, rd, 0x73);
+    const { hart } = mmuHart([ld(5, 6, 0x10), csrrc(0, CSR.sstatus, 7), ld(5, 6, 0x10)], V | R | W | U | A | D);
+    hart.mstatus |= 1 << 18; // SUM
+    hart.privChanged();
+    hart.setX(6, 0x1000n);
+    hart.setX(7, 1n << 18n);
+    hart.run(1);
+    expect(hart.getX(5)).toBe(0x1122334455667788n);
+    hart.run(3);
+    expect(hart.mcause).toBe(13n);
+  });
+
+  it('a trap to M mode and back keeps using the S-mode translations', () => {
+    // ld; ecall (to M, handler at mtvec: mepc += 4; mret); ld again through the same TLB set.
+    const { hart, ram } = mmuHart([ld(5, 6, 0x10), 0x00000073, ld(8, 6, 0x10)], V | R | W | A | D);
+    const handler = [csrrs(9, CSR.mepc, 0), addi(9, 9, 4), csrrw(0, CSR.mepc, 9), 0x30200073];
+    handler.forEach((w, i) => ram.view.setUint32(0x80004000 - BASE + 4 * i, w, true));
+    hart.setX(6, 0x1000n);
+    hart.run(7);
+    expect(hart.priv).toBe(1);
+    expect(hart.getX(5)).toBe(0x1122334455667788n);
+    expect(hart.getX(8)).toBe(0x1122334455667788n);
+    expect(hart.icount).toBe(7);
+  });
+
   it('sfence.vma drops a stale translation', () => {
     const { hart, ram } = mmuHart([ld(5, 6, 0x10), 0x12000073 /* sfence.vma */, ld(5, 6, 0x10)], V | R | W | A | D);
     hart.setX(6, 0x1000n);

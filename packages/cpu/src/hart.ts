@@ -120,17 +120,25 @@ export class Hart {
   stopRequested = false;
   satpPpn = 0;
   // Software TLBs: key = vhi * 2^20 + vpn-low-20 bits; value = RAM byte offset of the page.
-  readonly tlbRKey = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly tlbROff = new Int32Array(TLB_SIZE);
-  readonly tlbWKey = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly tlbWOff = new Int32Array(TLB_SIZE);
-  readonly tlbXKey = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly tlbXOff = new Int32Array(TLB_SIZE);
+  // One set per privilege level (index = priv), so traps and xRET only switch sets: an entry is
+  // filled only by an access at the hart's own privilege (not under MPRV), and everything else it
+  // depends on (satp, SUM, MXR, MPRV, sfence.vma, watched pages) flushes all sets. These six are
+  // the current level's set (privChanged switches them); code that caches them re-reads them after
+  // anything that may change the privilege level.
+  private readonly tlbSets: TlbSet[] = [newTlbSet(), newTlbSet(), newTlbSet(), newTlbSet()];
+  tlbRKey = this.tlbSets[PRIV_M].rKey;
+  tlbROff = this.tlbSets[PRIV_M].rOff;
+  tlbWKey = this.tlbSets[PRIV_M].wKey;
+  tlbWOff = this.tlbSets[PRIV_M].wOff;
+  tlbXKey = this.tlbSets[PRIV_M].xKey;
+  tlbXOff = this.tlbSets[PRIV_M].xOff;
   // Results of slow-path memory reads.
   rLo = 0;
   rHi = 0;
   trapCause = 0;
   trapTval = 0n;
+  /** Set by a page walk for the TLB entry it may fill: superpage level (0..2) | TLB_USER for a U page. */
+  private walkFlags = 0;
 
   /** Pages whose stores are reported to `onWatchedStore` (never cached in the write TLB). */
   readonly watched: Uint8Array;
@@ -160,7 +168,6 @@ export class Hart {
     if (e === 'fast') {
       this.blocks ??= new BlockCache(ram.code, {
         h: this, xlo: this.xlo, xhi: this.xhi, u8: ram.u8, u16: ram.u16, i32: ram.i32, dirty: ram.dirty, code: ram.code,
-        tlbRKey: this.tlbRKey, tlbROff: this.tlbROff, tlbWKey: this.tlbWKey, tlbWOff: this.tlbWOff,
       }, this.jitThreshold);
       ram.onCodeWrite = (page) => this.codeWritten(page);
     } else {
@@ -300,7 +307,7 @@ export class Hart {
     if (interrupt && (vec & 3n) === 1n) target += BigInt(4 * cause);
     this.pc = target;
     this.reservation = -1;
-    this.privChanged();
+    this.privSwitched();
     this.hooks.onTrap?.(this, cause, interrupt, from);
   }
 
@@ -321,16 +328,57 @@ export class Hart {
     return false;
   }
 
-  /** Privilege or translation settings changed: drop cached translations, recheck interrupts. */
+  /**
+   * Privilege or translation settings were changed from outside (state poked by a test or a
+   * tool, restore): drop every cached translation, switch to the level's TLB set, recheck interrupts.
+   */
   privChanged(): void {
     this.flushTlb();
+    this.privSwitched();
+  }
+
+  /**
+   * A trap or xRET changed the privilege level: switch to its TLB set (nothing cached depends on
+   * the level it left), recheck interrupts. Under MPRV the effective level of M-mode loads and
+   * stores depends on MPP, which traps and MRET change: then every set is flushed.
+   */
+  private privSwitched(): void {
+    if ((this.mstatus & MSTATUS.MPRV) !== 0) this.flushTlb();
+    const t = this.tlbSets[this.priv & 3];
+    this.tlbRKey = t.rKey; this.tlbROff = t.rOff;
+    this.tlbWKey = t.wKey; this.tlbWOff = t.wOff;
+    this.tlbXKey = t.xKey; this.tlbXOff = t.xOff;
     this.attn = true;
   }
 
+  /**
+   * sfence.vma with an address: drop the entries that translate it (all levels and access kinds),
+   * including every 4 KiB piece cached of a superpage that contains it.
+   */
+  flushTlbPage(vlo: number, vhi: number): void {
+    const vpn = vhi * 1048576 + (vlo >>> 12);
+    for (const t of this.tlbSets) {
+      dropPage(t.rKey, t.rFlags, vpn);
+      dropPage(t.wKey, t.wFlags, vpn);
+      dropPage(t.xKey, t.xFlags, vpn);
+    }
+  }
+
+  /** SUM was cleared: S-mode entries for user pages are no longer allowed. */
+  dropSupervisorUserPages(): void {
+    const t = this.tlbSets[PRIV_S];
+    dropUser(t.rKey, t.rFlags);
+    dropUser(t.wKey, t.wFlags);
+    dropUser(t.xKey, t.xFlags);
+  }
+
+  /** Drop every cached translation (all privilege levels). */
   flushTlb(): void {
-    this.tlbRKey.fill(NaN);
-    this.tlbWKey.fill(NaN);
-    this.tlbXKey.fill(NaN);
+    for (const t of this.tlbSets) {
+      t.rKey.fill(NaN);
+      t.wKey.fill(NaN);
+      t.xKey.fill(NaN);
+    }
     this.satpPpn = Number(this.satp & 0xfffffffffffn);
   }
 
@@ -349,6 +397,7 @@ export class Hart {
     if (priv === PRIV_M || (this.satp >> 60n) !== 8n) {
       if (vhi < 0 || vhi >= 0x1000000) this.accessFault(vlo, vhi, access);
       paddr = vhi * TWO32 + (vlo >>> 0);
+      this.walkFlags = 0;
     } else {
       paddr = this.walk(vlo, vhi, access, priv);
     }
@@ -359,13 +408,14 @@ export class Hart {
       const idx = (vlo >>> 12) & TLB_MASK;
       const key = vhi * 1048576 + (vlo >>> 12);
       const off = pageP - ram.base;
+      const set = this.tlbSets[priv & 3];
       if (access === ACCESS_READ) {
-        this.tlbRKey[idx] = key; this.tlbROff[idx] = off;
+        this.tlbRKey[idx] = key; this.tlbROff[idx] = off; set.rFlags[idx] = this.walkFlags;
       } else if (access === ACCESS_EXEC) {
-        this.tlbXKey[idx] = key; this.tlbXOff[idx] = off;
+        this.tlbXKey[idx] = key; this.tlbXOff[idx] = off; set.xFlags[idx] = this.walkFlags;
       } else if (this.watched[off >>> 12] === 0) {
         // Only a write walk fills this TLB, and a write walk has set the D bit.
-        this.tlbWKey[idx] = key; this.tlbWOff[idx] = off;
+        this.tlbWKey[idx] = key; this.tlbWOff[idx] = off; set.wFlags[idx] = this.walkFlags;
       }
     }
     return paddr;
@@ -426,6 +476,7 @@ export class Hart {
       }
       // Physical address: ppn with the low levels taken from the virtual address.
       const pageOffsetMask = level === 0 ? 0xfff : level === 1 ? 0x1fffff : 0x3fffffff;
+      this.walkFlags = level | (u ? TLB_USER : 0);
       const base = ppn * 4096;
       return base - (base % (pageOffsetMask + 1)) + ((vlo >>> 0) & pageOffsetMask);
     }
@@ -888,7 +939,7 @@ export class Hart {
   private execFast(limit: number): number {
     const blocks = this.blocks!;
     const lookup = blocks.lookup, hot = blocks.hot, threshold = blocks.threshold;
-    const tlbXKey = this.tlbXKey, tlbXOff = this.tlbXOff;
+    let tlbXKey = this.tlbXKey, tlbXOff = this.tlbXOff;
     const u16 = this.bus.ram.u16;
     for (;;) {
       const ic = this.icount;
@@ -909,6 +960,7 @@ export class Hart {
       }
       const r = this.execBlock(limit, true);
       if (r !== 0) return r;
+      tlbXKey = this.tlbXKey; tlbXOff = this.tlbXOff; // an xRET may have switched the TLB set
     }
   }
 
@@ -1009,16 +1061,29 @@ export class Hart {
     const vlo = this.xlo[rs1], vhi = this.xhi[rs1];
     if ((vlo & (size - 1)) !== 0) this.exc(f5 === 2 ? CAUSE.LOAD_MISALIGNED : CAUSE.STORE_MISALIGNED, toBig(vlo, vhi));
     let rlo: number, rhi: number;
+    // Fast path: the page is in the read (LR) or write (SC, AMO) TLB, so it is RAM with its A (and D)
+    // bits set and not watched: the same effects as the translate + readMem/writeMem of the slow path.
+    const ram = this.bus.ram, i32 = ram.i32;
+    const idx = (vlo >>> 12) & TLB_MASK, key = vhi * 1048576 + (vlo >>> 12);
     if (f5 === 2) { // LR
       if (rs2 !== 0) this.illegal();
-      const paddr = this.translate(vlo, vhi, ACCESS_READ);
-      this.readMem(vlo, vhi, size);
-      this.reservation = paddr;
-      rlo = this.rLo; rhi = size === 4 ? this.rLo >> 31 : this.rHi;
+      if (this.tlbRKey[idx] === key) {
+        const off = this.tlbROff[idx] + (vlo & 0xfff);
+        rlo = i32[off >>> 2]; rhi = size === 4 ? rlo >> 31 : i32[(off >>> 2) + 1];
+        this.reservation = ram.base + off;
+      } else {
+        const paddr = this.translate(vlo, vhi, ACCESS_READ);
+        this.readMem(vlo, vhi, size);
+        this.reservation = paddr;
+        rlo = this.rLo; rhi = size === 4 ? this.rLo >> 31 : this.rHi;
+      }
     } else if (f5 === 3) { // SC
-      const paddr = this.translate(vlo, vhi, ACCESS_WRITE);
+      const fast = this.tlbWKey[idx] === key;
+      const off = fast ? this.tlbWOff[idx] + (vlo & 0xfff) : 0;
+      const paddr = fast ? ram.base + off : this.translate(vlo, vhi, ACCESS_WRITE);
       if (this.reservation === paddr) {
-        this.writeMem(vlo, vhi, size, this.xlo[rs2], this.xhi[rs2]);
+        if (fast) this.ramStore(off, size, this.xlo[rs2], this.xhi[rs2]);
+        else this.writeMem(vlo, vhi, size, this.xlo[rs2], this.xhi[rs2]);
         rlo = 0;
       } else {
         rlo = 1;
@@ -1026,10 +1091,17 @@ export class Hart {
       rhi = 0;
       this.reservation = -1;
     } else {
-      // Check write permission first: an AMO raises a store/AMO fault, never a load fault.
-      this.translate(vlo, vhi, ACCESS_WRITE);
-      this.readMem(vlo, vhi, size, ACCESS_WRITE);
-      const alo = this.rLo, ahi = size === 4 ? this.rLo >> 31 : this.rHi;
+      const fast = this.tlbWKey[idx] === key;
+      const off = fast ? this.tlbWOff[idx] + (vlo & 0xfff) : 0;
+      let alo: number, ahi: number;
+      if (fast) {
+        alo = i32[off >>> 2]; ahi = size === 4 ? alo >> 31 : i32[(off >>> 2) + 1];
+      } else {
+        // Check write permission first: an AMO raises a store/AMO fault, never a load fault.
+        this.translate(vlo, vhi, ACCESS_WRITE);
+        this.readMem(vlo, vhi, size, ACCESS_WRITE);
+        alo = this.rLo; ahi = size === 4 ? this.rLo >> 31 : this.rHi;
+      }
       const blo = this.xlo[rs2], bhi = size === 4 ? this.xlo[rs2] >> 31 : this.xhi[rs2];
       rlo = alo; rhi = ahi;
       let lo: number, hi: number;
@@ -1051,9 +1123,19 @@ export class Hart {
         }
         default: this.illegal();
       }
-      this.writeMem(vlo, vhi, size, lo, hi);
+      if (fast) this.ramStore(off, size, lo, hi);
+      else this.writeMem(vlo, vhi, size, lo, hi);
     }
     if (rd !== 0) { this.xlo[rd] = rlo; this.xhi[rd] = rhi; }
+  }
+
+  /** An aligned 4- or 8-byte store at a RAM offset from the write TLB (dirty page, translated code dropped). */
+  private ramStore(off: number, size: number, lo: number, hi: number): void {
+    const ram = this.bus.ram;
+    ram.i32[off >>> 2] = lo;
+    if (size === 8) ram.i32[(off >>> 2) + 1] = hi;
+    ram.dirty[off >>> 12] = 1;
+    if (ram.code[off >>> 12] !== 0) this.codeWritten(off >>> 12);
   }
 
   /** ECALL, EBREAK, xRET, WFI, SFENCE.VMA. Returns 1 when pc was set (xRET), 2 for a WFI that stops. */
@@ -1071,7 +1153,7 @@ export class Hart {
       this.mstatus = ns;
       this.priv = mpp;
       this.pc = this.mepc & ~1n;
-      this.privChanged();
+      this.privSwitched();
       this.hooks.onXret?.(this, mpp);
       return 1;
     }
@@ -1082,7 +1164,7 @@ export class Hart {
       this.mstatus = ((s & ~(MSTATUS.SIE | MSTATUS.SPP)) | ((s & MSTATUS.SPIE) ? MSTATUS.SIE : 0) | MSTATUS.SPIE) & ~MSTATUS.MPRV;
       this.priv = spp;
       this.pc = this.sepc & ~1n;
-      this.privChanged();
+      this.privSwitched();
       this.hooks.onXret?.(this, spp);
       return 1;
     }
@@ -1092,7 +1174,9 @@ export class Hart {
     }
     if ((insn >>> 25) === 0x09 && rd === 0) { // SFENCE.VMA
       if (this.priv === PRIV_U || (this.priv === PRIV_S && (this.mstatus & MSTATUS.TVM) !== 0)) this.illegal();
-      this.flushTlb();
+      const rs1 = (insn >> 15) & 31;
+      if (rs1 === 0) this.flushTlb();
+      else this.flushTlbPage(this.xlo[rs1], this.xhi[rs1]); // any ASID: we keep none in the TLB
       return 0;
     }
     this.illegal();
@@ -1178,6 +1262,41 @@ export class Hart {
     this.blocks?.clear(); // RAM may have been replaced behind our back
     this.privChanged();
   }
+}
+
+/** TLB entry flag: the page is a user page (U=1). The low 2 bits hold the leaf level (0: 4 KiB page). */
+const TLB_USER = 4;
+
+interface TlbSet {
+  readonly rKey: Float64Array; readonly rOff: Int32Array; readonly rFlags: Uint8Array;
+  readonly wKey: Float64Array; readonly wOff: Int32Array; readonly wFlags: Uint8Array;
+  readonly xKey: Float64Array; readonly xOff: Int32Array; readonly xFlags: Uint8Array;
+}
+
+function newTlbSet(): TlbSet {
+  return {
+    rKey: new Float64Array(TLB_SIZE).fill(NaN), rOff: new Int32Array(TLB_SIZE), rFlags: new Uint8Array(TLB_SIZE),
+    wKey: new Float64Array(TLB_SIZE).fill(NaN), wOff: new Int32Array(TLB_SIZE), wFlags: new Uint8Array(TLB_SIZE),
+    xKey: new Float64Array(TLB_SIZE).fill(NaN), xOff: new Int32Array(TLB_SIZE), xFlags: new Uint8Array(TLB_SIZE),
+  };
+}
+
+/** Drop the entries of one TLB array that translate virtual page `vpn` (a key), directly or as part of a superpage. */
+function dropPage(keys: Float64Array, flags: Uint8Array, vpn: number): void {
+  for (let i = 0; i < TLB_SIZE; i++) {
+    const k = keys[i];
+    if (k === vpn) { keys[i] = NaN; continue; }
+    const level = flags[i] & 3;
+    if (level !== 0 && k === k) {
+      const span = level === 1 ? 512 : 262144;
+      if (Math.floor(k / span) === Math.floor(vpn / span)) keys[i] = NaN;
+    }
+  }
+}
+
+/** Drop the entries of one TLB array made from user pages. */
+function dropUser(keys: Float64Array, flags: Uint8Array): void {
+  for (let i = 0; i < TLB_SIZE; i++) if ((flags[i] & TLB_USER) !== 0) keys[i] = NaN;
 }
 
 /** Highest-priority interrupt in a mask: MEI, MSI, MTI, SEI, SSI, STI. */

@@ -44,13 +44,9 @@ export interface BlockContext {
   readonly i32: Int32Array;
   readonly dirty: Uint8Array;
   readonly code: Uint8Array;
-  readonly tlbRKey: Float64Array;
-  readonly tlbROff: Int32Array;
-  readonly tlbWKey: Float64Array;
-  readonly tlbWOff: Int32Array;
 }
 
-const CONTEXT_NAMES = ['h', 'xlo', 'xhi', 'u8', 'u16', 'i32', 'dirty', 'code', 'tlbRKey', 'tlbROff', 'tlbWKey', 'tlbWOff'] as const;
+const CONTEXT_NAMES = ['h', 'xlo', 'xhi', 'u8', 'u16', 'i32', 'dirty', 'code'] as const;
 
 export interface CompiledBlock {
   /** Number of instructions (steps) the block executes when it runs to its end; 0: nothing translatable here. */
@@ -326,7 +322,11 @@ export function compileBlock(u16: Uint16Array, off: number, plo: number, phi: nu
   if (!ended) out.push(exit(clo, chi, n));
   let text = out.join('\n').replaceAll('N_STEPS', String(n));
   if (loops) text = `for (;;) {\n${text}\n}`;
-  const body = `return function block_${(plo >>> 0).toString(16)}(ic, limit) {\n${text}\n};`;
+  // The TLB arrays of the current privilege level (the hart switches sets on traps and xRET, never inside a block).
+  let pro = '';
+  if (text.includes('tlbRKey')) pro += 'const tlbRKey = h.tlbRKey, tlbROff = h.tlbROff; ';
+  if (text.includes('tlbWKey')) pro += 'const tlbWKey = h.tlbWKey, tlbWOff = h.tlbWOff; ';
+  const body = `return function block_${(plo >>> 0).toString(16)}(ic, limit) {\n${pro}${text}\n};`;
   return { n, bytes: at - off, fn: null, source: body };
 }
 
