@@ -2,7 +2,9 @@
 # Build prnr's default riscv64 guest from Debian (bookworm) packages only and
 # write the compressed images into guest/images/.
 #
-#   bash guest/build.sh
+#   bash guest/build.sh          everything
+#   bash guest/build.sh --disk   only strace and the data disk (on a work dir
+#                                with a full build of the committed images)
 #
 # Work dir (sources, build trees, uncompressed outputs): $PRNR_GUEST_BUILD,
 # default /tmp/prnr-guest-build. Parallel jobs: $PRNR_JOBS (default 2).
@@ -12,7 +14,7 @@
 # Needs (apt): gcc-riscv64-linux-gnu libc6-dev-riscv64-cross opensbi flex bison
 # bc libssl-dev libelf-dev cpio linux-source-6.1 e2fsprogs zstd python3
 # dpkg-dev (for `apt-get source`), and network access to a Debian mirror for
-# busybox's source.
+# the busybox and strace sources.
 set -Eeuo pipefail
 trap 'echo "build.sh: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
@@ -42,7 +44,7 @@ pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
 
 check_tools() {
 	local t missing=()
-	for t in ${CROSS}gcc make flex bison bc cpio gzip zstd mke2fs python3 \
+	for t in ${CROSS}gcc ${CROSS}strip make flex bison bc cpio gzip zstd mke2fs python3 \
 		apt-get dpkg-source sha256sum xz debugfs e2fsck gcc; do
 		command -v "$t" >/dev/null || missing+=("$t")
 	done
@@ -116,30 +118,38 @@ build_profile() {
 		>"$OUT/profile.json"
 }
 
+# ---------------------------------------------------------------- Debian sources
+# `apt-get source PKG` into DIR (once), with a private apt config: its own
+# `deb-src … bookworm main` list, lists dir and cache under the work dir, so the
+# system's apt state is not touched. The mirror is the first Debian
+# (non-security) URI of the system's apt sources, or $PRNR_DEBIAN_MIRROR.
+debian_source() {
+	local pkg=$1 dir=$2 apt=$WORK/apt mirror
+	ls -d "$dir/$pkg"-*/ >/dev/null 2>&1 && return 0
+	mirror=$DEBIAN_MIRROR
+	if [ -z "$mirror" ]; then
+		mirror=$( { grep -hsE '^[[:space:]]*(URIs:|deb[[:space:]])' \
+			/etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+			/etc/apt/sources.list.d/*.sources || true; } |
+			grep -oE 'https?://[^ ]*/debian/?( |$)' | grep -v security |
+			head -1 | tr -d ' ' || true)
+		mirror=${mirror:-http://deb.debian.org/debian}
+	fi
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir"
+	echo "deb-src $mirror bookworm main" >"$apt/sources.list"
+	local o=(-o Dir::Etc::sourcelist="$apt/sources.list"
+		-o Dir::Etc::sourceparts=- -o Dir::State::Lists="$apt/lists"
+		-o Dir::Cache="$apt/cache" -o APT::Get::List-Cleanup=0
+		-o APT::Sandbox::User=root)
+	apt-get "${o[@]}" update
+	(cd "$dir" && apt-get "${o[@]}" source "$pkg")
+}
+
 # ---------------------------------------------------------------- busybox
 build_busybox() {
-	local apt=$WORK/apt src bld=$WORK/busybox-build mirror
+	local src bld=$WORK/busybox-build
 	log "busybox (Debian source)"
-	if ! ls -d "$WORK"/bbsrc/busybox-*/ >/dev/null 2>&1; then
-		mirror=$DEBIAN_MIRROR
-		if [ -z "$mirror" ]; then
-			# First Debian (non-security) URI of the system's apt sources.
-			mirror=$( { grep -hsE '^[[:space:]]*(URIs:|deb[[:space:]])' \
-				/etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-				/etc/apt/sources.list.d/*.sources || true; } |
-				grep -oE 'https?://[^ ]*/debian/?( |$)' | grep -v security |
-				head -1 | tr -d ' ' || true)
-			mirror=${mirror:-http://deb.debian.org/debian}
-		fi
-		mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$WORK/bbsrc"
-		echo "deb-src $mirror bookworm main" >"$apt/sources.list"
-		local o=(-o Dir::Etc::sourcelist="$apt/sources.list"
-			-o Dir::Etc::sourceparts=- -o Dir::State::Lists="$apt/lists"
-			-o Dir::Cache="$apt/cache" -o APT::Get::List-Cleanup=0
-			-o APT::Sandbox::User=root)
-		apt-get "${o[@]}" update
-		(cd "$WORK/bbsrc" && apt-get "${o[@]}" source busybox)
-	fi
+	debian_source busybox "$WORK/bbsrc"
 	src=$(ls -d "$WORK"/bbsrc/busybox-*/ | head -1)
 	BUSYBOX_DEB_VERSION=$(sed -n 's/^Version: //p' "$WORK"/bbsrc/busybox_*.dsc | head -1)
 	mkdir -p "$bld"
@@ -157,6 +167,35 @@ build_busybox() {
 	install -m 755 "$bld/busybox" "$OUT/busybox"
 	"${CROSS}readelf" -l "$OUT/busybox" | grep -q INTERP && die "busybox is not static"
 	BUSYBOX_SRC=$src
+	true
+}
+
+# ---------------------------------------------------------------- strace
+# A static strace for the guest (the oracle packages/diagnosis compares its
+# syscall trace with). It goes on the data disk (/bin/strace there), not in the
+# initramfs. Debian's source, built out of tree without the optional libraries
+# (libunwind, libdw, libiberty: -k stack traces and symbol demangling), no
+# multiple personalities (riscv64 has none), -O2 without debug info, stripped.
+build_strace() {
+	local src bld=$WORK/strace-build
+	log "strace (Debian source)"
+	debian_source strace "$WORK/stracesrc"
+	src=$(ls -d "$WORK"/stracesrc/strace-*/ | head -1)
+	STRACE_DEB_VERSION=$(sed -n 's/^Version: //p' "$WORK"/stracesrc/strace_*.dsc | head -1)
+	if [ ! -f "$bld/Makefile" ]; then
+		rm -rf "$bld"
+		mkdir -p "$bld"
+		(cd "$bld" && "$src/configure" --build="$(gcc -dumpmachine)" \
+			--host="${CROSS%-}" --enable-mpers=no --without-libunwind \
+			--without-libdw --without-libiberty --disable-gcc-Werror \
+			CFLAGS="-O2 -g0" LDFLAGS=-static >configure.log) ||
+			die "strace: configure failed (see $bld/configure.log, config.log)"
+	fi
+	make -C "$bld" -j"$JOBS" >"$bld/make.log" 2>&1 ||
+		{ tail -30 "$bld/make.log" >&2; die "strace: make failed (see $bld/make.log)"; }
+	"${CROSS}strip" -o "$OUT/strace" "$bld/src/strace"
+	chmod 755 "$OUT/strace"
+	"${CROSS}readelf" -l "$OUT/strace" | grep -q INTERP && die "strace is not static"
 	true
 }
 
@@ -204,7 +243,8 @@ build_disk() {
 	log "disk.ext4"
 	local d=$WORK/disk
 	rm -rf "$d" "$OUT/disk.ext4"
-	mkdir -p "$d/data"
+	mkdir -p "$d/data" "$d/bin"
+	install -m 755 "$OUT/strace" "$d/bin/strace"
 	cat >"$d/README.txt" <<-'EOF'
 	prnr default guest: data disk (ext4, 8 MiB, virtio-blk /dev/vda).
 	Made by guest/build.sh with mke2fs -d; reproducible (fixed UUID, hash
@@ -246,23 +286,50 @@ package_images() {
 		--package "opensbi=$(pkgver opensbi)" \
 		--package "linux-source-6.1=$(pkgver linux-source-6.1)" \
 		--package "busybox(source)=$BUSYBOX_DEB_VERSION" \
+		--package "strace(source)=$STRACE_DEB_VERSION" \
 		--package "gcc-riscv64-linux-gnu=$(pkgver gcc-riscv64-linux-gnu)" \
 		--package "libc6-dev-riscv64-cross=$(pkgver libc6-dev-riscv64-cross)" \
 		--package "e2fsprogs=$(pkgver e2fsprogs)" \
 		--package "zstd=$(pkgver zstd)"
 }
 
+# `build.sh --disk`: rebuild only strace and the data disk, on a work dir that
+# holds a full build whose other images are the committed ones (checked against
+# images/SHA256SUMS, so that the kernel, initramfs, firmware, System.map and
+# profile stay byte-identical), then repackage guest/images.
+disk_only() {
+	local f want have
+	for f in fw_jump.bin Image initramfs.cpio.gz System.map profile.json; do
+		want=$(awk -v f="$f" '$2 == f { print $1; exit }' "$IMAGES/SHA256SUMS")
+		have=$(sha256sum "$OUT/$f" 2>/dev/null | cut -d' ' -f1 || true)
+		[ -n "$want" ] && [ "$want" = "$have" ] ||
+			die "--disk: $OUT/$f is not the committed image (run a full build first)"
+	done
+	KERNEL_RELEASE=$(cat "$WORK/linux-build/include/config/kernel.release")
+	BUSYBOX_DEB_VERSION=$(sed -n 's/^Version: //p' "$WORK"/bbsrc/busybox_*.dsc | head -1)
+	build_strace
+	build_disk
+	package_images
+}
+
 main() {
 	check_tools
 	mkdir -p "$WORK" "$OUT"
 	local t0=$SECONDS
-	build_opensbi
-	build_linux
-	build_profile
-	build_busybox
-	build_initramfs
-	build_disk
-	package_images
+	case "${1:-}" in
+	--disk) disk_only ;;
+	'')
+		build_opensbi
+		build_linux
+		build_profile
+		build_busybox
+		build_initramfs
+		build_strace
+		build_disk
+		package_images
+		;;
+	*) die "usage: build.sh [--disk]" ;;
+	esac
 	log "done in $((SECONDS - t0)) s"
 	cat "$IMAGES/SHA256SUMS"
 }

@@ -27,7 +27,7 @@ FILES = [
     ('initramfs.cpio.gz', 'initramfs.cpio.gz', 'none', 'initrd',
      'initramfs (cpio newc, gzip): busybox + /init; the kernel unpacks it'),
     ('disk.ext4', 'disk.ext4.zst', 'zstd', 'disk',
-     'ext4 data disk for virtio-blk (/dev/vda)'),
+     'ext4 data disk for virtio-blk (/dev/vda); static strace at /bin/strace'),
     ('System.map', 'System.map.zst', 'zstd', 'symbols', 'kernel symbol table'),
     ('profile.json', 'profile.json', 'none', 'profile',
      'guest profile: kernel version, symbol addresses, task_struct offsets'),

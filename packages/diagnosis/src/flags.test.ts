@@ -48,7 +48,7 @@ describe('symbolic flags', () => {
     expect(formatOpenFlags(0n)).toBe('O_RDONLY');
     expect(formatOpenFlags(0o2000000n)).toBe('O_RDONLY|O_CLOEXEC');
     expect(formatOpenFlags(0o1101n)).toBe('O_WRONLY|O_CREAT|O_TRUNC');
-    expect(formatOpenFlags(0o2204000n)).toBe('O_RDONLY|O_NONBLOCK|O_DIRECTORY|O_CLOEXEC');
+    expect(formatOpenFlags(0o2204000n)).toBe('O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY');
     expect(formatOpenFlags(0o4010002n)).toBe('O_RDWR|O_SYNC');
     expect(formatOpenFlags(0o20200002n)).toBe('O_RDWR|O_TMPFILE');
     expect(formatOpenFlags(0o100000000n)).toBe('O_RDONLY|0x1000000');

@@ -44,6 +44,7 @@ export const O_CLOEXEC = 0o2000000n;
 export const O_NONBLOCK = 0o4000n;
 export const __O_TMPFILE = 0o20000000n;
 
+// In strace's order (its xlat/open_mode_flags.in), which is the order it prints them in.
 const OPEN_FLAGS: FlagTable = [
   [0o100n, 'O_CREAT'],
   [0o200n, 'O_EXCL'],
@@ -53,15 +54,15 @@ const OPEN_FLAGS: FlagTable = [
   [0o4000n, 'O_NONBLOCK'],
   [0o4010000n, 'O_SYNC'], // __O_SYNC | O_DSYNC
   [0o10000n, 'O_DSYNC'],
-  [0o20000n, 'O_ASYNC'],
   [0o40000n, 'O_DIRECT'],
   [0o100000n, 'O_LARGEFILE'],
-  [0o20200000n, 'O_TMPFILE'], // __O_TMPFILE | O_DIRECTORY
-  [0o200000n, 'O_DIRECTORY'],
   [0o400000n, 'O_NOFOLLOW'],
   [0o1000000n, 'O_NOATIME'],
   [0o2000000n, 'O_CLOEXEC'],
   [0o10000000n, 'O_PATH'],
+  [0o20200000n, 'O_TMPFILE'], // __O_TMPFILE | O_DIRECTORY
+  [0o200000n, 'O_DIRECTORY'],
+  [0o20000n, 'FASYNC'], // O_ASYNC, by strace's name
 ];
 
 /** `O_RDONLY|O_CLOEXEC`: the access mode always comes first. */

@@ -58,6 +58,13 @@ describe('formatting one syscall', () => {
     expect(formatSyscall(nr('write'), [1n, BigInt(A(2)), 5n], 5n, mem)).toBe('write(1, "root:", 5) = 5');
   });
 
+  it("getrandom: the random bytes as \\xNN (strace's QUOTE_FORCE_HEX); getdents64 at the end: 0 entries", () => {
+    const { ram, mem } = memory();
+    putBytes(ram, A(2), [0x4a, 0x15, 0x97, 0x5d, 0xd5, 0x31, 0x20, 0xff]);
+    expect(formatSyscall(nr('getrandom'), [BigInt(A(2)), 8n, 1n], 8n, mem)).toBe('getrandom("\\x4a\\x15\\x97\\x5d\\xd5\\x31\\x20\\xff", 8, GRND_NONBLOCK) = 8');
+    expect(formatSyscall(nr('getdents64'), [3n, BigInt(A(3)), 32768n], 0n, mem)).toBe(`getdents64(3, 0x${A(3).toString(16)} /* 0 entries */, 32768) = 0`);
+  });
+
   it('unreadable pointers are shown in hex, NULL as NULL; a custom string limit', () => {
     const { ram, mem } = memory();
     expect(formatSyscall(nr('openat'), [AT_FDCWD, 0x1234_0000n, 0n, 0n], neg(-14), mem)).toBe('openat(AT_FDCWD, 0x12340000, O_RDONLY) = -1 EFAULT (Bad address)');

@@ -74,6 +74,13 @@ export function quoteBytes(bytes: Uint8Array): string {
   return s + '"';
 }
 
+/** Every byte as `\xNN`: strace's QUOTE_FORCE_HEX (getrandom's buffer). */
+export function quoteBytesHex(bytes: Uint8Array): string {
+  let s = '"';
+  for (const c of bytes) s += '\\x' + c.toString(16).padStart(2, '0');
+  return s + '"';
+}
+
 /** `"text"`, or `"text"...` when the guest's data went on beyond what is shown. */
 function quoted(bytes: Uint8Array, more: boolean): string {
   return quoteBytes(bytes) + (more ? '...' : '');
@@ -86,13 +93,13 @@ function readString(mem: MemoryReader | null, addr: bigint, limit: number): stri
   return quoted(s.bytes, s.truncated);
 }
 
-function readBuffer(mem: MemoryReader | null, addr: bigint, len: bigint, limit: number): string {
+function readBuffer(mem: MemoryReader | null, addr: bigint, len: bigint, limit: number, forceHex = false): string {
   if (addr === 0n) return 'NULL';
   if (len < 0n) return hex(addr);
   const shown = len > BigInt(limit) ? limit : Number(len);
   const bytes = mem?.readVirt(addr, shown);
   if (bytes === null || bytes === undefined) return hex(addr);
-  return quoted(bytes, len > BigInt(shown));
+  return forceHex ? quoteBytesHex(bytes) + (len > BigInt(shown) ? '...' : '') : quoted(bytes, len > BigInt(shown));
 }
 
 function readIovec(mem: MemoryReader | null, addr: bigint, count: bigint, total: bigint | null, o: Required<FormatOptions>): string {
@@ -379,13 +386,14 @@ export function decodeExitArgs(def: SyscallDef, args: readonly bigint[], result:
     if (failed || v === 0n) return ptr(v);
     switch (spec.kind) {
       case 'obuf': return readBuffer(mem, v, res, o.stringLimit);
+      case 'obufx': return readBuffer(mem, v, res, o.stringLimit, true);
       case 'ostr': return readString(mem, v, PATH_MAX);
       case 'oiov': return readIovec(mem, v, BigInt.asUintN(64, args[spec.len!]), res, o);
       case 'osigset': return readSigset(mem, v);
       case 'otimespec': return readTimespec(mem, v);
       case 'stat': return readStat(mem, v);
       case 'uts': return readUts(mem, v);
-      case 'dents': return res > 0n ? readDents(mem, v, res) : hex(v);
+      case 'dents': return res > 0n ? readDents(mem, v, res) : `${hex(v)} /* 0 entries */`;
       case 'pipefds': return readFdPair(mem, v);
       case 'wstatus': {
         if (res <= 0n) return hex(v);

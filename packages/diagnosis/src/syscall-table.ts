@@ -16,7 +16,8 @@
  * - fd; dirfd: AT_FDCWD for -100
  * - path: a NUL-terminated string read at entry, not shortened; str: the same, shortened
  * - ibuf: a buffer read at entry, `len` bytes (the length argument); obuf: a buffer
- *   read at exit, as many bytes as the result says; ostr: a string read at exit
+ *   read at exit, as many bytes as the result says; obufx: the same, every byte as \xNN
+ *   (strace's QUOTE_FORCE_HEX: getrandom's random bytes); ostr: a string read at exit
  * - iiov / oiov: an iovec array of `len` entries, read at entry / at exit
  * - oflags, omode (only shown with O_CREAT or O_TMPFILE), mode, ftmode (with the
  *   file type), umask, fdflags, sockflags, accessmode, atflags, unlinkflags
@@ -30,7 +31,7 @@
  */
 export type ArgKind =
   | 'int' | 'uint' | 'long' | 'ulong' | 'size' | 'off' | 'hex' | 'ptr' | 'skip'
-  | 'fd' | 'dirfd' | 'path' | 'str' | 'ibuf' | 'obuf' | 'ostr' | 'iiov' | 'oiov'
+  | 'fd' | 'dirfd' | 'path' | 'str' | 'ibuf' | 'obuf' | 'obufx' | 'ostr' | 'iiov' | 'oiov'
   | 'oflags' | 'omode' | 'mode' | 'ftmode' | 'umask' | 'fdflags' | 'sockflags' | 'accessmode' | 'atflags' | 'unlinkflags'
   | 'prot' | 'mmapflags' | 'madvise' | 'cloneflags' | 'signo' | 'sigset' | 'osigset' | 'sighow'
   | 'waitopts' | 'wstatus' | 'idtype' | 'siginfo' | 'pipefds'
@@ -40,12 +41,12 @@ export type ArgKind =
 
 /** Argument kinds whose contents are only meaningful once the syscall returned. */
 export const OUT_KINDS: ReadonlySet<ArgKind> = new Set<ArgKind>([
-  'obuf', 'ostr', 'oiov', 'osigset', 'wstatus', 'siginfo', 'pipefds', 'otimespec', 'stat', 'uts', 'dents',
+  'obuf', 'obufx', 'ostr', 'oiov', 'osigset', 'wstatus', 'siginfo', 'pipefds', 'otimespec', 'stat', 'uts', 'dents',
 ]);
 
 export interface ArgSpec {
   readonly kind: ArgKind;
-  /** For ibuf, obuf, iiov, oiov: the index of the argument that holds the length (or count). */
+  /** For ibuf, obuf, obufx, iiov, oiov: the index of the argument that holds the length (or count). */
   readonly len?: number;
   /** Shown as `label=value` (clone). */
   readonly label?: string;
@@ -332,7 +333,7 @@ const ROWS: readonly (readonly [number, string, ResultKind, string])[] = [
   [275, 'sched_getattr', 'int', 'int ptr uint hex'],
   [276, 'renameat2', 'int', 'dirfd path dirfd path hex'],
   [277, 'seccomp', 'int', 'uint hex ptr'],
-  [278, 'getrandom', 'ssize', 'obuf:1 size grndflags'],
+  [278, 'getrandom', 'ssize', 'obufx:1 size grndflags'],
   [279, 'memfd_create', 'fd', 'str hex'],
   [280, 'bpf', 'int', 'int ptr uint'],
   [281, 'execveat', 'int', 'dirfd path argv envp atflags'],
