@@ -62,6 +62,12 @@ describe('prnr diagnose', () => {
     const firstAnomaly = t.stdout.search(/retry|SIGSEGV/);
     const firstTraceLine = t.stdout.search(/execve\(/);
     expect(firstAnomaly).toBeGreaterThanOrEqual(0);
+    // The anomaly that explains the failure comes first: the crash, with its process and position.
+    const first = /ANOMALIES[^\n]*\n\s*1\. (\S+)\s+(\S+)\s+([^\n]*)\n\s*at\s+([^\n]*)/.exec(t.stdout);
+    expect(first, t.stdout.slice(0, 2000)).not.toBeNull();
+    expect(first![2]).toBe('killed-by-signal');
+    expect(first![3]).toMatch(/^sh \(pid \d+\) was killed by SIGSEGV/);
+    expect(first![4]).toMatch(/icount \d+ in slice \d+/);
     expect(firstAnomaly).toBeLessThan(firstTraceLine);
     expect(t.stdout).toContain(`prnr seek ${rec} --icount`);
     const html = join(tmp, 'report.html');
