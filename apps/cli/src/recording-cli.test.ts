@@ -47,6 +47,10 @@ describe('prnr record, slices, verify, replay, gc', () => {
     expect(r.status).toBe(0);
     const m = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8'));
     expect(r.stderr).toContain(`state at icount 45000000: ${m.slices[2].endState} (matches the recording)`);
+    const seq = prnr('replay', rec, '--parallel', '1', '-q');
+    expect(seq.status, seq.stderr).toBe(0);
+    expect(seq.stderr).toContain(`to icount 60.0M`);
+    expect(seq.stderr).toContain(`every slice end checked: state ${m.slices[3].endState} matches the recording`);
     const bad = prnr('replay', rec, '--slice', '9');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toBe('prnr: --slice 9: the recording has slices 0..3');

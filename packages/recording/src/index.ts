@@ -1,6 +1,6 @@
 export { record, DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_SLICE_STEPS } from './recorder.js';
 export type { RecordOptions, RecordProgress, RecordResult } from './recorder.js';
-export { openRecording, replaySlice, replayTo, restoreMachine, loadEvents, loadGuestProfile } from './replayer.js';
+export { openRecording, replaySlice, replayConsecutive, replayTo, restoreMachine, loadEvents, loadGuestProfile } from './replayer.js';
 export type { Recording, RecordingSource, Divergence, SliceReplayResult, ReplayOptions } from './replayer.js';
 export { readManifest, writeManifest, segmentName, manifestSchema, RecordingError, RECORDING_FORMAT_VERSION, MANIFEST_FILE } from './manifest.js';
 export type { RecordingManifest, SliceEntry } from './manifest.js';

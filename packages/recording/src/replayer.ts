@@ -87,52 +87,78 @@ export interface ReplayOptions {
 }
 
 export async function replaySlice(rec: RecordingSource, index: number, o: ReplayOptions = {}): Promise<SliceReplayResult> {
-  const slice = rec.manifest.slices[index];
-  if (!slice) throw new RecordingError(`${rec.location}: there is no slice ${index} (the recording has ${rec.manifest.slices.length})`);
-  const started = process.hrtime.bigint();
-  const events = await loadEvents(rec, slice);
-  const machine = await restoreMachine(rec, slice, events, o.output);
+  const [r] = await replayConsecutive(rec, index, index, o);
+  return r;
+}
+
+/**
+ * Classic sequential replay of slices `first`..`last`: one machine, restored
+ * once from the first slice's snapshot, runs straight through; at each slice
+ * end its state root is checked against the recording. Stops at the first
+ * slice that does not verify. Results in slice order, one per slice replayed.
+ */
+export async function replayConsecutive(rec: RecordingSource, first: number, last: number, o: ReplayOptions = {}, onSlice?: (r: SliceReplayResult) => void): Promise<SliceReplayResult[]> {
+  const slices = rec.manifest.slices.slice(first, last + 1);
+  if (slices.length === 0 || slices[0].index !== first || slices.at(-1)!.index !== last) {
+    throw new RecordingError(`${rec.location}: there are no slices ${first}..${last} (the recording has ${rec.manifest.slices.length})`);
+  }
+  let started = process.hrtime.bigint();
+  const events = (await Promise.all(slices.map((s) => loadEvents(rec, s)))).flat();
+  const machine = await restoreMachine(rec, slices[0], events, o.output);
   const { replayer } = machine;
   o.attach?.(machine.machine);
-  let lastGood = slice.startIcount;
-  let checkpoints = 0;
-  const result = (divergence: Divergence | null, endState: string | null): SliceReplayResult => ({
-    slice: index,
-    startIcount: slice.startIcount,
-    endIcount: slice.endIcount,
-    endState,
-    verified: divergence === null && endState === slice.endState,
-    divergence,
-    checkpoints,
-    wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
-  });
   const m = machine.machine;
-  try {
-    const end = await runLoop(m, slice.endIcount, rec.manifest.checkpointInterval, replayHooks(m, replayer, {
-      onCheckpoint: () => {
-        lastGood = m.hart.icount;
-        checkpoints++;
-      },
-      onProgress: o.onProgress,
-    }));
-    if (end.reason === 'halt' && m.hart.icount !== slice.endIcount) {
-      throw replayer.diverged(`the guest powered off (${end.power.action}) before the slice's end at icount ${slice.endIcount}`);
+  const results: SliceReplayResult[] = [];
+  for (const slice of slices) {
+    let lastGood = slice.startIcount;
+    let checkpoints = 0;
+    const result = (divergence: Divergence | null, endState: string | null): SliceReplayResult => {
+      const r = {
+        slice: slice.index,
+        startIcount: slice.startIcount,
+        endIcount: slice.endIcount,
+        endState,
+        verified: divergence === null && endState === slice.endState,
+        divergence,
+        checkpoints,
+        wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+      };
+      results.push(r);
+      onSlice?.(r);
+      started = process.hrtime.bigint();
+      return r;
+    };
+    try {
+      const end = await runLoop(m, slice.endIcount, rec.manifest.checkpointInterval, replayHooks(m, replayer, {
+        onCheckpoint: () => {
+          lastGood = m.hart.icount;
+          checkpoints++;
+        },
+        onProgress: o.onProgress,
+      }));
+      if (end.reason === 'halt' && m.hart.icount !== slice.endIcount) {
+        throw replayer.diverged(`the guest powered off (${end.power.action}) before the slice's end at icount ${slice.endIcount}`);
+      }
+      if (end.reason === 'hung') throw replayer.diverged('the guest idles with no timer');
+      if (slice === slices.at(-1) && replayer.remaining > 0) {
+        throw replayer.diverged(`the slice ended with ${replayer.remaining} recorded events never consumed`);
+      }
+    } catch (e) {
+      if (!(e instanceof DivergenceError)) throw e;
+      const mismatch = (e as DivergenceError & { mismatch?: { differs: string[] } }).mismatch;
+      result({ slice: slice.index, from: lastGood, to: Number(e.icount), message: e.message, pc: m.hart.pc, differs: mismatch?.differs }, null);
+      break;
     }
-    if (end.reason === 'hung') throw replayer.diverged('the guest idles with no timer');
-    if (replayer.remaining > 0) throw replayer.diverged(`the slice ended with ${replayer.remaining} recorded events never consumed`);
-  } catch (e) {
-    if (!(e instanceof DivergenceError)) throw e;
-    const mismatch = (e as DivergenceError & { mismatch?: { differs: string[] } }).mismatch;
-    return result({ slice: index, from: lastGood, to: Number(e.icount), message: e.message, pc: m.hart.pc, differs: mismatch?.differs }, null);
+    const root = machine.snapshots.root();
+    const divergence = root === slice.endState ? null : {
+      slice: slice.index,
+      from: lastGood,
+      to: slice.endIcount,
+      message: `the state at icount ${slice.endIcount} hashes to ${root}, the recording says ${slice.endState}`,
+    };
+    if (!result(divergence, root).verified) break;
   }
-  const root = await machine.snapshots.root();
-  const divergence = root === slice.endState ? null : {
-    slice: index,
-    from: lastGood,
-    to: slice.endIcount,
-    message: `the state at icount ${slice.endIcount} hashes to ${root}, the recording says ${slice.endState}`,
-  };
-  return result(divergence, root);
+  return results;
 }
 
 /**

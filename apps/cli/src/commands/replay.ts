@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { openRecording, replaySlice, type Recording } from '@prnr/recording';
+import { openRecording, replayConsecutive, type Recording } from '@prnr/recording';
 import { AnalysisRegistry, replayRecording, type AnalysisRequest, type RecordingReplayResult } from '@prnr/scheduler';
 import { formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
@@ -75,24 +75,23 @@ function report(rec: Recording, r: RecordingReplayResult): void {
   );
 }
 
+/** Classic sequential replay: one machine straight through the slices, the console streamed as it replays. */
 async function sequential(rec: Recording, indices: number[], quiet: boolean): Promise<void> {
   const out: number[] = [];
   const flush = () => {
     if (out.length) process.stdout.write(Buffer.from(out));
     out.length = 0;
   };
-  for (const i of indices) {
-    const r = await replaySlice(rec, i, { output: quiet ? undefined : { write: (b) => { out.push(b); if (out.length > 4096) flush(); } }, onProgress: flush });
-    flush();
-    if (!r.verified) {
-      const d = r.divergence!;
-      process.stderr.write(`\nprnr: slice ${r.slice} DIVERGED between icount ${d.from} and ${d.to}: ${d.message}\n`);
-      if (d.differs?.length) process.stderr.write(`prnr: differs: ${d.differs.join(', ')}\n`);
-      process.exitCode = EXIT_DIVERGED;
-      return;
-    }
-    if (i === indices.at(-1)) process.stderr.write(`\nprnr: replayed ${indices.length === 1 ? `slice ${i}` : `${indices.length} slices`} to icount ${formatCount(rec.manifest.slices[i].endIcount)}: state ${r.endState} matches the recording\n`);
+  const results = await replayConsecutive(rec, indices[0], indices.at(-1)!, { output: quiet ? undefined : { write: (b) => { out.push(b); if (out.length > 4096) flush(); } }, onProgress: flush });
+  flush();
+  const last = results.at(-1)!;
+  if (!last.verified) {
+    reportDivergence(last);
+    process.exitCode = EXIT_DIVERGED;
+    return;
   }
+  const secs = results.reduce((a, r) => a + r.wallSeconds, 0);
+  process.stderr.write(`\nprnr: replayed ${indices.length === 1 ? `slice ${last.slice}` : `${indices.length} slices`} to icount ${formatCount(last.endIcount)} in ${secs.toFixed(1)} s, every slice end checked: state ${last.endState} matches the recording\n`);
 }
 
 export function parseAnalyses(list: string | undefined, watch: string | undefined, registry: AnalysisRegistry): AnalysisRequest[] {
