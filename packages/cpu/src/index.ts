@@ -12,5 +12,5 @@ export { runBareElf, BARE_RAM_BASE } from './bare/bare-machine.js';
 export type { BareRunOptions, BareRunResult } from './bare/bare-machine.js';
 export { expandCompressed } from './rvc.js';
 export { peekVirtual, translatePeek } from './peek.js';
-export { disassemble, csrName } from './disasm.js';
+export { disassemble, csrName, ABI_REGISTER_NAMES } from './disasm.js';
 export type { Disassembly } from './disasm.js';

@@ -3,39 +3,14 @@
  * `syscalls` analysis attached through a minimal ReplayView over the live
  * machine, run a short script, and check the trace against what the guest
  * really did (cat of a missing file fails with ENOENT in a process named cat).
- *
- * @prnr/machine is not a dependency of this package (it comes to analyses
- * through the scheduler's ReplayView), so the test loads it from the
- * workspace by path; the types below are the little it uses.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Hart, Ram } from '@prnr/cpu';
 import type { ReplayView, TrapEvent, XretEvent } from '@prnr/scheduler';
 import type { SyscallRecord, SyscallTrace } from './syscall-tracer.js';
 import { findAnomalies } from './anomalies.js';
 import { syscallsAnalysis, unfinishedRecord } from './syscall-tracer.js';
 
-const IMAGES = fileURLToPath(new URL('../../../guest/images', import.meta.url));
-const MACHINE = new URL('../../machine/src/index.ts', import.meta.url).href;
-const PROFILE = JSON.parse(readFileSync(`${IMAGES}/profile.json`, 'utf8')) as unknown;
-
-interface GuestImage { sha256: string; bytes: Uint8Array }
-interface Machine {
-  hart: Hart;
-  ram: Ram;
-  clock: { mtime(): bigint };
-  boot(): void;
-  run(limit: number): { reason: string; wakeAt?: bigint | null };
-  advanceIdle(mtime: bigint): void;
-}
-interface MachineModule {
-  loadGuestImages(dir: string): { firmware: GuestImage; kernel: GuestImage; initrd?: GuestImage; disk?: GuestImage };
-  defaultBoardConfig(o: unknown): unknown;
-  ScriptInput: new (script: string) => { observe(b: number): void; next(): number | null };
-  VirtMachine: new (config: unknown, images: unknown, ports: unknown) => Machine;
-}
+import { PROFILE, bootGuest } from './guest-boot.js';
 
 interface Tracer {
   profile: unknown;
@@ -50,25 +25,7 @@ interface Tracer {
  * per slice, as parallel replay would), and returns the console output.
  */
 async function traceGuest(script: string, tracers: Tracer[], chunk: number): Promise<string> {
-  const mm = (await import(/* @vite-ignore */ MACHINE)) as MachineModule;
-  const imgs = mm.loadGuestImages(IMAGES);
-  const config = mm.defaultBoardConfig({
-    disk: imgs.disk!.sha256,
-    images: { firmware: imgs.firmware.sha256, kernel: imgs.kernel.sha256, initrd: imgs.initrd!.sha256 },
-  });
-  let out = '';
-  const input = new mm.ScriptInput(script);
-  const m = new mm.VirtMachine(
-    config,
-    { firmware: imgs.firmware.bytes, kernel: imgs.kernel.bytes, initrd: imgs.initrd!.bytes, disks: { [imgs.disk!.sha256]: imgs.disk!.bytes } },
-    {
-      consoleOutput: { write: (b: number) => { out += String.fromCharCode(b); input.observe(b); } },
-      consoleInput: input,
-      clock: { now: () => 1_764_000_000_000_000_000n },
-      entropy: { fill: (buf: Uint8Array) => buf.forEach((_, i) => { buf[i] = (i * 151 + 7) & 0xff; }) },
-    },
-  );
-  m.boot();
+  const { machine: m, console: out } = bootGuest(script);
   // One live slice per tracer: its hooks, its analysis.
   type Live = { index: number; end: number; traps: ((e: TrapEvent) => void)[]; xrets: ((e: XretEvent) => void)[]; finish: () => SyscallTrace };
   const live: (Live | null)[] = tracers.map(() => null);
@@ -111,7 +68,7 @@ async function traceGuest(script: string, tracers: Tracer[], chunk: number): Pro
       }
     });
   }
-  return out;
+  return out();
 }
 
 const SCRIPT = "cat /nonexistent\nls /\nsh -c 'kill -SEGV $$'\npoweroff -f\n";

@@ -11,59 +11,19 @@
  * What legitimately differs is normalised, and only by the rules in
  * DIFFERENCES (each with its reason; the test also checks that each rule was
  * needed). Anything else that disagrees fails the test.
- *
- * @prnr/machine is loaded by path, as in linux-guest.test.ts.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Hart, Ram } from '@prnr/cpu';
 import type { ReplayView, TrapEvent, XretEvent } from '@prnr/scheduler';
 import type { SyscallRecord, SyscallTrace } from './syscall-tracer.js';
 import { signalName } from './signals.js';
 import { syscallsAnalysis, unfinishedRecord } from './syscall-tracer.js';
 
-const IMAGES = fileURLToPath(new URL('../../../guest/images', import.meta.url));
-const MACHINE = new URL('../../machine/src/index.ts', import.meta.url).href;
-const PROFILE = JSON.parse(readFileSync(`${IMAGES}/profile.json`, 'utf8')) as unknown;
-
-interface GuestImage { sha256: string; bytes: Uint8Array }
-interface Machine {
-  hart: Hart;
-  ram: Ram;
-  clock: { mtime(): bigint };
-  boot(): void;
-  run(limit: number): { reason: string; wakeAt?: bigint | null };
-  advanceIdle(mtime: bigint): void;
-}
-interface MachineModule {
-  loadGuestImages(dir: string): { firmware: GuestImage; kernel: GuestImage; initrd?: GuestImage; disk?: GuestImage };
-  defaultBoardConfig(o: unknown): unknown;
-  ScriptInput: new (script: string) => { observe(b: number): void; next(): number | null };
-  VirtMachine: new (config: unknown, images: unknown, ports: unknown) => Machine;
-}
+import { PROFILE, bootGuest } from './guest-boot.js';
 
 /** Runs `script` on the default guest with one tracer over the whole run (one slice). */
 async function traceGuest(script: string): Promise<{ out: string; trace: SyscallTrace }> {
-  const mm = (await import(/* @vite-ignore */ MACHINE)) as MachineModule;
-  const imgs = mm.loadGuestImages(IMAGES);
-  const config = mm.defaultBoardConfig({
-    disk: imgs.disk!.sha256,
-    images: { firmware: imgs.firmware.sha256, kernel: imgs.kernel.sha256, initrd: imgs.initrd!.sha256 },
-  });
-  let out = '';
-  const input = new mm.ScriptInput(script);
-  const m = new mm.VirtMachine(
-    config,
-    { firmware: imgs.firmware.bytes, kernel: imgs.kernel.bytes, initrd: imgs.initrd!.bytes, disks: { [imgs.disk!.sha256]: imgs.disk!.bytes } },
-    {
-      consoleOutput: { write: (b: number) => { out += String.fromCharCode(b); input.observe(b); } },
-      consoleInput: input,
-      clock: { now: () => 1_764_000_000_000_000_000n },
-      entropy: { fill: (buf: Uint8Array) => buf.forEach((_, i) => { buf[i] = (i * 151 + 7) & 0xff; }) },
-    },
-  );
-  m.boot();
+  const { machine: m, console: out } = bootGuest(script);
   const traps: ((e: TrapEvent) => void)[] = [];
   const xrets: ((e: XretEvent) => void)[] = [];
   const view: ReplayView = {
@@ -86,7 +46,7 @@ async function traceGuest(script: string): Promise<{ out: string; trace: Syscall
     if (r.reason === 'idle' && r.wakeAt != null) { m.advanceIdle(r.wakeAt); continue; }
     break;
   }
-  return { out, trace: syscallsAnalysis.merge([analysis.finish()], { profile: PROFILE }) };
+  return { out: out(), trace: syscallsAnalysis.merge([analysis.finish()], { profile: PROFILE }) };
 }
 
 // ---------------------------------------------------------------- parsing

@@ -8,9 +8,8 @@
  * which catches what the integer registers do not show.
  */
 import { createHash } from 'node:crypto';
-import type { HartState } from '@prnr/cpu';
+import { ABI_REGISTER_NAMES, type HartState } from '@prnr/cpu';
 
-const REG_NAMES = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
 const PAYLOAD_BYTES = 8 + 1 + 31 * 8 + 8;
 
 export function encodeCheckpoint(s: HartState): Uint8Array {
@@ -40,7 +39,7 @@ export function compareCheckpoint(recorded: Uint8Array, s: HartState): Checkpoin
   if (a.getBigUint64(0, true) !== b.getBigUint64(0, true)) differs.push('pc');
   if (a.getUint8(8) !== b.getUint8(8)) differs.push('priv');
   for (let i = 1; i < 32; i++) {
-    if (a.getBigUint64(9 + (i - 1) * 8, true) !== b.getBigUint64(9 + (i - 1) * 8, true)) differs.push(REG_NAMES[i]);
+    if (a.getBigUint64(9 + (i - 1) * 8, true) !== b.getBigUint64(9 + (i - 1) * 8, true)) differs.push(ABI_REGISTER_NAMES[i]);
   }
   if (differs.length === 0) {
     for (let i = PAYLOAD_BYTES - 8; i < PAYLOAD_BYTES; i++) if (recorded[i] !== mine[i]) { differs.push('csr/fp state'); break; }

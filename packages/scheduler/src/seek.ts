@@ -3,10 +3,9 @@
  * snapshot at or before the target, replays forward, stops exactly there.
  * Costs at most one slice of replay.
  */
-import { peekVirtual, type Hart } from '@prnr/cpu';
+import { ABI_REGISTER_NAMES, peekVirtual, type Hart } from '@prnr/cpu';
 import { replayTo, type RecordingSource } from '@prnr/recording';
 
-const ABI = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
 const PRIV = ['U', 'S', '?', 'M'];
 
 export interface SeekOptions {
@@ -39,7 +38,7 @@ export async function seek(source: RecordingSource, icount: number, o: SeekOptio
     if (s.console) before.push(await source.store.get(s.console));
   }
   const registers: Record<string, string> = {};
-  for (let i = 1; i < 32; i++) registers[ABI[i]] = hex(hart.getX(i));
+  for (let i = 1; i < 32; i++) registers[ABI_REGISTER_NAMES[i]] = hex(hart.getX(i));
   const result: SeekResult = {
     icount,
     slice: slice.index,

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { openRecording, replayConsecutive, type Recording } from '@prnr/recording';
-import { AnalysisRegistry, replayRecording, type AnalysisRequest, type RecordingReplayResult } from '@prnr/scheduler';
+import type { AnalysisRegistry, AnalysisRequest, RecordingReplayResult } from '@prnr/scheduler';
 import { formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
-import { analysisModules, makeExecutor, parseParallel } from '../session/executor.js';
-import { replayProgress } from '../session/progress.js';
+import { makeExecutor, parseParallel } from '../session/executor.js';
+import { loadAnalyses, replayWithProgress } from '../session/replay-with-progress.js';
 
 /** Exit status of a replay that does not match its recording. */
 export const EXIT_DIVERGED = 4;
@@ -25,9 +25,8 @@ export function registerReplay(program: Command): void {
     .option('-q, --quiet', 'do not print the guest console')
     .addHelpText('after', '\nExit status: 0 when every slice reaches its recorded state, 4 when one diverges or fails.\n\nExamples:\n  prnr replay smoke.rec\n  prnr replay smoke.rec --parallel 1              # classic sequential replay, console streamed\n  prnr replay smoke.rec --analyses profile,console --json\n  prnr replay smoke.rec --watch 0x805b2ca8:8\n  prnr replay smoke.rec --redis redis://10.0.0.5:6379\n')
     .action(async (dir: string, opts: { parallel?: number; slice?: number; analyses?: string; watch?: string; listAnalyses?: boolean; redis?: string; json?: boolean; quiet?: boolean }) => {
-      const modules = analysisModules();
-      const registry = new AnalysisRegistry();
-      for (const m of modules) await registry.load(m);
+      const analysisSet = await loadAnalyses();
+      const { registry } = analysisSet;
       if (opts.listAnalyses) {
         for (const k of registry.list()) process.stdout.write(`${k.name.padEnd(10)} ${k.weight.padEnd(6)} ${k.description}\n`);
         return;
@@ -41,13 +40,10 @@ export function registerReplay(program: Command): void {
       const wantConsole = !opts.quiet && !opts.json && !analyses.some((a) => a.kind === 'console');
       if (wantConsole) analyses.push({ kind: 'console' });
       const executor = makeExecutor(opts);
-      const totals = new Map(rec.manifest.slices.map((s) => [s.index, s.endIcount - s.startIcount]));
-      const progress = replayProgress({ slices, totals, passes: 1, enabled: !opts.json });
       let result: RecordingReplayResult;
       try {
-        result = await replayRecording({ recording: { dir: rec.dir }, slices, analyses, registry, modules, executor, onProgress: (p) => progress.update(p), onTaskDone: (r) => progress.done(r) });
+        result = await replayWithProgress(rec, { executor, slices, analyses, analysisSet, progress: !opts.json });
       } finally {
-        progress.stop();
         await executor.close();
       }
       if (opts.json) {

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { openRecording } from '@prnr/recording';
-import { AnalysisRegistry, replayRecording } from '@prnr/scheduler';
 import { formatCount } from '../format.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
-import { replayProgress } from '../session/progress.js';
+import { replayWithProgress } from '../session/replay-with-progress.js';
 import { EXIT_DIVERGED, sliceIndices, warnIfIncomplete } from './replay.js';
 
 export function registerVerify(program: Command): void {
@@ -21,13 +20,10 @@ export function registerVerify(program: Command): void {
       if (!opts.json) warnIfIncomplete(rec);
       const slices = sliceIndices(rec);
       const executor = makeExecutor(opts);
-      const totals = new Map(rec.manifest.slices.map((s) => [s.index, s.endIcount - s.startIcount]));
-      const progress = replayProgress({ slices, totals, passes: 1, enabled: !opts.json });
       let r;
       try {
-        r = await replayRecording({ recording: { dir: rec.dir }, slices, registry: new AnalysisRegistry(), executor, onProgress: (p) => progress.update(p), onTaskDone: (t) => progress.done(t) });
+        r = await replayWithProgress(rec, { executor, slices, progress: !opts.json });
       } finally {
-        progress.stop();
         await executor.close();
       }
       if (opts.json) {

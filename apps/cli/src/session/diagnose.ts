@@ -1,9 +1,8 @@
 /** Diagnosis of a recording: the syscall trace replayed in parallel, merged, anomalies found. Shared by `diagnose` and `demo`. */
 import { findAnomalies, type Anomaly, type SyscallTrace } from '@prnr/diagnosis';
 import type { Recording } from '@prnr/recording';
-import { AnalysisRegistry, replayRecording, type Executor, type RecordingReplayResult } from '@prnr/scheduler';
-import { analysisModules } from './executor.js';
-import { replayProgress } from './progress.js';
+import type { AnalysisRequest, Executor, RecordingReplayResult } from '@prnr/scheduler';
+import { replayWithProgress } from './replay-with-progress.js';
 
 export interface Diagnosis {
   replay: RecordingReplayResult;
@@ -11,28 +10,8 @@ export interface Diagnosis {
   anomalies: Anomaly[];
 }
 
-export async function diagnose(rec: Recording, executor: Executor, o: { progress: boolean; extra?: Array<{ kind: string; options?: unknown }> }): Promise<Diagnosis> {
-  const modules = analysisModules();
-  const registry = new AnalysisRegistry();
-  for (const m of modules) await registry.load(m);
-  const slices = rec.manifest.slices.map((s) => s.index);
-  const totals = new Map(rec.manifest.slices.map((s) => [s.index, s.endIcount - s.startIcount]));
-  const progress = replayProgress({ slices, totals, passes: 1, enabled: o.progress });
-  let replay: RecordingReplayResult;
-  try {
-    replay = await replayRecording({
-      recording: { dir: rec.dir },
-      slices,
-      analyses: [{ kind: 'syscalls' }, ...(o.extra ?? [])],
-      registry,
-      modules,
-      executor,
-      onProgress: (p) => progress.update(p),
-      onTaskDone: (t) => progress.done(t),
-    });
-  } finally {
-    progress.stop();
-  }
+export async function diagnose(rec: Recording, executor: Executor, o: { progress: boolean; extra?: AnalysisRequest[] }): Promise<Diagnosis> {
+  const replay = await replayWithProgress(rec, { executor, analyses: [{ kind: 'syscalls' }, ...(o.extra ?? [])], progress: o.progress });
   const trace = replay.analyses.syscalls as SyscallTrace;
   return { replay, trace, anomalies: findAnomalies(trace) };
 }

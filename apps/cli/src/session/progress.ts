@@ -11,7 +11,7 @@ export interface ReplayProgress {
   stop(): void;
 }
 
-export function replayProgress(o: { slices: number[]; totals: Map<number, number>; passes: number; enabled: boolean }): ReplayProgress {
+export function replayProgress(o: { totals: Map<number, number>; enabled: boolean }): ReplayProgress {
   if (!o.enabled || !process.stderr.isTTY) return { update() {}, done() {}, stop() {} };
   const multi = new cliProgress.MultiBar(
     { stream: process.stderr, hideCursor: true, clearOnComplete: false, format: ' slice {slice} pass {pass} [{bar}] {percentage}% | {status} | {mips} MIPS', barsize: 30, noTTYOutput: false },
