@@ -18,7 +18,7 @@ export const name = 'linux-engines';
 export const order = 15;
 export const description = 'Linux boot to the shell and poweroff on each hart engine (interp, fast)';
 
-const ENGINES = ['interp', 'fast'];
+const ENGINES = ['interp', 'fast', 'wasm'];
 
 function bootOnce(M, C, imgs, engine) {
   const config = M.defaultBoardConfig({ disk: imgs.disk.sha256, images: { firmware: imgs.firmware.sha256, kernel: imgs.kernel.sha256, initrd: imgs.initrd.sha256 } });

@@ -30,7 +30,7 @@ function writeD(h: Hart, i: number, v: bigint): void {
   h.mstatus |= MSTATUS.FS;
 }
 function setXInt32(h: Hart, rd: number, v: number): void {
-  if (rd !== 0) { h.xlo[rd] = v; h.xhi[rd] = v >> 31; }
+  if (rd !== 0) { h.x[rd << 1] = v; h.x[(rd << 1) | 1] = v >> 31; }
 }
 
 function roundingMode(h: Hart, rm: number): RoundingMode {
@@ -50,9 +50,9 @@ export function executeFp(h: Hart, insn: number): void {
   if (op === 0x07 || op === 0x27) { // FLW/FLD, FSW/FSD
     if (f3 !== 2 && f3 !== 3) h.illegal();
     const imm = op === 0x07 ? insn >> 20 : ((insn >> 25) << 5) | ((insn >> 7) & 31);
-    const s = (h.xlo[rs1] >>> 0) + imm;
+    const s = (h.x[rs1 << 1] >>> 0) + imm;
     const vlo = s | 0;
-    const vhi = (h.xhi[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
+    const vhi = (h.x[(rs1 << 1) | 1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
     const size = f3 === 2 ? 4 : 8;
     // Fast path: an aligned access to a page in the TLB goes straight to RAM (same rule as the hart's loads/stores).
     const idx = (vlo >>> 12) & TLB_MASK;
@@ -188,7 +188,7 @@ export function executeFp(h: Hart, insn: number): void {
     case 0x1a: { // FCVT.{S,D}.{W,WU,L,LU}
       const rm = roundingMode(h, f3);
       if (rs2 > 3) h.illegal();
-      const xlo = h.xlo[rs1];
+      const xlo = h.x[rs1 << 1];
       if (dbl) {
         const r = rs2 === 0 ? F.i32ToF64(xlo, rm, env) : rs2 === 1 ? F.u32ToF64(xlo >>> 0, rm, env)
           : rs2 === 2 ? F.i64ToF64(BigInt.asIntN(64, h.getX(rs1)), rm, env) : F.u64ToF64(h.getX(rs1), rm, env);
@@ -203,7 +203,7 @@ export function executeFp(h: Hart, insn: number): void {
     case 0x1c: { // FMV.X.{W,D} (f3=0), FCLASS (f3=1)
       if (rs2 !== 0) h.illegal();
       if (f3 === 0) {
-        if (dbl) { if (rd !== 0) { h.xlo[rd] = h.fu32[2 * rs1] | 0; h.xhi[rd] = h.fu32[2 * rs1 + 1] | 0; } }
+        if (dbl) { if (rd !== 0) { h.x[rd << 1] = h.fu32[2 * rs1] | 0; h.x[(rd << 1) | 1] = h.fu32[2 * rs1 + 1] | 0; } }
         else setXInt32(h, rd, h.fu32[2 * rs1] | 0);
       } else if (f3 === 1) {
         setXInt32(h, rd, dbl ? F.f64Classify(readD(h, rs1)) : F.f32Classify(readS(h, rs1)));
@@ -212,8 +212,8 @@ export function executeFp(h: Hart, insn: number): void {
     }
     case 0x1e: { // FMV.{W,D}.X
       if (rs2 !== 0 || f3 !== 0) h.illegal();
-      if (dbl) { h.fu32[2 * rd] = h.xlo[rs1]; h.fu32[2 * rd + 1] = h.xhi[rs1]; h.mstatus |= MSTATUS.FS; }
-      else writeS(h, rd, h.xlo[rs1] >>> 0);
+      if (dbl) { h.fu32[2 * rd] = h.x[rs1 << 1]; h.fu32[2 * rd + 1] = h.x[(rs1 << 1) | 1]; h.mstatus |= MSTATUS.FS; }
+      else writeS(h, rd, h.x[rs1 << 1] >>> 0);
       return;
     }
     default:

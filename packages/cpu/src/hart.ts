@@ -2,7 +2,7 @@
  * One RV64IMAFDC hart (Zicsr, Zifencei; M, S and U modes; Sv39).
  *
  * HOT LOOP. This file is written for speed: 64-bit integer registers are held
- * as pairs of int32 halves (`xlo`, `xhi`), chosen by measurement (see the
+ * as pairs of int32 halves (`x[2i]` low, `x[2i+1]` high), chosen by measurement (see the
  * package README); the instruction fetch and every load and store go through a
  * small software TLB that maps a virtual page straight to an offset in RAM.
  * Everything that is rare (page walks, MMIO, CSRs, traps, floating point)
@@ -19,10 +19,15 @@ import { RVC_EXPANSION } from './rvc.js';
 import { TLB_MASK, TLB_SIZE } from './tlb.js';
 import { readCsr, writeCsr } from './csr.js';
 import { executeFp } from './fp-exec.js';
+import { AREA_ATTN, AREA_BYTES, AREA_PC_HI, AREA_PC_LO, AREA_STEPS, AREA_TLB_CURRENT, AREA_TLB_SETS, AREA_X, tlbSetViews } from './hart-memory.js';
+import type { TlbSet } from './hart-memory.js';
 import type { HartState } from './hart-state.js';
 import { HART_STATE_VERSION } from './hart-state.js';
 import { BlockCache, LOOKUP_MASK } from './jit/block-cache.js';
 import type { Block } from './jit/block-cache.js';
+import { compileBlock, linkBlock } from './jit/block-compiler.js';
+import type { BlockFn } from './jit/block-compiler.js';
+import { WASM_HOT_THRESHOLD, WasmEngine } from './jit/wasm-engine.js';
 
 const NO_BLOCKS: (Block | undefined)[] = [];
 const NO_COUNTS = new Uint16Array(0);
@@ -31,10 +36,13 @@ export type StopReason = 'limit' | 'wfi' | 'stop';
 
 /**
  * 'interp': the reference interpreter (one switch per instruction).
- * 'fast': hot basic blocks translated to JavaScript functions (src/jit), the interpreter for the rest;
- * step-for-step identical to 'interp' (same icount positions, traps, interrupts, TLB and memory effects).
+ * 'fast': hot basic blocks translated to JavaScript functions (src/jit), the interpreter for the rest.
+ * 'wasm': hot basic blocks translated to WebAssembly functions (src/jit), the interpreter for the rest.
+ * Translating engines are step-for-step identical to 'interp' (same icount positions, traps,
+ * interrupts, TLB and memory effects).
  */
-export type HartEngine = 'interp' | 'fast';
+export type HartEngine = 'interp' | 'fast' | 'wasm';
+export const HART_ENGINES: readonly HartEngine[] = ['interp', 'fast', 'wasm'];
 
 export interface HartHooks {
   /** Called when a trap is taken, after the hart state has switched to the handler. */
@@ -70,9 +78,12 @@ export class Hart {
   /** The `jitThreshold` of harts created without one (undefined: the engine's own default). */
   static defaultJitThreshold: number | undefined = undefined;
 
-  // Integer registers: value of x[i] is (xhi[i] << 32) | (xlo[i] >>> 0).
-  readonly xlo = new Int32Array(32);
-  readonly xhi = new Int32Array(32);
+  // Integer registers, int32 halves interleaved: register i is (x[2i+1] << 32) | (x[2i] >>> 0), the
+  // little-endian layout of an i64. A view of the hart's area in the RAM's WebAssembly memory
+  // (hart-memory.ts), shared with code the 'wasm' engine generates.
+  readonly x: Int32Array;
+  /** Byte offset of this hart's area (registers, pc, TLBs) in the RAM's WebAssembly memory. */
+  readonly area: number;
   // Floating-point registers: 64-bit patterns; f[i] is (fu32[2i+1] << 32) | fu32[2i].
   readonly fbuf = new ArrayBuffer(256);
   readonly fu32 = new Uint32Array(this.fbuf);
@@ -125,13 +136,15 @@ export class Hart {
   // depends on (satp, SUM, MXR, MPRV, sfence.vma, watched pages) flushes all sets. These six are
   // the current level's set (privChanged switches them); code that caches them re-reads them after
   // anything that may change the privilege level.
-  private readonly tlbSets: TlbSet[] = [newTlbSet(), newTlbSet(), newTlbSet(), newTlbSet()];
-  tlbRKey = this.tlbSets[PRIV_M].rKey;
-  tlbROff = this.tlbSets[PRIV_M].rOff;
-  tlbWKey = this.tlbSets[PRIV_M].wKey;
-  tlbWOff = this.tlbSets[PRIV_M].wOff;
-  tlbXKey = this.tlbSets[PRIV_M].xKey;
-  tlbXOff = this.tlbSets[PRIV_M].xOff;
+  private readonly tlbSets: TlbSet[];
+  /** The current set's offset, for generated code (AREA_TLB_CURRENT). */
+  private readonly areaI32: Int32Array;
+  tlbRKey: Float64Array;
+  tlbROff: Int32Array;
+  tlbWKey: Float64Array;
+  tlbWOff: Int32Array;
+  tlbXKey: Float64Array;
+  tlbXOff: Int32Array;
   // Results of slow-path memory reads.
   rLo = 0;
   rHi = 0;
@@ -146,9 +159,30 @@ export class Hart {
 
   private engineName: HartEngine = 'interp';
   private readonly jitThreshold: number | undefined;
-  private blocks: BlockCache | null = null;
+  /** The 'fast' engine's blocks. */
+  private blocks: BlockCache<BlockFn> | null = null;
+  /** The 'wasm' engine (kept once made: it holds part of the RAM's scratch area). */
+  private wasmEngine: WasmEngine | null = null;
+  private wasmOn = false;
+  /** Whichever of the two is in use (the interpreter counts jumps into it). */
+  private jumpCache: BlockCache | null = null;
+  /** 'wasm' engine counters: steps run by the interpreter, and its turns. */
+  private interpreted = 0;
+  private excursions = 0;
+  /** icount when the wasm dispatcher was entered (slow paths add AREA_STEPS and their own position). */
+  private blockBase = 0;
 
   constructor(readonly bus: Bus, opts: HartOptions = {}) {
+    const ram = bus.ram;
+    this.area = ram.allocScratch(AREA_BYTES);
+    this.x = new Int32Array(ram.buffer, this.area + AREA_X, 64);
+    this.areaI32 = new Int32Array(ram.buffer, this.area, AREA_TLB_SETS >>> 2);
+    this.tlbSets = [0, 1, 2, 3].map((level) => tlbSetViews(ram.buffer, this.area, level));
+    const t = this.tlbSets[PRIV_M];
+    this.tlbRKey = t.rKey; this.tlbROff = t.rOff;
+    this.tlbWKey = t.wKey; this.tlbWOff = t.wOff;
+    this.tlbXKey = t.xKey; this.tlbXOff = t.xOff;
+    this.areaI32[AREA_TLB_CURRENT >>> 2] = t.at;
     this.hartId = opts.hartId ?? 0;
     this.readTime = opts.readTime ?? ((n) => BigInt(n));
     this.watched = new Uint8Array(bus.ram.size >>> 12);
@@ -161,24 +195,41 @@ export class Hart {
     return this.engineName;
   }
   set engine(e: HartEngine) {
-    if (e !== 'interp' && e !== 'fast') throw new Error(`unknown hart engine '${String(e)}' (expected 'interp' or 'fast')`);
-    this.blocks?.clear();
+    if (!HART_ENGINES.includes(e)) throw new Error(`unknown hart engine '${String(e)}' (expected ${HART_ENGINES.map((n) => `'${n}'`).join(', ')})`);
+    this.dropTranslations();
     this.engineName = e;
     const ram = this.bus.ram;
+    this.blocks = null;
+    this.wasmOn = false;
     if (e === 'fast') {
-      this.blocks ??= new BlockCache(ram.code, {
-        h: this, xlo: this.xlo, xhi: this.xhi, u8: ram.u8, u16: ram.u16, i32: ram.i32, dirty: ram.dirty, code: ram.code,
+      const ctx = { h: this, x: this.x, u8: ram.u8, u16: ram.u16, i32: ram.i32, dirty: ram.dirty, code: ram.code };
+      this.blocks = new BlockCache<BlockFn>(ram.code, (off, plo, phi) => {
+        const c = compileBlock(ram.u16, off, plo, phi);
+        return { n: c.n, fn: c.n > 0 ? linkBlock(c.source, ctx) : null };
       }, this.jitThreshold);
-      ram.onCodeWrite = (page) => this.codeWritten(page);
-    } else {
-      this.blocks = null;
-      if (ram.onCodeWrite !== null) ram.onCodeWrite = null;
+    } else if (e === 'wasm') {
+      const at = () => this.blockBase + this.areaI32[AREA_STEPS >>> 2];
+      this.wasmEngine ??= new WasmEngine(ram, this.area, {
+        load: (vlo, vhi, f3, rd, plo, phi, steps) => this.loadAt(vlo, vhi, f3, rd, plo, phi, at() + steps),
+        store: (vlo, vhi, size, lo, hi, plo, phi, steps) => this.storeAt(vlo, vhi, size, lo, hi, plo, phi, at() + steps),
+        slow: (insn, plo, phi, steps) => this.slowInsn(insn, plo, phi, at() + steps),
+        codeWritten: (page) => this.codeWritten(page),
+        system: (insn, plo, phi, nlo, nhi, steps) => this.systemAt(insn, plo, phi, nlo, nhi, at() + steps),
+      }, this.jitThreshold ?? WASM_HOT_THRESHOLD);
+      this.wasmOn = true;
     }
+    this.jumpCache = this.blocks ?? (this.wasmOn ? this.wasmEngine!.cache : null);
+    ram.onCodeWrite = this.jumpCache !== null ? (page) => this.codeWritten(page) : null;
+  }
+
+  private dropTranslations(): void {
+    this.blocks?.clear();
+    this.wasmEngine?.clear();
   }
 
   /** Translation counters of the 'fast' engine (blocks translated, pages invalidated); zeros for 'interp'. */
-  get engineStats(): { compiled: number; invalidations: number } {
-    return { compiled: this.blocks?.compiled ?? 0, invalidations: this.blocks?.invalidations ?? 0 };
+  get engineStats(): { compiled: number; invalidations: number; interpreted: number; excursions: number } {
+    return { compiled: this.jumpCache?.compiled ?? 0, invalidations: this.jumpCache?.invalidations ?? 0, interpreted: this.interpreted, excursions: this.excursions };
   }
 
   // ---------------------------------------------------------------- public API
@@ -192,12 +243,12 @@ export class Hart {
   }
   /** x[i] as an unsigned 64-bit bigint. */
   getX(i: number): bigint {
-    return BigInt.asUintN(64, toBig(this.xlo[i], this.xhi[i]));
+    return BigInt.asUintN(64, toBig(this.x[i << 1], this.x[(i << 1) | 1]));
   }
   setX(i: number, v: bigint): void {
     if (i === 0) return;
-    this.xlo[i] = Number(BigInt.asIntN(32, v));
-    this.xhi[i] = Number(BigInt.asIntN(32, v >> 32n));
+    this.x[i << 1] = Number(BigInt.asIntN(32, v));
+    this.x[(i << 1) | 1] = Number(BigInt.asIntN(32, v >> 32n));
   }
   getF(i: number): bigint {
     return this.fu64[i];
@@ -249,7 +300,7 @@ export class Hart {
         }
       }
       try {
-        const r = this.blocks !== null ? this.execFast(limit) : this.execBlock(limit, false);
+        const r = this.wasmOn ? this.execWasm(limit) : this.blocks !== null ? this.execFast(limit) : this.execBlock(limit, false);
         if (r !== 0) return 'wfi';
       } catch (e) {
         if (e !== TRAP) throw e;
@@ -348,6 +399,7 @@ export class Hart {
     this.tlbRKey = t.rKey; this.tlbROff = t.rOff;
     this.tlbWKey = t.wKey; this.tlbWOff = t.wOff;
     this.tlbXKey = t.xKey; this.tlbXOff = t.xOff;
+    this.areaI32[AREA_TLB_CURRENT >>> 2] = t.at;
     this.attn = true;
   }
 
@@ -597,7 +649,7 @@ export class Hart {
    * Returns 0 normally, 1 when the hart stopped on WFI. Throws TRAP.
    */
   private execBlock(limit: number, toJump: boolean): number {
-    const xlo = this.xlo, xhi = this.xhi;
+    const x = this.x;
     const ram = this.bus.ram;
     const u8 = ram.u8, u16 = ram.u16, i32 = ram.i32, dirty = ram.dirty, code = ram.code;
     const tlbRKey = this.tlbRKey, tlbROff = this.tlbROff;
@@ -611,9 +663,9 @@ export class Hart {
     let slow = false;
     // Fast engine only: check the next fetch (a jump target) against the translated blocks.
     let chk = false;
-    const lookup = toJump ? this.blocks!.lookup : NO_BLOCKS;
-    const hot = toJump ? this.blocks!.hot : NO_COUNTS;
-    const threshold = toJump ? this.blocks!.threshold : 0;
+    const lookup = toJump ? this.jumpCache!.lookup : NO_BLOCKS;
+    const hot = toJump ? this.jumpCache!.hot : NO_COUNTS;
+    const threshold = toJump ? this.jumpCache!.threshold : 0;
     try {
     while (ic < limit) {
       // ---- fetch
@@ -633,6 +685,9 @@ export class Hart {
         insn = (off & 2) === 0 ? i32[off >>> 2] : u16[off >>> 1] | (u16[(off >>> 1) + 1] << 16);
       } else {
         insn = this.fetchSlow(plo, phi);
+        // Translating engines: an instruction at a page end is never part of a block, but what
+        // follows it may be: check the next fetch as after a jump.
+        chk = toJump;
       }
       let ilen = 4;
       if ((insn & 3) !== 3) {
@@ -651,7 +706,7 @@ export class Hart {
       switch (insn & 0x7f) {
         case 0x13: { // OP-IMM
           const imm = insn >> 20;
-          const alo = xlo[rs1], ahi = xhi[rs1];
+          const alo = x[rs1 << 1], ahi = x[(rs1 << 1) | 1];
           let lo: number, hi: number;
           switch (f3) {
             case 0: { // ADDI
@@ -690,13 +745,13 @@ export class Hart {
             case 6: lo = alo | imm; hi = ahi | (imm >> 31); break;
             default: lo = alo & imm; hi = ahi & (imm >> 31); break;
           }
-          if (rd !== 0) { xlo[rd] = lo; xhi[rd] = hi; }
+          if (rd !== 0) { x[rd << 1] = lo; x[(rd << 1) | 1] = hi; }
           break;
         }
         case 0x33: { // OP
           const rs2 = (insn >> 20) & 31;
           const f7 = insn >>> 25;
-          const alo = xlo[rs1], ahi = xhi[rs1], blo = xlo[rs2], bhi = xhi[rs2];
+          const alo = x[rs1 << 1], ahi = x[(rs1 << 1) | 1], blo = x[rs2 << 1], bhi = x[(rs2 << 1) | 1];
           let lo: number, hi: number;
           if (f7 === 0) {
             switch (f3) {
@@ -717,14 +772,14 @@ export class Hart {
             this.mulDiv(f3, alo, ahi, blo, bhi);
             lo = this.rLo; hi = this.rHi;
           } else this.illegal();
-          if (rd !== 0) { xlo[rd] = lo; xhi[rd] = hi; }
+          if (rd !== 0) { x[rd << 1] = lo; x[(rd << 1) | 1] = hi; }
           break;
         }
         case 0x03: { // LOAD
           const imm = insn >> 20;
-          const s = (xlo[rs1] >>> 0) + imm;
+          const s = (x[rs1 << 1] >>> 0) + imm;
           const vlo = s | 0;
-          const vhi = (xhi[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
+          const vhi = (x[(rs1 << 1) | 1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
           const idx = (vlo >>> 12) & TLB_MASK;
           const po = vlo & 0xfff;
           const size = 1 << (f3 & 3);
@@ -755,14 +810,14 @@ export class Hart {
               default: hi = 0; break;
             }
           }
-          if (rd !== 0) { xlo[rd] = lo; xhi[rd] = hi; }
+          if (rd !== 0) { x[rd << 1] = lo; x[(rd << 1) | 1] = hi; }
           break;
         }
         case 0x23: { // STORE
           const imm = ((insn >> 25) << 5) | ((insn >> 7) & 31);
-          const s = (xlo[rs1] >>> 0) + imm;
+          const s = (x[rs1 << 1] >>> 0) + imm;
           const vlo = s | 0;
-          const vhi = (xhi[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
+          const vhi = (x[(rs1 << 1) | 1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
           const rs2 = (insn >> 20) & 31;
           if (f3 > 3) this.illegal();
           const size = 1 << f3;
@@ -771,23 +826,23 @@ export class Hart {
           if (tlbWKey[idx] === vhi * 1048576 + (vlo >>> 12) && (po & (size - 1)) === 0) {
             const off = tlbWOff[idx] + po;
             switch (f3) {
-              case 0: u8[off] = xlo[rs2]; break;
-              case 1: u16[off >>> 1] = xlo[rs2]; break;
-              case 2: i32[off >>> 2] = xlo[rs2]; break;
-              default: i32[off >>> 2] = xlo[rs2]; i32[(off >>> 2) + 1] = xhi[rs2]; break;
+              case 0: u8[off] = x[rs2 << 1]; break;
+              case 1: u16[off >>> 1] = x[rs2 << 1]; break;
+              case 2: i32[off >>> 2] = x[rs2 << 1]; break;
+              default: i32[off >>> 2] = x[rs2 << 1]; i32[(off >>> 2) + 1] = x[(rs2 << 1) | 1]; break;
             }
             dirty[off >>> 12] = 1;
             if (code[off >>> 12] !== 0) this.codeWritten(off >>> 12);
           } else {
             slow = true;
             this.icount = ic;
-            this.writeMem(vlo, vhi, size, xlo[rs2], xhi[rs2]);
+            this.writeMem(vlo, vhi, size, x[rs2 << 1], x[(rs2 << 1) | 1]);
           }
           break;
         }
         case 0x63: { // BRANCH
           const rs2 = (insn >> 20) & 31;
-          const alo = xlo[rs1], ahi = xhi[rs1], blo = xlo[rs2], bhi = xhi[rs2];
+          const alo = x[rs1 << 1], ahi = x[(rs1 << 1) | 1], blo = x[rs2 << 1], bhi = x[(rs2 << 1) | 1];
           let taken: boolean;
           switch (f3) {
             case 0: taken = alo === blo && ahi === bhi; break;
@@ -808,16 +863,16 @@ export class Hart {
           break;
         }
         case 0x37: // LUI
-          if (rd !== 0) { xlo[rd] = insn & 0xfffff000; xhi[rd] = insn >> 31; }
+          if (rd !== 0) { x[rd << 1] = insn & 0xfffff000; x[(rd << 1) | 1] = insn >> 31; }
           break;
         case 0x17: { // AUIPC
           const s = (plo >>> 0) + (insn & 0xfffff000);
-          if (rd !== 0) { xlo[rd] = s | 0; xhi[rd] = (phi + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0; }
+          if (rd !== 0) { x[rd << 1] = s | 0; x[(rd << 1) | 1] = (phi + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0; }
           break;
         }
         case 0x6f: { // JAL
           const imm = ((insn >> 31) << 20) | (((insn >> 12) & 0xff) << 12) | (((insn >> 20) & 1) << 11) | (((insn >> 21) & 0x3ff) << 1);
-          if (rd !== 0) { xlo[rd] = nlo; xhi[rd] = nhi; }
+          if (rd !== 0) { x[rd << 1] = nlo; x[(rd << 1) | 1] = nhi; }
           chk = toJump;
           t = (plo >>> 0) + imm;
           nlo = t | 0;
@@ -827,16 +882,16 @@ export class Hart {
         case 0x67: { // JALR
           if (f3 !== 0) this.illegal();
           const imm = insn >> 20;
-          const s = (xlo[rs1] >>> 0) + imm;
-          const thi = (xhi[rs1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
-          if (rd !== 0) { xlo[rd] = nlo; xhi[rd] = nhi; }
+          const s = (x[rs1 << 1] >>> 0) + imm;
+          const thi = (x[(rs1 << 1) | 1] + (s < 0 ? -1 : s >= TWO32 ? 1 : 0)) | 0;
+          if (rd !== 0) { x[rd << 1] = nlo; x[(rd << 1) | 1] = nhi; }
           chk = toJump;
           nlo = (s | 0) & ~1;
           nhi = thi;
           break;
         }
         case 0x1b: { // OP-IMM-32
-          const alo = xlo[rs1];
+          const alo = x[rs1 << 1];
           let r: number;
           if (f3 === 0) r = (alo + (insn >> 20)) | 0;
           else if (f3 === 1) { if ((insn >>> 25) !== 0) this.illegal(); r = alo << ((insn >> 20) & 31); }
@@ -846,13 +901,13 @@ export class Hart {
             else if (f7 === 0x20) r = alo >> ((insn >> 20) & 31);
             else this.illegal();
           } else this.illegal();
-          if (rd !== 0) { xlo[rd] = r; xhi[rd] = r >> 31; }
+          if (rd !== 0) { x[rd << 1] = r; x[(rd << 1) | 1] = r >> 31; }
           break;
         }
         case 0x3b: { // OP-32
           const rs2 = (insn >> 20) & 31;
           const f7 = insn >>> 25;
-          const a = xlo[rs1], b = xlo[rs2];
+          const a = x[rs1 << 1], b = x[rs2 << 1];
           let r: number;
           if (f7 === 0) {
             if (f3 === 0) r = (a + b) | 0;
@@ -873,7 +928,7 @@ export class Hart {
               default: this.illegal();
             }
           } else this.illegal();
-          if (rd !== 0) { xlo[rd] = r; xhi[rd] = r >> 31; }
+          if (rd !== 0) { x[rd << 1] = r; x[(rd << 1) | 1] = r >> 31; }
           break;
         }
         case 0x73: { // SYSTEM
@@ -940,7 +995,6 @@ export class Hart {
     const blocks = this.blocks!;
     const lookup = blocks.lookup, hot = blocks.hot, threshold = blocks.threshold;
     let tlbXKey = this.tlbXKey, tlbXOff = this.tlbXOff;
-    const u16 = this.bus.ram.u16;
     for (;;) {
       const ic = this.icount;
       if (ic >= limit || this.attn) return 0;
@@ -951,7 +1005,7 @@ export class Hart {
         const li = (off >>> 1) & LOOKUP_MASK;
         let b = lookup[li];
         if (b === undefined || b.off !== off || b.plo !== plo || b.phi !== phi) {
-          b = hot[li] >= threshold ? blocks.translate(off, plo, phi, u16) : undefined;
+          b = hot[li] >= threshold ? blocks.translate(off, plo, phi) : undefined;
         }
         if (b !== undefined && b.fn !== null && ic + b.n <= limit) {
           b.fn(ic, limit);
@@ -964,9 +1018,54 @@ export class Hart {
     }
   }
 
+  /**
+   * The 'wasm' engine's loop: the WebAssembly dispatcher runs translated blocks; where pc has none
+   * (or the next might overrun `limit`), translate it if it is hot, else interpret up to the next
+   * jump. Same contract as execBlock.
+   */
+  private execWasm(limit: number): number {
+    const engine = this.wasmEngine!;
+    const blocks = engine.cache;
+    const lookup = blocks.lookup, hot = blocks.hot, threshold = blocks.threshold;
+    const area = this.areaI32;
+    for (;;) {
+      const ic = this.icount;
+      if (ic >= limit || this.attn) return 0;
+      area[AREA_PC_LO >>> 2] = this.pcLo; area[AREA_PC_HI >>> 2] = this.pcHi;
+      area[AREA_ATTN >>> 2] = 0;
+      this.blockBase = ic;
+      const steps = engine.dispatch(Math.min(limit - ic, 0x3fffffff));
+      if (steps !== 0) {
+        this.icount = ic + steps;
+        this.pcLo = area[AREA_PC_LO >>> 2]; this.pcHi = area[AREA_PC_HI >>> 2];
+        continue;
+      }
+      const plo = this.pcLo, phi = this.pcHi;
+      const fidx = (plo >>> 12) & TLB_MASK;
+      if (this.tlbXKey[fidx] === phi * 1048576 + (plo >>> 12)) {
+        const off = this.tlbXOff[fidx] + (plo & 0xfff);
+        const li = (off >>> 1) & LOOKUP_MASK;
+        const b = lookup[li];
+        // Count here too: places reached other than by a jump (after a block cut at a page end,
+        // after an instruction left to the interpreter) become blocks as well.
+        if ((b === undefined || b.off !== off || b.plo !== plo || b.phi !== phi) && ++hot[li] >= threshold) {
+          if (engine.request(off, plo, phi)) continue;
+        }
+      }
+      this.excursions++;
+      let r: number;
+      try {
+        r = this.execBlock(limit, true);
+      } finally {
+        this.interpreted += this.icount - ic;
+      }
+      if (r !== 0) return r;
+    }
+  }
+
   /** A write reached a RAM page holding translated code: drop it, and make running code stop after this instruction. */
   codeWritten(page: number): void {
-    if (this.blocks !== null) this.blocks.invalidatePage(page);
+    if (this.jumpCache !== null) this.jumpCache.invalidatePage(page);
     else this.bus.ram.code[page] = 0;
     this.attn = true;
   }
@@ -990,7 +1089,7 @@ export class Hart {
       case 3: break;
       default: hi = 0; break;
     }
-    if (rd !== 0) { this.xlo[rd] = lo; this.xhi[rd] = hi; }
+    if (rd !== 0) { this.x[rd << 1] = lo; this.x[(rd << 1) | 1] = hi; }
     return this.attn;
   }
 
@@ -1005,6 +1104,19 @@ export class Hart {
     this.pcLo = plo; this.pcHi = phi; this.icount = ic;
     if ((insn & 0x7f) === 0x2f) this.amo(insn, (insn >> 7) & 31, (insn >> 15) & 31, (insn >> 12) & 7);
     else executeFp(this, insn);
+    return this.attn;
+  }
+
+  /**
+   * A SYSTEM instruction (not WFI) for the 'wasm' engine, as the interpreter runs it; leaves the
+   * next pc (nlo/nhi, or where an xRET goes) in the area for the block, which ends here.
+   */
+  systemAt(insn: number, plo: number, phi: number, nlo: number, nhi: number, ic: number): boolean {
+    this.pcLo = plo; this.pcHi = phi; this.icount = ic;
+    const f3 = (insn >> 12) & 7;
+    if (f3 !== 0) this.csrInstruction(insn, (insn >> 7) & 31, (insn >> 15) & 31, f3);
+    else if (this.systemInstruction(insn, (insn >> 7) & 31) === 1) { nlo = this.pcLo; nhi = this.pcHi; }
+    this.areaI32[AREA_PC_LO >>> 2] = nlo; this.areaI32[AREA_PC_HI >>> 2] = nhi;
     return this.attn;
   }
 
@@ -1058,7 +1170,7 @@ export class Hart {
     const size = f3 === 2 ? 4 : 8;
     const f5 = insn >>> 27;
     const rs2 = (insn >> 20) & 31;
-    const vlo = this.xlo[rs1], vhi = this.xhi[rs1];
+    const vlo = this.x[rs1 << 1], vhi = this.x[(rs1 << 1) | 1];
     if ((vlo & (size - 1)) !== 0) this.exc(f5 === 2 ? CAUSE.LOAD_MISALIGNED : CAUSE.STORE_MISALIGNED, toBig(vlo, vhi));
     let rlo: number, rhi: number;
     // Fast path: the page is in the read (LR) or write (SC, AMO) TLB, so it is RAM with its A (and D)
@@ -1082,8 +1194,8 @@ export class Hart {
       const off = fast ? this.tlbWOff[idx] + (vlo & 0xfff) : 0;
       const paddr = fast ? ram.base + off : this.translate(vlo, vhi, ACCESS_WRITE);
       if (this.reservation === paddr) {
-        if (fast) this.ramStore(off, size, this.xlo[rs2], this.xhi[rs2]);
-        else this.writeMem(vlo, vhi, size, this.xlo[rs2], this.xhi[rs2]);
+        if (fast) this.ramStore(off, size, this.x[rs2 << 1], this.x[(rs2 << 1) | 1]);
+        else this.writeMem(vlo, vhi, size, this.x[rs2 << 1], this.x[(rs2 << 1) | 1]);
         rlo = 0;
       } else {
         rlo = 1;
@@ -1102,7 +1214,7 @@ export class Hart {
         this.readMem(vlo, vhi, size, ACCESS_WRITE);
         alo = this.rLo; ahi = size === 4 ? this.rLo >> 31 : this.rHi;
       }
-      const blo = this.xlo[rs2], bhi = size === 4 ? this.xlo[rs2] >> 31 : this.xhi[rs2];
+      const blo = this.x[rs2 << 1], bhi = size === 4 ? this.x[rs2 << 1] >> 31 : this.x[(rs2 << 1) | 1];
       rlo = alo; rhi = ahi;
       let lo: number, hi: number;
       switch (f5) {
@@ -1126,7 +1238,7 @@ export class Hart {
       if (fast) this.ramStore(off, size, lo, hi);
       else this.writeMem(vlo, vhi, size, lo, hi);
     }
-    if (rd !== 0) { this.xlo[rd] = rlo; this.xhi[rd] = rhi; }
+    if (rd !== 0) { this.x[rd << 1] = rlo; this.x[(rd << 1) | 1] = rhi; }
   }
 
   /** An aligned 4- or 8-byte store at a RAM offset from the write TLB (dirty page, translated code dropped). */
@@ -1176,7 +1288,7 @@ export class Hart {
       if (this.priv === PRIV_U || (this.priv === PRIV_S && (this.mstatus & MSTATUS.TVM) !== 0)) this.illegal();
       const rs1 = (insn >> 15) & 31;
       if (rs1 === 0) this.flushTlb();
-      else this.flushTlbPage(this.xlo[rs1], this.xhi[rs1]); // any ASID: we keep none in the TLB
+      else this.flushTlbPage(this.x[rs1 << 1], this.x[(rs1 << 1) | 1]); // any ASID: we keep none in the TLB
       return 0;
     }
     this.illegal();
@@ -1187,7 +1299,7 @@ export class Hart {
     const csr = insn >>> 20;
     if (f3 === 4) this.illegal();
     const imm = f3 >= 5;
-    const src = imm ? BigInt(rs1) : toBig(this.xlo[rs1], this.xhi[rs1]);
+    const src = imm ? BigInt(rs1) : toBig(this.x[rs1 << 1], this.x[(rs1 << 1) | 1]);
     const op = f3 & 3; // 1 = write, 2 = set, 3 = clear
     const writes = op === 1 || rs1 !== 0;
     // Privilege and read-only checks (csr[9:8] = lowest privilege, csr[11:10] = 3 means read-only).
@@ -1238,11 +1350,11 @@ export class Hart {
   restore(s: HartState): void {
     if (s.version !== HART_STATE_VERSION) throw new Error(`hart state version ${s.version} is not supported (expected ${HART_STATE_VERSION})`);
     for (let i = 0; i < 32; i++) {
-      this.xlo[i] = Number(BigInt.asIntN(32, s.x[i]));
-      this.xhi[i] = Number(BigInt.asIntN(32, s.x[i] >> 32n));
+      this.x[i << 1] = Number(BigInt.asIntN(32, s.x[i]));
+      this.x[(i << 1) | 1] = Number(BigInt.asIntN(32, s.x[i] >> 32n));
       this.fu64[i] = s.f[i];
     }
-    this.xlo[0] = 0; this.xhi[0] = 0;
+    this.x[0] = 0; this.x[1] = 0;
     this.pc = s.pc;
     this.priv = s.priv;
     this.icount = Number(s.icount);
@@ -1259,27 +1371,13 @@ export class Hart {
     this.mcycleBase = c.mcycleBase; this.minstretBase = c.minstretBase;
     this.reservation = s.reservation;
     this.stopRequested = false;
-    this.blocks?.clear(); // RAM may have been replaced behind our back
+    this.dropTranslations(); // RAM may have been replaced behind our back
     this.privChanged();
   }
 }
 
 /** TLB entry flag: the page is a user page (U=1). The low 2 bits hold the leaf level (0: 4 KiB page). */
 const TLB_USER = 4;
-
-interface TlbSet {
-  readonly rKey: Float64Array; readonly rOff: Int32Array; readonly rFlags: Uint8Array;
-  readonly wKey: Float64Array; readonly wOff: Int32Array; readonly wFlags: Uint8Array;
-  readonly xKey: Float64Array; readonly xOff: Int32Array; readonly xFlags: Uint8Array;
-}
-
-function newTlbSet(): TlbSet {
-  return {
-    rKey: new Float64Array(TLB_SIZE).fill(NaN), rOff: new Int32Array(TLB_SIZE), rFlags: new Uint8Array(TLB_SIZE),
-    wKey: new Float64Array(TLB_SIZE).fill(NaN), wOff: new Int32Array(TLB_SIZE), wFlags: new Uint8Array(TLB_SIZE),
-    xKey: new Float64Array(TLB_SIZE).fill(NaN), xOff: new Int32Array(TLB_SIZE), xFlags: new Uint8Array(TLB_SIZE),
-  };
-}
 
 /** Drop the entries of one TLB array that translate virtual page `vpn` (a key), directly or as part of a superpage. */
 function dropPage(keys: Float64Array, flags: Uint8Array, vpn: number): void {

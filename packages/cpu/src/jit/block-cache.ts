@@ -1,5 +1,5 @@
 /**
- * Translated blocks of the 'fast' engine, keyed by physical location.
+ * Translated blocks of the 'fast' and 'wasm' engines, keyed by physical location.
  *
  * A block is found by its RAM byte offset (the exec TLB gives it for the
  * current pc) and is valid only for the virtual pc it was translated at (pc
@@ -9,13 +9,21 @@
  * when their bytes change, so every page holding translated code is flagged in
  * `Ram.code` and any write to it drops that page's blocks (`invalidatePage`).
  *
- * Code is translated once a jump has reached it HOT_THRESHOLD times (counted
- * by the interpreter in `hot`); colder code runs in the interpreter.
+ * Code is translated once a jump has reached it `threshold` times (counted
+ * by the interpreter in `hot`); colder code runs in the interpreter. What a
+ * translation is (a JavaScript function, a WebAssembly export) is up to the
+ * engine's `Translator`.
  */
-import type { BlockContext, BlockFn } from './block-compiler.js';
-import { compileBlock, linkBlock } from './block-compiler.js';
 
-export interface Block {
+/** Translate the block at RAM offset `off` for virtual pc (plo, phi): its most steps per pass (0: none) and its code. */
+export type Translator<F> = (off: number, plo: number, phi: number) => { n: number; fn: F | null };
+
+export interface BlockEvents<F> {
+  installed(b: Block<F>, li: number): void;
+  removed(b: Block<F>, li: number): void;
+}
+
+export interface Block<F = unknown> {
   /** RAM byte offset of the first instruction. */
   readonly off: number;
   /** Virtual pc it was translated for. */
@@ -23,7 +31,7 @@ export interface Block {
   readonly phi: number;
   /** Most steps one pass takes; 0 = nothing translatable here (the interpreter runs it). */
   readonly n: number;
-  readonly fn: BlockFn | null;
+  readonly fn: F | null;
 }
 
 const LOOKUP_BITS = 16;
@@ -37,31 +45,45 @@ export const LOOKUP_MASK = (1 << LOOKUP_BITS) - 1;
  */
 export const HOT_THRESHOLD = 16384;
 
-export class BlockCache {
+export class BlockCache<F = unknown> {
   /** Direct-mapped: the block translated for a location (a later one evicts an earlier one at the same index). */
-  readonly lookup: (Block | undefined)[] = new Array<Block | undefined>(LOOKUP_MASK + 1).fill(undefined);
+  readonly lookup: (Block<F> | undefined)[] = new Array<Block<F> | undefined>(LOOKUP_MASK + 1).fill(undefined);
   /** Jump counts per lookup index for locations without a block. */
   readonly hot = new Uint16Array(LOOKUP_MASK + 1);
-  private readonly byPage = new Map<number, Block[]>();
+  private readonly byPage = new Map<number, Block<F>[]>();
   /** Counters, for tests and benchmarks. */
   compiled = 0;
   invalidations = 0;
 
-  /** @param threshold jumps to a location before it is translated (1..65535) */
-  constructor(private readonly code: Uint8Array, private readonly ctx: BlockContext, readonly threshold: number = HOT_THRESHOLD) {
+  /**
+   * @param threshold jumps to a location before it is translated (1..65535)
+   * @param events told when a block enters the lookup table and when it leaves it (replaced,
+   *   invalidated, cleared): the 'wasm' engine mirrors the table in WebAssembly memory
+   */
+  constructor(
+    private readonly code: Uint8Array,
+    private readonly translator: Translator<F>,
+    readonly threshold: number = HOT_THRESHOLD,
+    private readonly events: BlockEvents<F> | null = null,
+  ) {
     if (!(threshold >= 1 && threshold <= 65535)) throw new RangeError(`block translation threshold must be 1..65535, got ${threshold}`);
   }
 
   /** Translate the block at RAM offset `off` for virtual pc (plo, phi), replacing what its lookup slot held. */
-  translate(off: number, plo: number, phi: number, u16: Uint16Array): Block {
-    const c = compileBlock(u16, off, plo, phi);
-    const fn = c.n > 0 ? linkBlock(c.source, this.ctx) : null;
-    const b: Block = { off, plo, phi, n: c.n, fn };
+  translate(off: number, plo: number, phi: number): Block<F> {
+    const { n, fn } = this.translator(off, plo, phi);
+    return this.insert(off, plo, phi, n, fn);
+  }
+
+  /** Install a block translated elsewhere (the 'wasm' engine translates in batches). */
+  insert(off: number, plo: number, phi: number, n: number, fn: F | null): Block<F> {
+    const b: Block<F> = { off, plo, phi, n, fn };
     this.compiled++;
     const li = (off >>> 1) & LOOKUP_MASK;
     const old = this.lookup[li];
-    if (old !== undefined) this.unlist(old);
+    if (old !== undefined) { this.unlist(old); this.events?.removed(old, li); }
     this.lookup[li] = b;
+    this.events?.installed(b, li);
     this.hot[li] = 0;
     // A block never crosses a page; an empty one still depends on its first instruction's bytes.
     const page = off >>> 12;
@@ -72,7 +94,7 @@ export class BlockCache {
     return b;
   }
 
-  private unlist(b: Block): void {
+  private unlist(b: Block<F>): void {
     const list = this.byPage.get(b.off >>> 12);
     if (list === undefined) return;
     const i = list.indexOf(b);
@@ -92,7 +114,7 @@ export class BlockCache {
     this.invalidations++;
     for (const b of list) {
       const li = (b.off >>> 1) & LOOKUP_MASK;
-      if (this.lookup[li] === b) this.lookup[li] = undefined;
+      if (this.lookup[li] === b) { this.lookup[li] = undefined; this.events?.removed(b, li); }
     }
   }
 
@@ -100,6 +122,7 @@ export class BlockCache {
   clear(): void {
     for (const page of this.byPage.keys()) this.code[page] = 0;
     this.byPage.clear();
+    if (this.events !== null) this.lookup.forEach((b, li) => { if (b !== undefined) this.events!.removed(b, li); });
     this.lookup.fill(undefined);
     this.hot.fill(0);
   }

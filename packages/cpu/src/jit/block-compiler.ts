@@ -37,8 +37,7 @@ export type BlockFn = (ic: number, limit: number) => void;
 /** What a block's generated code can reach: the hart and its arrays, bound once per block. */
 export interface BlockContext {
   readonly h: unknown;
-  readonly xlo: Int32Array;
-  readonly xhi: Int32Array;
+  readonly x: Int32Array;
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly i32: Int32Array;
@@ -46,7 +45,7 @@ export interface BlockContext {
   readonly code: Uint8Array;
 }
 
-const CONTEXT_NAMES = ['h', 'xlo', 'xhi', 'u8', 'u16', 'i32', 'dirty', 'code'] as const;
+const CONTEXT_NAMES = ['h', 'x', 'u8', 'u16', 'i32', 'dirty', 'code'] as const;
 
 export interface CompiledBlock {
   /** Number of instructions (steps) the block executes when it runs to its end; 0: nothing translatable here. */
@@ -67,19 +66,19 @@ function addPc(lo: number, hi: number, delta: number): [number, number] {
 }
 
 /** Source text for one register read (x0 reads as the constant 0). */
-const lo = (r: number): string => (r === 0 ? '0' : `xlo[${r}]`);
-const hi = (r: number): string => (r === 0 ? '0' : `xhi[${r}]`);
+const lo = (r: number): string => (r === 0 ? '0' : `x[${2 * r}]`);
+const hi = (r: number): string => (r === 0 ? '0' : `x[${2 * r + 1}]`);
 
 /** Write a 64-bit result (expressions evaluated before either half is stored). */
 function setReg(rd: number, l: string, h: string): string {
   if (rd === 0) return '';
-  return `{ const l_ = ${l}, h_ = ${h}; xlo[${rd}] = l_; xhi[${rd}] = h_; }`;
+  return `{ const l_ = ${l}, h_ = ${h}; x[${2 * rd}] = l_; x[${2 * rd + 1}] = h_; }`;
 }
 
 /** Sign-extended 32-bit result. */
 function setReg32(rd: number, l: string): string {
   if (rd === 0) return '';
-  return `{ const l_ = ${l}; xlo[${rd}] = l_; xhi[${rd}] = l_ >> 31; }`;
+  return `{ const l_ = ${l}; x[${2 * rd}] = l_; x[${2 * rd + 1}] = l_ >> 31; }`;
 }
 
 /** 64-bit shifts by a constant amount; `a`/`b` name the lo/hi halves (already in locals). */
@@ -202,7 +201,7 @@ export function compileBlock(u16: Uint16Array, off: number, plo: number, phi: nu
           case 5: v = ['u16[o >>> 1]', '0']; break;
           default: v = ['i32[o >>> 2]', '0']; break;
         }
-        const store = rd === 0 ? '' : `const l_ = ${v[0]}, h_ = ${v[1]}; xlo[${rd}] = l_; xhi[${rd}] = h_;`;
+        const store = rd === 0 ? '' : `const l_ = ${v[0]}, h_ = ${v[1]}; x[${2 * rd}] = l_; x[${2 * rd + 1}] = h_;`;
         const align = size === 1 ? '' : ` && (vlo & ${size - 1}) === 0`;
         code = `{ ${addrCode(rs1, imm)} const idx = (vlo >>> 12) & ${TLB_MASK};
   if (tlbRKey[idx] === vhi * 1048576 + (vlo >>> 12)${align}) { const o = tlbROff[idx] + (vlo & 0xfff); ${store} }
@@ -333,9 +332,9 @@ export function compileBlock(u16: Uint16Array, off: number, plo: number, phi: nu
 /** Effective address rs1 + imm into locals vlo/vhi (the interpreter's arithmetic). */
 function addrCode(rs1: number, imm: number): string {
   if (rs1 === 0) return `const vlo = ${imm}, vhi = ${imm >> 31};`;
-  if (imm === 0) return `const vlo = xlo[${rs1}], vhi = xhi[${rs1}];`;
+  if (imm === 0) return `const vlo = x[${2 * rs1}], vhi = x[${2 * rs1 + 1}];`;
   const carry = imm > 0 ? '(s >= 4294967296 ? 1 : 0)' : '(s < 0 ? -1 : 0)';
-  return `const s = (xlo[${rs1}] >>> 0) + ${imm}; const vlo = s | 0; const vhi = (xhi[${rs1}] + ${carry}) | 0;`;
+  return `const s = (x[${2 * rs1}] >>> 0) + ${imm}; const vlo = s | 0; const vhi = (x[${2 * rs1 + 1}] + ${carry}) | 0;`;
 }
 
 /** Turn a compiled block's source into a function bound to the hart's arrays. */

@@ -1,5 +1,5 @@
 /**
- * The 'fast' engine against the interpreter on the default Linux guest: the
+ * The translating engines against the interpreter on the default Linux guest: the
  * whole boot to the shell, two commands and the poweroff (OpenSBI, the
  * kernel with the MMU on, device probing, interrupts, user space) reach
  * identical machine state and RAM at each check and at the end.
@@ -67,19 +67,21 @@ function runTo(m: Board, limit: number): void {
 
 const hash = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-describe('fast engine vs interpreter: Linux boot', () => {
-  it(`reaches the same machine state and RAM at ${CHECKS.slice(0, -1).join(', ')} steps and at poweroff`, async () => {
-    const a = await board('interp', undefined);
-    const b = await board('fast', 64);
-    for (const at of CHECKS) {
-      runTo(a.m, at);
-      runTo(b.m, at);
-      expect(b.m.hart.icount, `icount at ${at}`).toBe(a.m.hart.icount);
-      expect(b.m.saveMeta(), `machine state at ${at}`).toEqual(a.m.saveMeta());
-      expect(hash(b.m.ram.u8), `RAM at ${at}`).toBe(hash(a.m.ram.u8));
-    }
-    expect(b.out()).toBe(a.out());
-    expect(a.out()).toContain('reboot: Power down');
-    expect(b.m.hart.engineStats.compiled).toBeGreaterThan(100);
+for (const [engine, threshold] of [['fast', 64], ['wasm', 8]] as const) {
+  describe(`${engine} engine vs interpreter: Linux boot`, () => {
+    it(`reaches the same machine state and RAM at ${CHECKS.slice(0, -1).join(', ')} steps and at poweroff`, async () => {
+      const a = await board('interp', undefined);
+      const b = await board(engine, threshold);
+      for (const at of CHECKS) {
+        runTo(a.m, at);
+        runTo(b.m, at);
+        expect(b.m.hart.icount, `icount at ${at}`).toBe(a.m.hart.icount);
+        expect(b.m.saveMeta(), `machine state at ${at}`).toEqual(a.m.saveMeta());
+        expect(hash(b.m.ram.u8), `RAM at ${at}`).toBe(hash(a.m.ram.u8));
+      }
+      expect(b.out()).toBe(a.out());
+      expect(a.out()).toContain('reboot: Power down');
+      expect(b.m.hart.engineStats.compiled).toBeGreaterThan(100);
+    });
   });
-});
+}

@@ -1,0 +1,501 @@
+/**
+ * Translates one basic block of guest code into a WebAssembly function (the
+ * 'wasm' engine; see block-cache.ts and Hart.execWasm).
+ *
+ * Like the JavaScript translator (block-compiler.ts), with 64-bit registers as
+ * native i64 values: a block starts at a virtual pc whose page is in the exec
+ * TLB, stays inside that page (a 32-bit instruction across the page end is
+ * left to the interpreter), ends after a jump or a SYSTEM instruction, before
+ * an instruction it leaves to the interpreter (WFI, illegal encodings), or
+ * after MAX_BLOCK_INSNS.
+ *
+ * The function is `(budget: i32) -> steps: i32`. It holds every guest register
+ * it touches in an i64 local: loaded from the hart's area on entry, written back
+ * on exit and around every call out (a slow path may read registers, or trap
+ * and leave through a JavaScript exception). It leaves pc in the area
+ * (AREA_PC_LO/HI) and returns how many steps it took; the dispatcher adds them
+ * to icount. Slow paths get the step position of their instruction relative to
+ * the block's entry; the hart adds its base. A branch back to the block's start
+ * loops inside the function while a whole further pass fits in `budget`.
+ *
+ * HOT PATH (generated code): loads and stores probe the software TLB of the
+ * current privilege level inline and touch RAM directly (RAM is at offset 0 of
+ * the memory); misses, misaligned accesses, MMIO and faults go to the hart.
+ */
+import { AREA_PC, AREA_TLB_CURRENT, AREA_X, SET_R_KEY, SET_R_OFF, SET_W_KEY, SET_W_OFF } from '../hart-memory.js';
+import { RVC_EXPANSION } from '../rvc.js';
+import { TLB_MASK } from '../tlb.js';
+import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
+import { MAX_BLOCK_INSNS } from './block-compiler.js';
+
+/** Runs a translated block with at most `budget` steps for loop passes; returns the steps taken. */
+export type WasmBlockFn = (budget: number) => number;
+
+/** Where the generated code finds the hart and RAM in the memory. */
+export interface WasmLayout {
+  /** Pages of the RAM's WebAssembly memory (the module imports it with exactly this size). */
+  readonly memoryPages: number;
+  /** Byte offset of the hart's area (hart-memory.ts). */
+  readonly area: number;
+  readonly dirtyOffset: number;
+  readonly codeOffset: number;
+}
+
+/**
+ * Slow paths, reached with call_indirect through the imported table `env.table`
+ * (its first entries; see wasm-engine.ts). Importing JavaScript functions
+ * directly would make V8 compile import wrappers for every module, which costs
+ * more than compiling the block itself.
+ */
+export const SLOW_PATHS = {
+  load: { index: 0, params: 7 }, // (vlo, vhi, f3, rd, plo, phi, steps) -> attn
+  store: { index: 1, params: 8 }, // (vlo, vhi, size, lo, hi, plo, phi, steps) -> attn
+  slow: { index: 2, params: 4 }, // (insn, plo, phi, steps) -> attn
+  codeWritten: { index: 3, params: 1 }, // (page) -> 1
+  system: { index: 4, params: 6 }, // (insn, plo, phi, nlo, nhi, steps) -> attn; leaves the next pc in the area
+} as const;
+export const SLOW_PATH_COUNT = 5;
+const F_LOAD = SLOW_PATHS.load.index;
+const F_STORE = SLOW_PATHS.store.index;
+const F_SLOW = SLOW_PATHS.slow.index;
+const F_CODE_WRITTEN = SLOW_PATHS.codeWritten.index;
+const F_SYSTEM = SLOW_PATHS.system.index;
+/** Function type indices in every block module (declared first, in this order). */
+const TYPE_OF: readonly number[] = [0, 1, 2, 3, 4];
+const WFI = 0x10500073;
+const I32S = (n: number): T[] => new Array<T>(n).fill(T.i32);
+
+export interface WasmBlock {
+  /** Steps of one pass (0: nothing translatable here). */
+  n: number;
+  /** Bytes of guest code covered, from the start offset. */
+  bytes: number;
+  /** The function, `(budget: i32) -> steps: i32`, for blockModule (null when n is 0). */
+  body: FunctionBody | null;
+}
+
+const TWO32 = 4294967296;
+
+function addPc(lo: number, hi: number, delta: number): [number, number] {
+  const t = (lo >>> 0) + delta;
+  return [t | 0, (hi + (t < 0 ? -1 : t >= TWO32 ? 1 : 0)) | 0];
+}
+
+/** Translate the block at RAM byte offset `off` for virtual pc (plo, phi); `u16` is RAM as halfwords. */
+export function compileWasmBlock(u16: Uint16Array, off: number, plo: number, phi: number, layout: WasmLayout): WasmBlock {
+  const g = new BlockWriter(layout, plo, phi);
+  const pageEnd = (off | 0xfff) + 1;
+  let at = off;
+  let [clo, chi] = [plo, phi];
+  let n = 0;
+  let ended = false;
+  while (n < MAX_BLOCK_INSNS && at < pageEnd) {
+    let insn = u16[at >>> 1];
+    let ilen = 4;
+    if ((insn & 3) !== 3) {
+      insn = RVC_EXPANSION[insn];
+      ilen = 2;
+      if (insn === 0) break;
+    } else {
+      if (at + 2 === pageEnd) break; // a 32-bit instruction across the page end: the interpreter's
+      insn |= u16[(at >>> 1) + 1] << 16;
+    }
+    const r = g.instruction(insn, ilen, clo, chi, n);
+    if (r === 'no') break;
+    n++;
+    at += ilen;
+    [clo, chi] = addPc(clo, chi, ilen);
+    if (r === 'jump') { ended = true; break; }
+  }
+  if (n === 0) return { n: 0, bytes: 0, body: null };
+  if (!ended) g.exit(clo, chi, n);
+  return { n, bytes: at - off, body: g.finish(n) };
+}
+
+/** A module exporting the given block functions as "0", "1", ... (imports: the memory and the slow-path table). */
+export function blockModule(layout: WasmLayout, bodies: readonly FunctionBody[]): Uint8Array {
+  const m = new ModuleBuilder(layout.memoryPages);
+  m.importTable(SLOW_PATH_COUNT);
+  for (const p of Object.values(SLOW_PATHS)) m.typeIndex(I32S(p.params), [T.i32]);
+  bodies.forEach((body, i) => m.addFunction(String(i), [T.i32], [T.i32], body));
+  return m.encode();
+}
+
+type Emitted = 'ok' | 'jump' | 'no';
+
+/** Emits one block function; see the file comment for its shape. */
+class BlockWriter {
+  private readonly f = new FunctionBody([T.i32]);
+  private readonly budget = 0;
+  private readonly done: number;
+  private readonly v: number;
+  private readonly p: number;
+  private readonly ta: number;
+  private readonly tb: number;
+  private readonly t0: number;
+  private readonly t1: number;
+  private readonly t2: number;
+  private readonly idx: number;
+  private readonly o: number;
+  private readonly set: number;
+  private readonly wa: number;
+  private readonly wb: number;
+  /** Open `if`s inside `loop $top` (a branch to depth `ifs` reaches the loop). */
+  private ifs = 0;
+
+  constructor(private readonly layout: WasmLayout, private readonly startLo: number, private readonly startHi: number) {
+    const f = this.f;
+    this.done = f.local(T.i32);
+    this.idx = f.local(T.i32); this.o = f.local(T.i32); this.set = f.local(T.i32); this.wa = f.local(T.i32); this.wb = f.local(T.i32);
+    this.v = f.local(T.i64); this.p = f.local(T.i64);
+    this.ta = f.local(T.i64); this.tb = f.local(T.i64); this.t0 = f.local(T.i64); this.t1 = f.local(T.i64); this.t2 = f.local(T.i64);
+    // The TLB set of the current privilege level (it cannot change inside a block), then the pass loop.
+    f.i32(0).mem(Op.i32_load, layout.area + AREA_TLB_CURRENT, 2).set(this.set);
+    f.open(Op.loop);
+  }
+
+  // ---- registers (read and written in the hart's area: x[i] is the i64 at AREA_X + 8i)
+
+  /** Push x[r]. */
+  private getX(r: number): void {
+    if (r === 0) this.f.i64(0, 0);
+    else this.f.i32(0).mem(Op.i64_load, this.layout.area + AREA_X + 8 * r, 3);
+  }
+  private getX32(r: number): void {
+    if (r === 0) this.f.i32(0);
+    else this.f.i32(0).mem(Op.i32_load, this.layout.area + AREA_X + 8 * r, 2);
+  }
+  /** x[r] = the i64 `value` pushes (nothing for x0: values have no side effects). */
+  private setX(r: number, value: () => void): void {
+    if (r === 0) return;
+    this.f.i32(0);
+    value();
+    this.f.mem(Op.i64_store, this.layout.area + AREA_X + 8 * r, 3);
+  }
+  /** x[r] = the i32 `value` pushes, sign-extended. */
+  private setX32(r: number, value: () => void): void {
+    this.setX(r, () => { value(); this.f.op(Op.i64_extend_i32_s); });
+  }
+
+  // ---- control
+
+  /** Push the step position `c` of this pass, relative to the block's entry (earlier passes included). */
+  private steps(c: number): void {
+    this.f.get(this.done).i32(c).op(Op.i32_add);
+  }
+  /** Leave the block with pc = (lo, hi) after `c` steps of this pass. */
+  exit(lo: number, hi: number, c: number): void {
+    this.f.i32(0).i64(lo, hi).mem(Op.i64_store, this.layout.area + AREA_PC, 3);
+    this.steps(c);
+    this.f.op(Op.return);
+  }
+  private openIf(): void { this.f.open(Op.if); this.ifs++; }
+  private close(): void { this.f.op(Op.end); this.ifs--; }
+  /** Call slow path `fn` (arguments pushed by `args`), leaving the block after instruction `k` if it returns non-zero. */
+  private slowCall(fn: number, args: () => void, k: number, nlo: number, nhi: number): void {
+    args();
+    this.f.i32(fn).callIndirect(TYPE_OF[fn]);
+    this.openIf();
+    this.exit(nlo, nhi, k + 1);
+    this.close();
+  }
+
+  // ---- memory
+
+  /** v = x[rs1] + imm. */
+  private address(rs1: number, imm: number): void {
+    this.getX(rs1);
+    if (imm !== 0) this.f.i64(imm, imm >> 31).op(Op.i64_add);
+    this.f.set(this.v);
+  }
+  /** Push (TLB hit for v in the array at keyOff, and v aligned to `size`); sets idx. */
+  private probe(keyOff: number, size: number): void {
+    const f = this.f;
+    f.get(this.v).i64(12, 0).op(Op.i64_shr_s).tee(this.p).op(Op.i32_wrap_i64).i32(TLB_MASK).op(Op.i32_and).set(this.idx);
+    f.get(this.idx).i32(3).op(Op.i32_shl).get(this.set).op(Op.i32_add).mem(Op.f64_load, keyOff, 3);
+    f.get(this.p).op(Op.f64_convert_i64_s).op(Op.f64_eq);
+    if (size > 1) f.get(this.v).op(Op.i32_wrap_i64).i32(size - 1).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_and);
+  }
+  /** o = the RAM offset of v, from the TLB entry at idx in the array at offOff. */
+  private ramOffset(offOff: number): void {
+    const f = this.f;
+    f.get(this.idx).i32(2).op(Op.i32_shl).get(this.set).op(Op.i32_add).mem(Op.i32_load, offOff, 2);
+    f.get(this.v).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).op(Op.i32_add).set(this.o);
+  }
+  private vHalves(): void {
+    this.f.get(this.v).op(Op.i32_wrap_i64).get(this.v).i64(32, 0).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
+  }
+
+  // ---- instructions
+
+  /** Emit instruction `k` of the block (pc clo/chi); 'no' leaves it to the interpreter. */
+  instruction(insn: number, ilen: number, clo: number, chi: number, k: number): Emitted {
+    const f = this.f;
+    const [nlo, nhi] = addPc(clo, chi, ilen);
+    const rd = (insn >> 7) & 31;
+    const rs1 = (insn >> 15) & 31;
+    const rs2 = (insn >> 20) & 31;
+    const f3 = (insn >> 12) & 7;
+    const f7 = insn >>> 25;
+    switch (insn & 0x7f) {
+      case 0x13: { // OP-IMM
+        const imm = insn >> 20;
+        const sh = (insn >> 20) & 63;
+        const withImm = (o: Op) => this.setX(rd, () => { this.getX(rs1); f.i64(imm, imm >> 31).op(o); });
+        const shift = (o: Op) => this.setX(rd, () => { this.getX(rs1); f.i64(sh, 0).op(o); });
+        switch (f3) {
+          case 0: withImm(Op.i64_add); break;
+          case 1: if ((insn >>> 26) !== 0) return 'no'; shift(Op.i64_shl); break;
+          case 2: this.setX(rd, () => { this.getX(rs1); f.i64(imm, imm >> 31).op(Op.i64_lt_s).op(Op.i64_extend_i32_u); }); break;
+          case 3: this.setX(rd, () => { this.getX(rs1); f.i64(imm, imm >> 31).op(Op.i64_lt_u).op(Op.i64_extend_i32_u); }); break;
+          case 4: withImm(Op.i64_xor); break;
+          case 5:
+            if ((insn >>> 26) === 0) shift(Op.i64_shr_u);
+            else if ((insn >>> 26) === 0x10) shift(Op.i64_shr_s);
+            else return 'no';
+            break;
+          case 6: withImm(Op.i64_or); break;
+          default: withImm(Op.i64_and); break;
+        }
+        return 'ok';
+      }
+      case 0x33: { // OP
+        if (f7 === 0) {
+          const ops = [Op.i64_add, Op.i64_shl, Op.i64_lt_s, Op.i64_lt_u, Op.i64_xor, Op.i64_shr_u, Op.i64_or, Op.i64_and];
+          this.setX(rd, () => {
+            this.getX(rs1); this.getX(rs2); f.op(ops[f3]);
+            if (f3 === 2 || f3 === 3) f.op(Op.i64_extend_i32_u);
+          });
+        } else if (f7 === 0x20) {
+          if (f3 !== 0 && f3 !== 5) return 'no';
+          this.setX(rd, () => { this.getX(rs1); this.getX(rs2); f.op(f3 === 0 ? Op.i64_sub : Op.i64_shr_s); });
+        } else if (f7 === 1) {
+          if (rd === 0) return 'ok';
+          this.getX(rs1); f.set(this.ta); this.getX(rs2); f.set(this.tb);
+          this.setX(rd, () => this.mulDiv(f3));
+        } else return 'no';
+        return 'ok';
+      }
+      case 0x1b: { // OP-IMM-32
+        const sh = (insn >> 20) & 31;
+        let o: Op;
+        let b = sh;
+        if (f3 === 0) { o = Op.i32_add; b = insn >> 20; }
+        else if (f3 === 1 && f7 === 0) o = Op.i32_shl;
+        else if (f3 === 5 && f7 === 0) o = Op.i32_shr_u;
+        else if (f3 === 5 && f7 === 0x20) o = Op.i32_shr_s;
+        else return 'no';
+        this.setX32(rd, () => { this.getX32(rs1); f.i32(b).op(o); });
+        return 'ok';
+      }
+      case 0x3b: { // OP-32
+        if (f7 === 0 && (f3 === 0 || f3 === 1 || f3 === 5)) {
+          this.setX32(rd, () => { this.getX32(rs1); this.getX32(rs2); f.op(f3 === 0 ? Op.i32_add : f3 === 1 ? Op.i32_shl : Op.i32_shr_u); });
+        } else if (f7 === 0x20 && (f3 === 0 || f3 === 5)) {
+          this.setX32(rd, () => { this.getX32(rs1); this.getX32(rs2); f.op(f3 === 0 ? Op.i32_sub : Op.i32_shr_s); });
+        } else if (f7 === 1 && (f3 === 0 || f3 >= 4)) {
+          if (rd === 0) return 'ok';
+          this.getX32(rs1); f.set(this.wa); this.getX32(rs2); f.set(this.wb);
+          this.setX32(rd, () => this.mulDiv32(f3));
+        } else return 'no';
+        return 'ok';
+      }
+      case 0x37: // LUI
+        this.setX(rd, () => f.i64(insn & 0xfffff000, insn >> 31));
+        return 'ok';
+      case 0x17: { // AUIPC
+        const [l, h] = addPc(clo, chi, insn & 0xfffff000);
+        this.setX(rd, () => f.i64(l, h));
+        return 'ok';
+      }
+      case 0x03: return this.load(insn, rd, rs1, f3, clo, chi, nlo, nhi, k);
+      case 0x23: return this.store(insn, rs1, rs2, f3, clo, chi, nlo, nhi, k);
+      case 0x63: return this.branch(insn, rs1, rs2, f3, clo, chi, k);
+      case 0x6f: { // JAL
+        const imm = ((insn >> 31) << 20) | (((insn >> 12) & 0xff) << 12) | (((insn >> 20) & 1) << 11) | (((insn >> 21) & 0x3ff) << 1);
+        const [tlo, thi] = addPc(clo, chi, imm);
+        this.setX(rd, () => f.i64(nlo, nhi));
+        this.exit(tlo, thi, k + 1);
+        return 'jump';
+      }
+      case 0x67: { // JALR: the target is computed before rd is written (rd may be rs1)
+        if (f3 !== 0) return 'no';
+        this.address(rs1, insn >> 20);
+        this.setX(rd, () => f.i64(nlo, nhi));
+        f.i32(0).get(this.v).i64(-2, -1).op(Op.i64_and).mem(Op.i64_store, this.layout.area + AREA_PC, 3);
+        this.steps(k + 1);
+        f.op(Op.return);
+        return 'jump';
+      }
+      case 0x0f: // FENCE, FENCE.I: no-ops (translated code is coherent with every store)
+        return f3 <= 1 ? 'ok' : 'no';
+      case 0x73: // SYSTEM (CSRs, xRET, ECALL, SFENCE.VMA) ends the block; the hart runs it and sets the next pc
+        if (insn === WFI) return 'no'; // may stop the hart: the interpreter's business
+        f.i32(insn).i32(clo).i32(chi).i32(nlo).i32(nhi);
+        this.steps(k);
+        f.i32(F_SYSTEM).callIndirect(TYPE_OF[F_SYSTEM]).op(Op.drop);
+        this.steps(k + 1);
+        f.op(Op.return);
+        return 'jump';
+      case 0x2f: // AMO, and floating point: the interpreter's own routines, as a slow path
+      case 0x07: case 0x27: case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x53:
+        this.slowCall(F_SLOW, () => { f.i32(insn).i32(clo).i32(chi); this.steps(k); }, k, nlo, nhi);
+        return 'ok';
+      default:
+        return 'no';
+    }
+  }
+
+  private load(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
+    if (f3 === 7) return 'no';
+    const f = this.f;
+    const ops = [Op.i64_load8_s, Op.i64_load16_s, Op.i64_load32_s, Op.i64_load, Op.i64_load8_u, Op.i64_load16_u, Op.i64_load32_u];
+    const size = 1 << (f3 & 3);
+    this.address(rs1, insn >> 20);
+    this.probe(SET_R_KEY, size);
+    this.openIf();
+    this.setX(rd, () => {
+      this.ramOffset(SET_R_OFF);
+      f.get(this.o).mem(ops[f3], 0, 0);
+    });
+    f.op(Op.else);
+    this.slowCall(F_LOAD, () => { this.vHalves(); f.i32(f3).i32(rd).i32(clo).i32(chi); this.steps(k); }, k, nlo, nhi);
+    this.close();
+    return 'ok';
+  }
+
+  private store(insn: number, rs1: number, rs2: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
+    if (f3 > 3) return 'no';
+    const f = this.f;
+    const ops = [Op.i64_store8, Op.i64_store16, Op.i64_store32, Op.i64_store];
+    const size = 1 << f3;
+    const imm = ((insn >> 25) << 5) | ((insn >> 7) & 31);
+    this.address(rs1, imm);
+    this.probe(SET_W_KEY, size);
+    this.openIf();
+    this.ramOffset(SET_W_OFF);
+    f.get(this.o); this.getX(rs2); f.mem(ops[f3], 0, 0);
+    // Mark the page dirty; if it holds translated code, drop that and leave after this store.
+    f.get(this.o).i32(12).op(Op.i32_shr_u).tee(this.idx).i32(1).mem(Op.i32_store8, this.layout.dirtyOffset, 0);
+    f.get(this.idx).mem(Op.i32_load8_u, this.layout.codeOffset, 0);
+    this.openIf();
+    f.get(this.idx).i32(F_CODE_WRITTEN).callIndirect(TYPE_OF[F_CODE_WRITTEN]).op(Op.drop);
+    this.exit(nlo, nhi, k + 1);
+    this.close();
+    f.op(Op.else);
+    this.slowCall(F_STORE, () => {
+      this.vHalves(); f.i32(size);
+      this.getX32(rs2);
+      if (rs2 === 0) f.i32(0);
+      else f.i32(0).mem(Op.i32_load, this.layout.area + AREA_X + 8 * rs2 + 4, 2);
+      f.i32(clo).i32(chi); this.steps(k);
+    }, k, nlo, nhi);
+    this.close();
+    return 'ok';
+  }
+
+  private branch(insn: number, rs1: number, rs2: number, f3: number, clo: number, chi: number, k: number): Emitted {
+    const cmp = [Op.i64_eq, Op.i64_ne, 0, 0, Op.i64_lt_s, Op.i64_ge_s, Op.i64_lt_u, Op.i64_ge_u][f3];
+    if (cmp === 0) return 'no';
+    const f = this.f;
+    const imm = ((insn >> 31) << 12) | (((insn >> 7) & 1) << 11) | (((insn >> 25) & 0x3f) << 5) | (((insn >> 8) & 0xf) << 1);
+    const [tlo, thi] = addPc(clo, chi, imm);
+    this.getX(rs1); this.getX(rs2); f.op(cmp);
+    this.openIf();
+    if (tlo === this.startLo && thi === this.startHi) {
+      // Back to the start: another pass if a whole one fits in the budget (the pass length is patched in by finish).
+      f.get(this.done).i32(k + 1).op(Op.i32_add).tee(this.done);
+      this.passCheckAt.push(f.i32Fixed(0));
+      f.op(Op.i32_add).get(this.budget).op(Op.i32_le_s).br(Op.br_if, this.ifs);
+      this.exit(tlo, thi, 0);
+    } else {
+      this.exit(tlo, thi, k + 1);
+    }
+    this.close();
+    return 'ok';
+  }
+  /** Positions of the placeholders for the pass length (a loop pass must fit: done + n <= budget). */
+  private readonly passCheckAt: number[] = [];
+
+  /** rd = M-extension op f3 on (ta, tb), pushed as i64. */
+  private mulDiv(f3: number): void {
+    const f = this.f;
+    const a = this.ta, b = this.tb;
+    switch (f3) {
+      case 0: f.get(a).get(b).op(Op.i64_mul); return;
+      case 1: // MULH: mulhu - (a < 0 ? b : 0) - (b < 0 ? a : 0)
+        this.mulhu();
+        f.get(b).get(a).i64(63, 0).op(Op.i64_shr_s).op(Op.i64_and).op(Op.i64_sub);
+        f.get(a).get(b).i64(63, 0).op(Op.i64_shr_s).op(Op.i64_and).op(Op.i64_sub);
+        return;
+      case 2: // MULHSU: mulhu - (a < 0 ? b : 0)
+        this.mulhu();
+        f.get(b).get(a).i64(63, 0).op(Op.i64_shr_s).op(Op.i64_and).op(Op.i64_sub);
+        return;
+      case 3: this.mulhu(); return;
+      case 4: // DIV: x/0 = -1, x/-1 = -x (MIN/-1 = MIN); wasm traps on both, so the divisor is made safe first
+        f.i64(-1, -1);
+        f.i64(0, 0).get(a).op(Op.i64_sub);
+        f.get(a).i64(1, 0).get(b).get(b).op(Op.i64_eqz).get(b).i64(-1, -1).op(Op.i64_eq).op(Op.i32_or).op(Op.select).op(Op.i64_div_s);
+        f.get(b).i64(-1, -1).op(Op.i64_eq).op(Op.select);
+        f.get(b).op(Op.i64_eqz).op(Op.select);
+        return;
+      case 5: // DIVU: x/0 = all ones
+        f.i64(-1, -1);
+        f.get(a).i64(1, 0).get(b).get(b).op(Op.i64_eqz).op(Op.select).op(Op.i64_div_u);
+        f.get(b).op(Op.i64_eqz).op(Op.select);
+        return;
+      case 6: // REM: x%0 = x (rem_s of MIN by -1 is 0 in wasm, as in RISC-V)
+        f.get(a);
+        f.get(a).i64(1, 0).get(b).get(b).op(Op.i64_eqz).op(Op.select).op(Op.i64_rem_s);
+        f.get(b).op(Op.i64_eqz).op(Op.select);
+        return;
+      default: // REMU
+        f.get(a);
+        f.get(a).i64(1, 0).get(b).get(b).op(Op.i64_eqz).op(Op.select).op(Op.i64_rem_u);
+        f.get(b).op(Op.i64_eqz).op(Op.select);
+    }
+  }
+
+  /** Push the high 64 bits of the unsigned product ta * tb (from 32-bit partial products). */
+  private mulhu(): void {
+    const f = this.f;
+    const a = this.ta, b = this.tb, t0 = this.t0, t1 = this.t1, t2 = this.t2;
+    const lo32 = () => f.i64(-1, 0).op(Op.i64_and);
+    const hi32 = () => f.i64(32, 0).op(Op.i64_shr_u);
+    f.get(a); lo32(); f.get(b); lo32(); f.op(Op.i64_mul).set(t0); // a0*b0
+    f.get(a); lo32(); f.get(b); hi32(); f.op(Op.i64_mul).set(t1); // a0*b1
+    f.get(a); hi32(); f.get(b); lo32(); f.op(Op.i64_mul).set(t2); // a1*b0
+    // middle column: carry out of (a0b0 >> 32) + lo(a0b1) + lo(a1b0)
+    f.get(t0); hi32(); f.get(t1); lo32(); f.op(Op.i64_add); f.get(t2); lo32(); f.op(Op.i64_add); hi32(); f.set(t0);
+    f.get(a); hi32(); f.get(b); hi32(); f.op(Op.i64_mul); // a1*b1
+    f.get(t1); hi32(); f.op(Op.i64_add); f.get(t2); hi32(); f.op(Op.i64_add); f.get(t0).op(Op.i64_add);
+  }
+
+  /** Push the i32 result of MULW/DIVW/DIVUW/REMW/REMUW on (wa, wb). */
+  private mulDiv32(f3: number): void {
+    const f = this.f;
+    const a = this.wa, b = this.wb;
+    const safeB = () => f.i32(1).get(b).get(b).op(Op.i32_eqz).op(Op.select);
+    switch (f3) {
+      case 0: f.get(a).get(b).op(Op.i32_mul); return;
+      case 4: // DIVW, as DIV
+        f.i32(-1);
+        f.i32(0).get(a).op(Op.i32_sub);
+        f.get(a).i32(1).get(b).get(b).op(Op.i32_eqz).get(b).i32(-1).op(Op.i32_eq).op(Op.i32_or).op(Op.select).op(Op.i32_div_s);
+        f.get(b).i32(-1).op(Op.i32_eq).op(Op.select);
+        f.get(b).op(Op.i32_eqz).op(Op.select);
+        return;
+      case 5: f.i32(-1); f.get(a); safeB(); f.op(Op.i32_div_u); f.get(b).op(Op.i32_eqz).op(Op.select); return;
+      case 6: f.get(a); f.get(a); safeB(); f.op(Op.i32_rem_s); f.get(b).op(Op.i32_eqz).op(Op.select); return;
+      default: f.get(a); f.get(a); safeB(); f.op(Op.i32_rem_u); f.get(b).op(Op.i32_eqz).op(Op.select);
+    }
+  }
+
+  /** The function, once all its instructions are written: patch in the pass length, close the loop. */
+  finish(n: number): FunctionBody {
+    for (const at of this.passCheckAt) this.f.patchI32(at, n);
+    return this.f.op(Op.end).op(Op.unreachable);
+  }
+
+}

@@ -1,0 +1,246 @@
+/**
+ * The 'wasm' engine: hot blocks compiled to WebAssembly (wasm-compiler.ts),
+ * each in its own small module, and a dispatcher that runs block after block
+ * without coming back to JavaScript.
+ *
+ * Pieces, all sharing the RAM's WebAssembly memory:
+ * - two funcref tables: the slow paths (at SLOW_PATHS indices; block modules import
+ *   this one), and the blocks, one slot each (only the hub imports it: V8 updates
+ *   every importing instance on each change to a table, so blocks must not);
+ * - a lookup table in memory mirroring BlockCache.lookup (same index): for each
+ *   slot, the block's RAM offset, table slot, length and virtual pc;
+ * - a hub module: the slow paths as WebAssembly functions calling the hart's
+ *   JavaScript ones (they raise AREA_ATTN when the hart asks to stop), and
+ *   `dispatch(budget)`, which finds the block for pc through the exec TLB and
+ *   the lookup table, runs it, and goes on until pc has no block, the next
+ *   block might not fit in the budget, or AREA_ATTN is set.
+ *
+ * V8 compiles a block's module with its baseline compiler in tens of
+ * microseconds; importing JavaScript functions into each module would cost
+ * several times that (import wrappers), hence the table.
+ */
+import { AREA_ATTN, AREA_PC, AREA_STEPS, AREA_TLB_CURRENT, SET_X_KEY, SET_X_OFF } from '../hart-memory.js';
+import type { Ram } from '../ram.js';
+import { TLB_MASK } from '../tlb.js';
+import { wasmApi } from '../wasm/api.js';
+import type { WasmTable } from '../wasm/api.js';
+import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
+import { BlockCache, LOOKUP_MASK } from './block-cache.js';
+import type { Block } from './block-cache.js';
+import { blockModule, compileWasmBlock, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
+import type { WasmLayout } from './wasm-compiler.js';
+
+/**
+ * Jumps to a location before it is translated (default). Chosen by measurement
+ * on the Linux boot (BENCHMARKS.md): translation is cheap, so code is
+ * translated once it has shown it is not run-once.
+ */
+export const WASM_HOT_THRESHOLD = 32;
+
+/** What the generated code calls: the hart's slow paths, with step positions relative to the running block's entry. */
+export interface WasmSlowPaths {
+  load(vlo: number, vhi: number, f3: number, rd: number, plo: number, phi: number, steps: number): boolean;
+  store(vlo: number, vhi: number, size: number, lo: number, hi: number, plo: number, phi: number, steps: number): boolean;
+  slow(insn: number, plo: number, phi: number, steps: number): boolean;
+  codeWritten(page: number): void;
+  system(insn: number, plo: number, phi: number, nlo: number, nhi: number, steps: number): boolean;
+}
+
+/**
+ * Blocks compiled per module. A module costs tens of microseconds on top of its
+ * functions, so hot blocks wait (interpreted) until this many are ready, or
+ * until one of them has been asked for PENDING_MISSES times.
+ */
+const BATCH = 32;
+const PENDING_MISSES = 64;
+
+interface Pending {
+  off: number; plo: number; phi: number; n: number;
+  body: FunctionBody;
+  /** The guest code it was made from: checked again when the batch is compiled. */
+  source: Uint16Array;
+}
+
+// Lookup entry: off (i32) @0, slot | n << 24 (i32) @4, pc (i64) @8. pc = 1 (odd) marks an empty entry.
+const ENTRY_BYTES = 16;
+const EMPTY_PC_LO = 1;
+
+export class WasmEngine {
+  /** Blocks by location; a block's `fn` is its table slot. */
+  readonly cache: BlockCache<number>;
+  /** Run translated blocks from pc (in the hart's area) for at most `budget` steps; returns the steps taken. */
+  readonly dispatch: (budget: number) => number;
+  private readonly blockTable: WasmTable;
+  private readonly freeSlots: number[] = [];
+  private readonly lookupI32: Int32Array;
+  private readonly layout: WasmLayout;
+  private readonly imports: Record<string, Record<string, unknown>>;
+  private readonly u16: Uint16Array;
+  /** Translated blocks waiting for their batch, by RAM offset. */
+  private readonly pending = new Map<number, Pending>();
+  private pendingMisses = 0;
+
+  constructor(ram: Ram, area: number, slow: WasmSlowPaths, threshold: number) {
+    const memoryPages = ram.buffer.byteLength / 65536;
+    const lookupAt = ram.allocScratch((LOOKUP_MASK + 1) * ENTRY_BYTES);
+    this.lookupI32 = new Int32Array(ram.buffer, lookupAt, (LOOKUP_MASK + 1) * (ENTRY_BYTES >>> 2));
+    for (let i = 0; i < this.lookupI32.length; i += 4) this.lookupI32[i + 2] = EMPTY_PC_LO;
+    const slowTable = new wasmApi.Table({ initial: SLOW_PATH_COUNT, element: 'anyfunc' });
+    this.blockTable = new wasmApi.Table({ initial: 1024, element: 'anyfunc' });
+    for (let i = this.blockTable.length - 1; i >= 0; i--) this.freeSlots.push(i);
+    const hub = new wasmApi.Instance(new wasmApi.Module(hubModule(memoryPages, area, lookupAt)), {
+      env: {
+        memory: ram.memory,
+        table: this.blockTable,
+        load: slow.load,
+        store: slow.store,
+        slow: slow.slow,
+        codeWritten: (page: number) => { slow.codeWritten(page); return 1; },
+        system: slow.system,
+      },
+    });
+    for (const name of Object.keys(SLOW_PATHS) as (keyof typeof SLOW_PATHS)[]) slowTable.set(SLOW_PATHS[name].index, hub.exports[name]);
+    this.dispatch = hub.exports.dispatch as (budget: number) => number;
+
+    this.layout = { memoryPages, area, dirtyOffset: ram.dirtyOffset, codeOffset: ram.codeOffset };
+    this.imports = { env: { memory: ram.memory, table: slowTable } };
+    this.u16 = ram.u16;
+    this.cache = new BlockCache<number>(ram.code, () => {
+      throw new Error('the wasm engine installs blocks through request()');
+    }, threshold, {
+      installed: (b, li) => this.install(b, li),
+      removed: (b, li) => this.remove(b, li),
+    });
+  }
+
+  /**
+   * pc (RAM offset `off`, virtual plo/phi) is hot and has no block: translate it. Returns true
+   * when a block for it is now installed (its batch was compiled), false when it waits or has
+   * nothing translatable.
+   */
+  request(off: number, plo: number, phi: number): boolean {
+    const p = this.pending.get(off);
+    if (p !== undefined) {
+      if (++this.pendingMisses < PENDING_MISSES) return false;
+    } else {
+      const c = compileWasmBlock(this.u16, off, plo, phi, this.layout);
+      if (c.body === null) {
+        this.cache.insert(off, plo, phi, 0, null);
+        return false;
+      }
+      const source = this.u16.slice(off >>> 1, (off + c.bytes + 1) >>> 1);
+      this.pending.set(off, { off, plo, phi, n: c.n, body: c.body, source });
+      if (this.pending.size < BATCH) return false;
+    }
+    this.flush();
+    const b = this.cache.lookup[(off >>> 1) & LOOKUP_MASK];
+    return b !== undefined && b.off === off && b.plo === plo && b.phi === phi && b.fn !== null;
+  }
+
+  /** Compile the waiting blocks whose guest code is unchanged in one module and install them. */
+  flush(): void {
+    const ready: Pending[] = [];
+    for (const p of this.pending.values()) {
+      const now = this.u16.subarray(p.off >>> 1, (p.off >>> 1) + p.source.length);
+      if (now.every((v, i) => v === p.source[i])) ready.push(p);
+    }
+    this.pending.clear();
+    this.pendingMisses = 0;
+    if (ready.length === 0) return;
+    const instance = new wasmApi.Instance(new wasmApi.Module(blockModule(this.layout, ready.map((p) => p.body))), this.imports);
+    ready.forEach((p, i) => {
+      const slot = this.freeSlots.pop() ?? this.growBlockTable();
+      this.blockTable.set(slot, instance.exports[String(i)]);
+      this.cache.insert(p.off, p.plo, p.phi, p.n, slot);
+    });
+  }
+
+  /** Drop every block, installed or waiting. */
+  clear(): void {
+    this.pending.clear();
+    this.pendingMisses = 0;
+    this.cache.clear();
+  }
+
+  /** Double the block table (growing by one slot at a time costs a copy each); returns a free slot. */
+  private growBlockTable(): number {
+    const old = this.blockTable.length;
+    this.blockTable.grow(old);
+    for (let i = 2 * old - 1; i > old; i--) this.freeSlots.push(i);
+    return old;
+  }
+
+  private install(b: Block<number>, li: number): void {
+    const e = li * (ENTRY_BYTES >>> 2);
+    if (b.fn === null) { this.lookupI32[e + 2] = EMPTY_PC_LO; return; }
+    this.lookupI32[e] = b.off;
+    this.lookupI32[e + 1] = b.fn | (b.n << 24);
+    this.lookupI32[e + 2] = b.plo;
+    this.lookupI32[e + 3] = b.phi;
+  }
+
+  private remove(b: Block<number>, li: number): void {
+    this.lookupI32[li * (ENTRY_BYTES >>> 2) + 2] = EMPTY_PC_LO;
+    if (b.fn !== null) {
+      this.blockTable.set(b.fn, null); // lets the block's module be collected
+      this.freeSlots.push(b.fn);
+    }
+  }
+}
+
+/** The hub: slow-path functions for the slow-path table (calling the hart's JavaScript ones) and the dispatcher (over the block table). */
+function hubModule(memoryPages: number, area: number, lookupAt: number): Uint8Array {
+  const m = new ModuleBuilder(memoryPages);
+  m.importTable(1);
+  const names = Object.keys(SLOW_PATHS) as (keyof typeof SLOW_PATHS)[];
+  const i32s = (n: number) => new Array<T>(n).fill(T.i32);
+  for (const n of names) m.typeIndex(i32s(SLOW_PATHS[n].params), [T.i32]); // same type indices as block modules
+  const blockType = m.typeIndex([T.i32], [T.i32]);
+  for (const n of names) m.importFunction(`${n}`, i32s(SLOW_PATHS[n].params), [T.i32]);
+  for (const n of names) {
+    // r = hart's slow path(...); if (r) attn = 1; return r
+    const params = i32s(SLOW_PATHS[n].params);
+    const f = new FunctionBody(params);
+    const r = f.local(T.i32);
+    for (let i = 0; i < params.length; i++) f.get(i);
+    f.call(SLOW_PATHS[n].index).tee(r);
+    f.open(Op.if).i32(0).i32(1).mem(Op.i32_store, area + AREA_ATTN, 2).op(Op.end);
+    f.get(r);
+    m.addFunction(n, params, [T.i32], f);
+  }
+
+  const f = new FunctionBody([T.i32]);
+  const budget = 0;
+  const steps = f.local(T.i32), set = f.local(T.i32), idx = f.local(T.i32), off = f.local(T.i32), e = f.local(T.i32), w = f.local(T.i32);
+  const pc = f.local(T.i64), p = f.local(T.i64);
+  const leaveIf = () => f.open(Op.if).get(steps).op(Op.return).op(Op.end);
+  f.open(Op.loop);
+  f.i32(0).mem(Op.i64_load, area + AREA_PC, 3).set(pc);
+  f.i32(0).mem(Op.i32_load, area + AREA_TLB_CURRENT, 2).set(set);
+  // Exec TLB: the page of pc must be there (the interpreter fills it).
+  f.get(pc).i64(12, 0).op(Op.i64_shr_s).tee(p).op(Op.i32_wrap_i64).i32(TLB_MASK).op(Op.i32_and).set(idx);
+  f.get(idx).i32(3).op(Op.i32_shl).get(set).op(Op.i32_add).mem(Op.f64_load, SET_X_KEY, 3);
+  f.get(p).op(Op.f64_convert_i64_s).op(Op.f64_eq).op(Op.i32_eqz);
+  leaveIf();
+  f.get(idx).i32(2).op(Op.i32_shl).get(set).op(Op.i32_add).mem(Op.i32_load, SET_X_OFF, 2);
+  f.get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).op(Op.i32_add).set(off);
+  // Lookup entry for that RAM offset: same offset and same virtual pc, or no block.
+  f.get(off).i32(1).op(Op.i32_shr_u).i32(LOOKUP_MASK).op(Op.i32_and).i32(4).op(Op.i32_shl).set(e);
+  f.get(e).mem(Op.i64_load, lookupAt + 8, 3).get(pc).op(Op.i64_ne);
+  leaveIf();
+  f.get(e).mem(Op.i32_load, lookupAt, 2).get(off).op(Op.i32_ne);
+  leaveIf();
+  f.get(e).mem(Op.i32_load, lookupAt + 4, 2).set(w);
+  // A whole pass must fit in the budget.
+  f.get(steps).get(w).i32(24).op(Op.i32_shr_u).op(Op.i32_add).get(budget).op(Op.i32_gt_s);
+  leaveIf();
+  f.i32(0).get(steps).mem(Op.i32_store, area + AREA_STEPS, 2);
+  f.get(budget).get(steps).op(Op.i32_sub).get(w).i32(0xffffff).op(Op.i32_and).callIndirect(blockType);
+  f.get(steps).op(Op.i32_add).set(steps); f.i32(0).i32(0).mem(Op.i32_load, area + 280, 2).i32(1).op(Op.i32_add).mem(Op.i32_store, area + 280, 2);
+  f.i32(0).mem(Op.i32_load, area + AREA_ATTN, 2);
+  leaveIf();
+  f.br(Op.br, 0);
+  f.op(Op.end).op(Op.unreachable);
+  m.addFunction('dispatch', [T.i32], [T.i32], f);
+  return m.encode();
+}

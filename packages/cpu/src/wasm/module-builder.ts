@@ -1,0 +1,241 @@
+/**
+ * A minimal WebAssembly binary writer: enough to build the modules the 'wasm'
+ * engine generates (one imported memory, imported functions, exported
+ * functions with i32/i64/f64 locals). Written from the WebAssembly core
+ * specification 2.0, section 5 (binary format).
+ */
+
+export const enum T {
+  i32 = 0x7f,
+  i64 = 0x7e,
+  f64 = 0x7c,
+}
+
+/** Opcodes used by the generator (WebAssembly core spec 2.0, 5.4). */
+export const enum Op {
+  unreachable = 0x00, block = 0x02, loop = 0x03, if = 0x04, else = 0x05, end = 0x0b, br = 0x0c, br_if = 0x0d, return = 0x0f, call = 0x10, call_indirect = 0x11,
+  drop = 0x1a, select = 0x1b,
+  local_get = 0x20, local_set = 0x21, local_tee = 0x22,
+  i32_load = 0x28, i64_load = 0x29, f64_load = 0x2b,
+  i32_load8_u = 0x2d,
+  i64_load8_s = 0x30, i64_load8_u = 0x31, i64_load16_s = 0x32, i64_load16_u = 0x33, i64_load32_s = 0x34, i64_load32_u = 0x35,
+  i32_store = 0x36, i64_store = 0x37, i32_store8 = 0x3a,
+  i64_store8 = 0x3c, i64_store16 = 0x3d, i64_store32 = 0x3e,
+  i32_const = 0x41, i64_const = 0x42,
+  i32_eqz = 0x45, i32_eq = 0x46, i32_ne = 0x47, i32_gt_s = 0x4a, i32_le_s = 0x4c, i32_le_u = 0x4d,
+  i64_eqz = 0x50, i64_eq = 0x51, i64_ne = 0x52, i64_lt_s = 0x53, i64_lt_u = 0x54, i64_ge_s = 0x59, i64_ge_u = 0x5a,
+  f64_eq = 0x61,
+  i32_add = 0x6a, i32_sub = 0x6b, i32_mul = 0x6c, i32_div_s = 0x6d, i32_div_u = 0x6e, i32_rem_s = 0x6f, i32_rem_u = 0x70,
+  i32_and = 0x71, i32_or = 0x72, i32_xor = 0x73, i32_shl = 0x74, i32_shr_s = 0x75, i32_shr_u = 0x76,
+  i64_add = 0x7c, i64_sub = 0x7d, i64_mul = 0x7e, i64_div_s = 0x7f, i64_div_u = 0x80, i64_rem_s = 0x81, i64_rem_u = 0x82,
+  i64_and = 0x83, i64_or = 0x84, i64_xor = 0x85, i64_shl = 0x86, i64_shr_s = 0x87, i64_shr_u = 0x88,
+  i32_wrap_i64 = 0xa7, i64_extend_i32_s = 0xac, i64_extend_i32_u = 0xad, f64_convert_i64_s = 0xb9,
+}
+
+/** Block type "no result" for block/loop/if. */
+export const VOID = 0x40;
+
+/** A growable byte buffer with the LEB128 encodings of the binary format. */
+export class Bytes {
+  buf = new Uint8Array(256);
+  len = 0;
+
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.buf.subarray(0, this.len));
+    this.buf = b;
+  }
+  byte(b: number): void {
+    if (this.len === this.buf.length) this.room(1);
+    this.buf[this.len++] = b;
+  }
+  bytes2(a: number, b: number): void {
+    if (this.len + 2 > this.buf.length) this.room(2);
+    this.buf[this.len++] = a;
+    this.buf[this.len++] = b;
+  }
+  uleb(n: number): void {
+    do {
+      let b = n % 128;
+      n = Math.floor(n / 128);
+      if (n !== 0) b |= 0x80;
+      this.byte(b);
+    } while (n !== 0);
+  }
+  sleb32(n: number): void {
+    n |= 0;
+    for (;;) {
+      const b = n & 0x7f;
+      n >>= 7;
+      if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { this.byte(b); return; }
+      this.byte(b | 0x80);
+    }
+  }
+  sleb64(v: bigint): void {
+    for (;;) {
+      const b = Number(v & 0x7fn);
+      v >>= 7n;
+      if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) { this.byte(b); return; }
+      this.byte(b | 0x80);
+    }
+  }
+  name(s: string): void {
+    this.uleb(s.length);
+    for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i));
+  }
+  append(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  /** `b` preceded by its length (sections, function bodies). */
+  sized(b: Bytes): void {
+    this.uleb(b.len);
+    this.append(b.buf.subarray(0, b.len));
+  }
+}
+
+/** The body of one function: locals, then code appended with the helpers below. HOT (translation): writes bytes directly. */
+export class FunctionBody {
+  readonly code = new Bytes();
+  private readonly locals: T[] = [];
+
+  /** @param params the function's parameter types (locals 0..params.length-1) */
+  constructor(private readonly params: readonly T[]) {}
+
+  /** Declare a local; returns its index. */
+  local(type: T): number {
+    this.locals.push(type);
+    return this.params.length + this.locals.length - 1;
+  }
+
+  op(o: Op): this { this.code.byte(o); return this; }
+  get(l: number): this { return this.withIndex(Op.local_get, l); }
+  set(l: number): this { return this.withIndex(Op.local_set, l); }
+  tee(l: number): this { return this.withIndex(Op.local_tee, l); }
+  private withIndex(o: Op, i: number): this {
+    if (i < 128) this.code.bytes2(o, i);
+    else { this.code.byte(o); this.code.uleb(i); }
+    return this;
+  }
+  i32(v: number): this { this.code.byte(Op.i32_const); this.code.sleb32(v); return this; }
+  /** `i32.const v` in a fixed 5 bytes, to be patched later with patchI32 (0 <= v < 2^28). */
+  i32Fixed(v: number): number {
+    const at = this.code.len + 1;
+    this.code.byte(Op.i32_const);
+    this.code.bytes2((v & 0x7f) | 0x80, ((v >>> 7) & 0x7f) | 0x80);
+    this.code.bytes2(((v >>> 14) & 0x7f) | 0x80, ((v >>> 21) & 0x7f) | 0x80);
+    this.code.byte(0);
+    return at;
+  }
+  patchI32(at: number, v: number): void {
+    const b = this.code.buf;
+    b[at] = (v & 0x7f) | 0x80; b[at + 1] = ((v >>> 7) & 0x7f) | 0x80; b[at + 2] = ((v >>> 14) & 0x7f) | 0x80; b[at + 3] = ((v >>> 21) & 0x7f) | 0x80;
+  }
+  /** i64 constant from its int32 halves. */
+  i64(lo: number, hi: number): this {
+    this.code.byte(Op.i64_const);
+    if (hi === lo >> 31) this.code.sleb32(lo);
+    else this.code.sleb64((BigInt(hi) << 32n) | BigInt(lo >>> 0));
+    return this;
+  }
+  /** A load or store with a constant offset; alignment hint log2(`align`). */
+  mem(o: Op, offset: number, alignLog2 = 0): this { this.code.bytes2(o, alignLog2); this.code.uleb(offset); return this; }
+  /** block / loop / if with no result. */
+  open(o: Op.block | Op.loop | Op.if): this { this.code.bytes2(o, VOID); return this; }
+  br(o: Op.br | Op.br_if, depth: number): this { return this.withIndex(o, depth); }
+  call(fn: number): this { this.code.byte(Op.call); this.code.uleb(fn); return this; }
+  /** call_indirect through table 0 with function type `type` (the table index is on the stack). */
+  callIndirect(type: number): this { this.withIndex(Op.call_indirect, type); this.code.byte(0); return this; }
+
+  /** Append the encoded body (size, local declarations in runs of one type, code, end) to `out`. */
+  encodeInto(out: Bytes): void {
+    const head = new Bytes();
+    let groups = 0;
+    for (let i = 0; i < this.locals.length; i++) if (i === 0 || this.locals[i] !== this.locals[i - 1]) groups++;
+    head.uleb(groups);
+    for (let i = 0; i < this.locals.length;) {
+      let j = i;
+      while (j < this.locals.length && this.locals[j] === this.locals[i]) j++;
+      head.uleb(j - i); head.byte(this.locals[i]);
+      i = j;
+    }
+    out.uleb(head.len + this.code.len + 1);
+    out.append(head.buf.subarray(0, head.len));
+    out.append(this.code.buf.subarray(0, this.code.len));
+    out.byte(Op.end);
+  }
+}
+
+interface FuncType { params: readonly T[]; results: readonly T[] }
+
+/** A module that imports memory `env.memory` and functions from `env`, and exports its own functions. */
+export class ModuleBuilder {
+  private readonly types: FuncType[] = [];
+  private readonly imports: { name: string; type: number }[] = [];
+  private readonly funcs: { name: string; type: number; body: FunctionBody }[] = [];
+  /** Size of the imported table `env.table` (0: none). */
+  private tableSize = 0;
+
+  constructor(private readonly memoryPages: number) {}
+
+  /** Import a funcref table `env.table` of at least `size` entries (for call_indirect). */
+  importTable(size: number): void {
+    this.tableSize = size;
+  }
+
+  /** The index of a function type, for call_indirect. */
+  typeIndex(params: readonly T[], results: readonly T[]): number {
+    const i = this.types.findIndex((t) => t.params.join() === params.join() && t.results.join() === results.join());
+    if (i >= 0) return i;
+    this.types.push({ params, results });
+    return this.types.length - 1;
+  }
+
+  /** Import function `env.<name>`; returns its function index. All imports come before any function. */
+  importFunction(importName: string, params: readonly T[], results: readonly T[]): number {
+    if (this.funcs.length > 0) throw new Error('imports must be declared before functions');
+    this.imports.push({ name: importName, type: this.typeIndex(params, results) });
+    return this.imports.length - 1;
+  }
+
+  /** Add an exported function; returns its function index. */
+  addFunction(exportName: string, params: readonly T[], results: readonly T[], body: FunctionBody): number {
+    this.funcs.push({ name: exportName, type: this.typeIndex(params, results), body });
+    return this.imports.length + this.funcs.length - 1;
+  }
+
+  encode(): Uint8Array {
+    const out = new Bytes();
+    out.append(MAGIC_VERSION);
+    const sec = new Bytes();
+    const section = (id: number) => { out.byte(id); out.sized(sec); sec.len = 0; };
+    sec.uleb(this.types.length);
+    for (const t of this.types) {
+      sec.byte(0x60);
+      sec.uleb(t.params.length); for (const p of t.params) sec.byte(p);
+      sec.uleb(t.results.length); for (const r of t.results) sec.byte(r);
+    }
+    section(1);
+    sec.uleb(this.imports.length + 1 + (this.tableSize > 0 ? 1 : 0));
+    sec.name('env'); sec.name('memory'); sec.bytes2(0x02, 0x01); sec.uleb(this.memoryPages); sec.uleb(this.memoryPages);
+    if (this.tableSize > 0) { sec.name('env'); sec.name('table'); sec.bytes2(0x01, 0x70); sec.byte(0x00); sec.uleb(this.tableSize); }
+    for (const im of this.imports) { sec.name('env'); sec.name(im.name); sec.byte(0x00); sec.uleb(im.type); }
+    section(2);
+    sec.uleb(this.funcs.length);
+    for (const f of this.funcs) sec.uleb(f.type);
+    section(3);
+    sec.uleb(this.funcs.length);
+    this.funcs.forEach((f, i) => { sec.name(f.name); sec.byte(0x00); sec.uleb(this.imports.length + i); });
+    section(7);
+    sec.uleb(this.funcs.length);
+    for (const f of this.funcs) f.body.encodeInto(sec);
+    section(10);
+    return out.buf.slice(0, out.len);
+  }
+}
+
+const MAGIC_VERSION = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
