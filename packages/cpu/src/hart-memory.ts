@@ -18,8 +18,7 @@ export const AREA_PC_HI = 260;
 export const AREA_TLB_CURRENT = 264;
 /** i32: set non-zero by the 'wasm' engine's slow paths when the hart asks translated code to stop (`attn`). */
 export const AREA_ATTN = 268;
-/** i32: steps taken in the current dispatch before the running block was entered. */
-export const AREA_STEPS = 272;
+
 export const AREA_TLB_SETS = 1024;
 
 export const SET_R_KEY = 0;

@@ -19,7 +19,7 @@ import { RVC_EXPANSION } from './rvc.js';
 import { TLB_MASK, TLB_SIZE } from './tlb.js';
 import { readCsr, writeCsr } from './csr.js';
 import { executeFp } from './fp-exec.js';
-import { AREA_ATTN, AREA_BYTES, AREA_PC_HI, AREA_PC_LO, AREA_STEPS, AREA_TLB_CURRENT, AREA_TLB_SETS, AREA_X, tlbSetViews } from './hart-memory.js';
+import { AREA_ATTN, AREA_BYTES, AREA_PC_HI, AREA_PC_LO, AREA_TLB_CURRENT, AREA_TLB_SETS, AREA_X, tlbSetViews } from './hart-memory.js';
 import type { TlbSet } from './hart-memory.js';
 import type { HartState } from './hart-state.js';
 import { HART_STATE_VERSION } from './hart-state.js';
@@ -74,7 +74,7 @@ const toBig = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(l
 
 export class Hart {
   /** The engine of harts created without an `engine` option. */
-  static defaultEngine: HartEngine = 'interp';
+  static defaultEngine: HartEngine = 'wasm';
   /** The `jitThreshold` of harts created without one (undefined: the engine's own default). */
   static defaultJitThreshold: number | undefined = undefined;
 
@@ -208,7 +208,7 @@ export class Hart {
         return { n: c.n, fn: c.n > 0 ? linkBlock(c.source, ctx) : null };
       }, this.jitThreshold);
     } else if (e === 'wasm') {
-      const at = () => this.blockBase + this.areaI32[AREA_STEPS >>> 2];
+      const at = () => this.blockBase;
       this.wasmEngine ??= new WasmEngine(ram, this.area, {
         load: (vlo, vhi, f3, rd, plo, phi, steps) => this.loadAt(vlo, vhi, f3, rd, plo, phi, at() + steps),
         store: (vlo, vhi, size, lo, hi, plo, phi, steps) => this.storeAt(vlo, vhi, size, lo, hi, plo, phi, at() + steps),

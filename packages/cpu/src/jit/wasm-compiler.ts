@@ -9,14 +9,21 @@
  * an instruction it leaves to the interpreter (WFI, illegal encodings), or
  * after MAX_BLOCK_INSNS.
  *
- * The function is `(budget: i32) -> steps: i32`. It holds every guest register
- * it touches in an i64 local: loaded from the hart's area on entry, written back
- * on exit and around every call out (a slow path may read registers, or trap
- * and leave through a JavaScript exception). It leaves pc in the area
- * (AREA_PC_LO/HI) and returns how many steps it took; the dispatcher adds them
- * to icount. Slow paths get the step position of their instruction relative to
- * the block's entry; the hart adds its base. A branch back to the block's start
- * loops inside the function while a whole further pass fits in `budget`.
+ * The function is `(budget: i32, done: i32) -> steps: i32`: `done` steps were
+ * taken since the dispatcher was entered, and it returns that count with its
+ * own added. Guest registers live in the hart's area (x[i] is the i64 at
+ * AREA_X + 8i) and are read and written there, so slow paths, traps (a
+ * JavaScript exception out of a slow path) and the interpreter always see them.
+ * A block leaves its next pc in the area (AREA_PC). Slow paths get the step
+ * position of their instruction (since the dispatcher was entered).
+ *
+ * Chaining: an exit to a constant pc (a taken branch, JAL, the end of the
+ * block) can tail-call the block for that pc when both are compiled in the same
+ * module and lie in the same page (so the current mapping of the page covers
+ * both), if the target's whole pass fits in the budget. Which exits chain is
+ * decided when the batch is compiled: each such exit holds placeholders
+ * (`ChainStub`) patched then. A branch back to the block's own start loops
+ * inside the function while a whole further pass fits in `budget`.
  *
  * HOT PATH (generated code): loads and stores probe the software TLB of the
  * current privilege level inline and touch RAM directly (RAM is at offset 0 of
@@ -28,8 +35,6 @@ import { TLB_MASK } from '../tlb.js';
 import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
 import { MAX_BLOCK_INSNS } from './block-compiler.js';
 
-/** Runs a translated block with at most `budget` steps for loop passes; returns the steps taken. */
-export type WasmBlockFn = (budget: number) => number;
 
 /** Where the generated code finds the hart and RAM in the memory. */
 export interface WasmLayout {
@@ -70,9 +75,25 @@ export interface WasmBlock {
   n: number;
   /** Bytes of guest code covered, from the start offset. */
   bytes: number;
-  /** The function, `(budget: i32) -> steps: i32`, for blockModule (null when n is 0). */
+  /** The function, `(budget: i32, done: i32) -> steps: i32`, for blockModule (null when n is 0). */
   body: FunctionBody | null;
+  /** Its exits to constant pcs, for chaining. */
+  stubs: ChainStub[];
 }
+
+/** An exit to a constant pc, with the offsets in the body of what to patch to chain it. */
+export interface ChainStub {
+  readonly lo: number;
+  readonly hi: number;
+  /** `i32.const` placeholders: 1 to chain; the target's pass length. */
+  readonly flagAt: number;
+  readonly lengthAt: number;
+  /** return_call's function index placeholder. */
+  readonly fnAt: number;
+}
+
+/** Function type of a block: (budget, done) -> steps. */
+export const BLOCK_PARAMS: readonly T[] = [T.i32, T.i32];
 
 const TWO32 = 4294967296;
 
@@ -107,9 +128,9 @@ export function compileWasmBlock(u16: Uint16Array, off: number, plo: number, phi
     [clo, chi] = addPc(clo, chi, ilen);
     if (r === 'jump') { ended = true; break; }
   }
-  if (n === 0) return { n: 0, bytes: 0, body: null };
-  if (!ended) g.exit(clo, chi, n);
-  return { n, bytes: at - off, body: g.finish(n) };
+  if (n === 0) return { n: 0, bytes: 0, body: null, stubs: [] };
+  if (!ended) g.chainExit(clo, chi, n);
+  return { n, bytes: at - off, body: g.finish(n), stubs: g.stubs };
 }
 
 /** A module exporting the given block functions as "0", "1", ... (imports: the memory and the slow-path table). */
@@ -117,7 +138,7 @@ export function blockModule(layout: WasmLayout, bodies: readonly FunctionBody[])
   const m = new ModuleBuilder(layout.memoryPages);
   m.importTable(SLOW_PATH_COUNT);
   for (const p of Object.values(SLOW_PATHS)) m.typeIndex(I32S(p.params), [T.i32]);
-  bodies.forEach((body, i) => m.addFunction(String(i), [T.i32], [T.i32], body));
+  bodies.forEach((body, i) => m.addFunction(String(i), BLOCK_PARAMS, [T.i32], body));
   return m.encode();
 }
 
@@ -125,9 +146,11 @@ type Emitted = 'ok' | 'jump' | 'no';
 
 /** Emits one block function; see the file comment for its shape. */
 class BlockWriter {
-  private readonly f = new FunctionBody([T.i32]);
+  private readonly f = new FunctionBody(BLOCK_PARAMS);
   private readonly budget = 0;
-  private readonly done: number;
+  private readonly done = 1;
+  private readonly nd: number;
+  readonly stubs: ChainStub[] = [];
   private readonly v: number;
   private readonly p: number;
   private readonly ta: number;
@@ -145,7 +168,7 @@ class BlockWriter {
 
   constructor(private readonly layout: WasmLayout, private readonly startLo: number, private readonly startHi: number) {
     const f = this.f;
-    this.done = f.local(T.i32);
+    this.nd = f.local(T.i32);
     this.idx = f.local(T.i32); this.o = f.local(T.i32); this.set = f.local(T.i32); this.wa = f.local(T.i32); this.wb = f.local(T.i32);
     this.v = f.local(T.i64); this.p = f.local(T.i64);
     this.ta = f.local(T.i64); this.tb = f.local(T.i64); this.t0 = f.local(T.i64); this.t1 = f.local(T.i64); this.t2 = f.local(T.i64);
@@ -188,6 +211,22 @@ class BlockWriter {
     this.f.i32(0).i64(lo, hi).mem(Op.i64_store, this.layout.area + AREA_PC, 3);
     this.steps(c);
     this.f.op(Op.return);
+  }
+  /** Leave with pc = (lo, hi) after `c` steps of this pass, or go straight on into the block there (see ChainStub). */
+  chainExit(lo: number, hi: number, c: number): void {
+    const f = this.f;
+    f.get(this.done).i32(c).op(Op.i32_add).set(this.nd);
+    const flagAt = f.i32Fixed(0);
+    f.open(Op.if);
+    f.get(this.nd);
+    const lengthAt = f.i32Fixed(0);
+    f.op(Op.i32_add).get(this.budget).op(Op.i32_le_s).open(Op.if);
+    f.get(this.budget).get(this.nd);
+    const fnAt = f.returnCallFixed(0);
+    f.op(Op.end).op(Op.end);
+    f.i32(0).i64(lo, hi).mem(Op.i64_store, this.layout.area + AREA_PC, 3);
+    f.get(this.nd).op(Op.return);
+    this.stubs.push({ lo, hi, flagAt, lengthAt, fnAt });
   }
   private openIf(): void { this.f.open(Op.if); this.ifs++; }
   private close(): void { this.f.op(Op.end); this.ifs--; }
@@ -315,7 +354,7 @@ class BlockWriter {
         const imm = ((insn >> 31) << 20) | (((insn >> 12) & 0xff) << 12) | (((insn >> 20) & 1) << 11) | (((insn >> 21) & 0x3ff) << 1);
         const [tlo, thi] = addPc(clo, chi, imm);
         this.setX(rd, () => f.i64(nlo, nhi));
-        this.exit(tlo, thi, k + 1);
+        this.chainExit(tlo, thi, k + 1);
         return 'jump';
       }
       case 0x67: { // JALR: the target is computed before rd is written (rd may be rs1)
@@ -409,7 +448,7 @@ class BlockWriter {
       f.op(Op.i32_add).get(this.budget).op(Op.i32_le_s).br(Op.br_if, this.ifs);
       this.exit(tlo, thi, 0);
     } else {
-      this.exit(tlo, thi, k + 1);
+      this.chainExit(tlo, thi, k + 1);
     }
     this.close();
     return 'ok';

@@ -19,7 +19,7 @@
  * microseconds; importing JavaScript functions into each module would cost
  * several times that (import wrappers), hence the table.
  */
-import { AREA_ATTN, AREA_PC, AREA_STEPS, AREA_TLB_CURRENT, SET_X_KEY, SET_X_OFF } from '../hart-memory.js';
+import { AREA_ATTN, AREA_PC, AREA_TLB_CURRENT, SET_X_KEY, SET_X_OFF } from '../hart-memory.js';
 import type { Ram } from '../ram.js';
 import { TLB_MASK } from '../tlb.js';
 import { wasmApi } from '../wasm/api.js';
@@ -27,8 +27,8 @@ import type { WasmTable } from '../wasm/api.js';
 import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
 import { BlockCache, LOOKUP_MASK } from './block-cache.js';
 import type { Block } from './block-cache.js';
-import { blockModule, compileWasmBlock, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
-import type { WasmLayout } from './wasm-compiler.js';
+import { BLOCK_PARAMS, blockModule, compileWasmBlock, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
+import type { ChainStub, WasmLayout } from './wasm-compiler.js';
 
 /**
  * Jumps to a location before it is translated (default). Chosen by measurement
@@ -57,6 +57,7 @@ const PENDING_MISSES = 64;
 interface Pending {
   off: number; plo: number; phi: number; n: number;
   body: FunctionBody;
+  stubs: ChainStub[];
   /** The guest code it was made from: checked again when the batch is compiled. */
   source: Uint16Array;
 }
@@ -129,7 +130,7 @@ export class WasmEngine {
         return false;
       }
       const source = this.u16.slice(off >>> 1, (off + c.bytes + 1) >>> 1);
-      this.pending.set(off, { off, plo, phi, n: c.n, body: c.body, source });
+      this.pending.set(off, { off, plo, phi, n: c.n, body: c.body, stubs: c.stubs, source });
       if (this.pending.size < BATCH) return false;
     }
     this.flush();
@@ -147,6 +148,7 @@ export class WasmEngine {
     this.pending.clear();
     this.pendingMisses = 0;
     if (ready.length === 0) return;
+    chain(ready);
     const instance = new wasmApi.Instance(new wasmApi.Module(blockModule(this.layout, ready.map((p) => p.body))), this.imports);
     ready.forEach((p, i) => {
       const slot = this.freeSlots.pop() ?? this.growBlockTable();
@@ -188,6 +190,26 @@ export class WasmEngine {
   }
 }
 
+/**
+ * Patch the exits of a batch that can go straight into another block of the batch: same target pc,
+ * same virtual page as the exiting block's start, at the matching place of the same physical page.
+ */
+function chain(batch: readonly Pending[]): void {
+  const index = new Map<string, number>();
+  batch.forEach((p, i) => index.set(`${p.plo}:${p.phi}`, i));
+  for (const p of batch) {
+    for (const s of p.stubs) {
+      const j = index.get(`${s.lo}:${s.hi}`);
+      if (j === undefined || s.hi !== p.phi || (s.lo >>> 12) !== (p.plo >>> 12)) continue;
+      const q = batch[j];
+      if (q.off - p.off !== (s.lo >>> 0) - (p.plo >>> 0)) continue;
+      p.body.patchI32(s.flagAt, 1);
+      p.body.patchI32(s.lengthAt, q.n);
+      p.body.patchI32(s.fnAt, j);
+    }
+  }
+}
+
 /** The hub: slow-path functions for the slow-path table (calling the hart's JavaScript ones) and the dispatcher (over the block table). */
 function hubModule(memoryPages: number, area: number, lookupAt: number): Uint8Array {
   const m = new ModuleBuilder(memoryPages);
@@ -195,7 +217,7 @@ function hubModule(memoryPages: number, area: number, lookupAt: number): Uint8Ar
   const names = Object.keys(SLOW_PATHS) as (keyof typeof SLOW_PATHS)[];
   const i32s = (n: number) => new Array<T>(n).fill(T.i32);
   for (const n of names) m.typeIndex(i32s(SLOW_PATHS[n].params), [T.i32]); // same type indices as block modules
-  const blockType = m.typeIndex([T.i32], [T.i32]);
+  const blockType = m.typeIndex(BLOCK_PARAMS, [T.i32]);
   for (const n of names) m.importFunction(`${n}`, i32s(SLOW_PATHS[n].params), [T.i32]);
   for (const n of names) {
     // r = hart's slow path(...); if (r) attn = 1; return r
@@ -234,9 +256,8 @@ function hubModule(memoryPages: number, area: number, lookupAt: number): Uint8Ar
   // A whole pass must fit in the budget.
   f.get(steps).get(w).i32(24).op(Op.i32_shr_u).op(Op.i32_add).get(budget).op(Op.i32_gt_s);
   leaveIf();
-  f.i32(0).get(steps).mem(Op.i32_store, area + AREA_STEPS, 2);
-  f.get(budget).get(steps).op(Op.i32_sub).get(w).i32(0xffffff).op(Op.i32_and).callIndirect(blockType);
-  f.get(steps).op(Op.i32_add).set(steps); f.i32(0).i32(0).mem(Op.i32_load, area + 280, 2).i32(1).op(Op.i32_add).mem(Op.i32_store, area + 280, 2);
+  f.get(budget).get(steps).get(w).i32(0xffffff).op(Op.i32_and).callIndirect(blockType).set(steps);
+  f.i32(0).i32(0).mem(Op.i32_load, area + 280, 2).i32(1).op(Op.i32_add).mem(Op.i32_store, area + 280, 2);
   f.i32(0).mem(Op.i32_load, area + AREA_ATTN, 2);
   leaveIf();
   f.br(Op.br, 0);

@@ -13,7 +13,7 @@ export const enum T {
 
 /** Opcodes used by the generator (WebAssembly core spec 2.0, 5.4). */
 export const enum Op {
-  unreachable = 0x00, block = 0x02, loop = 0x03, if = 0x04, else = 0x05, end = 0x0b, br = 0x0c, br_if = 0x0d, return = 0x0f, call = 0x10, call_indirect = 0x11,
+  unreachable = 0x00, block = 0x02, loop = 0x03, if = 0x04, else = 0x05, end = 0x0b, br = 0x0c, br_if = 0x0d, return = 0x0f, call = 0x10, call_indirect = 0x11, return_call = 0x12,
   drop = 0x1a, select = 0x1b,
   local_get = 0x20, local_set = 0x21, local_tee = 0x22,
   i32_load = 0x28, i64_load = 0x29, f64_load = 0x2b,
@@ -122,13 +122,23 @@ export class FunctionBody {
     return this;
   }
   i32(v: number): this { this.code.byte(Op.i32_const); this.code.sleb32(v); return this; }
-  /** `i32.const v` in a fixed 5 bytes, to be patched later with patchI32 (0 <= v < 2^28). */
+  /** `i32.const v` in a fixed 5 bytes, to be patched later with patchI32 (0 <= v < 2^28); returns where. */
   i32Fixed(v: number): number {
-    const at = this.code.len + 1;
     this.code.byte(Op.i32_const);
-    this.code.bytes2((v & 0x7f) | 0x80, ((v >>> 7) & 0x7f) | 0x80);
-    this.code.bytes2(((v >>> 14) & 0x7f) | 0x80, ((v >>> 21) & 0x7f) | 0x80);
+    return this.fixed5(v);
+  }
+  /** `return_call fn`, the index in a fixed 5 bytes (patch with patchI32); returns where. */
+  returnCallFixed(fn: number): number {
+    this.code.byte(Op.return_call);
+    return this.fixed5(fn);
+  }
+  /** A LEB128 number in 5 bytes (padded; the same bytes read as signed or unsigned for 0 <= v < 2^28). */
+  private fixed5(v: number): number {
+    const at = this.code.len;
+    this.code.bytes2(0x80, 0x80);
+    this.code.bytes2(0x80, 0x80);
     this.code.byte(0);
+    this.patchI32(at, v);
     return at;
   }
   patchI32(at: number, v: number): void {
