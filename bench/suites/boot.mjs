@@ -5,8 +5,12 @@
 // RAM and devices, virtio-net left out on both), QEMU with plain TCG and with
 // -icount shift=0.
 //
+// Ours runs on each engine of the hart: 'interp' (the reference interpreter)
+// and 'wasm' (the default: hot blocks translated to WebAssembly), in that order,
+// in this process.
+//
 // Options:
-//   --boot-reps N      timed runs of our machine, median (default 1)
+//   --boot-reps N      timed runs of our machine per engine, median (default 1)
 //   --boot-qemu-reps N timed runs of each QEMU mode, median (default 3)
 //   --no-ours / --no-qemu
 //   --machine PATH     the module exporting VirtMachine, defaultBoardConfig and
@@ -59,7 +63,7 @@ async function loadMachine(modulePath) {
 }
 
 /** One boot of our machine: wall ms from power-on to power-off, steps, and whether the workload ended. */
-function oursRun(mod, imgs, cmdline) {
+function oursRun(mod, imgs, cmdline, engine) {
   const config = mod.defaultBoardConfig({
     ramSize: imgs.defaultMemoryMiB * 1024 * 1024,
     cmdline,
@@ -77,6 +81,7 @@ function oursRun(mod, imgs, cmdline) {
       entropy: { fill: (buf) => buf.forEach((_, i) => { buf[i] = (i * 151 + 7) & 0xff; }) },
     },
   );
+  m.hart.engine = engine;
   m.boot();
   let r;
   for (;;) {
@@ -89,7 +94,7 @@ function oursRun(mod, imgs, cmdline) {
   }
   const ms = performance.now() - t0;
   const ok = r.reason === 'halt' && r.power.action === 'poweroff' && out.includes(END_MARKER);
-  return { ms, steps: m.hart.icount, ok, stop: r.reason === 'halt' ? r.power.action : r.reason, tail: out.slice(-300) };
+  return { ms, steps: m.hart.icount, engine: m.hart.engine, ok, stop: r.reason === 'halt' ? r.power.action : r.reason, tail: out.slice(-300) };
 }
 
 function qemuVersion(bin) {
@@ -257,7 +262,8 @@ export async function run({ args, log, benchDir }) {
   const rev = gitState(root);
   notes.push(`tree: ${rev}; workload: ${WORKLOAD} given as prnr.run= (script mode), no virtio-net on either side`);
 
-  let ours = null;
+  const ENGINES = ['interp', 'wasm'];
+  const oursBy = {};
   if (args['no-ours']) {
     notes.push('ours: skipped (--no-ours)');
   } else if (machine.error) {
@@ -265,23 +271,31 @@ export async function run({ args, log, benchDir }) {
     log(`  ours: ${machine.error}`);
   } else {
     const cmdline = cmdlineFor(imgs.cmdline);
-    const runs = [];
-    for (let i = 0; i < oursReps; i++) {
-      log(`  ours, run ${i + 1}/${oursReps} ...`);
-      const r = oursRun(machine.mod, imgs, cmdline);
-      runs.push(r);
-      if (!r.ok) {
-        ok = false;
-        notes.push(`ours FAILED: stopped by ${r.stop} at step ${r.steps} without "${END_MARKER}"; console tail: ${JSON.stringify(r.tail)}`);
-        break;
+    for (const engine of ENGINES) {
+      const runs = [];
+      for (let i = 0; i < oursReps; i++) {
+        log(`  ours (${engine}), run ${i + 1}/${oursReps} ...`);
+        const r = oursRun(machine.mod, imgs, cmdline, engine);
+        runs.push(r);
+        if (!r.ok) {
+          ok = false;
+          notes.push(`ours (${engine}) FAILED: stopped by ${r.stop} at step ${r.steps} without "${END_MARKER}"; console tail: ${JSON.stringify(r.tail)}`);
+          break;
+        }
+      }
+      if (runs.every((r) => r.ok)) {
+        if (runs[0].engine !== engine) notes.push(`this build of the hart has no '${engine}' engine (ran '${runs[0].engine}')`);
+        oursBy[engine] = { ms: median(runs.map((r) => r.ms)), instructions: runs[0].steps, runs: runs.map((r) => r.ms) };
+        if (runs.some((r) => r.steps !== runs[0].steps)) notes.push(`ours (${engine}): step counts differ between runs (${runs.map((r) => r.steps).join(', ')}): NOT deterministic`);
+        records.push({ engine: `prnr-${engine}`, wallMs: oursBy[engine].ms, runsMs: oursBy[engine].runs, instructions: oursBy[engine].instructions, instructionsExact: true, module: machine.module, ramMiB: imgs.defaultMemoryMiB, cmdline });
       }
     }
-    if (runs.every((r) => r.ok)) {
-      ours = { ms: median(runs.map((r) => r.ms)), instructions: runs[0].steps, runs: runs.map((r) => r.ms) };
-      if (runs.some((r) => r.steps !== runs[0].steps)) notes.push(`ours: step counts differ between runs (${runs.map((r) => r.steps).join(', ')}): NOT deterministic`);
-      records.push({ engine: 'prnr', wallMs: ours.ms, runsMs: ours.runs, instructions: ours.instructions, instructionsExact: true, module: machine.module, ramMiB: imgs.defaultMemoryMiB, cmdline });
+    if (oursBy.interp && oursBy.wasm && oursBy.interp.instructions !== oursBy.wasm.instructions) {
+      ok = false;
+      notes.push(`the engines ended at different steps: interp ${oursBy.interp.instructions}, wasm ${oursBy.wasm.instructions}`);
     }
   }
+  const ours = oursBy.wasm ?? oursBy.interp ?? null;
 
   const version = args['no-qemu'] ? null : qemuVersion(process.env.QEMU ?? 'qemu-system-riscv64');
   const qemu = {};
@@ -326,27 +340,31 @@ export async function run({ args, log, benchDir }) {
 
   const rows = [];
   const mips = (n, ms) => (n && ms ? n / (ms / 1000) / 1e6 : null);
-  if (ours) rows.push(['prnr (this tree)', fmtS(ours.ms), fmtCount(ours.instructions), fmtM(mips(ours.instructions, ours.ms)), '1.0×']);
-  const ratio = (ms) => (ours && ms ? `${(ours.ms / ms).toFixed(1)}×` : '');
+  const vsInterp = (ms) => (oursBy.interp && ms ? `${(oursBy.interp.ms / ms).toFixed(2)}×` : '');
+  const vsWasm = (ms) => (oursBy.wasm && ms ? `${(oursBy.wasm.ms / ms).toFixed(2)}×` : '');
+  for (const engine of ENGINES) {
+    const o = oursBy[engine];
+    if (o) rows.push([`prnr, ${engine}`, fmtS(o.ms), fmtCount(o.instructions), fmtM(mips(o.instructions, o.ms)), vsInterp(o.ms), vsWasm(o.ms)]);
+  }
   if (qemu.tcg) {
     const n = qemu.instructions;
-    rows.push(['QEMU TCG', fmtS(qemu.tcg.ms), n ? `≈${fmtCount(n)}` : 'n/a', n ? `≈${fmtM(mips(n, qemu.tcg.ms))}` : '', ratio(qemu.tcg.ms)]);
+    rows.push(['QEMU TCG', fmtS(qemu.tcg.ms), n ? `≈${fmtCount(n)}` : 'n/a', n ? `≈${fmtM(mips(n, qemu.tcg.ms))}` : '', vsInterp(qemu.tcg.ms), vsWasm(qemu.tcg.ms)]);
     records.push({ engine: 'qemu-tcg', wallMs: qemu.tcg.ms, runsMs: qemu.tcg.runs, instructions: n ?? null, instructionsExact: false });
   }
   if (qemu.icount) {
     const n = qemu.instructions;
-    rows.push(['QEMU -icount shift=0', fmtS(qemu.icount.ms), n ? fmtCount(n) : 'n/a', fmtM(mips(n, qemu.icount.ms)), ratio(qemu.icount.ms)]);
+    rows.push(['QEMU -icount shift=0', fmtS(qemu.icount.ms), n ? fmtCount(n) : 'n/a', fmtM(mips(n, qemu.icount.ms)), vsInterp(qemu.icount.ms), vsWasm(qemu.icount.ms)]);
     records.push({ engine: 'qemu-icount-shift0', wallMs: qemu.icount.ms, runsMs: qemu.icount.runs, instructions: n ?? null, instructionsExact: n != null });
   }
   if (ours && qemu.instructions) {
     const d = (ours.instructions - qemu.instructions) / qemu.instructions;
     notes.push(`instructions: ours ${ours.instructions} (to the power-off write), QEMU ${qemu.instructions} (to machine_power_off): ours ${d >= 0 ? '+' : ''}${(d * 100).toFixed(2)}%`);
   }
-  notes.push('ours/this: our wall time divided by this engine\'s. QEMU TCG keeps no instruction count: ≈ is the -icount run\'s count');
+  notes.push('speed vs interp / vs wasm: that engine\'s wall time divided by this row\'s (above 1: this row is faster). QEMU TCG keeps no instruction count: ≈ is the -icount run\'s count');
 
   return {
-    title: `Boot: smoke workload in script mode, power-on to power-off (ours: median of ${oursReps}; QEMU: median of ${qemuReps})`,
-    columns: ['engine', 'wall s', 'instructions', 'MIPS', 'ours/this'],
+    title: `Boot: smoke workload in script mode, power-on to power-off (ours: median of ${oursReps} per engine; QEMU: median of ${qemuReps})`,
+    columns: ['engine', 'wall s', 'instructions', 'MIPS', 'speed vs interp', 'speed vs wasm'],
     rows,
     records,
     notes,

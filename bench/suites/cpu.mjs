@@ -9,8 +9,9 @@
 //   --no-hart        skip our hart; --no-qemu  skip QEMU
 //   --hart PATH      the module exporting runBareElf (default
 //                    packages/cpu/dist/index.js), e.g. to compare two builds
-//   --no-fast        skip the rows of the hart's 'fast' engine (translated
-//                    blocks); "ours" is always the interpreter ('interp')
+//   --no-wasm        skip the columns of the hart's 'wasm' engine (blocks
+//                    translated to WebAssembly); "ours" is always the
+//                    interpreter ('interp')
 //
 // QEMU's time includes its own startup (machine setup, ELF load); it is
 // measured on bench/programs/empty.elf (exits at once) and subtracted in the
@@ -148,25 +149,25 @@ export async function run({ args, log, benchDir }) {
           notes.push(`${prog}: our icount ${rec.instructions} differs by more than 1% from QEMU's minstret ${rec.refInstructions}`);
         }
       }
-      if (!args['no-fast']) {
-        hart.runBareElf(elf, { maxInstructions: WARMUP_INSTRUCTIONS, engine: 'fast' });
-        const fastTimes = [];
+      if (!args['no-wasm']) {
+        hart.runBareElf(elf, { maxInstructions: WARMUP_INSTRUCTIONS, engine: 'wasm' });
+        const wasmTimes = [];
         for (let i = 0; i < cpuReps; i++) {
           const t0 = performance.now();
-          const r = hart.runBareElf(elf, { maxInstructions: MAX_INSTRUCTIONS, engine: 'fast' });
-          fastTimes.push(performance.now() - t0);
-          rec.fastStatus = r.status;
-          rec.fastEngine = r.hart?.engine ?? 'interp';
+          const r = hart.runBareElf(elf, { maxInstructions: MAX_INSTRUCTIONS, engine: 'wasm' });
+          wasmTimes.push(performance.now() - t0);
+          rec.wasmStatus = r.status;
+          rec.wasmEngine = r.hart?.engine ?? 'interp';
           if (r.status !== rec.status || Number(r.icount) !== rec.instructions || BigInt(r.pc) !== BigInt(rec.pc)) {
             ok = false;
-            notes.push(`${prog}: the fast engine ended differently (status ${r.status}, icount ${r.icount}, pc 0x${BigInt(r.pc).toString(16)})`);
+            notes.push(`${prog}: the wasm engine ended differently (status ${r.status}, icount ${r.icount}, pc 0x${BigInt(r.pc).toString(16)})`);
           }
         }
-        rec.fastMs = median(fastTimes);
-        if (rec.fastEngine !== 'fast') notes.push(`${prog}: this hart build has no 'fast' engine; the fast columns ran the interpreter`);
-        if (rec.fastStatus === 'pass') {
-          rec.fastMips = rec.instructions / (rec.fastMs / 1000) / 1e6;
-          rec.fastOverInterp = rec.oursMs / rec.fastMs;
+        rec.wasmMs = median(wasmTimes);
+        if (rec.wasmEngine !== 'wasm') notes.push(`${prog}: this hart build has no 'wasm' engine; the wasm columns ran the interpreter`);
+        if (rec.wasmStatus === 'pass') {
+          rec.wasmMips = rec.instructions / (rec.wasmMs / 1000) / 1e6;
+          rec.wasmOverInterp = rec.oursMs / rec.wasmMs;
         }
       }
     }
@@ -182,7 +183,7 @@ export async function run({ args, log, benchDir }) {
         const n = rec.instructions ?? rec.refInstructions;
         if (n) rec.qemuMips = n / (rec.qemuNetMs / 1000) / 1e6;
         if (rec.oursMs != null && rec.status === 'pass') rec.oursOverQemu = rec.oursMs / rec.qemuNetMs;
-        if (rec.fastMs != null && rec.fastStatus === 'pass') rec.fastOverQemu = rec.fastMs / rec.qemuNetMs;
+        if (rec.wasmMs != null && rec.wasmStatus === 'pass') rec.wasmOverQemu = rec.wasmMs / rec.qemuNetMs;
       }
     }
     records.push(rec);
@@ -198,16 +199,16 @@ export async function run({ args, log, benchDir }) {
     fmtS(r.qemuNetMs),
     fmtM(r.qemuMips),
     pending ?? (r.oursOverQemu != null ? `${r.oursOverQemu.toFixed(1)}×` : ''),
-    r.fastMs != null ? (r.fastStatus === 'pass' ? fmtS(r.fastMs) : `FAIL (${r.fastStatus})`) : '',
-    fmtM(r.fastMips),
-    r.fastOverInterp != null ? `${r.fastOverInterp.toFixed(2)}×` : '',
-    r.fastOverQemu != null ? `${r.fastOverQemu.toFixed(1)}×` : '',
+    r.wasmMs != null ? (r.wasmStatus === 'pass' ? fmtS(r.wasmMs) : `FAIL (${r.wasmStatus})`) : '',
+    fmtM(r.wasmMips),
+    r.wasmOverInterp != null ? `${r.wasmOverInterp.toFixed(2)}×` : '',
+    r.wasmOverQemu != null ? `${r.wasmOverQemu.toFixed(1)}×` : '',
   ]);
   if (!hart.runBareElf) notes.push('≈: instruction count from QEMU minstret (-icount shift=0), approximate; QEMU MIPS uses it until our hart reports exact counts');
 
   return {
-    title: `CPU: bare-metal RV64 programs (our hart, "ours" = interpreter, "fast" = translated blocks: median of ${cpuReps}; QEMU -M spike: median of ${qemuReps})`,
-    columns: ['program', 'instructions', 'ours s', 'ours MIPS', 'QEMU s (raw)', 'QEMU s (−startup)', 'QEMU MIPS', 'ours/QEMU', 'fast s', 'fast MIPS', 'fast speedup', 'fast/QEMU'],
+    title: `CPU: bare-metal RV64 programs (our hart, "ours" = interpreter, "wasm" = blocks translated to WebAssembly: median of ${cpuReps}; QEMU -M spike: median of ${qemuReps})`,
+    columns: ['program', 'instructions', 'ours s', 'ours MIPS', 'QEMU s (raw)', 'QEMU s (−startup)', 'QEMU MIPS', 'ours/QEMU', 'wasm s', 'wasm MIPS', 'wasm speedup', 'wasm/QEMU'],
     rows,
     records,
     notes,

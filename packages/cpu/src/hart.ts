@@ -25,8 +25,6 @@ import type { HartState } from './hart-state.js';
 import { HART_STATE_VERSION } from './hart-state.js';
 import { BlockCache, LOOKUP_MASK } from './jit/block-cache.js';
 import type { Block } from './jit/block-cache.js';
-import { compileBlock, linkBlock } from './jit/block-compiler.js';
-import type { BlockFn } from './jit/block-compiler.js';
 import { WASM_HOT_THRESHOLD, WasmEngine } from './jit/wasm-engine.js';
 
 const NO_BLOCKS: (Block | undefined)[] = [];
@@ -36,13 +34,11 @@ export type StopReason = 'limit' | 'wfi' | 'stop';
 
 /**
  * 'interp': the reference interpreter (one switch per instruction).
- * 'fast': hot basic blocks translated to JavaScript functions (src/jit), the interpreter for the rest.
- * 'wasm': hot basic blocks translated to WebAssembly functions (src/jit), the interpreter for the rest.
- * Translating engines are step-for-step identical to 'interp' (same icount positions, traps,
- * interrupts, TLB and memory effects).
+ * 'wasm': hot basic blocks translated to WebAssembly (src/jit), the interpreter for the rest;
+ * step-for-step identical to 'interp' (same icount positions, traps, interrupts, TLB and memory effects).
  */
-export type HartEngine = 'interp' | 'fast' | 'wasm';
-export const HART_ENGINES: readonly HartEngine[] = ['interp', 'fast', 'wasm'];
+export type HartEngine = 'interp' | 'wasm';
+export const HART_ENGINES: readonly HartEngine[] = ['interp', 'wasm'];
 
 export interface HartHooks {
   /** Called when a trap is taken, after the hart state has switched to the handler. */
@@ -57,7 +53,7 @@ export interface HartOptions {
   readTime?: (icount: number) => bigint;
   /** Execution engine (default: Hart.defaultEngine). */
   engine?: HartEngine;
-  /** 'fast' engine: jumps to a location before its block is translated (tests use 1 to translate everything). */
+  /** 'wasm' engine: jumps to a location before its block is translated (tests use 1 to translate everything). */
   jitThreshold?: number;
 }
 
@@ -159,13 +155,11 @@ export class Hart {
 
   private engineName: HartEngine = 'interp';
   private readonly jitThreshold: number | undefined;
-  /** The 'fast' engine's blocks. */
-  private blocks: BlockCache<BlockFn> | null = null;
   /** The 'wasm' engine (kept once made: it holds part of the RAM's scratch area). */
   private wasmEngine: WasmEngine | null = null;
   private wasmOn = false;
-  /** Whichever of the two is in use (the interpreter counts jumps into it). */
-  private jumpCache: BlockCache | null = null;
+  /** Its blocks while it is the engine (the interpreter counts jumps into them). */
+  private jumpCache: BlockCache<number> | null = null;
   /** 'wasm' engine counters: steps run by the interpreter, and its turns. */
   private interpreted = 0;
   private excursions = 0;
@@ -199,35 +193,29 @@ export class Hart {
     this.dropTranslations();
     this.engineName = e;
     const ram = this.bus.ram;
-    this.blocks = null;
     this.wasmOn = false;
-    if (e === 'fast') {
-      const ctx = { h: this, x: this.x, u8: ram.u8, u16: ram.u16, i32: ram.i32, dirty: ram.dirty, code: ram.code };
-      this.blocks = new BlockCache<BlockFn>(ram.code, (off, plo, phi) => {
-        const c = compileBlock(ram.u16, off, plo, phi);
-        return { n: c.n, fn: c.n > 0 ? linkBlock(c.source, ctx) : null };
-      }, this.jitThreshold);
-    } else if (e === 'wasm') {
-      const at = () => this.blockBase;
+    if (e === 'wasm') {
       this.wasmEngine ??= new WasmEngine(ram, this.area, {
-        load: (vlo, vhi, f3, rd, plo, phi, steps) => this.loadAt(vlo, vhi, f3, rd, plo, phi, at() + steps),
-        store: (vlo, vhi, size, lo, hi, plo, phi, steps) => this.storeAt(vlo, vhi, size, lo, hi, plo, phi, at() + steps),
-        slow: (insn, plo, phi, steps) => this.slowInsn(insn, plo, phi, at() + steps),
+        load: (vlo, vhi, f3, rd, plo, phi, steps) => this.loadAt(vlo, vhi, f3, rd, plo, phi, this.blockBase + steps),
+        store: (vlo, vhi, size, lo, hi, plo, phi, steps) => this.storeAt(vlo, vhi, size, lo, hi, plo, phi, this.blockBase + steps),
+        slow: (insn, plo, phi, steps) => this.slowInsn(insn, plo, phi, this.blockBase + steps),
         codeWritten: (page) => this.codeWritten(page),
-        system: (insn, plo, phi, nlo, nhi, steps) => this.systemAt(insn, plo, phi, nlo, nhi, at() + steps),
+        system: (insn, plo, phi, nlo, nhi, steps) => this.systemAt(insn, plo, phi, nlo, nhi, this.blockBase + steps),
       }, this.jitThreshold ?? WASM_HOT_THRESHOLD);
       this.wasmOn = true;
     }
-    this.jumpCache = this.blocks ?? (this.wasmOn ? this.wasmEngine!.cache : null);
+    this.jumpCache = this.wasmOn ? this.wasmEngine!.cache : null;
     ram.onCodeWrite = this.jumpCache !== null ? (page) => this.codeWritten(page) : null;
   }
 
   private dropTranslations(): void {
-    this.blocks?.clear();
     this.wasmEngine?.clear();
   }
 
-  /** Translation counters of the 'fast' engine (blocks translated, pages invalidated); zeros for 'interp'. */
+  /**
+   * Counters of the 'wasm' engine: blocks translated, pages invalidated, steps the interpreter ran
+   * and its turns (zeros for 'interp').
+   */
   get engineStats(): { compiled: number; invalidations: number; interpreted: number; excursions: number } {
     return { compiled: this.jumpCache?.compiled ?? 0, invalidations: this.jumpCache?.invalidations ?? 0, interpreted: this.interpreted, excursions: this.excursions };
   }
@@ -300,7 +288,7 @@ export class Hart {
         }
       }
       try {
-        const r = this.wasmOn ? this.execWasm(limit) : this.blocks !== null ? this.execFast(limit) : this.execBlock(limit, false);
+        const r = this.wasmOn ? this.execWasm(limit) : this.execBlock(limit, false);
         if (r !== 0) return 'wfi';
       } catch (e) {
         if (e !== TRAP) throw e;
@@ -644,7 +632,7 @@ export class Hart {
 
   /**
    * Execute instructions until `limit`, an attention request, or WFI; with
-   * `toJump` (the fast engine's fallback) also at a jump target that has a
+   * `toJump` (the wasm engine's fallback) also at a jump target that has a
    * translated block, or is hot enough to get one (counted in blocks.hot).
    * Returns 0 normally, 1 when the hart stopped on WFI. Throws TRAP.
    */
@@ -661,7 +649,7 @@ export class Hart {
     let ic = this.icount;
     let plo = this.pcLo, phi = this.pcHi;
     let slow = false;
-    // Fast engine only: check the next fetch (a jump target) against the translated blocks.
+    // Wasm engine only: check the next fetch (a jump target) against the translated blocks.
     let chk = false;
     const lookup = toJump ? this.jumpCache!.lookup : NO_BLOCKS;
     const hot = toJump ? this.jumpCache!.hot : NO_COUNTS;
@@ -988,37 +976,6 @@ export class Hart {
   }
 
   /**
-   * The fast engine's dispatcher: runs translated blocks, and the interpreter
-   * (up to the next jump) where there is none yet. Same contract as execBlock.
-   */
-  private execFast(limit: number): number {
-    const blocks = this.blocks!;
-    const lookup = blocks.lookup, hot = blocks.hot, threshold = blocks.threshold;
-    let tlbXKey = this.tlbXKey, tlbXOff = this.tlbXOff;
-    for (;;) {
-      const ic = this.icount;
-      if (ic >= limit || this.attn) return 0;
-      const plo = this.pcLo, phi = this.pcHi;
-      const fidx = (plo >>> 12) & TLB_MASK;
-      if (tlbXKey[fidx] === phi * 1048576 + (plo >>> 12)) {
-        const off = tlbXOff[fidx] + (plo & 0xfff);
-        const li = (off >>> 1) & LOOKUP_MASK;
-        let b = lookup[li];
-        if (b === undefined || b.off !== off || b.plo !== plo || b.phi !== phi) {
-          b = hot[li] >= threshold ? blocks.translate(off, plo, phi) : undefined;
-        }
-        if (b !== undefined && b.fn !== null && ic + b.n <= limit) {
-          b.fn(ic, limit);
-          continue;
-        }
-      }
-      const r = this.execBlock(limit, true);
-      if (r !== 0) return r;
-      tlbXKey = this.tlbXKey; tlbXOff = this.tlbXOff; // an xRET may have switched the TLB set
-    }
-  }
-
-  /**
    * The 'wasm' engine's loop: the WebAssembly dispatcher runs translated blocks; where pc has none
    * (or the next might overrun `limit`), translate it if it is hot, else interpret up to the next
    * jump. Same contract as execBlock.
@@ -1071,11 +1028,6 @@ export class Hart {
   }
 
   // Slow paths of translated code: pc and icount name the instruction; true when `attn` asks the block to stop after it.
-
-  /** Leave translated code with pc and icount set. */
-  leave(plo: number, phi: number, ic: number): void {
-    this.pcLo = plo; this.pcHi = phi; this.icount = ic;
-  }
 
   /** A load: read, extend as LOAD funct3 says, write rd. */
   loadAt(vlo: number, vhi: number, f3: number, rd: number, plo: number, phi: number, ic: number): boolean {

@@ -29,7 +29,7 @@ export class Ram {
   readonly dirty: Uint8Array;
   /**
    * One byte per page; non-zero = the hart holds translated code made from this page
-   * (only with the 'fast' engine). A write to such a page calls `onCodeWrite(page)`.
+   * (only with the 'wasm' engine). A write to such a page calls `onCodeWrite(page)`.
    */
   readonly code: Uint8Array;
   onCodeWrite: ((page: number) => void) | null = null;

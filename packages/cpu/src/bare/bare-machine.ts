@@ -20,7 +20,7 @@ export interface BareRunOptions {
   maxInstructions?: number;
   /** Execution engine (default: Hart.defaultEngine). */
   engine?: HartEngine;
-  /** 'fast' engine: jumps before a block is translated (see HartOptions). */
+  /** 'wasm' engine: jumps before a block is translated (see HartOptions). */
   jitThreshold?: number;
 }
 

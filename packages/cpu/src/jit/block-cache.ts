@@ -1,5 +1,5 @@
 /**
- * Translated blocks of the 'fast' and 'wasm' engines, keyed by physical location.
+ * Translated blocks of the 'wasm' engine, keyed by physical location.
  *
  * A block is found by its RAM byte offset (the exec TLB gives it for the
  * current pc) and is valid only for the virtual pc it was translated at (pc
@@ -11,12 +11,8 @@
  *
  * Code is translated once a jump has reached it `threshold` times (counted
  * by the interpreter in `hot`); colder code runs in the interpreter. What a
- * translation is (a JavaScript function, a WebAssembly export) is up to the
- * engine's `Translator`.
+ * translation is (for the 'wasm' engine, a table slot) is the engine's business.
  */
-
-/** Translate the block at RAM offset `off` for virtual pc (plo, phi): its most steps per pass (0: none) and its code. */
-export type Translator<F> = (off: number, plo: number, phi: number) => { n: number; fn: F | null };
 
 export interface BlockEvents<F> {
   installed(b: Block<F>, li: number): void;
@@ -37,14 +33,6 @@ export interface Block<F = unknown> {
 const LOOKUP_BITS = 16;
 /** `lookup` and `hot` are indexed by (off >>> 1) & LOOKUP_MASK. */
 export const LOOKUP_MASK = (1 << LOOKUP_BITS) - 1;
-/**
- * Jumps to a location before it is translated (default). Chosen by measurement:
- * a translated block starts in V8's bytecode interpreter and pays off only once
- * V8 has optimized it, so code must be really hot; the Linux boot, mostly
- * code that runs a few thousand times, got slower with lower thresholds.
- */
-export const HOT_THRESHOLD = 16384;
-
 export class BlockCache<F = unknown> {
   /** Direct-mapped: the block translated for a location (a later one evicts an earlier one at the same index). */
   readonly lookup: (Block<F> | undefined)[] = new Array<Block<F> | undefined>(LOOKUP_MASK + 1).fill(undefined);
@@ -62,20 +50,13 @@ export class BlockCache<F = unknown> {
    */
   constructor(
     private readonly code: Uint8Array,
-    private readonly translator: Translator<F>,
-    readonly threshold: number = HOT_THRESHOLD,
+    readonly threshold: number,
     private readonly events: BlockEvents<F> | null = null,
   ) {
     if (!(threshold >= 1 && threshold <= 65535)) throw new RangeError(`block translation threshold must be 1..65535, got ${threshold}`);
   }
 
-  /** Translate the block at RAM offset `off` for virtual pc (plo, phi), replacing what its lookup slot held. */
-  translate(off: number, plo: number, phi: number): Block<F> {
-    const { n, fn } = this.translator(off, plo, phi);
-    return this.insert(off, plo, phi, n, fn);
-  }
-
-  /** Install a block translated elsewhere (the 'wasm' engine translates in batches). */
+  /** Install the block translated for RAM offset `off` and virtual pc (plo, phi), replacing what its lookup slot held. */
   insert(off: number, plo: number, phi: number, n: number, fn: F | null): Block<F> {
     const b: Block<F> = { off, plo, phi, n, fn };
     this.compiled++;

@@ -1,9 +1,8 @@
 /**
  * Translates one basic block of guest code into a WebAssembly function (the
- * 'wasm' engine; see block-cache.ts and Hart.execWasm).
+ * 'wasm' engine; see wasm-engine.ts and Hart.execWasm).
  *
- * Like the JavaScript translator (block-compiler.ts), with 64-bit registers as
- * native i64 values: a block starts at a virtual pc whose page is in the exec
+ * 64-bit registers are native i64 values. A block starts at a virtual pc whose page is in the exec
  * TLB, stays inside that page (a 32-bit instruction across the page end is
  * left to the interpreter), ends after a jump or a SYSTEM instruction, before
  * an instruction it leaves to the interpreter (WFI, illegal encodings), or
@@ -33,8 +32,10 @@ import { AREA_PC, AREA_TLB_CURRENT, AREA_X, SET_R_KEY, SET_R_OFF, SET_W_KEY, SET
 import { RVC_EXPANSION } from '../rvc.js';
 import { TLB_MASK } from '../tlb.js';
 import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
-import { MAX_BLOCK_INSNS } from './block-compiler.js';
 
+
+/** Longest block, in instructions. */
+export const MAX_BLOCK_INSNS = 64;
 
 /** Where the generated code finds the hart and RAM in the memory. */
 export interface WasmLayout {

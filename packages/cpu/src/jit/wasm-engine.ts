@@ -106,9 +106,7 @@ export class WasmEngine {
     this.layout = { memoryPages, area, dirtyOffset: ram.dirtyOffset, codeOffset: ram.codeOffset };
     this.imports = { env: { memory: ram.memory, table: slowTable } };
     this.u16 = ram.u16;
-    this.cache = new BlockCache<number>(ram.code, () => {
-      throw new Error('the wasm engine installs blocks through request()');
-    }, threshold, {
+    this.cache = new BlockCache<number>(ram.code, threshold, {
       installed: (b, li) => this.install(b, li),
       removed: (b, li) => this.remove(b, li),
     });
@@ -257,7 +255,6 @@ function hubModule(memoryPages: number, area: number, lookupAt: number): Uint8Ar
   f.get(steps).get(w).i32(24).op(Op.i32_shr_u).op(Op.i32_add).get(budget).op(Op.i32_gt_s);
   leaveIf();
   f.get(budget).get(steps).get(w).i32(0xffffff).op(Op.i32_and).callIndirect(blockType).set(steps);
-  f.i32(0).i32(0).mem(Op.i32_load, area + 280, 2).i32(1).op(Op.i32_add).mem(Op.i32_store, area + 280, 2);
   f.i32(0).mem(Op.i32_load, area + AREA_ATTN, 2);
   leaveIf();
   f.br(Op.br, 0);

@@ -37,8 +37,12 @@ export const VOID = 0x40;
 
 /** A growable byte buffer with the LEB128 encodings of the binary format. */
 export class Bytes {
-  buf = new Uint8Array(256);
+  buf: Uint8Array;
   len = 0;
+
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(capacity);
+  }
 
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -74,7 +78,18 @@ export class Bytes {
       this.byte(b | 0x80);
     }
   }
-  sleb64(v: bigint): void {
+  /** Signed LEB128 of the 64-bit value with int32 halves lo, hi (exact in doubles below 2^53 in magnitude, BigInt beyond). */
+  sleb64(lo: number, hi: number): void {
+    if (hi >= -0x200000 && hi < 0x200000) {
+      let v = hi * 4294967296 + (lo >>> 0);
+      for (;;) {
+        const b = ((v % 128) + 128) % 128;
+        v = (v - b) / 128;
+        if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) { this.byte(b); return; }
+        this.byte(b | 0x80);
+      }
+    }
+    let v = (BigInt(hi) << 32n) | BigInt(lo >>> 0);
     for (;;) {
       const b = Number(v & 0x7fn);
       v >>= 7n;
@@ -100,7 +115,7 @@ export class Bytes {
 
 /** The body of one function: locals, then code appended with the helpers below. HOT (translation): writes bytes directly. */
 export class FunctionBody {
-  readonly code = new Bytes();
+  readonly code = new Bytes(2048);
   private readonly locals: T[] = [];
 
   /** @param params the function's parameter types (locals 0..params.length-1) */
@@ -149,7 +164,7 @@ export class FunctionBody {
   i64(lo: number, hi: number): this {
     this.code.byte(Op.i64_const);
     if (hi === lo >> 31) this.code.sleb32(lo);
-    else this.code.sleb64((BigInt(hi) << 32n) | BigInt(lo >>> 0));
+    else this.code.sleb64(lo, hi);
     return this;
   }
   /** A load or store with a constant offset; alignment hint log2(`align`). */

@@ -1,5 +1,5 @@
 /**
- * The 'fast' engine against the interpreter: the same programs run on both,
+ * The 'wasm' engine against the interpreter: the same programs run on both,
  * stopped at the same (pseudo-random) positions, must reach identical hart
  * state and RAM every time. Plus self-modifying code, where translated code
  * must notice the stores that change it.
@@ -78,7 +78,7 @@ function hartWith(program: number[], engine: HartEngine): Hart {
 const fenceI = 0x0000100f;
 const ebreakLoop = (off: number) => B(off, 0, 0, 0); // beq x0, x0, off
 
-for (const engine of ['fast', 'wasm'] as const) {
+for (const engine of ['wasm'] as const) {
   describe(`${engine} engine vs interpreter: bench programs`, () => {
     const programs = readdirSync(PROGRAMS).filter((f) => f.endsWith('.elf') && f !== 'empty.elf').sort();
     for (const file of programs) {
@@ -119,7 +119,7 @@ for (const engine of ['fast', 'wasm'] as const) {
     /**
      * A loop whose body holds `addi x5, x5, 1`; after 100 passes it overwrites
      * that instruction with `addi x5, x5, 1000` (without fence.i: the
-     * interpreter sees the new instruction at once, so must the fast engine).
+     * interpreter sees the new instruction at once, so must translated code).
      */
     function program(withFence: boolean): number[] {
       const p: number[] = [];
@@ -194,12 +194,12 @@ for (const engine of ['fast', 'wasm'] as const) {
 describe('engine selection', () => {
   it('defaults to Hart.defaultEngine and can be switched between runs', () => {
     const { hart } = testHart([addi(5, 5, 1), B(-4, 0, 0, 0)]);
-    expect(['interp', 'fast', 'wasm']).toContain(hart.engine);
-    hart.engine = 'fast';
-    hart.run(1000);
+    expect(['interp', 'wasm']).toContain(hart.engine);
     hart.engine = 'wasm';
-    hart.run(2000);
+    hart.run(1000);
     hart.engine = 'interp';
+    hart.run(2000);
+    hart.engine = 'wasm';
     hart.run(3000);
     expect(hart.getX(5)).toBe(1500n);
     expect(() => { hart.engine = 'jit' as HartEngine; }).toThrow(/unknown hart engine/);
