@@ -2,11 +2,11 @@
  * Translates one basic block of guest code into a WebAssembly function (the
  * 'wasm' engine; see wasm-engine.ts and Hart.execWasm).
  *
- * 64-bit registers are native i64 values. A block starts at a virtual pc whose page is in the exec
- * TLB, stays inside that page (a 32-bit instruction across the page end is
- * left to the interpreter), ends after a jump or a SYSTEM instruction, before
- * an instruction it leaves to the interpreter (WFI, illegal encodings), or
- * after MAX_BLOCK_INSNS.
+ * 64-bit registers are native i64 values. A block starts at a virtual pc whose
+ * page is in the exec TLB, stays inside that page (a 32-bit instruction across
+ * the page end is left to the interpreter), ends after a jump or a SYSTEM
+ * instruction, before an instruction it leaves to the interpreter (WFI,
+ * illegal encodings), or after MAX_BLOCK_INSNS.
  *
  * The function is `(budget: i32, done: i32) -> steps: i32`: `done` steps were
  * taken since the dispatcher was entered, and it returns that count with its
@@ -32,7 +32,6 @@ import { AREA_PC, AREA_TLB_CURRENT, AREA_X, SET_R_KEY, SET_R_OFF, SET_W_KEY, SET
 import { RVC_EXPANSION } from '../rvc.js';
 import { TLB_MASK } from '../tlb.js';
 import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
-
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK_INSNS = 64;

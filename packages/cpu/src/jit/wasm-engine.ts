@@ -1,12 +1,13 @@
 /**
- * The 'wasm' engine: hot blocks compiled to WebAssembly (wasm-compiler.ts),
- * each in its own small module, and a dispatcher that runs block after block
+ * The 'wasm' engine: hot blocks compiled to WebAssembly (wasm-compiler.ts) in
+ * batches, one module per batch, and a dispatcher that runs block after block
  * without coming back to JavaScript.
  *
  * Pieces, all sharing the RAM's WebAssembly memory:
- * - two funcref tables: the slow paths (at SLOW_PATHS indices; block modules import
- *   this one), and the blocks, one slot each (only the hub imports it: V8 updates
- *   every importing instance on each change to a table, so blocks must not);
+ * - two funcref tables: the slow paths (at SLOW_PATHS indices; block modules
+ *   import this one), and the blocks, one slot each (only the hub imports it:
+ *   V8 updates every importing instance on each change to a table, so block
+ *   modules must not);
  * - a lookup table in memory mirroring BlockCache.lookup (same index): for each
  *   slot, the block's RAM offset, table slot, length and virtual pc;
  * - a hub module: the slow paths as WebAssembly functions calling the hart's
@@ -15,9 +16,10 @@
  *   the lookup table, runs it, and goes on until pc has no block, the next
  *   block might not fit in the budget, or AREA_ATTN is set.
  *
- * V8 compiles a block's module with its baseline compiler in tens of
- * microseconds; importing JavaScript functions into each module would cost
- * several times that (import wrappers), hence the table.
+ * V8 compiles a module with its baseline compiler (Liftoff) in tens of
+ * microseconds plus a few per function; importing JavaScript functions into
+ * each module would cost several times that (import wrappers), hence the
+ * slow-path table.
  */
 import { AREA_ATTN, AREA_PC, AREA_TLB_CURRENT, SET_X_KEY, SET_X_OFF } from '../hart-memory.js';
 import type { Ram } from '../ram.js';
@@ -32,12 +34,13 @@ import type { ChainStub, WasmLayout } from './wasm-compiler.js';
 
 /**
  * Jumps to a location before it is translated (default). Chosen by measurement
- * on the Linux boot (BENCHMARKS.md): translation is cheap, so code is
- * translated once it has shown it is not run-once.
+ * on the Linux boot (BENCHMARKS.md §1b): 8 to 512 gave the same boot time
+ * within noise; lower thresholds translate more code that runs only a few
+ * times, higher ones interpret more.
  */
 export const WASM_HOT_THRESHOLD = 32;
 
-/** What the generated code calls: the hart's slow paths, with step positions relative to the running block's entry. */
+/** What the generated code calls: the hart's slow paths, with step positions counted from the dispatcher's entry. */
 export interface WasmSlowPaths {
   load(vlo: number, vhi: number, f3: number, rd: number, plo: number, phi: number, steps: number): boolean;
   store(vlo: number, vhi: number, size: number, lo: number, hi: number, plo: number, phi: number, steps: number): boolean;
