@@ -58,9 +58,9 @@ function haveQemu() {
 }
 
 /** One QEMU run: wall milliseconds and the guest's exit status. */
-function qemuRun(elfPath) {
+function qemuRun(elfPath, extra = []) {
   const t0 = performance.now();
-  const r = spawnSync(QEMU, ['-M', 'spike', '-nographic', '-bios', 'none', '-kernel', elfPath], {
+  const r = spawnSync(QEMU, ['-M', 'spike', '-nographic', '-bios', 'none', ...extra, '-kernel', elfPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 300_000,
     encoding: 'utf8',
@@ -69,15 +69,18 @@ function qemuRun(elfPath) {
   return { ms, status: r.status, signal: r.signal, output: (r.stdout + r.stderr).trim() };
 }
 
-function qemuMedian(elfPath, reps) {
+function qemuMedian(elfPath, reps, extra = []) {
   const runs = [];
   for (let i = 0; i < reps; i++) {
-    const r = qemuRun(elfPath);
+    const r = qemuRun(elfPath, extra);
     if (r.status !== 0) return { ok: false, status: r.status, signal: r.signal, output: r.output, ms: r.ms };
     runs.push(r.ms);
   }
   return { ok: true, ms: median(runs), runs };
 }
+
+/** QEMU with one instruction per virtual nanosecond, the deterministic mode comparable to ours. */
+const ICOUNT = ['-icount', 'shift=0'];
 
 const fmtS = (ms) => (ms == null ? '' : (ms / 1000).toFixed(ms < 1000 ? 3 : 2));
 const fmtM = (x) => (x == null || !Number.isFinite(x) ? '' : x.toFixed(x < 100 ? 1 : 0));
@@ -104,14 +107,17 @@ export async function run({ args, log, benchDir }) {
 
   const qemuVersion = args['no-qemu'] ? null : haveQemu();
   let startupMs = null;
+  let icountStartupMs = null;
   if (qemuVersion) {
     const s = qemuMedian(join(dir, 'empty.elf'), Math.max(5, qemuReps));
-    if (!s.ok) {
-      notes.push(`QEMU: empty.elf failed (status ${s.status}): ${s.output}`);
+    const si = qemuMedian(join(dir, 'empty.elf'), Math.max(5, qemuReps), ICOUNT);
+    if (!s.ok || !si.ok) {
+      notes.push(`QEMU: empty.elf failed (status ${s.status ?? si.status}): ${s.output ?? si.output}`);
       ok = false;
     } else {
       startupMs = s.ms;
-      notes.push(`QEMU: ${qemuVersion}; startup (empty.elf, median of ${s.runs.length}) ${fmtS(startupMs)} s, subtracted in "QEMU s (−startup)"`);
+      icountStartupMs = si.ms;
+      notes.push(`QEMU: ${qemuVersion}; startup (empty.elf, median of ${s.runs.length}) ${fmtS(startupMs)} s (${fmtS(icountStartupMs)} s with -icount shift=0), subtracted in the QEMU columns`);
     }
   } else {
     notes.push(args['no-qemu'] ? 'QEMU: skipped (--no-qemu)' : `QEMU: ${QEMU} not on PATH; QEMU columns empty`);
@@ -185,6 +191,14 @@ export async function run({ args, log, benchDir }) {
         if (rec.oursMs != null && rec.status === 'pass') rec.oursOverQemu = rec.oursMs / rec.qemuNetMs;
         if (rec.wasmMs != null && rec.wasmStatus === 'pass') rec.wasmOverQemu = rec.wasmMs / rec.qemuNetMs;
       }
+      const qi = qemuMedian(path, qemuReps, ICOUNT);
+      if (!qi.ok) {
+        ok = false;
+        notes.push(`${prog}: QEMU -icount FAILED: status ${qi.status} ${qi.signal ?? ''} ${qi.output}`);
+      } else {
+        rec.qemuIcountNetMs = Math.max(qi.ms - icountStartupMs, 0.001);
+        if (rec.wasmMs != null && rec.wasmStatus === 'pass') rec.wasmOverQemuIcount = rec.wasmMs / rec.qemuIcountNetMs;
+      }
     }
     records.push(rec);
   }
@@ -203,12 +217,14 @@ export async function run({ args, log, benchDir }) {
     fmtM(r.wasmMips),
     r.wasmOverInterp != null ? `${r.wasmOverInterp.toFixed(2)}×` : '',
     r.wasmOverQemu != null ? `${r.wasmOverQemu.toFixed(1)}×` : '',
+    fmtS(r.qemuIcountNetMs),
+    r.wasmOverQemuIcount != null ? `${r.wasmOverQemuIcount.toFixed(1)}×` : '',
   ]);
   if (!hart.runBareElf) notes.push('≈: instruction count from QEMU minstret (-icount shift=0), approximate; QEMU MIPS uses it until our hart reports exact counts');
 
   return {
     title: `CPU: bare-metal RV64 programs (our hart, "ours" = interpreter, "wasm" = blocks translated to WebAssembly: median of ${cpuReps}; QEMU -M spike: median of ${qemuReps})`,
-    columns: ['program', 'instructions', 'ours s', 'ours MIPS', 'QEMU s (raw)', 'QEMU s (−startup)', 'QEMU MIPS', 'ours/QEMU', 'wasm s', 'wasm MIPS', 'wasm speedup', 'wasm/QEMU'],
+    columns: ['program', 'instructions', 'ours s', 'ours MIPS', 'QEMU s (raw)', 'QEMU s (−startup)', 'QEMU MIPS', 'ours/QEMU', 'wasm s', 'wasm MIPS', 'wasm speedup', 'wasm/QEMU', 'QEMU -icount s (−startup)', 'wasm/QEMU -icount'],
     rows,
     records,
     notes,

@@ -67,21 +67,22 @@ function runTo(m: Board, limit: number): void {
 
 const hash = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-for (const [engine, threshold] of [['wasm', 8]] as const) {
-  describe(`${engine} engine vs interpreter: Linux boot`, () => {
-    it(`reaches the same machine state and RAM at ${CHECKS.slice(0, -1).join(', ')} steps and at poweroff`, async () => {
-      const a = await board('interp', undefined);
-      const b = await board(engine, threshold);
-      for (const at of CHECKS) {
-        runTo(a.m, at);
-        runTo(b.m, at);
-        expect(b.m.hart.icount, `icount at ${at}`).toBe(a.m.hart.icount);
-        expect(b.m.saveMeta(), `machine state at ${at}`).toEqual(a.m.saveMeta());
-        expect(hash(b.m.ram.u8), `RAM at ${at}`).toBe(hash(a.m.ram.u8));
-      }
-      expect(b.out()).toBe(a.out());
-      expect(a.out()).toContain('reboot: Power down');
-      expect(b.m.hart.engineStats.compiled).toBeGreaterThan(100);
-    });
+const engine = 'wasm';
+const threshold = 8;
+
+describe(`${engine} engine vs interpreter: Linux boot`, () => {
+  it(`reaches the same machine state and RAM at ${CHECKS.slice(0, -1).join(', ')} steps and at poweroff`, async () => {
+    const a = await board('interp', undefined);
+    const b = await board(engine, threshold);
+    for (const at of CHECKS) {
+      runTo(a.m, at);
+      runTo(b.m, at);
+      expect(b.m.hart.icount, `icount at ${at}`).toBe(a.m.hart.icount);
+      expect(b.m.saveMeta(), `machine state at ${at}`).toEqual(a.m.saveMeta());
+      expect(hash(b.m.ram.u8), `RAM at ${at}`).toBe(hash(a.m.ram.u8));
+    }
+    expect(b.out()).toBe(a.out());
+    expect(a.out()).toContain('reboot: Power down');
+    expect(b.m.hart.engineStats.compiled).toBeGreaterThan(100);
   });
-}
+});
