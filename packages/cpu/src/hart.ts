@@ -163,7 +163,7 @@ export class Hart {
   /** 'wasm' engine counters: steps run by the interpreter, and its turns. */
   private interpreted = 0;
   private excursions = 0;
-  /** icount when the wasm dispatcher was entered (slow paths add AREA_STEPS and their own position). */
+  /** icount when the wasm dispatcher was entered (slow paths add the position they are given). */
   private blockBase = 0;
 
   constructor(readonly bus: Bus, opts: HartOptions = {}) {
@@ -673,8 +673,8 @@ export class Hart {
         insn = (off & 2) === 0 ? i32[off >>> 2] : u16[off >>> 1] | (u16[(off >>> 1) + 1] << 16);
       } else {
         insn = this.fetchSlow(plo, phi);
-        // Translating engines: an instruction at a page end is never part of a block, but what
-        // follows it may be: check the next fetch as after a jump.
+        // Wasm engine: after a fetch the slow way (a TLB miss, or a 32-bit instruction across a
+        // page end, which no block holds), check the next fetch as after a jump.
         chk = toJump;
       }
       let ilen = 4;
