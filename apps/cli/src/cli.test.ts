@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest';
 // Runs the built CLI (pnpm test builds first), as a user would.
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 function prnr(...args: string[]) {
+  return prnrWith({}, ...args);
+}
+function prnrWith(env: Record<string, string>, ...args: string[]) {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
-  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 }
 
 describe('prnr CLI', () => {
@@ -24,5 +27,14 @@ describe('prnr CLI', () => {
     expect(r.stdout).toMatch(/^pass\s+rv64ui-p-add\s+\d+ insns$/m);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('2 passed, 0 failed');
     expect(r.status).toBe(0);
+  });
+  it('PRNR_ENGINE chooses the hart engine: interp runs the tests, an unknown name is one clear line', () => {
+    const dir = fileURLToPath(new URL('../../../../shared/conformance/riscv-tests', import.meta.url));
+    const ok = prnrWith({ PRNR_ENGINE: 'interp' }, 'conformance', dir, '--filter', '^rv64ui-p-add$');
+    expect(ok.stdout.trim().split('\n').at(-1)).toBe('1 passed, 0 failed');
+    const bad = prnrWith({ PRNR_ENGINE: 'turbo' }, 'conformance', dir, '--filter', '^rv64ui-p-add$');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toContain("unknown hart engine 'turbo' (expected 'interp' or 'wasm'; PRNR_ENGINE sets the default)");
+    expect(bad.stdout + bad.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -19,7 +19,7 @@ import { registerServe } from './commands/serve.js';
 import { registerBench } from './commands/bench.js';
 import { UsageError } from './usage-error.js';
 import { ConformanceDirError } from './conformance/manifest.js';
-import { ElfError } from '@prnr/cpu';
+import { ElfError, HartEngineError } from '@prnr/cpu';
 import { GuestImageError } from '@prnr/machine';
 import { RecordingError } from '@prnr/recording';
 import { LogFormatError } from '@prnr/eventlog';
@@ -52,7 +52,7 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
-  } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof GuestImageError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError || e instanceof UnknownAnalysisError) {
+  } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof HartEngineError || e instanceof GuestImageError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError || e instanceof UnknownAnalysisError) {
     console.error(`prnr: ${e.message}`);
     process.exitCode = 2;
   } else {

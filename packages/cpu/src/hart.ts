@@ -68,9 +68,28 @@ export const ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_EXEC = 2;
 
 const toBig = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
 
+/**
+ * The default engine: 'wasm', or what the PRNR_ENGINE environment variable names (the way to run
+ * a whole program, worker threads and queue workers included, on the reference interpreter when a
+ * translation bug is suspected: `PRNR_ENGINE=interp`).
+ */
+function engineFromEnvironment(): HartEngine {
+  const e = typeof process === 'undefined' ? undefined : process.env.PRNR_ENGINE;
+  // An unknown name is kept: creating a hart then fails with HartEngineError, which names it.
+  return e === undefined || e === '' ? 'wasm' : (e as HartEngine);
+}
+
+/** A hart engine name that is not one of HART_ENGINES (an option, or PRNR_ENGINE). */
+export class HartEngineError extends Error {
+  constructor(name: string) {
+    super(`unknown hart engine '${name}' (expected ${HART_ENGINES.map((n) => `'${n}'`).join(' or ')}; PRNR_ENGINE sets the default)`);
+    this.name = 'HartEngineError';
+  }
+}
+
 export class Hart {
-  /** The engine of harts created without an `engine` option. */
-  static defaultEngine: HartEngine = 'wasm';
+  /** The engine of harts created without an `engine` option (PRNR_ENGINE, else 'wasm'). */
+  static defaultEngine: HartEngine = engineFromEnvironment();
   /** The `jitThreshold` of harts created without one (undefined: the engine's own default). */
   static defaultJitThreshold: number | undefined = undefined;
 
@@ -189,7 +208,7 @@ export class Hart {
     return this.engineName;
   }
   set engine(e: HartEngine) {
-    if (!HART_ENGINES.includes(e)) throw new Error(`unknown hart engine '${String(e)}' (expected ${HART_ENGINES.map((n) => `'${n}'`).join(', ')})`);
+    if (!HART_ENGINES.includes(e)) throw new HartEngineError(String(e));
     this.dropTranslations();
     this.engineName = e;
     const ram = this.bus.ram;

@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BusFault } from '../bus.js';
 import type { Bus } from '../bus.js';
 import { parseElf } from '../elf.js';
-import { Hart } from '../hart.js';
+import { Hart, HartEngineError } from '../hart.js';
 import type { HartEngine } from '../hart.js';
 import { Ram } from '../ram.js';
 import { Htif } from '../bare/htif.js';
@@ -202,6 +203,15 @@ describe('engine selection', () => {
     hart.engine = 'wasm';
     hart.run(3000);
     expect(hart.getX(5)).toBe(1500n);
-    expect(() => { hart.engine = 'jit' as HartEngine; }).toThrow(/unknown hart engine/);
+    expect(() => { hart.engine = 'jit' as HartEngine; }).toThrow(HartEngineError);
+  });
+
+  it('PRNR_ENGINE sets the default engine of a process (the built package, in a child process)', () => {
+    const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+    expect(existsSync(dist), `${dist} (pnpm build)`).toBe(true);
+    const probe = `import(${JSON.stringify(pathToFileURL(dist).href)}).then((m) => console.log(m.Hart.defaultEngine))`;
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: { ...process.env, ...env } }).stdout.trim();
+    expect(run({ PRNR_ENGINE: 'interp' })).toBe('interp');
+    expect(run({ PRNR_ENGINE: '' })).toBe('wasm');
   });
 });
