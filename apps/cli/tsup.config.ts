@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tooling/tsup/package-config.js';
 
-export default defineConfig({
-  entry: ['src/main.ts', 'src/index.ts'],
-  format: ['esm'],
-  dts: { entry: 'src/index.ts' },
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+export default packageConfig({ entry: ['src/main.ts', 'src/index.ts'], dts: { entry: 'src/index.ts' } });

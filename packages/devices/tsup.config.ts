@@ -1,11 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tooling/tsup/package-config.js';
 
-export default defineConfig({
-  // The UDP packet backend is a separate entry: it imports node:dgram, which no device may.
-  entry: ['src/index.ts', 'src/packet-backends/udp-packet-port.ts'],
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+// The UDP packet backend is a separate entry: it imports node:dgram, which no device may.
+export default packageConfig({ entry: ['src/index.ts', 'src/packet-backends/udp-packet-port.ts'] });

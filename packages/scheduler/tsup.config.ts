@@ -1,11 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tooling/tsup/package-config.js';
 
-export default defineConfig({
-  // The thread worker is its own entry: piscina loads it by file name.
-  entry: ['src/index.ts', 'src/thread-worker.ts'],
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+// The thread worker is its own entry: piscina loads it by file name.
+export default packageConfig({ entry: ['src/index.ts', 'src/thread-worker.ts'] });
