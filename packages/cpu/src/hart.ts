@@ -544,6 +544,19 @@ export class Hart {
 
   // ------------------------------------------------------------- slow memory paths
 
+  /** A LOAD's slow path: read the size funct3 `f3` names into rLo/rHi, sign- or zero-extended as it says. */
+  readLoad(vlo: number, vhi: number, f3: number): void {
+    this.readMem(vlo, vhi, 1 << (f3 & 3));
+    const lo = this.rLo;
+    switch (f3) {
+      case 0: this.rLo = (lo << 24) >> 24; this.rHi = this.rLo >> 31; break;
+      case 1: this.rLo = (lo << 16) >> 16; this.rHi = this.rLo >> 31; break;
+      case 2: this.rHi = lo >> 31; break;
+      case 3: break;
+      default: this.rHi = 0; break;
+    }
+  }
+
   /** Read `size` bytes at a virtual address into rLo/rHi (zero-extended). Handles misalignment and MMIO. */
   readMem(vlo: number, vhi: number, size: number, access = ACCESS_READ): void {
     if ((vlo & 0xfff) + size > 4096) {
@@ -807,15 +820,8 @@ export class Hart {
             if (f3 === 7) this.illegal();
             slow = true;
             this.icount = ic; // MMIO devices read the position (virtual time, port events)
-            this.readMem(vlo, vhi, size);
+            this.readLoad(vlo, vhi, f3);
             lo = this.rLo; hi = this.rHi;
-            switch (f3) {
-              case 0: lo = (lo << 24) >> 24; hi = lo >> 31; break;
-              case 1: lo = (lo << 16) >> 16; hi = lo >> 31; break;
-              case 2: hi = lo >> 31; break;
-              case 3: break;
-              default: hi = 0; break;
-            }
           }
           if (rd !== 0) { x[rd << 1] = lo; x[(rd << 1) | 1] = hi; }
           break;
@@ -1051,16 +1057,8 @@ export class Hart {
   /** A load: read, extend as LOAD funct3 says, write rd. */
   loadAt(vlo: number, vhi: number, f3: number, rd: number, plo: number, phi: number, ic: number): boolean {
     this.pcLo = plo; this.pcHi = phi; this.icount = ic;
-    this.readMem(vlo, vhi, 1 << (f3 & 3));
-    let lo = this.rLo, hi = this.rHi;
-    switch (f3) {
-      case 0: lo = (lo << 24) >> 24; hi = lo >> 31; break;
-      case 1: lo = (lo << 16) >> 16; hi = lo >> 31; break;
-      case 2: hi = lo >> 31; break;
-      case 3: break;
-      default: hi = 0; break;
-    }
-    if (rd !== 0) { this.x[rd << 1] = lo; this.x[(rd << 1) | 1] = hi; }
+    this.readLoad(vlo, vhi, f3);
+    if (rd !== 0) { this.x[rd << 1] = this.rLo; this.x[(rd << 1) | 1] = this.rHi; }
     return this.attn;
   }
 

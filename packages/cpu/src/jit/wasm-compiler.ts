@@ -65,8 +65,8 @@ const F_STORE = SLOW_PATHS.store.index;
 const F_SLOW = SLOW_PATHS.slow.index;
 const F_CODE_WRITTEN = SLOW_PATHS.codeWritten.index;
 const F_SYSTEM = SLOW_PATHS.system.index;
-/** Function type indices in every block module (declared first, in this order). */
-const TYPE_OF: readonly number[] = [0, 1, 2, 3, 4];
+// Every module declares the slow paths' function types first, in SLOW_PATHS order (blockModule,
+// and the hub in wasm-engine.ts), so a slow path's type index is its table index.
 const WFI = 0x10500073;
 const I32S = (n: number): T[] => new Array<T>(n).fill(T.i32);
 
@@ -233,7 +233,7 @@ class BlockWriter {
   /** Call slow path `fn` (arguments pushed by `args`), leaving the block after instruction `k` if it returns non-zero. */
   private slowCall(fn: number, args: () => void, k: number, nlo: number, nhi: number): void {
     args();
-    this.f.i32(fn).callIndirect(TYPE_OF[fn]);
+    this.f.i32(fn).callIndirect(fn);
     this.openIf();
     this.exit(nlo, nhi, k + 1);
     this.close();
@@ -372,7 +372,7 @@ class BlockWriter {
         if (insn === WFI) return 'no'; // may stop the hart: the interpreter's business
         f.i32(insn).i32(clo).i32(chi).i32(nlo).i32(nhi);
         this.steps(k);
-        f.i32(F_SYSTEM).callIndirect(TYPE_OF[F_SYSTEM]).op(Op.drop);
+        f.i32(F_SYSTEM).callIndirect(F_SYSTEM).op(Op.drop);
         this.steps(k + 1);
         f.op(Op.return);
         return 'jump';
@@ -418,7 +418,7 @@ class BlockWriter {
     f.get(this.o).i32(12).op(Op.i32_shr_u).tee(this.idx).i32(1).mem(Op.i32_store8, this.layout.dirtyOffset, 0);
     f.get(this.idx).mem(Op.i32_load8_u, this.layout.codeOffset, 0);
     this.openIf();
-    f.get(this.idx).i32(F_CODE_WRITTEN).callIndirect(TYPE_OF[F_CODE_WRITTEN]).op(Op.drop);
+    f.get(this.idx).i32(F_CODE_WRITTEN).callIndirect(F_CODE_WRITTEN).op(Op.drop);
     this.exit(nlo, nhi, k + 1);
     this.close();
     f.op(Op.else);
