@@ -33,6 +33,7 @@ export interface Block<F = unknown> {
 const LOOKUP_BITS = 16;
 /** `lookup` and `hot` are indexed by (off >>> 1) & LOOKUP_MASK. */
 export const LOOKUP_MASK = (1 << LOOKUP_BITS) - 1;
+
 export class BlockCache<F = unknown> {
   /** Direct-mapped: the block translated for a location (a later one evicts an earlier one at the same index). */
   readonly lookup: (Block<F> | undefined)[] = new Array<Block<F> | undefined>(LOOKUP_MASK + 1).fill(undefined);
@@ -51,7 +52,7 @@ export class BlockCache<F = unknown> {
   constructor(
     private readonly code: Uint8Array,
     readonly threshold: number,
-    private readonly events: BlockEvents<F> | null = null,
+    private readonly events: BlockEvents<F>,
   ) {
     if (!(threshold >= 1 && threshold <= 65535)) throw new RangeError(`block translation threshold must be 1..65535, got ${threshold}`);
   }
@@ -62,9 +63,9 @@ export class BlockCache<F = unknown> {
     this.compiled++;
     const li = (off >>> 1) & LOOKUP_MASK;
     const old = this.lookup[li];
-    if (old !== undefined) { this.unlist(old); this.events?.removed(old, li); }
+    if (old !== undefined) { this.unlist(old); this.events.removed(old, li); }
     this.lookup[li] = b;
-    this.events?.installed(b, li);
+    this.events.installed(b, li);
     this.hot[li] = 0;
     // A block never crosses a page; an empty one still depends on its first instruction's bytes.
     const page = off >>> 12;
@@ -95,7 +96,7 @@ export class BlockCache<F = unknown> {
     this.invalidations++;
     for (const b of list) {
       const li = (b.off >>> 1) & LOOKUP_MASK;
-      if (this.lookup[li] === b) { this.lookup[li] = undefined; this.events?.removed(b, li); }
+      if (this.lookup[li] === b) { this.lookup[li] = undefined; this.events.removed(b, li); }
     }
   }
 
@@ -103,7 +104,7 @@ export class BlockCache<F = unknown> {
   clear(): void {
     for (const page of this.byPage.keys()) this.code[page] = 0;
     this.byPage.clear();
-    if (this.events !== null) this.lookup.forEach((b, li) => { if (b !== undefined) this.events!.removed(b, li); });
+    this.lookup.forEach((b, li) => { if (b !== undefined) this.events.removed(b, li); });
     this.lookup.fill(undefined);
     this.hot.fill(0);
   }

@@ -142,6 +142,30 @@ export function blockModule(layout: WasmLayout, bodies: readonly FunctionBody[])
   return m.encode();
 }
 
+/** Locals for a software-TLB probe: the virtual address (i64), its page number (i64), the entry index and the set (i32). */
+export interface TlbLocals {
+  readonly addr: number;
+  readonly vpn: number;
+  readonly idx: number;
+  readonly set: number;
+}
+
+/**
+ * Push whether the TLB array at `keyOff` in the set holds the page of `addr`; sets vpn and idx.
+ * The key is vpn (addr >> 12, signed) as a double, as the hart writes it (tlb.ts).
+ */
+export function pushTlbHit(f: FunctionBody, l: TlbLocals, keyOff: number): void {
+  f.get(l.addr).i64(12, 0).op(Op.i64_shr_s).tee(l.vpn).op(Op.i32_wrap_i64).i32(TLB_MASK).op(Op.i32_and).set(l.idx);
+  f.get(l.idx).i32(3).op(Op.i32_shl).get(l.set).op(Op.i32_add).mem(Op.f64_load, keyOff, 3);
+  f.get(l.vpn).op(Op.f64_convert_i64_s).op(Op.f64_eq);
+}
+
+/** Push the RAM offset of `addr` from the entry at idx of the TLB array at `offOff` (after a hit). */
+export function pushTlbOffset(f: FunctionBody, l: TlbLocals, offOff: number): void {
+  f.get(l.idx).i32(2).op(Op.i32_shl).get(l.set).op(Op.i32_add).mem(Op.i32_load, offOff, 2);
+  f.get(l.addr).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).op(Op.i32_add);
+}
+
 type Emitted = 'ok' | 'jump' | 'no';
 
 /** Emits one block function; see the file comment for its shape. */
@@ -165,6 +189,7 @@ class BlockWriter {
   private readonly wb: number;
   /** Open `if`s inside `loop $top` (a branch to depth `ifs` reaches the loop). */
   private ifs = 0;
+  private readonly tlb: TlbLocals;
 
   constructor(private readonly layout: WasmLayout, private readonly startLo: number, private readonly startHi: number) {
     const f = this.f;
@@ -172,6 +197,7 @@ class BlockWriter {
     this.idx = f.local(T.i32); this.o = f.local(T.i32); this.set = f.local(T.i32); this.wa = f.local(T.i32); this.wb = f.local(T.i32);
     this.v = f.local(T.i64); this.p = f.local(T.i64);
     this.ta = f.local(T.i64); this.tb = f.local(T.i64); this.t0 = f.local(T.i64); this.t1 = f.local(T.i64); this.t2 = f.local(T.i64);
+    this.tlb = { addr: this.v, vpn: this.p, idx: this.idx, set: this.set };
     // The TLB set of the current privilege level (it cannot change inside a block), then the pass loop.
     f.i32(0).mem(Op.i32_load, layout.area + AREA_TLB_CURRENT, 2).set(this.set);
     f.open(Op.loop);
@@ -250,16 +276,13 @@ class BlockWriter {
   /** Push (TLB hit for v in the array at keyOff, and v aligned to `size`); sets idx. */
   private probe(keyOff: number, size: number): void {
     const f = this.f;
-    f.get(this.v).i64(12, 0).op(Op.i64_shr_s).tee(this.p).op(Op.i32_wrap_i64).i32(TLB_MASK).op(Op.i32_and).set(this.idx);
-    f.get(this.idx).i32(3).op(Op.i32_shl).get(this.set).op(Op.i32_add).mem(Op.f64_load, keyOff, 3);
-    f.get(this.p).op(Op.f64_convert_i64_s).op(Op.f64_eq);
+    pushTlbHit(f, this.tlb, keyOff);
     if (size > 1) f.get(this.v).op(Op.i32_wrap_i64).i32(size - 1).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_and);
   }
   /** o = the RAM offset of v, from the TLB entry at idx in the array at offOff. */
   private ramOffset(offOff: number): void {
-    const f = this.f;
-    f.get(this.idx).i32(2).op(Op.i32_shl).get(this.set).op(Op.i32_add).mem(Op.i32_load, offOff, 2);
-    f.get(this.v).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).op(Op.i32_add).set(this.o);
+    pushTlbOffset(this.f, this.tlb, offOff);
+    this.f.set(this.o);
   }
   private vHalves(): void {
     this.f.get(this.v).op(Op.i32_wrap_i64).get(this.v).i64(32, 0).op(Op.i64_shr_u).op(Op.i32_wrap_i64);

@@ -23,13 +23,12 @@
  */
 import { AREA_ATTN, AREA_PC, AREA_TLB_CURRENT, SET_X_KEY, SET_X_OFF } from '../hart-memory.js';
 import type { Ram } from '../ram.js';
-import { TLB_MASK } from '../tlb.js';
 import { wasmApi } from '../wasm/api.js';
 import type { WasmTable } from '../wasm/api.js';
 import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
 import { BlockCache, LOOKUP_MASK } from './block-cache.js';
 import type { Block } from './block-cache.js';
-import { BLOCK_PARAMS, blockModule, compileWasmBlock, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
+import { BLOCK_PARAMS, blockModule, compileWasmBlock, pushTlbHit, pushTlbOffset, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
 import type { ChainStub, WasmLayout } from './wasm-compiler.js';
 
 /**
@@ -241,12 +240,12 @@ function hubModule(memoryPages: number, area: number, lookupAt: number): Uint8Ar
   f.i32(0).mem(Op.i64_load, area + AREA_PC, 3).set(pc);
   f.i32(0).mem(Op.i32_load, area + AREA_TLB_CURRENT, 2).set(set);
   // Exec TLB: the page of pc must be there (the interpreter fills it).
-  f.get(pc).i64(12, 0).op(Op.i64_shr_s).tee(p).op(Op.i32_wrap_i64).i32(TLB_MASK).op(Op.i32_and).set(idx);
-  f.get(idx).i32(3).op(Op.i32_shl).get(set).op(Op.i32_add).mem(Op.f64_load, SET_X_KEY, 3);
-  f.get(p).op(Op.f64_convert_i64_s).op(Op.f64_eq).op(Op.i32_eqz);
+  const tlb = { addr: pc, vpn: p, idx, set };
+  pushTlbHit(f, tlb, SET_X_KEY);
+  f.op(Op.i32_eqz);
   leaveIf();
-  f.get(idx).i32(2).op(Op.i32_shl).get(set).op(Op.i32_add).mem(Op.i32_load, SET_X_OFF, 2);
-  f.get(pc).op(Op.i32_wrap_i64).i32(0xfff).op(Op.i32_and).op(Op.i32_add).set(off);
+  pushTlbOffset(f, tlb, SET_X_OFF);
+  f.set(off);
   // Lookup entry for that RAM offset: same offset and same virtual pc, or no block.
   f.get(off).i32(1).op(Op.i32_shr_u).i32(LOOKUP_MASK).op(Op.i32_and).i32(4).op(Op.i32_shl).set(e);
   f.get(e).mem(Op.i64_load, lookupAt + 8, 3).get(pc).op(Op.i64_ne);
