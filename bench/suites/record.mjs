@@ -1,8 +1,10 @@
 // Suite "record": the smoke workload (guest/workloads/smoke.sh typed into the
 // default guest, power-on to poweroff) run three ways in one process, one
 // after the other: a plain run (no recorder), a recording (ports wrapped, log,
-// checkpoints, a snapshot per slice), and a sequential replay of every slice
-// from its own snapshot. Ratios side by side: record vs plain, replay vs record.
+// checkpoints, a snapshot per slice), a sequential replay (one session straight
+// through) and a parallel one (chunks on worker threads). Ratios side by side:
+// record vs plain, replay vs record. The replay suite compares replays as the
+// CLI runs them, each in a fresh process.
 //
 // Options:
 //   --record-slice N     steps per slice (default: the recorder's default)
@@ -59,16 +61,12 @@ export async function run(ctx) {
     const rec = { seconds: (performance.now() - t) / 1000, steps: manifest.stats.steps };
     ctx.log(`record: ${rec.steps} steps in ${rec.seconds.toFixed(1)} s, ${manifest.slices.length} slices`);
     const opened = recording.openRecording(dir);
-    t = performance.now();
-    let verified = true;
-    for (const s of manifest.slices) verified = (await recording.replaySlice(opened, s.index)).verified && verified;
-    const replay = { seconds: (performance.now() - t) / 1000 };
-    // Classic sequential replay: one machine straight through, every slice end checked (prnr replay --parallel 1).
+    // Sequential replay: one session straight through, every slice end checked (prnr replay --parallel 1).
     t = performance.now();
     const straight = await recording.replayConsecutive(opened, 0, manifest.slices.length - 1);
     const through = { seconds: (performance.now() - t) / 1000 };
-    verified = verified && straight.length === manifest.slices.length && straight.every((r) => r.verified);
-    // The same slices on worker threads, one per core (what `prnr replay` does).
+    let verified = straight.length === manifest.slices.length && straight.every((r) => r.verified);
+    // The same slices in chunks on worker threads, one per core (what `prnr verify` does).
     const threads = Number(ctx.args['record-threads'] ?? (await import('node:os')).availableParallelism());
     const executor = new scheduler.ThreadExecutor(threads);
     t = performance.now();
@@ -77,18 +75,17 @@ export async function run(ctx) {
     await executor.close();
     verified = verified && par.verified;
     const space = recording.spaceReport(opened);
-    // Restore cost must not grow along the recording: the first and the last snapshot, median of 3.
-    const restoreMs = async (slice) => {
-      const times = [];
-      for (let i = 0; i < 3; i++) {
-        const t0 = performance.now();
-        await recording.restoreMachine(opened, slice, []);
-        times.push(performance.now() - t0);
-      }
-      return times.sort((a, b) => a - b)[1];
-    };
-    const firstRestore = await restoreMs(manifest.slices[0]);
-    const lastRestore = await restoreMs(manifest.slices.at(-1));
+    // Restores: cold (a new session: machine built, snapshot read) of the first and the last snapshot,
+    // and jumps of one session between snapshots; medians of 3.
+    const timed = async (f) => { const t0 = performance.now(); await f(); return performance.now() - t0; };
+    const med3 = async (f) => { const xs = [await timed(f), await timed(f), await timed(f)]; return xs.sort((a, b) => a - b)[1]; };
+    const firstRestore = await med3(() => new recording.ReplaySession(opened).restore(0));
+    const lastRestore = await med3(() => new recording.ReplaySession(opened).restore(manifest.slices.length - 1));
+    const jumper = new recording.ReplaySession(opened);
+    await jumper.restore(0);
+    const jumps = [];
+    for (const s of manifest.slices) jumps.push(await timed(() => jumper.restore(manifest.slices.length - 1 - s.index)));
+    const jumpMs = jumps.sort((a, b) => a - b)[Math.floor(jumps.length / 2)];
     const pauses = manifest.snapshots.map((x) => x.pauseMs).sort((a, b) => a - b);
     const medianPause = pauses[Math.floor(pauses.length / 2)];
     const mips = (steps, s) => (steps / s / 1e6).toFixed(1);
@@ -96,19 +93,18 @@ export async function run(ctx) {
       ['plain run', plain.seconds.toFixed(1), String(plain.steps), mips(plain.steps, plain.seconds), '1.00', '', ''],
       ['record', rec.seconds.toFixed(1), String(rec.steps), mips(rec.steps, rec.seconds), (rec.seconds / plain.seconds).toFixed(3), `${space.logBytes} B (${(space.logBytes / (rec.steps / 1e6)).toFixed(1)} B/M insns)`, `${(space.storedBytes / 1048576).toFixed(1)} MiB, ${manifest.snapshots.length} snapshots`],
       ['replay (sequential, one machine)', through.seconds.toFixed(1), String(rec.steps), mips(rec.steps, through.seconds), (through.seconds / plain.seconds).toFixed(3), verified ? 'verified' : 'DIVERGED', `${(through.seconds / rec.seconds).toFixed(2)}x record`],
-      ['replay (each slice from its snapshot)', replay.seconds.toFixed(1), String(rec.steps), mips(rec.steps, replay.seconds), (replay.seconds / plain.seconds).toFixed(3), verified ? 'verified' : 'DIVERGED', `${manifest.slices.length} slices`],
-      [`replay (parallel, ${parallel.threads} threads)`, parallel.seconds.toFixed(1), String(rec.steps), mips(rec.steps, parallel.seconds), (parallel.seconds / plain.seconds).toFixed(3), par.verified ? 'verified' : 'DIVERGED', `${(replay.seconds / parallel.seconds).toFixed(2)}x the row above`],
+      [`replay (parallel, ${parallel.threads} threads)`, parallel.seconds.toFixed(1), String(rec.steps), mips(rec.steps, parallel.seconds), (parallel.seconds / plain.seconds).toFixed(3), par.verified ? 'verified' : 'DIVERGED', `${(through.seconds / parallel.seconds).toFixed(2)}x sequential`],
     ];
     return {
       title: 'Record and replay: smoke workload, power-on to poweroff (one process, one after the other)',
       columns: ['mode', 'wall s', 'instructions', 'MIPS', 'time vs plain', 'log', 'snapshots'],
       rows,
-      records: [{ mode: 'plain', ...plain }, { mode: 'record', ...rec, logBytes: space.logBytes, snapshotBytes: space.storedBytes, slices: manifest.slices.length }, { mode: 'replay-through', ...through }, { mode: 'replay', ...replay, verified }, { mode: 'parallel', ...parallel }, { medianPauseMs: medianPause, pausesMs: pauses, firstRestoreMs: firstRestore, lastRestoreMs: lastRestore }],
+      records: [{ mode: 'plain', ...plain }, { mode: 'record', ...rec, logBytes: space.logBytes, snapshotBytes: space.storedBytes, slices: manifest.slices.length }, { mode: 'replay-through', ...through, verified }, { mode: 'parallel', ...parallel, fixed: par.fixed }, { medianPauseMs: medianPause, pausesMs: pauses, firstRestoreMs: firstRestore, lastRestoreMs: lastRestore, medianJumpMs: jumpMs }],
       notes: [
         `record overhead: ${((rec.seconds / plain.seconds - 1) * 100).toFixed(1)}% of the plain run (snapshots included); log ${(space.logBytes / (rec.steps / 1e6)).toFixed(1)} bytes per million instructions`,
-        `replay/record time: ${(replay.seconds / rec.seconds).toFixed(2)}`,
+        `sequential replay/record time: ${(through.seconds / rec.seconds).toFixed(2)}; parallel replay/record time: ${(parallel.seconds / rec.seconds).toFixed(2)}`,
         `snapshot pause: median ${medianPause.toFixed(0)} ms, max ${pauses.at(-1).toFixed(0)} ms over ${pauses.length} snapshots (256 MiB guest RAM)`,
-        `restore: first snapshot ${firstRestore.toFixed(0)} ms, last ${lastRestore.toFixed(0)} ms (ratio ${(lastRestore / firstRestore).toFixed(2)})`,
+        `restore into a new session: first snapshot ${firstRestore.toFixed(0)} ms, last ${lastRestore.toFixed(0)} ms (ratio ${(lastRestore / firstRestore).toFixed(2)}); a session moving between snapshots: median ${jumpMs.toFixed(0)} ms`,
       ],
       ok: verified,
     };

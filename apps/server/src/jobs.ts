@@ -21,7 +21,7 @@ import {
   type Executor,
   type RecordingLocation,
   type TaskProgress,
-  type TaskResult,
+  type SliceOutcome,
 } from '@prnr/scheduler';
 import type { Analyses } from './analyses.js';
 import type { AnomalyInfo, JobEvent, JobInfo, JobRequest, ReplayJobResult, SeekJobResult, SliceProgress } from './api-types.js';
@@ -115,11 +115,10 @@ export class JobManager {
     const modules = this.o.executor === 'inline' ? analyses.modules : analyses.workerModules;
     const progress: SliceProgress[] = [];
     if (req.type !== 'seek') {
-      const plan = planReplay({ recording: location, slices, analyses: requests, registry: analyses.registry, modules, profile });
-      for (const t of plan.tasks) {
-        const s = m.slices[t.slice];
-        progress.push({ slice: t.slice, pass: t.pass, state: 'pending', done: 0, total: s.endIcount - s.startIcount, mips: 0 });
-      }
+      const plan = planReplay({ recording: location, slices, steps: (i) => m.slices[i].endIcount - m.slices[i].startIcount, workers: 1, analyses: requests, registry: analyses.registry, modules, profile });
+      plan.passes.forEach((_, pass) => {
+        for (const i of slices) progress.push({ slice: i, pass, state: 'pending', done: 0, total: m.slices[i].endIcount - m.slices[i].startIcount, mips: 0 });
+      });
     }
     const job = new Job({
       id: randomUUID(),
@@ -210,7 +209,7 @@ export class JobManager {
           this.onProgress(job, p);
           return inline ? this.breathe() : undefined;
         },
-        onTaskDone: (t) => this.onTaskDone(job, t),
+        onSliceDone: (t, pass) => this.onSliceDone(job, t, pass),
       });
       const steps = r.slices.reduce((a, s) => a + s.steps, 0);
       const result: ReplayJobResult = {
@@ -278,8 +277,8 @@ export class JobManager {
     }
   }
 
-  private onTaskDone(job: Job, t: TaskResult): void {
-    const e = this.entry(job, t.slice, t.pass);
+  private onSliceDone(job: Job, t: SliceOutcome, pass: number): void {
+    const e = this.entry(job, t.slice, pass);
     const mips = t.wallSeconds > 0 ? t.steps / t.wallSeconds / 1e6 : 0;
     if (e) {
       e.state = t.error ? 'failed' : t.verified ? 'verified' : 'diverged';
@@ -291,7 +290,7 @@ export class JobManager {
     job.emit({
       type: 'task',
       slice: t.slice,
-      pass: t.pass,
+      pass,
       verified: t.verified,
       diverged: !t.verified && !t.error,
       ...(t.error ? { error: this.o.recordings.clean(t.error) } : {}),

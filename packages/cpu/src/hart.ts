@@ -848,7 +848,8 @@ export class Hart {
             if (code[off >>> 12] !== 0) this.codeWritten(off >>> 12);
           } else {
             slow = true;
-            this.icount = ic;
+            // Position and pc exact for what the store reaches (MMIO, a watch reporting its pc), as translated code does.
+            this.icount = ic; this.pcLo = plo; this.pcHi = phi;
             this.writeMem(vlo, vhi, size, x[rs2 << 1], x[(rs2 << 1) | 1]);
           }
           break;
@@ -971,14 +972,14 @@ export class Hart {
           break;
         case 0x2f: // AMO
           slow = true;
-          this.icount = ic;
+          this.icount = ic; this.pcLo = plo; this.pcHi = phi;
           this.amo(insn, rd, rs1, f3);
           break;
         case 0x07: // LOAD-FP
         case 0x27: // STORE-FP
         case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x53:
           slow = true;
-          this.icount = ic;
+          this.icount = ic; this.pcLo = plo; this.pcHi = phi;
           executeFp(this, insn);
           break;
         default:

@@ -1,7 +1,10 @@
 export { record, DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_SLICE_STEPS } from './recorder.js';
 export type { RecordOptions, RecordProgress, RecordResult } from './recorder.js';
-export { openRecording, replaySlice, replayConsecutive, replayTo, restoreMachine, loadEvents, loadGuestProfile } from './replayer.js';
-export type { Recording, RecordingSource, Divergence, SliceReplayResult, ReplayOptions } from './replayer.js';
+export { openRecording, replaySlice, replayConsecutive, replayTo, loadGuestProfile } from './replayer.js';
+export type { Recording, ReplayOptions } from './replayer.js';
+export { ReplaySession, loadEvents } from './replay-session.js';
+export type { RecordingSource, Divergence, SliceReplayResult, RunOptions, SessionStats } from './replay-session.js';
+export { atSliceBoundary } from './slice-boundary.js';
 export { readManifest, writeManifest, segmentName, manifestSchema, RecordingError, RECORDING_FORMAT_VERSION, MANIFEST_FILE } from './manifest.js';
 export type { RecordingManifest, SliceEntry } from './manifest.js';
 export { runLoop } from './run-loop.js';

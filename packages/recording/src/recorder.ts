@@ -20,6 +20,7 @@ import { encodeCheckpoint } from './checkpoint.js';
 import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, syncDir, writeManifest, type RecordingManifest } from './manifest.js';
 import { MachineSnapshots } from './machine-snapshots.js';
 import { runLoop, type LoopEnd } from './run-loop.js';
+import { atSliceBoundary } from './slice-boundary.js';
 
 export const DEFAULT_CHECKPOINT_INTERVAL = 32_000_000;
 /**
@@ -116,6 +117,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   let sliceStart = 0;
   let sliceStartMtime = 0;
   let sliceRoot = await snapshot();
+  atSliceBoundary(machine);
   let logBytes = 0;
   writeManifest(o.dir, manifest);
 
@@ -148,6 +150,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     sliceStart = machine.hart.icount;
     sliceStartMtime = Number(machine.clock.mtime());
     sliceRoot = endRoot;
+    atSliceBoundary(machine);
   };
 
   const wallTicks = () => (process.hrtime.bigint() - wallStart) / TICK_NS;

@@ -6,7 +6,7 @@
  * name from a registry, and their options and results are plain,
  * structured-clone-able data.
  */
-import type { Hart, Ram } from '@prnr/cpu';
+import type { Ram } from '@prnr/cpu';
 
 export interface ReplaySliceInfo {
   index: number;
@@ -30,14 +30,33 @@ export interface XretEvent {
 }
 
 /**
+ * The hart as an analysis sees it: registers and CSRs to read, nothing to
+ * call that changes it. (Plain getters over the replaying hart.)
+ */
+export interface HartView {
+  readonly pc: bigint;
+  /** 0 = U, 1 = S, 3 = M. */
+  readonly priv: number;
+  readonly icount: number;
+  readonly satp: bigint;
+  readonly sscratch: bigint;
+  readonly sepc: bigint;
+  readonly mepc: bigint;
+  readonly scause: bigint;
+  readonly stval: bigint;
+  /** Integer register i (0..31), unsigned 64-bit. */
+  getX(i: number): bigint;
+}
+
+/**
  * What an analysis may observe. Hooks cost nothing unless subscribed. Reading
  * is free (the hart's registers and CSRs, physical memory); an analysis must
  * never change machine state.
  */
 export interface ReplayView {
   readonly slice: ReplaySliceInfo;
-  /** Read only: registers (getX), pc, priv, icount, CSR fields (sscratch, satp, ...). */
-  readonly hart: Hart;
+  /** Registers, pc, priv, icount and CSRs, read only. */
+  readonly hart: HartView;
   /** Physical memory, read only (ram.u8 at offset paddr - ram.base). */
   readonly ram: Ram;
   /** Virtual time now (mtime ticks). */

@@ -1,24 +1,38 @@
 /**
- * Multi-slice, multi-dimension replay of a whole recording: plan the passes,
- * run every task on an executor (as many at once as it takes), merge each
- * analysis's slice results in slice order. A failed or diverging slice is
- * reported with its index; the others still run and are reported.
+ * Multi-slice, multi-dimension replay of a whole recording: plan the passes
+ * and chunks, run every task on an executor (as many at once as it takes),
+ * check every slice's end state against recording.json here (a worker's word
+ * is not taken for it, remote workers included), and merge each analysis's
+ * slice results in slice order. A failed or diverging slice is reported with
+ * its index; the others still run and are reported.
  */
 import type { AnalysisContext } from './analysis.js';
 import type { AnalysisRegistry } from './analysis-registry.js';
 import type { Executor } from './executor.js';
 import { planReplay } from './planner.js';
-import { openSource, profileOf, type AnalysisRequest, type RecordingLocation, type TaskProgress, type TaskResult } from './task.js';
+import { openSource, profileOf, type AnalysisRequest, type RecordingLocation, type SliceReport, type TaskProgress, type TaskResult } from './task.js';
 
 export interface SliceOutcome {
   slice: number;
+  /** The replayed end state equals the one recording.json names (checked by the coordinator). */
   verified: boolean;
   endState: string | null;
-  divergence: TaskResult['divergence'];
+  divergence: SliceReport['divergence'];
   error?: string;
   wallSeconds: number;
+  restoreSeconds: number;
   steps: number;
   checkpoints: number;
+}
+
+/** Where the time of a parallel replay went that was not replaying: what each chunk paid before its slices ran. */
+export interface FixedCosts {
+  /** Chunks (tasks) run. */
+  chunks: number;
+  /** Seconds from submitting a task until its first slice started (worker start, opening the recording, loading analyses, queueing). */
+  startupSeconds: number;
+  /** Seconds restoring snapshots, all slices together. */
+  restoreSeconds: number;
 }
 
 export interface RecordingReplayResult {
@@ -30,6 +44,7 @@ export interface RecordingReplayResult {
   analyses: Record<string, unknown>;
   passes: number;
   tasks: number;
+  fixed: FixedCosts;
   wallSeconds: number;
 }
 
@@ -43,41 +58,81 @@ export interface ReplayRecordingOptions {
   profile?: unknown;
   executor: Executor;
   onProgress?: (p: TaskProgress) => void;
-  /** A task finished. */
-  onTaskDone?: (r: TaskResult) => void;
+  /** A slice of a pass finished; `verified` as the coordinator judged it. */
+  onSliceDone?: (s: SliceOutcome, pass: number) => void;
 }
 
 export async function replayRecording(o: ReplayRecordingOptions): Promise<RecordingReplayResult> {
   const started = process.hrtime.bigint();
-  const plan = planReplay({ recording: o.recording, slices: o.slices, analyses: o.analyses ?? [], registry: o.registry, modules: o.modules, profile: o.profile });
+  o.executor.warm?.(o.recording, o.modules);
+  const source = await openSource(o.recording);
+  const manifest = source.manifest;
+  const steps = (i: number) => { const s = manifest.slices[i]; return s ? s.endIcount - s.startIcount : 0; };
+  const plan = planReplay({ recording: o.recording, slices: o.slices, steps, workers: o.executor.concurrency, analyses: o.analyses ?? [], registry: o.registry, modules: o.modules, profile: o.profile });
+
+  const judge = (r: SliceReport): SliceOutcome => {
+    const recorded = manifest.slices[r.slice]?.endState;
+    return {
+      slice: r.slice,
+      verified: !r.error && r.divergence === null && r.endState !== null && r.endState === recorded,
+      endState: r.endState,
+      divergence: r.divergence ?? (r.endState !== null && r.endState !== recorded && !r.error
+        ? { from: manifest.slices[r.slice]?.startIcount ?? 0, to: manifest.slices[r.slice]?.endIcount ?? 0, message: `the state at icount ${manifest.slices[r.slice]?.endIcount} hashes to ${r.endState}, the recording says ${recorded}` }
+        : null),
+      ...(r.error ? { error: r.error } : {}),
+      wallSeconds: r.wallSeconds,
+      restoreSeconds: r.restoreSeconds,
+      steps: r.steps,
+      checkpoints: r.checkpoints,
+    };
+  };
+
   const results: TaskResult[] = new Array(plan.tasks.length);
+  const fixed: FixedCosts = { chunks: plan.tasks.length, startupSeconds: 0, restoreSeconds: 0 };
   let next = 0;
   const lane = async () => {
     while (next < plan.tasks.length) {
       const i = next++;
-      results[i] = await o.executor.run(plan.tasks[i], o.onProgress);
-      o.onTaskDone?.(results[i]);
+      const task = plan.tasks[i];
+      const submitted = process.hrtime.bigint();
+      const r = await o.executor.run(task, o.onProgress);
+      checkShape(r, task.first, task.last);
+      results[i] = r;
+      const sliceSeconds = r.slices.reduce((a, s) => a + s.wallSeconds, 0);
+      fixed.startupSeconds += Math.max(0, Number(process.hrtime.bigint() - submitted) / 1e9 - sliceSeconds);
+      for (const s of r.slices) {
+        fixed.restoreSeconds += s.restoreSeconds;
+        o.onSliceDone?.(judge(s), r.pass);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.executor.concurrency, plan.tasks.length) }, lane));
 
-  const byPass = (pass: number) => results.filter((r) => r.pass === pass).sort((a, b) => a.slice - b.slice);
-  const context: AnalysisContext = { profile: o.profile ?? (o.analyses?.length ? await profileOf(await openSource(o.recording)) : undefined) };
+  const reports = (pass: number) => results.filter((r) => r.pass === pass).flatMap((r) => r.slices).sort((a, b) => a.slice - b.slice);
+  const context: AnalysisContext = { profile: o.profile ?? (o.analyses?.length ? await profileOf(source) : undefined) };
   const analyses: Record<string, unknown> = {};
+  let verified = true;
   plan.passes.forEach((reqs, pass) => {
-    const rs = byPass(pass);
+    const rs = reports(pass);
+    verified &&= rs.every((r) => judge(r).verified);
     for (const a of reqs) {
       const parts = rs.filter((r) => !r.error && a.kind in r.analyses).map((r) => r.analyses[a.kind]);
       analyses[a.kind] = o.registry.get(a.kind).merge(parts, context);
     }
   });
-  const slices = byPass(0).map((r) => ({ slice: r.slice, verified: r.verified, endState: r.endState, divergence: r.divergence, error: r.error, wallSeconds: r.wallSeconds, steps: r.steps, checkpoints: r.checkpoints }));
   return {
-    slices,
-    verified: results.every((r) => r.verified),
+    slices: reports(0).map(judge),
+    verified,
     analyses,
     passes: plan.passes.length,
     tasks: plan.tasks.length,
+    fixed,
     wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
+}
+
+/** A result must report exactly the chunk's slices, in order: a worker of another version, or a broken one, is caught here. */
+function checkShape(r: TaskResult, first: number, last: number): void {
+  const ok = r && Array.isArray(r.slices) && r.slices.length === last - first + 1 && r.slices.every((s, k) => s.slice === first + k);
+  if (!ok) throw new Error(`a worker answered the task for slices ${first}..${last} with ${r && Array.isArray(r.slices) ? `reports for slices [${r.slices.map((s) => s.slice).join(', ')}]` : 'no slice reports'} (is it running another prnr version?)`);
 }

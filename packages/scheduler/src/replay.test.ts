@@ -8,10 +8,10 @@ import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotWriter } from '@prnr/snapshot';
-import { Channel, decodeUvarint } from '@prnr/eventlog';
-import { loadEvents, openRecording, restoreMachine, runLoop, type Recording } from '@prnr/recording';
+import { openRecording, ReplaySession, type Recording } from '@prnr/recording';
 import { AnalysisRegistry } from './analysis-registry.js';
 import { InlineExecutor } from './executors/inline.js';
+import type { Executor } from './executor.js';
 import { ThreadExecutor } from './executors/threads.js';
 import { replayRecording, type RecordingReplayResult } from './replay-recording.js';
 import { seek } from './seek.js';
@@ -39,7 +39,8 @@ describe('multi-slice, multi-dimension replay', () => {
     const registry = new AnalysisRegistry();
     inline = await replayRecording({ recording: { dir }, slices: [0, 1, 2, 3], analyses: analyses(), registry, executor: new InlineExecutor() });
     expect(inline.passes).toBe(2);
-    expect(inline.tasks).toBe(8);
+    expect(inline.tasks).toBe(2); // one worker: each pass is one chunk, replayed straight through
+    expect(inline.slices.map((s) => s.restoreSeconds > 0)).toEqual([true, false, false, false]);
     expect(inline.slices.map((s) => s.verified)).toEqual([true, true, true, true]);
     expect(inline.slices.map((s) => s.endState)).toEqual(rec.manifest.slices.map((s) => s.endState));
     const profile = inline.analyses.profile as PrivilegeProfile;
@@ -59,12 +60,30 @@ describe('multi-slice, multi-dimension replay', () => {
     try {
       const progress: number[] = [];
       const threads = await replayRecording({ recording: { dir }, slices: [0, 1, 2, 3], analyses: analyses(), registry: new AnalysisRegistry(), executor, onProgress: (p) => progress.push(p.slice) });
-      expect(threads.slices).toEqual(inline.slices.map((s, i) => ({ ...s, wallSeconds: threads.slices[i].wallSeconds })));
+      expect(threads.tasks).toBe(4); // two chunks per pass
+      expect(threads.slices).toEqual(inline.slices.map((s, i) => ({ ...s, wallSeconds: threads.slices[i].wallSeconds, restoreSeconds: threads.slices[i].restoreSeconds })));
+      expect(threads.slices.map((s) => s.restoreSeconds > 0)).toEqual([true, false, true, false]);
       expect(threads.analyses).toEqual(inline.analyses);
       expect(new Set(progress).size).toBeGreaterThan(1);
     } finally {
       await executor.close();
     }
+  }, 300_000);
+
+  it('the coordinator checks every end state against recording.json itself: a worker reporting another root fails its slice', async () => {
+    const inline = new InlineExecutor();
+    const lying: Executor = {
+      concurrency: 1,
+      run: async (task, progress) => {
+        const r = await inline.run(task, progress);
+        return { ...r, slices: r.slices.map((x) => (x.slice === 1 ? { ...x, endState: '0'.repeat(64) } : x)) };
+      },
+      close: () => inline.close(),
+    };
+    const r = await replayRecording({ recording: { dir }, slices: [0, 1, 2, 3], registry: new AnalysisRegistry(), executor: lying });
+    expect(r.verified).toBe(false);
+    expect(r.slices.map((x) => x.verified)).toEqual([true, false, true, true]);
+    expect(r.slices[1].divergence?.message).toContain(`the recording says ${rec.manifest.slices[1].endState}`);
   }, 300_000);
 
   it('a damaged slice is reported with its index; the others still verify', async () => {
@@ -86,15 +105,14 @@ describe('multi-slice, multi-dimension replay', () => {
   }, 300_000);
 });
 
-/** A sequential replay: from the first snapshot, straight through every slice's events, stopped at `icount`. */
+/** A sequential replay: from the first snapshot, straight through every slice (each end checked), stopped at `icount`. */
 async function straightThrough(icount: number): Promise<string> {
-  const slices = rec.manifest.slices.filter((s) => s.startIcount <= icount);
-  const events = (await Promise.all(slices.map((s) => loadEvents(rec, s)))).flat();
-  const { machine, replayer } = await restoreMachine(rec, rec.manifest.slices[0], events);
-  await runLoop(machine, icount, rec.manifest.checkpointInterval, {
-    idle: () => decodeUvarint(replayer.takeIf(Channel.idle)!.payload, 'idle'),
-    checkpoint: () => void replayer.takeIf(Channel.checkpoint),
-  });
+  const session = new ReplaySession(rec);
+  await session.restore(0);
+  while (session.slice!.endIcount <= icount && session.slice!.index < rec.manifest.slices.length - 1) expect((await session.runSlice()).verified).toBe(true);
+  await session.seek(icount);
+  expect(session.stats.restores).toBe(1);
+  const machine = session.machine!;
   expect(machine.hart.icount).toBe(icount);
   return (await SnapshotWriter.fullStateRoot({ meta: machine.saveMeta(), ram: machine.ram, disks: machine.disks }));
 }

@@ -1,10 +1,11 @@
 /**
  * Arbitrary replay: the machine as it was at any icount. Restores the last
- * snapshot at or before the target, replays forward, stops exactly there.
- * Costs at most one slice of replay.
+ * snapshot at or before the target (unless the machine already stands before
+ * it, within reach), replays forward, stops exactly there. Costs at most about
+ * one slice of replay.
  */
 import { ABI_REGISTER_NAMES, peekVirtual, type Hart } from '@prnr/cpu';
-import { replayTo, type RecordingSource } from '@prnr/recording';
+import { ReplaySession, type RecordingSource } from '@prnr/recording';
 
 const PRIV = ['U', 'S', '?', 'M'];
 
@@ -28,33 +29,58 @@ export interface SeekResult {
   memory?: { address: string; bytes: string | null };
 }
 
-export async function seek(source: RecordingSource, icount: number, o: SeekOptions = {}): Promise<SeekResult> {
-  const out: number[] = [];
-  const { machine, slice } = await replayTo(source, icount, { output: { write: (b) => out.push(b) }, onProgress: o.onProgress });
-  const hart = machine.hart;
-  const before: Uint8Array[] = [];
-  for (const s of source.manifest.slices) {
-    if (s.index >= slice.index) break;
-    if (s.console) before.push(await source.store.get(s.console));
+/**
+ * Seeks over one recording with a machine kept between seeks: a seek forward
+ * within reach runs on from where the last one stopped, others restore the
+ * nearest snapshot. A server keeps one per recording, so its time-travel
+ * slider stays interactive.
+ */
+export class Seeker {
+  readonly session: ReplaySession;
+  /** The console replayed since the start of the session's current slice. */
+  private out: number[] = [];
+
+  constructor(readonly source: RecordingSource) {
+    this.session = new ReplaySession(source, {
+      output: { write: (b) => this.out.push(b) },
+      onSliceStart: () => { this.out = []; },
+    });
   }
-  const registers: Record<string, string> = {};
-  for (let i = 1; i < 32; i++) registers[ABI_REGISTER_NAMES[i]] = hex(hart.getX(i));
-  const result: SeekResult = {
-    icount,
-    slice: slice.index,
-    pc: hex(hart.pc),
-    priv: PRIV[hart.priv] as SeekResult['priv'],
-    instruction: peekInstruction(hart),
-    registers,
-    csrs: { satp: hex(hart.satp), sstatus: hex(BigInt(hart.mstatus)), sepc: hex(hart.sepc), scause: hex(hart.scause), stval: hex(hart.stval), sscratch: hex(hart.sscratch) },
-    console: Buffer.concat([...before, Uint8Array.from(out)]).toString('latin1'),
-  };
-  if (o.memory) {
-    const m = o.memory;
-    const bytes = m.virtual ? peekVirtual(hart.bus.ram, hart.satp, m.address, m.length) : peekPhysical(hart, m.address, m.length);
-    result.memory = { address: hex(m.address), bytes: bytes ? Buffer.from(bytes).toString('hex') : null };
+
+  async seek(icount: number, o: SeekOptions = {}): Promise<SeekResult> {
+    const { source, session } = this;
+    await session.seek(icount, { onProgress: o.onProgress });
+    const slice = session.slice!;
+    const hart = session.machine!.hart;
+    const before: Uint8Array[] = [];
+    for (const s of source.manifest.slices) {
+      if (s.index >= slice.index) break;
+      if (s.console) before.push(await source.store.get(s.console));
+    }
+    const registers: Record<string, string> = {};
+    for (let i = 1; i < 32; i++) registers[ABI_REGISTER_NAMES[i]] = hex(hart.getX(i));
+    const result: SeekResult = {
+      icount,
+      slice: slice.index,
+      pc: hex(hart.pc),
+      priv: PRIV[hart.priv] as SeekResult['priv'],
+      instruction: peekInstruction(hart),
+      registers,
+      csrs: { satp: hex(hart.satp), sstatus: hex(BigInt(hart.mstatus)), sepc: hex(hart.sepc), scause: hex(hart.scause), stval: hex(hart.stval), sscratch: hex(hart.sscratch) },
+      console: Buffer.concat([...before, Uint8Array.from(this.out)]).toString('latin1'),
+    };
+    if (o.memory) {
+      const m = o.memory;
+      const bytes = m.virtual ? peekVirtual(hart.bus.ram, hart.satp, m.address, m.length) : peekPhysical(hart, m.address, m.length);
+      result.memory = { address: hex(m.address), bytes: bytes ? Buffer.from(bytes).toString('hex') : null };
+    }
+    return result;
   }
-  return result;
+}
+
+/** The machine at `icount`, once (a Seeker kept between calls makes later seeks cheaper). */
+export function seek(source: RecordingSource, icount: number, o: SeekOptions = {}): Promise<SeekResult> {
+  return new Seeker(source).seek(icount, o);
 }
 
 function hex(v: bigint): string {

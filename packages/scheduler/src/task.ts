@@ -1,16 +1,19 @@
 /**
- * A replay task: one slice of one recording, replayed from its own snapshot,
- * verified against its recorded end state, with a set of analyses attached.
- * Tasks and results are plain versioned data: they travel to worker threads
- * and, through the queue, to other hosts.
+ * A replay task: a chunk of consecutive slices of one recording, replayed
+ * straight through by one ReplaySession (restored once, at the chunk's first
+ * slice, unless the worker's session already stands there), with a set of
+ * analyses attached afresh for every slice. Tasks and results are plain
+ * versioned data: they travel to worker threads and, through the queue, to
+ * other hosts. A worker reports the state root it reached at each slice end;
+ * whether that matches the recording is decided by the coordinator.
  */
-import { loadGuestProfile, openRecording, replaySlice, type RecordingSource } from '@prnr/recording';
+import { loadGuestProfile, openRecording, ReplaySession, type RecordingSource } from '@prnr/recording';
 import type { AnalysisContext } from './analysis.js';
 import { AnalysisRegistry } from './analysis-registry.js';
 import { openHttpRecording } from './http-recording.js';
 import { MachineReplayView, consoleFanout } from './replay-view.js';
 
-export const TASK_VERSION = 1;
+export const TASK_VERSION = 2;
 
 export type RecordingLocation = { dir: string } | { url: string };
 
@@ -22,7 +25,9 @@ export interface AnalysisRequest {
 export interface ReplayTask {
   version: typeof TASK_VERSION;
   recording: RecordingLocation;
-  slice: number;
+  /** The chunk: slices first..last, replayed straight through. */
+  first: number;
+  last: number;
   /** Which pass of the plan this task belongs to (see planner.ts). */
   pass: number;
   analyses: AnalysisRequest[];
@@ -32,22 +37,36 @@ export interface ReplayTask {
   profile?: unknown;
 }
 
-export interface TaskResult {
-  version: typeof TASK_VERSION;
+/** What a worker reports for one slice. It claims nothing: the coordinator compares `endState` with the recording. */
+export interface SliceReport {
   slice: number;
-  pass: number;
-  verified: boolean;
+  /** Root of the state the replay reached at the slice's end; null when it did not get there. */
   endState: string | null;
-  /** Where the replay stopped following the recording; null if it did not. */
+  /** Where the replay stopped following the log (a checkpoint or an event that did not match); null if it did not. */
   divergence: { from: number; to: number; message: string; differs?: string[] } | null;
+  /** The slice could not run (a missing object, a damaged segment): what went wrong. */
+  error?: string;
   steps: number;
   /** Hart checkpoints compared on the way. */
   checkpoints: number;
+  /** Wall time of the slice, its restore included. */
   wallSeconds: number;
+  /** Of which restoring a snapshot (0 when the worker ran into the slice from the one before). */
+  restoreSeconds: number;
   /** Per analysis kind, its result for this slice. */
   analyses: Record<string, unknown>;
-  /** The task could not run (a missing object, a damaged segment): what went wrong. */
-  error?: string;
+}
+
+export interface TaskResult {
+  version: typeof TASK_VERSION;
+  first: number;
+  last: number;
+  pass: number;
+  /** One per slice of the chunk, in order. */
+  slices: SliceReport[];
+  /** Setting up before the first slice could start (opening the recording, loading analyses), seconds. */
+  setupSeconds: number;
+  wallSeconds: number;
 }
 
 export interface TaskProgress {
@@ -60,12 +79,16 @@ export interface TaskProgress {
 
 const sources = new Map<string, Promise<RecordingSource>>();
 
+function locationKey(loc: RecordingLocation): string {
+  return 'dir' in loc ? `dir:${loc.dir}` : `url:${loc.url}`;
+}
+
 /** Recordings opened once per process (a worker runs many tasks of the same recording). */
 export function openSource(loc: RecordingLocation): Promise<RecordingSource> {
-  const key = 'dir' in loc ? `dir:${loc.dir}` : `url:${loc.url}`;
+  const key = locationKey(loc);
   let s = sources.get(key);
   if (!s) {
-    s = 'dir' in loc ? Promise.resolve(openRecording(loc.dir)) : openHttpRecording(loc.url);
+    s = 'dir' in loc ? Promise.resolve().then(() => openRecording(loc.dir)) : openHttpRecording(loc.url);
     sources.set(key, s);
     s.catch(() => sources.delete(key));
   }
@@ -97,50 +120,101 @@ function registryFor(modules: string[]): Promise<AnalysisRegistry> {
   return r;
 }
 
-/** Runs one task here, in this thread. Never throws for a bad slice: the result says what went wrong. */
-export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) => void | Promise<void>): Promise<TaskResult> {
+/**
+ * One session per recording per thread: a worker keeps its machine between
+ * tasks, so a task that starts where the last one ended needs no restore.
+ */
+const sessions = new Map<string, ReplaySession>();
+
+function sessionFor(loc: RecordingLocation, source: RecordingSource): ReplaySession {
+  const key = locationKey(loc);
+  let s = sessions.get(key);
+  if (!s || s.source !== source) {
+    s = new ReplaySession(source);
+    sessions.set(key, s);
+  }
+  return s;
+}
+
+/**
+ * Gets this thread ready for tasks of a recording before they come: opens it,
+ * loads the analysis modules, builds the replay machine. Errors are left for
+ * the real task to report.
+ */
+export async function warmUp(loc: RecordingLocation, modules: string[] = []): Promise<void> {
+  try {
+    const [source] = await Promise.all([openSource(loc), registryFor(modules)]);
+    await sessionFor(loc, source).prepare();
+  } catch {
+    // The task that follows meets the same problem and says what it is.
+  }
+}
+
+/** Options of runTask that only a task run in this thread can take. */
+export interface LocalTaskOptions {
+  /** The replayed console, byte by byte, as it happens (sequential replay streams it). */
+  console?: (byte: number) => void;
+}
+
+/** Runs one task here, in this thread. Never throws for a bad slice: its report says what went wrong. */
+export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) => void | Promise<void>, local: LocalTaskOptions = {}): Promise<TaskResult> {
   const started = process.hrtime.bigint();
-  const base = { version: TASK_VERSION, slice: task.slice, pass: task.pass } as const;
+  const since = () => Number(process.hrtime.bigint() - started) / 1e9;
+  const slices: SliceReport[] = [];
+  const failed = (slice: number, error: string, wallSeconds = 0): SliceReport => ({ slice, endState: null, divergence: null, error, steps: 0, checkpoints: 0, wallSeconds, restoreSeconds: 0, analyses: {} });
+  const done = (setupSeconds: number): TaskResult => ({ version: TASK_VERSION, first: task.first, last: task.last, pass: task.pass, slices, setupSeconds, wallSeconds: since() });
+  let session: ReplaySession;
+  let registry: AnalysisRegistry;
+  let context: AnalysisContext;
   try {
     if (task.version !== TASK_VERSION) throw new Error(`task version ${task.version} is not supported (this worker runs version ${TASK_VERSION})`);
-    const [source, registry] = await Promise.all([openSource(task.recording), registryFor(task.modules)]);
-    const slice = source.manifest.slices[task.slice];
-    if (!slice) throw new Error(`${source.location} has no slice ${task.slice}`);
-    const context: AnalysisContext = { profile: task.profile ?? (task.analyses.length ? await profileOf(source) : undefined) };
-    const analyses = task.analyses.map((a) => registry.get(a.kind).create(a.options, context));
-    const fan = consoleFanout();
-    const total = slice.endIcount - slice.startIcount;
-    const r = await replaySlice(source, task.slice, {
-      output: fan.sink,
-      attach: (machine) => {
-        const view = new MachineReplayView(machine, { index: slice.index, startIcount: slice.startIcount, endIcount: slice.endIcount, startMtime: slice.startMtime }, fan.listeners);
-        for (const a of analyses) a.attach(view);
-      },
-      onProgress: onProgress ? (icount) => onProgress({ slice: task.slice, pass: task.pass, done: icount - slice.startIcount, total }) : undefined,
-    });
-    const results: Record<string, unknown> = {};
-    analyses.forEach((a, i) => { results[task.analyses[i].kind] = a.finish(); });
-    return {
-      ...base,
-      verified: r.verified,
-      endState: r.endState,
-      divergence: r.divergence ? { from: r.divergence.from, to: r.divergence.to, message: r.divergence.message, differs: r.divergence.differs } : null,
-      steps: total,
-      checkpoints: r.checkpoints,
-      wallSeconds: r.wallSeconds,
-      analyses: results,
-    };
+    const [source, reg] = await Promise.all([openSource(task.recording), registryFor(task.modules)]);
+    const n = source.manifest.slices.length;
+    if (!(Number.isInteger(task.first) && Number.isInteger(task.last) && task.first >= 0 && task.last >= task.first && task.last < n)) {
+      throw new Error(`${source.location} has no slices ${task.first}..${task.last} (it has 0..${n - 1})`);
+    }
+    registry = reg;
+    context = { profile: task.profile ?? (task.analyses.length ? await profileOf(source) : undefined) };
+    session = sessionFor(task.recording, source);
   } catch (e) {
-    return {
-      ...base,
-      verified: false,
-      endState: null,
-      divergence: null,
-      steps: 0,
-      checkpoints: 0,
-      wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
-      analyses: {},
-      error: (e as Error).message,
-    };
+    const msg = (e as Error).message;
+    for (let i = task.first; i <= task.last; i++) slices.push(failed(i, msg));
+    return done(since());
   }
+  const setupSeconds = since();
+  const manifest = session.manifest;
+  const fan = consoleFanout();
+  session.output = local.console ? { write: (b) => { local.console!(b); fan.sink.write(b); } } : fan.sink;
+  for (let i = task.first; i <= task.last; i++) {
+    const slice = manifest.slices[i];
+    const sliceStarted = process.hrtime.bigint();
+    let restoreSeconds = 0;
+    let view: MachineReplayView | undefined;
+    try {
+      if (session.slice?.index !== i || session.icount !== slice.startIcount) restoreSeconds = await session.restore(i);
+      const analyses = task.analyses.map((a) => registry.get(a.kind).create(a.options, context));
+      view = new MachineReplayView(session.machine!, { index: i, startIcount: slice.startIcount, endIcount: slice.endIcount, startMtime: slice.startMtime }, fan.listeners);
+      for (const a of analyses) a.attach(view);
+      const total = slice.endIcount - slice.startIcount;
+      const r = await session.runSlice({ onProgress: onProgress ? (icount) => onProgress({ slice: i, pass: task.pass, done: icount - slice.startIcount, total }) : undefined });
+      const results: Record<string, unknown> = {};
+      analyses.forEach((a, k) => { results[task.analyses[k].kind] = a.finish(); });
+      slices.push({
+        slice: i,
+        endState: r.endState,
+        divergence: r.divergence ? { from: r.divergence.from, to: r.divergence.to, message: r.divergence.message, differs: r.divergence.differs } : null,
+        steps: total,
+        checkpoints: r.checkpoints,
+        wallSeconds: Number(process.hrtime.bigint() - sliceStarted) / 1e9,
+        restoreSeconds,
+        analyses: results,
+      });
+    } catch (e) {
+      slices.push(failed(i, (e as Error).message, Number(process.hrtime.bigint() - sliceStarted) / 1e9));
+    } finally {
+      view?.detach();
+    }
+  }
+  session.output = undefined;
+  return done(setupSeconds);
 }

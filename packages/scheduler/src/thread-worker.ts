@@ -1,11 +1,17 @@
-/** Entry of a replay worker thread (piscina): runs one task, reports progress over the port it was given. */
+/** Entry of a replay worker thread (piscina): runs one task, reporting progress over the port it was given; or gets ready for a recording. */
 import type { MessagePort } from 'node:worker_threads';
-import { runTask, type ReplayTask, type TaskResult } from './task.js';
+import { runTask, warmUp, type RecordingLocation, type ReplayTask, type TaskResult } from './task.js';
 
-export default async function ({ task, port }: { task: ReplayTask; port: MessagePort }): Promise<TaskResult> {
+export type ThreadMessage = { task: ReplayTask; port: MessagePort } | { warm: RecordingLocation; modules: string[] };
+
+export default async function (m: ThreadMessage): Promise<TaskResult | null> {
+  if ('warm' in m) {
+    await warmUp(m.warm, m.modules);
+    return null;
+  }
   try {
-    return await runTask(task, (p) => port.postMessage(p));
+    return await runTask(m.task, (p) => m.port.postMessage(p));
   } finally {
-    port.close();
+    m.port.close();
   }
 }

@@ -31,26 +31,33 @@ export function registerDemo(program: Command): void {
       const { config, images } = guestBoard(loadGuestImages(opts.image));
       const input = new ScriptInput(readFileSync(opts.workload, 'utf8'));
       const say = (s: string) => process.stderr.write(`prnr: ${s}\n`);
+      // The replay workers start now, while the recorder runs: their start-up is then off the replay's path.
+      const executor = makeExecutor({ parallel: opts.parallel });
       say(`recording the default guest running ${opts.workload} into ${opts.out} ...`);
       const out: number[] = [];
       const flush = () => { if (out.length) process.stdout.write(Buffer.from(out)); out.length = 0; };
-      const { manifest } = await record({
-        dir: opts.out,
-        config,
-        images,
-        inputs: { consoleInput: input, clock: hostClock, entropy: hostEntropy },
-        output: { write: (b) => { input.observe(b); out.push(b); } },
-        realtime: false,
-        profile: readGuestProfile(opts.image),
-        // Short slices: a short workload still spreads over every core.
-        sliceSteps: opts.sliceInsns,
-        onProgress: flush, // the guest's console is the progress display
-      });
+      let manifest;
+      try {
+        ({ manifest } = await record({
+          dir: opts.out,
+          config,
+          images,
+          inputs: { consoleInput: input, clock: hostClock, entropy: hostEntropy },
+          output: { write: (b) => { input.observe(b); out.push(b); } },
+          realtime: false,
+          profile: readGuestProfile(opts.image),
+          // Short slices: a short workload still spreads over every core.
+          sliceSteps: opts.sliceInsns,
+          onProgress: flush, // the guest's console is the progress display
+        }));
+      } catch (e) {
+        await executor.close();
+        throw e;
+      }
       flush();
       const s = manifest.stats!;
       say(`recorded ${formatCount(s.steps)} instructions in ${s.wallSeconds.toFixed(1)} s: ${manifest.slices.length} slices, log ${formatBytes(s.logBytes)} (${(s.logBytes / (s.steps / 1e6)).toFixed(1)} bytes per million instructions)`);
       const rec = openRecording(opts.out);
-      const executor = makeExecutor({ parallel: opts.parallel });
       say(`replaying ${rec.manifest.slices.length} slices in parallel (${executor.concurrency} at once), each from its own snapshot ...`);
       let d;
       try {

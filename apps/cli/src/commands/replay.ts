@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { openRecording, replayConsecutive, type Recording } from '@prnr/recording';
-import type { AnalysisRegistry, AnalysisRequest, RecordingReplayResult } from '@prnr/scheduler';
+import { openRecording, type Recording } from '@prnr/recording';
+import { AnalysisRegistry, InlineExecutor, replayRecording, type AnalysisRequest, type RecordingReplayResult } from '@prnr/scheduler';
 import { formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
@@ -71,23 +71,26 @@ function report(rec: Recording, r: RecordingReplayResult): void {
   );
 }
 
-/** Classic sequential replay: one machine straight through the slices, the console streamed as it replays. */
+/** Classic sequential replay: one session straight through the slices (the scheduler's one chunk), the console streamed as it replays. */
 async function sequential(rec: Recording, indices: number[], quiet: boolean): Promise<void> {
   const out: number[] = [];
   const flush = () => {
     if (out.length) process.stdout.write(Buffer.from(out));
     out.length = 0;
   };
-  const results = await replayConsecutive(rec, indices[0], indices.at(-1)!, { output: quiet ? undefined : { write: (b) => { out.push(b); if (out.length > 4096) flush(); } }, onProgress: flush });
+  const executor = new InlineExecutor(quiet ? {} : { console: (b) => { out.push(b); if (out.length > 4096) flush(); } });
+  const r = await replayRecording({ recording: { dir: rec.dir }, slices: indices, registry: new AnalysisRegistry(), executor, onProgress: flush });
   flush();
-  const last = results.at(-1)!;
-  if (!last.verified) {
-    reportDivergence(last);
+  const bad = r.slices.find((s) => !s.verified);
+  if (bad) {
+    if (bad.error) process.stderr.write(`\nprnr: slice ${bad.slice} FAILED: ${bad.error}\n`);
+    else reportDivergence(bad);
     process.exitCode = EXIT_DIVERGED;
     return;
   }
-  const secs = results.reduce((a, r) => a + r.wallSeconds, 0);
-  process.stderr.write(`\nprnr: replayed ${indices.length === 1 ? `slice ${last.slice}` : `${indices.length} slices`} to icount ${formatCount(last.endIcount)} in ${secs.toFixed(1)} s, every slice end checked: state ${last.endState} matches the recording\n`);
+  const last = r.slices.at(-1)!;
+  const end = rec.manifest.slices[last.slice].endIcount;
+  process.stderr.write(`\nprnr: replayed ${indices.length === 1 ? `slice ${last.slice}` : `${indices.length} slices`} to icount ${formatCount(end)} in ${r.wallSeconds.toFixed(1)} s, every slice end checked: state ${last.endState} matches the recording\n`);
 }
 
 export function parseAnalyses(list: string | undefined, watch: string | undefined, registry: AnalysisRegistry): AnalysisRequest[] {

@@ -27,7 +27,7 @@ export function registerVerify(program: Command): void {
         await executor.close();
       }
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ recording: dir, complete: rec.manifest.status === 'complete', verified: r.verified, wallSeconds: r.wallSeconds, slices: r.slices }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ recording: dir, complete: rec.manifest.status === 'complete', verified: r.verified, wallSeconds: r.wallSeconds, fixed: r.fixed, slices: r.slices }, null, 2) + '\n');
       } else {
         for (const s of r.slices) {
           const m = rec.manifest.slices[s.slice];
@@ -35,6 +35,9 @@ export function registerVerify(program: Command): void {
           process.stdout.write(`slice ${String(s.slice).padStart(4)}  icount ${formatCount(m.startIcount).padStart(8)} .. ${formatCount(m.endIcount).padEnd(8)}  ${s.wallSeconds.toFixed(1).padStart(6)} s  ${status}\n`);
         }
         const bad = r.slices.filter((s) => !s.verified).length;
+        const replaying = r.slices.reduce((a, s) => a + s.wallSeconds - s.restoreSeconds, 0);
+        const fixed = r.fixed.startupSeconds + r.fixed.restoreSeconds;
+        process.stdout.write(`fixed costs: ${r.fixed.chunks} chunk(s), start-up ${r.fixed.startupSeconds.toFixed(2)} s, restores ${r.fixed.restoreSeconds.toFixed(2)} s: ${(replaying > 0 ? (100 * fixed) / replaying : 0).toFixed(1)}% of the replay time (${(fixed / r.slices.length).toFixed(3)} s per slice)\n`);
         process.stdout.write(bad === 0 ? `verified: ${r.slices.length} slice(s) end in their recorded state (${r.wallSeconds.toFixed(1)} s)\n` : `${bad} of ${r.slices.length} slice(s) did not verify\n`);
       }
       if (!r.verified) process.exitCode = EXIT_DIVERGED;

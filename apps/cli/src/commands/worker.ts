@@ -14,9 +14,13 @@ export function registerWorker(program: Command): void {
         redis: opts.redis,
         queue: opts.queue,
         lockDuration: opts.lockMs,
-        onTask: (t, r) => process.stderr.write(`prnr worker: slice ${t.slice} pass ${t.pass}: ${r.error ? `failed: ${r.error}` : r.verified ? 'verified' : 'diverged'} (${r.wallSeconds.toFixed(1)} s)\n`),
+        // Whether a slice verified is the coordinator's call: a worker reports what it reached.
+        onTask: (t, r) => {
+          const failed = r.slices.filter((s) => s.error || s.divergence);
+          process.stderr.write(`prnr worker: slices ${t.first}..${t.last} pass ${t.pass}: ${failed.length ? `${failed.length} failed (${failed.map((s) => `${s.slice}: ${s.error ?? s.divergence?.message}`).join('; ')})` : 'replayed'} (${r.wallSeconds.toFixed(1)} s)\n`);
+        },
       });
-      w.worker.on('active', (job) => process.stderr.write(`prnr worker: started slice ${job.data.slice} pass ${job.data.pass}\n`));
+      w.worker.on('active', (job) => process.stderr.write(`prnr worker: started slices ${job.data.first}..${job.data.last} pass ${job.data.pass}\n`));
       w.worker.on('error', (e) => process.stderr.write(`prnr worker: ${e.message}\n`));
       process.stderr.write(`prnr worker: waiting for tasks on ${opts.redis} (queue ${opts.queue})\n`);
       const stop = async () => {

@@ -3,11 +3,12 @@
  * when it is a terminal; nothing otherwise.
  */
 import cliProgress from 'cli-progress';
-import type { TaskProgress, TaskResult } from '@prnr/scheduler';
+import type { SliceOutcome, TaskProgress } from '@prnr/scheduler';
 
 export interface ReplayProgress {
   update(p: TaskProgress): void;
-  done(r: TaskResult): void;
+  /** A slice of a pass finished. */
+  done(r: SliceOutcome, pass: number): void;
   stop(): void;
 }
 
@@ -33,8 +34,8 @@ export function replayProgress(o: { totals: Map<number, number>; enabled: boolea
       const secs = (Date.now() - b.started) / 1000;
       b.bar.update(p.done, { mips: secs > 0 ? (p.done / secs / 1e6).toFixed(1).padStart(5) : '    -' });
     },
-    done(r) {
-      const b = barFor(r.slice, r.pass);
+    done(r, pass) {
+      const b = barFor(r.slice, pass);
       b.bar.update(o.totals.get(r.slice) ?? 1, { status: r.error ? 'FAILED  ' : r.verified ? 'verified' : 'DIVERGED', mips: r.wallSeconds > 0 ? (r.steps / r.wallSeconds / 1e6).toFixed(1).padStart(5) : '    -' });
     },
     stop() {

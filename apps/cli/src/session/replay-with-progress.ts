@@ -16,6 +16,7 @@ export async function replayWithProgress(
   rec: Recording,
   o: { executor: Executor; slices?: number[]; analyses?: AnalysisRequest[]; progress: boolean; analysisSet?: { registry: AnalysisRegistry; modules: string[] } },
 ): Promise<RecordingReplayResult> {
+  o.executor.warm?.({ dir: rec.dir }, o.analyses?.length ? analysisModules() : []); // workers get ready while the analyses load
   const { registry, modules } = o.analysisSet ?? (o.analyses?.length ? await loadAnalyses() : { registry: new AnalysisRegistry(), modules: [] });
   const slices = o.slices ?? rec.manifest.slices.map((s) => s.index);
   const totals = new Map(rec.manifest.slices.map((s) => [s.index, s.endIcount - s.startIcount]));
@@ -29,7 +30,7 @@ export async function replayWithProgress(
       modules,
       executor: o.executor,
       onProgress: (p) => progress.update(p),
-      onTaskDone: (t) => progress.done(t),
+      onSliceDone: (s, pass) => progress.done(s, pass),
     });
   } finally {
     progress.stop();

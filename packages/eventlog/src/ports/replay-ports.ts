@@ -21,7 +21,13 @@ export class DivergenceError extends Error {
 export class PortReplayer {
   private at = 0;
 
-  constructor(private readonly events: readonly LogEvent[], private readonly position: () => number) {}
+  constructor(private events: readonly LogEvent[], private readonly position: () => number) {}
+
+  /** Serve `events` from now on (the next slice's, or another slice's after a restore). */
+  load(events: readonly LogEvent[]): void {
+    this.events = events;
+    this.at = 0;
+  }
 
   /** Ports that serve the log. `packets.send` goes to `onSend` (transmitted frames are outputs). */
   ports(onSend: (frame: Uint8Array) => void = () => {}): RecordedInputs {

@@ -1,12 +1,15 @@
-/** Runs tasks in this thread, one at a time: the reference executor, and the one for a single slice or seek. */
+/** Runs tasks in this thread, one at a time: the reference executor, sequential replay, and a single slice. */
 import type { Executor } from '../executor.js';
-import { runTask, type ReplayTask, type TaskProgress, type TaskResult } from '../task.js';
+import { runTask, type LocalTaskOptions, type ReplayTask, type TaskProgress, type TaskResult } from '../task.js';
 
 export class InlineExecutor implements Executor {
   readonly concurrency = 1;
 
+  /** `local`: what only a task run here can be given (e.g. the console as it is replayed). */
+  constructor(private readonly local: LocalTaskOptions = {}) {}
+
   run(task: ReplayTask, progress?: (p: TaskProgress) => void): Promise<TaskResult> {
-    return runTask(task, progress);
+    return runTask(task, progress, this.local);
   }
 
   async close(): Promise<void> {}

@@ -41,7 +41,7 @@ export class QueueExecutor implements Executor {
 
   async run(task: ReplayTask, progress?: (p: TaskProgress) => void): Promise<TaskResult> {
     await this.events.waitUntilReady();
-    const job = await this.queue.add(`slice-${task.slice}-pass-${task.pass}`, task, { attempts: 3, removeOnComplete: true, removeOnFail: true });
+    const job = await this.queue.add(`slices-${task.first}-${task.last}-pass-${task.pass}`, task, { attempts: 3, removeOnComplete: true, removeOnFail: true });
     const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
       if (jobId === job.id && progress && typeof data === 'object' && data !== null) progress(data as TaskProgress);
     };

@@ -1,0 +1,156 @@
+// Suite "replay": parallel replay against sequential replay, as a user runs
+// them (the built CLI, a fresh process each, wall clock of the process), on
+// recordings made here in the same run:
+//   demo    guest/workloads/buggy.sh with `prnr demo`'s slice length
+//   smoke   guest/workloads/smoke.sh with the recorder's default slice length
+// Per recording:
+//   record          prnr record
+//   replay -j 1     prnr replay --parallel 1 (one session straight through)
+//   verify -j N     prnr verify --parallel N (chunks of slices on N threads)
+//   QEMU rr         QEMU 7.2 -icount shift=auto,rr=record / rr=replay on the
+//                   same images and workload (bench/suites/qemu-rr.mjs), when
+//                   QEMU is installed
+//   seek            latency of seeks to seeded random icounts on one warm
+//                   Seeker (the object the server keeps per recording)
+// and a scaling table: a MODEL that takes the measured per-slice replay times
+// and per-chunk fixed costs and projects them to more workers.
+//
+// Options:
+//   --replay-workloads demo,smoke   which recordings (default both)
+//   --replay-threads N              workers for verify (default: the number of cores)
+//   --replay-seeks N                seeks measured per recording (default 15)
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+export const name = 'replay';
+export const order = 45;
+export const description = 'parallel vs sequential replay (CLI), fixed costs, seek latency, QEMU rr, scaling model';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'apps/cli/dist/main.js');
+const WORKLOADS = {
+  demo: { script: 'guest/workloads/buggy.sh', slice: 'demo' },
+  smoke: { script: 'guest/workloads/smoke.sh', slice: 'default' },
+};
+
+/** Runs the CLI; returns its wall time, exit status and output. */
+function prnr(args) {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const seconds = (performance.now() - t) / 1000;
+  if (r.status !== 0) throw new Error(`prnr ${args.join(' ')} exited ${r.status}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' / ')}`);
+  return { seconds, stdout: r.stdout, stderr: r.stderr };
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+
+export async function run(ctx) {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run pnpm build first`);
+  const scheduler = await import(new URL('../../packages/scheduler/dist/index.js', import.meta.url).href);
+  const recording = await import(new URL('../../packages/recording/dist/index.js', import.meta.url).href);
+  const threads = Number(ctx.args['replay-threads'] ?? availableParallelism());
+  const seeks = Number(ctx.args['replay-seeks'] ?? 15);
+  const which = String(ctx.args['replay-workloads'] ?? 'demo,smoke').split(',');
+  const qemu = existsSync(join(ROOT, 'bench/suites/qemu-rr.mjs')) ? await import('./qemu-rr.mjs') : null;
+  const demoSlice = /--slice-insns <n>.*?\(default: (\d+)\)/.exec(prnr(['demo', '--help']).stdout.replace(/\s+/g, ' '))?.[1];
+
+  const tmp = mkdtempSync(join(tmpdir(), 'prnr-bench-replay-'));
+  const rows = [];
+  const records = [];
+  const notes = [];
+  const models = [];
+  let ok = true;
+  try {
+    for (const w of which) {
+      const spec = WORKLOADS[w];
+      if (!spec) throw new Error(`--replay-workloads: unknown workload ${w} (demo, smoke)`);
+      const dir = join(tmp, `${w}.rec`);
+      const sliceArgs = spec.slice === 'demo' ? ['--slice-insns', demoSlice] : [];
+      const rec = prnr(['record', '-o', dir, '--script', join(ROOT, spec.script), '-q', ...sliceArgs]);
+      const manifest = JSON.parse(readFileSync(join(dir, 'recording.json'), 'utf8'));
+      const steps = manifest.stats.steps;
+      ctx.log(`${w}: recorded ${steps} steps, ${manifest.slices.length} slices in ${rec.seconds.toFixed(1)} s`);
+      const seq = prnr(['replay', dir, '--parallel', '1', '-q']);
+      const seqJson = JSON.parse(prnr(['verify', dir, '--parallel', '1', '--json']).stdout);
+      const par = prnr(['verify', dir, '--parallel', String(threads), '--json']);
+      const parJson = JSON.parse(par.stdout);
+      const verified = seqJson.verified && parJson.verified;
+      ok &&= verified;
+      ctx.log(`${w}: replay -j 1 ${seq.seconds.toFixed(2)} s, verify -j ${threads} ${par.seconds.toFixed(2)} s`);
+
+      // Fixed costs of the parallel run: start-up (thread start, opening, loading) and restores, per chunk and per slice.
+      const replaying = parJson.slices.reduce((a, s) => a + s.wallSeconds - s.restoreSeconds, 0);
+      const fixed = parJson.fixed.startupSeconds + parJson.fixed.restoreSeconds;
+      const perSlice = fixed / parJson.slices.length;
+      const sliceReplay = replaying / parJson.slices.length;
+
+      // Seek: one warm Seeker, seeded random targets.
+      const opened = recording.openRecording(dir);
+      const seeker = new scheduler.Seeker(opened);
+      await seeker.seek(Math.floor(steps / 2)); // warm: the first restore, the code
+      let seed = 20261205;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const lat = [];
+      for (let i = 0; i < seeks; i++) {
+        const at = Math.floor(rand() * steps);
+        const t = performance.now();
+        const r = await seeker.seek(at);
+        lat.push(performance.now() - t);
+        if (r.icount !== at) throw new Error(`seek to ${at} landed at ${r.icount}`);
+      }
+
+      let q = null;
+      if (qemu?.qemuRecordReplay) {
+        try {
+          q = await qemu.qemuRecordReplay({ root: ROOT, workload: join(ROOT, spec.script), log: ctx.log });
+        } catch (e) {
+          q = { ok: false, skippedReason: e.message };
+        }
+      }
+      const qemuOk = q && q.ok && !q.skippedReason;
+      const mips = (s) => (steps / s / 1e6).toFixed(1);
+      rows.push(
+        [w, 'record', rec.seconds.toFixed(2), mips(rec.seconds), '', `${manifest.slices.length} slices of ${(manifest.slices[0].endIcount - manifest.slices[0].startIcount) / 1e6}M`],
+        [w, 'replay --parallel 1', seq.seconds.toFixed(2), mips(seq.seconds), '1.00', seqJson.verified ? 'verified' : 'DIVERGED'],
+        [w, `verify --parallel ${threads}`, par.seconds.toFixed(2), mips(par.seconds), (seq.seconds / par.seconds).toFixed(2), `${parJson.verified ? 'verified' : 'DIVERGED'}; ${(rec.seconds / par.seconds).toFixed(2)}x the record run`],
+        ...(q ? [
+          [w, 'QEMU 7.2 rr=record', qemuOk ? q.recordSeconds.toFixed(2) : '–', '', '', qemuOk ? '-icount shift=auto' : `not run: ${q.skippedReason ?? 'replay check failed'}`],
+          [w, 'QEMU 7.2 rr=replay', qemuOk ? q.replaySeconds.toFixed(2) : '–', '', '', qemuOk ? `prnr verify -j ${threads} / QEMU replay = ${(par.seconds / q.replaySeconds).toFixed(2)}` : ''],
+        ] : []),
+      );
+      notes.push(
+        `${w}: fixed costs of verify -j ${threads}: ${parJson.fixed.chunks} chunks, start-up ${parJson.fixed.startupSeconds.toFixed(2)} s, restores ${parJson.fixed.restoreSeconds.toFixed(2)} s = ${perSlice.toFixed(3)} s per slice, ${((100 * perSlice) / sliceReplay).toFixed(1)}% of a slice's replay (${sliceReplay.toFixed(2)} s)`,
+        `${w}: seek on a warm Seeker, ${seeks} seeded random icounts: median ${median(lat).toFixed(0)} ms, p90 ${pct(lat, 0.9).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms`,
+      );
+      // The model: a slice's replay time is what the sequential run measured; each chunk pays the fixed cost per chunk measured above.
+      const sliceTimes = seqJson.slices.map((s) => s.wallSeconds - s.restoreSeconds);
+      const perChunk = fixed / parJson.fixed.chunks;
+      const model = [1, 2, 4, 8, 16, 64].map((n) => {
+        const chunks = scheduler.chunkSlices(manifest.slices.map((s) => s.index), (i) => manifest.slices[i].endIcount - manifest.slices[i].startIcount, n);
+        const t = Math.max(...chunks.map(([a, b]) => perChunk + sliceTimes.slice(a, b + 1).reduce((x, y) => x + y, 0)));
+        return { workers: n, chunks: chunks.length, seconds: t };
+      });
+      models.push({ workload: w, slices: manifest.slices.length, perChunk, model });
+      records.push({ workload: w, steps, slices: manifest.slices.length, recordSeconds: rec.seconds, sequentialSeconds: seq.seconds, parallelSeconds: par.seconds, threads, speedup: seq.seconds / par.seconds, fixed: parJson.fixed, fixedPerSlice: perSlice, sliceReplaySeconds: sliceReplay, seekMs: lat, seekMedianMs: median(lat), qemu: q, model, verified });
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  for (const m of models) {
+    notes.push(`MODEL, not a measurement (${m.workload}, ${m.slices} slices, ${m.perChunk.toFixed(2)} s fixed per chunk): ` + m.model.map((x) => `${x.workers} workers ${x.seconds.toFixed(2)} s${x.chunks < x.workers ? ` (${x.chunks} chunks)` : ''}`).join(', '));
+  }
+  return {
+    title: `Replay: sequential vs parallel (${threads} workers), as the CLI runs them; QEMU rr beside`,
+    columns: ['recording', 'run', 'wall s', 'MIPS', 'speed-up vs -j 1', 'notes'],
+    rows,
+    records,
+    notes,
+    ok,
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The replay session, on a short recording of the default guest made on the
+ * reference interpreter: every slice replays on the wasm engine (from its
+ * snapshot and straight through), a session that moves between snapshots and
+ * seeks back and forth reaches exactly the states a fresh session reaches,
+ * and a slice whose log holds an event the guest never asks for is reported.
+ */
+import { randomFillSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hart } from '@prnr/cpu';
+import { Channel, SegmentWriter, readSegment } from '@prnr/eventlog';
+import { ScriptInput, guestBoard, loadGuestImages } from '@prnr/machine';
+import { SnapshotWriter } from '@prnr/snapshot';
+import { record } from './recorder.js';
+import { openRecording, replaySlice, type Recording } from './replayer.js';
+import { ReplaySession } from './replay-session.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const STEPS = 40_000_000;
+const SLICE = 10_000_000;
+let dir: string;
+let rec: Recording;
+
+beforeAll(async () => {
+  dir = join(mkdtempSync(join(tmpdir(), 'prnr-session-')), 'interp.rec');
+  const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
+  const input = new ScriptInput(readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8'));
+  const before = Hart.defaultEngine;
+  Hart.defaultEngine = 'interp';
+  try {
+    await record({
+      dir, config, images,
+      inputs: { consoleInput: input, clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } },
+      output: { write: (b) => input.observe(b) },
+      realtime: false, maxSteps: STEPS, sliceSteps: SLICE, checkpointInterval: 2_500_000,
+    });
+  } finally {
+    Hart.defaultEngine = before;
+  }
+  rec = openRecording(dir);
+}, 600_000);
+afterAll(() => rmSync(dirname(dir), { recursive: true, force: true }));
+
+/** The full state hash of the session's machine, computed from scratch (not from the session's incremental trees). */
+function fullRoot(s: ReplaySession): Promise<string> {
+  const m = s.machine!;
+  return SnapshotWriter.fullStateRoot({ meta: m.saveMeta(), ram: m.ram, disks: m.disks });
+}
+
+describe('a recording made on the interpreter', () => {
+  it('replays on the wasm engine: every slice from its own snapshot, and straight through', async () => {
+    expect(Hart.defaultEngine).toBe('wasm');
+    expect(rec.manifest.slices.length).toBe(STEPS / SLICE);
+    for (const s of rec.manifest.slices) {
+      const r = await replaySlice(rec, s.index);
+      expect(r.divergence, `slice ${s.index}`).toBeNull();
+      expect(r.endState, `slice ${s.index}`).toBe(s.endState);
+    }
+    const session = new ReplaySession(rec);
+    await session.restore(0);
+    for (const s of rec.manifest.slices) {
+      const r = await session.runSlice();
+      expect(r.verified, `slice ${s.index}`).toBe(true);
+      expect(r.endState).toBe(s.endState);
+    }
+    expect(session.stats.restores).toBe(1);
+  }, 600_000);
+});
+
+describe('ReplaySession', () => {
+  it('a machine moved between snapshots is in exactly the recorded state each time', async () => {
+    const session = new ReplaySession(rec);
+    for (const i of [2, 0, 3, 1, 3]) {
+      await session.restore(i);
+      expect(session.icount).toBe(rec.manifest.slices[i].startIcount);
+      expect(session.root()).toBe(rec.manifest.slices[i].snapshot);
+      expect(await fullRoot(session)).toBe(rec.manifest.slices[i].snapshot);
+    }
+    expect(session.stats.coldRestores).toBe(1);
+  }, 300_000);
+
+  it('seeks back and forth land in the same state as a fresh session seeking there', async () => {
+    const targets = [25_000_000, 27_500_000, 12_345_678, 12_345_679, 31_000_000, SLICE * 2, STEPS, 1];
+    const warm = new ReplaySession(rec);
+    for (const x of targets) {
+      await warm.seek(x);
+      const fresh = new ReplaySession(rec);
+      await fresh.seek(x);
+      expect(warm.icount).toBe(x);
+      expect(fresh.icount).toBe(x);
+      expect(await fullRoot(warm), `icount ${x}`).toBe(await fullRoot(fresh));
+    }
+    // Forward within reach ran on instead of restoring: fewer restores than seeks.
+    expect(warm.stats.restores).toBeLessThan(targets.length);
+  }, 300_000);
+
+  it('a slice whose log holds an event the guest never takes does not verify, and says so', async () => {
+    const s = rec.manifest.slices[1];
+    const file = join(dir, s.log);
+    const good = readFileSync(file);
+    const seg = await readSegment(file);
+    try {
+      const w = await SegmentWriter.create(file, { segmentIndex: s.index, startIcount: BigInt(s.startIcount) });
+      for (const e of seg.events) w.append(e);
+      // Console input at the slice's very end, after its last checkpoint: the replay stops there, so nothing takes it.
+      w.append({ icount: BigInt(s.endIcount), channel: Channel.consoleInput, kind: 0, payload: Uint8Array.of(0x41) });
+      await w.close(BigInt(s.endIcount));
+      const r = await replaySlice(openRecording(dir), s.index);
+      expect(r.verified).toBe(false);
+      expect(r.divergence?.message).toMatch(/ended with 1 recorded events never consumed/);
+    } finally {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(file, good);
+    }
+  }, 300_000);
+});
