@@ -14,3 +14,4 @@ export { MachineSnapshots } from './machine-snapshots.js';
 export { collectGarbage, mergeSlices, spaceReport } from './reclaim.js';
 export type { GcResult, SpaceReport } from './reclaim.js';
 export type { SnapshotStats } from './manifest.js';
+export { acquireRecordingLock, assertNotBeingRecorded, LOCK_FILE } from './recording-lock.js';

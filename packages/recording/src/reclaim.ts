@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { SegmentWriter, readSegment, type LogEvent } from '@prnr/eventlog';
 import { reachableObjects } from '@prnr/snapshot';
 import { RecordingError, writeManifest, type SliceEntry } from './manifest.js';
+import { assertNotBeingRecorded } from './recording-lock.js';
 import type { Recording } from './replayer.js';
 
 export interface GcResult {
@@ -21,6 +22,7 @@ export interface GcResult {
 
 /** Removes objects no snapshot or disk refers to, and log files no slice names (e.g. the .partial of a crashed recorder). */
 export async function collectGarbage(rec: Recording): Promise<GcResult> {
+  assertNotBeingRecorded(rec.dir, 'gc');
   const m = rec.manifest;
   const roots = new Set<string>();
   for (const s of m.slices) roots.add(s.snapshot).add(s.endState);
@@ -57,6 +59,7 @@ export async function collectGarbage(rec: Recording): Promise<GcResult> {
  */
 export async function mergeSlices(rec: Recording, k: number): Promise<GcResult & { slicesBefore: number; slicesAfter: number }> {
   if (!Number.isInteger(k) || k < 2) throw new RecordingError(`--merge needs a whole number of at least 2, got ${k}`);
+  assertNotBeingRecorded(rec.dir, 'merge');
   const m = rec.manifest;
   if (m.status !== 'complete') throw new RecordingError(`${rec.dir} is incomplete (its recorder did not finish): run gc without --merge, or record again`);
   const before = m.slices.length;

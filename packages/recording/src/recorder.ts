@@ -7,7 +7,8 @@
  * closed (renamed from .partial, fsynced) and the snapshot that ends it is in
  * the object store; recording.json says "recording" until the run ends. So a
  * recorder killed at any moment leaves closed slices that verify, and an open
- * slice that readers see as incomplete.
+ * slice that readers see as incomplete. While it writes, the recorder holds
+ * recording.lock, so gc and merge leave its open slice alone.
  */
 import { mkdirSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, syncDir, writeMa
 import { MachineSnapshots } from './machine-snapshots.js';
 import { runLoop, type LoopEnd } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
+import { acquireRecordingLock } from './recording-lock.js';
 
 export const DEFAULT_CHECKPOINT_INTERVAL = 32_000_000;
 /**
@@ -67,6 +69,15 @@ const TICK_NS = 100n; // 10 MHz timebase
 
 export async function record(o: RecordOptions): Promise<RecordResult> {
   prepareDir(o.dir);
+  const release = acquireRecordingLock(o.dir);
+  try {
+    return await recordInto(o);
+  } finally {
+    release();
+  }
+}
+
+async function recordInto(o: RecordOptions): Promise<RecordResult> {
   const store = new FsObjectStore(o.dir);
   const interval = o.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
   const sliceSteps = o.sliceSteps ?? DEFAULT_SLICE_STEPS;
