@@ -20,4 +20,5 @@ export { replayRecording } from './replay-recording.js';
 export type { RecordingReplayResult, ReplayRecordingOptions, SliceOutcome, FixedCosts } from './replay-recording.js';
 export { openHttpRecording } from './http-recording.js';
 export { seek, Seeker } from './seek.js';
+export { SeekService } from './seek-service.js';
 export type { SeekOptions, SeekResult } from './seek.js';

@@ -15,6 +15,7 @@ import type { Executor } from './executor.js';
 import { ThreadExecutor } from './executors/threads.js';
 import { replayRecording, type RecordingReplayResult } from './replay-recording.js';
 import { seek } from './seek.js';
+import { SeekService } from './seek-service.js';
 import { kernelSymbolPhys, shortRecording } from './testing/short-recording.js';
 import type { PrivilegeProfile } from './analyses/privilege-profile.js';
 import type { MemoryWatchResult } from './analyses/memory-watch.js';
@@ -129,6 +130,20 @@ describe('seek', () => {
       expect(machine.hart.icount).toBe(x);
       const seeked = await SnapshotWriter.fullStateRoot({ meta: machine.saveMeta(), ram: machine.ram, disks: machine.disks });
       expect(seeked).toBe(await straightThrough(x));
+    }
+  }, 300_000);
+
+  it('the seek service answers on a thread, warm: the same machine state as seeking here', async () => {
+    const service = new SeekService();
+    try {
+      const targets = [61_000_000, 63_500_000, 22_222_222];
+      for (const x of targets) {
+        const here = await seek(rec, x);
+        const there = await service.seek({ dir }, x);
+        expect(there).toEqual(here);
+      }
+    } finally {
+      await service.close();
     }
   }, 300_000);
 

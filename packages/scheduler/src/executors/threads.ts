@@ -5,13 +5,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { Executor } from '../executor.js';
+import { replayThreads } from '../worker-pool.js';
 import type { RecordingLocation, ReplayTask, TaskProgress, TaskResult } from '../task.js';
-
-/** The worker entry is always the built one (dist/thread-worker.js), also when this file runs from src/ in tests. */
-const PACKAGE_ROOT = import.meta.url.includes('/src/') ? new URL('../../', import.meta.url) : new URL('../', import.meta.url);
-const WORKER = new URL('dist/thread-worker.js', PACKAGE_ROOT);
 
 export class ThreadExecutor implements Executor {
   readonly concurrency: number;
@@ -19,11 +16,9 @@ export class ThreadExecutor implements Executor {
 
   constructor(threads = availableParallelism()) {
     this.concurrency = Math.max(1, threads);
-    // Workers run the built code: drop resolution flags inherited from a test runner (e.g. --conditions=source).
-    const execArgv = process.execArgv.filter((a, i, all) => !a.startsWith('--conditions') && !a.startsWith('-C') && all[i - 1] !== '--conditions' && all[i - 1] !== '-C');
     // Every thread starts now, while the caller opens the recording: a thread's first start (loading
     // the packages, V8 warming up) is then off the replay's critical path.
-    this.pool = new Piscina({ filename: WORKER.href, minThreads: this.concurrency, maxThreads: this.concurrency, idleTimeout: 5000, execArgv });
+    this.pool = replayThreads(this.concurrency);
   }
 
   async run(task: ReplayTask, progress?: (p: TaskProgress) => void): Promise<TaskResult> {
