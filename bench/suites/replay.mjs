@@ -10,8 +10,8 @@
 //   QEMU rr         QEMU 7.2 -icount shift=auto,rr=record / rr=replay on the
 //                   same images and workload (bench/suites/qemu-rr.mjs), when
 //                   QEMU is installed
-//   seek            latency of seeks to seeded random icounts on one warm
-//                   Seeker (the object the server keeps per recording)
+//   seek            latency of seeks to seeded random icounts through a warm
+//                   SeekService (what the server answers seeks with)
 // and a scaling table: a MODEL that takes the measured per-slice replay times
 // and per-chunk fixed costs and projects them to more workers.
 //
@@ -53,7 +53,6 @@ const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 export async function run(ctx) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run pnpm build first`);
   const scheduler = await import(new URL('../../packages/scheduler/dist/index.js', import.meta.url).href);
-  const recording = await import(new URL('../../packages/recording/dist/index.js', import.meta.url).href);
   const threads = Number(ctx.args['replay-threads'] ?? availableParallelism());
   const seeks = Number(ctx.args['replay-seeks'] ?? 15);
   const which = String(ctx.args['replay-workloads'] ?? 'demo,smoke').split(',');
@@ -90,19 +89,22 @@ export async function run(ctx) {
       const perSlice = fixed / parJson.slices.length;
       const sliceReplay = replaying / parJson.slices.length;
 
-      // Seek: one warm Seeker, seeded random targets.
-      const opened = recording.openRecording(dir);
-      const seeker = new scheduler.Seeker(opened);
-      await seeker.seek(Math.floor(steps / 2)); // warm: the first restore, the code
-      let seed = 20261205;
-      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      // Seek: the server's path, a SeekService (a replay thread keeping a warm Seeker); seeded random targets.
+      const service = new scheduler.SeekService();
       const lat = [];
-      for (let i = 0; i < seeks; i++) {
-        const at = Math.floor(rand() * steps);
-        const t = performance.now();
-        const r = await seeker.seek(at);
-        lat.push(performance.now() - t);
-        if (r.icount !== at) throw new Error(`seek to ${at} landed at ${r.icount}`);
+      try {
+        await service.seek({ dir }, Math.floor(steps / 2)); // warm: the thread, the first restore, the code
+        let seed = 20261205;
+        const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+        for (let i = 0; i < seeks; i++) {
+          const at = Math.floor(rand() * steps);
+          const t = performance.now();
+          const r = await service.seek({ dir }, at);
+          lat.push(performance.now() - t);
+          if (r.icount !== at) throw new Error(`seek to ${at} landed at ${r.icount}`);
+        }
+      } finally {
+        await service.close();
       }
 
       let q = null;
@@ -126,13 +128,13 @@ export async function run(ctx) {
       );
       notes.push(
         `${w}: fixed costs of verify -j ${threads}: ${parJson.fixed.chunks} chunks, start-up ${parJson.fixed.startupSeconds.toFixed(2)} s, restores ${parJson.fixed.restoreSeconds.toFixed(2)} s = ${perSlice.toFixed(3)} s per slice, ${((100 * perSlice) / sliceReplay).toFixed(1)}% of a slice's replay (${sliceReplay.toFixed(2)} s)`,
-        `${w}: seek on a warm Seeker, ${seeks} seeded random icounts: median ${median(lat).toFixed(0)} ms, p90 ${pct(lat, 0.9).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms`,
+        `${w}: seek through a warm SeekService, ${seeks} seeded random icounts: median ${median(lat).toFixed(0)} ms, p90 ${pct(lat, 0.9).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms`,
       );
       // The model: a slice's replay time is what the sequential run measured; each chunk pays the fixed cost per chunk measured above.
       const sliceTimes = seqJson.slices.map((s) => s.wallSeconds - s.restoreSeconds);
       const perChunk = fixed / parJson.fixed.chunks;
       const model = [1, 2, 4, 8, 16, 64].map((n) => {
-        const chunks = scheduler.chunkSlices(manifest.slices.map((s) => s.index), (i) => manifest.slices[i].endIcount - manifest.slices[i].startIcount, n);
+        const chunks = scheduler.chunkSlices(manifest.slices.map((s) => s.index), scheduler.sliceCost(manifest.slices), n);
         const t = Math.max(...chunks.map(([a, b]) => perChunk + sliceTimes.slice(a, b + 1).reduce((x, y) => x + y, 0)));
         return { workers: n, chunks: chunks.length, seconds: t };
       });

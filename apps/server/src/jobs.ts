@@ -115,7 +115,7 @@ export class JobManager {
     const modules = this.o.executor === 'inline' ? analyses.modules : analyses.workerModules;
     const progress: SliceProgress[] = [];
     if (req.type !== 'seek') {
-      const plan = planReplay({ recording: location, slices, steps: (i) => m.slices[i].endIcount - m.slices[i].startIcount, workers: 1, analyses: requests, registry: analyses.registry, modules, profile });
+      const plan = planReplay({ recording: location, slices, cost: () => 1, workers: 1, analyses: requests, registry: analyses.registry, modules, profile });
       plan.passes.forEach((_, pass) => {
         for (const i of slices) progress.push({ slice: i, pass, state: 'pending', done: 0, total: m.slices[i].endIcount - m.slices[i].startIcount, mips: 0 });
       });

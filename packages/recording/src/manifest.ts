@@ -58,6 +58,13 @@ const slice = z.object({
   /** Virtual time (mtime ticks of the 10 MHz timebase) at the start and end. */
   startMtime: z.number().int().nonnegative(),
   endMtime: z.number().int().nonnegative(),
+  /**
+   * Host seconds the recorder spent running the guest through this slice
+   * (idle waits and snapshots left out): a measurement, not machine state.
+   * The replay planner balances chunks by it (a boot costs far more per
+   * instruction than a warm shell loop). Absent in older recordings.
+   */
+  busySeconds: z.number().nonnegative().optional(),
 });
 
 /** What taking one snapshot added to the object store. */

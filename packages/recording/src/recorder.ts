@@ -26,12 +26,14 @@ import { acquireRecordingLock } from './recording-lock.js';
 
 export const DEFAULT_CHECKPOINT_INTERVAL = 32_000_000;
 /**
- * Steps per slice. Measured (BENCHMARKS.md, record suite): a snapshot of the
- * default guest costs a fraction of a second, so at this length snapshots stay
- * a few percent of recording time while the smoke workload still yields
- * enough slices to keep several cores busy in parallel replay.
+ * Steps per slice. Chosen for replay (BENCHMARKS.md, replay suite): a seek
+ * replays half a slice on average, so at about 200 MIPS this keeps a seek's
+ * replay near 0.1 s; the 1.6G-instruction smoke workload gives 32 slices,
+ * enough to balance chunks over many workers. Measured on the smoke
+ * workload, recording with 50M slices took as long as with 200M (14.7 s
+ * against 14.6 s): a snapshot stores only the pages written since the last.
  */
-export const DEFAULT_SLICE_STEPS = 200_000_000;
+export const DEFAULT_SLICE_STEPS = 50_000_000;
 
 export interface RecordOptions {
   /** The recording directory: created; must not exist or be empty. */
@@ -137,6 +139,7 @@ async function recordInto(o: RecordOptions): Promise<RecordResult> {
   };
   const closeSlice = async () => {
     const segEvents = events;
+    const busyUntil = process.hrtime.bigint();
     await segment!.close(BigInt(machine.hart.icount));
     const bytes = segment!.bytesWritten;
     const endRoot = await snapshot();
@@ -154,6 +157,7 @@ async function recordInto(o: RecordOptions): Promise<RecordResult> {
       console: consoleHash,
       startMtime: sliceStartMtime,
       endMtime: Number(machine.clock.mtime()),
+      busySeconds: Number(busyUntil - sliceWallStart - idleWait) / 1e9,
     });
     logBytes += bytes;
     events = 0;
@@ -162,9 +166,14 @@ async function recordInto(o: RecordOptions): Promise<RecordResult> {
     sliceStartMtime = Number(machine.clock.mtime());
     sliceRoot = endRoot;
     atSliceBoundary(machine);
+    sliceWallStart = process.hrtime.bigint();
+    idleWait = 0n;
   };
 
   const wallTicks = () => (process.hrtime.bigint() - wallStart) / TICK_NS;
+  // What the slice cost the host to run, for the replay planner: wall time less idle waits.
+  let sliceWallStart = process.hrtime.bigint();
+  let idleWait = 0n;
   let totalEvents = 0;
   await openSegment();
   let end: LoopEnd;
@@ -181,7 +190,9 @@ async function recordInto(o: RecordOptions): Promise<RecordResult> {
           // Interactive: idle time follows the wall clock. Sleep up to 20 ms (less when the guest's
           // next timer is due sooner), then let virtual time catch up, never past that timer.
           const dueMs = wakeAt === null ? 20 : Number((wakeAt - wallTicks()) / 10_000n);
+          const slept = process.hrtime.bigint();
           await sleep(Math.max(0, Math.min(20, dueMs)));
+          idleWait += process.hrtime.bigint() - slept;
           const wall = wallTicks();
           target = wakeAt !== null && wakeAt < wall ? wakeAt : wall;
         }

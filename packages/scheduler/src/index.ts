@@ -9,7 +9,7 @@ export type { MemoryWatchOptions, MemoryWatchResult, WatchedStore } from './anal
 export { MachineReplayView, consoleFanout } from './replay-view.js';
 export { runTask, warmUp, openSource, TASK_VERSION } from './task.js';
 export type { ReplayTask, TaskResult, TaskProgress, SliceReport, LocalTaskOptions, AnalysisRequest, RecordingLocation } from './task.js';
-export { planReplay, chunkSlices } from './planner.js';
+export { planReplay, chunkSlices, sliceCost } from './planner.js';
 export type { ReplayPlan } from './planner.js';
 export type { Executor } from './executor.js';
 export { InlineExecutor } from './executors/inline.js';

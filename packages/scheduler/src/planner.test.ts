@@ -1,6 +1,7 @@
-/** The planner's chunks: consecutive, covering every requested slice once, balanced by steps. */
+/** The planner's chunks: consecutive, covering every requested slice once, balanced by cost. */
 import { describe, expect, it } from 'vitest';
-import { chunkSlices } from './planner.js';
+import type { SliceEntry } from '@prnr/recording';
+import { chunkSlices, sliceCost } from './planner.js';
 
 const even = () => 100;
 
@@ -15,9 +16,9 @@ describe('chunkSlices', () => {
     expect(chunkSlices([0, 1, 2], even, 8)).toEqual([[0, 0], [1, 1], [2, 2]]);
   });
 
-  it('balances by steps: a long slice gets a chunk of its own', () => {
-    const steps = (i: number) => (i === 0 ? 300 : 100);
-    expect(chunkSlices([0, 1, 2, 3], steps, 2)).toEqual([[0, 0], [1, 3]]);
+  it('balances by cost: an expensive slice gets a chunk of its own', () => {
+    const cost = (i: number) => (i === 0 ? 300 : 100);
+    expect(chunkSlices([0, 1, 2, 3], cost, 2)).toEqual([[0, 0], [1, 3]]);
   });
 
   it('a gap in the requested slices always cuts; order and duplicates do not matter', () => {
@@ -36,5 +37,19 @@ describe('chunkSlices', () => {
 
   it('no slices: no chunks', () => {
     expect(chunkSlices([], even, 4)).toEqual([]);
+  });
+});
+
+describe('sliceCost', () => {
+  const slice = (i: number, steps: number, busySeconds?: number) => ({ index: i, startIcount: i * 100, endIcount: i * 100 + steps, ...(busySeconds === undefined ? {} : { busySeconds }) }) as SliceEntry;
+
+  it('the recorded busy seconds when every slice has them', () => {
+    const cost = sliceCost([slice(0, 100, 3), slice(1, 100, 0.5)]);
+    expect([cost(0), cost(1)]).toEqual([3, 0.5]);
+  });
+
+  it('steps when a slice lacks them (an older recording), and 0 past the end', () => {
+    const cost = sliceCost([slice(0, 100, 3), slice(1, 80)]);
+    expect([cost(0), cost(1), cost(2)]).toEqual([100, 80, 0]);
   });
 });

@@ -11,10 +11,14 @@
  * Chunks: a slice's fixed cost (a restore, a cold translation cache) is paid
  * once per chunk, not once per slice: a worker replays its chunk straight
  * through, checking each slice end on the way. So each pass is cut into as
- * many chunks of consecutive slices as there are workers, balanced by
- * instruction count, and never more chunks than slices. Tasks come pass by
- * pass, so a worker pool verifies everything before the heavy work.
+ * many chunks of consecutive slices as there are workers, never more chunks
+ * than slices, balanced by what the slices cost to run: the host time the
+ * recorder measured for each (a boot costs several times more per
+ * instruction than a warm shell loop), or their instruction counts for a
+ * recording made before that was measured. Tasks come pass by pass, so a
+ * worker pool verifies everything before the heavy work.
  */
+import type { SliceEntry } from '@prnr/recording';
 import type { AnalysisRequest, RecordingLocation, ReplayTask } from './task.js';
 import { TASK_VERSION } from './task.js';
 import type { AnalysisRegistry } from './analysis-registry.js';
@@ -27,8 +31,8 @@ export interface ReplayPlan {
 export function planReplay(o: {
   recording: RecordingLocation;
   slices: number[];
-  /** Steps of each slice (by index): what balances the chunks. */
-  steps: (slice: number) => number;
+  /** What each slice (by index) costs to replay, in any unit: what balances the chunks (see sliceCost). */
+  cost: (slice: number) => number;
   /** Workers that will run the tasks at once. */
   workers: number;
   analyses: AnalysisRequest[];
@@ -39,7 +43,7 @@ export function planReplay(o: {
   const light = o.analyses.filter((a) => o.registry.get(a.kind).weight === 'light');
   const heavy = o.analyses.filter((a) => o.registry.get(a.kind).weight === 'heavy');
   const passes = [light, ...heavy.map((a) => [a])];
-  const chunks = chunkSlices(o.slices, o.steps, o.workers);
+  const chunks = chunkSlices(o.slices, o.cost, o.workers);
   const tasks: ReplayTask[] = [];
   passes.forEach((analyses, pass) => {
     for (const [first, last] of chunks) {
@@ -49,14 +53,24 @@ export function planReplay(o: {
   return { passes, tasks };
 }
 
+/** The cost measure for a recording's slices: recorded busy seconds when every slice has them, else steps. */
+export function sliceCost(slices: readonly SliceEntry[]): (slice: number) => number {
+  const timed = slices.length > 0 && slices.every((s) => s.busySeconds !== undefined);
+  return (i) => {
+    const s = slices[i];
+    if (!s) return 0;
+    return timed ? s.busySeconds! : s.endIcount - s.startIcount;
+  };
+}
+
 /**
  * Cuts `slices` (indices, any order) into about `workers` runs of consecutive
- * indices with near-equal total steps. Gaps in the indices always cut.
+ * indices with near-equal total cost. Gaps in the indices always cut.
  */
-export function chunkSlices(slices: number[], steps: (slice: number) => number, workers: number): Array<[number, number]> {
+export function chunkSlices(slices: number[], cost: (slice: number) => number, workers: number): Array<[number, number]> {
   const sorted = [...new Set(slices)].sort((a, b) => a - b);
   if (sorted.length === 0) return [];
-  const total = sorted.reduce((a, s) => a + steps(s), 0);
+  const total = sorted.reduce((a, s) => a + cost(s), 0);
   const want = Math.max(1, Math.min(workers, sorted.length));
   const chunks: Array<[number, number]> = [];
   let first = sorted[0];
@@ -64,7 +78,7 @@ export function chunkSlices(slices: number[], steps: (slice: number) => number, 
   let doneSteps = 0;
   for (let i = 0; i < sorted.length; i++) {
     const s = sorted[i];
-    acc += steps(s);
+    acc += cost(s);
     const next = sorted[i + 1];
     if (next === undefined) break;
     // Cut where the running total comes closest to the next ideal boundary, and early enough
@@ -73,7 +87,7 @@ export function chunkSlices(slices: number[], steps: (slice: number) => number, 
     const here = doneSteps + acc;
     const left = want - chunks.length - 1;
     const mustCut = left > 0 && sorted.length - i - 1 <= left;
-    const cutNow = left > 0 && (mustCut || Math.abs(here - boundary) <= Math.abs(here + steps(next) - boundary));
+    const cutNow = left > 0 && (mustCut || Math.abs(here - boundary) <= Math.abs(here + cost(next) - boundary));
     if (next !== s + 1 || cutNow) {
       chunks.push([first, s]);
       doneSteps += acc;

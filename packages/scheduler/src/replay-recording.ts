@@ -9,7 +9,7 @@
 import type { AnalysisContext } from './analysis.js';
 import type { AnalysisRegistry } from './analysis-registry.js';
 import type { Executor } from './executor.js';
-import { planReplay } from './planner.js';
+import { planReplay, sliceCost } from './planner.js';
 import { openSource, profileOf, type AnalysisRequest, type RecordingLocation, type SliceReport, type TaskProgress, type TaskResult } from './task.js';
 
 export interface SliceOutcome {
@@ -67,8 +67,7 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
   o.executor.warm?.(o.recording, o.modules);
   const source = await openSource(o.recording);
   const manifest = source.manifest;
-  const steps = (i: number) => { const s = manifest.slices[i]; return s ? s.endIcount - s.startIcount : 0; };
-  const plan = planReplay({ recording: o.recording, slices: o.slices, steps, workers: o.executor.concurrency, analyses: o.analyses ?? [], registry: o.registry, modules: o.modules, profile: o.profile });
+  const plan = planReplay({ recording: o.recording, slices: o.slices, cost: sliceCost(manifest.slices), workers: o.executor.concurrency, analyses: o.analyses ?? [], registry: o.registry, modules: o.modules, profile: o.profile });
 
   const judge = (r: SliceReport): SliceOutcome => {
     const recorded = manifest.slices[r.slice]?.endState;
