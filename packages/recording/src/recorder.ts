@@ -69,165 +69,216 @@ export interface RecordResult {
 
 const TICK_NS = 100n; // 10 MHz timebase
 
+/** Records a whole run: start a RecordSession, run it to its end, finish it. */
 export async function record(o: RecordOptions): Promise<RecordResult> {
-  prepareDir(o.dir);
-  const release = acquireRecordingLock(o.dir);
+  const session = await RecordSession.start(o);
   try {
-    return await recordInto(o);
+    return await session.finish(await session.run());
   } finally {
-    release();
+    session.release();
   }
 }
 
-async function recordInto(o: RecordOptions): Promise<RecordResult> {
-  const store = new FsObjectStore(o.dir);
-  const interval = o.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
-  const sliceSteps = o.sliceSteps ?? DEFAULT_SLICE_STEPS;
-  const maxSteps = o.maxSteps ?? Number.MAX_SAFE_INTEGER;
-  const wallStart = process.hrtime.bigint();
+/**
+ * One machine being recorded, in the shape of ReplaySession: start() boots it
+ * and takes the first snapshot, run() runs it to its end cutting a slice every
+ * `sliceSteps`, finish() closes the last slice and marks the recording
+ * complete. The recording directory is locked from start() to release().
+ */
+export class RecordSession {
+  readonly machine: VirtMachine;
+  private readonly manifest: RecordingManifest;
+  private readonly interval: number;
+  private readonly sliceSteps: number;
+  private readonly maxSteps: number;
+  private readonly wallStart = process.hrtime.bigint();
+  private segment: SegmentWriter | undefined;
+  /** Events in the open slice, and in the closed ones. */
+  private events = 0;
+  private totalEvents = 0;
+  private logBytes = 0;
+  private consoleBytes: number[] = [];
+  private sliceStart = 0;
+  private sliceStartMtime = 0;
+  private sliceRoot = '';
+  /** What the open slice has cost the host so far, for the replay planner: wall time less idle waits. */
+  private sliceWallStart = process.hrtime.bigint();
+  private idleWait = 0n;
 
-  // The base disk images go into the store: a recording replays without the image directory.
-  const disks: Record<string, string> = {};
-  for (const [id, bytes] of Object.entries(o.images.disks ?? {})) disks[id] = await store.put(bytes);
+  private constructor(
+    private readonly o: RecordOptions,
+    private readonly store: FsObjectStore,
+    private readonly recorder: PortRecorder,
+    machine: VirtMachine,
+    private readonly snapshots: MachineSnapshots,
+    manifest: RecordingManifest,
+    readonly release: () => void,
+  ) {
+    this.machine = machine;
+    this.manifest = manifest;
+    this.interval = o.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
+    this.sliceSteps = o.sliceSteps ?? DEFAULT_SLICE_STEPS;
+    this.maxSteps = o.maxSteps ?? Number.MAX_SAFE_INTEGER;
+  }
 
-  let segment: SegmentWriter | undefined;
-  let events = 0;
-  const sink = {
-    append: (ev: Parameters<SegmentWriter['append']>[0]) => {
-      segment!.append(ev);
-      events++;
-    },
-  };
-  let machine!: VirtMachine;
-  const recorder = new PortRecorder(sink, () => machine.hart.icount);
-  const inputs = recorder.wrap(o.inputs);
-  let consoleBytes: number[] = [];
-  machine = new VirtMachine(o.config, o.images, { ...inputs, consoleOutput: { write: (b) => { consoleBytes.push(b); o.output.write(b); } } });
-  machine.boot();
+  /** Creates the recording directory (locked until release()), boots the machine, takes the first snapshot. */
+  static async start(o: RecordOptions): Promise<RecordSession> {
+    prepareDir(o.dir);
+    const release = acquireRecordingLock(o.dir);
+    try {
+      const store = new FsObjectStore(o.dir);
+      // The base disk images go into the store: a recording replays without the image directory.
+      const disks: Record<string, string> = {};
+      for (const [id, bytes] of Object.entries(o.images.disks ?? {})) disks[id] = await store.put(bytes);
+      let session!: RecordSession;
+      const recorder = new PortRecorder({ append: (ev) => session.append(ev) }, () => session.machine.hart.icount);
+      const inputs = recorder.wrap(o.inputs);
+      const machine = new VirtMachine(o.config, o.images, { ...inputs, consoleOutput: { write: (b) => { session.consoleBytes.push(b); o.output.write(b); } } });
+      machine.boot();
+      const manifest: RecordingManifest = {
+        format: 'prnr-recording',
+        version: RECORDING_FORMAT_VERSION,
+        status: 'recording',
+        createdAt: new Date().toISOString(),
+        board: o.config,
+        deviceVersions: machine.devices.map((d) => ({ kind: d.kind, version: d.version })),
+        disks,
+        ...(o.profile !== undefined ? { guestProfile: await store.put(new TextEncoder().encode(JSON.stringify(o.profile))) } : {}),
+        checkpointInterval: o.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL,
+        slices: [],
+        snapshots: [],
+      };
+      session = new RecordSession(o, store, recorder, machine, await MachineSnapshots.create(machine, store), manifest, release);
+      session.sliceRoot = await session.snapshot();
+      atSliceBoundary(machine);
+      writeManifest(o.dir, manifest);
+      await session.openSegment();
+      session.sliceWallStart = process.hrtime.bigint();
+      return session;
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
 
-  const manifest: RecordingManifest = {
-    format: 'prnr-recording',
-    version: RECORDING_FORMAT_VERSION,
-    status: 'recording',
-    createdAt: new Date().toISOString(),
-    board: o.config,
-    deviceVersions: machine.devices.map((d) => ({ kind: d.kind, version: d.version })),
-    disks,
-    ...(o.profile !== undefined ? { guestProfile: await store.put(new TextEncoder().encode(JSON.stringify(o.profile))) } : {}),
-    checkpointInterval: interval,
-    slices: [],
-    snapshots: [],
-  };
-  const snapshots = await MachineSnapshots.create(machine, store);
-  const snapshot = async () => {
+  /** Runs the machine until it halts, hangs, is stopped or reaches maxSteps, closing a slice every sliceSteps. */
+  async run(): Promise<LoopEnd> {
+    const { machine, o } = this;
+    for (;;) {
+      const until = Math.min(this.maxSteps, this.sliceStart + this.sliceSteps);
+      const end = await runLoop(machine, until, this.interval, {
+        idle: (wakeAt) => this.idle(wakeAt),
+        checkpoint: () => this.recorder.log(Channel.checkpoint, encodeCheckpoint(machine.hart.state())),
+        shouldStop: o.shouldStop,
+        between: async () => {
+          o.onProgress?.({ icount: machine.hart.icount, slices: this.manifest.slices.length, events: this.totalEvents + this.events });
+          if (o.realtime) await sleep(0); // let host input in
+        },
+      });
+      if (end.reason !== 'until' || machine.hart.icount >= this.maxSteps) return end;
+      await this.closeSlice();
+      await this.openSegment();
+    }
+  }
+
+  /** Closes the last slice and marks the recording complete, with how and where it ended. */
+  async finish(end: LoopEnd): Promise<RecordResult> {
+    const { machine, manifest } = this;
+    await this.closeSlice();
+    manifest.status = 'complete';
+    manifest.end = {
+      icount: machine.hart.icount,
+      reason: end.reason === 'halt' ? end.power.action : end.reason === 'until' ? 'max-steps' : end.reason === 'stopped' ? 'user' : 'hung',
+      ...(end.reason === 'halt' && end.power.action === 'fail' ? { exitCode: end.power.code } : {}),
+    };
+    manifest.stats = {
+      wallSeconds: Number(process.hrtime.bigint() - this.wallStart) / 1e9,
+      steps: machine.hart.icount,
+      events: this.totalEvents,
+      logBytes: this.logBytes,
+    };
+    writeManifest(this.o.dir, manifest);
+    return { manifest, end };
+  }
+
+  private append(ev: Parameters<SegmentWriter['append']>[0]): void {
+    this.segment!.append(ev);
+    this.events++;
+  }
+
+  /** The idle hook: how far virtual time jumps is an input, so it is logged. */
+  private async idle(wakeAt: bigint | null): Promise<bigint | null> {
+    const machine = this.machine;
+    const now = machine.clock.mtime();
+    let target: bigint;
+    if (!this.o.realtime) {
+      if (wakeAt === null) return null;
+      target = wakeAt;
+    } else {
+      // Interactive: idle time follows the wall clock. Sleep up to 20 ms (less when the guest's
+      // next timer is due sooner), then let virtual time catch up, never past that timer.
+      const wallTicks = () => (process.hrtime.bigint() - this.wallStart) / TICK_NS;
+      const dueMs = wakeAt === null ? 20 : Number((wakeAt - wallTicks()) / 10_000n);
+      const slept = process.hrtime.bigint();
+      await sleep(Math.max(0, Math.min(20, dueMs)));
+      this.idleWait += process.hrtime.bigint() - slept;
+      const wall = wallTicks();
+      target = wakeAt !== null && wakeAt < wall ? wakeAt : wall;
+    }
+    const ticks = target > now ? target - now : 0n;
+    this.recorder.idle(ticks, encodeUvarint);
+    return ticks;
+  }
+
+  private async snapshot(): Promise<string> {
+    const { machine, snapshots } = this;
     const t = process.hrtime.bigint();
     const root = await snapshots.capture();
     const pauseMs = Number(process.hrtime.bigint() - t) / 1e6;
     const st = snapshots.lastStats!;
-    manifest.snapshots.push({ root, icount: machine.hart.icount, objectsAdded: st.objectsAdded, storedBytes: st.bytesAdded, uniqueBytes: st.logicalBytes, logicalBytes: snapshots.logicalBytes(), pauseMs });
+    this.manifest.snapshots.push({ root, icount: machine.hart.icount, objectsAdded: st.objectsAdded, storedBytes: st.bytesAdded, uniqueBytes: st.logicalBytes, logicalBytes: snapshots.logicalBytes(), pauseMs });
     return root;
-  };
-  let sliceStart = 0;
-  let sliceStartMtime = 0;
-  let sliceRoot = await snapshot();
-  atSliceBoundary(machine);
-  let logBytes = 0;
-  writeManifest(o.dir, manifest);
+  }
 
-  const openSegment = async () => {
-    segment = await SegmentWriter.create(join(o.dir, segmentName(manifest.slices.length)), { segmentIndex: manifest.slices.length, startIcount: BigInt(sliceStart) });
-  };
-  const closeSlice = async () => {
-    const segEvents = events;
+  private async openSegment(): Promise<void> {
+    const index = this.manifest.slices.length;
+    this.segment = await SegmentWriter.create(join(this.o.dir, segmentName(index)), { segmentIndex: index, startIcount: BigInt(this.sliceStart) });
+  }
+
+  /** Closes the open slice: its segment, the snapshot that ends it, its console; then recording.json names it. */
+  private async closeSlice(): Promise<void> {
+    const { machine, manifest } = this;
     const busyUntil = process.hrtime.bigint();
-    await segment!.close(BigInt(machine.hart.icount));
-    const bytes = segment!.bytesWritten;
-    const endRoot = await snapshot();
-    const consoleHash = await store.put(Uint8Array.from(consoleBytes));
-    consoleBytes = [];
+    await this.segment!.close(BigInt(machine.hart.icount));
+    const bytes = this.segment!.bytesWritten;
+    const endRoot = await this.snapshot();
+    const consoleHash = await this.store.put(Uint8Array.from(this.consoleBytes));
+    this.consoleBytes = [];
     manifest.slices.push({
       index: manifest.slices.length,
-      startIcount: sliceStart,
+      startIcount: this.sliceStart,
       endIcount: machine.hart.icount,
-      snapshot: sliceRoot,
+      snapshot: this.sliceRoot,
       log: segmentName(manifest.slices.length),
       endState: endRoot,
-      events: segEvents,
+      events: this.events,
       logBytes: bytes,
       console: consoleHash,
-      startMtime: sliceStartMtime,
+      startMtime: this.sliceStartMtime,
       endMtime: Number(machine.clock.mtime()),
-      busySeconds: Number(busyUntil - sliceWallStart - idleWait) / 1e9,
+      busySeconds: Number(busyUntil - this.sliceWallStart - this.idleWait) / 1e9,
     });
-    logBytes += bytes;
-    events = 0;
-    writeManifest(o.dir, manifest);
-    sliceStart = machine.hart.icount;
-    sliceStartMtime = Number(machine.clock.mtime());
-    sliceRoot = endRoot;
+    this.logBytes += bytes;
+    this.totalEvents += this.events;
+    this.events = 0;
+    writeManifest(this.o.dir, manifest);
+    this.sliceStart = machine.hart.icount;
+    this.sliceStartMtime = Number(machine.clock.mtime());
+    this.sliceRoot = endRoot;
     atSliceBoundary(machine);
-    sliceWallStart = process.hrtime.bigint();
-    idleWait = 0n;
-  };
-
-  const wallTicks = () => (process.hrtime.bigint() - wallStart) / TICK_NS;
-  // What the slice cost the host to run, for the replay planner: wall time less idle waits.
-  let sliceWallStart = process.hrtime.bigint();
-  let idleWait = 0n;
-  let totalEvents = 0;
-  await openSegment();
-  let end: LoopEnd;
-  for (;;) {
-    const until = Math.min(maxSteps, sliceStart + sliceSteps);
-    end = await runLoop(machine, until, interval, {
-      idle: async (wakeAt) => {
-        const now = machine.clock.mtime();
-        let target: bigint;
-        if (!o.realtime) {
-          if (wakeAt === null) return null;
-          target = wakeAt;
-        } else {
-          // Interactive: idle time follows the wall clock. Sleep up to 20 ms (less when the guest's
-          // next timer is due sooner), then let virtual time catch up, never past that timer.
-          const dueMs = wakeAt === null ? 20 : Number((wakeAt - wallTicks()) / 10_000n);
-          const slept = process.hrtime.bigint();
-          await sleep(Math.max(0, Math.min(20, dueMs)));
-          idleWait += process.hrtime.bigint() - slept;
-          const wall = wallTicks();
-          target = wakeAt !== null && wakeAt < wall ? wakeAt : wall;
-        }
-        const ticks = target > now ? target - now : 0n;
-        recorder.idle(ticks, encodeUvarint);
-        return ticks;
-      },
-      checkpoint: () => recorder.log(Channel.checkpoint, encodeCheckpoint(machine.hart.state())),
-      shouldStop: o.shouldStop,
-      between: async () => {
-        o.onProgress?.({ icount: machine.hart.icount, slices: manifest.slices.length, events: totalEvents + events });
-        if (o.realtime) await sleep(0); // let host input in
-      },
-    });
-    if (end.reason !== 'until' || machine.hart.icount >= maxSteps) break;
-    totalEvents += events;
-    await closeSlice();
-    await openSegment();
+    this.sliceWallStart = process.hrtime.bigint();
+    this.idleWait = 0n;
   }
-  totalEvents += events;
-  await closeSlice();
-  manifest.status = 'complete';
-  manifest.end = {
-    icount: machine.hart.icount,
-    reason: end.reason === 'halt' ? end.power.action : end.reason === 'until' ? 'max-steps' : end.reason === 'stopped' ? 'user' : 'hung',
-    ...(end.reason === 'halt' && end.power.action === 'fail' ? { exitCode: end.power.code } : {}),
-  };
-  manifest.stats = {
-    wallSeconds: Number(process.hrtime.bigint() - wallStart) / 1e9,
-    steps: machine.hart.icount,
-    events: totalEvents,
-    logBytes,
-  };
-  writeManifest(o.dir, manifest);
-  return { manifest, end };
 }
 
 function prepareDir(dir: string): void {
