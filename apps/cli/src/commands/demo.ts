@@ -58,7 +58,7 @@ export function registerDemo(program: Command): void {
       const s = manifest.stats!;
       say(`recorded ${formatCount(s.steps)} instructions in ${s.wallSeconds.toFixed(1)} s: ${manifest.slices.length} slices, log ${formatBytes(s.logBytes)} (${(s.logBytes / (s.steps / 1e6)).toFixed(1)} bytes per million instructions)`);
       const rec = openRecording(opts.out);
-      say(`replaying ${rec.manifest.slices.length} slices in parallel (${executor.concurrency} at once), each from its own snapshot ...`);
+      say(`replaying ${rec.manifest.slices.length} slices on ${executor.concurrency} worker(s) in parallel, each worker straight through a chunk of consecutive slices from its first snapshot ...`);
       let d;
       try {
         d = await diagnose(rec, executor, { progress: true, extra: [{ kind: 'profile' }] });

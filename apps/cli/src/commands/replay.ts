@@ -13,7 +13,7 @@ export const EXIT_DIVERGED = 4;
 export function registerReplay(program: Command): void {
   program
     .command('replay')
-    .description('replay a recording: every slice from its own snapshot, in parallel, verified against the recorded state; analyses run during replay')
+    .description('replay a recording in parallel: each worker restores one snapshot and replays a chunk of consecutive slices; every slice end is checked against the recorded state; analyses run during replay')
     .argument('<recording>', 'recording directory')
     .option('-j, --parallel <n>', `slices replayed at once (default: the number of cores, ${availableParallelism()}; 1 streams the console as it replays)`, parseParallel)
     .option('--slice <index>', 'replay only this slice', (v) => Number.parseInt(v, 10))

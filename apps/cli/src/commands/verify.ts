@@ -9,7 +9,7 @@ import { EXIT_DIVERGED, sliceIndices, warnIfIncomplete } from './replay.js';
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('replay every slice from its own snapshot and check it ends in the recorded state')
+    .description('replay the recording in parallel (a chunk of consecutive slices per worker) and check every slice ends in its recorded state')
     .argument('<recording>', 'recording directory')
     .option('-j, --parallel <n>', `slices verified at once (default: the number of cores, ${availableParallelism()})`, parseParallel)
     .option('--redis <url>', 'verify on `prnr worker` processes through this Redis')
