@@ -104,6 +104,8 @@ export class RecordSession {
   /** What the open slice has cost the host so far, for the replay planner: wall time less idle waits. */
   private sliceWallStart = process.hrtime.bigint();
   private idleWait = 0n;
+  /** The last manifest write: done once its objects are synced (see publish). */
+  private published: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly o: RecordOptions,
@@ -151,7 +153,7 @@ export class RecordSession {
       session = new RecordSession(o, store, recorder, machine, await MachineSnapshots.create(machine, store), manifest, release);
       session.sliceRoot = await session.snapshot();
       atSliceBoundary(machine);
-      writeManifest(o.dir, manifest);
+      session.publish();
       await session.openSegment();
       session.sliceWallStart = process.hrtime.bigint();
       return session;
@@ -197,7 +199,8 @@ export class RecordSession {
       events: this.totalEvents,
       logBytes: this.logBytes,
     };
-    writeManifest(this.o.dir, manifest);
+    this.publish();
+    await this.published;
     return { manifest, end };
   }
 
@@ -245,9 +248,25 @@ export class RecordSession {
     this.segment = await SegmentWriter.create(join(this.o.dir, segmentName(index)), { segmentIndex: index, startIcount: BigInt(this.sliceStart) });
   }
 
+  /**
+   * Rewrites recording.json as it stands now, once every object written so far
+   * is on stable storage (segments are fsynced when they close). The fsyncs
+   * run while the machine goes on; manifests are written in order, and a
+   * failure surfaces at the next slice's close.
+   */
+  private publish(): void {
+    const text = structuredClone(this.manifest);
+    this.published = this.published.then(async () => {
+      await this.store.sync();
+      writeManifest(this.o.dir, text);
+    });
+    this.published.catch(() => {}); // handled where it is awaited, at the next close
+  }
+
   /** Closes the open slice: its segment, the snapshot that ends it, its console; then recording.json names it. */
   private async closeSlice(): Promise<void> {
     const { machine, manifest } = this;
+    await this.published; // the last manifest is written (or its failure is thrown here)
     const busyUntil = process.hrtime.bigint();
     await this.segment!.close(BigInt(machine.hart.icount));
     const bytes = this.segment!.bytesWritten;
@@ -271,7 +290,7 @@ export class RecordSession {
     this.logBytes += bytes;
     this.totalEvents += this.events;
     this.events = 0;
-    writeManifest(this.o.dir, manifest);
+    this.publish();
     this.sliceStart = machine.hart.icount;
     this.sliceStartMtime = Number(machine.clock.mtime());
     this.sliceRoot = endRoot;

@@ -133,11 +133,25 @@ export class ReplaySession {
     const events = this.events(slice);
     this.current = -1;
     this.loaded = false;
-    if (!this.m) {
-      await this.build();
+    if (!this.m) await this.build();
+    if (!this.snapshots) {
+      // The machine was just built: its RAM is all zero, so only non-zero pages are read and written.
+      try {
+        this.snapshots = await MachineSnapshots.restore(this.m!, this.source.store, slice.snapshot, { fresh: true });
+      } catch (e) {
+        this.m = null; // partly written: no longer a fresh machine
+        throw e;
+      }
       this.stats.coldRestores++;
+    } else {
+      // The machine moves: only what differs from where it stands is read and written.
+      try {
+        await this.snapshots.jumpTo(slice.snapshot);
+      } catch (e) {
+        this.current = -1;
+        throw e;
+      }
     }
-    this.snapshots = await MachineSnapshots.restore(this.m!, this.source.store, slice.snapshot);
     this.replayer!.load(await events);
     this.loaded = true;
     this.current = index;

@@ -31,8 +31,15 @@ export class ObjectCorruptError extends Error {
     /** The file (or store name) holding the bad bytes. */
     readonly file: string,
     readonly detail: string,
+    /** What needed it (e.g. `snapshot 12ab…: ram page 17`), if known. */
+    readonly context?: string,
   ) {
-    super(`object ${hash} in ${file} is corrupt: ${detail}`);
+    super(`${context ? `${context}: ` : ''}object ${hash} in ${file} is corrupt: ${detail}`);
+  }
+
+  /** The same error with `context` prepended. */
+  withContext(context: string): ObjectCorruptError {
+    return new ObjectCorruptError(this.hash, this.file, this.detail, this.context ? `${context}: ${this.context}` : context);
   }
 }
 

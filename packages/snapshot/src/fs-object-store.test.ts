@@ -132,6 +132,44 @@ describe('FsObjectStore', () => {
     expect(existsSync(temp)).toBe(true);
   });
 
+  it('reads objects larger than its read buffer', async () => {
+    const store = tempStore();
+    for (const bytes of [randomBytes(prng(3), 200 * 1024), new Uint8Array(3 * 1024 * 1024).fill(7)]) {
+      const h = await store.put(bytes);
+      expect(Buffer.from(await store.get(h)).equals(Buffer.from(bytes))).toBe(true);
+    }
+    // a raw object read through the shared buffer is the caller's: the next read does not change it
+    const a = await store.get(await store.put(samples.random));
+    await store.get(await store.put(randomBytes(prng(4), 4096)));
+    expect(Buffer.from(a).equals(Buffer.from(samples.random))).toBe(true);
+  });
+
+  it('sync() makes what was written durable: every new file, then the directories that name them, once', async () => {
+    const store = tempStore();
+    expect(await store.sync()).toEqual({ files: 0, dirs: 0 });
+    const hashes = await Promise.all(Array.from({ length: 40 }, (_, i) => store.put(randomBytes(prng(i), 300))));
+    const subdirs = new Set(hashes.map((h) => h.slice(0, 2)));
+    // every object file, its directory objects/ab, objects/ (new subdirectories) and DIR (objects/ was created)
+    expect(await store.sync()).toEqual({ files: 40, dirs: subdirs.size + 2 });
+    expect(await store.sync()).toEqual({ files: 0, dirs: 0 });
+    // an object already there is not written again and needs nothing; a put still in flight is waited for
+    await store.put(randomBytes(prng(0), 300));
+    const pending = store.put(samples.text);
+    const s = await store.sync();
+    expect(s.files).toBe(1);
+    expect(await store.has(await pending)).toBe(true);
+    // a file deleted before the sync (gc) is no error
+    const gone = await store.put(samples.small);
+    await store.delete(gone);
+    expect((await store.sync()).files).toBe(1);
+  });
+
+  it('with fsync: true each object is synced as it is written; sync() is left with the directories', async () => {
+    const store = tempStore({ fsync: true });
+    await store.put(samples.small);
+    expect(await store.sync()).toEqual({ files: 0, dirs: 3 });
+  });
+
   it('refuses a malformed hash before touching the file system', async () => {
     const store = tempStore();
     await expect(store.get('../../etc/passwd')).rejects.toThrow(TypeError);

@@ -46,6 +46,20 @@ describe('HashTree', () => {
     }
   });
 
+  it('uniform() builds the same tree as hashing every node, short last nodes included', () => {
+    const leaf = leafHash(42);
+    for (const n of [1, 255, 256, 257, 65_536, 65_537, 70_000]) {
+      const u = HashTree.uniform(n, leaf);
+      const full = new HashTree(n, new DenseLeaves(n));
+      for (let i = 0; i < n; i++) full.leaves.hashes.set(leaf, i * 32);
+      full.update(full.allLeaves());
+      expect(u.root(), `${n} leaves`).toBe(full.root());
+      expect(u.levels.map((l) => Buffer.from(l).toString('hex'))).toEqual(full.levels.map((l) => Buffer.from(l).toString('hex')));
+      expect(Buffer.from(u.leaves.hashes).equals(Buffer.from(full.leaves.hashes))).toBe(true);
+      expect(u.unstored.every((s) => s.size === 0)).toBe(true);
+    }
+  });
+
   it('a node over only NULL leaves is NULL and unstored; an empty tree is NULL', () => {
     const t = new HashTree(1000, new SparseLeaves());
     expect(t.root()).toBe(NULL_HASH);

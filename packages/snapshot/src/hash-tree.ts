@@ -3,10 +3,14 @@
  * incrementally: changing k leaves recomputes only the nodes on their paths
  * to the root. Node layout and the NULL rules are in schema.ts.
  *
+ * Nodes are encoded here (nodeBytes) and checked here when read back
+ * (checkNode), so writer and readers cannot drift.
+ *
  * Leaves are held by a LeafTable: dense (RAM: one 32-byte slot per page,
  * written directly by the writer's hashing loop) or sparse (disk overlays:
  * only the blocks that are in the overlay). Inner levels are dense.
  */
+import { SnapshotFormatError } from './errors.js';
 import { blake3Bin, hashEquals, isNullAt, toHex } from './hash.js';
 import { FANOUT, HASH_BYTES, NODE_HEADER_BYTES, NODE_MAGIC, NODE_VERSION, NULL_HASH, type Hash } from './schema.js';
 
@@ -59,6 +63,33 @@ export class HashTree<L extends LeafTable = LeafTable> {
    * stored. A writer stores them (rebuilding their bytes) and clears this.
    */
   readonly unstored: Set<number>[];
+
+  /**
+   * A tree whose `leafCount` leaves all equal `leaf`, built with at most
+   * two hashes per level instead of one per node: the tree of an all-zero
+   * RAM, without reading it. Marks nothing unstored.
+   */
+  static uniform(leafCount: number, leaf: Uint8Array): HashTree<DenseLeaves> {
+    const tree = new HashTree(leafCount, new DenseLeaves(leafCount));
+    const table = tree.leaves.hashes;
+    if (leafCount > 0) {
+      table.set(leaf.subarray(0, HASH_BYTES), 0);
+      for (let filled = HASH_BYTES; filled < table.length; filled *= 2) table.copyWithin(filled, 0, Math.min(filled, table.length - filled));
+    }
+    // Nodes 0..n-2 of a level hold only non-last children of the level below, so they are equal; the last may differ.
+    for (let level = 1; level <= tree.height; level++) {
+      const n = tree.counts[level];
+      const last = tree.nodeBytes(level, n - 1);
+      if (last === null) break; // NULL leaves: every node stays NULL
+      const hashes = tree.levels[level - 1];
+      if (n > 1) {
+        const h = blake3Bin(tree.nodeBytes(level, 0)!);
+        for (let j = 0; j < n - 1; j++) hashes.set(h, j * HASH_BYTES);
+      }
+      hashes.set(blake3Bin(last), (n - 1) * HASH_BYTES);
+    }
+    return tree;
+  }
 
   constructor(
     readonly leafCount: number,
@@ -132,5 +163,15 @@ export class HashTree<L extends LeafTable = LeafTable> {
   /** All leaf indices 0..leafCount-1 (for a first, full update). */
   allLeaves(): number[] {
     return Array.from({ length: this.leafCount }, (_, i) => i);
+  }
+}
+
+/** Throws SnapshotFormatError unless `node` is a version-1 node of `level` with `count` children; `where` names it. */
+export function checkNode(node: Uint8Array, level: number, count: number, where: string): void {
+  if (node.length < NODE_HEADER_BYTES || NODE_MAGIC.some((b, i) => node[i] !== b)) throw new SnapshotFormatError(`${where}: not a tree node`);
+  if (node[4] !== NODE_VERSION) throw new SnapshotFormatError(`${where}: node version ${node[4]}; this reader understands version ${NODE_VERSION}`);
+  const n = node[6] | (node[7] << 8);
+  if (node[5] !== level || n !== count || node.length !== NODE_HEADER_BYTES + count * HASH_BYTES) {
+    throw new SnapshotFormatError(`${where}: node says level ${node[5]} with ${n} children in ${node.length} bytes, the tree needs level ${level} with ${count}`);
   }
 }

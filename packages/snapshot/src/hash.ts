@@ -36,19 +36,19 @@ export function blake3Hex(bytes: Uint8Array): Hash {
   return h.digest('hex');
 }
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** 32 bytes at `off` of `buf` as 64 hex chars. */
+/** 32 bytes at `off` of `buf` as 64 hex chars (one flat string: maps and regexes would otherwise flatten a concatenation on every use). */
 export function toHex(buf: Uint8Array, off = 0): Hash {
-  let s = '';
-  for (let i = off; i < off + HASH_BYTES; i++) s += HEX[buf[i]];
-  return s;
+  return Buffer.from(buf.buffer, buf.byteOffset + off, HASH_BYTES).toString('hex');
 }
 
-const HASH_RE = /^[0-9a-f]{64}$/;
-
+/** True if `h` is 64 lowercase hex chars. A char loop: restores check every hash they read. */
 export function isHash(h: unknown): h is Hash {
-  return typeof h === 'string' && HASH_RE.test(h);
+  if (typeof h !== 'string' || h.length !== HASH_BYTES * 2) return false;
+  for (let i = 0; i < h.length; i++) {
+    const c = h.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
 /** Throws TypeError unless `h` is 64 lowercase hex chars (stores call it before using h in a path). */
@@ -59,8 +59,13 @@ export function assertHash(h: unknown): asserts h is Hash {
 /** Writes hex hash `h` as 32 bytes into `out` at `off`. */
 export function fromHex(h: Hash, out: Uint8Array = new Uint8Array(HASH_BYTES), off = 0): Uint8Array {
   assertHash(h);
-  for (let i = 0; i < HASH_BYTES; i++) out[off + i] = parseInt(h.substr(i * 2, 2), 16);
+  for (let i = 0; i < HASH_BYTES; i++) out[off + i] = (nibble(h.charCodeAt(2 * i)) << 4) | nibble(h.charCodeAt(2 * i + 1));
   return out;
+}
+
+/** The value of one lowercase hex digit (already checked). */
+function nibble(c: number): number {
+  return c <= 0x39 ? c - 0x30 : c - 0x57;
 }
 
 /** True if bytes a[ao..ao+32) equal b[bo..bo+32). */

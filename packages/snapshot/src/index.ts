@@ -20,7 +20,8 @@ export { encodeCanonical, decodeCanonical, CanonicalDecodeError } from './canoni
 export type { ObjectReader, ObjectStore, PutOutcome, StoreStats } from './object-store.js';
 export { MemoryObjectStore } from './memory-object-store.js';
 export { FsObjectStore } from './fs-object-store.js';
-export type { FsObjectStoreOptions } from './fs-object-store.js';
+export type { FsObjectStoreOptions, SyncStats } from './fs-object-store.js';
+export { ObjectCache, CachedObjectReader } from './object-cache.js';
 export { encodeObjectFile, decodeObjectFile, ObjectFileError } from './object-file.js';
 export { ObjectMissingError, ObjectCorruptError, SnapshotFormatError } from './errors.js';
 
@@ -28,5 +29,6 @@ export { ObjectMissingError, ObjectCorruptError, SnapshotFormatError } from './e
 export type { MachineParts, RamPart, DiskPart } from './machine-parts.js';
 export { SnapshotWriter, fullStateRoot } from './snapshot-writer.js';
 export type { CaptureResult, CaptureStats, SnapshotWriterOptions } from './snapshot-writer.js';
-export { restoreSnapshot, reachableObjects } from './restore.js';
-export type { RestoreTarget, RestoredDisk, RestoredSnapshot, ReadOptions } from './restore.js';
+export { restoreSnapshot } from './restore.js';
+export type { RestoreTarget, RestoredDisk, RestoredSnapshot, RestoreStats, ReadOptions } from './restore.js';
+export { reachableObjects } from './reachable.js';

@@ -13,14 +13,19 @@
  * change without a mark is missed. Parts must not change while capture()
  * runs. A writer seeded from a restore (fromRestored) assumes the machine
  * holds exactly what was restored.
+ *
+ * The same knowledge makes restores cheap: jumpTo() moves the machine to
+ * another snapshot by comparing that snapshot's tree with the writer's and
+ * writing only the pages and blocks that differ, or were written since the
+ * writer last hashed them (their dirty marks say which).
  */
 import { encodeCanonical } from './canonical.js';
 import { forEachLimit } from './concurrency.js';
 import { blake3Bin, blake3Ready, hashEquals, toHex, zeroHashBin } from './hash.js';
 import { DenseLeaves, HashTree, SparseLeaves } from './hash-tree.js';
 import type { DiskPart, MachineParts } from './machine-parts.js';
-import type { ObjectStore, PutOutcome } from './object-store.js';
-import type { RestoredSnapshot } from './restore.js';
+import type { ObjectReader, ObjectStore, PutOutcome } from './object-store.js';
+import { restoreOnto, zeroTrees, type ReadOptions, type RestoredSnapshot } from './restore-onto.js';
 import { HASH_BYTES, PAGE_SIZE, SNAPSHOT_KIND, SNAPSHOT_VERSION, type Hash, type SnapshotRoot } from './schema.js';
 import { encodeRoot } from './snapshot-root.js';
 
@@ -87,6 +92,25 @@ export class SnapshotWriter {
     return new SnapshotWriter(restored.trees, options);
   }
 
+  /**
+   * A writer for a machine just built: RAM all zero and no disk overlay
+   * blocks, except pages and blocks marked dirty (a boot's loads, say). It
+   * knows every hash without reading RAM, so a jumpTo() from it is a cold
+   * restore that neither writes zero pages nor reads the tree over them.
+   * Wrong for a machine whose RAM was written without dirty marks (e.g. by
+   * a restore).
+   */
+  static async forNewMachine(parts: MachineParts, options: SnapshotWriterOptions = {}): Promise<SnapshotWriter> {
+    await blake3Ready();
+    checkParts(parts);
+    const trees = zeroTrees(parts);
+    // A capture from here must store the nodes over the zero RAM too (a jumpTo finds them in its store).
+    trees.ram.unstored.forEach((set, l) => {
+      for (let j = 0; j < trees.ram.counts[l + 1]; j++) set.add(j);
+    });
+    return new SnapshotWriter(trees, options);
+  }
+
   /** See the function fullStateRoot(). */
   static async fullStateRoot(parts: MachineParts): Promise<Hash> {
     const w = await SnapshotWriter.create();
@@ -100,6 +124,46 @@ export class SnapshotWriter {
    */
   stateRoot(parts: MachineParts): Hash {
     return this.sync(parts, true).root;
+  }
+
+  /**
+   * Moves the machine (`parts`: its RAM and disks; meta is not read) to
+   * snapshot `root`: reads the target's tree where it differs from this
+   * writer's, writes the RAM pages that differ or were written since the
+   * writer last hashed them, and returns meta and the complete disk overlays
+   * for the caller to load (CowDisk.restore; it must not set dirty marks).
+   * Clears the dirty marks; the writer then continues from the target, as
+   * fromRestored would. The result is the state a cold restore of `root`
+   * gives, byte for byte.
+   *
+   * A writer that knows nothing yet (create(), or after forget()) zeroes the
+   * RAM and restores everything. If the jump fails (a missing or corrupt
+   * object) the machine is half-way: the writer forgets what it knew, and a
+   * later jumpTo() restores everything again.
+   */
+  async jumpTo(root: Hash, store: ObjectReader, parts: MachineParts, options: ReadOptions = {}): Promise<RestoredSnapshot> {
+    if (this.trees) checkShape(this.trees, parts);
+    try {
+      const restored = await restoreOnto(root, store, { ram: parts.ram.u8, ramDirty: parts.ram.dirty, disks: parts.disks }, this.trees ?? 'anything', options);
+      this.trees = restored.trees;
+      this.unstoredPages = new Uint8Array(restored.trees.ram.leafCount);
+      parts.ram.dirty.fill(0);
+      for (const d of parts.disks) d.clearDirty();
+      return restored;
+    } catch (e) {
+      this.forget();
+      throw e;
+    }
+  }
+
+  /**
+   * Drops every hash this writer knows: its next capture or stateRoot hashes
+   * the whole machine, its next jumpTo writes every page. For a machine
+   * changed behind the writer's back.
+   */
+  forget(): void {
+    this.trees = undefined;
+    this.unstoredPages = undefined;
   }
 
   /** Hashes what changed, stores every new object (the root last), clears the dirty marks. */
@@ -239,15 +303,18 @@ export class SnapshotWriter {
 }
 
 function newTrees(parts: MachineParts): WriterTrees {
+  checkParts(parts);
   const pages = parts.ram.size / PAGE_SIZE;
-  if (!Number.isInteger(pages) || pages <= 0) throw new RangeError(`RAM size ${parts.ram.size} is not a positive multiple of ${PAGE_SIZE}`);
   return {
     ram: new HashTree(pages, new DenseLeaves(pages)),
-    disks: parts.disks.map((d) => {
-      if (!Number.isInteger(d.blockSize) || d.blockSize <= 0) throw new RangeError(`disk block size ${d.blockSize} is not a positive integer`);
-      return { size: d.size, blockSize: d.blockSize, tree: new HashTree(Math.ceil(d.size / d.blockSize), new SparseLeaves()), unstoredLeaves: new Set<number>() };
-    }),
+    disks: parts.disks.map((d) => ({ size: d.size, blockSize: d.blockSize, tree: new HashTree(Math.ceil(d.size / d.blockSize), new SparseLeaves()), unstoredLeaves: new Set<number>() })),
   };
+}
+
+function checkParts(parts: MachineParts): void {
+  const pages = parts.ram.size / PAGE_SIZE;
+  if (!Number.isInteger(pages) || pages <= 0) throw new RangeError(`RAM size ${parts.ram.size} is not a positive multiple of ${PAGE_SIZE}`);
+  for (const d of parts.disks) if (!Number.isInteger(d.blockSize) || d.blockSize <= 0) throw new RangeError(`disk block size ${d.blockSize} is not a positive integer`);
 }
 
 function checkShape(trees: WriterTrees, parts: MachineParts): void {
