@@ -4,7 +4,12 @@ import type { RecordingLocation, ReplayTask, TaskProgress, TaskResult } from './
 export interface Executor {
   /** How many tasks it runs at once. */
   readonly concurrency: number;
-  run(task: ReplayTask, progress?: (p: TaskProgress) => void): Promise<TaskResult>;
+  /**
+   * `lane`: which of the caller's `concurrency` lanes asks. An executor that can
+   * keep a lane on one worker does (its machine stands where the lane's last
+   * task ended); others ignore it.
+   */
+  run(task: ReplayTask, progress?: (p: TaskProgress) => void, lane?: number): Promise<TaskResult>;
   /**
    * A hint that tasks of this recording follow: workers that can get ready
    * ahead (open it, build their machine) start now. Returns at once.

@@ -1,7 +1,8 @@
 /** The planner's chunks: consecutive, covering every requested slice once, balanced by cost. */
 import { describe, expect, it } from 'vitest';
 import type { SliceEntry } from '@prnr/recording';
-import { chunkSlices, sliceCost } from './planner.js';
+import { AnalysisRegistry } from './analysis-registry.js';
+import { Lanes, chunkSlices, planReplay, sliceCost } from './planner.js';
 
 const even = () => 100;
 
@@ -51,5 +52,34 @@ describe('sliceCost', () => {
   it('steps when a slice lacks them (an older recording), and 0 past the end', () => {
     const cost = sliceCost([slice(0, 100, 3), slice(1, 80)]);
     expect([cost(0), cost(1), cost(2)]).toEqual([100, 80, 0]);
+  });
+});
+
+describe('planReplay and Lanes', () => {
+  const registry = new AnalysisRegistry();
+  const plan = (slices: number, workers: number, cost: (i: number) => number = () => 1) =>
+    planReplay({ recording: { dir: 'x.rec' }, slices: [...Array(slices).keys()], cost, workers, analyses: [{ kind: 'profile' }, { kind: 'watch', options: { paddr: 0, length: 8 } }], registry });
+
+  it('4 chunks per worker; each worker starts with a run of consecutive chunks of every pass, pass 0 first', () => {
+    const p = plan(16, 2);
+    expect(p.passes.length).toBe(2);
+    expect(p.tasks.length).toBe(16); // 8 chunks of 2 slices, 2 passes
+    expect(p.lanes).toEqual([[0, 1, 2, 3, 8, 9, 10, 11], [4, 5, 6, 7, 12, 13, 14, 15]]);
+    expect(p.lanes[1].map((t) => [p.tasks[t].pass, p.tasks[t].first])).toEqual([[0, 8], [0, 10], [0, 12], [0, 14], [1, 8], [1, 10], [1, 12], [1, 14]]);
+  });
+
+  it('a worker whose run is done takes the last task of the worker with the most cost left', () => {
+    const p = plan(8, 2);
+    const lanes = new Lanes(p, (t) => p.tasks[t].last - p.tasks[t].first + 1);
+    const taken: Array<[number, number | undefined]> = [];
+    // Lane 1 runs through its own tasks, then takes lane 0's from the back while lane 0 takes from the front.
+    for (let i = 0; i < 8; i++) taken.push([1, lanes.next(1)]);
+    taken.push([0, lanes.next(0)]);
+    for (let i = 0; i < 8; i++) taken.push([1, lanes.next(1)]);
+    const all = taken.map(([, t]) => t).filter((t) => t !== undefined);
+    expect(new Set(all).size).toBe(p.tasks.length); // each task exactly once
+    expect(all.length).toBe(p.tasks.length);
+    expect(taken[8]).toEqual([0, p.lanes[0][0]]); // lane 0 still starts at the front of its run
+    expect(taken[9]).toEqual([1, p.lanes[0].at(-1)]); // lane 1 took lane 0's last task
   });
 });

@@ -15,8 +15,11 @@
  * than slices, balanced by what the slices cost to run: the host time the
  * recorder measured for each (a boot costs several times more per
  * instruction than a warm shell loop), or their instruction counts for a
- * recording made before that was measured. Tasks come pass by pass, so a
- * worker pool verifies everything before the heavy work.
+ * recording made before that was measured. There are a few chunks per
+ * worker: each worker starts with a run of consecutive chunks (replayed
+ * straight through, as one), and one that finishes early takes the last
+ * chunk of the busiest worker's run, at the cost of one restore (a cheap
+ * jump, with its code already warm).
  */
 import type { SliceEntry } from '@prnr/recording';
 import type { AnalysisRequest, RecordingLocation, ReplayTask } from './task.js';
@@ -26,7 +29,12 @@ import type { AnalysisRegistry } from './analysis-registry.js';
 export interface ReplayPlan {
   passes: AnalysisRequest[][];
   tasks: ReplayTask[];
+  /** Per worker, the indices (into tasks) it starts with, in order; a worker that runs out takes from the busiest (see Lanes). */
+  lanes: number[][];
 }
+
+/** Chunks per worker: enough that a worker done early can take work from a busy one. */
+export const CHUNKS_PER_WORKER = 4;
 
 export function planReplay(o: {
   recording: RecordingLocation;
@@ -43,14 +51,54 @@ export function planReplay(o: {
   const light = o.analyses.filter((a) => o.registry.get(a.kind).weight === 'light');
   const heavy = o.analyses.filter((a) => o.registry.get(a.kind).weight === 'heavy');
   const passes = [light, ...heavy.map((a) => [a])];
-  const chunks = chunkSlices(o.slices, o.cost, o.workers);
+  const workers = Math.max(1, o.workers);
+  const chunks = chunkSlices(o.slices, o.cost, workers * CHUNKS_PER_WORKER);
+  // Each worker starts with a run of consecutive chunks of every pass, pass 0 first: it restores once
+  // per pass and replays its run straight through.
+  const groups = chunkSlices(chunks.map((_, i) => i), (i) => rangeCost(chunks[i], o.cost), workers);
   const tasks: ReplayTask[] = [];
+  const lanes: number[][] = groups.map(() => []);
   passes.forEach((analyses, pass) => {
     for (const [first, last] of chunks) {
       tasks.push({ version: TASK_VERSION, recording: o.recording, first, last, pass, analyses, modules: o.modules ?? [], profile: o.profile });
     }
+    groups.forEach(([a, b], lane) => {
+      for (let c = a; c <= b; c++) lanes[lane].push(pass * chunks.length + c);
+    });
   });
-  return { passes, tasks };
+  return { passes, tasks, lanes };
+}
+
+function rangeCost([first, last]: [number, number], cost: (slice: number) => number): number {
+  let c = 0;
+  for (let i = first; i <= last; i++) c += cost(i);
+  return c;
+}
+
+/**
+ * The workers' queues while a plan runs: a worker takes the next task of its
+ * own lane; one whose lane is empty takes the LAST task of the lane with the
+ * most cost left, so the busiest worker keeps the front of its run (its
+ * machine stands there) and the idle one starts behind it.
+ */
+export class Lanes {
+  private readonly queues: number[][];
+
+  constructor(plan: ReplayPlan, private readonly cost: (task: number) => number) {
+    this.queues = plan.lanes.map((l) => [...l]);
+  }
+
+  next(lane: number): number | undefined {
+    const own = this.queues[lane];
+    if (own && own.length > 0) return own.shift();
+    let busiest = -1;
+    let most = 0;
+    this.queues.forEach((q, i) => {
+      const left = q.reduce((a, t) => a + this.cost(t), 0);
+      if (q.length > 0 && (busiest < 0 || left > most)) { busiest = i; most = left; }
+    });
+    return busiest < 0 ? undefined : this.queues[busiest].pop();
+  }
 }
 
 /** The cost measure for a recording's slices: recorded busy seconds when every slice has them, else steps. */

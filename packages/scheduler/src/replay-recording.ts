@@ -9,7 +9,7 @@
 import type { AnalysisContext } from './analysis.js';
 import type { AnalysisRegistry } from './analysis-registry.js';
 import type { Executor } from './executor.js';
-import { planReplay, sliceCost } from './planner.js';
+import { Lanes, planReplay, sliceCost } from './planner.js';
 import { openSource, profileOf, type AnalysisRequest, type RecordingLocation, type SliceReport, type TaskProgress, type TaskResult } from './task.js';
 
 export interface SliceOutcome {
@@ -88,13 +88,13 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
 
   const results: TaskResult[] = new Array(plan.tasks.length);
   const fixed: FixedCosts = { chunks: plan.tasks.length, startupSeconds: 0, restoreSeconds: 0 };
-  let next = 0;
-  const lane = async () => {
-    while (next < plan.tasks.length) {
-      const i = next++;
+  const cost = sliceCost(manifest.slices);
+  const lanes = new Lanes(plan, (t) => { let c = 0; for (let i = plan.tasks[t].first; i <= plan.tasks[t].last; i++) c += cost(i); return c; });
+  const lane = async (k: number) => {
+    for (let i = lanes.next(k); i !== undefined; i = lanes.next(k)) {
       const task = plan.tasks[i];
       const submitted = process.hrtime.bigint();
-      const r = await o.executor.run(task, o.onProgress);
+      const r = await o.executor.run(task, o.onProgress, k);
       checkShape(r, task.first, task.last);
       results[i] = r;
       const sliceSeconds = r.slices.reduce((a, s) => a + s.wallSeconds, 0);
@@ -105,7 +105,7 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(o.executor.concurrency, plan.tasks.length) }, lane));
+  await Promise.all(plan.lanes.map((_, k) => lane(k)));
 
   const reports = (pass: number) => results.filter((r) => r.pass === pass).flatMap((r) => r.slices).sort((a, b) => a.slice - b.slice);
   const context: AnalysisContext = { profile: o.profile ?? (o.analyses?.length ? await profileOf(source) : undefined) };

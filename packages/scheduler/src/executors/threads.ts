@@ -1,7 +1,8 @@
 /**
- * Runs tasks on a pool of worker threads (piscina), one replay per thread;
- * each thread keeps its replay session (and its machine) between tasks.
- * Progress comes back over a MessagePort handed to each task.
+ * Runs tasks on worker threads (piscina), one replay per thread; each thread
+ * keeps its replay session (and its machine) between tasks, and each lane of
+ * the caller has a thread of its own, so a lane's next chunk starts where its
+ * machine stands. Progress comes back over a MessagePort handed to each task.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
@@ -12,31 +13,34 @@ import type { RecordingLocation, ReplayTask, TaskProgress, TaskResult } from '..
 
 export class ThreadExecutor implements Executor {
   readonly concurrency: number;
-  private readonly pool: Piscina;
+  /** One single-thread pool per lane. */
+  private readonly pools: Piscina[];
+  private next = 0;
 
   constructor(threads = availableParallelism()) {
     this.concurrency = Math.max(1, threads);
     // Every thread starts now, while the caller opens the recording: a thread's first start (loading
     // the packages, V8 warming up) is then off the replay's critical path.
-    this.pool = replayThreads(this.concurrency);
+    this.pools = Array.from({ length: this.concurrency }, () => replayThreads(1));
   }
 
-  async run(task: ReplayTask, progress?: (p: TaskProgress) => void): Promise<TaskResult> {
+  async run(task: ReplayTask, progress?: (p: TaskProgress) => void, lane?: number): Promise<TaskResult> {
+    const pool = this.pools[(lane ?? this.next++) % this.pools.length];
     const { port1, port2 } = new MessageChannel();
     if (progress) port1.on('message', (p: TaskProgress) => progress(p));
     try {
-      return (await this.pool.run({ task, port: port2 }, { transferList: [port2] })) as TaskResult;
+      return (await pool.run({ task, port: port2 }, { transferList: [port2] })) as TaskResult;
     } finally {
       port1.close();
     }
   }
 
-  /** One warm-up per thread: each opens the recording and builds its machine while the caller gets ready. */
+  /** Every thread opens the recording and builds its machine while the caller gets ready. */
   warm(recording: RecordingLocation, modules: string[] = []): void {
-    for (let i = 0; i < this.concurrency; i++) this.pool.run({ warm: recording, modules }).catch(() => {});
+    for (const pool of this.pools) pool.run({ warm: recording, modules }).catch(() => {});
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await Promise.all(this.pools.map((p) => p.destroy()));
   }
 }
