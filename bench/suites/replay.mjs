@@ -1,8 +1,10 @@
 // Suite "replay": parallel replay against sequential replay, as a user runs
 // them (the built CLI, a fresh process each, wall clock of the process), on
 // recordings made here in the same run:
-//   demo    guest/workloads/buggy.sh with `prnr demo`'s slice length
-//   smoke   guest/workloads/smoke.sh with the recorder's default slice length
+//   demo    guest/workloads/buggy.sh (what `prnr demo` records)
+//   smoke   guest/workloads/smoke.sh
+// both with the recorder's default slices (50M instructions or 0.5 s of
+// recording, whichever comes first)
 // Per recording:
 //   record          prnr record
 //   replay -j 1     prnr replay --parallel 1 (one session straight through)
@@ -34,8 +36,8 @@ export const description = 'parallel vs sequential replay (CLI), fixed costs, se
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'apps/cli/dist/main.js');
 const WORKLOADS = {
-  demo: { script: 'guest/workloads/buggy.sh', slice: 'demo' },
-  smoke: { script: 'guest/workloads/smoke.sh', slice: 'default' },
+  demo: { script: 'guest/workloads/buggy.sh' },
+  smoke: { script: 'guest/workloads/smoke.sh' },
 };
 
 /** Runs the CLI; returns its wall time, exit status and output. */
@@ -57,7 +59,6 @@ export async function run(ctx) {
   const seeks = Number(ctx.args['replay-seeks'] ?? 15);
   const which = String(ctx.args['replay-workloads'] ?? 'demo,smoke').split(',');
   const qemu = existsSync(join(ROOT, 'bench/suites/qemu-rr.mjs')) ? await import('./qemu-rr.mjs') : null;
-  const demoSlice = /--slice-insns <n>.*?\(default: (\d+)\)/.exec(prnr(['demo', '--help']).stdout.replace(/\s+/g, ' '))?.[1];
 
   const tmp = mkdtempSync(join(tmpdir(), 'prnr-bench-replay-'));
   const rows = [];
@@ -70,8 +71,7 @@ export async function run(ctx) {
       const spec = WORKLOADS[w];
       if (!spec) throw new Error(`--replay-workloads: unknown workload ${w} (demo, smoke)`);
       const dir = join(tmp, `${w}.rec`);
-      const sliceArgs = spec.slice === 'demo' ? ['--slice-insns', demoSlice] : [];
-      const rec = prnr(['record', '-o', dir, '--script', join(ROOT, spec.script), '-q', ...sliceArgs]);
+      const rec = prnr(['record', '-o', dir, '--script', join(ROOT, spec.script), '-q']);
       const manifest = JSON.parse(readFileSync(join(dir, 'recording.json'), 'utf8'));
       const steps = manifest.stats.steps;
       ctx.log(`${w}: recorded ${steps} steps, ${manifest.slices.length} slices in ${rec.seconds.toFixed(1)} s`);
@@ -118,7 +118,7 @@ export async function run(ctx) {
       const qemuOk = q && q.ok && !q.skippedReason;
       const mips = (s) => (steps / s / 1e6).toFixed(1);
       rows.push(
-        [w, 'record', rec.seconds.toFixed(2), mips(rec.seconds), '', `${manifest.slices.length} slices of ${(manifest.slices[0].endIcount - manifest.slices[0].startIcount) / 1e6}M`],
+        [w, 'record', rec.seconds.toFixed(2), mips(rec.seconds), '', `${manifest.slices.length} slices`],
         [w, 'replay --parallel 1', seq.seconds.toFixed(2), mips(seq.seconds), '1.00', seqJson.verified ? 'verified' : 'DIVERGED'],
         [w, `verify --parallel ${threads}`, par.seconds.toFixed(2), mips(par.seconds), (seq.seconds / par.seconds).toFixed(2), `${parJson.verified ? 'verified' : 'DIVERGED'}; ${(rec.seconds / par.seconds).toFixed(2)}x the record run`],
         ...(q ? [

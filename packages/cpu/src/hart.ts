@@ -25,6 +25,7 @@ import type { HartState } from './hart-state.js';
 import { HART_STATE_VERSION } from './hart-state.js';
 import { BlockCache, LOOKUP_MASK } from './jit/block-cache.js';
 import type { Block } from './jit/block-cache.js';
+import { CodeCache } from './jit/code-cache.js';
 import { WASM_HOT_THRESHOLD, WasmEngine } from './jit/wasm-engine.js';
 
 const NO_BLOCKS: (Block | undefined)[] = [];
@@ -55,6 +56,12 @@ export interface HartOptions {
   engine?: HartEngine;
   /** 'wasm' engine: jumps to a location before its block is translated (tests use 1 to translate everything). */
   jitThreshold?: number;
+  /**
+   * 'wasm' engine: where translated code is kept for other machines and looked for first
+   * (default Hart.defaultCodeCache: CodeCache.shared, one per thread; null: none, every block
+   * is translated here).
+   */
+  codeCache?: CodeCache | null;
 }
 
 /** Thrown inside the hart to abandon the current instruction and take a trap. Not an Error: no stack capture. */
@@ -92,6 +99,8 @@ export class Hart {
   static defaultEngine: HartEngine = engineFromEnvironment();
   /** The `jitThreshold` of harts created without one (undefined: the engine's own default). */
   static defaultJitThreshold: number | undefined = undefined;
+  /** The `codeCache` of harts created without one (null: none). */
+  static defaultCodeCache: CodeCache | null = CodeCache.shared;
 
   // Integer registers, int32 halves interleaved: register i is (x[2i+1] << 32) | (x[2i] >>> 0), the
   // little-endian layout of an i64. A view of the hart's area in the RAM's WebAssembly memory
@@ -174,6 +183,7 @@ export class Hart {
 
   private engineName: HartEngine = 'interp';
   private readonly jitThreshold: number | undefined;
+  private readonly codeCache: CodeCache | null;
   /** The 'wasm' engine (kept once made: it holds part of the RAM's scratch area). */
   private wasmEngine: WasmEngine | null = null;
   private wasmOn = false;
@@ -200,6 +210,7 @@ export class Hart {
     this.readTime = opts.readTime ?? ((n) => BigInt(n));
     this.watched = new Uint8Array(bus.ram.size >>> 12);
     this.jitThreshold = opts.jitThreshold ?? Hart.defaultJitThreshold;
+    this.codeCache = opts.codeCache === undefined ? Hart.defaultCodeCache : opts.codeCache;
     this.engine = opts.engine ?? Hart.defaultEngine;
   }
 
@@ -220,7 +231,7 @@ export class Hart {
         slow: (insn, plo, phi, steps) => this.slowInsn(insn, plo, phi, this.blockBase + steps),
         codeWritten: (page) => this.codeWritten(page),
         system: (insn, plo, phi, nlo, nhi, steps) => this.systemAt(insn, plo, phi, nlo, nhi, this.blockBase + steps),
-      }, this.jitThreshold ?? WASM_HOT_THRESHOLD);
+      }, this.jitThreshold ?? WASM_HOT_THRESHOLD, this.codeCache);
       this.wasmOn = true;
     }
     this.jumpCache = this.wasmOn ? this.wasmEngine!.cache : null;
@@ -232,11 +243,16 @@ export class Hart {
   }
 
   /**
-   * Counters of the 'wasm' engine: blocks translated, pages invalidated, steps the interpreter ran
-   * and its turns (zeros for 'interp').
+   * Counters of the 'wasm' engine: blocks installed (`compiled`; of these, `translated` here and
+   * `fromCache`, the code cache's), pages invalidated, steps the interpreter ran and its turns
+   * (zeros for 'interp').
    */
-  get engineStats(): { compiled: number; invalidations: number; interpreted: number; excursions: number } {
-    return { compiled: this.jumpCache?.compiled ?? 0, invalidations: this.jumpCache?.invalidations ?? 0, interpreted: this.interpreted, excursions: this.excursions };
+  get engineStats(): { compiled: number; translated: number; fromCache: number; invalidations: number; interpreted: number; excursions: number } {
+    const e = this.wasmEngine;
+    return {
+      compiled: this.jumpCache?.compiled ?? 0, translated: e?.translated ?? 0, fromCache: e?.fromCache ?? 0,
+      invalidations: this.jumpCache?.invalidations ?? 0, interpreted: this.interpreted, excursions: this.excursions,
+    };
   }
 
   // ---------------------------------------------------------------- public API

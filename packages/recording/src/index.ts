@@ -1,4 +1,4 @@
-export { record, RecordSession, DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_SLICE_STEPS } from './recorder.js';
+export { record, RecordSession, DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_SLICE_STEPS, DEFAULT_SLICE_SECONDS } from './recorder.js';
 export type { RecordOptions, RecordProgress, RecordResult } from './recorder.js';
 export { openRecording, replaySlice, replayConsecutive, replayTo, loadGuestProfile } from './replayer.js';
 export type { Recording, ReplayOptions } from './replayer.js';

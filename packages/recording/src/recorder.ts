@@ -35,6 +35,16 @@ export const DEFAULT_CHECKPOINT_INTERVAL = 32_000_000;
  */
 export const DEFAULT_SLICE_STEPS = 50_000_000;
 
+/**
+ * Host seconds of recording after which a slice is cut early. A boot costs
+ * the hart many times more per instruction than a warm shell loop (cold code
+ * is translated first), so slices cut by steps alone are very uneven in
+ * replay cost; cutting by time as well keeps every slice within about this
+ * much replay work, which lets the planner balance workers. Where a slice
+ * ends is recorded, so replay stays exact whatever the host's speed was.
+ */
+export const DEFAULT_SLICE_SECONDS = 0.5;
+
 export interface RecordOptions {
   /** The recording directory: created; must not exist or be empty. */
   dir: string;
@@ -50,6 +60,13 @@ export interface RecordOptions {
   profile?: unknown;
   /** Cut a slice (snapshot + new segment) every this many steps. Default DEFAULT_SLICE_STEPS. */
   sliceSteps?: number;
+  /**
+   * Also cut a slice once the recorder has spent this much host time on it
+   * (idle waits left out), at the next chunk of the run loop. Default:
+   * DEFAULT_SLICE_SECONDS when sliceSteps is not given either, else 0 (an
+   * explicit step count alone decides).
+   */
+  sliceSeconds?: number;
   /** Stop after this many steps. */
   maxSteps?: number;
   shouldStop?: () => boolean;
@@ -90,6 +107,7 @@ export class RecordSession {
   private readonly manifest: RecordingManifest;
   private readonly interval: number;
   private readonly sliceSteps: number;
+  private readonly sliceNs: bigint;
   private readonly maxSteps: number;
   private readonly wallStart = process.hrtime.bigint();
   private segment: SegmentWriter | undefined;
@@ -120,6 +138,7 @@ export class RecordSession {
     this.manifest = manifest;
     this.interval = o.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
     this.sliceSteps = o.sliceSteps ?? DEFAULT_SLICE_STEPS;
+    this.sliceNs = BigInt(Math.round((o.sliceSeconds ?? (o.sliceSteps === undefined ? DEFAULT_SLICE_SECONDS : 0)) * 1e9));
     this.maxSteps = o.maxSteps ?? Number.MAX_SAFE_INTEGER;
   }
 
@@ -163,21 +182,26 @@ export class RecordSession {
     }
   }
 
-  /** Runs the machine until it halts, hangs, is stopped or reaches maxSteps, closing a slice every sliceSteps. */
+  /** Runs the machine until it halts, hangs, is stopped or reaches maxSteps, closing a slice every sliceSteps (or sliceSeconds). */
   async run(): Promise<LoopEnd> {
     const { machine, o } = this;
     for (;;) {
       const until = Math.min(this.maxSteps, this.sliceStart + this.sliceSteps);
+      let timeUp = false;
       const end = await runLoop(machine, until, this.interval, {
         idle: (wakeAt) => this.idle(wakeAt),
         checkpoint: () => this.recorder.log(Channel.checkpoint, encodeCheckpoint(machine.hart.state())),
-        shouldStop: o.shouldStop,
+        // Time is looked at only after a chunk that ran to its limit (never right after an idle
+        // jump), so the slice ends where a replay running to its end stops in the same state.
+        shouldStop: () => timeUp || !!o.shouldStop?.(),
         between: async () => {
+          timeUp = this.sliceNs > 0n && process.hrtime.bigint() - this.sliceWallStart - this.idleWait >= this.sliceNs;
           o.onProgress?.({ icount: machine.hart.icount, slices: this.manifest.slices.length, events: this.totalEvents + this.events });
           if (o.realtime) await sleep(0); // let host input in
         },
       });
-      if (end.reason !== 'until' || machine.hart.icount >= this.maxSteps) return end;
+      const cut = end.reason === 'until' || (end.reason === 'stopped' && timeUp && !o.shouldStop?.());
+      if (!cut || machine.hart.icount >= this.maxSteps) return end.reason === 'stopped' && timeUp ? { reason: 'until' } : end;
       await this.closeSlice();
       await this.openSegment();
     }

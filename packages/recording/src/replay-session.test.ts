@@ -118,3 +118,27 @@ describe('ReplaySession', () => {
     }
   }, 300_000);
 });
+
+describe('slices cut by recording time', () => {
+  it('a slice is cut at the first chunk past sliceSeconds, and every such slice replays exactly', async () => {
+    const d = join(mkdtempSync(join(tmpdir(), 'prnr-timecut-')), 't.rec');
+    try {
+      const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
+      const input = new ScriptInput(readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8'));
+      const { manifest } = await record({
+        dir: d, config, images,
+        inputs: { consoleInput: input, clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } },
+        output: { write: (b) => input.observe(b) },
+        // Any time at all is up: every chunk of the run loop (4M steps, or less where it idles) ends a slice.
+        realtime: false, maxSteps: 30_000_000, sliceSteps: 1_000_000_000, sliceSeconds: 1e-9,
+      });
+      expect(manifest.slices.length).toBeGreaterThanOrEqual(7);
+      expect(manifest.slices.every((s) => s.endIcount - s.startIcount <= 4_000_000)).toBe(true);
+      expect(manifest.end).toMatchObject({ icount: 30_000_000, reason: 'max-steps' });
+      const rec2 = openRecording(d);
+      for (const s of manifest.slices) expect((await replaySlice(rec2, s.index)).verified, `slice ${s.index}`).toBe(true);
+    } finally {
+      rmSync(dirname(d), { recursive: true, force: true });
+    }
+  }, 300_000);
+});

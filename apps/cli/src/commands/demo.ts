@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { guestBoard, loadGuestImages, ScriptInput } from '@prnr/machine';
-import { openRecording, record } from '@prnr/recording';
+import { DEFAULT_SLICE_SECONDS, DEFAULT_SLICE_STEPS, openRecording, record } from '@prnr/recording';
 import type { PrivilegeProfile } from '@prnr/scheduler';
 import { renderTextReport } from '@prnr/diagnosis';
 import { diagnose, reportSlices } from '../session/diagnose.js';
@@ -21,9 +21,9 @@ export function registerDemo(program: Command): void {
     .option('--image <dir>', 'guest image directory with manifest.json', defaultImageDir())
     .option('--workload <file>', 'the script typed into the guest', join(defaultImageDir(), '..', 'workloads', 'buggy.sh'))
     .option('-j, --parallel <n>', 'slices replayed at once (default: the number of cores)', parseParallel)
-    .option('--slice-insns <n>', 'instructions per slice', (v) => Number.parseInt(v, 10), 25_000_000)
+    .option('--slice-insns <n>', `instructions per slice (default: ${DEFAULT_SLICE_STEPS}, or ${DEFAULT_SLICE_SECONDS} s of recording, whichever comes first)`, (v) => Number.parseInt(v, 10))
     .addHelpText('after', '\nExample:\n  prnr demo -o /tmp/demo.rec\n')
-    .action(async (opts: { out: string; image: string; workload: string; parallel?: number; sliceInsns: number }) => {
+    .action(async (opts: { out: string; image: string; workload: string; parallel?: number; sliceInsns?: number }) => {
       if (existsSync(opts.out)) {
         if (!existsSync(join(opts.out, 'recording.json'))) throw new UsageError(`${opts.out} exists and is not a prnr recording: choose another --out`);
         rmSync(opts.out, { recursive: true });
@@ -46,7 +46,6 @@ export function registerDemo(program: Command): void {
           output: { write: (b) => { input.observe(b); out.push(b); } },
           realtime: false,
           profile: readGuestProfile(opts.image),
-          // Short slices: a short workload still spreads over every core.
           sliceSteps: opts.sliceInsns,
           onProgress: flush, // the guest's console is the progress display
         }));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { guestBoard, loadGuestImages } from '@prnr/machine';
-import { DEFAULT_SLICE_STEPS, record } from '@prnr/recording';
+import { DEFAULT_SLICE_SECONDS, DEFAULT_SLICE_STEPS, record } from '@prnr/recording';
 import { defaultImageDir, readGuestProfile } from '../session/default-images.js';
 import { hostClock, hostEntropy } from '../session/host-ports.js';
 import { openHostConsole } from '../session/host-console.js';
@@ -19,14 +19,16 @@ export function registerRecord(program: Command): void {
     .option('--script <file>', 'type this file into the console, one line per shell prompt (default: interactive)')
     .option('--cmdline <text>', 'kernel command line (default: the image set\'s)')
     .option('--slice-insns <n>', `cut a slice every n instructions (default ${DEFAULT_SLICE_STEPS})`, (v) => Number.parseInt(v, 10))
+    .option('--slice-seconds <s>', `also cut a slice after s seconds of recording it (default ${DEFAULT_SLICE_SECONDS} unless --slice-insns is given; 0: by instructions only)`, (v) => Number(v))
     .option('--checkpoint-insns <n>', 'log a checkpoint of the hart every n instructions', (v) => Number.parseInt(v, 10))
     .option('--max-insns <n>', 'stop recording after n instructions', (v) => Number.parseInt(v, 10))
     .option('-q, --quiet', 'do not echo the guest console')
     .addHelpText('after', '\nInteractive: Ctrl-A x ends the recording.\n\nExamples:\n  prnr record -o smoke.rec --script guest/workloads/smoke.sh\n  prnr record -o session.rec\n')
-    .action(async (opts: { out: string; image: string; mem?: number; disk?: string; script?: string; cmdline?: string; sliceInsns?: number; checkpointInsns?: number; maxInsns?: number; quiet?: boolean }) => {
+    .action(async (opts: { out: string; image: string; mem?: number; disk?: string; script?: string; cmdline?: string; sliceInsns?: number; sliceSeconds?: number; checkpointInsns?: number; maxInsns?: number; quiet?: boolean }) => {
       for (const [flag, v] of [['--slice-insns', opts.sliceInsns], ['--checkpoint-insns', opts.checkpointInsns], ['--max-insns', opts.maxInsns]] as const) {
         if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new UsageError(`${flag} needs a positive whole number`);
       }
+      if (opts.sliceSeconds !== undefined && !(Number.isFinite(opts.sliceSeconds) && opts.sliceSeconds >= 0)) throw new UsageError('--slice-seconds needs a number of seconds, 0 or more');
       const { config, images } = guestBoard(loadGuestImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readFileSync(opts.disk) : undefined, cmdline: opts.cmdline });
       const con = openHostConsole({ script: opts.script, echo: !opts.quiet });
       try {
@@ -39,6 +41,7 @@ export function registerRecord(program: Command): void {
           realtime: con.interactive,
           profile: readGuestProfile(opts.image),
           sliceSteps: opts.sliceInsns,
+          sliceSeconds: opts.sliceSeconds,
           checkpointInterval: opts.checkpointInsns,
           maxSteps: opts.maxInsns,
           shouldStop: con.quitRequested,

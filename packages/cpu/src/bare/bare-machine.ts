@@ -8,6 +8,7 @@ import { BusFault } from '../bus.js';
 import { parseElf } from '../elf.js';
 import { Hart } from '../hart.js';
 import type { HartEngine } from '../hart.js';
+import type { CodeCache } from '../jit/code-cache.js';
 import { Ram } from '../ram.js';
 import { Htif } from './htif.js';
 
@@ -22,6 +23,8 @@ export interface BareRunOptions {
   engine?: HartEngine;
   /** 'wasm' engine: jumps before a block is translated (see HartOptions). */
   jitThreshold?: number;
+  /** 'wasm' engine: the code cache (see HartOptions; default Hart.defaultCodeCache, null: none). */
+  codeCache?: CodeCache | null;
 }
 
 export interface BareRunResult {
@@ -56,7 +59,7 @@ export function runBareElf(elf: Uint8Array, opts: BareRunOptions = {}): BareRunR
   const tohost = image.symbols.get('tohost');
   if (tohost === undefined) throw new Error('the ELF has no `tohost` symbol: it cannot report a result');
   const fromhost = image.symbols.get('fromhost') ?? tohost + 64n;
-  const hart = new Hart(new BareBus(ram), { engine: opts.engine, jitThreshold: opts.jitThreshold });
+  const hart = new Hart(new BareBus(ram), { engine: opts.engine, jitThreshold: opts.jitThreshold, codeCache: opts.codeCache });
   hart.pc = image.entry;
   const htif = new Htif(hart, Number(tohost), Number(fromhost));
   const max = opts.maxInstructions ?? 5e9;

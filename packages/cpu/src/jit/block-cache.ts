@@ -10,8 +10,9 @@
  * `Ram.code` and any write to it drops that page's blocks (`invalidatePage`).
  *
  * Code is translated once a jump has reached it `threshold` times (counted
- * by the interpreter in `hot`); colder code runs in the interpreter. What a
- * translation is (for the 'wasm' engine, a table slot) is the engine's business.
+ * by the interpreter in `hot`, from `hotStart`); colder code runs in the
+ * interpreter. What a translation is (for the 'wasm' engine, a table slot) is
+ * the engine's business.
  */
 
 export interface BlockEvents<F> {
@@ -37,8 +38,8 @@ export const LOOKUP_MASK = (1 << LOOKUP_BITS) - 1;
 export class BlockCache<F = unknown> {
   /** Direct-mapped: the block translated for a location (a later one evicts an earlier one at the same index). */
   readonly lookup: (Block<F> | undefined)[] = new Array<Block<F> | undefined>(LOOKUP_MASK + 1).fill(undefined);
-  /** Jump counts per lookup index for locations without a block. */
-  readonly hot = new Uint16Array(LOOKUP_MASK + 1);
+  /** Jump counts per lookup index for locations without a block (from hotStart up to threshold). */
+  readonly hot: Uint16Array;
   private readonly byPage = new Map<number, Block<F>[]>();
   /** Counters, for tests and benchmarks. */
   compiled = 0;
@@ -48,13 +49,18 @@ export class BlockCache<F = unknown> {
    * @param threshold jumps to a location before it is translated (1..65535)
    * @param events told when a block enters the lookup table and when it leaves it (replaced,
    *   invalidated, cleared): the 'wasm' engine mirrors the table in WebAssembly memory
+   * @param hotStart where counts start (0..threshold-1): the engine is asked about a location
+   *   after threshold - hotStart jumps (the 'wasm' engine then looks in its code cache first)
    */
   constructor(
     private readonly code: Uint8Array,
     readonly threshold: number,
     private readonly events: BlockEvents<F>,
+    readonly hotStart = 0,
   ) {
     if (!(threshold >= 1 && threshold <= 65535)) throw new RangeError(`block translation threshold must be 1..65535, got ${threshold}`);
+    if (!(hotStart >= 0 && hotStart < threshold)) throw new RangeError(`hotStart must be 0..${threshold - 1}, got ${hotStart}`);
+    this.hot = new Uint16Array(LOOKUP_MASK + 1).fill(hotStart);
   }
 
   /** Install the block translated for RAM offset `off` and virtual pc (plo, phi), replacing what its lookup slot held. */
@@ -66,7 +72,7 @@ export class BlockCache<F = unknown> {
     if (old !== undefined) { this.unlist(old); this.events.removed(old, li); }
     this.lookup[li] = b;
     this.events.installed(b, li);
-    this.hot[li] = 0;
+    this.hot[li] = this.hotStart;
     // A block never crosses a page; an empty one still depends on its first instruction's bytes.
     const page = off >>> 12;
     let list = this.byPage.get(page);
@@ -106,6 +112,6 @@ export class BlockCache<F = unknown> {
     this.byPage.clear();
     this.lookup.forEach((b, li) => { if (b !== undefined) this.events.removed(b, li); });
     this.lookup.fill(undefined);
-    this.hot.fill(0);
+    this.hot.fill(this.hotStart);
   }
 }

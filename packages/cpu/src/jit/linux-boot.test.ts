@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Hart } from '../hart.js';
 import type { HartEngine } from '../hart.js';
+import { CodeCache } from './code-cache.js';
 
 const MACHINE = new URL('../../../machine/src/index.ts', import.meta.url).href;
 const IMAGES = fileURLToPath(new URL('../../../../guest/images', import.meta.url));
@@ -26,7 +27,7 @@ interface Board {
   saveMeta(): unknown;
 }
 
-async function board(engine: HartEngine, jitThreshold: number | undefined): Promise<{ m: Board; out: () => string }> {
+async function board(engine: HartEngine, jitThreshold: number | undefined, codeCache: CodeCache | null = null): Promise<{ m: Board; out: () => string }> {
   const M = await import(/* @vite-ignore */ MACHINE);
   const imgs = M.loadGuestImages(IMAGES);
   const config = M.defaultBoardConfig({
@@ -35,9 +36,10 @@ async function board(engine: HartEngine, jitThreshold: number | undefined): Prom
   });
   let out = '';
   const input = new M.ScriptInput('uname -a\npoweroff -f\n');
-  const saved = [Hart.defaultEngine, Hart.defaultJitThreshold] as const;
+  const saved = [Hart.defaultEngine, Hart.defaultJitThreshold, Hart.defaultCodeCache] as const;
   Hart.defaultEngine = engine;
   Hart.defaultJitThreshold = jitThreshold;
+  Hart.defaultCodeCache = codeCache;
   try {
     const m = new M.VirtMachine(
       config,
@@ -53,7 +55,7 @@ async function board(engine: HartEngine, jitThreshold: number | undefined): Prom
     m.boot();
     return { m, out: () => out };
   } finally {
-    [Hart.defaultEngine, Hart.defaultJitThreshold] = saved;
+    [Hart.defaultEngine, Hart.defaultJitThreshold, Hart.defaultCodeCache] = saved;
   }
 }
 
@@ -71,18 +73,40 @@ const engine = 'wasm';
 const threshold = 8;
 
 describe(`${engine} engine vs interpreter: Linux boot`, () => {
-  it(`reaches the same machine state and RAM at ${CHECKS.slice(0, -1).join(', ')} steps and at poweroff`, async () => {
+  it(`reaches the same machine state and RAM at ${CHECKS.slice(0, -1).join(', ')} steps and at poweroff; so do a machine on the first one's code cache and one on that cache serialized and loaded`, async () => {
     const a = await board('interp', undefined);
-    const b = await board(engine, threshold);
+    const cache = new CodeCache();
+    const b = await board(engine, threshold, cache);
+    const seen: { icount: number; meta: unknown; ram: string }[] = [];
     for (const at of CHECKS) {
       runTo(a.m, at);
       runTo(b.m, at);
+      seen.push({ icount: a.m.hart.icount, meta: a.m.saveMeta(), ram: hash(a.m.ram.u8) });
       expect(b.m.hart.icount, `icount at ${at}`).toBe(a.m.hart.icount);
       expect(b.m.saveMeta(), `machine state at ${at}`).toEqual(a.m.saveMeta());
       expect(hash(b.m.ram.u8), `RAM at ${at}`).toBe(hash(a.m.ram.u8));
     }
     expect(b.out()).toBe(a.out());
     expect(a.out()).toContain('reboot: Power down');
-    expect(b.m.hart.engineStats.compiled).toBeGreaterThan(100);
+    const first = b.m.hart.engineStats;
+    expect(first.compiled).toBeGreaterThan(100);
+
+    const warnings: string[] = [];
+    const loaded = CodeCache.load(cache.serialize(), { onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([]);
+    for (const [name, c] of [['warm cache', cache], ['loaded cache', loaded]] as const) {
+      const m = await board(engine, threshold, c);
+      CHECKS.forEach((at, i) => {
+        runTo(m.m, at);
+        expect(m.m.hart.icount, `${name}: icount at ${at}`).toBe(seen[i].icount);
+        expect(m.m.saveMeta(), `${name}: machine state at ${at}`).toEqual(seen[i].meta);
+        expect(hash(m.m.ram.u8), `${name}: RAM at ${at}`).toBe(seen[i].ram);
+      });
+      expect(m.out()).toBe(a.out());
+      const s = m.m.hart.engineStats;
+      expect(s.fromCache, name).toBeGreaterThan(first.translated / 2);
+      expect(s.translated, name).toBeLessThan(first.translated / 10);
+    }
+    expect(loaded.stats.compiled).toBeGreaterThan(0);
   });
 });

@@ -133,6 +133,42 @@ export function compileWasmBlock(u16: Uint16Array, off: number, plo: number, phi
   return { n, bytes: at - off, body: g.finish(n), stubs: g.stubs };
 }
 
+/** A translated block of a batch, as chainBatch needs it. */
+export interface BatchBlock {
+  /** RAM byte offset, virtual pc, steps of one pass. */
+  readonly off: number;
+  readonly plo: number;
+  readonly phi: number;
+  readonly n: number;
+  readonly body: FunctionBody;
+  readonly stubs: readonly ChainStub[];
+}
+
+/**
+ * Patch the exits of a batch (one module, function i = batch[i]) that can go straight into another
+ * block of the batch: same target pc, same virtual page as the exiting block's start, at the
+ * matching place of the same physical page. Returns, per block, the functions it now tail-calls
+ * (what a code cache must check besides the block's own bytes).
+ */
+export function chainBatch(batch: readonly BatchBlock[]): number[][] {
+  const index = new Map<string, number>();
+  batch.forEach((p, i) => index.set(`${p.plo}:${p.phi}`, i));
+  return batch.map((p) => {
+    const chains: number[] = [];
+    for (const s of p.stubs) {
+      const j = index.get(`${s.lo}:${s.hi}`);
+      if (j === undefined || s.hi !== p.phi || (s.lo >>> 12) !== (p.plo >>> 12)) continue;
+      const q = batch[j];
+      if (q.off - p.off !== (s.lo >>> 0) - (p.plo >>> 0)) continue;
+      p.body.patchI32(s.flagAt, 1);
+      p.body.patchI32(s.lengthAt, q.n);
+      p.body.patchI32(s.fnAt, j);
+      if (!chains.includes(j)) chains.push(j);
+    }
+    return chains;
+  });
+}
+
 /** A module exporting the given block functions as "0", "1", ... (imports: the memory and the slow-path table). */
 export function blockModule(layout: WasmLayout, bodies: readonly FunctionBody[]): Uint8Array {
   const m = new ModuleBuilder(layout.memoryPages);

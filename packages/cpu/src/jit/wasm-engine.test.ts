@@ -4,67 +4,19 @@
  * state and RAM every time. Plus self-modifying code, where translated code
  * must notice the stores that change it.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BusFault } from '../bus.js';
-import type { Bus } from '../bus.js';
-import { parseElf } from '../elf.js';
 import { Hart, HartEngineError } from '../hart.js';
 import type { HartEngine } from '../hart.js';
-import { Ram } from '../ram.js';
-import { Htif } from '../bare/htif.js';
-import { runBareElf, BARE_RAM_BASE } from '../bare/bare-machine.js';
-import { addi, B, I, NOP, S } from '../testing/encode.js';
+import { runBareElf } from '../bare/bare-machine.js';
+import { addi, B, NOP, S } from '../testing/encode.js';
+import { bareMachine, lockstep, stops } from '../testing/lockstep.js';
 import { BASE, testHart } from '../testing/machine.js';
 
 const PROGRAMS = fileURLToPath(new URL('../../../../bench/programs', import.meta.url));
 const CONFORMANCE = process.env.PRNR_CONFORMANCE_DIR ?? fileURLToPath(new URL('../../../../../shared/conformance/riscv-tests', import.meta.url));
-
-/** Deterministic pseudo-random positions (xorshift32), sorted, in [1, max]. */
-function stops(seed: number, count: number, max: number): number[] {
-  let x = seed | 1;
-  const out = new Set<number>([1, 2, 3, 5, 8, 13]);
-  while (out.size < count) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    // Mix short hops (partial blocks, the limit inside a loop) with long ones.
-    out.add(1 + ((x >>> 0) % (x & 1 ? max : Math.min(max, 5000))));
-  }
-  return [...out].filter((n) => n <= max).sort((a, b) => a - b);
-}
-
-interface Bare { hart: Hart; ram: Ram; htif: Htif }
-
-function bareMachine(elf: Uint8Array, engine: HartEngine, jitThreshold: number | undefined, ramSize: number): Bare {
-  const image = parseElf(elf);
-  const ram = new Ram(BARE_RAM_BASE, ramSize);
-  for (const seg of image.segments) ram.write(seg.paddr, seg.data);
-  const bus: Bus = { ram, load: (p) => { throw new BusFault(p, false); }, store: (p) => { throw new BusFault(p, true); } };
-  const hart = new Hart(bus, { engine, jitThreshold });
-  hart.pc = image.entry;
-  const tohost = image.symbols.get('tohost')!;
-  const htif = new Htif(hart, Number(tohost), Number(image.symbols.get('fromhost') ?? tohost + 64n));
-  return { hart, ram, htif };
-}
-
-const ramHash = (ram: Ram) => createHash('sha256').update(ram.u8).digest('hex');
-
-/** Run both to each stop in turn; compare everything at every stop. Returns the last position reached. */
-function lockstep(a: Bare, b: Bare, positions: number[]): number {
-  for (const until of positions) {
-    let ra = 'limit', rb = 'limit';
-    while (a.hart.icount < until && !a.htif.result.exited && ra !== 'wfi') ra = a.hart.run(until);
-    while (b.hart.icount < until && !b.htif.result.exited && rb !== 'wfi') rb = b.hart.run(until);
-    expect(rb, `stop reason at ${until}`).toBe(ra);
-    expect(b.hart.state(), `hart state at ${until}`).toEqual(a.hart.state());
-    expect(b.htif.result, `htif at ${until}`).toEqual(a.htif.result);
-    if (a.htif.result.exited || ra === 'wfi') break;
-  }
-  expect(ramHash(b.ram)).toBe(ramHash(a.ram));
-  return a.hart.icount;
-}
 
 // Encodings for hand-written programs.
 const sw = (rs2: number, rs1: number, imm: number) => S(imm, rs2, rs1, 2, 0x23);
@@ -88,7 +40,7 @@ describe(`${engine} engine vs interpreter: bench programs`, () => {
       it(`${file}, translating at jump ${threshold}: identical state at 40 stops in the first 8M steps`, () => {
         const elf = new Uint8Array(readFileSync(`${PROGRAMS}/${file}`));
         const a = bareMachine(elf, 'interp', undefined, 128 << 20);
-        const b = bareMachine(elf, engine, threshold, 128 << 20);
+        const b = bareMachine(elf, engine, threshold, 128 << 20, null); // translation only (code-cache.test.ts: with a cache)
         lockstep(a, b, stops(file.length * 7919 + threshold, 40, 8_000_000));
         expect(b.hart.engineStats.compiled).toBeGreaterThan(0);
       });
@@ -106,11 +58,12 @@ describe(`${engine} engine vs interpreter: riscv-tests`, () => {
   it(`all ${manifest.tests.length} tests pass on the ${engine} engine and match the interpreter at every stop`, () => {
     for (const t of manifest.tests) {
       const elf = new Uint8Array(readFileSync(`${CONFORMANCE}/${t.file}`));
-      const fast = runBareElf(elf, { ramSize: 4 << 20, maxInstructions: 50_000_000, engine, jitThreshold: 1 });
+      const fast = runBareElf(elf, { ramSize: 4 << 20, maxInstructions: 50_000_000, engine, jitThreshold: 1, codeCache: null });
       const ref = runBareElf(elf, { ramSize: 4 << 20, maxInstructions: 50_000_000, engine: 'interp' });
       expect(fast.status, t.name).toBe(t.expected === 'pass' ? 'pass' : fast.status);
       expect(fast.hart.state(), t.name).toEqual(ref.hart.state());
       const a = bareMachine(elf, 'interp', undefined, 4 << 20);
+      // With the thread's shared code cache: the tests share pcs, so most lookups find other tests' code (stale).
       const b = bareMachine(elf, engine, 1, 4 << 20);
       lockstep(a, b, stops(t.name.length * 31 + 7, 25, Number(ref.icount)));
     }

@@ -20,6 +20,12 @@
  * microseconds plus a few per function; importing JavaScript functions into
  * each module would cost several times that (import wrappers), hence the
  * slow-path table.
+ *
+ * Compiled batches go into a code cache (code-cache.ts) shared by the engines
+ * of a thread and kept across machines; a location is looked for there after
+ * CODE_CACHE_PROBE_AT jumps, and a cached block whose bytes (and its chained
+ * blocks' bytes) are what RAM holds is installed from an instance of its
+ * module (one per module per engine) instead of being translated.
  */
 import { AREA_ATTN, AREA_PC, AREA_TLB_CURRENT, SET_X_KEY, SET_X_OFF } from '../hart-memory.js';
 import type { Ram } from '../ram.js';
@@ -28,8 +34,10 @@ import type { WasmTable } from '../wasm/api.js';
 import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
 import { BlockCache, LOOKUP_MASK } from './block-cache.js';
 import type { Block } from './block-cache.js';
-import { BLOCK_PARAMS, blockModule, compileWasmBlock, pushTlbHit, pushTlbOffset, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
+import type { CachedModule, CodeCache, LayoutCode } from './code-cache.js';
+import { BLOCK_PARAMS, blockModule, chainBatch, compileWasmBlock, pushTlbHit, pushTlbOffset, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
 import type { ChainStub, WasmLayout } from './wasm-compiler.js';
+import type { WasmInstance } from '../wasm/api.js';
 
 /**
  * Jumps to a location before it is translated (default). Chosen by measurement
@@ -38,6 +46,13 @@ import type { ChainStub, WasmLayout } from './wasm-compiler.js';
  * times, higher ones interpret more.
  */
 export const WASM_HOT_THRESHOLD = 32;
+
+/**
+ * Jumps to a location before the engine looks for it in its code cache (when the translation
+ * threshold is higher). A cached block costs a lookup and a table slot, so it pays off early;
+ * a miss costs a Map lookup and leaves the location to the usual threshold.
+ */
+export const CODE_CACHE_PROBE_AT = 2;
 
 /** What the generated code calls: the hart's slow paths, with step positions counted from the dispatcher's entry. */
 export interface WasmSlowPaths {
@@ -71,6 +86,9 @@ const EMPTY_PC_LO = 1;
 export class WasmEngine {
   /** Blocks by location; a block's `fn` is its table slot. */
   readonly cache: BlockCache<number>;
+  /** Blocks this engine translated and compiled, and blocks it installed from the code cache. */
+  translated = 0;
+  fromCache = 0;
   /** Run translated blocks from pc (in the hart's area) for at most `budget` steps; returns the steps taken. */
   readonly dispatch: (budget: number) => number;
   private readonly blockTable: WasmTable;
@@ -82,8 +100,19 @@ export class WasmEngine {
   /** Translated blocks waiting for their batch, by RAM offset. */
   private readonly pending = new Map<number, Pending>();
   private pendingMisses = 0;
+  /** This layout's part of the code cache (null: no cache). */
+  private readonly codeCache: LayoutCode | null;
+  /** Instances of cached modules made here: each module is instantiated at most once per engine. */
+  private readonly instances = new WeakMap<CachedModule, WasmInstance>();
+  /** Per lookup index: the code cache was asked already, translation waits for the full threshold. */
+  private readonly asked = new Uint8Array(LOOKUP_MASK + 1);
 
-  constructor(ram: Ram, area: number, slow: WasmSlowPaths, threshold: number) {
+  /**
+   * @param threshold jumps to a location before it is translated
+   * @param codeCache where compiled modules are kept for other machines, and looked for first
+   *   (after CODE_CACHE_PROBE_AT jumps); null: none
+   */
+  constructor(ram: Ram, area: number, slow: WasmSlowPaths, threshold: number, codeCache: CodeCache | null) {
     const memoryPages = ram.buffer.byteLength / 65536;
     const lookupAt = ram.allocScratch((LOOKUP_MASK + 1) * ENTRY_BYTES);
     this.lookupI32 = new Int32Array(ram.buffer, lookupAt, (LOOKUP_MASK + 1) * (ENTRY_BYTES >>> 2));
@@ -108,28 +137,44 @@ export class WasmEngine {
     this.layout = { memoryPages, area, dirtyOffset: ram.dirtyOffset, codeOffset: ram.codeOffset };
     this.imports = { env: { memory: ram.memory, table: slowTable } };
     this.u16 = ram.u16;
+    this.codeCache = codeCache?.bucket(this.layout) ?? null;
+    // Counts start at threshold - probeAt: `request` is called after probeAt jumps, asks the
+    // cache, and on a miss sets the count back so that translation still waits for `threshold`.
+    const probeAt = this.codeCache === null ? threshold : Math.min(threshold, CODE_CACHE_PROBE_AT);
     this.cache = new BlockCache<number>(ram.code, threshold, {
       installed: (b, li) => this.install(b, li),
       removed: (b, li) => this.remove(b, li),
-    });
+    }, threshold - probeAt);
   }
 
   /**
-   * pc (RAM offset `off`, virtual plo/phi) is hot and has no block: translate it. Returns true
-   * when a block for it is now installed (its batch was compiled), false when it waits or has
-   * nothing translatable.
+   * pc (RAM offset `off`, virtual plo/phi) is warm and has no block: install the code cache's
+   * block for it, or, once it is hot (`threshold` jumps), translate it. Returns true when a
+   * block for it is now installed (from the cache, or its batch was compiled), false when it
+   * waits or has nothing translatable.
    */
   request(off: number, plo: number, phi: number): boolean {
     const p = this.pending.get(off);
     if (p !== undefined) {
       if (++this.pendingMisses < PENDING_MISSES) return false;
     } else {
+      if (this.codeCache !== null) {
+        if (this.installCached(off, plo, phi)) return true;
+        const li = (off >>> 1) & LOOKUP_MASK;
+        const early = this.cache.hotStart;
+        if (early > 0 && this.asked[li] === 0) {
+          // Asked early and missed: wait for the rest of the threshold (asking again then).
+          this.asked[li] = 1;
+          this.cache.hot[li] = this.cache.threshold - early;
+          return false;
+        }
+      }
       const c = compileWasmBlock(this.u16, off, plo, phi, this.layout);
       if (c.body === null) {
         this.cache.insert(off, plo, phi, 0, null);
         return false;
       }
-      const source = this.u16.slice(off >>> 1, (off + c.bytes + 1) >>> 1);
+      const source = this.u16.slice(off >>> 1, (off + c.bytes) >>> 1);
       this.pending.set(off, { off, plo, phi, n: c.n, body: c.body, stubs: c.stubs, source });
       if (this.pending.size < BATCH) return false;
     }
@@ -148,13 +193,47 @@ export class WasmEngine {
     this.pending.clear();
     this.pendingMisses = 0;
     if (ready.length === 0) return;
-    chain(ready);
-    const instance = new wasmApi.Instance(new wasmApi.Module(blockModule(this.layout, ready.map((p) => p.body))), this.imports);
-    ready.forEach((p, i) => {
-      const slot = this.freeSlots.pop() ?? this.growBlockTable();
-      this.blockTable.set(slot, instance.exports[String(i)]);
-      this.cache.insert(p.off, p.plo, p.phi, p.n, slot);
-    });
+    const chains = chainBatch(ready);
+    const bytes = blockModule(this.layout, ready.map((p) => p.body));
+    const module = new wasmApi.Module(bytes);
+    const instance = new wasmApi.Instance(module, this.imports);
+    if (this.codeCache !== null) {
+      const m = this.codeCache.add(bytes, module, ready.map((p, i) => ({ plo: p.plo, phi: p.phi, n: p.n, source: p.source, chains: chains[i] })));
+      if (m !== null) this.instances.set(m, instance);
+    }
+    this.translated += ready.length;
+    ready.forEach((p, i) => this.installFn(p.off, p.plo, p.phi, p.n, instance.exports[String(i)]));
+  }
+
+  /**
+   * Install the code cache's block for this location, if it has one made from the bytes RAM
+   * holds here (and at the blocks it chains into). Returns true when installed.
+   */
+  private installCached(off: number, plo: number, phi: number): boolean {
+    const b = this.codeCache!.find(this.u16, off, plo, phi);
+    if (b === null) return false;
+    let instance = this.instances.get(b.module);
+    if (instance === undefined) {
+      const module = this.codeCache!.compiled(b.module);
+      if (module === null) return false;
+      try {
+        instance = new wasmApi.Instance(module, this.imports);
+      } catch {
+        return false; // cannot happen for a module of this layout; translate rather than fail
+      }
+      this.instances.set(b.module, instance);
+    }
+    const fn = instance.exports[String(b.index)];
+    if (typeof fn !== 'function') return false;
+    this.fromCache++;
+    this.installFn(off, plo, phi, b.n, fn);
+    return true;
+  }
+
+  private installFn(off: number, plo: number, phi: number, n: number, fn: unknown): void {
+    const slot = this.freeSlots.pop() ?? this.growBlockTable();
+    this.blockTable.set(slot, fn);
+    this.cache.insert(off, plo, phi, n, slot);
   }
 
   /** Drop every block, installed or waiting. */
@@ -162,6 +241,7 @@ export class WasmEngine {
     this.pending.clear();
     this.pendingMisses = 0;
     this.cache.clear();
+    this.asked.fill(0);
   }
 
   /** Double the block table (growing by one slot at a time costs a copy each); returns a free slot. */
@@ -173,6 +253,7 @@ export class WasmEngine {
   }
 
   private install(b: Block<number>, li: number): void {
+    this.asked[li] = 0; // its count starts again (BlockCache.insert)
     const e = li * (ENTRY_BYTES >>> 2);
     if (b.fn === null) { this.lookupI32[e + 2] = EMPTY_PC_LO; return; }
     this.lookupI32[e] = b.off;
@@ -186,26 +267,6 @@ export class WasmEngine {
     if (b.fn !== null) {
       this.blockTable.set(b.fn, null); // lets the block's module be collected
       this.freeSlots.push(b.fn);
-    }
-  }
-}
-
-/**
- * Patch the exits of a batch that can go straight into another block of the batch: same target pc,
- * same virtual page as the exiting block's start, at the matching place of the same physical page.
- */
-function chain(batch: readonly Pending[]): void {
-  const index = new Map<string, number>();
-  batch.forEach((p, i) => index.set(`${p.plo}:${p.phi}`, i));
-  for (const p of batch) {
-    for (const s of p.stubs) {
-      const j = index.get(`${s.lo}:${s.hi}`);
-      if (j === undefined || s.hi !== p.phi || (s.lo >>> 12) !== (p.plo >>> 12)) continue;
-      const q = batch[j];
-      if (q.off - p.off !== (s.lo >>> 0) - (p.plo >>> 0)) continue;
-      p.body.patchI32(s.flagAt, 1);
-      p.body.patchI32(s.lengthAt, q.n);
-      p.body.patchI32(s.fnAt, j);
     }
   }
 }

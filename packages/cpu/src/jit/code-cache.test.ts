@@ -1,0 +1,371 @@
+/**
+ * The code cache: machines that start with translated code from earlier
+ * machines (same thread, another thread, a file) must end exactly where the
+ * interpreter does, must never run code made from other bytes (a patched
+ * program, self-modifying code, a block whose chained block changed), and a
+ * bad file must be ignored with one warning.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { Hart } from '../hart.js';
+import type { HartEngine } from '../hart.js';
+import { runBareElf } from '../bare/bare-machine.js';
+import { addi, B, NOP, S } from '../testing/encode.js';
+import { bareMachine, lockstep, ramHash, stops } from '../testing/lockstep.js';
+import type { Bare } from '../testing/lockstep.js';
+import { BASE, testHart } from '../testing/machine.js';
+import { CodeCache } from './code-cache.js';
+import { CODE_CACHE_VERSION, crc32, writeCodeCacheFile } from './code-cache-file.js';
+import type { CodeCacheModuleData } from './code-cache-file.js';
+import { translatorFingerprint, translatorSample } from './translator-fingerprint.js';
+
+const PROGRAMS = fileURLToPath(new URL('../../../../bench/programs', import.meta.url));
+const PROGRAM_FILES = ['int-sieve-crc.elf', 'ptr-chase.elf', 'sort-matmul.elf', 'u64-sha512-muldiv.elf'];
+const elfOf = (file: string) => new Uint8Array(readFileSync(`${PROGRAMS}/${file}`));
+const RAM = 128 << 20;
+const STEPS = 2_000_000;
+const WA = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; validate(b: Uint8Array): boolean } }).WebAssembly;
+
+/** Run a bare machine to `steps` (or its exit). */
+function runTo(m: Bare, steps: number): void {
+  while (m.hart.icount < steps && !m.htif.result.exited) if (m.hart.run(steps) === 'wfi') break;
+}
+
+/** Fill `cache` by running `elf` on the wasm engine; returns that machine's counters. */
+function fill(cache: CodeCache, elf: Uint8Array, threshold = 8, steps = STEPS) {
+  const m = bareMachine(elf, 'wasm', threshold, RAM, cache);
+  runTo(m, steps);
+  return m.hart.engineStats;
+}
+
+/** A wasm machine on `cache` in lockstep with the interpreter; returns its counters. */
+function checkAgainstInterpreter(cache: CodeCache | null, elf: Uint8Array, seed: number, threshold = 8, steps = STEPS) {
+  const a = bareMachine(elf, 'interp', undefined, RAM);
+  const b = bareMachine(elf, 'wasm', threshold, RAM, cache);
+  lockstep(a, b, stops(seed, 25, steps));
+  return b.hart.engineStats;
+}
+
+describe('code cache: a second machine starts with the first one\'s code', () => {
+  for (const [k, file] of PROGRAM_FILES.entries()) {
+    it(`${file}: the second machine installs cached blocks and matches the interpreter at 25 stops`, () => {
+      const cache = new CodeCache();
+      const first = fill(cache, elfOf(file));
+      expect(first.translated).toBeGreaterThan(0);
+      expect(cache.stats.blocks).toBeGreaterThan(0);
+      const hitsBefore = cache.stats.hits;
+      const second = checkAgainstInterpreter(cache, elfOf(file), 101 + k);
+      expect(second.fromCache).toBeGreaterThan(0);
+      expect(cache.stats.hits).toBeGreaterThan(hitsBefore);
+      // Cached blocks are installed after CODE_CACHE_PROBE_AT jumps rather than the threshold, and need no translation.
+      expect(second.translated).toBeLessThan(first.translated);
+      expect(second.interpreted).toBeLessThan(first.interpreted);
+    });
+  }
+
+  it('harts use CodeCache.shared by default (Hart.defaultCodeCache); codeCache: null means none', () => {
+    expect(Hart.defaultCodeCache).toBe(CodeCache.shared);
+    const loop = [addi(6, 0, 300), addi(5, 5, 7), addi(6, 6, -1), B(-8, 0, 6, 1), B(0, 0, 0, 0)];
+    const run = (codeCache?: CodeCache | null) => {
+      const { hart } = testHart(loop);
+      const h = new Hart(hart.bus, { engine: 'wasm', jitThreshold: 4, ...(codeCache === undefined ? {} : { codeCache }) });
+      h.pc = BigInt(BASE);
+      h.run(2000);
+      expect(h.getX(5)).toBe(2100n);
+      return h.engineStats;
+    };
+    run();
+    expect(run().fromCache).toBeGreaterThan(0);
+    const none = run(null);
+    expect(none.fromCache).toBe(0);
+    expect(none.translated).toBeGreaterThan(0);
+  });
+});
+
+// Hand-written programs at BASE (each instruction 4 bytes).
+const sw = (rs2: number, rs1: number, imm: number) => S(imm, rs2, rs1, 2, 0x23);
+const jal = (rd: number, imm: number) =>
+  ((((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) | (((imm >> 12) & 0xff) << 12) | (rd << 7) | 0x6f) >>> 0;
+const spin = B(0, 0, 0, 0);
+
+/** A hart on its own RAM running `program` from BASE. */
+function hartWith(program: number[], engine: HartEngine, codeCache: CodeCache | null, jitThreshold = 1): Hart {
+  const { hart } = testHart(program);
+  const h = new Hart(hart.bus, { engine, jitThreshold, codeCache });
+  h.pc = BigInt(BASE);
+  return h;
+}
+
+/** Run `program` on the interpreter and on the wasm engine with `cache` to each position; equal state at each. */
+function matchInterpreter(program: number[], cache: CodeCache, positions: number[], setup: (h: Hart) => void = () => {}) {
+  const a = hartWith(program, 'interp', null), b = hartWith(program, 'wasm', cache);
+  setup(a); setup(b);
+  for (const until of positions) {
+    a.run(until);
+    b.run(until);
+    expect(b.state(), `at ${until}`).toEqual(a.state());
+  }
+  expect(ramHash(b.bus.ram)).toBe(ramHash(a.bus.ram));
+  return { a, b };
+}
+
+describe('code cache: never runs code made from other bytes', () => {
+  /** x5 += `inc` 100 times, then spin. */
+  const counting = (inc: number) => [addi(6, 0, 100), addi(5, 5, inc), addi(6, 6, -1), B(-8, 0, 6, 1), spin];
+
+  it('a patched program at the same pc (same RAM offset) translates anew: stale lookups, exact result', () => {
+    const cache = new CodeCache();
+    const { b: first } = matchInterpreter(counting(1), cache, [50, 400]);
+    expect(first.getX(5)).toBe(100n);
+    const hitsAfterFirst = cache.stats.hits;
+    const { b } = matchInterpreter(counting(3), cache, [1, 2, 3, 7, 50, 301, 302, 400]);
+    expect(b.getX(5)).toBe(300n);
+    expect(cache.stats.stale).toBeGreaterThan(0);
+    expect(b.engineStats.translated).toBeGreaterThan(0);
+    // Only the spin loop (the same bytes in both programs) can come from the cache.
+    expect(cache.stats.hits - hitsAfterFirst).toBeLessThanOrEqual(1);
+  });
+
+  it('the original program again: its blocks are still there (variants per pc)', () => {
+    const cache = new CodeCache();
+    matchInterpreter(counting(1), cache, [400]);
+    matchInterpreter(counting(3), cache, [400]);
+    const stale = cache.stats.stale;
+    const { b } = matchInterpreter(counting(1), cache, [3, 50, 400]);
+    expect(b.getX(5)).toBe(100n);
+    expect(b.engineStats.fromCache).toBeGreaterThan(0);
+    expect(cache.stats.stale, 'every lookup found its variant').toBe(stale);
+  });
+
+  /**
+   * P (at +4) ends with a JAL into Q (at +16); Q's taken branch goes back to P. Translated in one
+   * batch, each chains into the other. The variant changes only Q's first instruction.
+   */
+  const chained = (qInc: number) => [
+    addi(6, 0, 200), // 0
+    addi(5, 5, 1), // 4: P
+    jal(0, 8), // 8: -> 16
+    NOP, // 12
+    addi(7, 7, qInc), // 16: Q
+    addi(6, 6, -1), // 20
+    B(-20, 0, 6, 1), // 24: bne x6, x0 -> 4
+    spin, // 28
+  ];
+
+  it('a block whose chained block changed is not installed (its own bytes match)', () => {
+    const cache = new CodeCache();
+    matchInterpreter(chained(2), cache, [1000]);
+    // Precondition: P (pc BASE+4) was cached with a chained exit.
+    const p = cache.snapshot().modules.flatMap((m) => m.blocks).find((b) => b.plo === ((BASE + 4) | 0));
+    expect(p?.chains.length, 'P chains into Q').toBeGreaterThan(0);
+
+    const staleChains = cache.stats.staleChains;
+    const { b } = matchInterpreter(chained(5), cache, [1, 2, 3, 4, 5, 9, 100, 333, 1000]);
+    expect(b.getX(7)).toBe(1000n);
+    expect(b.getX(5)).toBe(200n);
+    expect(cache.stats.staleChains).toBeGreaterThan(staleChains);
+    expect(b.engineStats.translated).toBeGreaterThan(0);
+
+    // The same program as the first machine: P and Q come from the cache.
+    const { b: again } = matchInterpreter(chained(2), cache, [5, 1000]);
+    expect(again.getX(7)).toBe(400n);
+    expect(again.engineStats.fromCache).toBeGreaterThanOrEqual(2); // P and Q
+  });
+
+  it('self-modifying code on cached blocks: a store into an installed cached block drops it', () => {
+    /** A loop that, after 100 passes, overwrites its own `addi x5, x5, 1` with `addi x5, x5, 1000`. */
+    const program = [
+      addi(6, 0, 100), NOP,
+      addi(5, 5, 1), // 8: patched
+      addi(6, 6, -1),
+      B(8, 0, 6, 1), // 16: bne -> 24
+      sw(8, 9, 0), // 20: *(x9) = x8
+      addi(10, 10, 1), // 24
+      B(-20, 11, 10, 4), // 28: blt x10, x11 -> 8
+      spin,
+    ];
+    const setup = (h: Hart) => { h.setX(8, BigInt(addi(5, 5, 1000))); h.setX(9, BigInt(BASE + 8)); h.setX(11, 300n); };
+    const cache = new CodeCache();
+    matchInterpreter(program, cache, [2000], setup);
+    const { a, b } = matchInterpreter(program, cache, [5, 50, 299, 300, 301, 302, 303, 500, 1000, 1203, 2000], setup);
+    expect(b.engineStats.fromCache).toBeGreaterThan(0);
+    expect(b.engineStats.invalidations).toBeGreaterThan(0);
+    expect(a.getX(5)).toBeGreaterThan(1100n);
+  });
+});
+
+describe('code cache: snapshots for other threads', () => {
+  it('a structured clone of a snapshot gives hits, with modules already compiled', () => {
+    const elf = elfOf('int-sieve-crc.elf');
+    const source = new CodeCache();
+    fill(source, elf);
+    const copy = new CodeCache();
+    const snap = structuredClone(source.snapshot());
+    expect(snap.modules.every((m) => m.module instanceof WA.Module)).toBe(true);
+    expect(copy.merge(snap)).toBe(source.stats.blocks);
+    const s = checkAgainstInterpreter(copy, elf, 7);
+    expect(s.fromCache).toBeGreaterThan(0);
+    expect(copy.stats.hits).toBeGreaterThan(0);
+    expect(copy.stats.compiled).toBe(0);
+  });
+
+  it('a snapshot posted to a worker thread gives hits there, and the same state as the interpreter here', async () => {
+    const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+    expect(existsSync(dist), `${dist} (pnpm build)`).toBe(true);
+    const file = `${PROGRAMS}/u64-sha512-muldiv.elf`;
+    const elf = new Uint8Array(readFileSync(file));
+    const cache = new CodeCache();
+    fill(cache, elf, 8, 1_000_000);
+    const worker = new Worker(`
+      const { parentPort } = require('node:worker_threads');
+      const { readFileSync } = require('node:fs');
+      parentPort.once('message', async ({ dist, file, snapshot }) => {
+        const C = await import(dist);
+        const cache = new C.CodeCache();
+        const merged = cache.merge(snapshot);
+        const r = C.runBareElf(new Uint8Array(readFileSync(file)), { engine: 'wasm', jitThreshold: 8, codeCache: cache, maxInstructions: 1500000 });
+        parentPort.postMessage({ merged, stats: r.hart.engineStats, cache: cache.stats, state: r.hart.state() });
+      });`, { eval: true });
+    try {
+      const reply = new Promise<{ merged: number; stats: Hart['engineStats']; cache: CodeCache['stats']; state: unknown }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      worker.postMessage({ dist: pathToFileURL(dist).href, file, snapshot: cache.snapshot() });
+      const r = await reply;
+      expect(r.merged).toBe(cache.stats.blocks);
+      expect(r.stats.fromCache).toBeGreaterThan(0);
+      expect(r.cache.hits).toBeGreaterThan(0);
+      expect(r.cache.compiled, 'modules arrive compiled').toBe(0);
+      const ref = runBareElf(elf, { engine: 'interp', maxInstructions: 1_500_000 });
+      expect(r.state).toEqual(ref.hart.state());
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
+
+describe('code cache: files', () => {
+  const elf = elfOf('int-sieve-crc.elf');
+  const filled = () => { const c = new CodeCache(); fill(c, elf); return c; };
+
+  it('serialize and load: same content, compiled only when used, hits, exact', () => {
+    const source = filled();
+    const bytes = source.serialize();
+    const warnings: string[] = [];
+    const loaded = CodeCache.load(bytes, { onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([]);
+    expect(loaded.stats.blocks).toBe(source.stats.blocks);
+    expect(loaded.stats.modules).toBe(source.stats.modules);
+    expect(loaded.serialize()).toEqual(bytes);
+    expect(loaded.stats.compiled).toBe(0);
+    const s = checkAgainstInterpreter(loaded, elf, 11);
+    expect(s.fromCache).toBeGreaterThan(0);
+    expect(loaded.stats.compiled).toBeGreaterThan(0);
+    expect(loaded.stats.compiled).toBeLessThanOrEqual(loaded.stats.modules);
+    // Into an existing cache: nothing new (the same blocks replace each other).
+    expect(loaded.load(bytes)).toBe(source.stats.blocks);
+    expect(loaded.stats.blocks).toBe(source.stats.blocks);
+  });
+
+  it('a corrupt, truncated, foreign or inconsistent file is ignored with one warning; the run stays exact', () => {
+    const good = filled().serialize();
+    const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const edit = (f: (b: Uint8Array) => void) => { const b = good.slice(); f(b); return b; };
+    const resum = (b: Uint8Array) => view(b).setUint32(16, crc32(b.subarray(20)), true);
+    const snap = filled().snapshot();
+    const badBlocks: CodeCacheModuleData[] = snap.modules.map((m, i) => i !== 0 ? m : { ...m, blocks: m.blocks.map((b, j) => j !== 0 ? b : { ...b, chains: [9999] }) });
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['a flipped byte in the code', edit((b) => { b[b.length >> 1] ^= 0x10; }), /checksum mismatch/],
+      ['a flipped byte in the checksum', edit((b) => { b[17] ^= 1; }), /checksum mismatch/],
+      ['truncated', good.subarray(0, good.length - 1000), /truncated/],
+      ['truncated inside the header', good.subarray(0, 12), /truncated/],
+      ['empty', new Uint8Array(0), /truncated/],
+      ['bytes after the content', new Uint8Array([...good, 0]), /unexpected bytes/],
+      ['wrong magic', edit((b) => { b[0] = 0x7f; }), /bad magic/],
+      ['another format version', edit((b) => view(b).setUint32(8, CODE_CACHE_VERSION + 1, true)), new RegExp(`format version ${CODE_CACHE_VERSION + 1}`)],
+      ['another translator', edit((b) => { view(b).setUint32(20, translatorFingerprint() ^ 1, true); resum(b); }), /another translator/],
+      ['a length past the end', edit((b) => { view(b).setUint32(44, 0xffffff, true); resum(b); }), /malformed/],
+      ['a block chaining outside its module', writeCodeCacheFile(translatorFingerprint(), badBlocks), /module 0 of \d+ is inconsistent/],
+    ];
+    const cache = new CodeCache();
+    for (const [what, bytes, message] of cases) {
+      const warnings: string[] = [];
+      expect(cache.load(bytes, { onWarning: (w) => warnings.push(w) }), what).toBe(0);
+      expect(warnings, what).toHaveLength(1);
+      expect(warnings[0], what).toMatch(message);
+      expect(warnings[0], what).not.toContain('\n');
+      expect(CodeCache.load(bytes).stats.blocks, what).toBe(0);
+    }
+    expect(cache.stats.blocks).toBe(0);
+    const s = checkAgainstInterpreter(cache, elf, 13);
+    expect(s.fromCache).toBe(0);
+    expect(s.translated).toBeGreaterThan(0);
+  });
+
+  it('a snapshot from another translator is ignored with one warning', () => {
+    const snap = { ...filled().snapshot(), translator: translatorFingerprint() ^ 1 };
+    const warnings: string[] = [];
+    const c = new CodeCache();
+    expect(c.merge(snap, { onWarning: (w) => warnings.push(w) })).toBe(0);
+    expect(warnings).toHaveLength(1);
+    expect(c.stats.blocks).toBe(0);
+  });
+});
+
+describe('code cache: memory bound', () => {
+  it('keeps within maxBytes by dropping the least recently used modules; runs stay exact', () => {
+    const all = new CodeCache();
+    for (const f of PROGRAM_FILES) fill(all, elfOf(f), 1, 500_000);
+    const total = all.stats;
+    expect(total.modules).toBeGreaterThanOrEqual(2);
+    const bounded = new CodeCache({ maxBytes: total.bytes - 1 });
+    const snap = all.snapshot();
+    bounded.merge(snap);
+    expect(bounded.stats.bytes).toBeLessThanOrEqual(bounded.maxBytes);
+    expect(bounded.stats.evicted).toBeGreaterThan(0);
+    // The module merged last is kept, the first one is not.
+    const kept = bounded.snapshot().modules.map((m) => m.bytes);
+    expect(kept).toContainEqual(snap.modules[snap.modules.length - 1].bytes);
+    expect(kept).not.toContainEqual(snap.modules[0].bytes);
+    const s = checkAgainstInterpreter(bounded, elfOf('u64-sha512-muldiv.elf'), 17, 1, 500_000);
+    expect(s.fromCache + s.translated).toBeGreaterThan(0);
+    expect(bounded.stats.bytes).toBeLessThanOrEqual(bounded.maxBytes);
+  });
+});
+
+describe('code cache: least recently used', () => {
+  it('a module whose block was just found outlives an older unused one', () => {
+    const layout = { memoryPages: 17, area: 0x10040, dirtyOffset: 0x8000, codeOffset: 0x9000 };
+    const bytes = translatorSample().bytes;
+    const source = Uint16Array.of(0x0293, 0x0012); // addi x5, x5, 1 (any bytes do)
+    const data = (k: number): CodeCacheModuleData => ({ layout, bytes, module: null, blocks: [{ plo: 0x1000 * k, phi: 0, n: 1, source, chains: [] }] });
+    const c = new CodeCache();
+    c.merge({ version: CODE_CACHE_VERSION, translator: translatorFingerprint(), modules: [data(1), data(2)] });
+    const each = c.stats.bytes / 2;
+    const bounded = new CodeCache({ maxBytes: Math.floor(2.5 * each) });
+    bounded.merge(c.snapshot());
+    const ram = new Uint16Array(0x4000);
+    ram.set(source, 0x1000 / 2);
+    expect(bounded.bucket(layout).find(ram, 0x1000, 0x1000, 0), 'module 1 is found').not.toBeNull();
+    bounded.merge({ version: CODE_CACHE_VERSION, translator: translatorFingerprint(), modules: [data(3)] });
+    expect(bounded.stats.evicted).toBe(1);
+    const pcs = bounded.snapshot().modules.map((m) => m.blocks[0].plo);
+    expect(pcs).toEqual([0x1000, 0x3000]);
+    ram.set(source, 0x2000 / 2);
+    expect(bounded.bucket(layout).find(ram, 0x2000, 0x2000, 0), 'module 2 is gone').toBeNull();
+  });
+});
+
+describe('translator fingerprint', () => {
+  it('its sample reaches the whole translator: every instruction translated, chained exits, a valid module', () => {
+    const s = translatorSample();
+    for (const b of s.blocks) expect(b.n).toBe(b.insns);
+    expect(s.blocks[0].chains).toContain(2);
+    expect(s.blocks[1].chains).toContain(2);
+    expect(WA.validate(s.bytes)).toBe(true);
+    expect(translatorFingerprint()).toBe(crc32(s.bytes));
+  });
+});
