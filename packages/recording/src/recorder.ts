@@ -22,6 +22,7 @@ import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, syncDir, writeMa
 import { MachineSnapshots } from './machine-snapshots.js';
 import { runLoop, type LoopEnd } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
+import { saveCodeCache } from './code-cache-file.js';
 import { acquireRecordingLock } from './recording-lock.js';
 
 export const DEFAULT_CHECKPOINT_INTERVAL = 32_000_000;
@@ -223,6 +224,8 @@ export class RecordSession {
       events: this.totalEvents,
       logBytes: this.logBytes,
     };
+    // The code translated while recording goes with the recording: its replays start hot.
+    if (machine.hart.engine === 'wasm') await saveCodeCache(this.o.dir);
     this.publish();
     await this.published;
     return { manifest, end };

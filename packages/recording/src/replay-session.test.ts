@@ -6,18 +6,19 @@
  * and a slice whose log holds an event the guest never asks for is reported.
  */
 import { randomFillSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hart } from '@prnr/cpu';
+import { CodeCache, Hart } from '@prnr/cpu';
 import { Channel, SegmentWriter, readSegment } from '@prnr/eventlog';
 import { ScriptInput, guestBoard, loadGuestImages } from '@prnr/machine';
 import { SnapshotWriter } from '@prnr/snapshot';
 import { record } from './recorder.js';
 import { openRecording, replaySlice, type Recording } from './replayer.js';
 import { ReplaySession } from './replay-session.js';
+import { CODE_CACHE_FILE, loadCodeCache } from './code-cache-file.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const STEPS = 40_000_000;
@@ -54,6 +55,7 @@ function fullRoot(s: ReplaySession): Promise<string> {
 describe('a recording made on the interpreter', () => {
   it('replays on the wasm engine: every slice from its own snapshot, and straight through', async () => {
     expect(Hart.defaultEngine).toBe('wasm');
+    expect(existsSync(join(dir, CODE_CACHE_FILE))).toBe(false); // nothing was translated while recording
     expect(rec.manifest.slices.length).toBe(STEPS / SLICE);
     for (const s of rec.manifest.slices) {
       const r = await replaySlice(rec, s.index);
@@ -119,8 +121,8 @@ describe('ReplaySession', () => {
   }, 300_000);
 });
 
-describe('slices cut by recording time', () => {
-  it('a slice is cut at the first chunk past sliceSeconds, and every such slice replays exactly', async () => {
+describe('slices cut by recording time, and the code a recording carries', () => {
+  it('a slice is cut at the first chunk past sliceSeconds, every such slice replays exactly; a damaged code cache is ignored with a warning', async () => {
     const d = join(mkdtempSync(join(tmpdir(), 'prnr-timecut-')), 't.rec');
     try {
       const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
@@ -137,6 +139,22 @@ describe('slices cut by recording time', () => {
       expect(manifest.end).toMatchObject({ icount: 30_000_000, reason: 'max-steps' });
       const rec2 = openRecording(d);
       for (const s of manifest.slices) expect((await replaySlice(rec2, s.index)).verified, `slice ${s.index}`).toBe(true);
+
+      // Made on the wasm engine: the translated code went with it; a damaged copy is ignored with one warning.
+      const file = join(d, CODE_CACHE_FILE);
+      expect(existsSync(file)).toBe(true);
+      const fresh = new CodeCache();
+      await loadCodeCache(openRecording(d), (m) => { throw new Error(m); }, fresh);
+      expect(fresh.stats.blocks).toBeGreaterThan(100);
+      const bytes = readFileSync(file);
+      bytes[bytes.length >> 1] ^= 0x5a;
+      writeFileSync(file, bytes);
+      const warnings: string[] = [];
+      const session = new ReplaySession(openRecording(d), { onWarning: (m) => warnings.push(m) });
+      await session.restore(2);
+      expect((await session.runSlice()).verified).toBe(true);
+      expect(warnings.length).toBe(1);
+      expect(warnings[0]).toContain(`${d}/${CODE_CACHE_FILE}`);
     } finally {
       rmSync(dirname(d), { recursive: true, force: true });
     }

@@ -15,6 +15,7 @@ import { RecordingError, type RecordingManifest, type SliceEntry } from './manif
 import { MachineSnapshots } from './machine-snapshots.js';
 import { runLoop, type LoopHooks } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
+import { loadCodeCache } from './code-cache-file.js';
 
 /** A recording as replay needs it: its manifest, its objects, its log segments; local or remote. */
 export interface RecordingSource {
@@ -85,9 +86,13 @@ export class ReplaySession {
   /** Told each time the session stands at a slice's start: after a restore, and on running into the next slice. */
   onSliceStart: ((slice: SliceEntry) => void) | undefined;
 
-  constructor(readonly source: RecordingSource, o: { output?: ConsoleOutputSink; onSliceStart?: (slice: SliceEntry) => void } = {}) {
+  /** Told, in one line, of anything wrong that replay can do without (a damaged code cache file). */
+  private readonly onWarning: (message: string) => void;
+
+  constructor(readonly source: RecordingSource, o: { output?: ConsoleOutputSink; onSliceStart?: (slice: SliceEntry) => void; onWarning?: (message: string) => void } = {}) {
     this.output = o.output;
     this.onSliceStart = o.onSliceStart;
+    this.onWarning = o.onWarning ?? ((m) => process.stderr.write(`prnr: warning: ${m}\n`));
   }
 
   get manifest(): RecordingManifest {
@@ -306,9 +311,10 @@ export class ReplaySession {
     };
   }
 
-  /** A machine built from the recording's board config, its input ports serving the log. */
+  /** A machine built from the recording's board config, its input ports serving the log; the code it was recorded with at hand. */
   private async build(): Promise<void> {
     const manifest = this.manifest;
+    await loadCodeCache(this.source, this.onWarning);
     const disks: Record<string, Uint8Array> = {};
     for (const [id, h] of Object.entries(manifest.disks)) disks[id] = await baseImage(this.source.store, h);
     let machine!: VirtMachine;

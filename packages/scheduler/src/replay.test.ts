@@ -73,6 +73,18 @@ describe('multi-slice, multi-dimension replay', () => {
     }
   }, 300_000);
 
+  it('worker threads with lane 0 in the calling thread: the same slices verify to the same roots', async () => {
+    const executor = new ThreadExecutor(2, { callerRuns: true });
+    try {
+      const r = await replayRecording({ recording: { dir }, slices: [0, 1, 2, 3], analyses: [{ kind: 'profile' }], registry: new AnalysisRegistry(), executor });
+      expect(r.slices.map((s) => s.verified)).toEqual([true, true, true, true]);
+      expect(r.slices.map((s) => s.endState)).toEqual(inline.slices.map((s) => s.endState));
+      expect(r.analyses.profile).toEqual(inline.analyses.profile);
+    } finally {
+      await executor.close();
+    }
+  }, 300_000);
+
   it('the coordinator checks every end state against recording.json itself: a worker reporting another root fails its slice', async () => {
     const inline = new InlineExecutor();
     const lying: Executor = {

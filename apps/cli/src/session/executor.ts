@@ -12,7 +12,8 @@ export function parseParallel(v: string): number {
 export function makeExecutor(o: { parallel?: number; redis?: string }): Executor {
   if (o.redis) return new QueueExecutor({ redis: o.redis });
   const n = o.parallel ?? availableParallelism();
-  return n === 1 ? new InlineExecutor() : new ThreadExecutor(n);
+  // This thread would only wait: it replays one lane itself.
+  return n === 1 ? new InlineExecutor() : new ThreadExecutor(n, { callerRuns: true });
 }
 
 /** Modules with more analyses, by URL, so worker threads and remote workers load the same ones. */

@@ -3,29 +3,34 @@
  * keeps its replay session (and its machine) between tasks, and each lane of
  * the caller has a thread of its own, so a lane's next chunk starts where its
  * machine stands. Progress comes back over a MessagePort handed to each task.
+ *
+ * With `callerRuns`, lane 0 runs in the calling thread instead (a command-line
+ * replay, whose own thread would otherwise only wait): one thread fewer to
+ * start, and that lane's packages are already loaded. A server must not.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import type { Executor } from '../executor.js';
 import { replayThreads } from '../worker-pool.js';
-import type { RecordingLocation, ReplayTask, TaskProgress, TaskResult } from '../task.js';
+import { runTask, warmUp, type RecordingLocation, type ReplayTask, type TaskProgress, type TaskResult } from '../task.js';
 
 export class ThreadExecutor implements Executor {
   readonly concurrency: number;
-  /** One single-thread pool per lane. */
-  private readonly pools: Piscina[];
+  /** One single-thread pool per lane (null: the lane that runs in the calling thread). */
+  private readonly pools: Array<Piscina | null>;
   private next = 0;
 
-  constructor(threads = availableParallelism()) {
+  constructor(threads = availableParallelism(), o: { callerRuns?: boolean } = {}) {
     this.concurrency = Math.max(1, threads);
     // Every thread starts now, while the caller opens the recording: a thread's first start (loading
     // the packages, V8 warming up) is then off the replay's critical path.
-    this.pools = Array.from({ length: this.concurrency }, () => replayThreads(1));
+    this.pools = Array.from({ length: this.concurrency }, (_, i) => (i === 0 && o.callerRuns ? null : replayThreads(1)));
   }
 
   async run(task: ReplayTask, progress?: (p: TaskProgress) => void, lane?: number): Promise<TaskResult> {
     const pool = this.pools[(lane ?? this.next++) % this.pools.length];
+    if (pool === null) return runTask(task, yielding(progress));
     const { port1, port2 } = new MessageChannel();
     if (progress) port1.on('message', (p: TaskProgress) => progress(p));
     try {
@@ -37,10 +42,23 @@ export class ThreadExecutor implements Executor {
 
   /** Every thread opens the recording and builds its machine while the caller gets ready. */
   warm(recording: RecordingLocation, modules: string[] = []): void {
-    for (const pool of this.pools) pool.run({ warm: recording, modules }).catch(() => {});
+    for (const pool of this.pools) pool?.run({ warm: recording, modules }).catch(() => {});
+    if (this.pools[0] === null) void warmUp(recording, modules);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.pools.map((p) => p.destroy()));
+    await Promise.all(this.pools.map((p) => p?.destroy()));
   }
+}
+
+/**
+ * Progress for the lane run in the calling thread: it also gives the event
+ * loop a turn now and then, so the other lanes' messages (progress, finished
+ * tasks) are taken while this one replays.
+ */
+function yielding(progress?: (p: TaskProgress) => void): (p: TaskProgress) => Promise<void> {
+  return (p) => {
+    progress?.(p);
+    return new Promise((resolve) => setImmediate(resolve));
+  };
 }

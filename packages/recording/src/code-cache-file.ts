@@ -1,0 +1,53 @@
+/**
+ * The translated code a recording was made with, kept beside it
+ * (code-cache.bin) so that every replay of it, in any thread or on any host,
+ * starts hot. It is a hint, never trusted: recording.json does not name it,
+ * the cpu checks every cached block against the guest bytes before using it,
+ * and a damaged file is ignored with one warning.
+ */
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { CodeCache } from '@prnr/cpu';
+import type { RecordingSource } from './replay-session.js';
+
+export const CODE_CACHE_FILE = 'code-cache.bin';
+
+/** Writes this thread's shared code cache into the recording directory (compressed; atomically). */
+export async function saveCodeCache(dir: string, cache: CodeCache = CodeCache.shared): Promise<void> {
+  const tmp = join(dir, `${CODE_CACHE_FILE}.partial`);
+  await writeFile(tmp, deflateRawSync(cache.serialize(), { level: 1 }));
+  await rename(tmp, join(dir, CODE_CACHE_FILE));
+}
+
+const loaded = new WeakMap<RecordingSource, Promise<void>>();
+
+/**
+ * Merges the recording's code cache into this thread's shared one, once per
+ * recording per thread. A missing file is fine; anything wrong with it is
+ * told to `onWarning` in one line and the file is ignored.
+ */
+export function loadCodeCache(source: RecordingSource, onWarning: (message: string) => void, cache: CodeCache = CodeCache.shared): Promise<void> {
+  let p = loaded.get(source);
+  if (!p) {
+    p = (async () => {
+      let packed: Uint8Array;
+      try {
+        packed = await source.readFile(CODE_CACHE_FILE);
+      } catch {
+        return; // none: the replay translates as it goes
+      }
+      const where = `${source.location}/${CODE_CACHE_FILE}`;
+      let bytes: Uint8Array;
+      try {
+        bytes = inflateRawSync(packed);
+      } catch (e) {
+        onWarning(`${where} is damaged (${(e as Error).message}): ignored, the replay translates code afresh`);
+        return;
+      }
+      cache.load(bytes, { onWarning: (m) => onWarning(`${where}: ${m}`) });
+    })();
+    loaded.set(source, p);
+  }
+  return p;
+}
