@@ -25,6 +25,8 @@ type WithId = FastifyRequest<{ Params: { id: string } }>;
 
 /** SSE keep-alive comment interval. */
 const HEARTBEAT_MS = 15_000;
+/** Uploads received at once: each holds a temporary copy of a recording on disk while it is checked. */
+export const MAX_CONCURRENT_UPLOADS = 2;
 
 export function apiRoutes(c: ApiContext) {
   return async (app: FastifyInstance): Promise<void> => {
@@ -59,6 +61,8 @@ export function apiRoutes(c: ApiContext) {
 
     app.get('/api/jobs/:id', async (req: WithId) => c.jobs.get(req.params.id));
 
+    app.delete('/api/jobs/:id', async (req: WithId) => c.jobs.cancel(req.params.id));
+
     app.get('/api/jobs/:id/events', async (req: WithId, reply: FastifyReply) => {
       c.jobs.get(req.params.id); // 404 before the stream starts
       reply.hijack();
@@ -92,6 +96,7 @@ export function apiRoutes(c: ApiContext) {
     });
 
     // Upload: a tar or tar.gz of a recording directory, streamed.
+    let uploading = 0;
     await app.register(async (upload) => {
       upload.addContentTypeParser(UPLOAD_TYPES, (_req, payload, done) => done(null, payload));
       upload.post('/api/recordings', async (req: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply: FastifyReply) => {
@@ -103,7 +108,13 @@ export function apiRoutes(c: ApiContext) {
         // A refused upload is not read to its end: the connection closes after the answer.
         reply.header('connection', 'close');
         if (Number.isFinite(length) && length > c.upload.maxBytes) throw new HttpError(413, `the upload is larger than the limit of ${c.upload.maxBytes} bytes`);
-        await receiveRecording(c.recordings.root, name, req.body as Readable, c.upload);
+        if (uploading >= MAX_CONCURRENT_UPLOADS) throw new HttpError(429, `${uploading} uploads are running, the limit is ${MAX_CONCURRENT_UPLOADS}: try again when one finishes`, { 'retry-after': '10' });
+        uploading++;
+        try {
+          await receiveRecording(c.recordings.root, name, req.body as Readable, c.upload);
+        } finally {
+          uploading--;
+        }
         reply.removeHeader('connection');
         return reply.code(201).send(c.recordings.summary(name));
       });

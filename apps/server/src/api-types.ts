@@ -69,7 +69,8 @@ export interface ServerFeatures {
 }
 
 export type JobType = 'verify' | 'replay' | 'diagnose' | 'seek';
-export type JobStatus = 'running' | 'done' | 'failed';
+/** `failed`: it could not run, or a slice did not replay to its recorded state; `cancelled`: DELETE /api/jobs/ID. */
+export type JobStatus = 'running' | 'done' | 'failed' | 'cancelled';
 export type SliceState = 'pending' | 'running' | 'verified' | 'diverged' | 'failed';
 
 export interface JobRequest {

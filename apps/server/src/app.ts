@@ -13,6 +13,7 @@ import { loadAnalyses, type Analyses } from './analyses.js';
 import { apiRoutes } from './api-routes.js';
 import { isLoopback, requireToken, tokenProblem } from './auth.js';
 import { fileRoutes } from './file-routes.js';
+import { hostGuard } from './host-guard.js';
 import { HttpError } from './http-error.js';
 import { JobManager, type ExecutorChoice } from './jobs.js';
 import { RecordingsDir } from './recordings-dir.js';
@@ -40,6 +41,8 @@ export interface ServerOptions {
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1 << 30;
 export const DEFAULT_MAX_CONCURRENT_JOBS = 4;
+/** Longest a request may take, an upload included (ms). */
+export const REQUEST_TIMEOUT_MS = 15 * 60 * 1000;
 /** JSON request bodies (job requests) are small. */
 const JSON_BODY_LIMIT = 64 * 1024;
 
@@ -52,7 +55,9 @@ export function buildApp(options: ServerOptions): FastifyInstance {
   const root = resolve(options.recordingsDir);
   if (!existsSync(root)) throw new Error(`refusing to start: the recordings directory ${root} does not exist`);
 
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: JSON_BODY_LIMIT, exposeHeadRoutes: true, return503OnClosing: true });
+  // maxParamLength: a recording name may be 128 characters (RECORDING_NAME); Fastify's default of 100 answered 414 to longer ones.
+  // requestTimeout: an upload that trickles in cannot hold a connection forever.
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: JSON_BODY_LIMIT, exposeHeadRoutes: true, return503OnClosing: true, maxParamLength: 160, requestTimeout: REQUEST_TIMEOUT_MS });
   const recordings = new RecordingsDir(root);
   let analyses: Analyses | undefined;
   const getAnalyses = (): Analyses => {
@@ -69,6 +74,7 @@ export function buildApp(options: ServerOptions): FastifyInstance {
   });
   app.addHook('onClose', async () => jobs.close());
 
+  app.addHook('onRequest', hostGuard(options.host));
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');

@@ -1,7 +1,7 @@
 /**
  * /recordings/NAME/...: a recording's files as they are on disk, read only,
  * for `prnr worker`s on other hosts (@prnr/scheduler's openHttpRecording
- * fetches recording.json, log/SEGMENT and objects/HASH under this base).
+ * fetches recording.json, log/SEGMENT, objects/HASH and code-cache.bin under this base).
  */
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -22,6 +22,9 @@ export function fileRoutes(recordings: RecordingsDir) {
     );
     app.get('/recordings/:name/log/:segment', async (req: FastifyRequest<{ Params: { name: string; segment: string } }>, reply) =>
       send(reply, recordings.segmentPath(req.params.name, req.params.segment), 'application/octet-stream', `recording "${req.params.name}" has no segment log/${req.params.segment}`, false),
+    );
+    app.get('/recordings/:name/code-cache.bin', async (req: FastifyRequest<{ Params: { name: string } }>, reply) =>
+      send(reply, recordings.codeCachePath(req.params.name), 'application/octet-stream', `recording "${req.params.name}" has no code cache`, false),
     );
     // GET, and HEAD (Fastify answers HEAD for every GET route): what ObjectReader.has asks.
     app.get('/recordings/:name/objects/:hash', async (req: FastifyRequest<{ Params: { name: string; hash: string } }>, reply) =>

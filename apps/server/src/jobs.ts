@@ -8,15 +8,14 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { disassemble } from '@prnr/cpu';
-import { openRecording } from '@prnr/recording';
 import {
   InlineExecutor,
   QueueExecutor,
   ThreadExecutor,
   UnknownAnalysisError,
+  SeekService,
   planReplay,
   replayRecording,
-  seek,
   type AnalysisRequest,
   type Executor,
   type RecordingLocation,
@@ -65,6 +64,8 @@ class Job {
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
   private closing = false;
+  /** Seeks run on a replay thread that keeps a warm machine per recording: the server's thread stays free. */
+  private seeks: SeekService | undefined;
 
   constructor(private readonly o: JobManagerOptions) {}
 
@@ -132,8 +133,14 @@ export class JobManager {
     this.jobs.set(job.info.id, job);
     this.prune();
     job.promise = (req.type === 'seek' ? this.runSeek(job, req.icount!) : this.runReplay(job, location, slices, requests, modules, profile)).then(
-      (result) => this.finish(job, 'done', result),
-      (e: unknown) => this.finish(job, 'failed', undefined, this.o.recordings.clean((e as Error).message ?? String(e))),
+      (result) => {
+        // A replay that ran but whose slices did not all reach their recorded state has failed.
+        const bad = result && 'slices' in result ? result.slices.filter((s) => !s.verified) : [];
+        if (bad.length === 0) return this.finish(job, 'done', result);
+        const first = bad[0];
+        return this.finish(job, 'failed', result, this.o.recordings.clean(`${bad.length} of ${(result as ReplayJobResult).slices.length} slice(s) did not replay to their recorded state; slice ${first.slice}: ${first.error ?? first.divergence?.message ?? 'a different end state'}`));
+      },
+      (e: unknown) => (job.finished ? undefined : this.finish(job, 'failed', undefined, this.o.recordings.clean((e as Error).message ?? String(e)))),
     );
     return job.info;
   }
@@ -158,12 +165,23 @@ export class JobManager {
     return () => job.listeners.delete(fn);
   }
 
+  /** Stops a running job: its executor is closed (its workers stop), and it ends as cancelled. Throws 404, or 409 if it already ended. */
+  cancel(id: string): JobInfo {
+    const job = this.job(id);
+    if (job.finished) throw new HttpError(409, `job ${id} has already ended (${job.info.status})`);
+    const executor = job.executor;
+    this.finish(job, 'cancelled', undefined, 'cancelled');
+    void executor?.close().catch(() => {});
+    return job.info;
+  }
+
   /** Stops taking jobs, stops the running ones (their executors closed, inline replays interrupted) and waits for them. */
   async close(): Promise<void> {
     this.closing = true;
     const running = [...this.jobs.values()].filter((j) => !j.finished);
     await Promise.all(running.map((j) => j.executor?.close().catch(() => {})));
     await Promise.all(running.map((j) => j.promise));
+    await this.seeks?.close();
   }
 
   private job(id: string): Job {
@@ -185,9 +203,10 @@ export class JobManager {
     return new QueueExecutor({ redis: e.redis, ...(parallel ? { concurrency: parallel } : {}) });
   }
 
-  /** Between chunks of a replay in this thread: let the server answer requests, and stop if it is closing. */
-  private breathe = (): Promise<void> => {
+  /** Between chunks of a replay in this thread: let the server answer requests, and stop if it is closing or the job was cancelled. */
+  private breathe = (job?: Job): Promise<void> => {
     if (this.closing) throw new Error('the server is shutting down');
+    if (job?.info.status === 'cancelled') throw new Error('cancelled');
     return new Promise((resolve) => setImmediate(resolve));
   };
 
@@ -207,7 +226,7 @@ export class JobManager {
         executor,
         onProgress: (p) => {
           this.onProgress(job, p);
-          return inline ? this.breathe() : undefined;
+          return inline ? this.breathe(job) : undefined;
         },
         onSliceDone: (t, pass) => this.onSliceDone(job, t, pass),
       });
@@ -229,9 +248,9 @@ export class JobManager {
   }
 
   private async runSeek(job: Job, icount: number): Promise<SeekJobResult> {
-    const rec = openRecording(this.o.recordings.dir(job.info.recording));
+    this.seeks ??= new SeekService();
     let sentAt = 0;
-    const r = await seek(rec, icount, {
+    const r = await this.seeks.seek(this.location(job.info.recording), icount, {
       onProgress: (at) => {
         job.info.seekIcount = at;
         const now = Date.now();
@@ -239,7 +258,6 @@ export class JobManager {
           sentAt = now;
           job.emit({ type: 'seek-progress', icount: at });
         }
-        return this.breathe();
       },
     });
     return {
@@ -299,7 +317,7 @@ export class JobManager {
     });
   }
 
-  private finish(job: Job, status: 'done' | 'failed', result?: JobInfo['result'], error?: string): void {
+  private finish(job: Job, status: 'done' | 'failed' | 'cancelled', result?: JobInfo['result'], error?: string): void {
     job.info.status = status;
     job.info.finishedAt = new Date().toISOString();
     job.executor = undefined;

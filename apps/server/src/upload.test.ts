@@ -3,7 +3,7 @@
  * replays; oversized, malformed, malicious or incomplete uploads are refused
  * with a 4xx and leave nothing behind.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { create as tarCreate } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRecording, readManifest, replaySlice } from '@prnr/recording';
+import { FsObjectStore, reachableObjects } from '@prnr/snapshot';
 import { buildApp } from './app.js';
 import { recordFixture } from './testing/fixture-recording.js';
 import { rawTar, tempDir } from './testing/helpers.js';
@@ -132,8 +133,40 @@ describe('upload', () => {
     expectRefused(await upload('hollow.rec', gzipSync(rawTar([{ path: 'recording.json', body: manifestText }]))), 400, /slice 0's segment log\/000000\.seg is missing/);
     // Segments but no objects.
     const segs = await tarOf(join(source, 'up.rec'), ['recording.json', 'log']);
-    expectRefused(await upload('noobjects.rec', segs), 400, /object [0-9a-f]{64} \(of slice 0\) is missing/);
+    expectRefused(await upload('noobjects.rec', segs), 400, /object [0-9a-f]{64} is missing/);
   });
+
+  it('every object a snapshot reaches must be there and hash to its name: one missing page, one damaged, are refused', async () => {
+    const dir = join(source, 'up.rec');
+    const m = readManifest(dir);
+    const store = new FsObjectStore(dir);
+    const reached = [...(await reachableObjects(m.slices.map((x) => x.endState), store))];
+    const roots = new Set(m.slices.flatMap((x) => [x.snapshot, x.endState]));
+    const page = reached.find((h) => !roots.has(h))!; // a tree node or a page, deep in a snapshot
+    const file = store.pathOf(page);
+    const bytes = readFileSync(file);
+    try {
+      rmSync(file);
+      expectRefused(await upload('holey.rec', await tarOf(source, ['up.rec'])), 400, new RegExp(`object ${page} \\(a snapshot\\) is missing`));
+      const bad = Buffer.from(bytes);
+      bad[bad.length - 1] ^= 0xff;
+      writeFileSync(file, bad);
+      expectRefused(await upload('damaged.rec', await tarOf(source, ['up.rec'])), 400, new RegExp(`object ${page} \\(a snapshot\\) is damaged`));
+    } finally {
+      writeFileSync(file, bytes);
+    }
+  }, 120_000);
+
+  it('a decompression bomb is refused before it is written out', async () => {
+    const bomb = gzipSync(rawTar([{ path: 'log/000000.seg', body: Buffer.alloc(200 * 1024 * 1024) }]));
+    const big = buildApp({ recordingsDir: root, host: '127.0.0.1', executor: 'inline', maxUploadBytes: 1 << 30 });
+    await big.ready();
+    try {
+      expectRefused(await upload('bomb.rec', bomb, 'application/gzip', big), 413, /expands more than 16 times/);
+    } finally {
+      await big.close();
+    }
+  }, 120_000);
 
   it('bad names and content types', async () => {
     for (const name of ['', 'UPPER', '.hidden', '..', 'a/b', 'a b', 'x'.repeat(200)]) expectRefused(await upload(name, tarGz), 400);

@@ -15,6 +15,8 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { RecordingError, readManifest } from '@prnr/recording';
+import { FsObjectStore, ObjectMissingError, forEachLimit, reachableObjects } from '@prnr/snapshot';
+import { MAX_MANIFEST_BYTES } from './recordings-dir.js';
 import { HttpError, badRequest } from './http-error.js';
 import { SEGMENT_NAME, inside } from './safe-paths.js';
 
@@ -22,10 +24,13 @@ import { SEGMENT_NAME, inside } from './safe-paths.js';
 export const UPLOAD_TYPES = ['application/gzip', 'application/x-gzip', 'application/x-tar', 'application/octet-stream'];
 
 /** Files of a recording, relative to it. */
-const LAYOUT_FILE = new RegExp(`^(recording\\.json|log/${SEGMENT_NAME.source.slice(1, -1)}|objects/[0-9a-f]{2}/[0-9a-f]{62})$`);
+const LAYOUT_FILE = new RegExp(`^(recording\\.json|code-cache\\.bin|log/${SEGMENT_NAME.source.slice(1, -1)}|objects/[0-9a-f]{2}/[0-9a-f]{62})$`);
 const LAYOUT_DIR = /^(log|objects|objects\/[0-9a-f]{2})$/;
 const TOP_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 const MAX_ENTRIES = 1_000_000;
+/** Bytes extracted per byte received, past the first RATIO_SLACK bytes. */
+const MAX_RATIO = 16;
+const RATIO_SLACK = 64 * 1024 * 1024;
 
 export interface UploadLimits {
   /** Bytes of the request body (as sent, compressed). */
@@ -47,7 +52,7 @@ export async function receiveRecording(root: string, name: string, body: Readabl
   try {
     await extract(tmp, body, limits);
     const dir = recordingRoot(tmp);
-    validate(dir);
+    await validate(dir);
     if (existsSync(target)) throw new HttpError(409, `a recording named "${name}" already exists`);
     renameSync(dir, target);
   } finally {
@@ -76,6 +81,7 @@ async function extract(tmp: string, body: Readable, limits: UploadLimits): Promi
     });
   });
   const writes: Promise<void>[] = [];
+  let received = 0;
   let extracted = 0;
   let entries = 0;
   let prefix: string | null | undefined;
@@ -103,6 +109,9 @@ async function extract(tmp: string, body: Readable, limits: UploadLimits): Promi
       if (!LAYOUT_FILE.test(rel)) throw badRequest(`unexpected file "${clip(entry.path)}": a recording holds recording.json, log/NAME.seg and objects/XX/HASH`);
       extracted += entry.size;
       if (extracted > limits.maxExtractedBytes) throw new HttpError(413, `the recording is larger than ${limits.maxExtractedBytes} bytes once extracted`);
+      // A recording's objects are compressed already: a far higher ratio is a decompression bomb, refused before it is written.
+      if (extracted > MAX_RATIO * received + RATIO_SLACK) throw new HttpError(413, `the upload expands more than ${MAX_RATIO} times (${extracted} bytes from ${received} received): refused`);
+      if (rel === 'recording.json' && entry.size > MAX_MANIFEST_BYTES) throw new HttpError(413, `recording.json is ${entry.size} bytes, more than the ${MAX_MANIFEST_BYTES} a recording.json may have`);
       const dest = inside(tmp, rel);
       mkdirSync(dirname(dest), { recursive: true });
       const out = createWriteStream(dest, { flags: 'wx' });
@@ -117,7 +126,6 @@ async function extract(tmp: string, body: Readable, limits: UploadLimits): Promi
   });
 
   // On a refusal the rest of the request is read and dropped, not torn down, so that the client still reads the answer.
-  let received = 0;
   await new Promise<void>((resolve) => {
     let settled = false;
     const settle = () => {
@@ -161,8 +169,13 @@ function recordingRoot(tmp: string): string {
   throw badRequest('the upload holds no recording.json: send a tar (or tar.gz) of a recording directory');
 }
 
-/** A recording whose manifest reads and whose every slice has its segment and snapshots. */
-function validate(dir: string): void {
+/**
+ * A recording whose manifest reads, whose every slice has its segment, and
+ * every object that recording.json names or reaches (each snapshot's whole
+ * tree, pages and blocks included; disks, console, profile) is there and
+ * hashes to its name.
+ */
+async function validate(dir: string): Promise<void> {
   let m;
   try {
     m = readManifest(dir);
@@ -170,17 +183,29 @@ function validate(dir: string): void {
     if (e instanceof RecordingError) throw badRequest(`not a valid prnr recording: ${e.message.split(dir + '/').join('')}`);
     throw e;
   }
-  const object = (h: string) => join(dir, 'objects', h.slice(0, 2), h.slice(2));
   for (const s of m.slices) {
     if (!existsSync(inside(dir, s.log))) throw badRequest(`not a valid prnr recording: slice ${s.index}'s segment ${s.log} is missing`);
-    for (const h of [s.snapshot, s.endState, ...(s.console ? [s.console] : [])]) {
-      if (!existsSync(object(h))) throw badRequest(`not a valid prnr recording: object ${h} (of slice ${s.index}) is missing`);
+  }
+  const store = new FsObjectStore(dir);
+  const named = new Map<string, string>();
+  for (const s of m.slices) if (s.console) named.set(s.console, `the console of slice ${s.index}`);
+  if (m.guestProfile) named.set(m.guestProfile, 'the guest profile');
+  for (const [id, h] of Object.entries(m.disks)) named.set(h, `the disk image ${id.slice(0, 12)}…`);
+  let reached: Set<string>;
+  try {
+    reached = await reachableObjects([...new Set(m.slices.flatMap((s) => [s.snapshot, s.endState]))], store);
+  } catch (e) {
+    throw badRequest(`not a valid prnr recording: ${(e as Error).message.split(dir + '/').join('')}`);
+  }
+  for (const h of reached) if (!named.has(h)) named.set(h, 'a snapshot');
+  await forEachLimit([...named], 16, async ([h, what]) => {
+    try {
+      await store.get(h); // reads it and checks its hash
+    } catch (e) {
+      if (e instanceof ObjectMissingError) throw badRequest(`not a valid prnr recording: object ${h} (${what}) is missing`);
+      throw badRequest(`not a valid prnr recording: object ${h} (${what}) is damaged: ${(e as Error).message.split(dir + '/').join('')}`);
     }
-  }
-  if (m.guestProfile && !existsSync(object(m.guestProfile))) throw badRequest(`not a valid prnr recording: the guest profile (object ${m.guestProfile}) is missing`);
-  for (const [id, h] of Object.entries(m.disks)) {
-    if (!existsSync(object(h))) throw badRequest(`not a valid prnr recording: the disk image ${id.slice(0, 12)}… (object ${h}) is missing`);
-  }
+  });
 }
 
 function clip(s: string): string {

@@ -32,3 +32,4 @@ export type { CaptureResult, CaptureStats, SnapshotWriterOptions } from './snaps
 export { restoreSnapshot } from './restore.js';
 export type { RestoreTarget, RestoredDisk, RestoredSnapshot, RestoreStats, ReadOptions } from './restore.js';
 export { reachableObjects } from './reachable.js';
+export { forEachLimit } from './concurrency.js';
