@@ -11,7 +11,7 @@ import { Channel, DivergenceError, PortReplayer, decodeUvarint, readSegmentBytes
 import { VirtMachine } from '@prnr/machine';
 import type { ObjectReader } from '@prnr/snapshot';
 import { compareCheckpoint } from './checkpoint.js';
-import { RecordingError, type RecordingManifest, type SliceEntry } from './manifest.js';
+import { MANIFEST_FILE, RecordingError, type RecordingManifest, type SliceEntry } from './manifest.js';
 import { MachineSnapshots } from './machine-snapshots.js';
 import { runLoop, type LoopHooks } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
@@ -319,14 +319,19 @@ export class ReplaySession {
     for (const [id, h] of Object.entries(manifest.disks)) disks[id] = await baseImage(this.source.store, h);
     let machine!: VirtMachine;
     const replayer = new PortReplayer([], () => machine.hart.icount);
-    machine = new VirtMachine(
-      manifest.board,
-      { firmware: new Uint8Array(0), kernel: new Uint8Array(0), disks },
-      { ...replayer.ports(), consoleOutput: { write: (b) => this.output?.write(b) } },
-    );
+    const where = `${this.source.location}/${MANIFEST_FILE}`;
+    try {
+      machine = new VirtMachine(
+        manifest.board,
+        { firmware: new Uint8Array(0), kernel: new Uint8Array(0), disks },
+        { ...replayer.ports(), consoleOutput: { write: (b) => this.output?.write(b) } },
+      );
+    } catch (e) {
+      throw new RecordingError(`${where}: its board config builds no machine here: ${(e as Error).message}`);
+    }
     const versions = machine.devices.map((d) => `${d.kind}@${d.version}`).join(' ');
     const recorded = manifest.deviceVersions.map((d) => `${d.kind}@${d.version}`).join(' ');
-    if (versions !== recorded) throw new RecordingError(`${this.source.location}: recorded with devices [${recorded}], this prnr builds [${versions}]`);
+    if (versions !== recorded) throw new RecordingError(`${where}: recorded with devices [${recorded}], this prnr builds [${versions}]`);
     this.m = machine;
     this.replayer = replayer;
   }
