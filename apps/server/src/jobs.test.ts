@@ -4,7 +4,7 @@
  * concurrent jobs; and the recording files served to distributed workers,
  * read by @prnr/scheduler's HTTP reader and by queue workers through Redis.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { buildApp, startServer, type ServerOptions } from './app.js';
 import type { JobInfo, ReplayJobResult, SeekJobResult } from './api-types.js';
 import { recordFixture } from './testing/fixture-recording.js';
 import { parseSse, tempDir, type SseEvent } from './testing/helpers.js';
+import { redis as redisTool } from './testing/host-tools.js';
 
 const STEPS = 30_000_000;
 const root = tempDir('jobs');
@@ -179,8 +180,8 @@ describe('recording files for distributed workers', () => {
     expect(r.endState).toBe(manifest.slices[3].endState);
   });
 
-  it('a verify job on Redis queue workers that read the recording over HTTP from this server', async () => {
-    if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) throw new Error('redis-server is not installed: .ci/run installs it (apt-get install redis-server)');
+  it.skipIf(redisTool.skip)('a verify job on Redis queue workers that read the recording over HTTP from this server', async () => {
+    redisTool.require();
     const port = await freePort();
     const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
     children.push(redis);

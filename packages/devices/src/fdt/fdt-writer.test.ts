@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dtcAvailable, dtcDecode, DTC_SKIP } from '../test-support/host-tools.js';
+import { dtc, dtcDecode } from '../test-support/host-tools.js';
 import { fdtCells, fdtFind, fdtStrings, parseFdt } from './fdt-reader.js';
 import { FDT_LAST_COMP_VERSION, FDT_MAGIC, FDT_VERSION, FdtError, FdtWriter } from './fdt-writer.js';
-
-if (!dtcAvailable) console.warn(`fdt tests: ${DTC_SKIP}`);
 
 function sample(): FdtWriter {
   const w = new FdtWriter();
@@ -87,7 +85,7 @@ describe('FdtWriter', () => {
     expect(() => d.root.string('s', 'a\0b')).toThrow(FdtError);
   });
 
-  it.skipIf(!dtcAvailable)(`is accepted by dtc (${dtcAvailable ? 'dtc found' : DTC_SKIP})`, () => {
+  it.skipIf(dtc.skip)(`is accepted by dtc (${dtc.status})`, () => {
     const { dts, status, stderr } = dtcDecode(sample().finish());
     expect(status, stderr).toBe(0);
     expect(dts).toContain('/memreserve/\t0x0000000080000000 0x0000000000200000;');

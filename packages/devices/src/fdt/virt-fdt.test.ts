@@ -5,7 +5,7 @@ import { GoldfishRtc } from '../goldfish-rtc.js';
 import { Plic } from '../plic.js';
 import { SifiveTest } from '../sifive-test.js';
 import { FakeIrq, FakeMemory } from '../test-support/fakes.js';
-import { dtcAvailable, dtcDecode, DTC_SKIP, qemuAvailable, qemuVirtDtb, QEMU_SKIP } from '../test-support/host-tools.js';
+import { dtc, dtcDecode, qemu, qemuVirtDtb } from '../test-support/host-tools.js';
 import { Uart16550a } from '../uart-16550a.js';
 import { VIRT_DRAM_BASE, virtioSlotBase, virtioSlotIrq, VIRT_VIRTIO_COUNT } from '../virt/virt-memory-map.js';
 import { VirtioMmioTransport } from '../virtio/virtio-mmio-transport.js';
@@ -110,7 +110,7 @@ describe('buildVirtFdt', () => {
     expect(Buffer.compare(build(), build())).toBe(0);
   });
 
-  it.skipIf(!dtcAvailable)(`decodes with dtc (${dtcAvailable ? 'dtc found' : DTC_SKIP})`, () => {
+  it.skipIf(dtc.skip)(`decodes with dtc (${dtc.status})`, () => {
     const { dts, status, stderr } = dtcDecode(build());
     expect(status, stderr).toBe(0);
     expect(stderr).not.toMatch(/ERROR/);
@@ -120,7 +120,7 @@ describe('buildVirtFdt', () => {
     expect(dts).toContain('stdout-path = "/soc/serial@10000000";');
   });
 
-  it.skipIf(!qemuAvailable)(`wires every device the way QEMU's own virt tree does (${qemuAvailable ? 'qemu found' : QEMU_SKIP})`, () => {
+  it.skipIf(qemu.skip)(`wires every device the way QEMU's own virt tree does (${qemu.status})`, () => {
     const ours = index(parseFdt(build()).root);
     const qemu = index(parseFdt(qemuVirtDtb(MEM / (1024 * 1024))).root);
     const skipOwn = new Set(['/', '/chosen', '/cpus', '/cpus/cpu@0', '/cpus/cpu-map', '/cpus/cpu-map/cluster0', '/cpus/cpu-map/cluster0/core0']);
