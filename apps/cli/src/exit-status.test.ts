@@ -138,6 +138,10 @@ describe('exit status 3: a guest that hangs', () => {
     const rec = prnr(['record', '-o', out, '--image', image, '--script', script, '-q'], 60_000);
     expectFailure(rec, 3, 'stderr', new RegExp(`^prnr: recorded .* into ${literal(out)}: .*ended by hung$`));
     expect(readManifestJson(out).end?.reason).toBe('hung');
+    // The recording of a hang replays: it ends where, and as, the recorded run did.
+    const v = prnr(['verify', out, '-j', '1'], 60_000);
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/verified: 1 slice\(s\) end in their recorded state/);
   }, 120_000);
 });
 

@@ -199,7 +199,7 @@ export class ReplaySession {
       if (end.reason === 'halt' && m.hart.icount !== slice.endIcount) {
         throw replayer.diverged(`the guest powered off (${end.power.action}) before the slice's end at icount ${slice.endIcount}`);
       }
-      if (end.reason === 'hung') throw replayer.diverged('the guest idles with no timer');
+      if (end.reason === 'hung' && !this.endsHung(m.hart.icount)) throw replayer.diverged('the guest idles with no timer');
       if (replayer.remaining > 0) throw replayer.diverged(`the slice ended with ${replayer.remaining} recorded events never consumed`);
     } catch (e) {
       if (!(e instanceof DivergenceError)) {
@@ -286,13 +286,21 @@ export class ReplaySession {
     }
   }
 
+  /** The recording ended here because the guest idled with nothing to wake it. */
+  private endsHung(icount: number): boolean {
+    const end = this.manifest.end;
+    return end?.reason === 'hung' && end.icount === icount;
+  }
+
   /** The run loop's replay side: idle jumps come from the log, checkpoints are compared with it. */
   private hooks(onCheckpoint: () => void, onProgress: RunOptions['onProgress']): LoopHooks {
     const m = this.m!;
     const replayer = this.replayer!;
     return {
-      idle: () => {
+      idle: (wakeAt) => {
         const ev = replayer.takeIf(Channel.idle);
+        // Where the recording ended because the guest idled with no timer, the replay ends the same way.
+        if (!ev && wakeAt === null && this.endsHung(m.hart.icount)) return null;
         if (!ev) throw replayer.diverged('the guest idled');
         return decodeUvarint(ev.payload, `idle event at icount ${ev.icount}`);
       },
