@@ -41,19 +41,19 @@ export function apiRoutes(c: ApiContext) {
       };
     });
 
-    app.get('/api/recordings', async () => ({ recordings: c.recordings.list() }));
+    app.get('/api/recordings', async () => ({ recordings: await c.recordings.list() }));
 
     app.get('/api/recordings/:name', async (req: Named) => c.recordings.detail(req.params.name));
 
     app.get('/api/recordings/:name/jobs', async (req: Named) => {
-      c.recordings.dir(req.params.name);
+      await c.recordings.dir(req.params.name);
       return { jobs: c.jobs.list(req.params.name).map(({ result: _r, ...j }) => j) };
     });
 
     app.post('/api/recordings/:name/jobs', async (req: Named, reply: FastifyReply) => {
-      c.recordings.dir(req.params.name);
+      await c.recordings.dir(req.params.name);
       const body = validate(jobRequestSchema, req.body, 'job request');
-      const job = c.jobs.start(req.params.name, body);
+      const job = await c.jobs.start(req.params.name, body);
       return reply.code(202).send({ id: job.id });
     });
 
@@ -112,11 +112,15 @@ export function apiRoutes(c: ApiContext) {
         uploading++;
         try {
           await receiveRecording(c.recordings.root, name, req.body as Readable, c.upload);
+        } catch (e) {
+          // A client that stopped sending is not waited for: the connection ends once the answer is out.
+          if (e instanceof HttpError && e.statusCode === 408) reply.raw.once('finish', () => req.raw.socket?.destroy());
+          throw e;
         } finally {
           uploading--;
         }
         reply.removeHeader('connection');
-        return reply.code(201).send(c.recordings.summary(name));
+        return reply.code(201).send(await c.recordings.summary(name));
       });
     });
   };

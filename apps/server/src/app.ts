@@ -4,11 +4,12 @@
  * one error shape. Nothing here replays: jobs run on @prnr/scheduler.
  */
 import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { loadAnalyses, type Analyses } from './analyses.js';
 import { apiRoutes } from './api-routes.js';
 import { isLoopback, requireToken, tokenProblem } from './auth.js';
@@ -27,6 +28,12 @@ export interface ServerOptions {
   host: string;
   /** Largest upload, in bytes as sent (default 1 GiB); once extracted it may be 4 times that. */
   maxUploadBytes?: number;
+  /** Entries (files and directories) an upload may hold (default 1,000,000). */
+  maxUploadEntries?: number;
+  /** Longest an upload's body may take to arrive, in ms (default 15 minutes). */
+  uploadTimeoutMs?: number;
+  /** Longest an upload may send nothing, in ms (default 60 s). */
+  uploadIdleMs?: number;
   /** Jobs running at once (default 4); more get 429. */
   maxConcurrentJobs?: number;
   /** Where replay tasks run (default: worker threads). */
@@ -40,9 +47,15 @@ export interface ServerOptions {
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1 << 30;
+export const DEFAULT_MAX_UPLOAD_ENTRIES = 1_000_000;
 export const DEFAULT_MAX_CONCURRENT_JOBS = 4;
-/** Longest a request may take, an upload included (ms). */
+/** Longest a request may take to arrive, an upload included (ms); uploads also have their own, tighter, limits. */
 export const REQUEST_TIMEOUT_MS = 15 * 60 * 1000;
+export const DEFAULT_UPLOAD_IDLE_MS = 60 * 1000;
+/** The longest recording name (RECORDING_NAME) and then some: a route parameter this long is still routed, so names and routes agree. */
+const MAX_PARAM_LENGTH = 160;
+/** Longest error message sent (one line). */
+const MAX_ERROR_CHARS = 300;
 /** JSON request bodies (job requests) are small. */
 const JSON_BODY_LIMIT = 64 * 1024;
 
@@ -56,8 +69,22 @@ export function buildApp(options: ServerOptions): FastifyInstance {
   if (!existsSync(root)) throw new Error(`refusing to start: the recordings directory ${root} does not exist`);
 
   // maxParamLength: a recording name may be 128 characters (RECORDING_NAME); Fastify's default of 100 answered 414 to longer ones.
-  // requestTimeout: an upload that trickles in cannot hold a connection forever.
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: JSON_BODY_LIMIT, exposeHeadRoutes: true, return503OnClosing: true, maxParamLength: 160, requestTimeout: REQUEST_TIMEOUT_MS });
+  // requestTimeout: a request that trickles in cannot hold a connection forever.
+  // clientErrorHandler: what Node's parser refuses (a malformed request, headers too large, a timeout) gets the same JSON error as the rest.
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: JSON_BODY_LIMIT,
+    exposeHeadRoutes: true,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    clientErrorHandler: answerClientError,
+    // The router's own refusals (a URL that does not decode, a part longer than any name) in the same shape.
+    frameworkErrors: (err, _req, reply) => {
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a part of the URL is longer than ${MAX_PARAM_LENGTH} characters: no name is that long` : err.code === 'FST_ERR_BAD_URL' ? 'the URL has a malformed %-escape' : err.message;
+      return (reply as FastifyReply).code(400).send({ error: oneLine(message) });
+    },
+  });
   const recordings = new RecordingsDir(root);
   let analyses: Analyses | undefined;
   const getAnalyses = (): Analyses => {
@@ -82,9 +109,9 @@ export function buildApp(options: ServerOptions): FastifyInstance {
   });
 
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
-    if (err instanceof HttpError) return reply.code(err.statusCode).headers(err.headers).send({ error: recordings.clean(err.message) });
+    if (err instanceof HttpError) return reply.code(err.statusCode).headers(err.headers).send({ error: oneLine(recordings.clean(err.message)) });
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
-    if (status >= 400 && status < 500) return reply.code(status).send({ error: clientMessage(err, status) });
+    if (status >= 400 && status < 500) return reply.code(status).send({ error: oneLine(recordings.clean(clientMessage(err, status))) });
     req.log.error(err);
     return reply.code(500).send({ error: 'internal server error (see the server log)' });
   });
@@ -95,7 +122,14 @@ export function buildApp(options: ServerOptions): FastifyInstance {
     if (options.token) scope.addHook('onRequest', requireToken(options.token));
     await plugin(scope);
   };
-  app.register(guarded(apiRoutes({ recordings, jobs, analyses: getAnalyses, executor: typeof executor === 'object' ? 'redis' : executor, maxConcurrentJobs, upload: { maxBytes: maxUploadBytes, maxExtractedBytes: maxUploadBytes * 4 } })));
+  const upload = {
+    maxBytes: maxUploadBytes,
+    maxExtractedBytes: maxUploadBytes * 4,
+    maxEntries: options.maxUploadEntries ?? DEFAULT_MAX_UPLOAD_ENTRIES,
+    timeoutMs: options.uploadTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    idleMs: options.uploadIdleMs ?? DEFAULT_UPLOAD_IDLE_MS,
+  };
+  app.register(guarded(apiRoutes({ recordings, jobs, analyses: getAnalyses, executor: typeof executor === 'object' ? 'redis' : executor, maxConcurrentJobs, upload })));
   app.register(guarded(fileRoutes(recordings)));
 
   // The web UI: public files (it asks for the token itself when the API wants one).
@@ -121,7 +155,26 @@ function clientMessage(err: FastifyError, status: number): string {
       return 'the Content-Length does not match the body';
   }
   if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return `malformed JSON body: ${err.message}`;
-  return status === 404 ? 'not found' : err.message.split('\n')[0].slice(0, 300);
+  return status === 404 ? 'not found' : err.message;
+}
+
+/** Error messages are one line, and not long. */
+function oneLine(message: string): string {
+  const line = message.split(/\r?\n/)[0].trim();
+  return line.length > MAX_ERROR_CHARS ? `${line.slice(0, MAX_ERROR_CHARS)}…` : line || 'bad request';
+}
+
+/** What Node's HTTP parser refuses, before any route sees it: a 4xx with a one-line JSON error, then the connection ends. */
+function answerClientError(err: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request took too long to arrive']
+    : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are too large']
+    : err.code === 'HPE_URI_TOO_LONG' ? [414, 'the request line is too long']
+    : [400, `malformed HTTP request (${(err.code ?? 'unparsable').replace(/^HPE_/, '').toLowerCase().replace(/_/g, ' ')})`];
+  const body = JSON.stringify({ error: message });
+  if (!socket.writable) return void socket.destroy();
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n\r\n${body}`);
 }
 
 export interface RunningServer {

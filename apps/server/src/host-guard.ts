@@ -11,11 +11,24 @@ import { isLoopback } from './auth.js';
 import { HttpError } from './http-error.js';
 
 const CHANGES_STATE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** What a browser says of where a request comes from (Fetch Metadata): only these may change anything. */
+const OWN_SITE = new Set(['same-origin', 'none']);
 
 /** The host part of a Host header ("name", "name:port", "[v6]:port"); null if it is not one. */
 export function hostName(header: string): string | null {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+)(?::(\d{1,5}))?$/.exec(header.trim());
   return m ? m[1] : null;
+}
+
+/** "name:port" of an origin or a Host header, lower case, without the scheme's default port; null if it is neither. */
+function authority(value: string, scheme = 'http:'): string | null {
+  try {
+    const u = new URL(value.includes('://') ? value : `${scheme}//${value}`);
+    if (u.username || u.password || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) return null;
+    return u.host; // the URL parser lower-cases the name and drops a default port
+  } catch {
+    return null; // "null" (a sandboxed page, a file) or garbage
+  }
 }
 
 /** An onRequest hook for a server listening on `listenHost`. */
@@ -27,15 +40,17 @@ export function hostGuard(listenHost: string) {
     if (loopbackOnly && (name === null || !isLoopback(name))) {
       throw new HttpError(403, `Host "${host.slice(0, 100)}" is not this server: it answers only to 127.0.0.1, localhost and [::1] (a guard against DNS rebinding)`);
     }
+    if (!CHANGES_STATE.has(req.method)) return;
     const origin = req.headers.origin;
-    if (CHANGES_STATE.has(req.method) && origin !== undefined) {
-      let from: string | null = null;
-      try {
-        from = new URL(origin).host;
-      } catch {
-        // "null" (a sandboxed page, a file) or garbage: not this server's origin
+    if (origin !== undefined) {
+      const from = authority(String(origin));
+      if (from === null || from !== authority(host, String(origin).startsWith('https:') ? 'https:' : 'http:')) {
+        throw new HttpError(403, `a ${req.method} from the web page at ${String(origin).slice(0, 100)} is refused: only this server's own pages may change anything`);
       }
-      if (from !== host.trim().toLowerCase()) throw new HttpError(403, `a ${req.method} from the web page at ${String(origin).slice(0, 100)} is refused: only this server's own pages may change anything`);
+    }
+    const site = req.headers['sec-fetch-site'];
+    if (typeof site === 'string' && !OWN_SITE.has(site)) {
+      throw new HttpError(403, `a ${req.method} from a ${site.slice(0, 20)} page is refused: only this server's own pages may change anything`);
     }
   };
 }

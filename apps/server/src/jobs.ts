@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { disassemble } from '@prnr/cpu';
 import {
-  InlineExecutor,
   QueueExecutor,
   ThreadExecutor,
   UnknownAnalysisError,
@@ -17,7 +16,6 @@ import {
   planReplay,
   replayRecording,
   type AnalysisRequest,
-  type Executor,
   type RecordingLocation,
   type TaskProgress,
   type SliceOutcome,
@@ -25,6 +23,7 @@ import {
 import type { Analyses } from './analyses.js';
 import type { AnomalyInfo, JobEvent, JobInfo, JobRequest, ReplayJobResult, SeekJobResult, SliceProgress } from './api-types.js';
 import { HttpError, badRequest, notFound } from './http-error.js';
+import { JobExecutor } from './job-executor.js';
 import type { RecordingsDir } from './recordings-dir.js';
 
 /** Where replay tasks run: this thread, a pool of worker threads, or `prnr worker`s on a Redis queue. */
@@ -47,8 +46,8 @@ class Job {
   readonly started = Date.now();
   /** Per task: when and at which step its speed was last measured. */
   readonly speed = new Map<string, { at: number; done: number; sentAt: number }>();
-  executor?: Executor;
-  promise: Promise<void> = Promise.resolve();
+  /** Where its replay runs, while it runs (none for a seek). */
+  executor?: JobExecutor;
 
   constructor(readonly info: JobInfo) {}
 
@@ -63,6 +62,8 @@ class Job {
 
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
+  /** Every job's work still under way, a cancelled job's included, until it has really stopped. */
+  private readonly work = new Set<Promise<void>>();
   private closing = false;
   /** Seeks run on a replay thread that keeps a warm machine per recording: the server's thread stays free. */
   private seeks: SeekService | undefined;
@@ -76,9 +77,10 @@ export class JobManager {
   }
 
   /** Checks the request against the recording, then starts the job. Throws HttpError (400, 404, 422, 429, 503). */
-  start(recording: string, req: JobRequest): JobInfo {
+  async start(recording: string, req: JobRequest): Promise<JobInfo> {
     if (this.closing) throw new HttpError(503, 'the server is shutting down');
-    const m = this.o.recordings.manifest(recording);
+    const m = await this.o.recordings.manifest(recording);
+    const location = await this.location(recording);
     const last = m.slices.at(-1)?.endIcount ?? 0;
     if (m.slices.length === 0) throw badRequest(`recording "${recording}" has no closed slice: nothing to replay`);
     const analyses = this.o.analyses();
@@ -106,11 +108,12 @@ export class JobManager {
         requests.push({ kind: name });
       }
     }
+    // From here to the job's registration nothing waits: two requests cannot both take the last place.
+    if (this.closing) throw new HttpError(503, 'the server is shutting down');
     if (this.running >= this.o.maxConcurrent) {
       throw new HttpError(429, `${this.running} jobs are running, the limit is ${this.o.maxConcurrent}: try again when one finishes`, { 'retry-after': '5' });
     }
 
-    const location = this.location(recording);
     // A recording's own guest profile wins; the server's fallback is for recordings made without one.
     const profile = m.guestProfile ? undefined : analyses.fallbackProfile;
     const modules = this.o.executor === 'inline' ? analyses.modules : analyses.workerModules;
@@ -132,8 +135,10 @@ export class JobManager {
     });
     this.jobs.set(job.info.id, job);
     this.prune();
-    job.promise = (req.type === 'seek' ? this.runSeek(job, req.icount!) : this.runReplay(job, location, slices, requests, modules, profile)).then(
+    const work = (req.type === 'seek' ? this.runSeek(job, location, req.icount!) : this.runReplay(job, location, slices, requests, modules, profile)).then(
       (result) => {
+        // Cancelled (or stopped by the server's close) while it ran: what it finished with is not its result.
+        if (job.finished) return;
         // A replay that ran but whose slices did not all reach their recorded state has failed.
         const bad = result && 'slices' in result ? result.slices.filter((s) => !s.verified) : [];
         if (bad.length === 0) return this.finish(job, 'done', result);
@@ -142,6 +147,8 @@ export class JobManager {
       },
       (e: unknown) => (job.finished ? undefined : this.finish(job, 'failed', undefined, this.o.recordings.clean((e as Error).message ?? String(e)))),
     );
+    this.work.add(work);
+    void work.finally(() => this.work.delete(work));
     return job.info;
   }
 
@@ -165,23 +172,32 @@ export class JobManager {
     return () => job.listeners.delete(fn);
   }
 
-  /** Stops a running job: its executor is closed (its workers stop), and it ends as cancelled. Throws 404, or 409 if it already ended. */
+  /**
+   * Stops a running job and ends it as cancelled: it starts no more tasks,
+   * its worker threads are terminated, a replay in this thread stops at its
+   * next progress report. A seek cannot be interrupted (@prnr/scheduler's
+   * SeekService takes no signal): it runs to its end on the seek thread,
+   * at most one slice, and its result is dropped. Throws 404, or 409 if it already ended.
+   */
   cancel(id: string): JobInfo {
     const job = this.job(id);
     if (job.finished) throw new HttpError(409, `job ${id} has already ended (${job.info.status})`);
-    const executor = job.executor;
-    this.finish(job, 'cancelled', undefined, 'cancelled');
-    void executor?.close().catch(() => {});
+    this.stop(job, 'cancelled');
     return job.info;
   }
 
-  /** Stops taking jobs, stops the running ones (their executors closed, inline replays interrupted) and waits for them. */
+  /** Stops taking jobs, stops the running ones (as cancel does, and the seek thread too) and waits until all their work has ended. */
   async close(): Promise<void> {
     this.closing = true;
-    const running = [...this.jobs.values()].filter((j) => !j.finished);
-    await Promise.all(running.map((j) => j.executor?.close().catch(() => {})));
-    await Promise.all(running.map((j) => j.promise));
-    await this.seeks?.close();
+    for (const j of this.jobs.values()) if (!j.finished) this.stop(j, 'the server is shutting down');
+    await this.seeks?.close().catch(() => {});
+    while (this.work.size > 0) await Promise.allSettled([...this.work]);
+  }
+
+  private stop(job: Job, reason: string): void {
+    const executor = job.executor;
+    this.finish(job, 'cancelled', undefined, reason);
+    void executor?.stop(reason).catch(() => {});
   }
 
   private job(id: string): Job {
@@ -190,31 +206,29 @@ export class JobManager {
     return j;
   }
 
-  private location(recording: string): RecordingLocation {
+  private async location(recording: string): Promise<RecordingLocation> {
     const e = this.o.executor;
     if (typeof e === 'object' && e.recordingsUrl) return { url: `${e.recordingsUrl.replace(/\/+$/, '')}/recordings/${recording}` };
-    return { dir: this.o.recordings.dir(recording) };
+    return { dir: await this.o.recordings.dir(recording) };
   }
 
-  private makeExecutor(parallel?: number): Executor {
+  private makeExecutor(parallel?: number): JobExecutor {
     const e = this.o.executor;
-    if (e === 'inline') return new InlineExecutor();
-    if (e === 'threads') return new ThreadExecutor(Math.min(parallel ?? availableParallelism(), availableParallelism() * 2));
-    return new QueueExecutor({ redis: e.redis, ...(parallel ? { concurrency: parallel } : {}) });
+    if (e === 'inline') return new JobExecutor(null);
+    if (e === 'threads') return new JobExecutor(new ThreadExecutor(Math.min(parallel ?? availableParallelism(), availableParallelism() * 2)));
+    return new JobExecutor(new QueueExecutor({ redis: e.redis, ...(parallel ? { concurrency: parallel } : {}) }));
   }
-
-  /** Between chunks of a replay in this thread: let the server answer requests, and stop if it is closing or the job was cancelled. */
-  private breathe = (job?: Job): Promise<void> => {
-    if (this.closing) throw new Error('the server is shutting down');
-    if (job?.info.status === 'cancelled') throw new Error('cancelled');
-    return new Promise((resolve) => setImmediate(resolve));
-  };
 
   private async runReplay(job: Job, location: RecordingLocation, slices: number[], requests: AnalysisRequest[], modules: string[], profile: unknown): Promise<ReplayJobResult> {
     const analyses = this.o.analyses();
     const executor = this.makeExecutor(job.info.request.parallel);
     job.executor = executor;
     const inline = this.o.executor === 'inline';
+    // A replay in this thread reports progress between chunks of steps: there the server answers other requests, and a stopped job ends.
+    const breathe = (): Promise<void> => {
+      executor.check();
+      return new Promise((resolve) => setImmediate(resolve));
+    };
     try {
       const r = await replayRecording({
         recording: location,
@@ -226,7 +240,7 @@ export class JobManager {
         executor,
         onProgress: (p) => {
           this.onProgress(job, p);
-          return inline ? this.breathe(job) : undefined;
+          return inline ? breathe() : undefined;
         },
         onSliceDone: (t, pass) => this.onSliceDone(job, t, pass),
       });
@@ -247,11 +261,12 @@ export class JobManager {
     }
   }
 
-  private async runSeek(job: Job, icount: number): Promise<SeekJobResult> {
+  private async runSeek(job: Job, location: RecordingLocation, icount: number): Promise<SeekJobResult> {
     this.seeks ??= new SeekService();
     let sentAt = 0;
-    const r = await this.seeks.seek(this.location(job.info.recording), icount, {
+    const r = await this.seeks.seek(location, icount, {
       onProgress: (at) => {
+        if (job.finished) return;
         job.info.seekIcount = at;
         const now = Date.now();
         if (now - sentAt >= PROGRESS_INTERVAL_MS) {
@@ -278,6 +293,7 @@ export class JobManager {
   }
 
   private onProgress(job: Job, p: TaskProgress): void {
+    if (job.finished) return;
     const e = this.entry(job, p.slice, p.pass);
     if (!e || e.state !== 'pending' && e.state !== 'running') return;
     const key = `${p.slice}/${p.pass}`;
@@ -296,6 +312,7 @@ export class JobManager {
   }
 
   private onSliceDone(job: Job, t: SliceOutcome, pass: number): void {
+    if (job.finished) return;
     const e = this.entry(job, t.slice, pass);
     const mips = t.wallSeconds > 0 ? t.steps / t.wallSeconds / 1e6 : 0;
     if (e) {

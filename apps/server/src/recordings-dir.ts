@@ -1,97 +1,144 @@
 /**
  * The directory of recordings the server serves: which subdirectories are
- * recordings, their summaries and details, and the paths of their files. The
- * recordings themselves are read through @prnr/recording.
+ * recordings, their summaries and details, and their files opened for
+ * serving. Only regular files reached by no link are opened (regular-file.ts:
+ * checks that never wait, contents read asynchronously): a FIFO, a device or
+ * a link placed in the directory is no recording and is never served.
+ * recording.json is checked for size before it is read, and a summary is
+ * made again only when its recording.json has changed.
  */
-import { existsSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CODE_CACHE_FILE, MANIFEST_FILE, RecordingError, openRecording, readManifest, spaceReport, type RecordingManifest } from '@prnr/recording';
+import type { Stats } from 'node:fs';
+import { CODE_CACHE_FILE, MANIFEST_FILE, RECORDING_FORMAT_VERSION, RecordingError, manifestSchema, spaceReport, type Recording, type RecordingManifest } from '@prnr/recording';
+import { FsObjectStore } from '@prnr/snapshot';
 import type { RecordingDetail, RecordingSummary } from './api-types.js';
 import { HttpError, notFound } from './http-error.js';
+import { FileTooLargeError, isRealDir, openRegular, readRegular, type RegularFile } from './regular-file.js';
 import { RECORDING_NAME, checkObjectHash, checkRecordingName, checkSegmentName, inside } from './safe-paths.js';
 
 /** recording.json is a few hundred bytes a slice: anything this large is not one (and would stall the server to parse). */
 export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
-function isRealDir(path: string): boolean {
+/** A file of a recording, for serving. */
+export type RecordingFile = { kind: 'manifest' } | { kind: 'segment'; segment: string } | { kind: 'object'; hash: string } | { kind: 'code-cache' };
+
+/**
+ * recording.json's text as @prnr/recording's readManifest reads a file (the
+ * same checks and messages; recordings-dir.test.ts holds them to it), for a
+ * manifest read here from a file opened safely.
+ */
+export function parseManifest(text: string, file: string): RecordingManifest {
+  let raw: unknown;
   try {
-    return lstatSync(path).isDirectory() && realpathSync(path) === path;
-  } catch {
-    return false;
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new RecordingError(`${file}: not valid JSON (${(e as Error).message})`);
   }
+  const v = (raw as { version?: unknown } | null)?.version;
+  if ((raw as { format?: unknown } | null)?.format === 'prnr-recording' && typeof v === 'number' && v !== RECORDING_FORMAT_VERSION) {
+    throw new RecordingError(`${file}: recording format version ${v} is not supported (this prnr reads version ${RECORDING_FORMAT_VERSION})`);
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RecordingError(`${file}: ${issue.path.join('.') || 'top level'}: ${issue.message}`);
+  }
+  const m = parsed.data;
+  m.slices.forEach((s, i) => {
+    if (s.index !== i) throw new RecordingError(`${file}: slices.${i} has index ${s.index}`);
+    if (s.endIcount < s.startIcount) throw new RecordingError(`${file}: slice ${i} ends (icount ${s.endIcount}) before it starts (${s.startIcount})`);
+    if (i > 0 && m.slices[i - 1].endIcount !== s.startIcount) throw new RecordingError(`${file}: slice ${i} does not start where slice ${i - 1} ends`);
+  });
+  return m;
 }
+
+/** A recording for @prnr/recording's readers, over a manifest already read. */
+export function asRecording(dir: string, manifest: RecordingManifest): Recording {
+  return { dir, location: dir, manifest, store: new FsObjectStore(dir), readFile: (path) => readFile(inside(dir, path)) };
+}
+
+/** Same file, same content: device, inode, size and modification time. */
+const identity = (s: Stats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`;
 
 export class RecordingsDir {
   readonly root: string;
+  /** Summaries by name, each with the identity of the recording.json it was made from. */
+  private readonly summaries = new Map<string, { id: string; summary: RecordingSummary }>();
 
   constructor(root: string) {
-    this.root = realpathSync(resolve(root)); // real, so that any link below it shows (see fileSize)
+    this.root = realpathSync(resolve(root)); // real, so that any link below it shows
   }
 
-  /** Subdirectories holding a recording.json, by name; broken ones listed as "invalid". */
-  list(): RecordingSummary[] {
+  /** Subdirectories holding a regular recording.json, by name; broken ones listed as "invalid". */
+  async list(): Promise<RecordingSummary[]> {
     const out: RecordingSummary[] = [];
-    for (const e of readdirSync(this.root, { withFileTypes: true })) {
+    const seen = new Set<string>();
+    for (const e of await readdir(this.root, { withFileTypes: true })) {
       if (!e.isDirectory() || !RECORDING_NAME.test(e.name)) continue;
-      if (RecordingsDir.fileSize(inside(this.root, e.name, MANIFEST_FILE)) === null) continue;
-      out.push(this.summary(e.name));
+      seen.add(e.name);
+      try {
+        out.push(await this.summary(e.name));
+      } catch (err) {
+        if (!(err instanceof HttpError && err.statusCode === 404)) throw err;
+      }
     }
+    for (const name of this.summaries.keys()) if (!seen.has(name)) this.summaries.delete(name);
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** The recording's directory; 404 if there is no recording of that name. */
-  dir(name: string): string {
+  /** The recording's directory; 404 unless it is a real directory (no link) holding a regular recording.json. */
+  async dir(name: string): Promise<string> {
     const dir = inside(this.root, checkRecordingName(name));
-    // A real directory (not a link out of the root) holding a regular recording.json (not a FIFO, which would hang a read).
-    if (!isRealDir(dir) || RecordingsDir.fileSize(inside(dir, MANIFEST_FILE)) === null) throw notFound(`no recording named "${name}"`);
+    const f = isRealDir(dir) ? openRegular(inside(dir, MANIFEST_FILE)) : null;
+    if (!f) throw notFound(`no recording named "${name}"`);
+    f.close();
     return dir;
   }
 
-  exists(name: string): boolean {
-    return existsSync(inside(this.root, checkRecordingName(name)));
+  /** The manifest, or a 404, or a 422 that says what is wrong with it. */
+  async manifest(name: string): Promise<RecordingManifest> {
+    const r = await this.read(name);
+    if (r.error) throw new HttpError(422, this.clean(r.error.message));
+    return r.manifest!;
   }
 
-  /** The manifest, or a 422 that says what is wrong with it. */
-  manifest(name: string): RecordingManifest {
-    const dir = this.dir(name);
-    const size = RecordingsDir.fileSize(inside(dir, MANIFEST_FILE))!;
-    if (size > MAX_MANIFEST_BYTES) throw new HttpError(422, `${name}/${MANIFEST_FILE} is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} a recording.json may have`);
-    try {
-      return readManifest(dir);
-    } catch (e) {
-      if (e instanceof RecordingError) throw new HttpError(422, this.clean(e.message));
-      throw e;
-    }
-  }
-
-  summary(name: string): RecordingSummary {
-    const dir = this.dir(name);
-    try {
-      const size = RecordingsDir.fileSize(inside(dir, MANIFEST_FILE))!;
-      if (size > MAX_MANIFEST_BYTES) throw new RecordingError(`${MANIFEST_FILE} is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} a recording.json may have`);
-      const m = readManifest(dir);
-      const r = spaceReport(openRecording(dir));
-      return {
+  async summary(name: string): Promise<RecordingSummary> {
+    const dir = await this.dir(name);
+    const f = openRegular(inside(dir, MANIFEST_FILE));
+    if (!f) throw notFound(`no recording named "${name}"`);
+    const id = identity(f.stat);
+    f.close();
+    const cached = this.summaries.get(name);
+    if (cached?.id === id) return cached.summary;
+    const r = await this.read(name);
+    let summary: RecordingSummary;
+    if (r.error) {
+      summary = { name, status: 'invalid', slices: 0, steps: 0, sizeBytes: 0, error: this.clean(r.error.message) };
+    } else {
+      const m = r.manifest!;
+      const space = spaceReport(asRecording(r.dir, m));
+      summary = {
         name,
         status: m.status,
         slices: m.slices.length,
         steps: m.slices.at(-1)?.endIcount ?? 0,
-        sizeBytes: r.storedBytes + r.logBytes,
+        sizeBytes: space.storedBytes + space.logBytes,
         createdAt: m.createdAt,
         ...(m.end ? { end: m.end } : {}),
       };
-    } catch (e) {
-      if (!(e instanceof RecordingError)) throw e;
-      return { name, status: 'invalid', slices: 0, steps: 0, sizeBytes: 0, error: this.clean(e.message) };
     }
+    this.summaries.set(name, { id, summary });
+    return summary;
   }
 
-  detail(name: string): RecordingDetail {
-    const m = this.manifest(name);
-    const dir = this.dir(name);
-    const space = spaceReport(openRecording(dir));
+  async detail(name: string): Promise<RecordingDetail> {
+    const r = await this.read(name);
+    if (r.error) throw new HttpError(422, this.clean(r.error.message));
+    const m = r.manifest!;
     return {
-      ...this.summary(name),
+      ...(await this.summary(name)),
       format: { name: m.format, version: m.version },
       board: { ramSize: m.board.ramSize, cmdline: m.board.cmdline, devices: m.deviceVersions.map((d) => `${d.kind}@${d.version}`) },
       checkpointInterval: m.checkpointInterval,
@@ -107,47 +154,46 @@ export class RecordingsDir {
         startMtime: s.startMtime,
         endMtime: s.endMtime,
       })),
-      space,
+      space: spaceReport(asRecording(r.dir, m)),
     };
   }
 
-  manifestPath(name: string): string {
-    return inside(this.dir(name), MANIFEST_FILE);
-  }
-
-  segmentPath(name: string, segment: string): string {
-    return inside(this.dir(name), 'log', checkSegmentName(segment));
-  }
-
-  /** As the object store lays it out: objects/<2 hex>/<62 hex>. */
-  objectPath(name: string, hash: string): string {
-    const h = checkObjectHash(hash);
-    return inside(this.dir(name), 'objects', h.slice(0, 2), h.slice(2));
-  }
-
-  /** The recording's code cache file (optional; recording.json does not name it). */
-  codeCachePath(name: string): string {
-    return inside(this.dir(name), CODE_CACHE_FILE);
-  }
-
-  /**
-   * A file's size, or null unless it is a regular file reached by no symbolic
-   * link (a link placed in the served tree must not serve what it points to;
-   * the path was built inside the root, so a link on the way would show as a
-   * real path elsewhere).
-   */
-  static fileSize(path: string): number | null {
-    try {
-      const s = lstatSync(path);
-      if (!s.isFile() || realpathSync(path) !== path) return null;
-      return s.size;
-    } catch {
-      return null;
+  /** A file of the recording opened for reading, or null if it has no such regular file. Names are checked first (400). */
+  async open(name: string, file: RecordingFile): Promise<RegularFile | null> {
+    const dir = await this.dir(name);
+    let path: string;
+    if (file.kind === 'manifest') path = inside(dir, MANIFEST_FILE);
+    else if (file.kind === 'code-cache') path = inside(dir, CODE_CACHE_FILE);
+    else if (file.kind === 'segment') path = inside(dir, 'log', checkSegmentName(file.segment));
+    else {
+      const h = checkObjectHash(file.hash); // as the object store lays it out: objects/<2 hex>/<62 hex>
+      path = inside(dir, 'objects', h.slice(0, 2), h.slice(2));
     }
+    return openRegular(path);
   }
 
   /** Messages name files by their place in the recordings directory, not by the server's absolute paths. */
   clean(message: string): string {
     return message.split(this.root + '/').join('').split(this.root).join('.');
+  }
+
+  /** recording.json, read safely: the manifest or why it is not one; 404 if there is no recording of that name. */
+  private async read(name: string): Promise<{ dir: string; manifest?: RecordingManifest; error?: RecordingError }> {
+    const dir = await this.dir(name);
+    const file = inside(dir, MANIFEST_FILE);
+    let got: Awaited<ReturnType<typeof readRegular>>;
+    try {
+      got = await readRegular(file, MAX_MANIFEST_BYTES);
+    } catch (e) {
+      if (!(e instanceof FileTooLargeError)) throw e;
+      return { dir, error: new RecordingError(`${file}: ${e.size} bytes, more than the ${MAX_MANIFEST_BYTES} a recording.json may have`) };
+    }
+    if (!got) throw notFound(`no recording named "${name}"`);
+    try {
+      return { dir, manifest: parseManifest(got.bytes.toString('utf8'), file) };
+    } catch (e) {
+      if (e instanceof RecordingError) return { dir, error: e };
+      throw e;
+    }
   }
 }

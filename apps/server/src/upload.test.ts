@@ -3,16 +3,16 @@
  * replays; oversized, malformed, malicious or incomplete uploads are refused
  * with a 4xx and leave nothing behind.
  */
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { create as tarCreate } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRecording, readManifest, replaySlice } from '@prnr/recording';
 import { FsObjectStore, reachableObjects } from '@prnr/snapshot';
-import { buildApp } from './app.js';
+import { buildApp, type ServerOptions } from './app.js';
 import { recordFixture } from './testing/fixture-recording.js';
 import { rawTar, tempDir } from './testing/helpers.js';
 
@@ -69,13 +69,14 @@ describe('upload', () => {
     expect(list.recordings.map((x: { name: string }) => x.name)).toEqual(['copy.rec']);
   });
 
-  it('a plain tar of the directory contents works too', async () => {
-    const tar = await tarOf(join(source, 'up.rec'), ['recording.json', 'log', 'objects'], false);
+  it('a plain tar of the directory contents works too (the code cache first or anywhere)', async () => {
+    const tar = await tarOf(join(source, 'up.rec'), ['code-cache.bin', 'recording.json', 'log', 'objects'], false);
     const big = buildApp({ recordingsDir: root, host: '127.0.0.1', executor: 'inline', maxUploadBytes: tar.length + 1000 });
     try {
       const r = await upload('plain.rec', tar, 'application/x-tar', big);
       expect(r.statusCode, r.body).toBe(201);
       expect(existsSync(join(root, 'plain.rec', 'recording.json'))).toBe(true);
+      expect(existsSync(join(root, 'plain.rec', 'code-cache.bin'))).toBe(true);
     } finally {
       await big.close();
     }
@@ -116,8 +117,9 @@ describe('upload', () => {
       ['absolute', [{ path: '/tmp/evil.txt', body: 'x' }], /unexpected file/],
       ['symlink', [{ path: 'log', type: 'Directory' }, { path: 'log/000000.seg', type: 'SymbolicLink', linkpath: '/etc/passwd' }], /unexpected SymbolicLink/],
       ['stray', [{ path: 'evil.sh', body: 'rm -rf /' }], /unexpected file "evil.sh"/],
-      ['two-tops', [{ path: 'a/recording.json', body: '{}' }, { path: 'b/recording.json', body: '{}' }], /one recording directory/],
-      ['dup', [{ path: 'recording.json', body: '{}' }, { path: 'recording.json', body: '{}' }], /appears twice/],
+      ['two-tops', [{ path: 'a/log/000000.seg', body: 'x' }, { path: 'b/log/000000.seg', body: 'x' }], /one recording directory/],
+      ['dup', [{ path: 'recording.json', body: manifestText }, { path: 'recording.json', body: manifestText }], /appears twice/],
+      ['dup-seg', [{ path: 'log/000000.seg', body: 'x' }, { path: 'log/000000.seg', body: 'x' }], /appears twice/],
     ];
     for (const [name, entries, message] of cases) expectRefused(await upload(`${name}.rec`, gzipSync(rawTar(entries))), 400, message);
     expect(existsSync(join(root, '..', 'evil.txt'))).toBe(false);
@@ -173,4 +175,143 @@ describe('upload', () => {
     expectRefused(await app.inject({ method: 'POST', url: '/api/recordings', headers: { 'content-type': 'application/gzip' }, payload: tarGz }), 400, /query: name: Required/);
     expectRefused(await app.inject({ method: 'POST', url: '/api/recordings?name=x.rec', payload: { not: 'a tar' } }), 415, /tar/);
   });
+});
+
+/** The source recording copied and changed by `change`, as a tar.gz (its directory dropped afterwards). */
+async function alteredTar(change: (dir: string) => void): Promise<Buffer> {
+  const work = tempDir('upload-alt');
+  try {
+    cpSync(join(source, 'up.rec'), join(work, 'up.rec'), { recursive: true });
+    change(join(work, 'up.rec'));
+    return await tarOf(work, ['up.rec']);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const objectFile = (dir: string, h: string) => join(dir, 'objects', h.slice(0, 2), h.slice(2));
+
+async function withApp(o: Partial<ServerOptions>, fn: (a: FastifyInstance) => Promise<void>): Promise<void> {
+  const a = buildApp({ recordingsDir: root, host: '127.0.0.1', executor: 'inline', maxUploadBytes: tarGz.length + 1000, ...o });
+  await a.ready();
+  try {
+    await fn(a);
+  } finally {
+    await a.close();
+  }
+}
+
+describe('an upload is accepted only complete', () => {
+  it('a recording holding 11 of its objects is refused, naming one that is missing, and never listed', async () => {
+    const tar = await alteredTar((dir) => {
+      let kept = 0;
+      for (const sub of readdirSync(join(dir, 'objects'))) for (const f of readdirSync(join(dir, 'objects', sub))) if (++kept > 11) rmSync(join(dir, 'objects', sub, f));
+    });
+    expectRefused(await upload('eleven.rec', tar), 400, /^not a valid prnr recording: .*[0-9a-f]{64}.* missing/);
+    const list = JSON.parse((await app.inject({ method: 'GET', url: '/api/recordings' })).body) as { recordings: { name: string }[] };
+    expect(list.recordings.map((x) => x.name)).not.toContain('eleven.rec');
+    expect(existsSync(join(root, 'eleven.rec'))).toBe(false);
+  });
+
+  it('the disk image, a console and the guest profile that recording.json names must be there', async () => {
+    const m = readManifest(join(source, 'up.rec'));
+    const disk = Object.values(m.disks)[0];
+    const consoleHash = m.slices.find((x) => x.console)?.console;
+    const cases: [string, string | undefined, RegExp][] = [
+      ['nodisk.rec', disk, new RegExp(`object ${disk} \\(the disk image [0-9a-f]{12}…\\) is missing`)],
+      ['noprofile.rec', m.guestProfile, new RegExp(`object ${m.guestProfile} \\(the guest profile\\) is missing`)],
+      ['noconsole.rec', consoleHash, new RegExp(`object ${consoleHash} \\(the console of slice \\d+\\) is missing`)],
+    ];
+    for (const [name, h, message] of cases) {
+      expect(h, name).toBeDefined();
+      expectRefused(await upload(name, await alteredTar((dir) => rmSync(objectFile(dir, h!)))), 400, message);
+    }
+  }, 120_000);
+
+  it('an object no snapshot reaches must still hash to its name', async () => {
+    const stray = 'ab' + 'c'.repeat(62);
+    const tar = await alteredTar((dir) => writeFileSync(objectFile(dir, stray), readFileSync(objectFile(dir, readManifest(dir).slices[0].snapshot))));
+    expectRefused(await upload('stray.rec', tar), 400, new RegExp(`object ${stray} \\(no snapshot reaches it\\) is damaged`));
+  });
+
+  it('a segment cut short or changed is refused, naming it', async () => {
+    const cut = await alteredTar((dir) => truncateSync(join(dir, 'log', '000001.seg'), readFileSync(join(dir, 'log', '000001.seg')).length - 7));
+    expectRefused(await upload('cutseg.rec', cut), 400, /^not a valid prnr recording: .*log\/000001\.seg/);
+    const flipped = await alteredTar((dir) => {
+      const f = join(dir, 'log', '000002.seg');
+      const b = readFileSync(f);
+      b[b.length >> 1] ^= 0x55;
+      writeFileSync(f, b);
+    });
+    expectRefused(await upload('flipseg.rec', flipped), 400, /^not a valid prnr recording: .*log\/000002\.seg/);
+  });
+
+  it('recording.json is read as soon as it arrives: a bad one ends the upload before what follows is looked at', async () => {
+    const tar = gzipSync(rawTar([{ path: 'recording.json', body: '{"format": "prnr-recording", "version": 1}' }, { path: 'evil.sh', body: 'rm -rf /' }, { path: 'objects/zz/nope', body: 'x' }]));
+    expectRefused(await upload('badfirst.rec', tar), 400, /^not a valid prnr recording: recording\.json: /);
+  });
+
+  it('a recording.json over 16 MiB is refused before it is read', async () => {
+    const big = gzipSync(rawTar([{ path: 'recording.json', body: Buffer.alloc(17 * 1024 * 1024, 0x20) }]));
+    await withApp({ maxUploadBytes: 64 * 1024 * 1024 }, async (a) => {
+      expectRefused(await upload('bigjson.rec', big, 'application/gzip', a), 413, /recording\.json is 17825792 bytes, more than the 16777216/);
+    });
+  });
+});
+
+describe('upload resources', () => {
+  it('an archive of more entries than the limit is refused when the limit is passed', async () => {
+    const entries = Array.from({ length: 20 }, (_, i) => ({ path: `objects/${i.toString(16).padStart(2, '0')}`, type: 'Directory' as const }));
+    await withApp({ maxUploadEntries: 10 }, async (a) => {
+      expectRefused(await upload('many.rec', gzipSync(rawTar(entries)), 'application/gzip', a), 413, /more than 10 entries/);
+    });
+  });
+
+  it('a client that stops sending gets a 408 once the idle time is up; its place is given back', async () => {
+    await withApp({ uploadIdleMs: 300 }, async (a) => {
+      const body = new PassThrough();
+      body.write(tarGz.subarray(0, 4096));
+      const started = Date.now();
+      const r = await upload('stalled.rec', body, 'application/gzip', a);
+      body.end();
+      expectRefused(r, 408, /no data for 300 ms/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      // Both places are free again.
+      for (const name of ['after1.rec', 'after2.rec']) expect((await upload(name, tarGz, 'application/gzip', a)).statusCode).toBe(201);
+    });
+  }, 60_000);
+
+  it('a client that trickles gets a 408 once the upload time is up', async () => {
+    await withApp({ uploadTimeoutMs: 800, uploadIdleMs: 5000 }, async (a) => {
+      const body = new PassThrough();
+      let at = 0;
+      const trickle = setInterval(() => {
+        if (at < tarGz.length) body.write(tarGz.subarray(at, (at += 512)));
+      }, 50);
+      try {
+        expectRefused(await upload('trickle.rec', body, 'application/gzip', a), 408, /took longer than 800 ms/);
+      } finally {
+        clearInterval(trickle);
+        body.end();
+      }
+    });
+  }, 60_000);
+
+  it('beyond 2 uploads at once a third is a 429', async () => {
+    await withApp({}, async (a) => {
+      const bodies = [new PassThrough(), new PassThrough()];
+      const running = bodies.map((b, i) => {
+        b.write(tarGz.subarray(0, 1024));
+        return upload(`slow${i}.rec`, b, 'application/gzip', a);
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      const third = await upload('third.rec', tarGz, 'application/gzip', a);
+      expect(third.statusCode, third.body).toBe(429);
+      expect(JSON.parse(third.body).error).toMatch(/2 uploads are running, the limit is 2/);
+      expect(third.headers['retry-after']).toBe('10');
+      for (const b of bodies) b.end(Buffer.from('not the rest of a tar'));
+      for (const r of await Promise.all(running)) expect(r.statusCode).toBe(400);
+      expect((await upload('third.rec', tarGz, 'application/gzip', a)).statusCode).toBe(201);
+    });
+  }, 60_000);
 });
