@@ -11,7 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Stats } from 'node:fs';
-import { CODE_CACHE_FILE, MANIFEST_FILE, RECORDING_FORMAT_VERSION, RecordingError, manifestSchema, spaceReport, type Recording, type RecordingManifest } from '@prnr/recording';
+import { CODE_CACHE_FILE, MANIFEST_FILE, RecordingError, parseManifest, spaceReport, type Recording, type RecordingManifest } from '@prnr/recording';
 import { FsObjectStore } from '@prnr/snapshot';
 import type { RecordingDetail, RecordingSummary } from './api-types.js';
 import { HttpError, notFound } from './http-error.js';
@@ -23,36 +23,6 @@ export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 /** A file of a recording, for serving. */
 export type RecordingFile = { kind: 'manifest' } | { kind: 'segment'; segment: string } | { kind: 'object'; hash: string } | { kind: 'code-cache' };
-
-/**
- * recording.json's text as @prnr/recording's readManifest reads a file (the
- * same checks and messages; recordings-dir.test.ts holds them to it), for a
- * manifest read here from a file opened safely.
- */
-export function parseManifest(text: string, file: string): RecordingManifest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new RecordingError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  const v = (raw as { version?: unknown } | null)?.version;
-  if ((raw as { format?: unknown } | null)?.format === 'prnr-recording' && typeof v === 'number' && v !== RECORDING_FORMAT_VERSION) {
-    throw new RecordingError(`${file}: recording format version ${v} is not supported (this prnr reads version ${RECORDING_FORMAT_VERSION})`);
-  }
-  const parsed = manifestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new RecordingError(`${file}: ${issue.path.join('.') || 'top level'}: ${issue.message}`);
-  }
-  const m = parsed.data;
-  m.slices.forEach((s, i) => {
-    if (s.index !== i) throw new RecordingError(`${file}: slices.${i} has index ${s.index}`);
-    if (s.endIcount < s.startIcount) throw new RecordingError(`${file}: slice ${i} ends (icount ${s.endIcount}) before it starts (${s.startIcount})`);
-    if (i > 0 && m.slices[i - 1].endIcount !== s.startIcount) throw new RecordingError(`${file}: slice ${i} does not start where slice ${i - 1} ends`);
-  });
-  return m;
-}
 
 /** A recording for @prnr/recording's readers, over a manifest already read. */
 export function asRecording(dir: string, manifest: RecordingManifest): Recording {

@@ -19,7 +19,8 @@ import { finished } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { MANIFEST_FILE, RecordingError, loadEvents, type RecordingManifest } from '@prnr/recording';
 import { FsObjectStore, ObjectCorruptError, ObjectMissingError, reachableObjects, type ObjectReader } from '@prnr/snapshot';
-import { MAX_MANIFEST_BYTES, asRecording, parseManifest } from './recordings-dir.js';
+import { parseManifest } from '@prnr/recording';
+import { MAX_MANIFEST_BYTES, asRecording } from './recordings-dir.js';
 import { HttpError, badRequest } from './http-error.js';
 import { SEGMENT_NAME, inside } from './safe-paths.js';
 

@@ -5,7 +5,7 @@ export type { Recording, ReplayOptions } from './replayer.js';
 export { ReplaySession, loadEvents } from './replay-session.js';
 export type { RecordingSource, Divergence, SliceReplayResult, RunOptions, SessionStats } from './replay-session.js';
 export { atSliceBoundary } from './slice-boundary.js';
-export { readManifest, writeManifest, segmentName, manifestSchema, RecordingError, RECORDING_FORMAT_VERSION, MANIFEST_FILE } from './manifest.js';
+export { readManifest, parseManifest, writeManifest, segmentName, manifestSchema, RecordingError, RECORDING_FORMAT_VERSION, MANIFEST_FILE } from './manifest.js';
 export type { RecordingManifest, SliceEntry } from './manifest.js';
 export { runLoop } from './run-loop.js';
 export type { LoopHooks, LoopEnd } from './run-loop.js';

@@ -128,6 +128,11 @@ export function readManifest(dir: string): RecordingManifest {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RecordingError(`${dir} is not a prnr recording: ${MANIFEST_FILE} is missing`);
     throw new RecordingError(`${file}: cannot read: ${(e as Error).message}`);
   }
+  return parseManifest(text, file);
+}
+
+/** recording.json's text, checked as readManifest checks a file (`file` names it in messages). */
+export function parseManifest(text: string, file: string): RecordingManifest {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
