@@ -100,9 +100,6 @@ describe('recordings', () => {
   });
 });
 
-describe('recording.json as the server reads it', () => {
-});
-
 describe('recording files for workers', () => {
   it('objects: the raw object file, which decodes to bytes that hash to its name; HEAD answers without a body', async () => {
     await blake3Ready();
