@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 
 // Runs the built CLI (pnpm test builds first), as a user would.
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+// CI has ../shared beside the checkout; PRNR_CONFORMANCE_DIR overrides.
+const CONFORMANCE = process.env.PRNR_CONFORMANCE_DIR ?? fileURLToPath(new URL('../../../../shared/conformance/riscv-tests', import.meta.url));
 function prnr(...args: string[]) {
   return prnrWith({}, ...args);
 }
@@ -21,18 +23,16 @@ describe('prnr CLI', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
   it('conformance with a filter prints one line per test and the closing count', () => {
-    const dir = fileURLToPath(new URL('../../../../shared/conformance/riscv-tests', import.meta.url));
-    if (!existsSync(dir)) throw new Error(`riscv-tests not found at ${dir}`);
-    const r = prnr('conformance', dir, '--filter', '^rv64ui-p-(add|sub)$');
+    if (!existsSync(CONFORMANCE)) throw new Error(`riscv-tests not found at ${CONFORMANCE}: put ../shared beside the checkout or set PRNR_CONFORMANCE_DIR`);
+    const r = prnr('conformance', CONFORMANCE, '--filter', '^rv64ui-p-(add|sub)$');
     expect(r.stdout).toMatch(/^pass\s+rv64ui-p-add\s+\d+ insns$/m);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('2 passed, 0 failed');
     expect(r.status).toBe(0);
   });
   it('PRNR_ENGINE chooses the hart engine: interp runs the tests, an unknown name is one clear line', () => {
-    const dir = fileURLToPath(new URL('../../../../shared/conformance/riscv-tests', import.meta.url));
-    const ok = prnrWith({ PRNR_ENGINE: 'interp' }, 'conformance', dir, '--filter', '^rv64ui-p-add$');
+    const ok = prnrWith({ PRNR_ENGINE: 'interp' }, 'conformance', CONFORMANCE, '--filter', '^rv64ui-p-add$');
     expect(ok.stdout.trim().split('\n').at(-1)).toBe('1 passed, 0 failed');
-    const bad = prnrWith({ PRNR_ENGINE: 'turbo' }, 'conformance', dir, '--filter', '^rv64ui-p-add$');
+    const bad = prnrWith({ PRNR_ENGINE: 'turbo' }, 'conformance', CONFORMANCE, '--filter', '^rv64ui-p-add$');
     expect(bad.status).not.toBe(0);
     expect(bad.stdout + bad.stderr).toContain("unknown hart engine 'turbo' (expected 'interp' or 'wasm'; PRNR_ENGINE sets the default)");
     expect(bad.stdout + bad.stderr).not.toMatch(/\n\s+at /);
