@@ -5,6 +5,10 @@
 #   bash guest/build.sh          everything
 #   bash guest/build.sh --disk   only strace and the data disk (on a work dir
 #                                with a full build of the committed images)
+#   bash guest/build.sh --alt    the alternative kernel (SMP, cgroups, debug
+#                                info + BTF) into guest/images-alt/, with the
+#                                default's firmware, initramfs and disk (on a
+#                                work dir with a full build of guest/images)
 #
 # Work dir (sources, build trees, uncompressed outputs): $PRNR_GUEST_BUILD,
 # default /tmp/prnr-guest-build. Parallel jobs: $PRNR_JOBS (default 2).
@@ -14,7 +18,7 @@
 # Needs (apt): gcc-riscv64-linux-gnu libc6-dev-riscv64-cross opensbi flex bison
 # bc libssl-dev libelf-dev cpio linux-source-6.1 e2fsprogs zstd python3
 # dpkg-dev (for `apt-get source`), and network access to a Debian mirror for
-# the busybox and strace sources.
+# the busybox and strace sources; --alt also needs dwarves (pahole, for BTF).
 set -Eeuo pipefail
 trap 'echo "build.sh: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
@@ -24,6 +28,8 @@ JOBS=${PRNR_JOBS:-2}
 IMAGES=$GUEST_DIR/images
 CONFIG=$GUEST_DIR/config
 OUT=$WORK/out                 # uncompressed results
+ALT_IMAGES=$GUEST_DIR/images-alt
+ALT_OUT=$WORK/out-alt         # uncompressed results of --alt
 
 # Fixed time for everything reproducible: 2025-01-01T00:00:00Z.
 export SOURCE_DATE_EPOCH=1735689600
@@ -50,6 +56,7 @@ check_tools() {
 	done
 	[ -f "$OPENSBI_BIN" ] || missing+=("$OPENSBI_BIN (opensbi)")
 	[ -f "$LINUX_TARBALL" ] || missing+=("$LINUX_TARBALL (linux-source-6.1)")
+	[ "${1:-}" != --alt ] || command -v pahole >/dev/null || missing+=("pahole (dwarves)")
 	[ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]}"
 }
 
@@ -60,25 +67,45 @@ build_opensbi() {
 }
 
 # ---------------------------------------------------------------- Linux
-build_linux() {
-	local ver src=$WORK/linux-source-6.1 bld=$WORK/linux-build
+unpack_linux() {
+	local ver
 	ver=$(pkgver linux-source-6.1)
-	log "Linux from linux-source-6.1 $ver"
 	if [ "$(cat "$WORK/.linux-source.stamp" 2>/dev/null)" != "$ver" ]; then
-		rm -rf "$src" "$bld"
+		rm -rf "$WORK/linux-source-6.1" "$WORK/linux-build" "$WORK/linux-build-alt"
 		tar -C "$WORK" -xf "$LINUX_TARBALL"
 		echo "$ver" >"$WORK/.linux-source.stamp"
 	fi
+}
+
+# build_linux FRAGMENT BUILD_DIR OUT_DIR RESOLVED_CONFIG
+build_linux() {
+	local frag=$1 bld=$2 out=$3 resolved=$4 src=$WORK/linux-source-6.1
+	log "Linux from linux-source-6.1 $(pkgver linux-source-6.1) ($(basename "$frag"))"
+	unpack_linux
 	local mk=(make -C "$src" O="$bld" ARCH=riscv CROSS_COMPILE=$CROSS)
-	"${mk[@]}" -s KCONFIG_ALLCONFIG="$CONFIG/linux.fragment" allnoconfig
-	check_fragment "$CONFIG/linux.fragment" "$bld/.config"
+	"${mk[@]}" -s KCONFIG_ALLCONFIG="$frag" allnoconfig
+	check_fragment "$frag" "$bld/.config"
 	"${mk[@]}" -j"$JOBS" Image
-	install -m 644 "$bld/arch/riscv/boot/Image" "$OUT/Image"
-	install -m 644 "$bld/System.map" "$OUT/System.map"
+	install -m 644 "$bld/arch/riscv/boot/Image" "$out/Image"
+	install -m 644 "$bld/System.map" "$out/System.map"
 	# The full resolved config, for reference (the fragment is the source).
-	sed '/^# Linux\/riscv .* Kernel Configuration$/d' "$bld/.config" \
-		>"$CONFIG/linux.config"
+	sed '/^# Linux\/riscv .* Kernel Configuration$/d' "$bld/.config" >"$resolved"
 	KERNEL_RELEASE=$(cat "$bld/include/config/kernel.release")
+}
+
+# The alt kernel's fragment: linux.fragment with linux-alt.fragment's settings
+# replacing the same options (and added), so that check_fragment holds.
+merge_alt_fragment() {
+	python3 - "$CONFIG/linux.fragment" "$CONFIG/linux-alt.fragment" <<'EOF'
+import re, sys
+def opt(l):
+    m = re.match(r'(CONFIG_\w+)=', l)
+    return m[1] if m else None
+alt = open(sys.argv[2]).read().splitlines()
+override = {opt(l) for l in alt} - {None}
+base = [l for l in open(sys.argv[1]).read().splitlines() if opt(l) not in override]
+print('\n'.join(base + ['', '# ---- from linux-alt.fragment ----'] + alt))
+EOF
 }
 
 # Every CONFIG_X=v in the fragment must have ended up in .config as asked
@@ -103,19 +130,20 @@ EOF
 # ---------------------------------------------------------------- profile
 # Structure offsets: compile guest/profile/offsets.c with kbuild's own command
 # line for asm-offsets.c and read back the "->NAME value" markers.
+# build_profile BUILD_DIR OUT_DIR
 build_profile() {
-	log "guest profile"
-	local bld=$WORK/linux-build cmd
+	local bld=$1 out=$2 cmd
+	log "guest profile ($(basename "$bld"))"
 	cmd=$(sed -n 's|^cmd_arch/riscv/kernel/asm-offsets.s := ||p' \
 		"$bld/arch/riscv/kernel/.asm-offsets.s.cmd")
 	[ -n "$cmd" ] || die "no asm-offsets command line in the kernel build"
 	cmd=${cmd/-Wp,-MMD,arch\/riscv\/kernel\/.asm-offsets.s.d /}
 	cmd=${cmd% -o arch/riscv/kernel/asm-offsets.s *}
-	(cd "$bld" && eval "$cmd -o $WORK/offsets.s $GUEST_DIR/profile/offsets.c")
+	(cd "$bld" && eval "$cmd -o $out/offsets.s $GUEST_DIR/profile/offsets.c")
 	python3 "$GUEST_DIR/scripts/make-profile.py" \
-		--offsets "$WORK/offsets.s" --system-map "$OUT/System.map" \
+		--offsets "$out/offsets.s" --system-map "$out/System.map" \
 		--kbuild "$bld" --linux-package "linux-source-6.1 $(pkgver linux-source-6.1)" \
-		>"$OUT/profile.json"
+		>"$out/profile.json"
 }
 
 # ---------------------------------------------------------------- Debian sources
@@ -210,7 +238,7 @@ build_initramfs() {
 	make -s -C "$WORK/busybox-build" CONFIG_PREFIX="$root" install >/dev/null
 	install -m 755 "$GUEST_DIR/rootfs/init" "$root/init"
 	cp -a "$GUEST_DIR/rootfs/etc/." "$root/etc/"
-	install -m 755 "$BUSYBOX_SRC/examples/udhcp/simple.script" \
+	install -m 755 "$GUEST_DIR/rootfs/usr/share/udhcpc/default.script" \
 		"$root/usr/share/udhcpc/default.script"
 	install -m 755 "$GUEST_DIR"/workloads/*.sh "$root/workloads/"
 	find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
@@ -282,7 +310,7 @@ package_images() {
 	install -m 644 "$OUT/initramfs.cpio.gz" "$IMAGES/initramfs.cpio.gz"
 	install -m 644 "$OUT/profile.json" "$IMAGES/profile.json"
 	python3 "$GUEST_DIR/scripts/make-manifest.py" --out "$OUT" --images "$IMAGES" \
-		--cmdline "$CMDLINE" --release "$KERNEL_RELEASE" \
+		--name prnr-default-guest --cmdline "$CMDLINE" --release "$KERNEL_RELEASE" \
 		--package "opensbi=$(pkgver opensbi)" \
 		--package "linux-source-6.1=$(pkgver linux-source-6.1)" \
 		--package "busybox(source)=$BUSYBOX_DEB_VERSION" \
@@ -297,14 +325,20 @@ package_images() {
 # holds a full build whose other images are the committed ones (checked against
 # images/SHA256SUMS, so that the kernel, initramfs, firmware, System.map and
 # profile stay byte-identical), then repackage guest/images.
-disk_only() {
-	local f want have
-	for f in fw_jump.bin Image initramfs.cpio.gz System.map profile.json; do
+# check_committed OPTION FILE...: each $OUT/FILE is the one in images/SHA256SUMS.
+check_committed() {
+	local opt=$1 f want have
+	shift
+	for f in "$@"; do
 		want=$(awk -v f="$f" '$2 == f { print $1; exit }' "$IMAGES/SHA256SUMS")
 		have=$(sha256sum "$OUT/$f" 2>/dev/null | cut -d' ' -f1 || true)
 		[ -n "$want" ] && [ "$want" = "$have" ] ||
-			die "--disk: $OUT/$f is not the committed image (run a full build first)"
+			die "$opt: $OUT/$f is not the committed image (run a full build first)"
 	done
+}
+
+disk_only() {
+	check_committed --disk fw_jump.bin Image initramfs.cpio.gz System.map profile.json
 	KERNEL_RELEASE=$(cat "$WORK/linux-build/include/config/kernel.release")
 	BUSYBOX_DEB_VERSION=$(sed -n 's/^Version: //p' "$WORK"/bbsrc/busybox_*.dsc | head -1)
 	build_strace
@@ -312,23 +346,75 @@ disk_only() {
 	package_images
 }
 
+# `build.sh --alt`: the alternative kernel (linux-alt.fragment over
+# linux.fragment) in its own build dir, its profile and BTF, packaged into
+# guest/images-alt with the default's firmware, initramfs and disk (taken from
+# a work dir whose images are the committed ones). The full vmlinux (with DWARF)
+# stays at $WORK/linux-build-alt/vmlinux.
+alt_only() {
+	local bld=$WORK/linux-build-alt f
+	mkdir -p "$ALT_OUT" "$ALT_IMAGES"
+	merge_alt_fragment >"$WORK/linux-alt.merged"
+	build_linux "$WORK/linux-alt.merged" "$bld" "$ALT_OUT" "$CONFIG/linux-alt.config"
+	# BTF is an allocated section, so it is part of the Image too (the kernel
+	# serves it as /sys/kernel/btf/vmlinux): the stored BTF matches the Image.
+	"${CROSS}objcopy" -O binary --only-section=.BTF "$bld/vmlinux" "$ALT_OUT/vmlinux.btf"
+	chmod 644 "$ALT_OUT/vmlinux.btf"
+	[ -s "$ALT_OUT/vmlinux.btf" ] || die "--alt: vmlinux has no .BTF section"
+	build_profile "$bld" "$ALT_OUT"
+	check_committed --alt fw_jump.bin initramfs.cpio.gz disk.ext4
+	log "compressing into guest/images-alt"
+	for f in fw_jump.bin initramfs.cpio.gz disk.ext4; do
+		install -m 644 "$OUT/$f" "$ALT_OUT/$f"
+	done
+	rm -f "$ALT_IMAGES"/*.zst "$ALT_IMAGES"/*.gz
+	for f in Image System.map vmlinux.btf; do
+		zstd -q -19 -f --no-progress "$ALT_OUT/$f" -o "$ALT_IMAGES/$f.zst"
+	done
+	# The same stored bytes as guest/images (git stores them once).
+	for f in fw_jump.bin.zst initramfs.cpio.gz disk.ext4.zst; do
+		install -m 644 "$IMAGES/$f" "$ALT_IMAGES/$f"
+	done
+	install -m 644 "$ALT_OUT/profile.json" "$ALT_IMAGES/profile.json"
+	python3 "$GUEST_DIR/scripts/make-manifest.py" --out "$ALT_OUT" --images "$ALT_IMAGES" \
+		--name prnr-alt-guest --btf --cmdline "$CMDLINE" --release "$KERNEL_RELEASE" \
+		--package "opensbi=$(pkgver opensbi)" \
+		--package "linux-source-6.1=$(pkgver linux-source-6.1)" \
+		--package "busybox(source)=$(default_pkg 'busybox(source)')" \
+		--package "strace(source)=$(default_pkg 'strace(source)')" \
+		--package "gcc-riscv64-linux-gnu=$(pkgver gcc-riscv64-linux-gnu)" \
+		--package "libc6-dev-riscv64-cross=$(pkgver libc6-dev-riscv64-cross)" \
+		--package "e2fsprogs=$(pkgver e2fsprogs)" \
+		--package "zstd=$(pkgver zstd)" \
+		--package "dwarves=$(pkgver dwarves)"
+	IMAGES=$ALT_IMAGES
+}
+
+# A package version recorded in guest/images/manifest.json (for the images
+# that --alt takes over from the default build).
+default_pkg() {
+	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["packages"][sys.argv[2]])' \
+		"$IMAGES/manifest.json" "$1"
+}
+
 main() {
-	check_tools
+	check_tools "${1:-}"
 	mkdir -p "$WORK" "$OUT"
 	local t0=$SECONDS
 	case "${1:-}" in
 	--disk) disk_only ;;
+	--alt) alt_only ;;
 	'')
 		build_opensbi
-		build_linux
-		build_profile
+		build_linux "$CONFIG/linux.fragment" "$WORK/linux-build" "$OUT" "$CONFIG/linux.config"
+		build_profile "$WORK/linux-build" "$OUT"
 		build_busybox
 		build_initramfs
 		build_strace
 		build_disk
 		package_images
 		;;
-	*) die "usage: build.sh [--disk]" ;;
+	*) die "usage: build.sh [--disk | --alt]" ;;
 	esac
 	log "done in $((SECONDS - t0)) s"
 	cat "$IMAGES/SHA256SUMS"

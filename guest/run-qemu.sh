@@ -11,6 +11,7 @@
 # Options:
 #   --cpu SPEC      QEMU -cpu (default: rv64 with the extensions prnr's CPU
 #                   lacks turned off; --cpu rv64 gives QEMU's default)
+#   --images DIR    the image set (default guest/images; e.g. guest/images-alt)
 #   --no-net        no virtio-net device
 #   --append ARGS   extra kernel command line
 #   --mem MIB       RAM in MiB (default: the manifest's memory_default_mib,
@@ -27,12 +28,12 @@
 #   -- ARGS...      extra QEMU arguments
 #
 # The committed images (guest/images/*.zst) are unpacked and checked against
-# SHA256SUMS into $PRNR_GUEST_CACHE (default ${TMPDIR:-/tmp}/prnr-guest-images).
+# SHA256SUMS into $PRNR_GUEST_CACHE (default ${TMPDIR:-/tmp}/prnr-guest-images;
+# for --images DIR: ${TMPDIR:-/tmp}/prnr-guest-<basename of DIR>).
 set -euo pipefail
 
 GUEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IMAGES=$GUEST_DIR/images
-CACHE=${PRNR_GUEST_CACHE:-${TMPDIR:-/tmp}/prnr-guest-images}
 QEMU=${QEMU:-qemu-system-riscv64}
 
 # prnr's CPU: RV64IMAFDC + Zicsr + Zifencei, no Sstc/Svpbmt/Svinval/Svnapot,
@@ -44,6 +45,7 @@ cpu=$STRICT_CPU net=1 feed= run= append= disk= mem= timeout=300 log= retries=2 p
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cpu) cpu=$2; shift 2 ;;
+	--images) IMAGES=$(cd "$2" && pwd); shift 2 ;;
 	--no-net) net=0; shift ;;
 	--feed) feed=$2; shift 2 ;;
 	--run) run=$2; shift 2 ;;
@@ -63,6 +65,8 @@ done
 if [ -n "$print" ] && { [ -z "$disk" ] || [ -n "$feed" ]; }; then
 	echo "run-qemu.sh: --print-args needs --disk FILE and no --feed" >&2; exit 2
 fi
+
+CACHE=${PRNR_GUEST_CACHE:-${TMPDIR:-/tmp}/prnr-guest-$(basename "$IMAGES")}
 
 # ---- unpack + verify the images (once per content)
 mkdir -p "$CACHE"

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Write guest/images/manifest.json and guest/images/SHA256SUMS. Called by
-guest/build.sh after the images are compressed into guest/images/."""
+"""Write manifest.json and SHA256SUMS of an image set (guest/images/ or
+guest/images-alt/). Called by guest/build.sh after the images are compressed."""
 import argparse, hashlib, json, os
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--out', required=True, help='dir with the uncompressed images')
-ap.add_argument('--images', required=True, help='guest/images')
+ap.add_argument('--images', required=True, help='guest/images or guest/images-alt')
+ap.add_argument('--name', default='prnr-default-guest')
+ap.add_argument('--btf', action='store_true', help='the set has vmlinux.btf (--alt)')
 ap.add_argument('--cmdline', required=True)
 ap.add_argument('--release', required=True)
 ap.add_argument('--package', action='append', default=[], help='name=version')
@@ -32,6 +34,10 @@ FILES = [
     ('profile.json', 'profile.json', 'none', 'profile',
      'guest profile: kernel version, symbol addresses, task_struct offsets'),
 ]
+if a.btf:
+    FILES.append(('vmlinux.btf', 'vmlinux.btf.zst', 'zstd', 'btf',
+                  "the kernel's BTF type information (vmlinux's .BTF section, also "
+                  'in the Image: /sys/kernel/btf/vmlinux)'))
 
 entries = []
 sums_raw, sums_stored = [], []
@@ -51,7 +57,7 @@ for name, stored, comp, role, desc in FILES:
 
 manifest = {
     'schema': 'prnr.guest-manifest/1',
-    'name': 'prnr-default-guest',
+    'name': a.name,
     'arch': 'riscv64',
     'machine': 'virt',
     'isa': 'rv64imafdc_zicsr_zifencei, sv39, 1 hart',
@@ -70,5 +76,6 @@ with open(os.path.join(a.images, 'manifest.json'), 'w') as f:
 with open(os.path.join(a.images, 'SHA256SUMS'), 'w') as f:
     f.write('# sha256 of the uncompressed images (as booted)\n')
     f.write('\n'.join(sums_raw) + '\n')
-    f.write('# sha256 of the files stored in guest/images/ (compressed with zstd -19)\n')
+    f.write('# sha256 of the files stored in guest/%s/ (compressed with zstd -19)\n'
+            % os.path.basename(os.path.abspath(a.images)))
     f.write('\n'.join(sums_stored) + '\n')
