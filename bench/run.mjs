@@ -10,6 +10,8 @@
 //   node bench/run.mjs --suite cpu --program sieve --cpu-reps 3 --no-qemu
 //   node bench/run.mjs --suite regrepr --regrepr-ops 10000000
 //   node bench/run.mjs --suite boot --boot-qemu-reps 5 --machine path/to/machine/dist/index.js
+//   node bench/run.mjs --suite gdb --gdb-threads 0,1,2   (reverse-continue of `prnr gdb`)
+//   node bench/run.mjs --suite net --net-mib 4          (TCP throughput of `--net user`)
 //
 // A suite is a module bench/suites/NAME.mjs exporting
 //   name: string, description: string,

@@ -13,6 +13,7 @@
 //   --boot-reps N      timed runs of our machine per engine, median (default 1)
 //   --boot-qemu-reps N timed runs of each QEMU mode, median (default 3)
 //   --no-ours / --no-qemu
+//   --boot-engines L   our engines to run, comma-separated (default interp,wasm)
 //   --machine PATH     the module exporting VirtMachine, defaultBoardConfig and
 //                      loadGuestImages (default packages/machine/dist/index.js),
 //                      e.g. to compare two builds
@@ -262,7 +263,7 @@ export async function run({ args, log, benchDir }) {
   const rev = gitState(root);
   notes.push(`tree: ${rev}; workload: ${WORKLOAD} given as prnr.run= (script mode), no virtio-net on either side`);
 
-  const ENGINES = ['interp', 'wasm'];
+  const ENGINES = typeof args['boot-engines'] === 'string' ? args['boot-engines'].split(',') : ['interp', 'wasm'];
   const oursBy = {};
   if (args['no-ours']) {
     notes.push('ours: skipped (--no-ours)');

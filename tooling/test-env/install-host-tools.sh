@@ -4,6 +4,8 @@
 #   chromium              the web UI's browser test (apps/server)
 #   device-tree-compiler  dtc decodes our device trees (packages/devices)
 #   qemu-system-misc      qemu-system-riscv64's own virt tree (packages/devices)
+#   gdb-multiarch         drives `prnr gdb` (apps/cli)
+#   dwarves               pahole, the reference for prnr's BTF reader (packages/diagnosis)
 # Uses sudo when not root. Says what it installs in one line; silent when
 # nothing is missing. Part of the README's test command and of .ci/run.
 set -euo pipefail
@@ -13,6 +15,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x "${PRNR_CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
 command -v dtc >/dev/null 2>&1 || need+=(device-tree-compiler)
 command -v qemu-system-riscv64 >/dev/null 2>&1 || need+=(qemu-system-misc)
+command -v gdb-multiarch >/dev/null 2>&1 || need+=(gdb-multiarch)
+command -v pahole >/dev/null 2>&1 || need+=(dwarves)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

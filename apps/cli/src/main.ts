@@ -15,8 +15,10 @@ import { registerDemo } from './commands/demo.js';
 import { registerSeek } from './commands/seek.js';
 import { registerWorker } from './commands/worker.js';
 import { registerDiagnose } from './commands/diagnose.js';
+import { registerProfile } from './commands/profile.js';
 import { registerServe } from './commands/serve.js';
 import { registerBench } from './commands/bench.js';
+import { registerGdb } from './commands/gdb.js';
 import { UsageError } from './usage-error.js';
 import { ConformanceDirError } from './conformance/manifest.js';
 import { ElfError, HartEngineError } from '@prnr/cpu';
@@ -44,8 +46,10 @@ registerDemo(program);
 registerSeek(program);
 registerWorker(program);
 registerDiagnose(program);
+registerProfile(program);
 registerServe(program);
 registerBench(program);
+registerGdb(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,7 +4,7 @@
  * leaves behind.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,12 @@ describe('prnr record, slices, verify, replay, gc', () => {
     const m = JSON.parse(readFileSync(manifest, 'utf8'));
     expect(m.status).toBe('recording');
     expect(m.slices.length).toBeGreaterThanOrEqual(2);
+    // The objects are in one pack, still open (no index) when the recorder died. Make the kill land in the middle of
+    // an append whatever the timing was: half an entry header, as a write cut short leaves it.
+    const packs = readdirSync(join(dir, 'objects', 'pack'));
+    expect(packs).toHaveLength(1);
+    expect(readdirSync(join(dir, 'objects'))).toEqual(['pack']);
+    appendFileSync(join(dir, 'objects', 'pack', packs[0]), Buffer.from('prPE\x01\x02\x03', 'latin1'));
     const v = prnr('verify', dir);
     expect(v.stderr).toMatch(/is incomplete: the recorder stopped before finishing; the open slice is dropped, the \d+ closed slice\(s\) remain/);
     expect(v.stdout).toMatch(new RegExp(`verified: ${m.slices.length} slice\\(s\\)`));

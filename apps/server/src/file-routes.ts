@@ -13,10 +13,10 @@ export function fileRoutes(recordings: RecordingsDir) {
   const send = async (req: FastifyRequest, reply: FastifyReply, name: string, file: RecordingFile, type: string, missing: string, immutable: boolean) => {
     const f = await recordings.open(name, file);
     if (!f) throw notFound(missing);
-    reply.header('content-type', type).header('content-length', f.stat.size);
+    reply.header('content-type', type).header('content-length', f.size);
     reply.header('cache-control', immutable ? 'private, max-age=31536000, immutable' : 'no-cache');
     // HEAD (what ObjectReader.has asks): the size, without reading the file.
-    if (req.method === 'HEAD' || f.stat.size === 0) {
+    if (req.method === 'HEAD' || f.size === 0) {
       f.close();
       return reply.send(Readable.from([]));
     }

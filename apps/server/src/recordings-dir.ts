@@ -36,6 +36,8 @@ export class RecordingsDir {
   readonly root: string;
   /** Summaries by name, each with the identity of the recording.json it was made from. */
   private readonly summaries = new Map<string, { id: string; summary: RecordingSummary }>();
+  /** One store per recording served, so its packs' indexes are read once. */
+  private readonly stores = new Map<string, FsObjectStore>();
 
   constructor(root: string) {
     this.root = realpathSync(resolve(root)); // real, so that any link below it shows
@@ -136,10 +138,21 @@ export class RecordingsDir {
     else if (file.kind === 'code-cache') path = inside(dir, CODE_CACHE_FILE);
     else if (file.kind === 'segment') path = inside(dir, 'log', checkSegmentName(file.segment));
     else {
-      const h = checkObjectHash(file.hash); // as the object store lays it out: objects/<2 hex>/<62 hex>
-      path = inside(dir, 'objects', h.slice(0, 2), h.slice(2));
+      const h = checkObjectHash(file.hash); // as the object store lays it out: objects/<2 hex>/<62 hex>, or inside a pack
+      const loose = openRegular(inside(dir, 'objects', h.slice(0, 2), h.slice(2)));
+      if (loose) return loose;
+      // In a pack (objects/pack/*.pack): the object's bytes there are what its loose file would hold.
+      const at = this.storeOf(dir).locate(h);
+      if (!at || at.offset === 0) return null;
+      return openRegular(at.file)?.range(at.offset, at.length) ?? null;
     }
     return openRegular(path);
+  }
+
+  private storeOf(dir: string): FsObjectStore {
+    let s = this.stores.get(dir);
+    if (!s) this.stores.set(dir, (s = new FsObjectStore(dir)));
+    return s;
   }
 
   /** Messages name files by their place in the recordings directory, not by the server's absolute paths. */

@@ -23,12 +23,24 @@ export class RegularFile {
   constructor(
     readonly fd: number,
     readonly stat: Stats,
+    /** The part served: bytes start..start+size-1 (the whole file unless range() chose less). */
+    readonly start = 0,
+    readonly size = stat.size,
   ) {}
 
-  /** The whole file as a stream, which closes the descriptor when it ends or is destroyed. */
+  /** The same open file, serving `size` bytes from `start` only (an object inside a pack); null if that is not inside the file. */
+  range(start: number, size: number): RegularFile | null {
+    if (start < 0 || size < 0 || start + size > this.stat.size) {
+      this.close();
+      return null;
+    }
+    return new RegularFile(this.fd, this.stat, start, size);
+  }
+
+  /** The part served as a stream, which closes the descriptor when it ends or is destroyed. */
   stream(): ReadStream {
     this.closed = true;
-    return createReadStream('', { fd: this.fd, start: 0, end: Math.max(0, this.stat.size - 1), autoClose: true });
+    return createReadStream('', { fd: this.fd, start: this.start, end: this.start + Math.max(0, this.size - 1), autoClose: true });
   }
 
   close(): void {

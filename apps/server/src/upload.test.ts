@@ -69,6 +69,38 @@ describe('upload', () => {
     expect(list.recordings.map((x: { name: string }) => x.name)).toEqual(['copy.rec']);
   });
 
+  it('a recording in a pack uploads, replays and is served object by object out of the pack; a pack cut short is refused naming it', async () => {
+    const packed = join(source, 'packed.rec');
+    await recordFixture({ dir: packed, steps: 8_000_000, sliceSteps: 4_000_000, objectLayout: 'packs' });
+    expect(readdirSync(join(packed, 'objects'))).toEqual(['pack']);
+    const tar = await tarOf(source, ['packed.rec']);
+    const big = buildApp({ recordingsDir: root, host: '127.0.0.1', executor: 'inline', maxUploadBytes: tar.length * 2 + 1000 });
+    try {
+      const r = await upload('packed.rec', tar, 'application/gzip', big);
+      expect(r.statusCode, r.body).toBe(201);
+      expect((await replaySlice(openRecording(join(root, 'packed.rec')), 1)).verified).toBe(true);
+      // GET objects/HASH: the object file's bytes, as a loose file would hold them.
+      const m = readManifest(join(root, 'packed.rec'));
+      const h = m.slices[1].snapshot;
+      const got = await big.inject({ method: 'GET', url: `/recordings/packed.rec/objects/${h}` });
+      expect(got.statusCode).toBe(200);
+      const store = new FsObjectStore(join(root, 'packed.rec'));
+      const at = store.locate(h)!;
+      expect(at.offset).toBeGreaterThan(0);
+      expect(got.rawPayload.equals(readFileSync(at.file).subarray(at.offset, at.offset + at.length))).toBe(true);
+      expect(Number(got.headers['content-length'])).toBe(at.length);
+      // The same recording with its pack cut in the middle of an entry.
+      const cut = join(source, 'cut.rec');
+      cpSync(packed, cut, { recursive: true });
+      const pack = join(cut, 'objects', 'pack', readdirSync(join(cut, 'objects', 'pack'))[0]);
+      truncateSync(pack, at.offset + 10);
+      const refused = await upload('cut.rec', await tarOf(source, ['cut.rec']), 'application/gzip', big);
+      expectRefused(refused, 400, /^not a valid prnr recording: a pack is damaged: objects\/pack\/[0-9a-z-]+\.pack: the entry at offset \d+ is cut short$/);
+    } finally {
+      await big.close();
+    }
+  }, 120_000);
+
   it('a plain tar of the directory contents works too (the code cache first or anywhere)', async () => {
     const tar = await tarOf(join(source, 'up.rec'), ['code-cache.bin', 'recording.json', 'log', 'objects'], false);
     const big = buildApp({ recordingsDir: root, host: '127.0.0.1', executor: 'inline', maxUploadBytes: tar.length + 1000 });

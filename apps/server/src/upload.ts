@@ -28,8 +28,8 @@ import { SEGMENT_NAME, inside } from './safe-paths.js';
 export const UPLOAD_TYPES = ['application/gzip', 'application/x-gzip', 'application/x-tar', 'application/octet-stream'];
 
 /** Files of a recording, relative to it. */
-const LAYOUT_FILE = new RegExp(`^(recording\\.json|code-cache\\.bin|log/${SEGMENT_NAME.source.slice(1, -1)}|objects/[0-9a-f]{2}/[0-9a-f]{62})$`);
-const LAYOUT_DIR = /^(log|objects|objects\/[0-9a-f]{2})$/;
+const LAYOUT_FILE = new RegExp(`^(recording\\.json|code-cache\\.bin|log/${SEGMENT_NAME.source.slice(1, -1)}|objects/[0-9a-f]{2}/[0-9a-f]{62}|objects/pack/[0-9a-z-]{1,100}\\.pack)$`);
+const LAYOUT_DIR = /^(log|objects|objects\/[0-9a-f]{2}|objects\/pack)$/;
 const TOP_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 /** Bytes extracted per byte received, past the first RATIO_SLACK bytes: a recording's objects are compressed already. */
 const MAX_RATIO = 16;
@@ -138,7 +138,7 @@ async function extract(tmp: string, body: Readable, limits: UploadLimits): Promi
       if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') {
         throw badRequest(`unexpected ${entry.type} "${clip(entry.path)}": only regular files and directories are accepted`);
       }
-      if (!LAYOUT_FILE.test(rel)) throw badRequest(`unexpected file "${clip(entry.path)}": a recording holds recording.json, log/NAME.seg and objects/XX/HASH`);
+      if (!LAYOUT_FILE.test(rel)) throw badRequest(`unexpected file "${clip(entry.path)}": a recording holds recording.json, log/NAME.seg, objects/pack/NAME.pack and objects/XX/HASH`);
       // Sizes are known from the header: every limit is checked before a byte of the entry is written.
       extracted += entry.size;
       if (extracted > limits.maxExtractedBytes) throw new HttpError(413, `the recording is larger than ${limits.maxExtractedBytes} bytes once extracted`);
@@ -257,7 +257,11 @@ async function check(dir: string, m: RecordingManifest, maxDecodedBytes: number)
     await turn();
   }
 
-  const reader = new CheckingReader(new FsObjectStore(dir), maxDecodedBytes);
+  const store = new FsObjectStore(dir);
+  // A pack cut short or damaged outside its entries: refused, naming the pack and the offset.
+  const damage = store.packDamage();
+  if (damage.length > 0) throw bad(`a pack is damaged: ${damage[0]}`);
+  const reader = new CheckingReader(store, maxDecodedBytes);
   const named = new Map<string, string>();
   for (const s of m.slices) if (s.console) named.set(s.console, `the console of slice ${s.index}`);
   if (m.guestProfile) named.set(m.guestProfile, 'the guest profile');
@@ -270,7 +274,7 @@ async function check(dir: string, m: RecordingManifest, maxDecodedBytes: number)
     throw bad((e as Error).message);
   }
   for (const h of reached) if (!named.has(h)) named.set(h, 'a snapshot');
-  for (const h of await objectsIn(dir)) if (!named.has(h)) named.set(h, 'no snapshot reaches it');
+  for await (const h of store.list()) if (!named.has(h)) named.set(h, 'no snapshot reaches it');
   for (const [h, what] of named) {
     if (reader.verified.has(h)) continue;
     try {
@@ -306,19 +310,6 @@ class CheckingReader implements ObjectReader {
   has(h: string): Promise<boolean> {
     return this.store.has(h);
   }
-}
-
-/** Every object file in the extracted tree, by hash (the names were checked on the way in). */
-async function objectsIn(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  let subs: string[];
-  try {
-    subs = await readdir(join(dir, 'objects'));
-  } catch {
-    return out;
-  }
-  for (const sub of subs) for (const f of await readdir(join(dir, 'objects', sub))) out.push(sub + f);
-  return out;
 }
 
 /** Lets the server answer other requests. */

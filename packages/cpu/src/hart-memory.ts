@@ -18,6 +18,19 @@ export const AREA_PC_HI = 260;
 export const AREA_TLB_CURRENT = 264;
 /** i32: set non-zero by the 'wasm' engine's slow paths when the hart asks translated code to stop (`attn`). */
 export const AREA_ATTN = 268;
+/** i32: fflags (the only copy; Hart.fflags reads and writes it here, translated FP code ORs NX into it). */
+export const AREA_FFLAGS = 272;
+/**
+ * i32, published by the hart for translated FP code (Hart.publishFpMode): FP_MODE_FS_DIRTY when
+ * mstatus.FS is Dirty (FP instructions are legal and need not change mstatus), FP_MODE_RNE when frm
+ * is round-to-nearest-even. Rewritten before the dispatcher runs and after every slow path that may
+ * change mstatus or frm (SYSTEM instructions, FP instructions run by the interpreter).
+ */
+export const AREA_FP_MODE = 276;
+export const FP_MODE_FS_DIRTY = 1;
+export const FP_MODE_RNE = 2;
+/** i64[32]: f0..f31 as 64-bit patterns (singles NaN-boxed). */
+export const AREA_F = 512;
 
 export const AREA_TLB_SETS = 1024;
 

@@ -16,10 +16,10 @@ import type { Bus } from './bus.js';
 import { BusFault } from './bus.js';
 import { CAUSE, CSR, IRQ, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
 import { RVC_EXPANSION } from './rvc.js';
-import { TLB_MASK, TLB_SIZE } from './tlb.js';
+import { TLB_MASK, TLB_SIZE, tlbKey } from './tlb.js';
 import { readCsr, writeCsr } from './csr.js';
 import { executeFp } from './fp-exec.js';
-import { AREA_ATTN, AREA_BYTES, AREA_PC_HI, AREA_PC_LO, AREA_TLB_CURRENT, AREA_TLB_SETS, AREA_X, tlbSetViews } from './hart-memory.js';
+import { AREA_ATTN, AREA_BYTES, AREA_F, AREA_FFLAGS, AREA_FP_MODE, AREA_PC_HI, AREA_PC_LO, AREA_TLB_CURRENT, AREA_TLB_SETS, AREA_X, FP_MODE_FS_DIRTY, FP_MODE_RNE, tlbSetViews } from './hart-memory.js';
 import type { TlbSet } from './hart-memory.js';
 import type { HartState } from './hart-state.js';
 import { HART_STATE_VERSION } from './hart-state.js';
@@ -108,10 +108,10 @@ export class Hart {
   readonly x: Int32Array;
   /** Byte offset of this hart's area (registers, pc, TLBs) in the RAM's WebAssembly memory. */
   readonly area: number;
-  // Floating-point registers: 64-bit patterns; f[i] is (fu32[2i+1] << 32) | fu32[2i].
-  readonly fbuf = new ArrayBuffer(256);
-  readonly fu32 = new Uint32Array(this.fbuf);
-  readonly fu64 = new BigUint64Array(this.fbuf);
+  // Floating-point registers: 64-bit patterns; f[i] is (fu32[2i+1] << 32) | fu32[2i]. Views of the
+  // hart's area (AREA_F), shared with translated code.
+  readonly fu32: Uint32Array;
+  readonly fu64: BigUint64Array;
   pcLo = 0;
   pcHi = 0;
   priv = PRIV_M;
@@ -136,7 +136,6 @@ export class Hart {
   mscratch = 0n; sscratch = 0n;
   menvcfg = 0n; senvcfg = 0n;
   satp = 0n;
-  fflags = 0;
   frm = 0;
   pmpcfg = [0n, 0n]; // pmpcfg0, pmpcfg2
   pmpaddr: bigint[] = new Array<bigint>(16).fill(0n);
@@ -180,6 +179,20 @@ export class Hart {
   /** Pages whose stores are reported to `onWatchedStore` (never cached in the write TLB). */
   readonly watched: Uint8Array;
   onWatchedStore: ((paddr: number, size: number) => void) | null = null;
+  /**
+   * Pages whose loads are reported to `onWatchedLoad` (never cached in the read TLB; a debugger's
+   * read watchpoints). AMOs read through the write TLB: watch such pages in `watched` too.
+   */
+  readonly readWatched: Uint8Array;
+  onWatchedLoad: ((paddr: number, size: number) => void) | null = null;
+  /**
+   * Debugger breakpoints (null: none, and nothing costs anything): virtual pages (TLB keys, see
+   * tlb.ts) whose instruction fetches take the slow path and ask `onWatchedFetch`, before the
+   * instruction runs, whether to stop there. See watchFetches.
+   */
+  private fetchWatch: Set<number> | null = null;
+  private watchedPcs: Set<bigint> | null = null;
+  private onWatchedFetch: ((pc: bigint, icount: number) => boolean) | null = null;
 
   private engineName: HartEngine = 'interp';
   private readonly jitThreshold: number | undefined;
@@ -200,6 +213,8 @@ export class Hart {
     this.area = ram.allocScratch(AREA_BYTES);
     this.x = new Int32Array(ram.buffer, this.area + AREA_X, 64);
     this.areaI32 = new Int32Array(ram.buffer, this.area, AREA_TLB_SETS >>> 2);
+    this.fu32 = new Uint32Array(ram.buffer, this.area + AREA_F, 64);
+    this.fu64 = new BigUint64Array(ram.buffer, this.area + AREA_F, 32);
     this.tlbSets = [0, 1, 2, 3].map((level) => tlbSetViews(ram.buffer, this.area, level));
     const t = this.tlbSets[PRIV_M];
     this.tlbRKey = t.rKey; this.tlbROff = t.rOff;
@@ -209,9 +224,23 @@ export class Hart {
     this.hartId = opts.hartId ?? 0;
     this.readTime = opts.readTime ?? ((n) => BigInt(n));
     this.watched = new Uint8Array(bus.ram.size >>> 12);
+    this.readWatched = new Uint8Array(bus.ram.size >>> 12);
     this.jitThreshold = opts.jitThreshold ?? Hart.defaultJitThreshold;
     this.codeCache = opts.codeCache === undefined ? Hart.defaultCodeCache : opts.codeCache;
     this.engine = opts.engine ?? Hart.defaultEngine;
+  }
+
+  /** fflags, kept in the hart's area (AREA_FFLAGS) where translated code raises NX. */
+  get fflags(): number {
+    return this.areaI32[AREA_FFLAGS >>> 2];
+  }
+  set fflags(v: number) {
+    this.areaI32[AREA_FFLAGS >>> 2] = v;
+  }
+
+  /** Tell translated FP code whether mstatus.FS is Dirty and frm is RNE (AREA_FP_MODE). */
+  private publishFpMode(): void {
+    this.areaI32[AREA_FP_MODE >>> 2] = ((this.mstatus & MSTATUS.FS) === MSTATUS.FS ? FP_MODE_FS_DIRTY : 0) | (this.frm === 0 ? FP_MODE_RNE : 0);
   }
 
   /** The execution engine; may be switched between runs (translations are dropped). */
@@ -315,6 +344,7 @@ export class Hart {
         this.attn = false;
         if (this.stopRequested) {
           this.stopRequested = false;
+          this.attn = true; // what else it was raised for (an interrupt) is looked at when the run goes on
           return 'stop';
         }
         if (this.takePendingInterrupt()) {
@@ -485,9 +515,12 @@ export class Hart {
       const off = pageP - ram.base;
       const set = this.tlbSets[priv & 3];
       if (access === ACCESS_READ) {
-        this.tlbRKey[idx] = key; this.tlbROff[idx] = off; set.rFlags[idx] = this.walkFlags;
+        if (this.readWatched[off >>> 12] === 0) { this.tlbRKey[idx] = key; this.tlbROff[idx] = off; set.rFlags[idx] = this.walkFlags; }
       } else if (access === ACCESS_EXEC) {
-        this.tlbXKey[idx] = key; this.tlbXOff[idx] = off; set.xFlags[idx] = this.walkFlags;
+        // A watched page's entry is kept with a key no fetch matches (key + 0.5): every fetch from it
+        // takes the slow path, while the TLB holds and drops exactly what it would hold unwatched.
+        this.tlbXKey[idx] = this.fetchWatch !== null && this.fetchWatch.has(key) ? key + 0.5 : key;
+        this.tlbXOff[idx] = off; set.xFlags[idx] = this.walkFlags;
       } else if (this.watched[off >>> 12] === 0) {
         // Only a write walk fills this TLB, and a write walk has set the D bit.
         this.tlbWKey[idx] = key; this.tlbWOff[idx] = off; set.wFlags[idx] = this.walkFlags;
@@ -601,6 +634,7 @@ export class Hart {
         if (i < 4) lo |= u8[off + i] << (i * 8); else hi |= u8[off + i] << ((i - 4) * 8);
       }
       this.rLo = lo; this.rHi = hi;
+      if (this.readWatched[off >>> 12] !== 0 && this.onWatchedLoad) this.onWatchedLoad(paddr, size);
       return;
     }
     let v: number | bigint;
@@ -657,6 +691,51 @@ export class Hart {
       if (e instanceof BusFault) this.accessFault(vlo, vhi, ACCESS_WRITE);
       throw e;
     }
+  }
+
+  /**
+   * Breakpoints for a debugger: fetches from the virtual pages of `pcs` take the slow path, where
+   * `stop(pc, icount)` is asked before the instruction at each of `pcs` runs; true makes run()
+   * return 'stop' there, before it. Null takes them off. Execution is exactly what it is unwatched
+   * (the TLB holds the same entries, see translate); only translated code is bypassed on those pages.
+   */
+  watchFetches(pcs: Iterable<bigint> | null, stop: ((pc: bigint, icount: number) => boolean) | null): void {
+    const keys = new Set<number>();
+    for (const pc of pcs ?? []) keys.add(tlbKey(Number(BigInt.asIntN(32, pc)), Number(BigInt.asIntN(32, pc >> 32n))));
+    this.fetchWatch = keys.size > 0 && stop !== null ? keys : null;
+    this.onWatchedFetch = this.fetchWatch === null ? null : stop;
+    this.watchedPcs = this.fetchWatch === null ? null : new Set([...(pcs ?? [])].map((p) => BigInt.asUintN(64, p)));
+    // Re-key every cached entry: the watched pages' entries must not match a fetch, the others must.
+    for (const t of this.tlbSets) {
+      for (let i = 0; i < t.xKey.length; i++) {
+        const k = t.xKey[i];
+        if (k !== k) continue;
+        const real = Math.floor(k);
+        t.xKey[i] = this.fetchWatch !== null && this.fetchWatch.has(real) ? real + 0.5 : real;
+      }
+    }
+  }
+
+  /** A fetch from a watched page: true to stop before the instruction at pc. */
+  private watchedFetch(plo: number, phi: number, ic: number): boolean {
+    if (!this.fetchWatch!.has(tlbKey(plo, phi))) return false;
+    const pc = BigInt.asUintN(64, toBig(plo, phi));
+    if (!this.watchedPcs!.has(pc) || !this.onWatchedFetch!(pc, ic)) return false;
+    this.stopRequested = true;
+    this.attn = true;
+    return true;
+  }
+
+  /** The fetch slow path while pages are watched: an entry kept for a watched page is a hit (no walk), as it would be unwatched. */
+  private fetchWatchedPage(plo: number, phi: number): number {
+    const fidx = (plo >>> 12) & TLB_MASK;
+    const po = plo & 0xfff;
+    if (po < 0xffe && this.tlbXKey[fidx] === tlbKey(plo, phi) + 0.5) {
+      const off = this.tlbXOff[fidx] + po;
+      const ram = this.bus.ram;
+      return (off & 2) === 0 ? ram.i32[off >>> 2] : ram.u16[off >>> 1] | (ram.u16[(off >>> 1) + 1] << 16);
+    }
+    return this.fetchSlow(plo, phi);
   }
 
   /** Fetch the instruction at pc (slow path): returns the raw 16- or 32-bit encoding. */
@@ -720,7 +799,12 @@ export class Hart {
         }
         insn = (off & 2) === 0 ? i32[off >>> 2] : u16[off >>> 1] | (u16[(off >>> 1) + 1] << 16);
       } else {
-        insn = this.fetchSlow(plo, phi);
+        if (this.fetchWatch !== null) {
+          // A debugger watches fetches: stop before this instruction if it says so.
+          this.icount = ic; this.pcLo = plo; this.pcHi = phi;
+          if (this.watchedFetch(plo, phi, ic)) break;
+        }
+        insn = this.fetchWatch !== null ? this.fetchWatchedPage(plo, phi) : this.fetchSlow(plo, phi);
         // Wasm engine: after a fetch the slow way (a TLB miss, or a 32-bit instruction across a
         // page end, which no block holds), check the next fetch as after a jump.
         chk = toJump;
@@ -835,7 +919,8 @@ export class Hart {
           } else {
             if (f3 === 7) this.illegal();
             slow = true;
-            this.icount = ic; // MMIO devices read the position (virtual time, port events)
+            // Position and pc exact for what the load reaches (MMIO reads the position, a read watch the pc).
+            this.icount = ic; this.pcLo = plo; this.pcHi = phi;
             this.readLoad(vlo, vhi, f3);
             lo = this.rLo; hi = this.rHi;
           }
@@ -1032,6 +1117,7 @@ export class Hart {
       if (ic >= limit || this.attn) return 0;
       area[AREA_PC_LO >>> 2] = this.pcLo; area[AREA_PC_HI >>> 2] = this.pcHi;
       area[AREA_ATTN >>> 2] = 0;
+      this.publishFpMode();
       this.blockBase = ic;
       const steps = engine.dispatch(Math.min(limit - ic, 0x3fffffff));
       if (steps !== 0) {
@@ -1089,7 +1175,7 @@ export class Hart {
   slowInsn(insn: number, plo: number, phi: number, ic: number): boolean {
     this.pcLo = plo; this.pcHi = phi; this.icount = ic;
     if ((insn & 0x7f) === 0x2f) this.amo(insn, (insn >> 7) & 31, (insn >> 15) & 31, (insn >> 12) & 7);
-    else executeFp(this, insn);
+    else { executeFp(this, insn); this.publishFpMode(); }
     return this.attn;
   }
 
@@ -1103,6 +1189,7 @@ export class Hart {
     if (f3 !== 0) this.csrInstruction(insn, (insn >> 7) & 31, (insn >> 15) & 31, f3);
     else if (this.systemInstruction(insn, (insn >> 7) & 31) === 1) { nlo = this.pcLo; nhi = this.pcHi; }
     this.areaI32[AREA_PC_LO >>> 2] = nlo; this.areaI32[AREA_PC_HI >>> 2] = nhi;
+    this.publishFpMode();
     return this.attn;
   }
 
@@ -1369,7 +1456,7 @@ const TLB_USER = 4;
 function dropPage(keys: Float64Array, flags: Uint8Array, vpn: number): void {
   for (let i = 0; i < TLB_SIZE; i++) {
     const k = keys[i];
-    if (k === vpn) { keys[i] = NaN; continue; }
+    if (k === vpn || k === vpn + 0.5) { keys[i] = NaN; continue; } // + 0.5: a watched exec page (see watchFetches)
     const level = flags[i] & 3;
     if (level !== 0 && k === k) {
       const span = level === 1 ? 512 : 262144;

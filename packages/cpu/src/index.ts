@@ -11,7 +11,7 @@ export type { ElfImage, ElfSegment } from './elf.js';
 export { runBareElf, BARE_RAM_BASE } from './bare/bare-machine.js';
 export type { BareRunOptions, BareRunResult } from './bare/bare-machine.js';
 export { expandCompressed } from './rvc.js';
-export { peekVirtual, translatePeek } from './peek.js';
+export { peekVirtual, translatePeek, peekCsr } from './peek.js';
 export { disassemble, csrName, ABI_REGISTER_NAMES } from './disasm.js';
 export type { Disassembly } from './disasm.js';
 export { CodeCache, CODE_CACHE_DEFAULT_MAX_BYTES } from './jit/code-cache.js';

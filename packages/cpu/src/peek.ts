@@ -4,6 +4,9 @@
  * debuggers, never for execution.
  */
 import type { Ram } from './ram.js';
+import type { Hart } from './hart.js';
+import { CSR } from './csr-numbers.js';
+import { readCsr } from './csr.js';
 
 const SV39 = 8n;
 
@@ -59,3 +62,27 @@ export function peekVirtual(ram: Ram, satp: bigint, vaddr: bigint, len: number):
   }
   return out;
 }
+
+/**
+ * A CSR as a debugger shows it: no privilege check, no trap, no side effect.
+ * Null for a CSR number the hart does not have.
+ */
+export function peekCsr(hart: Hart, csr: number): bigint | null {
+  switch (csr) {
+    case CSR.fflags: return BigInt(hart.fflags);
+    case CSR.frm: return BigInt(hart.frm);
+    case CSR.fcsr: return BigInt((hart.frm << 5) | hart.fflags);
+    case CSR.cycle: case CSR.mcycle: return BigInt.asUintN(64, BigInt(hart.icount) + hart.mcycleBase);
+    case CSR.instret: case CSR.minstret: return BigInt.asUintN(64, BigInt(hart.icount) + hart.minstretBase);
+    case CSR.time: return hart.readTime(hart.icount);
+    case CSR.satp: return hart.satp;
+  }
+  // The rest read without a check that could trap (csr.ts).
+  return PEEKABLE.has(csr) ? readCsr(hart, csr) : null;
+}
+
+const PEEKABLE = new Set<number>([
+  CSR.sstatus, CSR.sie, CSR.stvec, CSR.scounteren, CSR.senvcfg, CSR.sscratch, CSR.sepc, CSR.scause, CSR.stval, CSR.sip,
+  CSR.mstatus, CSR.misa, CSR.medeleg, CSR.mideleg, CSR.mie, CSR.mtvec, CSR.mcounteren, CSR.menvcfg, CSR.mcountinhibit,
+  CSR.mscratch, CSR.mepc, CSR.mcause, CSR.mtval, CSR.mip, CSR.mhartid, CSR.mvendorid, CSR.marchid, CSR.mimpid,
+]);

@@ -48,7 +48,7 @@ export { FDT_LABEL_CPU0, FDT_LABEL_CPU0_INTC, FDT_LABEL_PLIC, FDT_LABEL_SYSCON }
 export { buildVirtFdt, writeVirtTree } from './fdt/virt-fdt.js';
 export type { VirtFdtOptions } from './fdt/virt-fdt.js';
 
-// The virt board's memory map.
+// The virt board: memory map, placements, virtio slots, build order, board config.
 export {
   VIRT_TEST_BASE,
   VIRT_RTC_BASE,
@@ -65,7 +65,18 @@ export {
   VIRT_TIMEBASE_HZ,
   virtioSlotBase,
   virtioSlotIrq,
-} from './virt/virt-memory-map.js';
+  VIRT_PLUGIN_AREA,
+  VIRT_PLACEMENTS,
+  VIRT_VIRTIO_SLOTS,
+  virtBuildOrder,
+  BOARD_CONFIG_VERSION,
+  DEFAULT_CMDLINE,
+  DEFAULT_RAM_SIZE,
+  boardConfigSchema,
+  deviceConfigSchema,
+  defaultBoardConfig,
+} from './virt/virt-board.js';
+export type { BoardConfig, DefaultBoardOptions } from './virt/virt-board.js';
 
 // Device models.
 export { Clint, CLINT_MSIP, CLINT_MTIMECMP, CLINT_MTIME, CLINT_SIZE, CLINT_DEFAULT_BASE } from './clint.js';
@@ -166,5 +177,9 @@ export {
   setting,
 } from './registry.js';
 export type { DeviceConfig, DeviceContext, DeviceFactory, HartIrqName } from './registry.js';
+export { DEVICE_PLUGIN_CONTRACT, DevicePluginError, checkDevicePlugin, parseSettingValue } from './device-plugin.js';
+export type { DevicePlugin, DeviceSettings, DevicePortDeclaration, PluginDeviceOptions } from './device-plugin.js';
+export { loadDevicePlugin, loadRecordedDevicePlugins, checkDeviceModuleFile } from './host/device-plugin-loader.js';
+export type { DeviceModuleRef, LoadedDevicePlugin } from './host/device-plugin-loader.js';
 export { ExampleSensor, registerExampleSensor, EXAMPLE_SENSOR_PORT } from './custom-device-example.js';
 export type { TemperaturePort, ExampleSensorOptions, ExampleSensorState } from './custom-device-example.js';

@@ -10,6 +10,8 @@
  */
 import type { IrqLine } from '@prnr/cpu';
 import { Clint } from './clint.js';
+import { DevicePluginError, type DevicePlugin } from './device-plugin.js';
+import { FDT_LABEL_PLIC } from './fdt/labels.js';
 import type { Device, IrqSource } from './device.js';
 import { CowDisk, type CowBlockSize } from './disk/cow-disk.js';
 import { GoldfishRtc } from './goldfish-rtc.js';
@@ -17,7 +19,7 @@ import { Plic } from './plic.js';
 import type { GuestMemory, HostPorts, VirtualClock } from './ports.js';
 import { SifiveTest } from './sifive-test.js';
 import { Uart16550a } from './uart-16550a.js';
-import { virtioSlotBase, virtioSlotIrq, VIRT_RTC_IRQ, VIRT_UART0_IRQ } from './virt/virt-memory-map.js';
+import { virtioSlotBase, virtioSlotIrq, VIRT_PLACEMENTS } from './virt/virt-board.js';
 import { VirtioBlock } from './virtio/virtio-block.js';
 import type { VirtioDeviceModel } from './virtio/virtio-device-model.js';
 import { VIRTIO_MMIO_EMPTY_KIND, VirtioMmioTransport } from './virtio/virtio-mmio-transport.js';
@@ -64,12 +66,32 @@ export class DeviceConfigError extends Error {
 
 export class DeviceRegistry {
   private readonly factories = new Map<string, DeviceFactory>();
+  private readonly plugins = new Map<string, DevicePlugin>();
 
   /** Adds a kind. Throws if the kind exists (kinds are recorded: a name must keep one meaning). */
   register(kind: string, factory: DeviceFactory): void {
     if (!/^[a-z0-9][a-z0-9.,_-]*$/.test(kind)) throw new DeviceConfigError(`bad device kind name '${kind}'`);
     if (this.factories.has(kind)) throw new DeviceConfigError(`device kind '${kind}' is already registered`);
     this.factories.set(kind, factory);
+  }
+
+  /**
+   * Adds a plugin's kind (see DevicePlugin). The device gets the ports it
+   * declared from the board's per-device ports (MachinePorts.devicePorts).
+   */
+  registerPlugin(plugin: DevicePlugin): void {
+    this.register(plugin.kind, (c, ctx) => {
+      const ports: Record<string, Record<string, (...args: never[]) => unknown>> = {};
+      for (const name of Object.keys(plugin.ports)) ports[name] = requirePort(ctx, name, c.kind);
+      const settings = (c.settings ?? {}) as Record<string, string | number | boolean>;
+      return plugin.create({ base: c.base ?? plugin.defaultBase, irq: ctx.irq(c.irq ?? plugin.defaultIrq), settings, ports, memory: ctx.memory, clock: ctx.clock, interruptParent: FDT_LABEL_PLIC });
+    });
+    this.plugins.set(plugin.kind, plugin);
+  }
+
+  /** The plugin behind `kind`, if it came from one. */
+  plugin(kind: string): DevicePlugin | undefined {
+    return this.plugins.get(kind);
   }
 
   has(kind: string): boolean {
@@ -120,23 +142,28 @@ function virtio(config: DeviceConfig, ctx: DeviceContext, model: VirtioDeviceMod
   return new VirtioMmioTransport({ base, irq: ctx.irq(irq), memory: ctx.memory, model });
 }
 
-/** Registers the built-in kinds of the `virt` board into `registry`. */
+/** Base of a built-in kind: the config's, else its `virt` placement. */
+const baseOf = (c: DeviceConfig): number => c.base ?? VIRT_PLACEMENTS[c.kind].base;
+/** PLIC source of a built-in kind: the config's, else its `virt` wiring. */
+const irqOf = (c: DeviceConfig): number => c.irq ?? (VIRT_PLACEMENTS[c.kind].irq as number);
+
+/** Registers the built-in kinds of the `virt` board into `registry` (placements: virt/virt-board.ts). */
 export function registerBuiltinDeviceKinds(registry: DeviceRegistry): void {
-  registry.register(Clint.KIND, (c, ctx) => new Clint({ base: c.base, clock: ctx.clock, msip: ctx.hartIrq('msip'), mtip: ctx.hartIrq('mtip') }));
-  registry.register(Plic.KIND, (c, ctx) => new Plic({ base: c.base, meip: ctx.hartIrq('meip'), seip: ctx.hartIrq('seip') }));
+  registry.register(Clint.KIND, (c, ctx) => new Clint({ base: baseOf(c), clock: ctx.clock, msip: ctx.hartIrq('msip'), mtip: ctx.hartIrq('mtip') }));
+  registry.register(Plic.KIND, (c, ctx) => new Plic({ base: baseOf(c), meip: ctx.hartIrq('meip'), seip: ctx.hartIrq('seip') }));
   registry.register(
     Uart16550a.KIND,
     (c, ctx) =>
       new Uart16550a({
-        base: c.base,
-        irq: ctx.irq(c.irq ?? VIRT_UART0_IRQ),
+        base: baseOf(c),
+        irq: ctx.irq(irqOf(c)),
         input: ctx.ports.consoleInput,
         output: ctx.ports.consoleOutput,
         receiveWhilePolled: setting<boolean>(c, 'receiveWhilePolled', false),
       }),
   );
-  registry.register(GoldfishRtc.KIND, (c, ctx) => new GoldfishRtc({ base: c.base, irq: ctx.irq(c.irq ?? VIRT_RTC_IRQ), clock: requirePort(ctx, 'clock', c.kind) }));
-  registry.register(SifiveTest.KIND, (c, ctx) => new SifiveTest({ base: c.base, power: requirePort(ctx, 'power', c.kind) }));
+  registry.register(GoldfishRtc.KIND, (c, ctx) => new GoldfishRtc({ base: baseOf(c), irq: ctx.irq(irqOf(c)), clock: requirePort(ctx, 'clock', c.kind) }));
+  registry.register(SifiveTest.KIND, (c, ctx) => new SifiveTest({ base: baseOf(c), power: requirePort(ctx, 'power', c.kind) }));
   registry.register(VIRTIO_MMIO_EMPTY_KIND, (c, ctx) => virtio(c, ctx, undefined));
   registry.register(VirtioBlock.KIND, (c, ctx) => {
     const imageId = setting<string>(c, 'image');
@@ -150,10 +177,14 @@ export function registerBuiltinDeviceKinds(registry: DeviceRegistry): void {
   registry.register(VirtioRng.KIND, (c, ctx) => virtio(c, ctx, new VirtioRng({ entropy: requirePort(ctx, 'entropy', c.kind) })));
 }
 
-/** A registry holding the built-in kinds. */
-export function createDeviceRegistry(): DeviceRegistry {
+/** A registry holding the built-in kinds, and the kinds of `plugins`. */
+export function createDeviceRegistry(plugins: readonly DevicePlugin[] = []): DeviceRegistry {
   const r = new DeviceRegistry();
   registerBuiltinDeviceKinds(r);
+  for (const p of plugins) {
+    if (r.has(p.kind)) throw new DevicePluginError(`device kind '${p.kind}' is ${r.plugin(p.kind) ? 'given by two modules' : 'a built-in kind'}`);
+    r.registerPlugin(p);
+  }
   return r;
 }
 

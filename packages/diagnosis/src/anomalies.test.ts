@@ -146,4 +146,73 @@ describe('anomaly rules', () => {
       ['info', 'failed-syscalls', 7],
     ]);
   });
+  it('SIGPIPE ending a pipeline writer (killed in a write to a pipe) is information, not an error', () => {
+    const pipe = rec(20, 'sh', 'pipe2', [], 0, { argText: ['[3, 4]', '0'] });
+    const fork = rec(20, 'sh', 'clone', [], 21);
+    const write = { ...rec(21, 'yes', 'write', [4, '"y\\n"', 2], null), outcome: 'unfinished' as const, exit: null, errno: null };
+    const wait = rec(20, 'sh', 'wait4', [-1, '0x3ff0', 0, 0], 21, { wstatus: 13 });
+    const a = findAnomalies([pipe, fork, write, wait]);
+    expect(a).toHaveLength(1);
+    expect(a[0]).toMatchObject({ kind: 'killed-by-signal', severity: 'info', signal: 'SIGPIPE', pid: 21, rank: 1 });
+    expect(a[0].message).toBe('yes (pid 21) was killed by SIGPIPE (Broken pipe) writing to a pipe whose reader had exited; reaped by sh (pid 20)');
+    expect(a[0].why).toMatch(/pipeline writer/);
+    // The same signal in another call (not a pipe write) stays an error.
+    const other = findAnomalies([rec(31, 'app', 'getpid', [], 31), rec(30, 'sh', 'wait4', [-1, '0x3ff0', 0, 0], 31, { wstatus: 13 })]);
+    expect(other[0]).toMatchObject({ kind: 'killed-by-signal', severity: 'error', signal: 'SIGPIPE' });
+  });
+
+  it('ranks by what most likely explains the failure: a crash, the failures before it, retries, exits; each says why', () => {
+    const retry = Array.from({ length: 5 }, () => rec(8, 'poller', 'openat', [-100, '"/run/x"', 0], -2));
+    const helperFail = rec(9, 'helper', 'openat', [-100, '"/etc/h.conf"', 0], -2);
+    const helperExit = rec(9, 'helper', 'exit_group', [1], null);
+    const crashFail = rec(42, 'crashy', 'openat', [-100, '"/x"', 0], -13);
+    const crashLast = rec(42, 'crashy', 'getpid', [], 42);
+    const wait = rec(1, 'sh', 'wait4', [-1, '0x3ff0', 0, 0], 42, { wstatus: 11 });
+    const probe = rec(1, 'sh', 'newfstatat', [-100, '"/usr/bin/x"', '0x1', 0], -2);
+    const a = findAnomalies([...retry, helperFail, helperExit, crashFail, crashLast, wait, probe]);
+    expect(a.map((x) => [x.rank, x.kind, x.comm])).toEqual([
+      [1, 'killed-by-signal', 'crashy'],
+      [2, 'failed-syscalls', 'helper'],
+      [3, 'failed-syscalls', 'crashy'],
+      [4, 'retry-loop', 'poller'],
+      [5, 'exit-nonzero', 'helper'],
+      [6, 'failed-syscalls', 'poller'],
+      [7, 'failed-syscalls', 'sh'],
+    ]);
+    expect(a[0].why).toMatch(/crashed/);
+    expect(a[1].why).toMatch(/then crashed or exited non-zero/);
+    expect(a[3].why).toMatch(/retry loop/);
+    expect(a[6].why).toMatch(/^information/);
+  });
+
+  it('a SIGKILL that no traced kill() sent is put down to the kernel (the OOM killer)', () => {
+    const a = findAnomalies([rec(50, 'hog', 'brk', [0], 4096), rec(1, 'sh', 'wait4', [-1, '0x3ff0', 0, 0], 50, { wstatus: 9 })]);
+    expect(a[0].message).toBe('hog (pid 50) was killed by SIGKILL (Killed), sent by the kernel (no traced kill): likely the OOM killer; reaped by sh (pid 1)');
+    const sent = findAnomalies([rec(50, 'hog', 'brk', [0], 4096), rec(2, 'killer', 'kill', [50, 9], 0), rec(1, 'sh', 'wait4', [-1, '0x3ff0', 0, 0], 50, { wstatus: 9 })]);
+    expect(sent[0].message).toBe('hog (pid 50) was killed by SIGKILL (Killed); reaped by sh (pid 1)');
+  });
+
+  it('tasks blocked on pipes when the trace ends: a hang, ranked after crashes and before failures', () => {
+    const pipe = rec(60, 'sh', 'pipe2', [], 0, { argText: ['[3, 4]', '0'] });
+    // pid 62 inherits the pipe from 60 by fork.
+    const fork = rec(60, 'sh', 'clone', [], 62);
+    const fifo = rec(61, 'cat', 'openat', [-100, '"/tmp/fifo"', 0], 3);
+    const r1 = { ...rec(61, 'cat', 'read', [3, '0x1000', 4096], null), outcome: 'unfinished' as const, exit: null, errno: null };
+    const dup = rec(62, 'cat', 'dup3', [3, 0, 0], 0);
+    const r2 = { ...rec(62, 'cat', 'read', [0, '0x1000', 4096], null), outcome: 'unfinished' as const, exit: null, errno: null };
+    const tty = { ...rec(1, 'sh', 'read', [0, '0x1000', 1], null), outcome: 'unfinished' as const, exit: null, errno: null };
+    const later = rec(63, 'sleep', 'getpid', [], 63, { ticks: 30_000_000 });
+    const a = findAnomalies([pipe, fork, fifo, r1, dup, r2, tty, later]);
+    expect(a[0]).toMatchObject({ kind: 'blocked-at-end', severity: 'warning', count: 2, pid: 61, rank: 1 });
+    expect(a[0].message).toMatch(/^2 tasks were blocked on pipes when the trace ended, each waiting for another \(a deadlock\?\): cat \(pid 61\) in read, cat \(pid 62\) in read; the first for 3\.\d+ s$/);
+    expect(a[0].why).toMatch(/deadlock/);
+    // A writer that died in its write (SIGPIPE, reaped) long before the end is not blocked; had it not been reaped, it would be.
+    const p2 = rec(69, 'sh', 'pipe2', [], 0, { argText: ['[5, 6]', '0'] });
+    const fork2 = rec(69, 'sh', 'clone', [], 70);
+    const w = { ...rec(70, 'yes', 'write', [6, '"y\\n"', 2], null), outcome: 'unfinished' as const, exit: null, errno: null };
+    const reap = rec(69, 'sh', 'wait4', [-1, '0x3ff0', 0, 0], 70, { wstatus: 13 });
+    const tail = rec(69, 'sh', 'getpid', [], 69, { ticks: 30_000_000 });
+    expect(findAnomalies([p2, fork2, w, tail]).filter((x) => x.kind === 'blocked-at-end')).toHaveLength(1);
+    expect(findAnomalies([p2, fork2, w, reap, tail]).filter((x) => x.kind === 'blocked-at-end')).toEqual([]);
+  });
 });

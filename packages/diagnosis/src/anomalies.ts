@@ -23,13 +23,23 @@
  *   A file descriptor counts as a regular file when this process (or the
  *   parent it forked from) opened it on a path outside /dev, /proc and /sys.
  *
- * Anomalies come out ordered by severity, then position.
+ * - killed-by-signal is info, not error, for SIGPIPE killing a process in a
+ *   write to a pipe (the normal end of a pipeline writer whose reader exited).
+ * - blocked-at-end (warning): tasks still blocked, when the trace ends, in a
+ *   read, write or open of a pipe or FIFO for more than `longTicks`; two or
+ *   more such tasks are a likely deadlock.
+ *
+ * Anomalies come out ranked by what most likely explains a failure (RANKING):
+ * a crash first, then a hang, then the failing calls that preceded a failure
+ * in the same process, then retries, exits with a non-zero status, slow calls,
+ * and last the information. Within a class, the earliest first. Each anomaly
+ * carries its `rank` (1 = the most likely explanation) and `why` it is there.
  */
 import { signalDescription, signalName } from './signals.js';
 import type { SyscallRecord, SyscallTrace } from './syscall-tracer.js';
 import { unfinishedRecord } from './syscall-tracer.js';
 
-export type AnomalyKind = 'killed-by-signal' | 'exit-nonzero' | 'failed-syscalls' | 'retry-loop' | 'long-syscall';
+export type AnomalyKind = 'killed-by-signal' | 'exit-nonzero' | 'failed-syscalls' | 'retry-loop' | 'long-syscall' | 'blocked-at-end';
 export type AnomalySeverity = 'error' | 'warning' | 'info';
 
 export interface Anomaly {
@@ -55,6 +65,40 @@ export interface Anomaly {
   durationTicks?: number;
   /** The strace line of the (first) syscall concerned. */
   example?: string;
+  /** 1 for the anomaly that most likely explains the failure, then 2, 3, ... */
+  rank: number;
+  /** Why it is ranked there, in a sentence. */
+  why: string;
+}
+
+/**
+ * The classes anomalies are ranked by, most likely explanation of a failure
+ * first, each with the reason given. An anomaly's class comes from its kind
+ * and severity (classOf).
+ */
+const RANKING = [
+  { id: 'crash', why: 'a process crashed: a signal killed it, the most direct explanation of a failure' },
+  { id: 'hang', why: 'tasks were still blocked on pipes when the trace ended: the run hung' },
+  { id: 'cause', why: 'failed calls in a process that then crashed or exited non-zero: the likely cause of that failure' },
+  { id: 'retry', why: 'a call failing again and again: a retry loop, a symptom more often than a cause' },
+  { id: 'exit', why: 'a non-zero exit status: a failure, explained by the anomalies above it if any' },
+  { id: 'slow', why: 'a slow call: it delays the run but does not fail it' },
+  { id: 'info', why: 'information: expected by design (a pipeline writer ended by SIGPIPE, failed lookups in a process that succeeded)' },
+] as const;
+type RankClass = (typeof RANKING)[number]['id'];
+
+type Unranked = Omit<Anomaly, 'rank' | 'why'> & { because?: string };
+
+function classOf(a: Unranked): RankClass {
+  if (a.severity === 'info') return 'info';
+  switch (a.kind) {
+    case 'killed-by-signal': return 'crash';
+    case 'blocked-at-end': return 'hang';
+    case 'failed-syscalls': return 'cause';
+    case 'retry-loop': return 'retry';
+    case 'exit-nonzero': return 'exit';
+    case 'long-syscall': return 'slow';
+  }
 }
 
 export interface AnomalyOptions {
@@ -77,7 +121,6 @@ export const BLOCKING_BY_NATURE: ReadonlySet<string> = new Set([
 /** Reads and writes: blocking by nature unless the fd is a regular file. */
 const FD_IO = new Set(['read', 'readv', 'pread64', 'preadv', 'preadv2', 'write', 'writev', 'pwrite64', 'pwritev', 'pwritev2', 'sendfile', 'splice', 'tee', 'getdents64']);
 
-const SEVERITY_RANK: Record<AnomalySeverity, number> = { error: 0, warning: 1, info: 2 };
 
 const int32 = (s: string): number => Number(BigInt.asIntN(32, BigInt(s)));
 /** `cat (pid 32)`; the name after an execve when the call changed it. */
@@ -95,7 +138,10 @@ function quotedText(t: string | undefined): string | null {
   return end < 0 ? t.slice(1) : t.slice(1, end);
 }
 
-/** Which fds of each process are regular files opened in the trace. */
+/** The kind of an fd that is a pipe end (pipe2), in FdFiles' tables. */
+const PIPE = '|pipe|';
+
+/** Which fds of each process are regular files (their path) or pipes, opened in the trace. */
 class FdFiles {
   private readonly byProcess = new Map<string, Map<number, string>>();
 
@@ -106,7 +152,12 @@ class FdFiles {
   }
 
   isRegularFile(r: SyscallRecord, fd: number): boolean {
-    return this.table(processKey(r)).has(fd);
+    const k = this.table(processKey(r)).get(fd);
+    return k !== undefined && k !== PIPE;
+  }
+
+  isPipe(r: SyscallRecord, fd: number): boolean {
+    return this.table(processKey(r)).get(fd) === PIPE;
   }
 
   /** Follows one call's effect on the fd table (only successful calls reach here). */
@@ -128,7 +179,13 @@ class FdFiles {
         if (from !== undefined) t.set(res, from); else t.delete(res);
         break;
       }
-      case 'pipe2': case 'socket': case 'socketpair': case 'accept': case 'accept4': case 'eventfd2':
+      case 'pipe2': {
+        // Decoded at the return: `[3, 4]`.
+        const m = /^\[(\d+), (\d+)\]$/.exec(r.argText[0] ?? '');
+        if (m !== null) { t.set(Number(m[1]), PIPE); t.set(Number(m[2]), PIPE); }
+        break;
+      }
+      case 'socket': case 'socketpair': case 'accept': case 'accept4': case 'eventfd2':
       case 'epoll_create1': case 'signalfd4': case 'timerfd_create': case 'memfd_create': case 'inotify_init1':
         t.delete(res);
         break;
@@ -153,7 +210,7 @@ export function findAnomalies(input: SyscallTrace | readonly SyscallRecord[], op
   const longTicks = options.longTicks ?? 10_000_000;
   const retryMin = options.retryMin ?? 5;
   const retryGap = options.retryGap ?? 2;
-  const out: Anomaly[] = [];
+  const out: Unranked[] = [];
   const at = (r: SyscallRecord): Pick<Anomaly, 'pid' | 'tid' | 'comm' | 'icount' | 'slice' | 'mtime' | 'example'> => ({
     pid: r.pid, tid: r.tid, comm: r.comm, icount: r.entry.icount, slice: r.entry.slice, mtime: r.entry.mtime, example: r.text,
   });
@@ -192,11 +249,16 @@ export function findAnomalies(input: SyscallTrace | readonly SyscallRecord[], op
       if ((s & 0x7f) !== 0 && (s & 0xff) !== 0x7f && s !== 0xffff) {
         const sig = s & 0x7f;
         const core = (s & 0x80) !== 0;
-        if (child !== null) badEnd.add(child);
+        if (child !== null && sig !== SIGPIPE) badEnd.add(child);
         const place = last ?? r;
+        // SIGPIPE in a write to a pipe: the reader is gone, the normal end of a pipeline writer (`yes | head -1`).
+        const pipeEnd = sig === SIGPIPE && last !== undefined && PIPE_WRITES.has(last.name) && (last.outcome === 'unfinished' || last.errno === 'EPIPE') && !fds.isRegularFile(last, int32(last.args[0]));
+        // SIGKILL that no traced kill() sent: the kernel did (the OOM killer, most often).
+        const byKernel = sig === SIGKILL && child !== null && !records.some((k) => KILLS.has(k.name) && k.entry.icount < reapedAt && killTarget(k) === child);
         out.push({
-          kind: 'killed-by-signal', severity: 'error',
-          message: `${childName} was killed by ${signalName(sig)} (${signalDescription(sig)})${core ? ', core dumped' : ''}; reaped by ${who(r)}`,
+          kind: 'killed-by-signal', severity: pipeEnd ? 'info' : 'error',
+          because: pipeEnd ? `SIGPIPE in ${last!.name} to a pipe whose reader had exited: how a pipeline writer normally ends` : undefined,
+          message: `${childName} was killed by ${signalName(sig)} (${signalDescription(sig)})${core ? ', core dumped' : ''}${byKernel ? ', sent by the kernel (no traced kill): likely the OOM killer' : ''}${pipeEnd ? ' writing to a pipe whose reader had exited' : ''}; reaped by ${who(r)}`,
           signal: signalName(sig),
           pid: child ?? null, tid: last?.tid ?? null, comm: last === undefined ? null : (last.commAtExit ?? last.comm),
           icount: place.exit?.icount ?? place.entry.icount, slice: place.exit?.slice ?? place.entry.slice, mtime: place.exit?.mtime ?? place.entry.mtime,
@@ -284,7 +346,62 @@ export function findAnomalies(input: SyscallTrace | readonly SyscallRecord[], op
     close();
   }
 
-  return out.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.icount - b.icount);
+  out.push(...blockedAtEnd(records, fds, longTicks, at));
+
+  const order = (c: RankClass): number => RANKING.findIndex((x) => x.id === c);
+  return out
+    .map((a) => ({ a, c: classOf(a) }))
+    .sort((x, y) => order(x.c) - order(y.c) || x.a.icount - y.a.icount)
+    .map(({ a, c }, i) => {
+      const { because, ...rest } = a;
+      return { ...rest, rank: i + 1, why: because ?? RANKING[order(c)].why };
+    });
+}
+
+const SIGPIPE = 13, SIGKILL = 9;
+const PIPE_WRITES = new Set(['write', 'writev', 'pwrite64', 'pwritev', 'pwritev2', 'sendfile', 'splice', 'tee']);
+const KILLS = new Set(['kill', 'tkill', 'tgkill']);
+/** The pid a kill/tkill/tgkill call targets (tgkill: the thread group). */
+const killTarget = (k: SyscallRecord): number => int32(k.args[0]);
+
+/** Calls that wait on a pipe or FIFO: reads and writes, and opens of a FIFO (which wait for the other end). */
+const PIPE_WAITS = new Set(['read', 'readv', 'write', 'writev', 'openat', 'splice']);
+
+/**
+ * Tasks blocked, when the trace ends, for more than `longTicks` in a read or
+ * write of a pipe (or of a path opened in the trace: a FIFO, since regular
+ * files do not block that long) or in opening a FIFO: one anomaly for all of
+ * them. Reads of ttys and of fds inherited from before the trace (a shell
+ * waiting for input) are not.
+ */
+function blockedAtEnd(records: readonly SyscallRecord[], fds: FdFiles, longTicks: number, at: (r: SyscallRecord) => Pick<Anomaly, 'pid' | 'tid' | 'comm' | 'icount' | 'slice' | 'mtime' | 'example'>): Unranked[] {
+  const end = records.reduce((m, r) => Math.max(m, r.exit?.mtime ?? r.entry.mtime), 0);
+  // Still open at the end, not dead in the call: no later call by its task, and not reaped since.
+  const lastOfTask = new Map<string, number>();
+  for (const r of records) lastOfTask.set(r.task, Math.max(lastOfTask.get(r.task) ?? 0, r.entry.icount));
+  const reaped = (r: SyscallRecord): boolean => records.some((w) => (w.name === 'wait4' || w.name === 'waitid') && w.wstatus !== null && w.exit !== null && w.exit.icount > r.entry.icount && Number(w.result) === r.pid);
+  const blocked = records.filter((r) => {
+    if (r.outcome !== 'unfinished' || !PIPE_WAITS.has(r.name) || end - r.entry.mtime <= longTicks) return false;
+    if (lastOfTask.get(r.task) !== r.entry.icount || reaped(r)) return false;
+    if (r.name === 'openat') {
+      const path = quotedText(r.argText[1]);
+      return path !== null && !/^\/(dev|proc|sys)(\/|$)/.test(path);
+    }
+    const fd = int32(r.args[0]);
+    return fds.isPipe(r, fd) || fds.isRegularFile(r, fd);
+  });
+  if (blocked.length === 0) return [];
+  const first = blocked[0];
+  const secs = ((end - first.entry.mtime) / 1e7).toFixed(3);
+  const names = blocked.map((r) => `${who(r)} in ${r.name}`).join(', ');
+  return [{
+    kind: 'blocked-at-end', severity: 'warning', syscall: first.name, count: blocked.length, durationTicks: end - first.entry.mtime,
+    message: blocked.length > 1
+      ? `${blocked.length} tasks were blocked on pipes when the trace ended, each waiting for another (a deadlock?): ${names}; the first for ${secs} s`
+      : `${names} was blocked on a pipe for ${secs} s when the trace ended`,
+    because: blocked.length > 1 ? 'several tasks blocked on pipes until the end, none making progress: a deadlock hangs the run' : undefined,
+    ...at(first),
+  }];
 }
 
 /** Writes to stdout/stderr and sleeps allowed between two tries of a retry loop. */

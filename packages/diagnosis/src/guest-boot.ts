@@ -9,10 +9,17 @@ import { fileURLToPath } from 'node:url';
 import { ScriptInput, VirtMachine, guestBoard, loadGuestImages } from '@prnr/machine';
 
 export const IMAGES = fileURLToPath(new URL('../../../guest/images', import.meta.url));
-export const PROFILE = JSON.parse(readFileSync(`${IMAGES}/profile.json`, 'utf8')) as unknown;
+/** The second kernel (SMP, cgroups: another task_struct layout), built by `guest/build.sh --alt`. */
+export const IMAGES_ALT = fileURLToPath(new URL('../../../guest/images-alt', import.meta.url));
+export const PROFILE = readProfile(IMAGES);
 
-export function bootGuest(script: string): { machine: VirtMachine; console: () => string } {
-  const { config, images } = guestBoard(loadGuestImages(IMAGES));
+/** profile.json of an images folder (guest/profile/offsets.c compiled against that kernel). */
+export function readProfile(dir: string): unknown {
+  return JSON.parse(readFileSync(`${dir}/profile.json`, 'utf8')) as unknown;
+}
+
+export function bootGuest(script: string, dir = IMAGES, o: { memMiB?: number } = {}): { machine: VirtMachine; console: () => string } {
+  const { config, images } = guestBoard(loadGuestImages(dir), o);
   let out = '';
   const input = new ScriptInput(script);
   const machine = new VirtMachine(config, images, {

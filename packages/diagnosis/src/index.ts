@@ -18,10 +18,19 @@ export { findAnomalies, BLOCKING_BY_NATURE } from './anomalies.js';
 export type { Anomaly, AnomalyKind, AnomalySeverity, AnomalyOptions } from './anomalies.js';
 
 import { syscallsAnalysis as tracer } from './syscall-tracer.js';
+import { taskLayoutAnalysis as taskLayout } from './task-observations.js';
+export { taskLayoutAnalysis, mergeTaskObservations, commOfPath, TASK_OBSERVATIONS_VERSION } from './task-observations.js';
+export type { TaskObservation, TaskObservations, ObservationKind } from './task-observations.js';
+export { calibrateTaskLayout, CALIBRATION_VERSION, MIN_OBSERVATIONS } from './calibrate.js';
+export type { CalibrationResult, CalibratedProfile, FieldEvidence, CalibrationFailure, Confidence } from './calibrate.js';
 
 /** The analyses this package adds, for AnalysisRegistry.load (worker threads and remote workers load them by URL). */
-export const analysisKinds = [tracer];
+export const analysisKinds = [tracer, taskLayout];
 export { renderTextReport, buildReportModel, seekCommand, MTIME_HZ } from './report-text.js';
 export type { ReportInput, ReportSlice, ReportModel, ReportProcess, TextReportOptions } from './report-text.js';
 export { renderHtmlReport, escapeHtml } from './report-html.js';
 export type { HtmlReportOptions } from './report-html.js';
+export { Btf, BtfError, btfSectionOfElf, BTF_KIND } from './btf.js';
+export type { BtfType, BtfMember } from './btf.js';
+export { profileFromBtf, profileDifferences, btfBytes } from './btf-profile.js';
+export type { BtfProfile } from './btf-profile.js';

@@ -33,6 +33,8 @@ export interface TaskLayout {
   ptCause: number | null;
   /** The profile's kernel release, for messages. */
   kernelRelease: string;
+  /** Where the layout came from, for messages: the kernel build, or calibration from the recording (with its confidence). */
+  origin: string;
 }
 
 export interface TaskInfo {
@@ -91,6 +93,9 @@ export function taskLayoutFromProfile(profile: unknown): ProfileCheck {
       ptOrigA0: origA0,
       ptCause: cause,
       kernelRelease: typeof kernel.release === 'string' ? kernel.release : 'unknown',
+      origin: isObj(profile.calibration)
+        ? `layout calibrated from the recording, ${String(profile.calibration.confidence)} confidence`
+        : `guest profile: Linux ${typeof kernel.release === 'string' ? kernel.release : 'unknown'}`,
     },
   };
 }

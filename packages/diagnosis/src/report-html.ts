@@ -4,7 +4,7 @@
  * anything). Top to bottom:
  * - header: the recording and the summary (slices verified, syscalls,
  *   processes, attribution);
- * - anomalies as cards, most severe first: severity colour, message,
+ * - anomalies as cards, most likely explanation first (with why): severity colour, message,
  *   position, the strace line, the seek command with a copy button (the
  *   first eight open, the rest folded);
  * - a timeline (inline SVG): x = icount across the recording, one lane per
@@ -178,7 +178,7 @@ function header(m: ReportModel): string {
 const OPEN_CARDS = 8;
 
 function anomalySection(m: ReportModel): string {
-  const out = ['<section id="anomalies">', `<h2>Anomalies${m.anomalies.length > 0 ? `, most severe first (${anomalyCounts(m.anomalies)})` : ''}</h2>`];
+  const out = ['<section id="anomalies">', `<h2>Anomalies${m.anomalies.length > 0 ? `, most likely explanation first (${anomalyCounts(m.anomalies)})` : ''}</h2>`];
   if (m.anomalies.length === 0) out.push('<p class="note">None found.</p>');
   const open = Math.max(OPEN_CARDS, m.anomalies.filter((a) => a.severity === 'error').length);
   const cards = m.anomalies.map((a, i) => card(m, a, i));
@@ -198,6 +198,7 @@ function card(m: ReportModel, a: Anomaly, i: number): string {
     `<div class="head"><span class="badge">${a.severity}</span><span class="kind">${esc(a.kind)}</span><span class="msg">${esc(a.message)}</span></div>`,
     `<div class="row"><span class="pos">${esc(anomalyPosition(a))}${rec !== null ? ` · <a href="#${rowId(rec)}">show in trace</a>` : ''}</span>`
       + `<span class="seek"><code>${esc(seekCommand(m.input.recording, a.icount))}</code><button class="copy" type="button">copy</button></span></div>`,
+    a.why !== undefined ? `<div class="why">${esc(a.why)}</div>` : '',
     a.example !== undefined ? `<code class="call">${esc(a.example)}</code>` : '',
     '</div>',
   ].filter((s) => s !== '').join('\n');

@@ -2,7 +2,7 @@
  * Diagnosis reports: what both renderers share (the input, the processes of a
  * trace, where an anomaly is, the seek command) and the plain-text report.
  *
- * Text report layout: a summary, then the anomalies (most severe first, each
+ * Text report layout: a summary, then the anomalies (most likely explanation first, each
  * with the `prnr seek` command that stops right before it), then an
  * strace-like trace per process: `[pid N comm] icount  text`, one line per
  * syscall in order, shortened to about `maxLines` per process (the first
@@ -68,7 +68,7 @@ export interface ReportModel {
   /** Records shown (pid filter applied), in entry order; calls still running at the end are unfinished records. */
   records: SyscallRecord[];
   processes: ReportProcess[];
-  /** Anomalies shown (pid filter applied), most severe first, then by position. */
+  /** Anomalies shown (pid filter applied), in rank order (most likely explanation first). */
   anomalies: Anomaly[];
   /** The record each anomaly points at (same index), if it is in the trace. */
   anomalyRecords: (SyscallRecord | null)[];
@@ -114,7 +114,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
   const anomalies = input.anomalies
     .map((a, i) => ({ a, i }))
     .filter(({ a }) => input.pid === undefined || a.pid === input.pid)
-    .sort((x, y) => SEVERITY_RANK[x.a.severity] - SEVERITY_RANK[y.a.severity] || x.a.icount - y.a.icount || x.i - y.i)
+    .sort((x, y) => (x.a.rank ?? Infinity) - (y.a.rank ?? Infinity) || SEVERITY_RANK[x.a.severity] - SEVERITY_RANK[y.a.severity] || x.a.icount - y.a.icount || x.i - y.i)
     .map(({ a }) => a);
   const anomalyRecords = anomalies.map((a) => recordOf(a, records));
   const anomalyProcesses = anomalies.map((a, i) => {
@@ -278,7 +278,7 @@ export function renderTextReport(r: ReportInput, o: TextReportOptions = {}): str
     out.push(`  ${k.padEnd(w)}  ${value}`);
   }
 
-  heading(m.anomalies.length === 0 ? 'ANOMALIES: none found' : `ANOMALIES (${anomalyCounts(m.anomalies)}), most severe first`);
+  heading(m.anomalies.length === 0 ? 'ANOMALIES: none found' : `ANOMALIES (${anomalyCounts(m.anomalies)}), most likely explanation first`);
   const num = String(m.anomalies.length).length;
   const sevW = Math.max(0, ...m.anomalies.map((a) => a.severity.length));
   const kindW = Math.max(0, ...m.anomalies.map((a) => a.kind.length));
@@ -286,6 +286,7 @@ export function renderTextReport(r: ReportInput, o: TextReportOptions = {}): str
     const indent = ' '.repeat(num + 4);
     out.push(`  ${String(i + 1).padStart(num)}. ${paint(SEVERITY_STYLE[a.severity], a.severity.padEnd(sevW))}  ${a.kind.padEnd(kindW)}  ${printable(a.message)}`);
     out.push(`${indent}${paint('dim', 'at     ')} ${anomalyPosition(a)}`);
+    if (a.why !== undefined && a.severity !== 'info') out.push(`${indent}${paint('dim', 'why    ')} ${printable(a.why)}`);
     // Information (failures by design, PATH lookups) stays short: no call line.
     if (a.example !== undefined && a.severity !== 'info') out.push(`${indent}${paint('dim', 'call   ')} ${printable(a.example)}`);
     out.push(`${indent}${paint('dim', 'seek   ')} ${paint('green', seekCommand(r.recording, a.icount))}`);

@@ -12,22 +12,33 @@
  * DIFFERENCES (each with its reason; the test also checks that each rule was
  * needed). Anything else that disagrees fails the test.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ReplayView, TrapEvent, XretEvent } from '@prnr/scheduler';
 import type { SyscallRecord, SyscallTrace } from './syscall-tracer.js';
 import { signalName } from './signals.js';
 import { syscallsAnalysis, unfinishedRecord } from './syscall-tracer.js';
+import { taskLayoutAnalysis } from './task-observations.js';
+import { calibrateTaskLayout, type CalibrationResult } from './calibrate.js';
+import { taskLayoutFromProfile } from './process.js';
+import { profileDifferences, profileFromBtf } from './btf-profile.js';
 
-import { PROFILE, bootGuest } from './guest-boot.js';
+import { IMAGES, IMAGES_ALT, bootGuest, readProfile } from './guest-boot.js';
 
-/** Runs `script` on the default guest with one tracer over the whole run (one slice). */
-async function traceGuest(script: string): Promise<{ out: string; trace: SyscallTrace }> {
-  const { machine: m, console: out } = bootGuest(script);
+/**
+ * Runs `script` on the guest in `dir` with no guest profile: the `task-layout`
+ * observer watches from power-on, and as soon as its observations calibrate
+ * the task_struct layout (the boot's own programs are enough), the `syscalls`
+ * analysis is attached with the calibrated profile for the rest of the run,
+ * as a slice starting there would be. Returns the console, the trace (one
+ * slice) and the calibration.
+ */
+async function traceGuest(script: string, dir: string): Promise<{ out: string; trace: SyscallTrace; calibration: CalibrationResult; attachedAt: number }> {
+  const { machine: m, console: out } = bootGuest(script, dir);
   const traps: ((e: TrapEvent) => void)[] = [];
   const xrets: ((e: XretEvent) => void)[] = [];
-  const view: ReplayView = {
-    slice: { index: 0, startIcount: m.hart.icount, endIcount: Number.MAX_SAFE_INTEGER, startMtime: Number(m.clock.mtime()) },
+  const view = (index: number): ReplayView => ({
+    slice: { index, startIcount: m.hart.icount, endIcount: Number.MAX_SAFE_INTEGER, startMtime: Number(m.clock.mtime()) },
     hart: m.hart,
     ram: m.ram,
     mtime: () => m.clock.mtime(),
@@ -35,18 +46,38 @@ async function traceGuest(script: string): Promise<{ out: string; trace: Syscall
     onXret: (fn) => { xrets.push(fn); },
     onConsole: () => {},
     watchStores: () => { throw new Error('not in this test'); },
-  };
-  const analysis = syscallsAnalysis.create(undefined, { profile: PROFILE });
-  analysis.attach(view);
+  });
+  const observer = taskLayoutAnalysis.create(undefined, {});
+  observer.attach(view(0));
   m.hart.hooks.onTrap = (_h, cause, interrupt, fromPriv) => { for (const f of traps) f({ cause, interrupt, fromPriv }); };
   m.hart.hooks.onXret = (_h, toPriv) => { for (const f of xrets) f({ toPriv }); };
+  let calibration: CalibrationResult = { ok: false, reason: 'not run', failures: [], evidence: [] };
+  let analysis: ReturnType<typeof syscallsAnalysis.create> | null = null;
+  let attachedAt = -1;
+  let seen = 0;
   const MAX_STEPS = 1_500_000_000;
-  for (;;) {
-    const r = m.run(MAX_STEPS);
-    if (r.reason === 'idle' && r.wakeAt != null) { m.advanceIdle(r.wakeAt); continue; }
-    break;
+  for (let done = false; !done;) {
+    const end = Math.min(m.hart.icount + 2_000_000, MAX_STEPS);
+    for (;;) {
+      const r = m.run(end);
+      if (r.reason === 'idle' && r.wakeAt != null) { m.advanceIdle(r.wakeAt); continue; }
+      if (r.reason !== 'limit' || end >= MAX_STEPS) done = true;
+      break;
+    }
+    if (analysis === null) {
+      const obs = observer.finish();
+      if (obs.observations.length === seen) continue;
+      seen = obs.observations.length;
+      calibration = calibrateTaskLayout(obs);
+      if (calibration.ok) {
+        analysis = syscallsAnalysis.create(undefined, { profile: calibration.profile });
+        analysis.attach(view(0));
+        attachedAt = m.hart.icount;
+      }
+    }
   }
-  return { out: out(), trace: syscallsAnalysis.merge([analysis.finish()], { profile: PROFILE }) };
+  if (analysis === null) throw new Error(`calibration failed: ${calibration.ok ? '' : calibration.reason}`);
+  return { out: out(), trace: syscallsAnalysis.merge([analysis.finish()], {}), calibration, attachedAt };
 }
 
 // ---------------------------------------------------------------- parsing
@@ -173,8 +204,18 @@ const SCRIPT = [
   'poweroff -f',
 ].join('\n');
 
-describe("our syscall trace agrees with the guest's own strace", async () => {
-  const { out, trace } = await traceGuest(SCRIPT);
+/** The kernels: the default guest, and the second build (another task_struct layout) when it is there. */
+const KERNELS = [
+  { name: 'the default kernel', dir: IMAGES },
+  { name: 'the second kernel (SMP, cgroups)', dir: IMAGES_ALT },
+].filter((k) => {
+  if (existsSync(`${k.dir}/profile.json`)) return true;
+  console.log(`strace oracle: skipping ${k.name}: ${k.dir} has not been built (guest/build.sh --alt)`);
+  return false;
+});
+
+describe.each(KERNELS)("with no guest profile, our syscall trace agrees with the guest's own strace on $name", async ({ dir }) => {
+  const { out, trace, calibration, attachedAt } = await traceGuest(SCRIPT, dir);
   const lines = out.replace(/\r/g, '').split('\n');
   const marks = lines.flatMap((l, i) => (l === '===' ? [i] : []));
   const straceLines = marks.length === 2 ? lines.slice(marks[0] + 1, marks[1]).filter((l) => l !== '') : [];
@@ -247,6 +288,54 @@ describe("our syscall trace agrees with the guest's own strace", async () => {
       if (a !== b) mismatches.push(`pid ${pid}:\n  strace: ${e.line.replace(/^\d+ +/, '')}\n  ours:   ${r.text}`);
     }
   }
+
+  it('calibrated the task_struct layout from the run alone, before the workload, as the kernel build says it is', () => {
+    expect(calibration.ok).toBe(true);
+    if (!calibration.ok) return;
+    // The oracle: guest/profile/offsets.c compiled against this kernel (calibration never read it).
+    const want = taskLayoutFromProfile(readProfile(dir));
+    const got = taskLayoutFromProfile(calibration.profile);
+    expect(want.ok && got.ok).toBe(true);
+    if (!want.ok || !got.ok) return;
+    const fields = (l: typeof got.layout) => ({ pid: l.pid, tgid: l.tgid, comm: l.comm, commLen: l.commLen, kernelSp: l.kernelSp, ptRegsOnStack: l.ptRegsOnStack, ptCause: l.ptCause, ptOrigA0: l.ptOrigA0 });
+    expect(fields(got.layout)).toEqual(fields(want.layout));
+    // Each field with its evidence: several observations with distinct values.
+    expect(calibration.evidence.map((e) => e.field).sort()).toEqual(['pt_regs.cause', 'task_struct.comm', 'task_struct.pid', 'task_struct.tgid', 'thread_info.kernel_sp']);
+    for (const e of calibration.evidence) expect(e.observations).toBeGreaterThanOrEqual(3);
+    expect(straceExec.entry.icount).toBeGreaterThan(attachedAt);
+    console.log(`calibrated at step ${attachedAt} from ${calibration.profile.calibration.observations} observations: ${calibration.evidence.map((e) => `${e.field}=${e.offset} (${e.observations}, ${e.confidence})`).join(', ')}`);
+  });
+
+  if (existsSync(`${dir}/vmlinux.btf.zst`)) {
+    it("debug info agrees: the profile from the kernel's BTF equals the calibrated one and profile.json", () => {
+      const fromBtf = profileFromBtf(readFileSync(`${dir}/vmlinux.btf.zst`));
+      expect(calibration.ok).toBe(true);
+      if (!calibration.ok) return;
+      expect(profileDifferences(fromBtf, calibration.profile)).toEqual([]);
+      expect(profileDifferences(fromBtf, readProfile(dir))).toEqual([]);
+    });
+  } else {
+    console.log(`strace oracle: no BTF check for ${dir}: it has no vmlinux.btf.zst (the default kernel is built without BTF)`);
+  }
+
+  it('names processes as strace does: pid, tid and the program each one runs', () => {
+    let checked = 0;
+    for (const pid of tracedPids) {
+      const mine = ours(pid);
+      expect(mine.length).toBeGreaterThan(0);
+      for (const r of mine) expect(r.tid).toBe(pid);
+      // comm after each execve strace shows is the program's basename.
+      const execs = events.filter((e) => e.pid === pid && e.kind === 'call' && e.call.name === 'execve' && e.call.result === '0');
+      for (const e of execs) {
+        if (e.kind !== 'call') continue;
+        const path = JSON.parse(e.call.args[0]) as string;
+        const rec = mine.find((r) => r.name === 'execve' && r.argText[0] === e.call.args[0]);
+        expect(rec?.commAtExit ?? rec?.comm).toBe(path.slice(path.lastIndexOf('/') + 1));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(4);
+  });
 
   it('ran the workload under strace and printed its trace', () => {
     expect(out).toContain("cat: can't open '/nonexistent': No such file or directory");

@@ -187,7 +187,7 @@ class SyscallTracer implements Analysis<SyscallTrace> {
   constructor(private readonly options: SyscallTracerOptions, private readonly profile: unknown) {
     const check = taskLayoutFromProfile(profile);
     this.attribution = check.ok
-      ? { available: true, note: `pid, tid and comm from task_struct (guest profile: Linux ${check.layout.kernelRelease})` }
+      ? { available: true, note: `pid, tid and comm from task_struct (${check.layout.origin})` }
       : { available: false, note: check.reason };
   }
 

@@ -1,6 +1,7 @@
 // The event model and the segment file layout.
 export {
   Channel,
+  FIRST_CUSTOM_CHANNEL,
   MAX_ICOUNT,
   FORMAT_VERSION,
   SEGMENT_MAGIC,
@@ -29,4 +30,6 @@ export { PortRecorder } from './ports/record-ports.js';
 export type { EventSink, RecordedInputs } from './ports/record-ports.js';
 export { PortReplayer, DivergenceError } from './ports/replay-ports.js';
 export { channelName } from './ports/channel-names.js';
+export { recordGenericPort, replayGenericPort } from './ports/generic-ports.js';
+export type { GenericPort } from './ports/generic-ports.js';
 export { encodeUvarint, decodeUvarint } from './ports/varint.js';

@@ -40,6 +40,8 @@ export const Channel = {
   end: 7,
 } as const;
 export type ChannelName = keyof typeof Channel;
+/** The first channel free for custom ports (device plugins' ports get 16, 17, ... in board order). */
+export const FIRST_CUSTOM_CHANNEL = 16;
 
 /** Largest icount (and largest icount delta): 2^64 - 1. */
 export const MAX_ICOUNT = 0xffff_ffff_ffff_ffffn;

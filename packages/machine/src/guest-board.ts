@@ -1,6 +1,6 @@
 /** The board and the bytes to boot it with, from a guest image set: what `prnr run` and `prnr record` start from. */
 import { createHash } from 'node:crypto';
-import { defaultBoardConfig, type BoardConfig } from './board-config.js';
+import { defaultBoardConfig, type BoardConfig } from '@prnr/devices';
 import type { GuestImageSet } from './guest-images.js';
 import type { MachineImages } from './virt-machine.js';
 
@@ -10,6 +10,8 @@ export interface GuestBoardOptions {
   disk?: Uint8Array;
   /** Replaces the image set's kernel command line. */
   cmdline?: string;
+  /** Add virtio-net (the machine then needs a packet port). */
+  network?: boolean;
 }
 
 export function guestBoard(set: GuestImageSet, o: GuestBoardOptions = {}): { config: BoardConfig; images: MachineImages } {
@@ -19,6 +21,7 @@ export function guestBoard(set: GuestImageSet, o: GuestBoardOptions = {}): { con
     ramSize: (o.memMiB ?? set.defaultMemoryMiB) * 1024 * 1024,
     cmdline: o.cmdline ?? set.cmdline,
     disk: diskId,
+    network: o.network,
     images: { firmware: set.firmware.sha256, kernel: set.kernel.sha256, initrd: set.initrd?.sha256 },
   });
   const images: MachineImages = {

@@ -1,7 +1,8 @@
 export { VirtMachine, KERNEL_OFFSET, MACHINE_META_VERSION } from './virt-machine.js';
 export type { MachineImages, MachinePorts, RunResult, MachineMeta } from './virt-machine.js';
-export { defaultBoardConfig, BOARD_CONFIG_VERSION, DEFAULT_CMDLINE, DEFAULT_RAM_SIZE } from './board-config.js';
-export type { BoardConfig, DefaultBoardOptions } from './board-config.js';
+// The board config lives with the rest of the virt board in @prnr/devices (virt/virt-board.ts).
+export { defaultBoardConfig, boardConfigSchema, BOARD_CONFIG_VERSION, DEFAULT_CMDLINE, DEFAULT_RAM_SIZE } from '@prnr/devices';
+export type { BoardConfig, DefaultBoardOptions } from '@prnr/devices';
 export { VirtualTime } from './virtual-time.js';
 export { MmioBus } from './mmio-bus.js';
 export { loadGuestImages, checkRiscvLinuxImage, GuestImageError, sha256 } from './guest-images.js';
@@ -9,3 +10,5 @@ export type { GuestImage, GuestImageSet } from './guest-images.js';
 export { ScriptInput } from './script-input.js';
 export { guestBoard } from './guest-board.js';
 export type { GuestBoardOptions } from './guest-board.js';
+export { pluginPortSlots, pluginDevicePorts, hostPluginPorts } from './plugin-ports.js';
+export type { PluginPortSlot } from './plugin-ports.js';

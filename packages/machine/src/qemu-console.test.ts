@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultBoardConfig } from './board-config.js';
+import { defaultBoardConfig } from '@prnr/devices';
 import { loadGuestImages } from './guest-images.js';
 import { VirtMachine } from './virt-machine.js';
 

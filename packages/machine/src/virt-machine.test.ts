@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { defaultBoardConfig } from './board-config.js';
+import { defaultBoardConfig } from '@prnr/devices';
 import { loadGuestImages, GuestImageError, checkRiscvLinuxImage } from './guest-images.js';
 import { ScriptInput } from './script-input.js';
 import { VirtMachine } from './virt-machine.js';

@@ -19,6 +19,8 @@ import {
   type DeviceConfig,
   type DeviceContext,
   type DeviceRegistry,
+  type BoardConfig,
+  virtBuildOrder,
   type DeviceState,
   type CowBlock,
   type CowDiskState,
@@ -26,7 +28,6 @@ import {
   type VirtioMmioState,
   type PowerRequest,
 } from '@prnr/devices';
-import type { BoardConfig } from './board-config.js';
 import { MmioBus } from './mmio-bus.js';
 import { VirtualTime } from './virtual-time.js';
 
@@ -39,10 +40,16 @@ export interface MachineImages {
   disks?: Record<string, Uint8Array>;
 }
 
-/** The host side. Output ports are required; input ports default to "nothing arrives". */
-export type MachinePorts = Partial<HostPorts> & Record<string, unknown>;
+/**
+ * The host side. Output ports are required; input ports default to "nothing arrives".
+ * `devicePorts[i]`: ports only device i of the board config sees (a device plugin's, by the names it declared).
+ */
+export type MachinePorts = Partial<HostPorts> & { devicePorts?: Readonly<Record<number, Readonly<Record<string, unknown>>>> } & Record<string, unknown>;
 
-/** Why run() returned. `idle`: the hart waits in WFI; `wakeAt` is the mtime of the next timer (null: none). */
+/**
+ * Why run() returned. `idle`: the hart waits in WFI; `wakeAt` is the mtime of the next timer (null: none).
+ * `limit`: at the limit, or before it where a debugger stopped the hart.
+ */
 export type RunResult = { reason: 'limit' } | { reason: 'halt'; power: PowerRequest } | { reason: 'idle'; wakeAt: bigint | null };
 
 export const KERNEL_OFFSET = 0x200000;
@@ -86,10 +93,11 @@ export class VirtMachine {
         return d;
       },
     };
-    // Create the PLIC first (the others take interrupt sources from it), keep the config's order.
+    // In the board's build order (virt-board.ts); `devices` keeps the config's order.
     const made = new Map<DeviceConfig, Device>();
-    for (const c of [...config.devices].sort((a, b) => Number(b.kind === 'plic') - Number(a.kind === 'plic'))) {
-      const d = registry.create(c, ctx);
+    for (const c of virtBuildOrder(config.devices)) {
+      const own = ports.devicePorts?.[config.devices.indexOf(c)];
+      const d = registry.create(c, own ? { ...ctx, ports: { ...ctx.ports, ...own } } : ctx);
       if (d instanceof Plic) plic = d;
       made.set(c, d);
     }
@@ -148,6 +156,8 @@ export class VirtMachine {
         this.serviceAll();
         this.nextService = (Math.floor(hart.icount / this.config.serviceQuantum) + 1) * this.config.serviceQuantum;
       }
+      // Stopped early with no power request: a debugger's breakpoint or watchpoint (Hart.watchFetches).
+      if (r === 'stop' && this.power === null) return { reason: 'limit' };
       if (r === 'wfi') {
         this.serviceAll(); // input may be waiting: it could wake the hart
         if ((hart.mip & hart.mie) !== 0) continue;

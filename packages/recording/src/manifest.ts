@@ -8,6 +8,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { boardConfigSchema } from '@prnr/devices';
 
 export const RECORDING_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = 'recording.json';
@@ -23,23 +24,8 @@ export class RecordingError extends Error {
 const position = z.number().int().nonnegative().refine(Number.isSafeInteger, 'must be a safe integer');
 const hash = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-digit hex hash');
 
-const deviceConfig = z.object({
-  kind: z.string().min(1),
-  base: z.number().optional(),
-  irq: z.number().optional(),
-  settings: z.record(z.unknown()).optional(),
-});
-
-const boardConfig = z.object({
-  version: z.literal(1),
-  board: z.literal('virt'),
-  ramSize: z.number().int().positive(),
-  cmdline: z.string(),
-  devices: z.array(deviceConfig),
-  stepsPerTick: z.number().int().positive(),
-  serviceQuantum: z.number().int().positive(),
-  images: z.object({ firmware: z.string(), kernel: z.string(), initrd: z.string().optional() }),
-});
+/** The board config, with the schema of the board it describes (@prnr/devices' virt/virt-board.ts). */
+const boardConfig = boardConfigSchema;
 
 const slice = z.object({
   index: z.number().int().nonnegative(),
@@ -88,6 +74,12 @@ export const manifestSchema = z.object({
   status: z.enum(['recording', 'complete']),
   createdAt: z.string(),
   board: boardConfig,
+  /**
+   * The device modules (plugins) the board's custom kinds come from: absolute path, sha256 of the
+   * file, the kind@version it makes. Their ports' events are on channels 16.. (see plugin-ports.ts).
+   * Absent in recordings without custom devices.
+   */
+  devicePlugins: z.array(z.object({ module: z.string().min(1), sha256: hash, kind: z.string().min(1), version: z.number().int() })).optional(),
   /** Behaviour versions of the board's devices, in board order. */
   deviceVersions: z.array(z.object({ kind: z.string(), version: z.number().int() })),
   /** Base disk images by image id: the object that holds each. */

@@ -6,7 +6,7 @@
  * written (under new names) before the manifest that names them replaces the
  * old one atomically; only then is anything deleted.
  */
-import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SegmentWriter, readSegment, type LogEvent } from '@prnr/eventlog';
 import { reachableObjects } from '@prnr/snapshot';
@@ -30,15 +30,8 @@ export async function collectGarbage(rec: Recording): Promise<GcResult> {
   for (const h of Object.values(m.disks)) keep.add(h);
   for (const s of m.slices) if (s.console) keep.add(s.console);
   if (m.guestProfile) keep.add(m.guestProfile);
-  let objectsRemoved = 0;
-  let bytesFreed = 0;
-  const store = rec.store;
-  for await (const h of store.list()) {
-    if (keep.has(h)) continue;
-    bytesFreed += statSync(store.pathOf(h)).size;
-    await store.delete(h);
-    objectsRemoved++;
-  }
+  // Loose objects (recordings before packs) are unlinked; packs holding anything else are rewritten with the kept objects only.
+  const { objectsRemoved, bytesFreed } = await rec.store.retainOnly(keep);
   const named = new Set(m.slices.map((s) => s.log.slice('log/'.length)));
   const segmentsRemoved: string[] = [];
   // An incomplete recording's open segment may still be written by a live recorder: only a complete one loses its strays.
@@ -100,6 +93,7 @@ export async function mergeSlices(rec: Recording, k: number): Promise<GcResult &
   const kept = new Set(merged.flatMap((s) => [s.snapshot, s.endState]));
   m.slices = merged;
   m.snapshots = m.snapshots.filter((s) => kept.has(s.root));
+  await rec.store.sync(); // the merged consoles are durable before a manifest names them
   writeManifest(rec.dir, m);
   const gc = await collectGarbage(rec);
   return { ...gc, slicesBefore: before, slicesAfter: merged.length };

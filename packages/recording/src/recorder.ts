@@ -3,9 +3,16 @@
  * recorder, events into one log segment per slice, a snapshot at the start of
  * every slice, the manifest rewritten as each slice closes.
  *
+ * Snapshots are taken off the machine's thread: the pause copies what changed
+ * since the last snapshot (BackgroundWriter), and a worker thread hashes,
+ * compresses and appends the objects to the recording's pack while the
+ * machine runs on. The slice that a snapshot ends is added to the manifest
+ * when its root comes back.
+ *
  * Crash safety: a slice appears in recording.json only after its segment is
  * closed (renamed from .partial, fsynced) and the snapshot that ends it is in
- * the object store; recording.json says "recording" until the run ends. So a
+ * the object store, durably; recording.json says "recording" until the run
+ * ends. A pack that a kill cut short is read up to the cut. So a
  * recorder killed at any moment leaves closed slices that verify, and an open
  * slice that readers see as incomplete. While it writes, the recorder holds
  * recording.lock, so gc and merge leave its open slice alone.
@@ -13,17 +20,17 @@
 import { mkdirSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ConsoleOutputSink } from '@prnr/devices';
+import { createDeviceRegistry, type ConsoleOutputSink, type LoadedDevicePlugin } from '@prnr/devices';
 import { Channel, PortRecorder, SegmentWriter, encodeUvarint, type RecordedInputs } from '@prnr/eventlog';
 import { VirtMachine, type BoardConfig, type MachineImages } from '@prnr/machine';
-import { FsObjectStore } from '@prnr/snapshot';
+import { BackgroundWriter, type MachineParts } from '@prnr/snapshot';
 import { encodeCheckpoint } from './checkpoint.js';
 import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, syncDir, writeManifest, type RecordingManifest } from './manifest.js';
-import { MachineSnapshots } from './machine-snapshots.js';
 import { runLoop, type LoopEnd } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
 import { saveCodeCache } from './code-cache-file.js';
 import { acquireRecordingLock } from './recording-lock.js';
+import { recordPluginPorts } from './plugin-channels.js';
 
 export const DEFAULT_CHECKPOINT_INTERVAL = 32_000_000;
 /**
@@ -53,6 +60,8 @@ export interface RecordOptions {
   images: MachineImages;
   /** The real world. */
   inputs: RecordedInputs;
+  /** Device modules whose kinds the board config uses (their host ports are recorded too). */
+  plugins?: readonly LoadedDevicePlugin[];
   output: ConsoleOutputSink;
   /** Pace idle time to the wall clock (an interactive user); otherwise idle jumps straight to the next timer. */
   realtime: boolean;
@@ -68,6 +77,8 @@ export interface RecordOptions {
    * explicit step count alone decides).
    */
   sliceSeconds?: number;
+  /** How objects are stored: in a pack (the default: a recording is a few files), or one file each, as recordings made before packs (every prnr reads both). */
+  objectLayout?: 'packs' | 'loose';
   /** Stop after this many steps. */
   maxSteps?: number;
   shouldStop?: () => boolean;
@@ -112,6 +123,8 @@ export class RecordSession {
   private readonly maxSteps: number;
   private readonly wallStart = process.hrtime.bigint();
   private segment: SegmentWriter | undefined;
+  /** Slices closed (their manifest entries may still wait for their roots). */
+  private closed = 0;
   /** Events in the open slice, and in the closed ones. */
   private events = 0;
   private totalEvents = 0;
@@ -119,19 +132,21 @@ export class RecordSession {
   private consoleBytes: number[] = [];
   private sliceStart = 0;
   private sliceStartMtime = 0;
-  private sliceRoot = '';
+  /** The root of the snapshot the open slice starts from, once the worker has it. */
+  private sliceRoot: Promise<string> = Promise.resolve('');
   /** What the open slice has cost the host so far, for the replay planner: wall time less idle waits. */
   private sliceWallStart = process.hrtime.bigint();
   private idleWait = 0n;
   /** The last manifest write: done once its objects are synced (see publish). */
   private published: Promise<void> = Promise.resolve();
+  /** The last snapshot's manifest entry (entries are added in the order the snapshots were taken). */
+  private snapshotsDone: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly o: RecordOptions,
-    private readonly store: FsObjectStore,
+    private readonly store: BackgroundWriter,
     private readonly recorder: PortRecorder,
     machine: VirtMachine,
-    private readonly snapshots: MachineSnapshots,
     manifest: RecordingManifest,
     readonly release: () => void,
   ) {
@@ -146,23 +161,33 @@ export class RecordSession {
   /** Creates the recording directory (locked until release()), boots the machine, takes the first snapshot. */
   static async start(o: RecordOptions): Promise<RecordSession> {
     prepareDir(o.dir);
-    const release = acquireRecordingLock(o.dir);
+    const unlock = acquireRecordingLock(o.dir);
+    let store: BackgroundWriter | undefined;
+    // A session that fails or is dropped stops its worker (objects not yet synced are lost, as in a crash).
+    const release = () => {
+      void store?.abort();
+      unlock();
+    };
     try {
-      const store = new FsObjectStore(o.dir);
-      // The base disk images go into the store: a recording replays without the image directory.
-      const disks: Record<string, string> = {};
-      for (const [id, bytes] of Object.entries(o.images.disks ?? {})) disks[id] = await store.put(bytes);
       let session!: RecordSession;
       const recorder = new PortRecorder({ append: (ev) => session.append(ev) }, () => session.machine.hart.icount);
       const inputs = recorder.wrap(o.inputs);
-      const machine = new VirtMachine(o.config, o.images, { ...inputs, consoleOutput: { write: (b) => { session.consoleBytes.push(b); o.output.write(b); } } });
+      const registry = createDeviceRegistry((o.plugins ?? []).map((p) => p.plugin));
+      const devicePorts = recordPluginPorts(o.config, registry, recorder);
+      const machine = new VirtMachine(o.config, o.images, { ...inputs, devicePorts, consoleOutput: { write: (b) => { session.consoleBytes.push(b); o.output.write(b); } } }, registry);
       machine.boot();
+      // The machine was just built: its first snapshot copies only the pages the boot loaded (they carry dirty marks).
+      store = new BackgroundWriter(o.dir, partsOf(machine, null), { packs: o.objectLayout !== 'loose' });
+      // The base disk images go into the store: a recording replays without the image directory.
+      const disks: Record<string, string> = {};
+      for (const [id, bytes] of Object.entries(o.images.disks ?? {})) disks[id] = await store.put(bytes);
       const manifest: RecordingManifest = {
         format: 'prnr-recording',
         version: RECORDING_FORMAT_VERSION,
         status: 'recording',
         createdAt: new Date().toISOString(),
         board: o.config,
+        ...(o.plugins?.length ? { devicePlugins: o.plugins.map((p) => p.ref) } : {}),
         deviceVersions: machine.devices.map((d) => ({ kind: d.kind, version: d.version })),
         disks,
         ...(o.profile !== undefined ? { guestProfile: await store.put(new TextEncoder().encode(JSON.stringify(o.profile))) } : {}),
@@ -170,10 +195,10 @@ export class RecordSession {
         slices: [],
         snapshots: [],
       };
-      session = new RecordSession(o, store, recorder, machine, await MachineSnapshots.create(machine, store), manifest, release);
-      session.sliceRoot = await session.snapshot();
+      session = new RecordSession(o, store, recorder, machine, manifest, release);
+      session.sliceRoot = session.snapshot();
       atSliceBoundary(machine);
-      session.publish();
+      session.publish(async () => {});
       await session.openSegment();
       session.sliceWallStart = process.hrtime.bigint();
       return session;
@@ -197,7 +222,7 @@ export class RecordSession {
         shouldStop: () => timeUp || !!o.shouldStop?.(),
         between: async () => {
           timeUp = this.sliceNs > 0n && process.hrtime.bigint() - this.sliceWallStart - this.idleWait >= this.sliceNs;
-          o.onProgress?.({ icount: machine.hart.icount, slices: this.manifest.slices.length, events: this.totalEvents + this.events });
+          o.onProgress?.({ icount: machine.hart.icount, slices: this.closed, events: this.totalEvents + this.events });
           if (o.realtime) await sleep(0); // let host input in
         },
       });
@@ -226,8 +251,9 @@ export class RecordSession {
     };
     // The code translated while recording goes with the recording: its replays start hot.
     if (machine.hart.engine === 'wasm') await saveCodeCache(this.o.dir);
-    this.publish();
+    this.publish(async () => {});
     await this.published;
+    await this.store.close(); // the pack gets its index
     return { manifest, end };
   }
 
@@ -260,30 +286,42 @@ export class RecordSession {
     return ticks;
   }
 
-  private async snapshot(): Promise<string> {
-    const { machine, snapshots } = this;
+  /**
+   * The pause: copies what changed since the last snapshot and hands it to
+   * the worker. Resolves to the root once the worker has stored it; its
+   * manifest entry is added then, in order.
+   */
+  private snapshot(): Promise<string> {
+    const { machine } = this;
     const t = process.hrtime.bigint();
-    const root = await snapshots.capture();
+    const c = this.store.capture(partsOf(machine, machine.saveMeta()));
     const pauseMs = Number(process.hrtime.bigint() - t) / 1e6;
-    const st = snapshots.lastStats!;
-    this.manifest.snapshots.push({ root, icount: machine.hart.icount, objectsAdded: st.objectsAdded, storedBytes: st.bytesAdded, uniqueBytes: st.logicalBytes, logicalBytes: snapshots.logicalBytes(), pauseMs });
-    return root;
+    const icount = machine.hart.icount;
+    const logicalBytes = stateBytes(machine);
+    const entry = this.snapshotsDone.then(() => c.done).then(({ root, stats: st }) => {
+      this.manifest.snapshots.push({ root, icount, objectsAdded: st.objectsAdded, storedBytes: st.bytesAdded, uniqueBytes: st.logicalBytes, logicalBytes, pauseMs });
+      return root;
+    });
+    this.snapshotsDone = entry.then(() => {}, () => {});
+    return entry;
   }
 
   private async openSegment(): Promise<void> {
-    const index = this.manifest.slices.length;
+    const index = this.closed;
     this.segment = await SegmentWriter.create(join(this.o.dir, segmentName(index)), { segmentIndex: index, startIcount: BigInt(this.sliceStart) });
   }
 
   /**
-   * Rewrites recording.json as it stands now, once every object written so far
-   * is on stable storage (segments are fsynced when they close). The fsyncs
-   * run while the machine goes on; manifests are written in order, and a
-   * failure surfaces at the next slice's close.
+   * Runs `update` (it completes the manifest once the roots it needs are
+   * back from the worker), then rewrites recording.json once every object
+   * posted so far is on stable storage (segments are fsynced when they
+   * close). All of it runs while the machine goes on; manifests are written
+   * in order, and a failure surfaces at the next slice's close.
    */
-  private publish(): void {
-    const text = structuredClone(this.manifest);
+  private publish(update: () => Promise<void>): void {
     this.published = this.published.then(async () => {
+      await update();
+      const text = structuredClone(this.manifest);
       await this.store.sync();
       writeManifest(this.o.dir, text);
     });
@@ -297,27 +335,29 @@ export class RecordSession {
     const busyUntil = process.hrtime.bigint();
     await this.segment!.close(BigInt(machine.hart.icount));
     const bytes = this.segment!.bytesWritten;
-    const endRoot = await this.snapshot();
-    const consoleHash = await this.store.put(Uint8Array.from(this.consoleBytes));
+    const endRoot = this.snapshot();
+    const consoleHash = this.store.put(Uint8Array.from(this.consoleBytes));
     this.consoleBytes = [];
-    manifest.slices.push({
-      index: manifest.slices.length,
+    const startRoot = this.sliceRoot;
+    const slice = {
+      index: this.closed,
       startIcount: this.sliceStart,
       endIcount: machine.hart.icount,
-      snapshot: this.sliceRoot,
-      log: segmentName(manifest.slices.length),
-      endState: endRoot,
+      log: segmentName(this.closed),
       events: this.events,
       logBytes: bytes,
-      console: consoleHash,
       startMtime: this.sliceStartMtime,
       endMtime: Number(machine.clock.mtime()),
       busySeconds: Number(busyUntil - this.sliceWallStart - this.idleWait) / 1e9,
+    };
+    this.closed++;
+    this.publish(async () => {
+      const [snapshot, endState, console] = await Promise.all([startRoot, endRoot, consoleHash]);
+      manifest.slices.push({ ...slice, snapshot, endState, console });
     });
     this.logBytes += bytes;
     this.totalEvents += this.events;
     this.events = 0;
-    this.publish();
     this.sliceStart = machine.hart.icount;
     this.sliceStartMtime = Number(machine.clock.mtime());
     this.sliceRoot = endRoot;
@@ -325,6 +365,18 @@ export class RecordSession {
     this.sliceWallStart = process.hrtime.bigint();
     this.idleWait = 0n;
   }
+}
+
+/** The machine as the snapshot package sees it; `meta` null where it is not read. */
+function partsOf(machine: VirtMachine, meta: unknown): MachineParts {
+  return { meta, ram: machine.ram, disks: machine.disks };
+}
+
+/** Bytes of state a snapshot describes: RAM, disk overlay blocks. */
+function stateBytes(machine: VirtMachine): number {
+  let n = machine.ram.size;
+  for (const d of machine.disks) n += d.overlayBlockCount * d.blockSize;
+  return n;
 }
 
 function prepareDir(dir: string): void {

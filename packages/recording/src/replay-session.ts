@@ -6,7 +6,7 @@
  * (a chunk of consecutive slices each), seek and the server all drive this
  * one class; what differs is only where they start and how far they run.
  */
-import type { ConsoleOutputSink } from '@prnr/devices';
+import { createDeviceRegistry, loadRecordedDevicePlugins, DevicePluginError, type ConsoleOutputSink } from '@prnr/devices';
 import { Channel, DivergenceError, PortReplayer, decodeUvarint, readSegmentBytes, type LogEvent } from '@prnr/eventlog';
 import { VirtMachine } from '@prnr/machine';
 import type { ObjectReader } from '@prnr/snapshot';
@@ -16,6 +16,7 @@ import { MachineSnapshots } from './machine-snapshots.js';
 import { runLoop, type LoopHooks } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
 import { loadCodeCache } from './code-cache-file.js';
+import { replayPluginPorts } from './plugin-channels.js';
 
 /** A recording as replay needs it: its manifest, its objects, its log segments; local or remote. */
 export interface RecordingSource {
@@ -57,6 +58,11 @@ export interface SliceReplayResult {
 export interface RunOptions {
   /** Between chunks of the replay; a returned promise is awaited (a queue worker yields to its event loop there). */
   onProgress?: (icount: number) => void | Promise<void>;
+  /**
+   * seek only, within the target's slice: asked whenever the machine stops early (a debugger's
+   * breakpoint, see Hart.watchFetches) and between chunks; true ends the seek where it stands.
+   */
+  shouldStop?: () => boolean;
 }
 
 /** What a session has spent, for benchmarks and the fixed-cost report. */
@@ -257,7 +263,8 @@ export class ReplaySession {
       const slice = this.slice!;
       await this.loadEvents();
       try {
-        const end = await runLoop(m, icount, this.manifest.checkpointInterval, this.hooks(() => {}, o.onProgress));
+        const end = await runLoop(m, icount, this.manifest.checkpointInterval, { ...this.hooks(() => {}, o.onProgress), shouldStop: o.shouldStop });
+        if (end.reason === 'stopped') return crossed;
         if (m.hart.icount !== icount) throw this.replayer!.diverged(`the replay stopped (${end.reason}) at icount ${m.hart.icount} before reaching ${icount}`);
       } catch (e) {
         this.current = -1;
@@ -328,11 +335,21 @@ export class ReplaySession {
     let machine!: VirtMachine;
     const replayer = new PortReplayer([], () => machine.hart.icount);
     const where = `${this.source.location}/${MANIFEST_FILE}`;
+    let plugins;
     try {
+      // The device modules the recording names, each only if its file still has the recorded hash.
+      plugins = await loadRecordedDevicePlugins(manifest.devicePlugins ?? []);
+    } catch (e) {
+      if (e instanceof DevicePluginError) throw new RecordingError(`${where}: ${e.message}`);
+      throw e;
+    }
+    try {
+      const registry = createDeviceRegistry(plugins.map((p) => p.plugin));
       machine = new VirtMachine(
         manifest.board,
         { firmware: new Uint8Array(0), kernel: new Uint8Array(0), disks },
-        { ...replayer.ports(), consoleOutput: { write: (b) => this.output?.write(b) } },
+        { ...replayer.ports(), devicePorts: replayPluginPorts(manifest.board, registry, replayer), consoleOutput: { write: (b) => this.output?.write(b) } },
+        registry,
       );
     } catch (e) {
       throw new RecordingError(`${where}: its board config builds no machine here: ${(e as Error).message}`);

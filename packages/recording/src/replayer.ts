@@ -3,11 +3,11 @@
  * ReplaySession: one slice, consecutive slices, the machine at one icount.
  */
 import { join } from 'node:path';
-import type { ConsoleOutputSink } from '@prnr/devices';
+import { checkDeviceModuleFile, DevicePluginError, type ConsoleOutputSink } from '@prnr/devices';
 import type { VirtMachine } from '@prnr/machine';
 import { FsObjectStore } from '@prnr/snapshot';
 import { readFile } from 'node:fs/promises';
-import { readManifest, RecordingError, type SliceEntry } from './manifest.js';
+import { MANIFEST_FILE, readManifest, RecordingError, type SliceEntry } from './manifest.js';
 import { ReplaySession, type RecordingSource, type RunOptions, type SliceReplayResult } from './replay-session.js';
 
 /** A recording in a local directory: also what gc and merge work on. */
@@ -19,11 +19,21 @@ export interface Recording extends RecordingSource {
 /** Opens a recording for replay; says clearly when it is not one, is from another format version, or was cut short. */
 export function openRecording(dir: string): Recording {
   const manifest = readManifest(dir);
+  // A device module that is gone or changed: refused here, before any worker starts.
+  for (const ref of manifest.devicePlugins ?? []) {
+    try {
+      checkDeviceModuleFile(ref.module, ref);
+    } catch (e) {
+      if (e instanceof DevicePluginError) throw new RecordingError(`${join(dir, MANIFEST_FILE)}: ${e.message}`);
+      throw e;
+    }
+  }
   return {
     dir,
     location: dir,
     manifest,
-    store: new FsObjectStore(dir),
+    // Reads packs and loose objects alike; what merge adds goes into a pack.
+    store: new FsObjectStore(dir, { packs: true }),
     readFile: async (path) => {
       try {
         return await readFile(join(dir, path));

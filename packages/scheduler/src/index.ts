@@ -21,4 +21,5 @@ export type { RecordingReplayResult, ReplayRecordingOptions, SliceOutcome, Fixed
 export { openHttpRecording } from './http-recording.js';
 export { seek, Seeker } from './seek.js';
 export { SeekService } from './seek-service.js';
+export { replayThreads } from './worker-pool.js';
 export type { SeekOptions, SeekResult } from './seek.js';

@@ -8,9 +8,12 @@ import { Piscina } from 'piscina';
 // src/worker-pool.ts and dist/index.js both sit one level below the package root.
 const WORKER = new URL('../dist/thread-worker.js', import.meta.url);
 
-/** `threads` threads, all started now (their start-up then overlaps the caller's own). */
-export function replayThreads(threads: number): Piscina {
+/**
+ * `threads` threads, all started now (their start-up then overlaps the caller's own), running
+ * `worker` (default: the scheduler's own thread worker; other packages pass their built entry).
+ */
+export function replayThreads(threads: number, worker: URL = WORKER): Piscina {
   // Workers run the built code: drop resolution flags inherited from a test runner (e.g. --conditions=source).
   const execArgv = process.execArgv.filter((a, i, all) => !a.startsWith('--conditions') && !a.startsWith('-C') && all[i - 1] !== '--conditions' && all[i - 1] !== '-C');
-  return new Piscina({ filename: WORKER.href, minThreads: threads, maxThreads: threads, idleTimeout: 5000, execArgv });
+  return new Piscina({ filename: worker.href, minThreads: threads, maxThreads: threads, idleTimeout: 5000, execArgv });
 }

@@ -1,22 +1,27 @@
 /**
- * An object store in a directory: `DIR/objects/ab/cdef...` (the hash split
- * after two hex chars), each file an object file (object-file.ts). A file
- * is written under a temporary name in its final directory and renamed, so a
- * crash never leaves a partial object under an object's name; list() and
- * has() see only final names. get() verifies the content hash.
+ * An object store in a directory. New objects go into pack files
+ * (`DIR/objects/pack/*.pack`, pack-format.ts: append-only, indexed,
+ * checksummed), so a recording is a few files and one fsync makes a batch
+ * durable. Objects as files of their own (`DIR/objects/ab/cdef...`, the
+ * hash split after two hex chars, each an object file: object-file.ts) are
+ * what recordings made before packs hold: they are still read, and written
+ * when the store is created with `packs: false`. get() verifies the content
+ * hash wherever the object lies.
+ *
+ * A loose file is written under a temporary name in its final directory and
+ * renamed, so a crash never leaves a partial object under an object's name.
+ * A pack that a crash cut short is read up to the cut (pack-set.ts).
  *
  * Existence checks and reads are synchronous syscalls inside the async API:
  * for small objects in the page cache they are several times faster than
- * the thread pool. Writes stay asynchronous, so several are in flight.
+ * the thread pool. Loose writes stay asynchronous, so several are in flight.
  *
- * Durability: a rename makes an object visible, not durable. sync() makes
- * everything written so far durable (the files, then their directories), so
- * a manifest that names objects is written only after sync() resolves.
- *
- * The directory can be copied, served over HTTP or synced to object storage
- * as it is.
+ * Durability: neither a rename nor an append makes an object durable.
+ * sync() makes everything written so far durable (the pack or the files,
+ * then their directories), so a manifest that names objects is written only
+ * after sync() resolves. close() completes the pack (appends its index).
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { forEachLimit } from './concurrency.js';
@@ -24,6 +29,8 @@ import { ObjectCorruptError, ObjectMissingError } from './errors.js';
 import { assertHash, blake3Bin, blake3Hex, blake3Ready, fromHex, hashEquals, toHex } from './hash.js';
 import { decodeObjectFile, encodeObjectFile, ObjectFileError, objectFileLength } from './object-file.js';
 import type { ObjectStore, PutOutcome, StoreStats } from './object-store.js';
+import { ENTRY_HEADER_BYTES, PackFormatError } from './pack-format.js';
+import { PackSet } from './pack-set.js';
 import { Codec, OBJECT_HEADER_BYTES, type CodecId, type Hash } from './schema.js';
 
 export interface FsObjectStoreOptions {
@@ -36,6 +43,23 @@ export interface FsObjectStoreOptions {
    * sync() does the same for a whole batch, cheaper.
    */
   fsync?: boolean;
+  /** Write new objects into a pack (default false: one file per object, the layout before packs; a recorder asks for packs). Both are always read. */
+  packs?: boolean;
+}
+
+/** Where an object's bytes (an object file, as a loose file holds them) lie. */
+export interface ObjectLocation {
+  file: string;
+  /** Offset of the object file's bytes within `file` (0 for a loose file). */
+  offset: number;
+  length: number;
+}
+
+/** What retainOnly() dropped. */
+export interface RetainResult {
+  objectsRemoved: number;
+  bytesFreed: number;
+  packsRewritten: number;
 }
 
 /** What sync() made durable. */
@@ -68,6 +92,8 @@ export class FsObjectStore implements ObjectStore {
   private unsyncedFiles = new Set<string>();
   private unsyncedDirs = new Set<string>();
   private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  private readonly packs: PackSet;
+  private readonly packed: boolean;
 
   constructor(
     readonly dir: string,
@@ -76,6 +102,8 @@ export class FsObjectStore implements ObjectStore {
     this.objectsDir = join(dir, 'objects');
     this.codec = options.codec ?? Codec.lz4;
     this.fsync = options.fsync ?? false;
+    this.packed = options.packs ?? false;
+    this.packs = new PackSet(join(this.objectsDir, 'pack'));
   }
 
   /** The file that holds (or would hold) object `h`. */
@@ -99,6 +127,14 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async putHashed(h: Hash, bytes: Uint8Array): Promise<PutOutcome> {
+    if (this.packed) {
+      assertHash(h);
+      // Synchronous: compress and buffer an append (written at 1 MiB, at sync() and at close()).
+      if (this.packs.knows(h)) return { added: false, storedBytes: 0 };
+      const file = encodeObjectFile(bytes, this.codec);
+      this.packs.append(h, file);
+      return { added: true, storedBytes: file.length + ENTRY_HEADER_BYTES };
+    }
     const path = this.pathOf(h);
     const pending = this.inFlight.get(h);
     if (pending) {
@@ -157,6 +193,7 @@ export class FsObjectStore implements ObjectStore {
   async sync(): Promise<SyncStats> {
     await Promise.allSettled([...this.starting]);
     await Promise.allSettled([...this.inFlight.values()]);
+    const packs = this.packs.sync();
     const files = [...this.unsyncedFiles];
     const dirs = [...this.unsyncedDirs];
     this.unsyncedFiles = new Set();
@@ -171,14 +208,78 @@ export class FsObjectStore implements ObjectStore {
       for (const d of dirs) this.unsyncedDirs.add(d);
       throw e;
     }
-    return { files: files.length, dirs: dirs.length };
+    return { files: files.length + packs, dirs: dirs.length };
+  }
+
+  /** Completes the pack being written (its index) after a sync(), and releases open descriptors. The store stays usable. */
+  async close(): Promise<void> {
+    await this.sync();
+    this.packs.close();
+  }
+
+  /** Where object `h`'s bytes lie (for serving them as they are), or undefined if it is not in the store. */
+  locate(h: Hash): ObjectLocation | undefined {
+    const at = this.packs.locate(h, false);
+    if (at) return { file: at.file, offset: at.entry.offset + ENTRY_HEADER_BYTES, length: at.entry.length };
+    const path = this.pathOf(h);
+    if (existsSync(path)) return { file: path, offset: 0, length: statSync(path).size };
+    const again = this.packs.locate(h, true);
+    return again && { file: again.file, offset: again.entry.offset + ENTRY_HEADER_BYTES, length: again.entry.length };
+  }
+
+  /** Packs (files) and loose object files in the store: what a copy or an upload moves. */
+  async fileCount(): Promise<{ packs: number; loose: number }> {
+    let loose = 0;
+    for await (const _ of this.listLoose()) loose++;
+    return { packs: this.packs.files(), loose };
+  }
+
+  /** Why any pack could not be read to its end (file and offset), one line each; empty if none. */
+  packDamage(): string[] {
+    return this.packs.damage();
+  }
+
+  /**
+   * Removes every object not in `keep`: loose files are unlinked, packs that
+   * hold anything else are rewritten with the kept objects only (the new pack
+   * is durable before an old one goes). For gc.
+   */
+  async retainOnly(keep: ReadonlySet<Hash>): Promise<RetainResult> {
+    await this.sync();
+    let objectsRemoved = 0;
+    let bytesFreed = 0;
+    for await (const h of this.listLoose()) {
+      if (keep.has(h)) continue;
+      const path = this.pathOf(h);
+      try {
+        bytesFreed += statSync(path).size;
+        await unlink(path);
+        objectsRemoved++;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+    const r = this.packs.retain(keep);
+    return { objectsRemoved: objectsRemoved + r.objectsRemoved, bytesFreed: bytesFreed + r.bytesFreed, packsRewritten: r.packsRewritten };
   }
 
   async get(h: Hash): Promise<Uint8Array> {
     await blake3Ready();
     // Synchronous from here: the read buffer is shared, and small objects from the page cache come back ~3x faster than through the thread pool.
-    const path = this.pathOf(h);
-    const file = this.readObjectFile(h, path);
+    let path = this.pathOf(h);
+    let file: Uint8Array;
+    const at = this.packs.locate(h, false) ?? (existsSync(path) ? undefined : this.packs.locate(h, true));
+    if (at) {
+      path = `${at.file} at offset ${at.entry.offset}`;
+      try {
+        file = this.packs.read(h, at);
+      } catch (e) {
+        if (e instanceof PackFormatError) throw new ObjectCorruptError(h, path, e.message);
+        throw e;
+      }
+    } else {
+      file = this.readObjectFile(h, path);
+    }
     let bytes: Uint8Array;
     try {
       bytes = decodeObjectFile(file);
@@ -198,7 +299,11 @@ export class FsObjectStore implements ObjectStore {
     try {
       fd = openSync(path, 'r');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectMissingError(h, `no file ${path}`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        const damage = this.packs.damage();
+        const inPacks = this.packs.files() > 0 ? ` and in no pack${damage.length ? `; ${damage.join('; ')}` : ''}` : '';
+        throw new ObjectMissingError(h, `no file ${path}${inPacks}`);
+      }
       throw e;
     }
     try {
@@ -216,10 +321,17 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async has(h: Hash): Promise<boolean> {
-    return existsSync(this.pathOf(h));
+    const path = this.pathOf(h);
+    return this.packs.locate(h, false) !== undefined || existsSync(path) || this.packs.locate(h, true) !== undefined;
   }
 
+  /** Every object, in packs or loose (one that is in both is listed twice). */
   async *list(): AsyncIterable<Hash> {
+    yield* this.packs.hashes();
+    yield* this.listLoose();
+  }
+
+  private async *listLoose(): AsyncIterable<Hash> {
     let dirs: string[];
     try {
       dirs = await readdir(this.objectsDir);
@@ -240,7 +352,9 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
+  /** Removes one object; one in a pack costs a rewrite of that pack (gc calls retainOnly once instead). */
   async delete(h: Hash): Promise<void> {
+    if (this.packs.locate(h, true)) this.packs.retain(new Set(this.packs.hashes().filter((x) => x !== h)));
     try {
       await unlink(this.pathOf(h));
     } catch (e) {
@@ -248,37 +362,31 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  /** Scans the directory: reads every object's size and header. Objects whose header is unreadable count as stored only. */
+  /** Scans the store: every object's stored size and header (one read each). Objects whose header is unreadable count as stored only. */
   async stats(): Promise<StoreStats> {
-    const hashes: Hash[] = [];
-    for await (const h of this.list()) hashes.push(h);
+    const seen = new Set<Hash>();
+    for await (const h of this.list()) seen.add(h);
     let storedBytes = 0;
     let logicalBytes = 0;
     let objects = 0;
-    await forEachLimit(hashes, 16, async (h) => {
-      const path = this.pathOf(h);
-      let fh;
+    const head = Buffer.alloc(OBJECT_HEADER_BYTES);
+    for (const h of seen) {
+      const at = this.locate(h);
+      if (!at) continue; // deleted meanwhile
+      const fd = openSync(at.file, 'r');
       try {
-        fh = await open(path, 'r');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // deleted meanwhile
-        throw e;
-      }
-      try {
-        const size = (await fh.stat()).size;
-        const head = new Uint8Array(OBJECT_HEADER_BYTES);
-        const { bytesRead } = await fh.read(head, 0, OBJECT_HEADER_BYTES, 0);
+        const n = readSync(fd, head, 0, OBJECT_HEADER_BYTES, at.offset);
         objects++;
-        storedBytes += size;
+        storedBytes += at.length + (at.offset > 0 ? ENTRY_HEADER_BYTES : 0);
         try {
-          logicalBytes += objectFileLength(head.subarray(0, bytesRead));
+          logicalBytes += objectFileLength(head.subarray(0, n));
         } catch {
           // corrupt header: get() will say so; stats only counts what is there
         }
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
-    });
+    }
     return { objects, storedBytes, logicalBytes };
   }
 }

@@ -20,7 +20,8 @@ export { encodeCanonical, decodeCanonical, CanonicalDecodeError } from './canoni
 export type { ObjectReader, ObjectStore, PutOutcome, StoreStats } from './object-store.js';
 export { MemoryObjectStore } from './memory-object-store.js';
 export { FsObjectStore } from './fs-object-store.js';
-export type { FsObjectStoreOptions, SyncStats } from './fs-object-store.js';
+export type { FsObjectStoreOptions, SyncStats, ObjectLocation, RetainResult } from './fs-object-store.js';
+export { PACK_VERSION, PackFormatError } from './pack-format.js';
 export { ObjectCache, CachedObjectReader } from './object-cache.js';
 export { encodeObjectFile, decodeObjectFile, ObjectFileError } from './object-file.js';
 export { ObjectMissingError, ObjectCorruptError, SnapshotFormatError } from './errors.js';
@@ -29,6 +30,10 @@ export { ObjectMissingError, ObjectCorruptError, SnapshotFormatError } from './e
 export type { MachineParts, RamPart, DiskPart } from './machine-parts.js';
 export { SnapshotWriter, fullStateRoot } from './snapshot-writer.js';
 export type { CaptureResult, CaptureStats, SnapshotWriterOptions } from './snapshot-writer.js';
+export { BackgroundWriter } from './background-writer.js';
+export type { PendingCapture } from './background-writer.js';
+export { takeDelta } from './capture-delta.js';
+export type { CaptureDelta } from './capture-delta.js';
 export { restoreSnapshot } from './restore.js';
 export type { RestoreTarget, RestoredDisk, RestoredSnapshot, RestoreStats, ReadOptions } from './restore.js';
 export { reachableObjects } from './reachable.js';

@@ -20,6 +20,7 @@
  * writer last hashed them (their dirty marks say which).
  */
 import { encodeCanonical } from './canonical.js';
+import type { CaptureDelta } from './capture-delta.js';
 import { forEachLimit } from './concurrency.js';
 import { blake3Bin, blake3Ready, hashEquals, toHex, zeroHashBin } from './hash.js';
 import { DenseLeaves, HashTree, SparseLeaves } from './hash-tree.js';
@@ -172,13 +173,7 @@ export class SnapshotWriter {
     const trees = this.trees!;
     const stats: CaptureStats = { pagesHashed: s.hashed, objectsAdded: 0, bytesAdded: 0, logicalBytes: 0 };
     const put = async (h: Hash, bytes: Uint8Array) => {
-      let out: PutOutcome;
-      if (store.putHashed) out = await store.putHashed(h, bytes);
-      else if (await store.has(h)) out = { added: false, storedBytes: 0 };
-      else {
-        await store.put(bytes);
-        out = { added: true, storedBytes: bytes.length };
-      }
+      const out = await putOne(store, h, bytes);
       if (out.added) {
         stats.objectsAdded++;
         stats.bytesAdded += out.storedBytes;
@@ -231,6 +226,138 @@ export class SnapshotWriter {
     for (const d of trees.disks) d.unstoredLeaves.clear();
     for (const tree of [trees.ram, ...trees.disks.map((d) => d.tree)]) for (const u of tree.unstored) u.clear();
     return { root: s.root, stats };
+  }
+
+  /**
+   * A writer for deltas (captureDelta) of a machine just built: RAM all
+   * zero, no disk overlay, except what its first delta carries. Needs only
+   * the machine's shape, so it can live on another thread than the machine.
+   */
+  static async forNewShape(shape: { ram: { size: number }; disks: ReadonlyArray<{ size: number; blockSize: number }> }, options: SnapshotWriterOptions = {}): Promise<SnapshotWriter> {
+    const pages = shape.ram.size / PAGE_SIZE;
+    if (!Number.isInteger(pages) || pages <= 0) throw new RangeError(`RAM size ${shape.ram.size} is not a positive multiple of ${PAGE_SIZE}`);
+    return SnapshotWriter.forNewMachine({ meta: null, ram: { size: shape.ram.size, u8: new Uint8Array(0), dirty: new Uint8Array(0) }, disks: shape.disks.map((d) => ({ ...d, block: () => undefined, dirtyBlocks: () => [], clearDirty: () => {} })) }, options);
+  }
+
+  /**
+   * capture() from a delta (capture-delta.ts: the pages and blocks written
+   * since the last capture, copied out of the machine, and the meta)
+   * instead of the machine itself, so it can run on another thread while
+   * the machine goes on. The writer must have seen every change through
+   * deltas since it was made (forNewShape, or a first delta with `all`).
+   * Returns the root capture() would have returned at the pause.
+   */
+  async captureDelta(delta: CaptureDelta, store: ObjectStore): Promise<CaptureResult> {
+    const trees = (this.trees ??= newTrees({ meta: null, ram: { size: delta.ram.size, u8: new Uint8Array(0), dirty: new Uint8Array(0) }, disks: delta.disks.map((d) => ({ ...d, block: () => undefined, dirtyBlocks: () => [], clearDirty: () => {} })) }));
+    if (delta.ram.size !== trees.ram.leafCount * PAGE_SIZE || delta.disks.length !== trees.disks.length) throw new Error(`SnapshotWriter: a delta of another machine shape (RAM ${delta.ram.size} bytes, ${delta.disks.length} disks)`);
+    const stats: CaptureStats = { pagesHashed: 0, objectsAdded: 0, bytesAdded: 0, logicalBytes: 0 };
+    const leaves: Array<[Hash, Uint8Array]> = [];
+    const queued = new Set<Hash>();
+    const want = (h: Hash, bytes: Uint8Array) => {
+      if (queued.has(h)) return;
+      queued.add(h);
+      leaves.push([h, bytes]);
+    };
+
+    // RAM: hash each copied page (zero pages get the constant without hashing), as syncRam does.
+    {
+      const tree = trees.ram;
+      const table = tree.leaves.hashes;
+      const zero = zeroHashBin(PAGE_SIZE);
+      const { pages, data } = delta.ram;
+      const i32 = data.byteOffset % 4 === 0 ? new Int32Array(data.buffer, data.byteOffset, data.byteLength >>> 2) : undefined;
+      const WORDS = PAGE_SIZE >>> 2;
+      const changed: number[] = [];
+      for (let k = 0; k < pages.length; k++) {
+        const p = pages[k];
+        const page = data.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE);
+        stats.pagesHashed++;
+        let acc = 0;
+        if (i32) {
+          const end = (k + 1) * WORDS;
+          for (let w = k * WORDS; w < end; w += 8) {
+            acc = i32[w] | i32[w + 1] | i32[w + 2] | i32[w + 3] | i32[w + 4] | i32[w + 5] | i32[w + 6] | i32[w + 7];
+            if (acc !== 0) break;
+          }
+        } else acc = isZero(page) ? 0 : 1;
+        const h = acc === 0 ? zero : blake3Bin(page);
+        const at = p * HASH_BYTES;
+        if (hashEquals(h, 0, table, at)) continue;
+        table.set(h, at);
+        changed.push(p);
+        if (h !== zero) want(toHex(h), page);
+      }
+      tree.update(changed);
+    }
+    delta.disks.forEach((dd, i) => {
+      const d = trees.disks[i];
+      if (dd.size !== d.size || dd.blockSize !== d.blockSize) throw new Error(`SnapshotWriter: a delta's disk ${i} is ${dd.size} bytes in ${dd.blockSize}-byte blocks, this writer's has ${d.size} in ${d.blockSize}`);
+      const table = d.tree.leaves.hashes;
+      const zero = zeroHashBin(d.blockSize);
+      const changed: number[] = [];
+      let k = 0;
+      for (let j = 0; j < dd.blocks.length; j++) {
+        const b = dd.blocks[j];
+        if (b >= d.tree.leafCount) throw new RangeError(`disk block ${b} is outside the ${d.tree.leafCount}-block disk`);
+        const old = table.get(b);
+        if (dd.present[j] === 0) {
+          if (old === undefined) continue;
+          table.delete(b);
+          changed.push(b);
+          continue;
+        }
+        const bytes = dd.data.subarray(k * d.blockSize, (k + 1) * d.blockSize);
+        k++;
+        stats.pagesHashed++;
+        const h = isZero(bytes) ? zero : blake3Bin(bytes);
+        if (old && hashEquals(h, 0, old, 0)) continue;
+        table.set(b, h);
+        changed.push(b);
+        if (h !== zero) want(toHex(h), bytes);
+      }
+      d.tree.update(changed);
+    });
+
+    const put = async (h: Hash, bytes: Uint8Array) => {
+      const out = await putOne(store, h, bytes);
+      if (out.added) {
+        stats.objectsAdded++;
+        stats.bytesAdded += out.storedBytes;
+        stats.logicalBytes += bytes.length;
+      }
+    };
+    await forEachLimit(leaves, this.concurrency, ([h, b]) => put(h, b));
+    await this.storeNodes(queued, put);
+    const metaHash = toHex(blake3Bin(delta.metaBytes));
+    const rootBytes = encodeRoot({
+      kind: SNAPSHOT_KIND,
+      version: SNAPSHOT_VERSION,
+      meta: metaHash,
+      ram: { size: delta.ram.size, pageSize: PAGE_SIZE, tree: trees.ram.root() },
+      disks: trees.disks.map((d) => ({ size: d.size, blockSize: d.blockSize, tree: d.tree.root() })),
+    });
+    const root = toHex(blake3Bin(rootBytes));
+    await put(metaHash, delta.metaBytes);
+    await put(root, rootBytes);
+    return { root, stats };
+  }
+
+  /** Stores every node marked unstored, bottom-up, and clears the marks. */
+  private async storeNodes(queued: Set<Hash>, put: (h: Hash, bytes: Uint8Array) => Promise<void>): Promise<void> {
+    const trees = this.trees!;
+    for (const tree of [trees.ram, ...trees.disks.map((d) => d.tree)]) {
+      for (let level = 1; level <= tree.height; level++) {
+        const nodes: Array<[Hash, number]> = [];
+        for (const j of tree.unstored[level - 1]) {
+          const h = toHex(tree.levels[level - 1], j * HASH_BYTES);
+          if (queued.has(h)) continue;
+          queued.add(h);
+          nodes.push([h, j]);
+        }
+        await forEachLimit(nodes, this.concurrency, ([h, j]) => put(h, tree.nodeBytes(level, j)!));
+      }
+    }
+    for (const tree of [trees.ram, ...trees.disks.map((d) => d.tree)]) for (const u of tree.unstored) u.clear();
   }
 
   /** Brings the trees up to date with `parts`; `consume`: clear the dirty marks. */
@@ -300,6 +427,14 @@ export class SnapshotWriter {
     tree.update(changed);
     return hashed;
   }
+}
+
+/** Stores `bytes` under `h` (hashed already when the store allows it). */
+async function putOne(store: ObjectStore, h: Hash, bytes: Uint8Array): Promise<PutOutcome> {
+  if (store.putHashed) return store.putHashed(h, bytes);
+  if (await store.has(h)) return { added: false, storedBytes: 0 };
+  await store.put(bytes);
+  return { added: true, storedBytes: bytes.length };
 }
 
 function newTrees(parts: MachineParts): WriterTrees {

@@ -5,6 +5,7 @@ import { renderHtmlReport, renderTextReport } from '@prnr/diagnosis';
 import { openRecording } from '@prnr/recording';
 import { makeExecutor, parseParallel } from '../session/executor.js';
 import { diagnose, reportSlices } from '../session/diagnose.js';
+import { chooseProfile } from '../session/calibrated-profile.js';
 import { UsageError } from '../usage-error.js';
 import { EXIT_DIVERGED, warnIfIncomplete } from './replay.js';
 
@@ -18,23 +19,29 @@ export function registerDiagnose(program: Command): void {
     .option('--pid <pid>', 'only this process', (v) => Number.parseInt(v, 10))
     .option('--format <format>', 'text, json or html', 'text')
     .option('-o, --out <file>', 'write the report to a file (default: stdout)')
-    .addHelpText('after', '\nAnomalies come first, each with the `prnr seek` command that jumps right before it.\n\nExamples:\n  prnr diagnose app.rec\n  prnr diagnose app.rec --pid 42\n  prnr diagnose app.rec --format html -o report.html\n')
-    .action(async (dir: string, opts: { parallel?: number; redis?: string; pid?: number; format: string; out?: string }) => {
+    .option('--profile <file>', 'guest profile to name processes with (from `prnr profile vmlinux`), instead of the recording\'s')
+    .option('--recalibrate', 'learn the task_struct layout from the recording again, even if it carries a profile')
+    .addHelpText('after', '\nAnomalies come first, most likely explanation first, each with the `prnr seek` command that jumps right before it.\n\nWithout a guest profile in the recording, the task_struct layout is first calibrated from the\nrecording itself (one more replay) and saved as guest-profile.json in the recording directory.\n\nExamples:\n  prnr diagnose app.rec\n  prnr diagnose app.rec --pid 42\n  prnr diagnose app.rec --format html -o report.html\n  prnr diagnose app.rec --profile profile.json\n')
+    .action(async (dir: string, opts: { parallel?: number; redis?: string; pid?: number; format: string; out?: string; profile?: string; recalibrate?: boolean }) => {
       if (!['text', 'json', 'html'].includes(opts.format)) throw new UsageError(`--format must be text, json or html, not "${opts.format}"`);
       if (opts.pid !== undefined && !(Number.isInteger(opts.pid) && opts.pid > 0)) throw new UsageError('--pid needs a process id (a positive whole number)');
       const rec = openRecording(dir);
       warnIfIncomplete(rec);
       const executor = makeExecutor(opts);
       let d;
+      let choice;
       try {
-        d = await diagnose(rec, executor, { progress: !opts.out || opts.format === 'text' });
+        const progress = !opts.out || opts.format === 'text';
+        choice = await chooseProfile(rec, executor, { profileFile: opts.profile, recalibrate: opts.recalibrate, progress, say: (l) => process.stderr.write(l + '\n') });
+        if (choice.source === 'none') process.stderr.write(`prnr: ${choice.reason}; processes are not named\n`);
+        d = await diagnose(rec, executor, { progress, profile: choice.profile });
       } finally {
         await executor.close();
       }
       const input = { recording: dir, trace: d.trace, anomalies: d.anomalies, slices: reportSlices(rec, d.replay), pid: opts.pid };
       const text =
         opts.format === 'json'
-          ? JSON.stringify({ recording: dir, verified: d.replay.verified, slices: input.slices, anomalies: d.anomalies, trace: d.trace }, null, 2) + '\n'
+          ? JSON.stringify({ recording: dir, verified: d.replay.verified, profile: { source: choice.source, ...('file' in choice ? { file: choice.file } : {}) }, slices: input.slices, anomalies: d.anomalies, trace: d.trace }, null, 2) + '\n'
           : opts.format === 'html'
             ? renderHtmlReport(input)
             : renderTextReport(input, { color: !opts.out && process.stdout.isTTY });

@@ -7,6 +7,8 @@ import { hostClock, hostEntropy } from '../session/host-ports.js';
 import { openHostConsole } from '../session/host-console.js';
 import { formatBytes, formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
+import { collectDevice, DEVICE_OPTION_HELP, loadDeviceOptions, withDevices } from '../session/device-options.js';
+import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
 
 export function registerRecord(program: Command): void {
   program
@@ -18,27 +20,34 @@ export function registerRecord(program: Command): void {
     .option('--disk <file>', 'raw disk image for virtio-blk (default: the image set\'s disk; writes stay in the recording)')
     .option('--script <file>', 'type this file into the console, one line per shell prompt (default: interactive)')
     .option('--cmdline <text>', 'kernel command line (default: the image set\'s)')
+    .option('--device <module[,key=value...]>', `${DEVICE_OPTION_HELP}; the recording names the module by path and sha256`, collectDevice)
     .option('--slice-insns <n>', `cut a slice every n instructions (default ${DEFAULT_SLICE_STEPS})`, (v) => Number.parseInt(v, 10))
     .option('--slice-seconds <s>', `also cut a slice after s seconds of recording it (default ${DEFAULT_SLICE_SECONDS} unless --slice-insns is given; 0: by instructions only)`, (v) => Number(v))
     .option('--checkpoint-insns <n>', 'log a checkpoint of the hart every n instructions', (v) => Number.parseInt(v, 10))
     .option('--max-insns <n>', 'stop recording after n instructions', (v) => Number.parseInt(v, 10))
+    .option('--net <spec>', `${NET_OPTION_HELP}; frames that reach the guest are recorded, a replay needs no network`)
     .option('-q, --quiet', 'do not echo the guest console')
     .addHelpText('after', '\nInteractive: Ctrl-A x ends the recording.\n\nExamples:\n  prnr record -o smoke.rec --script guest/workloads/smoke.sh\n  prnr record -o session.rec\n')
-    .action(async (opts: { out: string; image: string; mem?: number; disk?: string; script?: string; cmdline?: string; sliceInsns?: number; sliceSeconds?: number; checkpointInsns?: number; maxInsns?: number; quiet?: boolean }) => {
+    .action(async (opts: { device?: string[]; out: string; image: string; mem?: number; disk?: string; script?: string; cmdline?: string; sliceInsns?: number; sliceSeconds?: number; checkpointInsns?: number; maxInsns?: number; quiet?: boolean; net?: string }) => {
       for (const [flag, v] of [['--slice-insns', opts.sliceInsns], ['--checkpoint-insns', opts.checkpointInsns], ['--max-insns', opts.maxInsns]] as const) {
         if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new UsageError(`${flag} needs a positive whole number`);
       }
       if (opts.sliceSeconds !== undefined && !(Number.isFinite(opts.sliceSeconds) && opts.sliceSeconds >= 0)) throw new UsageError('--slice-seconds needs a number of seconds, 0 or more');
-      const { config, images } = guestBoard(loadGuestImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readFileSync(opts.disk) : undefined, cmdline: opts.cmdline });
+      const devices = await loadDeviceOptions(opts.device);
+      const { config: builtin, images } = guestBoard(loadGuestImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readFileSync(opts.disk) : undefined, cmdline: opts.cmdline, network: opts.net !== undefined });
+      const net = opts.net !== undefined ? await openUserNetwork(opts.net) : undefined;
+      const config = withDevices(builtin, devices);
       const con = openHostConsole({ script: opts.script, echo: !opts.quiet });
       try {
         const { manifest, end } = await record({
           dir: opts.out,
           config,
           images,
-          inputs: { consoleInput: con.input, clock: hostClock, entropy: hostEntropy },
+          plugins: devices.plugins,
+          inputs: { consoleInput: con.input, clock: hostClock, entropy: hostEntropy, ...(net ? { packets: net } : {}) },
           output: con.output,
-          realtime: con.interactive,
+          // With a network, idle time follows the wall clock: the guest waits on hosts that live in real time.
+          realtime: con.interactive || net !== undefined,
           profile: readGuestProfile(opts.image),
           sliceSteps: opts.sliceInsns,
           sliceSeconds: opts.sliceSeconds,
@@ -56,6 +65,7 @@ export function registerRecord(program: Command): void {
         else if (end.reason === 'halt' && end.power.action === 'fail') process.exitCode = end.power.code || 1;
       } finally {
         con.close();
+        await net?.close();
       }
     });
 }

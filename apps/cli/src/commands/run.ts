@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { defaultImageDir } from '../session/default-images.js';
 import { openHostConsole } from '../session/host-console.js';
 import { runSession } from '../session/run-session.js';
+import { collectDevice, DEVICE_OPTION_HELP, loadDeviceOptions } from '../session/device-options.js';
+import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
 
 export function registerRun(program: Command): void {
   program
@@ -12,17 +14,24 @@ export function registerRun(program: Command): void {
     .option('--mem <MiB>', 'RAM size in MiB', (v) => Number.parseInt(v, 10))
     .option('--disk <file>', 'raw disk image for virtio-blk (default: the image set\'s disk; writes stay in memory)')
     .option('--script <file>', 'type this file into the console, one line per shell prompt, instead of the keyboard')
-    .addHelpText('after', '\nInteractive: Ctrl-A x quits.\n\nExamples:\n  prnr run\n  prnr run --script guest/workloads/smoke.sh\n  prnr run --mem 128 --disk my.ext4\n')
-    .action(async (opts: { image: string; mem?: number; disk?: string; script?: string }) => {
+    .option('--device <module[,key=value...]>', DEVICE_OPTION_HELP, collectDevice)
+    .option('--net <spec>', NET_OPTION_HELP)
+    .addHelpText('after', '\nInteractive: Ctrl-A x quits.\n\nExamples:\n  prnr run\n  prnr run --script guest/workloads/smoke.sh\n  prnr run --mem 128 --disk my.ext4\n  prnr run --net user,hostfwd=tcp::8080-:80\n')
+    .action(async (opts: { device?: string[]; image: string; mem?: number; disk?: string; script?: string; net?: string }) => {
+      const net = opts.net !== undefined ? await openUserNetwork(opts.net) : undefined;
+      const devices = await loadDeviceOptions(opts.device);
       const con = openHostConsole({ script: opts.script });
       try {
         const r = await runSession({
+          devices,
           imageDir: opts.image,
           memMiB: opts.mem,
           disk: opts.disk ? readFileSync(opts.disk) : undefined,
           input: con.input,
           output: con.output,
-          realtime: con.interactive,
+          packets: net,
+          // With a network, idle time follows the wall clock: the guest waits on hosts that live in real time.
+          realtime: con.interactive || net !== undefined,
           shouldStop: con.quitRequested,
         });
         con.close();
@@ -36,6 +45,7 @@ export function registerRun(program: Command): void {
         }
       } finally {
         con.close();
+        await net?.close();
       }
     });
 }

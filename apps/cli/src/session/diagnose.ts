@@ -10,8 +10,9 @@ export interface Diagnosis {
   anomalies: Anomaly[];
 }
 
-export async function diagnose(rec: Recording, executor: Executor, o: { progress: boolean; extra?: AnalysisRequest[] }): Promise<Diagnosis> {
-  const replay = await replayWithProgress(rec, { executor, analyses: [{ kind: 'syscalls' }, ...(o.extra ?? [])], progress: o.progress });
+/** `profile`: the guest profile to attribute with instead of the recording's (a calibrated one). */
+export async function diagnose(rec: Recording, executor: Executor, o: { progress: boolean; extra?: AnalysisRequest[]; profile?: unknown }): Promise<Diagnosis> {
+  const replay = await replayWithProgress(rec, { executor, analyses: [{ kind: 'syscalls' }, ...(o.extra ?? [])], progress: o.progress, profile: o.profile });
   const trace = replay.analyses.syscalls as SyscallTrace;
   return { replay, trace, anomalies: findAnomalies(trace) };
 }

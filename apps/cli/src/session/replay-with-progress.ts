@@ -14,7 +14,7 @@ export async function loadAnalyses(): Promise<{ registry: AnalysisRegistry; modu
 
 export async function replayWithProgress(
   rec: Recording,
-  o: { executor: Executor; slices?: number[]; analyses?: AnalysisRequest[]; progress: boolean; analysisSet?: { registry: AnalysisRegistry; modules: string[] } },
+  o: { executor: Executor; slices?: number[]; analyses?: AnalysisRequest[]; progress: boolean; analysisSet?: { registry: AnalysisRegistry; modules: string[] }; profile?: unknown },
 ): Promise<RecordingReplayResult> {
   o.executor.warm?.({ dir: rec.dir }, o.analyses?.length ? analysisModules() : []); // workers get ready while the analyses load
   const { registry, modules } = o.analysisSet ?? (o.analyses?.length ? await loadAnalyses() : { registry: new AnalysisRegistry(), modules: [] });
@@ -29,6 +29,7 @@ export async function replayWithProgress(
       registry,
       modules,
       executor: o.executor,
+      profile: o.profile,
       onProgress: (p) => progress.update(p),
       onSliceDone: (s, pass) => progress.done(s, pass),
     });

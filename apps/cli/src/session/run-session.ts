@@ -5,17 +5,23 @@
  * paced to the wall clock for an interactive user.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ConsoleInputPort, ConsoleOutputSink, PowerRequest } from '@prnr/devices';
-import { VirtMachine, guestBoard, loadGuestImages } from '@prnr/machine';
+import type { ConsoleInputPort, ConsoleOutputSink, PacketPort, PowerRequest } from '@prnr/devices';
+import { VirtMachine, guestBoard, hostPluginPorts, loadGuestImages, pluginDevicePorts } from '@prnr/machine';
+import { createDeviceRegistry } from '@prnr/devices';
+import { withDevices, type BoardDevices } from './device-options.js';
 import { hostClock, hostEntropy } from './host-ports.js';
 
 export interface RunSessionOptions {
+  /** Devices from `--device` modules, added to the board. */
+  devices?: BoardDevices;
   imageDir: string;
   memMiB?: number;
   /** A disk image file to use instead of the image set's disk. */
   disk?: Uint8Array;
   input: ConsoleInputPort;
   output: ConsoleOutputSink;
+  /** Ethernet frames: adds virtio-net to the board (`--net`). */
+  packets?: PacketPort;
   /** Pace idle time to the wall clock (interactive). */
   realtime: boolean;
   /** Stop after this many steps (a guard against a guest that never powers off). */
@@ -34,8 +40,13 @@ const CHUNK = 5_000_000;
 const TICK_NS = 100n; // 10 MHz timebase
 
 export async function runSession(o: RunSessionOptions): Promise<RunSessionResult> {
-  const { config, images } = guestBoard(loadGuestImages(o.imageDir), { memMiB: o.memMiB, disk: o.disk });
-  const machine = new VirtMachine(config, images, { consoleInput: o.input, consoleOutput: o.output, clock: hostClock, entropy: hostEntropy });
+  const board = guestBoard(loadGuestImages(o.imageDir), { memMiB: o.memMiB, disk: o.disk, network: o.packets !== undefined });
+  const { images } = board;
+  const config = withDevices(board.config, o.devices ?? { plugins: [], devices: [] });
+  const registry = createDeviceRegistry((o.devices?.plugins ?? []).map((p) => p.plugin));
+  const plugged = hostPluginPorts(config, registry);
+  const devicePorts = pluginDevicePorts(plugged.slots, plugged.host);
+  const machine = new VirtMachine(config, images, { consoleInput: o.input, consoleOutput: o.output, clock: hostClock, entropy: hostEntropy, devicePorts, ...(o.packets ? { packets: o.packets } : {}) }, registry);
   machine.boot();
   const max = o.maxSteps ?? Number.MAX_SAFE_INTEGER;
   const wallStart = process.hrtime.bigint();

@@ -50,3 +50,4 @@ export function hostTool(name: string, install: string, probe: () => boolean): H
 }
 
 export const redis = hostTool('redis-server', 'apt-get install redis-server', answers('redis-server'));
+export const gdbMultiarch = hostTool('gdb-multiarch', 'apt-get install gdb-multiarch', answers('gdb-multiarch'));

@@ -14,7 +14,11 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 /** Fails with `cat` (ENOENT, exit 1): the anomaly a diagnosis finds. */
 export const FAILING_SCRIPT = 'cat /nonexistent\necho time-travel-marker\npoweroff -f\n';
 
-export async function recordFixture(o: { dir: string; script?: string; steps: number; sliceSteps: number; checkpointInterval?: number }): Promise<string> {
+/**
+ * `objectLayout` defaults to 'loose', one file per object: the tests that damage or remove single objects, and the
+ * uploads of recordings made before packs, need it. A recording in packs: 'packs'.
+ */
+export async function recordFixture(o: { dir: string; script?: string; steps: number; sliceSteps: number; checkpointInterval?: number; objectLayout?: 'packs' | 'loose' }): Promise<string> {
   const { config, images } = guestBoard(loadGuestImages(join(REPO_ROOT, 'guest/images')));
   const input = new ScriptInput(o.script ?? 'poweroff -f\n');
   await record({
@@ -26,6 +30,7 @@ export async function recordFixture(o: { dir: string; script?: string; steps: nu
     realtime: false,
     maxSteps: o.steps,
     sliceSteps: o.sliceSteps,
+    objectLayout: o.objectLayout ?? 'loose',
     checkpointInterval: o.checkpointInterval ?? 2_000_000,
     profile: JSON.parse(readFileSync(join(REPO_ROOT, 'guest/images/profile.json'), 'utf8')) as unknown,
   });

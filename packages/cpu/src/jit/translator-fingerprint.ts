@@ -20,7 +20,8 @@ const J = (imm: number, rd: number) =>
   (((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) | (((imm >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
 
 // Three blocks in one page: A (integer ops, a loop back to its start, a JAL into C), B (memory, FP,
-// AMO, a compressed ADDI, a branch into C, then a CSR access ending it), C (JALR).
+// AMO, a compressed ADDI, a branch into C, then a CSR access ending it), C (JALR). B stays under
+// MAX_BLOCK_INSNS.
 const A = 0x000, Bk = 0x200, C = 0x400;
 
 function sample(): { at: number; words: number[] }[] {
@@ -42,6 +43,12 @@ function sample(): { at: number; words: number[] }[] {
   b.push(0x0ff0000f, 0x0000100f); // FENCE, FENCE.I
   b.push(R(0, 7, 10, 3, 5, 0x2f)); // AMOADD.D
   b.push(I(8, 10, 3, 1, 0x07), S(8, 1, 10, 3) & ~0x7f | 0x27, R(1, 2, 1, 7, 3, 0x53), (4 << 27) | R(1, 2, 1, 7, 3, 0x43));
+  // Floating point (fp-compiler.ts): FLW, FSW, then each OP-FP class in S and D, static and dynamic rm.
+  b.push(I(4, 10, 2, 1, 0x07), S(4, 1, 10, 2) & ~0x7f | 0x27);
+  for (const [f5, rs2, f3] of [[0, 2, 0], [1, 2, 7], [2, 2, 7], [3, 2, 0], [0xb, 0, 7], [4, 2, 1], [5, 2, 0], [0x14, 2, 1], [0x18, 0, 1], [0x18, 3, 7], [0x1a, 2, 7], [0x1c, 0, 0], [0x1e, 0, 0]]) {
+    b.push(R((f5 << 2) | 1, rs2, 1, f3, 3, 0x53), R(f5 << 2, rs2, 1, f3, 3, 0x53));
+  }
+  b.push(R(8 << 2, 1, 1, 7, 3, 0x53), R((8 << 2) | 1, 0, 1, 0, 3, 0x53)); // FCVT.S.D, FCVT.D.S
   b.push(0x0505 | (0x0001 << 16)); // C.ADDI a0, 1; C.NOP
   b.push(B(C - Bk - 4 * b.length, 0, 5, 1)); // BNE into C
   b.push(I(0x340, 5, 1, 6, 0x73)); // CSRRW

@@ -28,7 +28,9 @@
  * current privilege level inline and touch RAM directly (RAM is at offset 0 of
  * the memory); misses, misaligned accesses, MMIO and faults go to the hart.
  */
-import { AREA_PC, AREA_TLB_CURRENT, AREA_X, SET_R_KEY, SET_R_OFF, SET_W_KEY, SET_W_OFF } from '../hart-memory.js';
+import { AREA_F, AREA_PC, AREA_TLB_CURRENT, AREA_X, SET_R_KEY, SET_R_OFF, SET_W_KEY, SET_W_OFF } from '../hart-memory.js';
+import { emitFpOp, fpLocals, pushFpLegal } from './fp-compiler.js';
+import type { FpLocals, FpSite } from './fp-compiler.js';
 import { RVC_EXPANSION } from '../rvc.js';
 import { TLB_MASK } from '../tlb.js';
 import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
@@ -435,9 +437,20 @@ class BlockWriter {
         this.steps(k + 1);
         f.op(Op.return);
         return 'jump';
-      case 0x2f: // AMO, and floating point: the interpreter's own routines, as a slow path
-      case 0x07: case 0x27: case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x53:
-        this.slowCall(F_SLOW, () => { f.i32(insn).i32(clo).i32(chi); this.steps(k); }, k, nlo, nhi);
+      case 0x07: // FLW, FLD
+        if (f3 === 2 || f3 === 3) return this.fpLoad(insn, rd, rs1, f3, clo, chi, nlo, nhi, k);
+        this.slowInsn(insn, clo, chi, nlo, nhi, k);
+        return 'ok';
+      case 0x27: // FSW, FSD
+        if (f3 === 2 || f3 === 3) return this.fpStore(insn, rs1, rs2, f3, clo, chi, nlo, nhi, k);
+        this.slowInsn(insn, clo, chi, nlo, nhi, k);
+        return 'ok';
+      case 0x53: // OP-FP: native where exact (fp-compiler.ts), else the interpreter's routine
+        if (!emitFpOp(this.fpSite(insn, clo, chi, nlo, nhi, k), this.fpLocals(), insn)) this.slowInsn(insn, clo, chi, nlo, nhi, k);
+        return 'ok';
+      case 0x2f: // AMO, fused multiply-add: the interpreter's own routines, as a slow path
+      case 0x43: case 0x47: case 0x4b: case 0x4f:
+        this.slowInsn(insn, clo, chi, nlo, nhi, k);
         return 'ok';
       default:
         return 'no';
@@ -462,6 +475,85 @@ class BlockWriter {
     return 'ok';
   }
 
+  /** The interpreter runs instruction `k` (AMO, floating point). */
+  private slowInsn(insn: number, clo: number, chi: number, nlo: number, nhi: number, k: number): void {
+    this.slowCall(F_SLOW, () => { this.f.i32(insn).i32(clo).i32(chi); this.steps(k); }, k, nlo, nhi);
+  }
+
+  // ---- floating point (fp-compiler.ts; loads and stores here, beside the integer ones)
+
+  private fpl: FpLocals | null = null;
+  private fpLocals(): FpLocals {
+    this.fpl ??= fpLocals(this.f);
+    return this.fpl;
+  }
+  private fpSite(insn: number, clo: number, chi: number, nlo: number, nhi: number, k: number): FpSite {
+    return {
+      f: this.f,
+      area: this.layout.area,
+      guard: (fast) => {
+        this.openIf();
+        fast();
+        this.f.op(Op.else);
+        this.slowInsn(insn, clo, chi, nlo, nhi, k);
+        this.close();
+      },
+      getX: (r) => this.getX(r),
+      setX: (r, value) => this.setX(r, value),
+    };
+  }
+
+  /** FLW/FLD: a TLB hit while FS is Dirty loads straight into f[rd] (a single NaN-boxed); else the interpreter. */
+  private fpLoad(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
+    const f = this.f, fo = this.layout.area + AREA_F + 8 * rd;
+    const size = f3 === 2 ? 4 : 8;
+    this.address(rs1, insn >> 20);
+    this.probe(SET_R_KEY, size);
+    pushFpLegal(f, this.layout.area, 'rne'); f.op(Op.i32_and);
+    this.openIf();
+    this.ramOffset(SET_R_OFF);
+    if (size === 8) f.i32(0).get(this.o).mem(Op.i64_load, 0, 0).mem(Op.i64_store, fo, 3);
+    else {
+      f.i32(0).get(this.o).mem(Op.i32_load, 0, 0).mem(Op.i32_store, fo, 2);
+      f.i32(0).i32(-1).mem(Op.i32_store, fo + 4, 2);
+    }
+    f.op(Op.else);
+    this.slowInsn(insn, clo, chi, nlo, nhi, k);
+    this.close();
+    return 'ok';
+  }
+
+  /** FSW/FSD: the raw low 32 / 64 bits of f[rs2], as the integer stores do it (dirty page, code check). */
+  private fpStore(insn: number, rs1: number, rs2: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
+    const f = this.f, fo = this.layout.area + AREA_F + 8 * rs2;
+    const size = f3 === 2 ? 4 : 8;
+    const imm = ((insn >> 25) << 5) | ((insn >> 7) & 31);
+    this.address(rs1, imm);
+    this.probe(SET_W_KEY, size);
+    pushFpLegal(f, this.layout.area, 'rne'); f.op(Op.i32_and);
+    this.openIf();
+    this.ramOffset(SET_W_OFF);
+    f.get(this.o);
+    if (size === 8) f.i32(0).mem(Op.i64_load, fo, 3).mem(Op.i64_store, 0, 0);
+    else f.i32(0).mem(Op.i32_load, fo, 2).mem(Op.i32_store, 0, 0);
+    this.storeDone(nlo, nhi, k);
+    f.op(Op.else);
+    this.slowInsn(insn, clo, chi, nlo, nhi, k);
+    this.close();
+    return 'ok';
+  }
+
+  /** After a store to RAM offset o: mark the page dirty; if it holds translated code, drop that and leave after this store. */
+  private storeDone(nlo: number, nhi: number, k: number): void {
+    const f = this.f;
+    f.get(this.o).i32(12).op(Op.i32_shr_u).tee(this.idx).i32(1).mem(Op.i32_store8, this.layout.dirtyOffset, 0);
+    f.get(this.idx).mem(Op.i32_load8_u, this.layout.codeOffset, 0);
+    this.openIf();
+    f.get(this.idx).i32(F_CODE_WRITTEN).callIndirect(F_CODE_WRITTEN).op(Op.drop);
+    this.exit(nlo, nhi, k + 1);
+    this.close();
+  }
+
   private store(insn: number, rs1: number, rs2: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
     if (f3 > 3) return 'no';
     const f = this.f;
@@ -473,13 +565,7 @@ class BlockWriter {
     this.openIf();
     this.ramOffset(SET_W_OFF);
     f.get(this.o); this.getX(rs2); f.mem(ops[f3], 0, 0);
-    // Mark the page dirty; if it holds translated code, drop that and leave after this store.
-    f.get(this.o).i32(12).op(Op.i32_shr_u).tee(this.idx).i32(1).mem(Op.i32_store8, this.layout.dirtyOffset, 0);
-    f.get(this.idx).mem(Op.i32_load8_u, this.layout.codeOffset, 0);
-    this.openIf();
-    f.get(this.idx).i32(F_CODE_WRITTEN).callIndirect(F_CODE_WRITTEN).op(Op.drop);
-    this.exit(nlo, nhi, k + 1);
-    this.close();
+    this.storeDone(nlo, nhi, k);
     f.op(Op.else);
     this.slowCall(F_STORE, () => {
       this.vHalves(); f.i32(size);

@@ -8,6 +8,7 @@
 export const enum T {
   i32 = 0x7f,
   i64 = 0x7e,
+  f32 = 0x7d,
   f64 = 0x7c,
 }
 
@@ -30,10 +31,26 @@ export const enum Op {
   i64_add = 0x7c, i64_sub = 0x7d, i64_mul = 0x7e, i64_div_s = 0x7f, i64_div_u = 0x80, i64_rem_s = 0x81, i64_rem_u = 0x82,
   i64_and = 0x83, i64_or = 0x84, i64_xor = 0x85, i64_shl = 0x86, i64_shr_s = 0x87, i64_shr_u = 0x88,
   i32_wrap_i64 = 0xa7, i64_extend_i32_s = 0xac, i64_extend_i32_u = 0xad, f64_convert_i64_s = 0xb9,
+  // Floating point (the F and D extensions in translated code, jit/fp-compiler.ts).
+  f32_load = 0x2a, f32_store = 0x38, f64_store = 0x39, f32_const = 0x43, f64_const = 0x44,
+  i32_ge_u = 0x4f, i64_clz = 0x79, i64_ctz = 0x7a,
+  f32_eq = 0x5b, f32_ne = 0x5c, f32_lt = 0x5d, f32_gt = 0x5e, f32_le = 0x5f, f32_ge = 0x60,
+  f64_ne = 0x62, f64_lt = 0x63, f64_gt = 0x64, f64_le = 0x65, f64_ge = 0x66,
+  f32_abs = 0x8b, f32_neg = 0x8c, f32_sqrt = 0x91, f32_add = 0x92, f32_sub = 0x93, f32_mul = 0x94, f32_div = 0x95, f32_min = 0x96, f32_max = 0x97,
+  f64_abs = 0x99, f64_neg = 0x9a, f64_ceil = 0x9b, f64_floor = 0x9c, f64_trunc = 0x9d, f64_nearest = 0x9e, f64_sqrt = 0x9f,
+  f64_add = 0xa0, f64_sub = 0xa1, f64_mul = 0xa2, f64_div = 0xa3, f64_min = 0xa4, f64_max = 0xa5,
+  i32_trunc_f64_s = 0xaa, i32_trunc_f64_u = 0xab, i64_trunc_f64_s = 0xb0, i64_trunc_f64_u = 0xb1,
+  f32_convert_i32_s = 0xb2, f32_convert_i32_u = 0xb3, f32_convert_i64_s = 0xb4, f32_convert_i64_u = 0xb5, f32_demote_f64 = 0xb6,
+  f64_convert_i32_s = 0xb7, f64_convert_i32_u = 0xb8, f64_convert_i64_u = 0xba, f64_promote_f32 = 0xbb,
 }
 
 /** Block type "no result" for block/loop/if. */
 export const VOID = 0x40;
+
+// Scratch for float constants, written little-endian as the binary format wants on any host.
+const CONST_BUF = new ArrayBuffer(8);
+const CONST_VIEW = new DataView(CONST_BUF);
+const CONST_U8 = new Uint8Array(CONST_BUF);
 
 /** A growable byte buffer with the LEB128 encodings of the binary format. */
 export class Bytes {
@@ -165,6 +182,20 @@ export class FunctionBody {
     this.code.byte(Op.i64_const);
     if (hi === lo >> 31) this.code.sleb32(lo);
     else this.code.sleb64(lo, hi);
+    return this;
+  }
+  /** `f64.const v` (little-endian IEEE bits). */
+  f64(v: number): this {
+    this.code.byte(Op.f64_const);
+    CONST_VIEW.setFloat64(0, v, true);
+    for (let i = 0; i < 8; i++) this.code.byte(CONST_U8[i]);
+    return this;
+  }
+  /** `f32.const v` (v must be a binary32 value). */
+  f32(v: number): this {
+    this.code.byte(Op.f32_const);
+    CONST_VIEW.setFloat32(0, v, true);
+    for (let i = 0; i < 4; i++) this.code.byte(CONST_U8[i]);
     return this;
   }
   /** A load or store with a constant offset; alignment hint log2(`align`). */

@@ -7,7 +7,7 @@ import { SifiveTest } from '../sifive-test.js';
 import { FakeIrq, FakeMemory } from '../test-support/fakes.js';
 import { dtc, dtcDecode, qemu, qemuVirtDtb } from '../test-support/host-tools.js';
 import { Uart16550a } from '../uart-16550a.js';
-import { VIRT_DRAM_BASE, virtioSlotBase, virtioSlotIrq, VIRT_VIRTIO_COUNT } from '../virt/virt-memory-map.js';
+import { VIRT_DRAM_BASE, virtioSlotBase, virtioSlotIrq, VIRT_VIRTIO_COUNT } from '../virt/virt-board.js';
 import { VirtioMmioTransport } from '../virtio/virtio-mmio-transport.js';
 import { VirtioRng } from '../virtio/virtio-rng.js';
 import { fdtCells, fdtFind, fdtStrings, parseFdt, type ParsedFdtNode } from './fdt-reader.js';

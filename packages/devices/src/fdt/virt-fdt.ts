@@ -8,7 +8,7 @@
  */
 import type { Device } from '../device.js';
 import { Uart16550a } from '../uart-16550a.js';
-import { VIRT_TIMEBASE_HZ } from '../virt/virt-memory-map.js';
+import { VIRT_TIMEBASE_HZ } from '../virt/virt-board.js';
 import { FdtWriter, type FdtFinishOptions, type FdtReservation } from './fdt-writer.js';
 import { FDT_LABEL_CPU0, FDT_LABEL_CPU0_INTC } from './labels.js';
 

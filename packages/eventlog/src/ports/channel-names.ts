@@ -9,6 +9,8 @@
  * | packets       | one received Ethernet frame                                    |
  * | idle          | mtime ticks virtual time jumped while the hart idled (uvarint) |
  * | checkpoint    | a digest of the hart (the recording package defines it)        |
+ * | 16..255       | device plugins' ports (generic-ports.ts): kind = method index, |
+ * |               | payload = the answer as JSON text (empty: undefined)           |
  *
  * Outputs (console output, transmitted frames, power requests) are not logged:
  * replay reproduces them.

@@ -71,8 +71,8 @@ export class PortRecorder {
     this.log(Channel.idle, encode(ticks));
   }
 
-  log(channel: number, payload: Uint8Array): void {
-    this.sink.append({ icount: BigInt(this.position()), channel, kind: 0, payload });
+  log(channel: number, payload: Uint8Array, kind = 0): void {
+    this.sink.append({ icount: BigInt(this.position()), channel, kind, payload });
   }
 
   private optional(channel: number, pull: () => Uint8Array | null): Uint8Array | null {

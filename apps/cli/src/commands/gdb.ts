@@ -1,0 +1,69 @@
+import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DebugSession, readSystemMap, serveGdb, symbolFile, threadSearcher } from '@prnr/debugger';
+import { defaultImageDir } from '../session/default-images.js';
+import { openRecording } from '@prnr/recording';
+import { parseParallel } from '../session/executor.js';
+import { UsageError } from '../usage-error.js';
+
+export function registerGdb(program: Command): void {
+  program
+    .command('gdb')
+    .description('serve a recording to gdb (remote serial protocol): breakpoints, watchpoints, stepi, continue, reverse-stepi, reverse-continue')
+    .argument('<recording>', 'recording directory')
+    .option('--port <n>', 'TCP port to listen on (0: any free port, printed)', (v) => parsePort(v), 1234)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--icount <n>', 'where the debugger starts (default: the start of the recording)', (v) => parseIcount(v))
+    .option('--symbol-file <file>', 'first write an ELF symbol file for gdb made from the guest kernel\'s System.map (gdb-multiarch FILE)')
+    .option('--system-map <file>', 'the System.map (plain or .zst) for --symbol-file', join(defaultImageDir(), 'System.map.zst'))
+    .option('-j, --parallel <n>', `slices reverse-continue searches at once on replay threads (default: the number of cores, ${availableParallelism()}; 1 searches in this process)`, parseParallel)
+    .addHelpText('after', '\nExample:\n  prnr gdb demo.rec --port 1234 &\n  prnr gdb demo.rec --symbol-file /tmp/vmlinux.sym &\n  gdb-multiarch /tmp/vmlinux.sym -ex "target remote :1234" -ex "break do_sys_openat2" -ex continue\n')
+    .action(async (dir: string, opts: { port: number; host: string; icount?: number; parallel?: number; symbolFile?: string; systemMap: string }) => {
+      if (opts.symbolFile) {
+        let syms;
+        try {
+          syms = readSystemMap(opts.systemMap);
+        } catch (e) {
+          throw new UsageError(`--system-map ${opts.systemMap}: ${(e as Error).message}`);
+        }
+        writeFileSync(opts.symbolFile, symbolFile(syms));
+        process.stderr.write(`prnr: wrote ${syms.length} kernel symbols from ${opts.systemMap} to ${opts.symbolFile}\n`);
+      }
+      const rec = openRecording(dir);
+      const threads = opts.parallel ?? availableParallelism();
+      const dbg = new DebugSession(rec, threads > 1 ? { searcher: threadSearcher({ dir: resolve(dir) }, threads) } : {});
+      const say = (s: string) => process.stderr.write(`prnr: ${s}\n`);
+      try {
+        const at = opts.icount ?? dbg.start;
+        if (at < dbg.start || at > dbg.end) throw new UsageError(`--icount ${at} is outside the recording (${dbg.start}..${dbg.end})`);
+        await dbg.seek(at);
+        let server;
+        try {
+          server = await serveGdb(dbg, { port: opts.port, host: opts.host, log: say });
+        } catch (e) {
+          throw new UsageError(`cannot listen on ${opts.host}:${opts.port}: ${(e as Error).message}`);
+        }
+        say(`serving ${dir} at icount ${at} on ${opts.host}:${server.port} (reverse-continue searches ${threads} slice(s) at once)`);
+        say(`connect with: gdb-multiarch -ex "target remote ${opts.host}:${server.port}"`);
+        await server.done;
+        await server.close();
+      } finally {
+        await dbg.close();
+      }
+    });
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port needs a TCP port number (0..65535), got "${v}"`);
+  return n;
+}
+
+function parseIcount(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--icount needs a whole number of instructions, got "${v}"`);
+  return n;
+}

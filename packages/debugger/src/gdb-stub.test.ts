@@ -1,0 +1,105 @@
+/** The stub's answers to GDB's packets (GDB manual, "Remote Protocol"), over a short recording. */
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRecording } from '@prnr/recording';
+import { DebugSession } from './debug-session.js';
+import { GdbStub } from './gdb-stub.js';
+import { targetXml } from './target-description.js';
+import { shortRecording } from './testing/short-recording.js';
+
+let dir: string;
+let dbg: DebugSession;
+let stub: GdbStub;
+const logged: string[] = [];
+
+beforeAll(async () => {
+  dir = await shortRecording({ steps: 3_000_000, sliceSteps: 1_000_000 });
+  dbg = new DebugSession(openRecording(dir));
+  await dbg.seek(2_500_000);
+  stub = new GdbStub(dbg, (l) => logged.push(l));
+}, 120_000);
+afterAll(async () => {
+  await dbg.close();
+  rmSync(dirname(dir), { recursive: true, force: true });
+}, 60_000);
+
+const hex = (s: string) => Buffer.from(s).toString('hex');
+const le = (v: bigint) => Buffer.from(v.toString(16).padStart(16, '0'), 'hex').reverse().toString('hex');
+
+describe('GdbStub', () => {
+  it('offers reverse execution, the target description and no-ack mode; swbreak only when GDB does', async () => {
+    const plain = await stub.handle('qSupported:multiprocess+;xmlRegisters=i386');
+    expect(plain.split(';')).toEqual(expect.arrayContaining(['qXfer:features:read+', 'QStartNoAckMode+', 'ReverseStep+', 'ReverseContinue+']));
+    expect(plain).not.toContain('swbreak');
+    expect(await stub.handle('qSupported:swbreak+;hwbreak+')).toContain('swbreak+');
+    expect(await stub.handle('QStartNoAckMode')).toBe('OK');
+  });
+
+  it('serves target.xml in pieces: m while more follows, l for the last', async () => {
+    let xml = '';
+    for (let off = 0; ; off += 0x100) {
+      const r = await stub.handle(`qXfer:features:read:target.xml:${off.toString(16)},100`);
+      xml += r.slice(1);
+      if (r[0] === 'l') break;
+      expect(r[0]).toBe('m');
+    }
+    expect(xml).toBe(targetXml());
+    expect(xml).toContain('<architecture>riscv:rv64</architecture>');
+    for (const f of ['cpu', 'fpu', 'csr', 'virtual']) expect(xml).toContain(`<feature name="org.gnu.gdb.riscv.${f}">`);
+    expect(xml).toContain(`<reg name="sepc" bitsize="64" type="int" regnum="${65 + 0x141}"`);
+    expect(await stub.handle('qXfer:features:read:other.xml:0,100')).toBe('E00');
+  });
+
+  it('g: x0..x31, pc, f0..f31; p: one register, CSRs and priv included', async () => {
+    const h = dbg.hart;
+    const g = await stub.handle('g');
+    expect(g.length).toBe(65 * 16);
+    expect(g.slice(0, 16)).toBe('0'.repeat(16));
+    expect(g.slice(2 * 16, 3 * 16)).toBe(le(h.getX(2)));
+    expect(g.slice(32 * 16, 33 * 16)).toBe(le(h.pc));
+    expect(await stub.handle('p20')).toBe(le(h.pc));
+    expect(await stub.handle(`p${(65 + 0x141).toString(16)}`)).toBe(le(h.sepc));
+    expect(await stub.handle(`p${(65 + 0x180).toString(16)}`)).toBe(le(h.satp));
+    expect(await stub.handle(`p${(65 + 4096).toString(16)}`)).toBe(le(BigInt(h.priv)));
+    expect(await stub.handle('p7fff')).toBe('E45');
+  });
+
+  it('m reads through the translation in force; unmapped memory is E14', async () => {
+    const pc = dbg.hart.pc;
+    const mine = dbg.readMemory(pc, 4)!;
+    expect(await stub.handle(`m${pc.toString(16)},4`)).toBe(Buffer.from(mine).toString('hex'));
+    expect(await stub.handle('m10,4')).toBe('E14');
+  });
+
+  it('refuses every write, saying why', async () => {
+    for (const p of ['M80200000,1:00', 'X80200000,1:a', 'P1=00', 'G00']) expect(await stub.handle(p)).toMatch(/^E\.the past is read-only/);
+    expect(logged.some((l) => /refused a memory write at 0x80200000/.test(l))).toBe(true);
+  });
+
+  it('takes breakpoints and write, read and access watchpoints; refuses a watchpoint on unmapped memory', async () => {
+    expect(await stub.handle('Z0,ffffffff80001000,2')).toBe('OK');
+    expect(await stub.handle('z0,ffffffff80001000,2')).toBe('OK');
+    const ram = (dbg.hart.pc & ~7n).toString(16); // mapped and readable where the hart runs
+    for (const t of [2, 3, 4]) {
+      expect(await stub.handle(`Z${t},${ram},8`)).toBe('OK');
+      expect(await stub.handle(`z${t},${ram},8`)).toBe('OK');
+    }
+    expect(await stub.handle('Z2,10,8')).toMatch(/^E\.0x10\+8 is not mapped to RAM/);
+    expect(await stub.handle('Z5,80200000,8')).toBe('');
+  });
+
+  it('s, bs and the monitor commands move and report the position', async () => {
+    const at = dbg.icount;
+    expect(await stub.handle('s')).toBe('T05thread:01;');
+    expect(dbg.icount).toBe(at + 1);
+    expect(await stub.handle('bs')).toBe('T05thread:01;');
+    expect(dbg.icount).toBe(at);
+    expect(Buffer.from(await stub.handle(`qRcmd,${hex('icount')}`), 'hex').toString()).toBe(`${at}\n`);
+    expect(Buffer.from(await stub.handle(`qRcmd,${hex('slices')}`), 'hex').toString()).toMatch(/\* +2 +2000000 +3000000/);
+    expect(Buffer.from(await stub.handle(`qRcmd,${hex('seek 0')}`), 'hex').toString()).toMatch(/^at icount 0/);
+    expect(await stub.handle('bs')).toBe('T05replaylog:begin;thread:01;');
+    expect(await stub.handle('bc')).toBe('T05replaylog:begin;thread:01;');
+    expect(await stub.handle('?')).toBe('T05replaylog:begin;thread:01;');
+  });
+});

@@ -1,0 +1,15 @@
+export { DebugSession, inlineSearcher } from './debug-session.js';
+export type { Stop, SliceSearcher, SearchStats } from './debug-session.js';
+export { threadSearcher } from './search-pool.js';
+export { GdbStub, serveGdb } from './gdb-stub.js';
+export type { GdbServer } from './gdb-stub.js';
+export { Probe, noDebugPoints, DEBUG_POINTS_VERSION } from './probe.js';
+export type { DebugPoints, Hit, WatchKind } from './probe.js';
+export { searchSlice, SLICE_SEARCH_VERSION } from './slice-search.js';
+export type { SliceSearch, SliceSearchResult } from './slice-search.js';
+export { targetXml, REGISTERS } from './target-description.js';
+export type { RegisterInfo } from './target-description.js';
+export { PacketReader, framePacket, checksum } from './rsp-packets.js';
+export type { Incoming } from './rsp-packets.js';
+export { parseSystemMap, readSystemMap, symbolFile } from './symbol-file.js';
+export type { MapSymbol } from './symbol-file.js';

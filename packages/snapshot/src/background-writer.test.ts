@@ -1,0 +1,66 @@
+// The worker thread runs the built package (dist/capture-worker.js): build @prnr/snapshot first.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackgroundWriter } from './background-writer.js';
+import { FsObjectStore } from './fs-object-store.js';
+import { blake3Hex, blake3Ready } from './hash.js';
+import { restoreSnapshot } from './restore.js';
+import { fullStateRoot } from './snapshot-writer.js';
+import { livedInMachine, prng, randomBytes, RAM_BASE } from './test-support.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'prnr-bg-'));
+beforeAll(() => blake3Ready());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('BackgroundWriter', () => {
+  it('captures on a worker thread: the roots a from-scratch hash gives at each pause, durable after sync, in one pack', async () => {
+    const m = livedInMachine(21);
+    const bg = new BackgroundWriter(dir, m.parts());
+    const rand = prng(4);
+    const pending: Array<{ expected: string; done: Promise<{ root: string }> }> = [];
+    try {
+      for (let step = 0; step < 5; step++) {
+        if (step > 0) {
+          for (let i = 0; i < 30; i++) m.ram.write(RAM_BASE + (rand() % (m.ram.size / 4096)) * 4096, randomBytes(rand, 256));
+          m.disk.write((rand() % 512) * 4096, randomBytes(rand, 512));
+          m.meta = { ...m.meta, step };
+        }
+        const expected = await fullStateRoot(m.parts());
+        const c = bg.capture(m.parts());
+        expect(c.pauseMs).toBeGreaterThanOrEqual(0);
+        expect(m.ram.dirty.every((b) => b === 0)).toBe(true);
+        // The machine runs on at once: the worker works from its copy.
+        m.ram.u8.fill(0x5a, 0, 4096 * 4);
+        m.ram.dirty.fill(1, 0, 4);
+        pending.push({ expected, done: c.done });
+      }
+      const text = new TextEncoder().encode('console output');
+      expect(await bg.put(text)).toBe(blake3Hex(text));
+      for (const p of pending) expect((await p.done).root).toBe(p.expected);
+      await bg.sync();
+    } finally {
+      await bg.close();
+    }
+    expect(readdirSync(join(dir, 'objects'))).toEqual(['pack']);
+    expect(readdirSync(join(dir, 'objects', 'pack'))).toHaveLength(1);
+    const store = new FsObjectStore(dir);
+    for (const p of pending) {
+      const r = await restoreSnapshot(p.expected, store, { ram: new Uint8Array(m.ram.size) });
+      expect(r.root).toBe(p.expected);
+    }
+  });
+
+  it('a capture that fails on the worker rejects its promise with the worker\'s message', async () => {
+    const m = livedInMachine(3);
+    const bg = new BackgroundWriter(join(dir, 'other'), m.parts());
+    try {
+      const wrong = livedInMachine(3);
+      const bad = { ...wrong.parts(), ram: { size: 8192, u8: new Uint8Array(8192), dirty: new Uint8Array(2) } };
+      await expect(bg.capture(bad).done).rejects.toThrow(/a delta of another machine shape \(RAM 8192 bytes, 1 disks\)/);
+    } finally {
+      await bg.close();
+    }
+  });
+});

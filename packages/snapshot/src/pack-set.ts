@@ -1,0 +1,365 @@
+/**
+ * The packs of a store directory (`objects/pack/*.pack`, format in
+ * pack-format.ts): finding an object in them, reading it, appending new
+ * ones, and rewriting them without the objects gc drops.
+ *
+ * Reads and appends are synchronous syscalls: entries are small and in the
+ * page cache, where the thread pool only adds latency. Each pack is opened
+ * once and its descriptor kept until close().
+ *
+ * A writer appends to a pack of its own (a new file per store instance),
+ * buffering up to FLUSH_BYTES; sync() writes the buffer and fsyncs the pack
+ * (and the directory the first time), close() appends the index. Readers
+ * that miss an object look again (new packs, packs that grew) before saying
+ * it is missing, so a reader follows a live writer.
+ */
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  checkPackHeader,
+  decodeIndex,
+  encodeEntry,
+  encodeIndex,
+  entryBody,
+  ENTRY_HEADER_BYTES,
+  PACK_HEADER_BYTES,
+  packHeader,
+  PackFormatError,
+  readTrailer,
+  scanEntries,
+  TRAILER_BYTES,
+  type PackEntry,
+} from './pack-format.js';
+import type { Hash } from './schema.js';
+
+/** Appended entries are written once this many bytes are buffered (and at sync/close). */
+const FLUSH_BYTES = 1 << 20;
+/** A writer starts a new pack past this size. */
+const ROLL_BYTES = 1 << 30;
+const PACK_NAME = /^[0-9a-z-]+\.pack$/;
+
+/** Where an object is: a pack file and its entry. */
+export interface Located {
+  file: string;
+  entry: PackEntry;
+}
+
+interface Pack {
+  file: string;
+  fd: number | undefined;
+  entries: Map<Hash, PackEntry>;
+  /** Bytes accounted for (entries scanned or indexed). */
+  end: number;
+  indexed: boolean;
+  damage?: string;
+}
+
+/** A pack being appended to by this process. */
+interface OpenPack {
+  file: string;
+  fd: number;
+  entries: Map<Hash, PackEntry>;
+  /** Offset the next entry starts at (flushed and buffered bytes). */
+  end: number;
+  flushed: number;
+  buffer: Uint8Array[];
+  buffered: Map<Hash, Uint8Array>;
+  synced: boolean;
+}
+
+export class PackSet {
+  private packs = new Map<string, Pack>();
+  private readonly where = new Map<Hash, Pack | OpenPack>();
+  private loaded = false;
+  private writing: OpenPack | undefined;
+  /** Packs this instance closed, not yet fsynced. */
+  private unsynced: number[] = [];
+  /** The first directory this instance created on the way to its packs, until a sync() made it durable. */
+  private createdFrom: string | undefined;
+
+  constructor(readonly dir: string) {}
+
+  /** Packs found, and why any scan stopped early (one string per damaged pack). */
+  damage(): string[] {
+    this.load();
+    return [...this.packs.values()].filter((p) => p.damage).map((p) => `${p.file}: ${p.damage}`);
+  }
+
+  /** Where `h` is; `lookAgain`: if it is not known, look at the directory again first (new packs, packs that grew). */
+  locate(h: Hash, lookAgain: boolean): Located | undefined {
+    this.load();
+    let p = this.where.get(h);
+    if (!p && lookAgain) {
+      this.refresh();
+      p = this.where.get(h);
+    }
+    if (!p) return undefined;
+    return { file: p.file, entry: p.entries.get(h)! };
+  }
+
+  /** True if `h` is known without looking at the directory again (a writer's dedup check). */
+  knows(h: Hash): boolean {
+    this.load();
+    return this.where.has(h);
+  }
+
+  /** Pack files in the directory. */
+  files(): number {
+    this.load();
+    this.refresh();
+    return this.packs.size + (this.writing ? 1 : 0);
+  }
+
+  /** Every object in the packs. */
+  hashes(): Hash[] {
+    this.load();
+    this.refresh();
+    return [...this.where.keys()];
+  }
+
+  /**
+   * The body (object file bytes) of `h`, checked against the entry's CRCs.
+   * Throws PackFormatError saying what failed; the entry is at `at`.
+   */
+  read(h: Hash, at: Located): Uint8Array {
+    const w = this.writing;
+    if (w && w.file === at.file) {
+      const b = w.buffered.get(h);
+      if (b) return b.slice();
+    }
+    const p = w && w.file === at.file ? w : this.packs.get(at.file)!;
+    const n = ENTRY_HEADER_BYTES + at.entry.length;
+    const bytes = Buffer.allocUnsafe(n);
+    const got = readFully(this.fdOf(p), bytes, at.entry.offset);
+    return entryBody(bytes.subarray(0, got), h, at.entry.length);
+  }
+
+  /** Appends object `h` (its object file bytes) to this instance's pack. */
+  append(h: Hash, body: Uint8Array): void {
+    this.load();
+    let w = this.writing;
+    if (w && w.end + ENTRY_HEADER_BYTES + body.length > ROLL_BYTES) {
+      this.closeWriting();
+      w = undefined;
+    }
+    w ??= this.openWriting();
+    const e = encodeEntry(h, body);
+    w.entries.set(h, { offset: w.end, length: body.length });
+    w.end += e.length;
+    w.buffer.push(e);
+    w.buffered.set(h, body);
+    this.where.set(h, w);
+    if (w.end - w.flushed >= FLUSH_BYTES) this.flush(w);
+  }
+
+  /** Writes what is buffered and fsyncs every pack this instance wrote to since the last call; returns packs synced. */
+  sync(): number {
+    let n = this.unsynced.length;
+    for (const fd of this.unsynced) {
+      fsyncSync(fd);
+      closeSync(fd);
+    }
+    this.unsynced = [];
+    const w = this.writing;
+    if (w && !(w.synced && w.flushed === w.end)) {
+      this.flush(w);
+      fsyncSync(w.fd);
+      w.synced = true;
+      n++;
+    }
+    if (n > 0) {
+      // A new pack's name is durable once its directory is, and each directory this instance created once its parent is.
+      fsyncDir(this.dir);
+      if (this.createdFrom !== undefined) for (let d = this.dir; d.length >= this.createdFrom.length; d = dirname(d)) fsyncDir(dirname(d));
+      this.createdFrom = undefined;
+    }
+    return n;
+  }
+
+  /** Appends the index to the pack being written (it is then complete) and releases every descriptor. */
+  close(): void {
+    this.closeWriting();
+    this.sync();
+    for (const p of this.packs.values()) {
+      if (p.fd !== undefined) closeSync(p.fd);
+      p.fd = undefined;
+    }
+  }
+
+  /**
+   * Rewrites the packs so that they hold only objects in `keep`: every pack
+   * holding something else is copied, kept entries only, into a new pack,
+   * which is fsynced and named before the old packs are removed. A crash
+   * midway leaves duplicates, never a loss. Returns what was dropped.
+   */
+  retain(keep: ReadonlySet<Hash>): { objectsRemoved: number; bytesFreed: number; packsRewritten: number } {
+    this.load();
+    this.refresh();
+    this.closeWriting();
+    this.sync();
+    const victims = [...this.packs.values()].filter((p) => [...p.entries.keys()].some((h) => !keep.has(h)));
+    const victim = new Set(victims);
+    if (victims.length === 0) return { objectsRemoved: 0, bytesFreed: 0, packsRewritten: 0 };
+    let objectsRemoved = 0;
+    let bytesFreed = 0;
+    for (const p of victims) {
+      bytesFreed += statSync(p.file).size;
+      for (const [h, e] of p.entries) {
+        if (!keep.has(h)) {
+          objectsRemoved++;
+          continue;
+        }
+        const home = this.where.get(h);
+        if (this.writing?.entries.has(h) || (home && home !== this.writing && !victim.has(home as Pack))) continue; // kept elsewhere
+        const body = this.read(h, { file: p.file, entry: e });
+        this.append(h, body);
+      }
+    }
+    const fresh = this.writing;
+    this.closeWriting();
+    this.sync();
+    if (fresh) bytesFreed -= statSync(fresh.file).size;
+    for (const p of victims) {
+      if (p.fd !== undefined) closeSync(p.fd);
+      unlinkSync(p.file);
+      this.packs.delete(p.file);
+    }
+    fsyncDir(this.dir);
+    this.rebuildWhere();
+    return { objectsRemoved, bytesFreed, packsRewritten: victims.length };
+  }
+
+  private load(): void {
+    if (this.loaded) return;
+    this.loaded = true;
+    this.refresh();
+  }
+
+  /** Picks up packs that appeared, and entries appended to packs still being written. */
+  private refresh(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const name of names.sort()) {
+      if (!PACK_NAME.test(name)) continue;
+      const file = join(this.dir, name);
+      if (this.writing?.file === file) continue;
+      const known = this.packs.get(file);
+      if (known?.indexed) continue;
+      const p = known ?? { file, fd: undefined, entries: new Map(), end: 0, indexed: false };
+      if (!known) this.packs.set(file, p);
+      readPack(p, this.fdOf(p));
+      for (const h of p.entries.keys()) if (!this.where.has(h)) this.where.set(h, p);
+    }
+  }
+
+  private rebuildWhere(): void {
+    this.where.clear();
+    for (const p of this.packs.values()) for (const h of p.entries.keys()) if (!this.where.has(h)) this.where.set(h, p);
+  }
+
+  private fdOf(p: Pack | OpenPack): number {
+    if (p.fd === undefined) p.fd = openSync(p.file, 'r');
+    return p.fd;
+  }
+
+  private openWriting(): OpenPack {
+    const created = mkdirSync(this.dir, { recursive: true });
+    if (created !== undefined) this.createdFrom = created;
+    const name = `${Date.now().toString(36)}-${process.pid.toString(36)}-${randomBytes(4).toString('hex')}.pack`;
+    const file = join(this.dir, name);
+    const fd = openSync(file, 'wx+');
+    writeSync(fd, packHeader());
+    const w: OpenPack = { file, fd, entries: new Map(), end: PACK_HEADER_BYTES, flushed: PACK_HEADER_BYTES, buffer: [], buffered: new Map(), synced: false };
+    this.writing = w;
+    return w;
+  }
+
+  private flush(w: OpenPack): void {
+    if (w.buffer.length === 0) return;
+    const data = Buffer.concat(w.buffer);
+    let done = 0;
+    while (done < data.length) done += writeSync(w.fd, data, done, data.length - done, w.flushed + done);
+    w.flushed += data.length;
+    w.buffer = [];
+    w.buffered.clear();
+  }
+
+  /** Flushes the pack being written, appends its index, and makes it an ordinary (indexed) pack; fsynced at the next sync(). */
+  private closeWriting(): void {
+    const w = this.writing;
+    if (!w) return;
+    this.writing = undefined;
+    this.flush(w);
+    const index = encodeIndex(w.entries, w.end);
+    let done = 0;
+    while (done < index.length) done += writeSync(w.fd, index, done, index.length - done, w.end + done);
+    const p: Pack = { file: w.file, fd: undefined, entries: w.entries, end: w.end, indexed: true };
+    this.packs.set(w.file, p);
+    for (const h of w.entries.keys()) this.where.set(h, p);
+    this.unsynced.push(w.fd);
+  }
+}
+
+/** Fills `p` from its file: the index if the trailer is whole and its checksum right, else a scan of the entries from where it stopped. */
+function readPack(p: Pack, fd: number): void {
+  const size = fstatSync(fd).size;
+  if (size === p.end && p.end > 0) return;
+  if (p.end === 0) {
+    const head = Buffer.alloc(PACK_HEADER_BYTES);
+    const n = readFully(fd, head, 0);
+    try {
+      checkPackHeader(head.subarray(0, n));
+    } catch (e) {
+      p.damage = (e as Error).message;
+      // Empty: a pack a writer has just created (looked at again later), or one cut to nothing.
+      if (n > 0) p.end = size;
+      return;
+    }
+    p.damage = undefined;
+    p.end = PACK_HEADER_BYTES;
+    if (size >= PACK_HEADER_BYTES + 4 + TRAILER_BYTES) {
+      const tail = Buffer.alloc(TRAILER_BYTES);
+      readFully(fd, tail, size - TRAILER_BYTES);
+      const t = readTrailer(tail, size);
+      if (t) {
+        const index = Buffer.alloc(size - t.indexAt);
+        readFully(fd, index, t.indexAt);
+        try {
+          for (const [h, e] of decodeIndex(index, t.indexAt)) p.entries.set(h, e);
+          p.end = size;
+          p.indexed = true;
+          return;
+        } catch {
+          // a damaged index: the entries say the same, scan them
+        }
+      }
+    }
+  }
+  const rest = Buffer.allocUnsafe(size - p.end);
+  const n = readFully(fd, rest, p.end);
+  const r = scanEntries(rest.subarray(0, n), p.end, p.entries);
+  p.end = r.end;
+  p.indexed = r.atIndex;
+  p.damage = r.damage;
+}
+
+function readFully(fd: number, buf: Uint8Array, at: number): number {
+  let n = 0;
+  for (let k; n < buf.length && (k = readSync(fd, buf, n, buf.length - n, at + n)) > 0; ) n += k;
+  return n;
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,216 @@
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ObjectCorruptError, ObjectMissingError } from './errors.js';
+import { FsObjectStore } from './fs-object-store.js';
+import { blake3Hex, blake3Ready } from './hash.js';
+import { ENTRY_HEADER_BYTES, PACK_HEADER_BYTES } from './pack-format.js';
+import { prng, randomBytes } from './test-support.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'prnr-packs-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+beforeAll(() => blake3Ready());
+
+const rand = prng(11);
+/** Objects of mixed kinds: incompressible, compressible, tiny, empty. */
+function objects(n: number): Uint8Array[] {
+  const out: Uint8Array[] = [new Uint8Array(0), new TextEncoder().encode('tiny')];
+  for (let i = out.length; i < n; i++) out.push(i % 2 ? randomBytes(rand, 4096) : new TextEncoder().encode(`page ${i} `.repeat(400)));
+  return out;
+}
+const packFiles = (dir: string) => readdirSync(join(dir, 'objects', 'pack')).map((f) => join(dir, 'objects', 'pack', f));
+
+async function putAll(store: FsObjectStore, objs: Uint8Array[]): Promise<string[]> {
+  const hs: string[] = [];
+  for (const o of objs) hs.push(await store.put(o));
+  return hs;
+}
+
+describe('FsObjectStore with packs', () => {
+  it('writes many objects into one pack file, reads them back verified, before and after the pack is closed', async () => {
+    const dir = tempDir();
+    const store = new FsObjectStore(dir, { packs: true });
+    const objs = objects(300);
+    const hs = await putAll(store, objs);
+    for (let i = 0; i < objs.length; i++) expect(hs[i]).toBe(blake3Hex(objs[i]));
+    // Read while still buffered, then after a flush to the file.
+    expect(Buffer.from(await store.get(hs[5])).equals(Buffer.from(objs[5]))).toBe(true);
+    await store.sync();
+    expect(packFiles(dir)).toHaveLength(1);
+    expect(readdirSync(join(dir, 'objects'))).toEqual(['pack']); // no file per object
+    const again = await store.put(objs[7]);
+    expect(again).toBe(hs[7]);
+    expect((await store.putHashed(hs[7], objs[7])).added).toBe(false);
+    await store.close();
+    // A new reader: through the index at the end of the pack.
+    const reader = new FsObjectStore(dir);
+    for (let i = 0; i < objs.length; i++) expect(Buffer.from(await reader.get(hs[i])).equals(Buffer.from(objs[i]))).toBe(true);
+    expect(await reader.has(hs[0])).toBe(true);
+    expect(await reader.has('f'.repeat(64))).toBe(false);
+    const listed = new Set<string>();
+    for await (const h of reader.list()) listed.add(h);
+    expect(listed).toEqual(new Set(hs));
+    const st = await reader.stats();
+    expect(st.objects).toBe(new Set(hs).size);
+    expect(st.logicalBytes).toBe(objs.reduce((a, o) => a + o.length, 0));
+    expect(await reader.fileCount()).toEqual({ packs: 1, loose: 0 });
+    expect(reader.packDamage()).toEqual([]);
+  });
+
+  it('reads a store that mixes loose objects (recordings before packs) and packs', async () => {
+    const dir = tempDir();
+    const [a, b] = objects(4).slice(2);
+    const loose = new FsObjectStore(dir, { packs: false });
+    const ha = await loose.put(a);
+    await loose.sync();
+    const packed = new FsObjectStore(dir, { packs: true });
+    const hb = await packed.put(b);
+    await packed.close();
+    const r = new FsObjectStore(dir);
+    expect(Buffer.from(await r.get(ha)).equals(Buffer.from(a))).toBe(true);
+    expect(Buffer.from(await r.get(hb)).equals(Buffer.from(b))).toBe(true);
+    expect(await r.fileCount()).toEqual({ packs: 1, loose: 1 });
+  });
+
+  it('a pack cut short (a writer killed mid-append) keeps every whole object before the cut and says where it stops', async () => {
+    const dir = tempDir();
+    const store = new FsObjectStore(dir, { packs: true });
+    const objs = objects(40);
+    const hs = await putAll(store, objs);
+    await store.sync(); // written, no index: what a live or killed writer leaves
+    const [pack] = packFiles(dir);
+    const size = statSync(pack).size;
+    // Cut in the middle of the last entry.
+    truncateSync(pack, size - 100);
+    const r = new FsObjectStore(dir);
+    const last = hs[hs.length - 1];
+    for (const h of hs.slice(0, -1)) expect((await r.get(h)).length).toBeGreaterThanOrEqual(0);
+    const err = await r.get(last).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ObjectMissingError);
+    expect((err as Error).message).toMatch(new RegExp(`${pack}: the entry at offset \\d+ is cut short`));
+    // A torn header after a whole entry: the same.
+    const dir2 = tempDir();
+    const s2 = new FsObjectStore(dir2, { packs: true });
+    const h2 = await putAll(s2, objs.slice(0, 5));
+    await s2.sync();
+    appendFileSync(packFiles(dir2)[0], Buffer.from('prPE partial header'));
+    const r2 = new FsObjectStore(dir2);
+    for (const h of h2) await r2.get(h);
+    expect(r2.packDamage()[0]).toMatch(/an entry header cut short at offset \d+/);
+  });
+
+  it('a flipped byte in a pack entry is reported with the pack file and the offset', async () => {
+    const dir = tempDir();
+    const store = new FsObjectStore(dir, { packs: true });
+    const objs = objects(20);
+    const hs = await putAll(store, objs);
+    await store.close();
+    const [pack] = packFiles(dir);
+    const reader = new FsObjectStore(dir);
+    const at = reader.locate(hs[9])!;
+    expect(at.file).toBe(pack);
+    const bytes = readFileSync(pack);
+    const flip = at.offset + 30; // inside the body (the object file)
+    bytes[flip] ^= 0x40;
+    writeFileSync(pack, bytes);
+    const r = new FsObjectStore(dir);
+    const err = await r.get(hs[9]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ObjectCorruptError);
+    const entryOffset = at.offset - ENTRY_HEADER_BYTES;
+    expect((err as Error).message).toBe(
+      `object ${hs[9]} in ${pack} at offset ${entryOffset} is corrupt: body checksum mismatch (bytes ${ENTRY_HEADER_BYTES}..${ENTRY_HEADER_BYTES + at.length} of the entry)`,
+    );
+    expect((err as Error).message).not.toMatch(/\n/);
+    // Its neighbours are unaffected.
+    await r.get(hs[8]);
+    await r.get(hs[10]);
+  });
+
+  it('a damaged index is ignored: the entries are scanned instead', async () => {
+    const dir = tempDir();
+    const store = new FsObjectStore(dir, { packs: true });
+    const hs = await putAll(store, objects(12));
+    await store.close();
+    const [pack] = packFiles(dir);
+    const bytes = readFileSync(pack);
+    bytes[bytes.length - 30] ^= 1; // in the last index row
+    writeFileSync(pack, bytes);
+    const r = new FsObjectStore(dir);
+    for (const h of hs) await r.get(h);
+    expect(r.packDamage()).toEqual([]);
+  });
+
+  it('a file that is not a pack, or a pack of another version, is named with what is wrong', async () => {
+    const dir = tempDir();
+    const store = new FsObjectStore(dir, { packs: true });
+    const [h] = await putAll(store, objects(3).slice(2));
+    await store.close();
+    const [pack] = packFiles(dir);
+    const bytes = readFileSync(pack);
+    bytes[4] = 9;
+    writeFileSync(pack, bytes);
+    const r = new FsObjectStore(dir);
+    const err = await r.get(h).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ObjectMissingError);
+    expect((err as Error).message).toContain(`${pack}: pack format version 9; this reader understands version 1`);
+  });
+
+  it('a reader follows a live writer: packs that appear and grow', async () => {
+    const dir = tempDir();
+    const w = new FsObjectStore(dir, { packs: true });
+    const objs = objects(30);
+    const first = await putAll(w, objs.slice(0, 10));
+    await w.sync();
+    const r = new FsObjectStore(dir);
+    for (const h of first) await r.get(h);
+    const later = await putAll(w, objs.slice(10));
+    await w.sync();
+    for (const h of later) expect(await r.has(h)).toBe(true);
+    for (const h of later) await r.get(h);
+  });
+
+  it('retainOnly rewrites packs without the dropped objects; the kept ones still read; loose ones are unlinked', async () => {
+    const dir = tempDir();
+    const loose = new FsObjectStore(dir, { packs: false });
+    const objs = objects(50);
+    const looseHs = await putAll(loose, objs.slice(40));
+    const w = new FsObjectStore(dir, { packs: true });
+    const hs = await putAll(w, objs.slice(0, 40));
+    await w.close();
+    const sizeBefore = statSync(packFiles(dir)[0]).size;
+    const keep = new Set([...hs.filter((_, i) => i % 3 === 0), looseHs[0]]);
+    const store = new FsObjectStore(dir);
+    const r = await store.retainOnly(keep);
+    expect(r.objectsRemoved).toBe(new Set([...hs, ...looseHs]).size - keep.size);
+    expect(r.packsRewritten).toBe(1);
+    expect(r.bytesFreed).toBeGreaterThan(0);
+    const packs = packFiles(dir);
+    expect(packs).toHaveLength(1);
+    expect(statSync(packs[0]).size).toBeLessThan(sizeBefore);
+    const fresh = new FsObjectStore(dir);
+    for (const h of keep) await fresh.get(h);
+    for (const h of [...hs, ...looseHs]) if (!keep.has(h)) expect(await fresh.has(h)).toBe(false);
+    expect(fresh.packDamage()).toEqual([]);
+    // Nothing to drop: nothing rewritten.
+    expect((await fresh.retainOnly(keep)).packsRewritten).toBe(0);
+  });
+
+  it('starts every pack with its header and appends nothing but whole entries before sync', async () => {
+    const dir = tempDir();
+    const store = new FsObjectStore(dir, { packs: true });
+    await putAll(store, objects(3));
+    await store.sync();
+    const bytes = readFileSync(packFiles(dir)[0]);
+    expect(bytes.subarray(0, 4).toString('latin1')).toBe('prPK');
+    expect(bytes[4]).toBe(1);
+    expect(bytes.length).toBeGreaterThan(PACK_HEADER_BYTES);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * Answers the guest's DNS queries (sent to the virtual DNS address) through
+ * the host's resolver: `node:dns` lookup, so /etc/hosts (e.g. `localhost`)
+ * and the host's DNS configuration both apply, as for any host program.
+ * A and AAAA questions are answered; other types get an empty answer.
+ * DNS messages are parsed and built with `dns-packet`.
+ */
+import { lookup } from 'node:dns/promises';
+import * as dnsPacket from 'dns-packet';
+
+/** Addresses for a name (IPv4: family 4, IPv6: family 6); [] when the name does not exist. */
+export type HostResolver = (name: string, family: 4 | 6) => Promise<string[]>;
+
+export const hostResolver: HostResolver = async (name, family) => {
+  try {
+    return (await lookup(name, { family, all: true })).map((a) => a.address);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_NODATA' || code === 'EAI_NONAME') return [];
+    throw e;
+  }
+};
+
+const TTL = 60;
+
+/** The answer to a DNS query message, or null when `query` is not a query this proxy can read. */
+export async function answerDnsQuery(query: Uint8Array, resolve: HostResolver): Promise<Uint8Array | null> {
+  let q: dnsPacket.DecodedPacket;
+  try {
+    q = dnsPacket.decode(Buffer.from(query.buffer, query.byteOffset, query.length));
+  } catch {
+    return null;
+  }
+  if (q.type !== 'query' || !q.questions || q.questions.length === 0) return null;
+  const answers: dnsPacket.Answer[] = [];
+  let failed = false;
+  let known = false;
+  for (const question of q.questions) {
+    const family = question.type === 'A' ? 4 : question.type === 'AAAA' ? 6 : null;
+    if (family === null) {
+      known = true; // no data of this type, but do not claim the name is missing
+      continue;
+    }
+    try {
+      const addrs = await resolve(question.name, family);
+      if (addrs.length > 0) known = true;
+      else if (family === 6 && (await resolve(question.name, 4)).length > 0) known = true; // the name exists, only without IPv6
+      for (const data of addrs) answers.push({ type: question.type as 'A' | 'AAAA', name: question.name, class: 'IN', ttl: TTL, data });
+    } catch {
+      failed = true;
+    }
+  }
+  const rcode = failed ? 'SERVFAIL' : known ? 'NOERROR' : 'NXDOMAIN';
+  const reply = dnsPacket.encode({
+    type: 'response',
+    id: q.id,
+    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | rcodeBits(rcode),
+    questions: q.questions,
+    answers,
+  });
+  return new Uint8Array(reply.buffer, reply.byteOffset, reply.length);
+}
+
+function rcodeBits(rcode: 'NOERROR' | 'SERVFAIL' | 'NXDOMAIN'): number {
+  return rcode === 'NOERROR' ? 0 : rcode === 'SERVFAIL' ? 2 : 3;
+}
