@@ -27,8 +27,6 @@ const INITIAL_SPARE_BYTES = 8 << 20;
 
 /** A capture handed to the worker. */
 export interface PendingCapture {
-  /** Milliseconds the machine was paused: the copy and the post. */
-  pauseMs: number;
   /** Pages and blocks copied. */
   copied: number;
   /** The root and what was stored, once the worker is done. */
@@ -72,13 +70,11 @@ export class BackgroundWriter {
     });
   }
 
-  /** The pause: copies what changed and posts it; the machine may run on as soon as this returns. */
+  /** The pause (the recorder times it): copies what changed and posts it; the machine may run on as soon as this returns. */
   capture(parts: MachineParts): PendingCapture {
-    const t = process.hrtime.bigint();
     const delta = takeDelta(parts, false, this.spares.pop());
     const done = this.call<CaptureResult>({ id: 0, op: 'capture', delta }, deltaTransfer(delta));
-    const pauseMs = Number(process.hrtime.bigint() - t) / 1e6;
-    return { pauseMs, copied: delta.ram.pages.length + delta.disks.reduce((a, d) => a + d.blocks.length, 0), done };
+    return { copied: delta.ram.pages.length + delta.disks.reduce((a, d) => a + d.blocks.length, 0), done };
   }
 
   /** Stores `bytes` (copied now); resolves to their hash. */

@@ -15,7 +15,6 @@
  */
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import {
   checkPackHeader,
   decodeIndex,
@@ -38,6 +37,8 @@ const FLUSH_BYTES = 1 << 20;
 /** A writer starts a new pack past this size. */
 const ROLL_BYTES = 1 << 30;
 const PACK_NAME = /^[0-9a-z-]+\.pack$/;
+/** What this code names the packs it makes (older packs have other names, all read alike). */
+const SEQUENCED_PACK = /^pack-(\d+)\.pack$/;
 
 /** Where an object is: a pack file and its entry. */
 export interface Located {
@@ -271,9 +272,20 @@ export class PackSet {
   private openWriting(): OpenPack {
     const created = mkdirSync(this.dir, { recursive: true });
     if (created !== undefined) this.createdFrom = created;
-    const name = `${Date.now().toString(36)}-${process.pid.toString(36)}-${randomBytes(4).toString('hex')}.pack`;
-    const file = join(this.dir, name);
-    const fd = openSync(file, 'wx+');
+    // Packs are numbered in the order they were made: the next number after those here; 'wx'
+    // refuses a name another writer took in the meantime, and the one after is tried.
+    let seq = Math.max(0, ...readdirSync(this.dir).map((n) => Number(SEQUENCED_PACK.exec(n)?.[1] ?? 0)));
+    let file: string;
+    let fd: number;
+    for (;;) {
+      file = join(this.dir, `pack-${String(++seq).padStart(6, '0')}.pack`);
+      try {
+        fd = openSync(file, 'wx+');
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
     writeSync(fd, packHeader());
     const w: OpenPack = { file, fd, entries: new Map(), end: PACK_HEADER_BYTES, flushed: PACK_HEADER_BYTES, buffer: [], buffered: new Map(), synced: false };
     this.writing = w;
