@@ -207,24 +207,12 @@ export class SnapshotWriter {
       }
     });
     await forEachLimit(jobs, this.concurrency, (job) => job());
-    for (const tree of [trees.ram, ...trees.disks.map((d) => d.tree)]) {
-      for (let level = 1; level <= tree.height; level++) {
-        const nodes: Array<[Hash, number]> = [];
-        for (const j of tree.unstored[level - 1]) {
-          const h = toHex(tree.levels[level - 1], j * HASH_BYTES);
-          if (queued.has(h)) continue;
-          queued.add(h);
-          nodes.push([h, j]);
-        }
-        await forEachLimit(nodes, this.concurrency, ([h, j]) => put(h, tree.nodeBytes(level, j)!));
-      }
-    }
+    await this.storeNodes(queued, put);
     await put(s.meta, s.metaBytes);
     await put(s.root, s.rootBytes);
 
     pages.fill(0);
     for (const d of trees.disks) d.unstoredLeaves.clear();
-    for (const tree of [trees.ram, ...trees.disks.map((d) => d.tree)]) for (const u of tree.unstored) u.clear();
     return { root: s.root, stats };
   }
 
