@@ -86,6 +86,8 @@ describe.skipIf(chromiumTool.skip)('the web UI in a real browser', () => {
     await page.click(features.diagnosis ? '[data-testid="start-diagnose"]' : '[data-testid="start-verify"]');
     await page.waitForFunction((n) => document.querySelectorAll('.cell[data-state="verified"]').length === n, slices, { timeout: 240_000 });
     await page.locator('[data-testid="job-status"][data-status="done"]').waitFor();
+    // The result comes with the job's final fetch, just after its 'done' event: wait for it to show.
+    await page.locator('[data-testid="job-status"]', { hasText: ' · ' }).waitFor();
     const seen = await page.evaluate(() => [...(window as unknown as { seenStates: Set<string> }).seenStates]);
     expect(seen).toContain('running');
     expect(seen).toContain('verified');
