@@ -57,7 +57,8 @@ try {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
   } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof HartEngineError || e instanceof GuestImageError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError || e instanceof UnknownAnalysisError) {
-    console.error(`prnr: ${e.message}`);
+    // One line, always: some messages quote input (JSON.parse does) that holds newlines.
+    console.error(`prnr: ${e.message.replace(/\s*\n\s*/g, ' ')}`);
     process.exitCode = 2;
   } else {
     throw e;

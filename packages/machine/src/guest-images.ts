@@ -104,7 +104,7 @@ export function loadGuestImages(dir: string): GuestImageSet {
   try {
     m = JSON.parse(readFileSync(mpath, 'utf8'));
   } catch (e) {
-    throw new GuestImageError(`${mpath}: not valid JSON (${(e as Error).message})`);
+    throw new GuestImageError(`${mpath}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
   if (m.arch !== 'riscv64') throw new GuestImageError(`${mpath}: images are for arch "${m.arch}", prnr runs riscv64`);
   const files = m.files ?? [];

@@ -129,7 +129,7 @@ export function parseManifest(text: string, file: string): RecordingManifest {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new RecordingError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new RecordingError(`${file}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
   const v = (raw as { version?: unknown } | null)?.version;
   if ((raw as { format?: unknown } | null)?.format === 'prnr-recording' && typeof v === 'number' && v !== RECORDING_FORMAT_VERSION) {
