@@ -1,10 +1,13 @@
 /** The stub's answers to GDB's packets (GDB manual, "Remote Protocol"), over a short recording. */
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRecording } from '@prnr/recording';
 import { DebugSession } from './debug-session.js';
-import { GdbStub } from './gdb-stub.js';
+import { GdbStub, serveGdb } from './gdb-stub.js';
+import { framePacket, PacketReader } from './rsp-packets.js';
+import type { Stop } from './debug-session.js';
 import { targetXml } from './target-description.js';
 import { shortRecording } from './testing/short-recording.js';
 
@@ -70,6 +73,7 @@ describe('GdbStub', () => {
     const mine = dbg.readMemory(pc, 4)!;
     expect(await stub.handle(`m${pc.toString(16)},4`)).toBe(Buffer.from(mine).toString('hex'));
     expect(await stub.handle('m10,4')).toBe('E14');
+    for (const bad of ['m10', 'm,4', 'mzz,4', 'm10,-4', 'm10,4,4']) expect(await stub.handle(bad)).toBe('E01');
   });
 
   it('refuses every write, saying why', async () => {
@@ -102,4 +106,77 @@ describe('GdbStub', () => {
     expect(await stub.handle('bc')).toBe('T05replaylog:begin;thread:01;');
     expect(await stub.handle('?')).toBe('T05replaylog:begin;thread:01;');
   });
+});
+
+/** A debugger's end of the socket: sends packets, collects the replies. */
+async function client(port: number): Promise<{ socket: Socket; replies: string[]; closed: () => boolean; send: (p: string) => void }> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  const reader = new PacketReader();
+  const replies: string[] = [];
+  let closed = false;
+  socket.on('data', (d) => {
+    for (const m of reader.push(d)) if (m.kind === 'packet') replies.push(m.payload.toString('latin1'));
+  });
+  socket.on('close', () => (closed = true));
+  socket.on('error', () => {});
+  await new Promise((r) => socket.once('connect', r));
+  return { socket, replies, closed: () => closed, send: (p) => socket.write(framePacket(p)) };
+}
+
+async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('serveGdb', () => {
+  it('serves one debugger at a time: a second connection is closed, the first goes on', async () => {
+    const server = await serveGdb(dbg, { port: 0, log: (l) => logged.push(l) });
+    const sockets: Socket[] = [];
+    try {
+      const a = await client(server.port);
+      const b = await client(server.port);
+      sockets.push(a.socket, b.socket);
+      await until(b.closed, 'the second debugger to be turned away', 10_000);
+      a.send('qC');
+      await until(() => a.replies.length > 0, 'the reply to the first debugger');
+      expect(a.replies).toEqual(['QC01']);
+      expect(a.closed()).toBe(false);
+      expect(logged.some((l) => /another one is connected/.test(l))).toBe(true);
+      a.socket.destroy();
+      await server.done;
+    } finally {
+      for (const c of sockets) c.destroy();
+      await server.close();
+    }
+  }, 60_000);
+
+  it('interrupts a reverse-continue whose debugger disconnects, and is done only once the session is idle', async () => {
+    await dbg.seek(dbg.end);
+    const here = dbg.icount;
+    const reverseCont = dbg.reverseCont.bind(dbg);
+    let result: Stop | undefined;
+    dbg.reverseCont = async () => (result = await reverseCont());
+    const server = await serveGdb(dbg, { port: 0 });
+    try {
+      const c = await client(server.port);
+      c.send('Z0,10,4'); // a breakpoint nothing executes: the search would go through every slice
+      await until(() => c.replies.length === 1, 'the breakpoint');
+      const searched = dbg.lastSearch;
+      c.send('bc');
+      await until(() => dbg.lastSearch !== searched, 'the search to start');
+      c.socket.destroy();
+      await server.done;
+      expect(result).toEqual({ kind: 'interrupted' });
+      expect(dbg.lastSearch!.slicesSearched).toBeLessThan(dbg.slices.length);
+      expect(dbg.icount).toBe(here);
+    } finally {
+      // @ts-expect-error -- back to the prototype's method
+      delete dbg.reverseCont;
+      dbg.setBreakpoint(0x10n, false);
+      await server.close();
+    }
+  }, 120_000);
 });

@@ -49,9 +49,11 @@ export class GdbStub {
         this.log(`refused ${p[0] === 'M' || p[0] === 'X' ? `a memory write at 0x${p.slice(1).split(',')[0]}` : 'a register write'}: the past is read-only`);
         return READ_ONLY;
       case 'm': {
-        const [a, l] = p.slice(1).split(',');
-        const len = Math.min(Number.parseInt(l, 16), PACKET_SIZE / 2 - 8);
-        const b = dbg.readMemory(BigInt(`0x${a}`), len);
+        // An empty reply would tell GDB that `m` is not supported: a malformed request is an error.
+        const m = /^m([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,8})$/.exec(p);
+        if (!m) return 'E01';
+        const len = Math.min(Number.parseInt(m[2], 16), PACKET_SIZE / 2 - 8);
+        const b = dbg.readMemory(BigInt(`0x${m[1]}`), len);
         return b ? toHex(b) : 'E14';
       }
       case 'H': case 'T': return 'OK';
@@ -159,19 +161,33 @@ export class GdbStub {
 
 export interface GdbServer {
   readonly port: number;
-  /** Resolves when the first debugger that connected has gone (kill, detach or disconnect). */
+  /**
+   * Resolves when the first debugger that connected has gone (kill, detach or disconnect) and the
+   * command it left running has stopped (a disconnect interrupts it), so the session is idle.
+   */
   readonly done: Promise<void>;
   close(): Promise<void>;
 }
 
-/** Serves one debugger at a time on `port` (0: any free one) until it detaches or kills. */
+/**
+ * Serves one debugger at a time on `port` (0: any free one) until it detaches or kills. Another
+ * connection while one is served is closed: two debuggers would move one session under each other.
+ */
 export function serveGdb(dbg: DebugSession, o: { port: number; host?: string; log?: (line: string) => void }): Promise<GdbServer> {
   const log = o.log ?? (() => {});
   let finish!: () => void;
   const done = new Promise<void>((r) => { finish = r; });
+  let busy = false;
   const server: Server = createServer((socket) => {
+    if (busy) {
+      log(`refused a debugger from ${socket.remoteAddress}:${socket.remotePort}: another one is connected`);
+      socket.destroy();
+      return;
+    }
+    busy = true;
     log(`debugger connected from ${socket.remoteAddress}:${socket.remotePort}`);
     connection(socket, new GdbStub(dbg, log), log).then(() => {
+      busy = false;
       log('debugger disconnected');
       finish();
     });
@@ -189,18 +205,26 @@ export function serveGdb(dbg: DebugSession, o: { port: number; host?: string; lo
   });
 }
 
-/** One debugger's connection: framing, acks, packets answered one at a time, Ctrl-C at any time. */
+/**
+ * One debugger's connection: framing, acks, packets answered one at a time, Ctrl-C at any time.
+ * Resolves once the socket closed and the packet being answered is done: a disconnect interrupts a
+ * running continue or reverse-continue, as Ctrl-C would.
+ */
 function connection(socket: Socket, stub: GdbStub, log: (line: string) => void): Promise<void> {
   const reader = new PacketReader();
   let ack = true;
   let last: Buffer | null = null;
   let queue = Promise.resolve();
   const send = (reply: string) => {
+    if (socket.destroyed) return;
     last = framePacket(reply);
     socket.write(last);
   };
   return new Promise((resolve) => {
-    socket.on('close', () => resolve());
+    socket.on('close', () => {
+      stub.dbg.interrupt();
+      void queue.then(() => resolve());
+    });
     socket.on('error', (e) => log(`connection: ${e.message}`));
     socket.on('data', (chunk: Buffer) => {
       for (const m of reader.push(chunk)) {

@@ -42,4 +42,27 @@ describe('PacketReader', () => {
     const escaped = framePacket(Buffer.from('X0,1:}#'));
     expect(r.push(escaped)).toEqual([{ kind: 'packet', payload: Buffer.from('X0,1:}#') }]);
   });
+
+  it('takes only two hex digits as a checksum', () => {
+    const r = new PacketReader();
+    expect(r.push(Buffer.from('$#0z$g#67'))).toEqual([{ kind: 'bad-packet' }, { kind: 'packet', payload: Buffer.from('g') }]);
+  });
+
+  it('drops a packet longer than it takes, as it arrives, and reads the next one', () => {
+    const r = new PacketReader(1000);
+    const held = () => (r as unknown as { pending: Buffer }).pending.length;
+    expect(r.push(Buffer.from('$'))).toEqual([]);
+    const out = [];
+    for (let k = 0; k < 100; k++) {
+      out.push(...r.push(Buffer.alloc(10_000, 0x61)));
+      expect(held()).toBeLessThanOrEqual(1000);
+    }
+    expect(out).toEqual([{ kind: 'bad-packet' }]);
+    // Its end and checksum, cut across chunks, then a good packet.
+    expect(r.push(Buffer.from('aa#'))).toEqual([]);
+    expect(r.push(Buffer.from('1'))).toEqual([]);
+    expect(r.push(Buffer.from('2+$g#67'))).toEqual([{ kind: 'ack' }, { kind: 'packet', payload: Buffer.from('g') }]);
+    // An over-long packet that arrives whole.
+    expect(r.push(Buffer.from(`$${'b'.repeat(2000)}#00$g#67`))).toEqual([{ kind: 'bad-packet' }, { kind: 'packet', payload: Buffer.from('g') }]);
+  });
 });

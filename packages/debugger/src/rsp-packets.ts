@@ -17,29 +17,62 @@ export type Incoming =
 
 const DOLLAR = 0x24, HASH = 0x23, ESCAPE = 0x7d, STAR = 0x2a;
 
-/** Splits the byte stream from the debugger into packets, acks and interrupts; keeps a partial packet until the rest arrives. */
+/** Longest packet body taken (we announce PacketSize=0x4000; escapes may make GDB's packets longer on the wire). */
+export const MAX_PACKET_BODY = 0x10000;
+
+/**
+ * Splits the byte stream from the debugger into packets, acks and interrupts; keeps a partial packet
+ * until the rest arrives. A packet body longer than `maxBody` is reported as a bad packet and its bytes
+ * are dropped as they come, so a peer that never sends `#` cannot make the stub hold unbounded data.
+ */
 export class PacketReader {
   private pending: Buffer = Buffer.alloc(0);
+  /** Inside an over-long packet: bytes are dropped up to its `#`. */
+  private discarding = false;
+  /** Checksum digits of a dropped packet still to come. */
+  private discardChecksum = 0;
+
+  constructor(private readonly maxBody = MAX_PACKET_BODY) {}
 
   push(chunk: Buffer): Incoming[] {
     const out: Incoming[] = [];
-    let b = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    const b = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     let i = 0;
     while (i < b.length) {
+      if (this.discardChecksum > 0) {
+        const n = Math.min(this.discardChecksum, b.length - i);
+        this.discardChecksum -= n;
+        i += n;
+        continue;
+      }
+      if (this.discarding) {
+        const end = b.indexOf(HASH, i);
+        if (end < 0) { i = b.length; break; }
+        this.discarding = false;
+        this.discardChecksum = 2;
+        i = end + 1;
+        continue;
+      }
       const c = b[i];
       if (c === 0x2b) { out.push({ kind: 'ack' }); i++; continue; }
       if (c === 0x2d) { out.push({ kind: 'nack' }); i++; continue; }
       if (c === 0x03) { out.push({ kind: 'interrupt' }); i++; continue; }
       if (c !== DOLLAR) { i++; continue; } // noise between packets
       const end = b.indexOf(HASH, i + 1);
+      const bodyLength = (end < 0 ? b.length : end) - (i + 1);
+      if (bodyLength > this.maxBody) {
+        out.push({ kind: 'bad-packet' });
+        if (end < 0) { this.discarding = true; i = b.length; } else { this.discardChecksum = 2; i = end + 1; }
+        continue;
+      }
       if (end < 0 || end + 2 >= b.length) break; // the rest has not arrived
       const raw = b.subarray(i + 1, end);
-      const sum = Number.parseInt(b.subarray(end + 1, end + 3).toString('latin1'), 16);
-      out.push(checksum(raw) === sum ? { kind: 'packet', payload: unescape(raw) } : { kind: 'bad-packet' });
+      const digits = b.subarray(end + 1, end + 3).toString('latin1');
+      const ok = /^[0-9a-fA-F]{2}$/.test(digits) && checksum(raw) === Number.parseInt(digits, 16);
+      out.push(ok ? { kind: 'packet', payload: unescape(raw) } : { kind: 'bad-packet' });
       i = end + 3;
     }
-    b = b.subarray(i);
-    this.pending = Buffer.from(b);
+    this.pending = Buffer.from(b.subarray(i));
     return out;
   }
 }

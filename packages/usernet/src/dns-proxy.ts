@@ -2,7 +2,9 @@
  * Answers the guest's DNS queries (sent to the virtual DNS address) through
  * the host's resolver: `node:dns` lookup, so /etc/hosts (e.g. `localhost`)
  * and the host's DNS configuration both apply, as for any host program.
- * A and AAAA questions are answered; other types get an empty answer.
+ * A and AAAA questions are answered; other types get an empty answer. A
+ * query with more than one question gets FORMERR (RFC 9619), so one query
+ * costs at most two lookups.
  * DNS messages are parsed and built with `dns-packet`.
  */
 import { lookup } from 'node:dns/promises';
@@ -32,6 +34,7 @@ export async function answerDnsQuery(query: Uint8Array, resolve: HostResolver): 
     return null;
   }
   if (q.type !== 'query' || !q.questions || q.questions.length === 0) return null;
+  if (q.questions.length > 1) return reply(q, 'FORMERR', []);
   const answers: dnsPacket.Answer[] = [];
   let failed = false;
   let known = false;
@@ -50,17 +53,20 @@ export async function answerDnsQuery(query: Uint8Array, resolve: HostResolver): 
       failed = true;
     }
   }
-  const rcode = failed ? 'SERVFAIL' : known ? 'NOERROR' : 'NXDOMAIN';
-  const reply = dnsPacket.encode({
+  return reply(q, failed ? 'SERVFAIL' : known ? 'NOERROR' : 'NXDOMAIN', answers);
+}
+
+type Rcode = 'NOERROR' | 'FORMERR' | 'SERVFAIL' | 'NXDOMAIN';
+
+function reply(q: dnsPacket.DecodedPacket, rcode: Rcode, answers: dnsPacket.Answer[]): Uint8Array {
+  const b = dnsPacket.encode({
     type: 'response',
     id: q.id,
-    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | rcodeBits(rcode),
+    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | RCODE_BITS[rcode],
     questions: q.questions,
     answers,
   });
-  return new Uint8Array(reply.buffer, reply.byteOffset, reply.length);
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
-function rcodeBits(rcode: 'NOERROR' | 'SERVFAIL' | 'NXDOMAIN'): number {
-  return rcode === 'NOERROR' ? 0 : rcode === 'SERVFAIL' ? 2 : 3;
-}
+const RCODE_BITS: Record<Rcode, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3 };

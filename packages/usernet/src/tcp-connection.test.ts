@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TcpConnection, TCP_MSS, type TcpConnectionHooks } from './tcp-connection.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpSegment } from './wire/tcp-segment.js';
+import { seededRandom } from './test-support/seeded-random.js';
 
 const GUEST_PORT = 5555;
 const PORT = 80;
@@ -159,5 +160,94 @@ describe('TcpConnection', () => {
     window = 60000;
     c.windowUpdate();
     expect(h.take()).toMatchObject([{ flags: TCP_ACK, window: 60000 }]);
+  });
+});
+
+describe('TcpConnection sequence numbers', () => {
+  it('carries data both ways across the 2^32 wrap of either sequence space', () => {
+    const h = harness();
+    const c = TcpConnection.fromGuestSyn({ guestPort: GUEST_PORT, localPort: PORT, iss: 0xffffff00, hooks: h.hooks }, guest({ seq: 0xffffffc0, flags: TCP_SYN, mss: 1460 }));
+    c.hostConnected(0);
+    expect(h.take()).toMatchObject([{ seq: 0xffffff00, ack: 0xffffffc1 }]);
+    c.input(guest({ seq: 0xffffffc1, ack: 0xffffff01, flags: TCP_ACK }), 0);
+    c.write(new Uint8Array(3000).fill(5));
+    const segs = h.take();
+    expect(segs.map((x) => x.seq)).toEqual([0xffffff01, (0xffffff01 + 1460) >>> 0, (0xffffff01 + 2920) >>> 0]);
+    c.input(guest({ seq: 0xffffffc1, ack: (0xffffff01 + 3000) >>> 0, flags: TCP_ACK, payload: new Uint8Array(100).fill(9) }), 0);
+    expect(c.buffered).toBe(0);
+    expect(h.received).toHaveLength(100);
+    expect(h.take()).toMatchObject([{ flags: TCP_ACK, ack: (0xffffffc1 + 100) >>> 0 }]);
+    // An old segment from before the wrap is a duplicate: acknowledged again, not passed on.
+    c.input(guest({ seq: 0xffffffc1, ack: (0xffffff01 + 3000) >>> 0, flags: TCP_ACK, payload: new Uint8Array(10) }), 0);
+    expect(h.received).toHaveLength(100);
+    expect(h.take()).toMatchObject([{ ack: 0x25 }]);
+  });
+});
+
+describe('TcpConnection against a misbehaving guest', () => {
+  it('keeps guest data within the window it advertised (a guest that ignores it cannot make the host buffer more)', () => {
+    const { h, c } = established(100);
+    c.input(guest({ seq: 1001, ack: 5001, flags: TCP_ACK | TCP_PSH, payload: new Uint8Array(1000).fill(7) }), 0);
+    expect(h.received).toHaveLength(100);
+    expect(h.take()).toMatchObject([{ flags: TCP_ACK, ack: 1101 }]);
+    // A FIN after bytes beyond the window is beyond it too: not taken.
+    c.input(guest({ seq: 1101, ack: 5001, flags: TCP_ACK | TCP_FIN, payload: new Uint8Array(500) }), 0);
+    expect(h.received).toHaveLength(200);
+    expect(h.events).not.toContain('guest-fin');
+  });
+
+  it('accepts nothing but a bare FIN while its window is closed', () => {
+    const { h, c } = established(0);
+    c.input(guest({ seq: 1001, ack: 5001, flags: TCP_ACK, payload: Uint8Array.of(1) }), 0);
+    expect(h.received).toEqual([]);
+    expect(h.take()).toMatchObject([{ flags: TCP_ACK, ack: 1001, window: 0 }]);
+    c.input(guest({ seq: 1001, ack: 5001, flags: TCP_ACK | TCP_FIN }), 0);
+    expect(h.events).toContain('guest-fin');
+  });
+
+  it('takes an ACK for data sent before a retransmission that a shrunken window cut short (RFC 9293 §3.8.6.2.2)', () => {
+    const { h, c } = established();
+    c.input(guest({ seq: 1001, ack: 5001, flags: TCP_ACK, window: 3000 }), 0);
+    c.write(new Uint8Array(3000).fill(1));
+    c.end();
+    expect(h.take().map((s) => [s.seq, s.payload.length, s.flags & TCP_FIN])).toEqual([[5001, 1460, 0], [6461, 1460, 0], [7921, 80, 0], [8001, 0, TCP_FIN]]);
+    c.input(guest({ seq: 1001, ack: 5001, flags: TCP_ACK, window: 1000 }), 0); // the guest shrinks its window
+    c.tick(1000); // retransmission: only 1000 bytes fit now
+    expect(h.take().map((s) => s.payload.length)).toEqual([1000]);
+    // The guest had everything, FIN included, before the retransmission: it acknowledges all of it.
+    c.input(guest({ seq: 1001, ack: 8002, flags: TCP_ACK, window: 3000 }), 1100);
+    expect(c.buffered).toBe(0);
+    c.tick(5000);
+    expect(h.take()).toEqual([]); // nothing left to send again
+    c.input(guest({ seq: 1001, ack: 8002, flags: TCP_ACK | TCP_FIN }), 5000);
+    expect(c.state).toBe('closed');
+    expect(h.events).toEqual(['guest-fin', 'closed']);
+  });
+
+  it('survives seeded random segments: never throws, never passes on more than it acknowledged', () => {
+    const rnd = seededRandom(0x2545f491);
+    const flagsOf = [TCP_ACK, TCP_ACK | TCP_PSH, TCP_ACK | TCP_FIN, TCP_SYN, TCP_RST, TCP_SYN | TCP_ACK, 0, TCP_ACK | TCP_RST];
+    for (let run = 0; run < 200; run++) {
+      const { h, c } = established(rnd(2) ? 65535 : rnd(3000));
+      let emitted = 0;
+      const emit = h.hooks.emit;
+      h.hooks.emit = (seg) => {
+        if (++emitted > 100_000) throw new Error('runaway emission');
+        emit(seg);
+      };
+      for (let i = 0; i < 200 && c.state !== 'closed'; i++) {
+        const action = rnd(10);
+        if (action === 0) c.write(new Uint8Array(rnd(5000)));
+        else if (action === 1) c.end();
+        else if (action === 2) c.tick(i * 500);
+        else {
+          const near = (base: number) => (base + rnd(8000) - 4000) >>> 0;
+          c.input(guest({ seq: near(1001 + h.received.length), ack: near(5001), flags: flagsOf[rnd(flagsOf.length)]!, window: rnd(65536), mss: rnd(2) ? rnd(3000) : undefined, payload: new Uint8Array(rnd(2000)) }), i * 500);
+        }
+      }
+      // Whatever the guest sent, the last ACK the connection emitted covers every byte it passed on.
+      const acks = h.out.filter((o) => o.flags & TCP_ACK && !(o.flags & TCP_RST));
+      if (acks.length > 0 && h.received.length > 0) expect(((acks.at(-1)!.ack - 1001) >>> 0) - h.received.length).toBeGreaterThanOrEqual(0);
+    }
   });
 });

@@ -71,6 +71,12 @@ export class TcpConnection {
   /** Oldest unacknowledged sequence number, and the next to send. */
   private sndUna: number;
   private sndNxt: number;
+  /**
+   * The highest sequence number sent so far. Go-back-N moves sndNxt back; an
+   * ACK up to sndMax is still for data (or a FIN) the guest may have, e.g. when
+   * a window that shrank meanwhile cut the retransmission short.
+   */
+  private sndMax: number;
   /** Bytes from sndUna on (sent but unacknowledged, then unsent). SYN and FIN are not in it. */
   private readonly sndBuf = new ByteQueue();
   private sndWnd = 0;
@@ -78,7 +84,8 @@ export class TcpConnection {
   private rcvNxt = 0;
   /** The host ended: FIN follows the buffered data. */
   private hostEnded = false;
-  private finSent = false;
+  /** The FIN's sequence number, once it was sent (it stays there through retransmissions). */
+  private finSeq: number | null = null;
   private guestFinReceived = false;
   private dupAcks = 0;
   private lastProgressMs = 0;
@@ -96,6 +103,7 @@ export class TcpConnection {
     this.iss = o.iss >>> 0;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
+    this.sndMax = this.iss;
     this.state = state;
   }
 
@@ -245,21 +253,28 @@ export class TcpConnection {
   private handleAck(seg: TcpSegment, nowMs: number): void {
     const acked = seqDiff(seg.ack, this.sndUna);
     const inFlight = seqDiff(this.sndNxt, this.sndUna);
-    if (acked > 0 && acked <= inFlight) {
+    const everSent = seqDiff(this.sndMax, this.sndUna);
+    if (acked > 0 && acked <= everSent) {
       // Our FIN takes the sequence number after the last byte; bytes are acked, the FIN is not in sndBuf.
       this.sndBuf.drop(Math.min(acked, this.sndBuf.length));
       this.sndUna = seg.ack;
+      if (acked > inFlight) this.sndNxt = seg.ack; // acknowledges what a retransmission had not resent yet
       this.progress(nowMs);
       this.dupAcks = 0;
     } else if (acked === 0 && inFlight > 0 && seg.payload.length === 0 && seg.window === this.sndWnd && !(seg.flags & TCP_FIN)) {
       if (++this.dupAcks === 3) this.goBack();
     }
-    if (acked >= 0 && acked <= inFlight) this.sndWnd = seg.window;
-    if (this.finSent && this.sndUna === this.sndNxt && this.guestFinReceived) this.close();
+    if (acked >= 0 && acked <= everSent) this.sndWnd = seg.window;
+    if (this.finAcked() && this.guestFinReceived) this.close();
+  }
+
+  /** The FIN was sent and every sequence number up to it is acknowledged. */
+  private finAcked(): boolean {
+    return this.finSeq !== null && seqDiff(this.sndUna, this.finSeq) > 0;
   }
 
   private handleData(seg: TcpSegment): void {
-    const fin = (seg.flags & TCP_FIN) !== 0;
+    let fin = (seg.flags & TCP_FIN) !== 0;
     const len = seg.payload.length + (fin ? 1 : 0);
     if (len === 0) return;
     const offset = seqDiff(this.rcvNxt, seg.seq);
@@ -267,7 +282,15 @@ export class TcpConnection {
       this.sendAck(); // a duplicate or out-of-order segment: say what we expect
       return;
     }
-    const fresh = seg.payload.subarray(Math.min(offset, seg.payload.length));
+    let fresh = seg.payload.subarray(Math.min(offset, seg.payload.length));
+    // Only what fits the window goes on (RFC 9293 §3.10.7.4): a guest that ignores the window must not
+    // make the host buffer more. The window's right edge never moves left (what is taken here fills the
+    // host socket's buffer by as much), so the window now is at least the one advertised.
+    const window = Math.min(MAX_WINDOW, Math.max(0, Math.floor(this.hooks.receiveWindow())));
+    if (fresh.length > window) {
+      fresh = fresh.subarray(0, window);
+      fin = false; // the FIN comes after bytes that were not taken
+    }
     if (fresh.length > 0) {
       this.rcvNxt = seqAdd(this.rcvNxt, fresh.length);
       this.hooks.data(fresh);
@@ -278,7 +301,7 @@ export class TcpConnection {
       this.hooks.guestEnded();
     }
     this.sendAck();
-    if (this.finSent && this.sndUna === this.sndNxt && this.guestFinReceived) this.close();
+    if (this.finAcked() && this.guestFinReceived) this.close();
   }
 
   /** Sends what the guest's window allows, then the FIN once everything is out. */
@@ -294,13 +317,14 @@ export class TcpConnection {
         const payload = this.sndBuf.read(sent, n);
         const last = n === unsent;
         this.emit(TCP_ACK | (last ? TCP_PSH : 0), this.sndNxt, payload);
-        this.sndNxt = seqAdd(this.sndNxt, n);
+        this.advance(n);
         continue;
       }
-      if (unsent === 0 && this.hostEnded && !this.finSent) {
+      // The FIN, unless sndNxt is already past it.
+      if (unsent === 0 && this.hostEnded && (this.finSeq === null || seqDiff(this.sndNxt, this.finSeq) <= 0)) {
         this.emit(TCP_FIN | TCP_ACK, this.sndNxt, new Uint8Array(0));
-        this.sndNxt = seqAdd(this.sndNxt, 1);
-        this.finSent = true;
+        this.finSeq = this.sndNxt;
+        this.advance(1);
       }
       return;
     }
@@ -314,14 +338,19 @@ export class TcpConnection {
       return;
     }
     this.sndNxt = this.sndUna;
-    this.finSent = false;
     this.flush();
+  }
+
+  private advance(n: number): void {
+    this.sndNxt = seqAdd(this.sndNxt, n);
+    if (seqDiff(this.sndNxt, this.sndMax) > 0) this.sndMax = this.sndNxt;
   }
 
   private sendSyn(): void {
     const flags = this.state === 'syn-received' ? TCP_SYN | TCP_ACK : TCP_SYN;
     this.emit(flags, this.iss, new Uint8Array(0), TCP_MSS);
     this.sndNxt = seqAdd(this.iss, 1);
+    this.sndMax = this.sndNxt;
   }
 
   private sendAck(): void {

@@ -3,7 +3,8 @@ import { createSocket } from 'node:dgram';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { arpRequest, dnsIp, gatewayIp, guestIp, GUEST_MAC, pingFrame, readFrame, ROUTER_MAC, udpFrame } from './test-support/guest-frames.js';
+import { arpRequest, dnsIp, gatewayIp, guestIp, GUEST_MAC, pingFrame, readFrame, ROUTER_MAC, seg, tcpFrame, udpFrame } from './test-support/guest-frames.js';
+import { seededRandom } from './test-support/seeded-random.js';
 import { GuestTcp, until } from './test-support/guest-tcp.js';
 import { parseNetOption } from './net-option.js';
 import { UserNetwork } from './user-network.js';
@@ -116,6 +117,17 @@ describe('UserNetwork', () => {
     const byPort = new Map(got.map((r) => [r.udp!.dstPort, dnsPacket.decode(Buffer.from(r.udp!.payload))]));
     expect(byPort.get(3333)).toMatchObject({ id: 1, rcode: 'NOERROR', answers: [{ type: 'A', name: 'localhost', data: '127.0.0.1' }] });
     expect(byPort.get(3334)).toMatchObject({ id: 2, rcode: 'NXDOMAIN', answers: [] });
+  });
+
+  it('answers a query with several questions FORMERR, resolving none of them (RFC 9619)', async () => {
+    const asked: string[] = [];
+    const net = network({ resolver: async (name) => (asked.push(name), ['127.0.0.1']) });
+    const q = dnsPacket.encode({ type: 'query', id: 5, questions: [{ type: 'A', name: 'a.example' }, { type: 'A', name: 'b.example' }] });
+    net.send(udpFrame(guestIp, dnsIp, { srcPort: 3336, dstPort: 53, payload: q }));
+    const got: ReturnType<typeof readFrame>[] = [];
+    await until(() => (got.push(...drain(net)), got.length === 1), 'the DNS answer');
+    expect(dnsPacket.decode(Buffer.from(got[0]!.udp!.payload))).toMatchObject({ id: 5, rcode: 'FORMERR', answers: [] });
+    expect(asked).toEqual([]);
   });
 
   it('resolves localhost with the real host resolver', async () => {
@@ -259,15 +271,75 @@ describe('UserNetwork', () => {
   });
 });
 
+describe('UserNetwork limits', () => {
+  const tcpCount = (net: UserNetwork) => (net as unknown as { tcp: Map<string, unknown> }).tcp.size;
+  const udpFlows = (net: UserNetwork) => (net as unknown as { udp: Map<string, { pending: unknown[] }> }).udp;
+
+  it('drops UDP to port 0 (the host cannot send there) without an internal error or a flow left behind', () => {
+    const net = network();
+    for (let i = 0; i < 3; i++) net.send(udpFrame(guestIp, gatewayIp, { srcPort: 5002, dstPort: 0, payload: Uint8Array.of(1) }));
+    expect(net.stats.internalErrors).toBe(0);
+    expect(udpFlows(net).size).toBe(0);
+    expect(net.stats.ignored).toBe(3);
+  });
+
+  it('refuses guest connections beyond maxConnections with RST-ACK, opening no host socket for them', async () => {
+    const port = await listen(() => {});
+    const net = network({ maxConnections: 3 });
+    const guests = Array.from({ length: 5 }, (_, i) => new GuestTcp(net, gatewayIp, port, 41000 + i));
+    for (const g of guests) g.send(TCP_SYN);
+    expect(tcpCount(net)).toBe(3);
+    expect(net.stats.overLimit).toBe(2);
+    const frames = drain(net);
+    expect(frames.filter((r) => r.tcp?.flags === (TCP_RST | TCP_ACK)).map((r) => r.tcp!.dstPort)).toEqual([41003, 41004]);
+  });
+
+  it('refuses host connections to a forward beyond maxConnections', async () => {
+    const net = network({ maxConnections: 1, hostForwards: parseNetOption('user,hostfwd=tcp::0-:8080').hostForwards });
+    await net.start();
+    const port = net.forwards[0]!.hostPort;
+    const a = connect({ port, host: '127.0.0.1' });
+    await until(() => tcpCount(net) === 1, 'the first forward');
+    const b = connect({ port, host: '127.0.0.1' });
+    let closed = false;
+    b.on('close', () => (closed = true));
+    b.on('error', () => {});
+    await until(() => closed, 'the second connection to be closed');
+    expect(tcpCount(net)).toBe(1);
+    expect(net.stats.overLimit).toBe(1);
+    a.destroy();
+  });
+
+  it('opens at most maxUdpFlows host UDP sockets, and holds a bounded number of datagrams while one opens', () => {
+    const net = network({ maxUdpFlows: 2 });
+    for (let p = 1; p <= 4; p++) net.send(udpFrame(guestIp, gatewayIp, { srcPort: 6000 + p, dstPort: 9, payload: Uint8Array.of(p) }));
+    expect(udpFlows(net).size).toBe(2);
+    expect(net.stats.overLimit).toBe(2);
+    // The machine may run a long time without yielding to the event loop: datagrams wait, but not without bound.
+    for (let i = 0; i < 1000; i++) net.send(udpFrame(guestIp, gatewayIp, { srcPort: 6001, dstPort: 9, payload: new Uint8Array(100) }));
+    expect([...udpFlows(net).values()][0]!.pending.length).toBeLessThanOrEqual(64);
+  });
+
+  it('resolves a bounded number of DNS questions at once', async () => {
+    const asked: string[] = [];
+    const net = network({ resolver: (name) => (asked.push(name), new Promise<string[]>(() => {})) }); // a resolver that never answers
+    for (let i = 0; i < 500; i++) {
+      const q = dnsPacket.encode({ type: 'query', id: i, questions: [{ type: 'A', name: `n${i}.example` }] });
+      net.send(udpFrame(guestIp, dnsIp, { srcPort: 20000 + i, dstPort: 53, payload: q }));
+    }
+    // Questions in one query are many lookups too.
+    const many = dnsPacket.encode({ type: 'query', id: 1, questions: Array.from({ length: 50 }, (_, i) => ({ type: 'A' as const, name: `m${i}.example` })) });
+    net.send(udpFrame(guestIp, dnsIp, { srcPort: 3000, dstPort: 53, payload: many }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asked.length).toBeLessThanOrEqual(64);
+    expect(net.stats.internalErrors).toBe(0);
+  });
+});
+
 describe('UserNetwork fuzz', () => {
   it('survives malformed frames: drops them, counts them, keeps serving', () => {
     const net = network();
-    // A fixed seed (xorshift), so a failure reproduces.
-    let s = 0x9e3779b9;
-    const rnd = (n: number) => {
-      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-      return s % n;
-    };
+    const rnd = seededRandom(0x9e3779b9);
     const valid = [
       arpRequest(gatewayIp),
       pingFrame(gatewayIp, 1, 2, new Uint8Array(16)),
@@ -295,6 +367,64 @@ describe('UserNetwork fuzz', () => {
     expect(net.stats.framesFromGuest).toBe(frames);
     net.send(pingFrame(gatewayIp, 1, 1, new Uint8Array(4)));
     expect(drain(net).at(-1)!.icmp!.type).toBe(ICMP_ECHO_REPLY);
+  });
+});
+
+describe('UserNetwork and a broken frame', () => {
+  it('keeps answering the guest MAC after an IPv4 frame that does not parse came from another', async () => {
+    let answer!: (a: string[]) => void;
+    const net = network({ resolver: () => new Promise<string[]>((r) => (answer = r)) });
+    net.send(udpFrame(guestIp, dnsIp, { srcPort: 3337, dstPort: 53, payload: dnsPacket.encode({ type: 'query', id: 1, questions: [{ type: 'A', name: 'localhost' }] }) }));
+    await until(() => answer !== undefined, 'the lookup');
+    const bad = pingFrame(gatewayIp, 1, 2, new Uint8Array(4));
+    bad.set([0x02, 0, 0, 0, 0, 1], 6); // another source MAC...
+    bad[14 + 10] ^= 0xff; // ...and a broken IPv4 header checksum
+    net.send(bad);
+    expect(net.stats.malformed).toBe(1);
+    answer(['127.0.0.1']); // the answer comes after the broken frame
+    const got: ReturnType<typeof readFrame>[] = [];
+    await until(() => (got.push(...drain(net)), got.length === 1), 'the DNS answer');
+    expect([...got[0]!.dstMac]).toEqual([...GUEST_MAC]);
+  });
+});
+
+describe('UserNetwork fuzz on a live connection', () => {
+  it('takes seeded random, well-formed segments on a connection to a host socket without an internal error', async () => {
+    const received: Buffer[] = [];
+    const port = await listen((sock) => {
+      sock.on('data', (d) => {
+        received.push(d);
+        sock.write(d); // echo, so the host side sends too
+      });
+      sock.on('error', () => {});
+    });
+    const net = network();
+    const live = () => (net as unknown as { tcp: Map<string, unknown> }).tcp.size > 0;
+    let localPort = 42000;
+    let g = new GuestTcp(net, gatewayIp, port, localPort);
+    await g.connect();
+    let connections = 1;
+    const rnd = seededRandom(0x6b43a9b5);
+    const flags = [TCP_ACK, TCP_ACK, TCP_ACK | TCP_FIN, TCP_SYN, TCP_ACK | TCP_SYN, TCP_RST, 0];
+    for (let i = 0; i < 2000; i++) {
+      if (!live()) {
+        // The fuzz reset or closed it: a new connection, so the data path keeps being exercised.
+        while (net.receive());
+        g = new GuestTcp(net, gatewayIp, port, ++localPort);
+        await g.connect();
+        connections++;
+      }
+      const near = (base: number) => (base + rnd(140_000) - 70_000) >>> 0;
+      net.send(tcpFrame(gatewayIp, seg({ srcPort: localPort, dstPort: port, seq: rnd(2) ? g.sndNxt : near(g.sndNxt), ack: rnd(2) ? g.rcvNxt : near(g.rcvNxt), flags: flags[rnd(flags.length)]!, window: rnd(65536), payload: new Uint8Array(rnd(1500)) })));
+      while (net.receive());
+      if (i % 100 === 0) await new Promise((r) => setImmediate(r)); // let the host socket move
+    }
+    expect(net.stats.internalErrors).toBe(0);
+    expect(net.stats.malformed).toBe(0);
+    expect(connections).toBeGreaterThan(1);
+    expect(received.reduce((n, b) => n + b.length, 0)).toBeGreaterThan(0);
+    net.send(pingFrame(gatewayIp, 1, 1, new Uint8Array(4)));
+    expect(drain(net).some((r) => r.icmp?.type === ICMP_ECHO_REPLY)).toBe(true);
   });
 });
 

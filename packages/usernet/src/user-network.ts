@@ -47,6 +47,10 @@ const HOST_READ_LOW = 64 * 1024;
 /** The most bytes the guest may have in flight toward a host socket. */
 const GUEST_WINDOW = 0xffff;
 const UDP_IDLE_MS = 60_000;
+/** Datagrams kept for a UDP flow whose host socket is still opening; beyond, they are dropped (UDP may lose them). */
+const UDP_PENDING_MAX = 64;
+/** DNS queries resolved at once (one question each): lookups hold the libuv threads that the recorder's file writes need too. */
+const DNS_LOOKUPS_MAX = 64;
 const TICK_MS = 200;
 
 export interface UserNetworkOptions {
@@ -57,6 +61,10 @@ export interface UserNetworkOptions {
   maxQueued?: number;
   /** TCP retransmission timeout toward the guest, in host milliseconds. Default 1000. */
   rtoMs?: number;
+  /** TCP connections (guest's and port forwards') open at once; beyond, a guest SYN gets RST and a host connection is closed. Default 1024. */
+  maxConnections?: number;
+  /** UDP flows (host sockets) open at once; beyond, datagrams of new flows are dropped. Default 256. */
+  maxUdpFlows?: number;
 }
 
 export interface UserNetworkStats {
@@ -71,6 +79,8 @@ export interface UserNetworkStats {
   tcpConnections: number;
   tcpRefused: number;
   udpFlows: number;
+  /** Connections and UDP flows refused because maxConnections / maxUdpFlows were open, and DNS queries dropped while too many lookups ran. */
+  overLimit: number;
   /** Errors inside the stack (a bug, or a host call that threw): counted, never thrown into the machine. */
   internalErrors: number;
 }
@@ -102,11 +112,15 @@ interface UdpFlow {
 }
 
 export class UserNetwork implements PacketPort {
-  readonly stats: UserNetworkStats = { framesFromGuest: 0, framesToGuest: 0, malformed: 0, ignored: 0, dropped: 0, tcpConnections: 0, tcpRefused: 0, udpFlows: 0, internalErrors: 0 };
+  readonly stats: UserNetworkStats = { framesFromGuest: 0, framesToGuest: 0, malformed: 0, ignored: 0, dropped: 0, tcpConnections: 0, tcpRefused: 0, udpFlows: 0, overLimit: 0, internalErrors: 0 };
   private readonly queue: Uint8Array[] = [];
   private readonly maxQueued: number;
   private readonly resolver: HostResolver;
   private readonly rtoMs: number;
+  private readonly maxConnections: number;
+  private readonly maxUdpFlows: number;
+  /** DNS queries being resolved now. */
+  private dnsLookups = 0;
   private readonly hostForwards: readonly HostForward[];
   private readonly servers: { server: Server; forward: HostForward }[] = [];
   private readonly tcp = new Map<string, TcpEntry>();
@@ -121,6 +135,8 @@ export class UserNetwork implements PacketPort {
     this.maxQueued = o.maxQueued ?? 4096;
     this.resolver = o.resolver ?? hostResolver;
     this.rtoMs = o.rtoMs ?? 1000;
+    this.maxConnections = o.maxConnections ?? 1024;
+    this.maxUdpFlows = o.maxUdpFlows ?? 256;
     this.hostForwards = o.hostForwards ?? [];
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
@@ -193,8 +209,8 @@ export class UserNetwork implements PacketPort {
       this.stats.ignored++; // IPv6 and others: this network is IPv4 only
       return;
     }
-    this.guestMac = eth.src.slice();
     const ip = parseIpv4(eth.payload);
+    this.guestMac = eth.src.slice(); // only from a frame that parses: a broken one must not redirect the answers
     if (ip.protocol === IP_PROTO_UDP) return this.handleUdp(ip);
     if (ip.protocol === IP_PROTO_TCP) return this.handleTcp(ip);
     if (ip.protocol === IP_PROTO_ICMP) return this.handleIcmp(ip);
@@ -233,28 +249,43 @@ export class UserNetwork implements PacketPort {
       return;
     }
     if (ip.dst === DNS_IP && d.dstPort === 53) {
+      if (this.dnsLookups >= DNS_LOOKUPS_MAX) {
+        this.stats.overLimit++; // the guest's resolver asks again
+        return;
+      }
       const { srcPort } = d;
       const src = ip.src;
-      answerDnsQuery(d.payload, this.resolver).then(
-        (answer) => {
+      this.dnsLookups++;
+      void (async () => {
+        try {
+          const answer = await answerDnsQuery(d.payload, this.resolver);
           if (answer && !this.closed) this.toGuest(DNS_IP, src, IP_PROTO_UDP, buildUdp(DNS_IP, src, { srcPort: 53, dstPort: srcPort, payload: answer }));
-        },
-        () => this.stats.internalErrors++,
-      );
+        } catch {
+          this.stats.internalErrors++; // never an unhandled rejection: that would end the host process
+        } finally {
+          this.dnsLookups--;
+        }
+      })();
       return;
     }
     const host = this.hostAddressFor(ip.dst);
-    if (host === null) {
-      this.stats.ignored++;
+    if (host === null || d.dstPort === 0) {
+      this.stats.ignored++; // port 0 cannot be sent to from a host socket
       return;
     }
     const key = `${d.srcPort}|${ip.dst}|${d.dstPort}`;
     let flow = this.udp.get(key);
-    if (!flow) flow = this.openUdpFlow(key, d.srcPort, ip.dst, d.dstPort, host);
+    if (!flow) {
+      if (this.udp.size >= this.maxUdpFlows) {
+        this.stats.overLimit++;
+        return;
+      }
+      flow = this.openUdpFlow(key, d.srcPort, ip.dst, d.dstPort, host);
+    }
     flow.lastUsedMs = performance.now();
     flow.lastQuote = concat(ip.header, ip.payload.subarray(0, 8));
     if (flow.ready) flow.socket.send(d.payload);
-    else flow.pending.push(d.payload.slice());
+    else if (flow.pending.length < UDP_PENDING_MAX) flow.pending.push(d.payload.slice());
   }
 
   private openUdpFlow(key: string, guestPort: number, remote: number, remotePort: number, host: string): UdpFlow {
@@ -310,6 +341,11 @@ export class UserNetwork implements PacketPort {
       this.resetUnknown(ip, seg);
       return;
     }
+    if (this.tcp.size >= this.maxConnections) {
+      this.stats.overLimit++;
+      this.resetUnknown(ip, seg);
+      return;
+    }
     this.stats.tcpConnections++;
     const e: TcpEntry = { conn: undefined as unknown as TcpConnection, socket: null, paused: false, hostEnded: false };
     e.conn = TcpConnection.fromGuestSyn({ guestPort: seg.srcPort, localPort: seg.dstPort, iss: randomInt(2 ** 32), rtoMs: this.rtoMs, hooks: this.hooks(key, e, ip.dst, ip.src) }, seg);
@@ -322,6 +358,11 @@ export class UserNetwork implements PacketPort {
   /** A host connection to a forwarded port: open a connection to the guest. */
   private acceptForward(forward: HostForward, socket: Socket): void {
     if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    if (this.tcp.size >= this.maxConnections) {
+      this.stats.overLimit++;
       socket.destroy();
       return;
     }

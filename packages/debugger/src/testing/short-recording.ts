@@ -1,33 +1,9 @@
-/** A short recording of the default guest for the debugger's tests, and kernel symbols from its System.map. */
-import { randomFillSync } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/** The short recording of the default guest that the scheduler's tests use, and kernel symbols from its System.map. */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ScriptInput, guestBoard, loadGuestImages } from '@prnr/machine';
-import { record } from '@prnr/recording';
+import { ROOT } from '@prnr/scheduler/testing';
 import { readSystemMap } from '../symbol-file.js';
 
-export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
-/** Boots the default guest under the smoke workload for `steps` instructions. */
-export async function shortRecording(o: { steps: number; sliceSteps: number; checkpointInterval?: number }): Promise<string> {
-  const dir = join(mkdtempSync(join(tmpdir(), 'prnr-debugger-')), 'short.rec');
-  const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
-  const input = new ScriptInput(readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8'));
-  await record({
-    dir,
-    config,
-    images,
-    inputs: { consoleInput: input, clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } },
-    output: { write: (b) => input.observe(b) },
-    realtime: false,
-    maxSteps: o.steps,
-    sliceSteps: o.sliceSteps,
-    checkpointInterval: o.checkpointInterval,
-  });
-  return dir;
-}
+export { shortRecording } from '@prnr/scheduler/testing';
 
 let symbols: Map<string, bigint> | undefined;
 
