@@ -5,7 +5,8 @@
 #   device-tree-compiler  dtc decodes our device trees (packages/devices)
 #   qemu-system-misc      qemu-system-riscv64's own virt tree (packages/devices)
 #   gdb-multiarch         drives `prnr gdb` (apps/cli)
-#   dwarves               pahole, the reference for prnr's BTF reader (packages/diagnosis)
+#   dwarves               pahole, the reference for prnr's BTF and DWARF readers (packages/diagnosis)
+#   gcc-riscv64-linux-gnu compiles the DWARF reader's test object (packages/diagnosis)
 # Uses sudo when not root. Says what it installs in one line; silent when
 # nothing is missing. Part of the README's test command and of .ci/run.
 set -euo pipefail
@@ -17,6 +18,7 @@ command -v dtc >/dev/null 2>&1 || need+=(device-tree-compiler)
 command -v qemu-system-riscv64 >/dev/null 2>&1 || need+=(qemu-system-misc)
 command -v gdb-multiarch >/dev/null 2>&1 || need+=(gdb-multiarch)
 command -v pahole >/dev/null 2>&1 || need+=(dwarves)
+command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-riscv64-linux-gnu)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

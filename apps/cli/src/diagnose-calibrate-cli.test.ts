@@ -90,7 +90,7 @@ describe('prnr diagnose without a guest profile', () => {
     writeFileSync(bad, 'hello');
     const r = prnr('profile', bad);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe(`prnr: ${bad}: neither an ELF vmlinux nor raw BTF`);
+    expect(r.stderr.trim()).toBe(`prnr: ${bad}: neither an ELF vmlinux (BTF or DWARF), raw BTF, nor a System.map`);
     const p = prnr('diagnose', rec, '--profile', bad);
     expect(p.status).toBe(2);
     expect(p.stderr.trim().split('\n')).toHaveLength(1);

@@ -1,23 +1,15 @@
 /**
- * The guest profile from debug info: the same fields self-calibration learns
- * (calibrate.ts), read from the kernel's BTF (`prnr profile vmlinux`). The
- * two can then be compared (profilesAgree).
+ * The guest profile from a kernel's BTF (`prnr profile vmlinux`): btf.ts read
+ * through profile-fields.ts; and the comparison of two profiles
+ * (profileDifferences), e.g. a calibrated one against one from debug info.
  */
 import { decompress as zstdDecompress } from 'fzstd';
 import { Btf, BtfError, btfSectionOfElf, BTF_MAGIC } from './btf.js';
+import { profileFromTypes, type DebugInfoProfile, type TypeLayouts } from './profile-fields.js';
 import { taskLayoutFromProfile, type TaskLayout } from './process.js';
 
-export interface BtfProfile {
-  schema: 'prnr.guest-profile/1';
-  kernel: { machine: 'riscv64'; release: string };
-  sizes: { task_struct: number; pt_regs: number; task_comm_len: number };
-  offsets: {
-    task_struct: { pid: number; tgid: number; comm: number };
-    thread_info: { kernel_sp: number };
-    pt_regs: { cause: number; orig_a0: number };
-  };
-  source: { kind: 'btf'; types: number };
-}
+/** A profile read from BTF (the same shape as one from DWARF). */
+export type BtfProfile = DebugInfoProfile;
 
 const ZSTD_MAGIC = 0xfd2fb528;
 
@@ -31,40 +23,22 @@ export function btfBytes(input: Uint8Array): Uint8Array {
   return sec;
 }
 
-/** Reads the profile fields from BTF; throws BtfError naming what is missing. */
+/** The TypeLayouts view of parsed BTF. */
+export function btfLayouts(btf: Btf): TypeLayouts {
+  return {
+    structSize: (name) => btf.struct(name)?.size ?? null,
+    member: (struct, name) => {
+      const s = btf.struct(struct);
+      const m = s === null ? null : btf.member(s, name);
+      return m === null ? null : { bitOffset: m.bitOffset, bitSize: m.bitSize, size: btf.sizeOf(m.type) };
+    },
+  };
+}
+
+/** Reads the profile fields from BTF; throws DebugInfoError (BtfError) naming what is missing. */
 export function profileFromBtf(bytes: Uint8Array, release = 'unknown'): BtfProfile {
   const btf = Btf.parse(btfBytes(bytes));
-  const need = (struct: string) => {
-    const s = btf.struct(struct);
-    if (s === null) throw new BtfError(`the BTF has no struct ${struct}`);
-    return s;
-  };
-  const field = (struct: string, name: string) => {
-    const f = btf.member(need(struct), name);
-    if (f === null) throw new BtfError(`struct ${struct} in the BTF has no member ${name}`);
-    if (f.bitOffset % 8 !== 0) throw new BtfError(`${struct}.${name} is a bitfield`);
-    return f;
-  };
-  const task = need('task_struct');
-  const pid = field('task_struct', 'pid'), tgid = field('task_struct', 'tgid'), comm = field('task_struct', 'comm');
-  // thread_info sits in task_struct (THREAD_INFO_IN_TASK; at offset 0 on riscv): kernel_sp relative to the task.
-  const ti = field('task_struct', 'thread_info');
-  const ksp = field('thread_info', 'kernel_sp');
-  const ptRegs = need('pt_regs');
-  const cause = field('pt_regs', 'cause'), origA0 = field('pt_regs', 'orig_a0');
-  const commLen = btf.sizeOf(comm.type);
-  if (commLen === null) throw new BtfError('the size of task_struct.comm is unknown');
-  return {
-    schema: 'prnr.guest-profile/1',
-    kernel: { machine: 'riscv64', release },
-    sizes: { task_struct: task.size, pt_regs: ptRegs.size, task_comm_len: commLen },
-    offsets: {
-      task_struct: { pid: pid.offset, tgid: tgid.offset, comm: comm.offset },
-      thread_info: { kernel_sp: ti.offset + ksp.offset },
-      pt_regs: { cause: cause.offset, orig_a0: origA0.offset },
-    },
-    source: { kind: 'btf', types: btf.types.length - 1 },
-  };
+  return profileFromTypes(btfLayouts(btf), { kind: 'btf', types: btf.types.length - 1 }, release);
 }
 
 /** The fields attribution reads, for comparing profiles. */

@@ -6,6 +6,8 @@
  * the kernel's Documentation/bpf/btf.rst.
  */
 
+import { DebugInfoError } from './debug-info-error.js';
+
 export const BTF_MAGIC = 0xeb9f;
 
 export const BTF_KIND = {
@@ -36,7 +38,7 @@ export interface BtfType {
   array?: { type: number; nelems: number };
 }
 
-export class BtfError extends Error {}
+export class BtfError extends DebugInfoError {}
 
 /** Parsed BTF: types by id (id 0 is void). */
 export class Btf {
@@ -126,14 +128,14 @@ export class Btf {
    * A member of a struct by name, looking inside anonymous structs and
    * unions too: its byte offset from the start of the struct and its type.
    */
-  member(struct: BtfType, name: string): { offset: number; bitOffset: number; type: number } | null {
+  member(struct: BtfType, name: string): { offset: number; bitOffset: number; bitSize: number; type: number } | null {
     for (const m of struct.members) {
-      if (m.name === name) return { offset: m.bitOffset / 8, bitOffset: m.bitOffset, type: m.type };
+      if (m.name === name) return { offset: m.bitOffset / 8, bitOffset: m.bitOffset, bitSize: m.bitSize, type: m.type };
       if (m.name === '') {
         const inner = this.resolve(m.type);
         if (inner !== null && (inner.kind === BTF_KIND.STRUCT || inner.kind === BTF_KIND.UNION)) {
           const f = this.member(inner, name);
-          if (f !== null) return { offset: (m.bitOffset + f.bitOffset) / 8, bitOffset: m.bitOffset + f.bitOffset, type: f.type };
+          if (f !== null) return { ...f, offset: (m.bitOffset + f.bitOffset) / 8, bitOffset: m.bitOffset + f.bitOffset };
         }
       }
     }

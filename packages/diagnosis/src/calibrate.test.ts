@@ -6,12 +6,12 @@ import { STACK_WINDOW, TASK_WINDOW, type ObservationKind, type TaskObservation }
 const L = { pid: 1000, tgid: 1004, comm: 1500, kernelSp: 24, ptSize: 304 };
 let n = 0;
 
-function obs(kind: ObservationKind, o: { pid: number; tgid?: number; name?: string; cause?: bigint; noise?: number }): TaskObservation {
+function obs(kind: ObservationKind, o: { pid: number; tgid?: number; name?: string; cause?: bigint; noise?: number; ids?: { pid: number; tgid: number } }): TaskObservation {
   n++;
   const task = new Uint8Array(TASK_WINDOW);
   const tv = new DataView(task.buffer);
-  tv.setUint32(L.pid, o.pid, true);
-  tv.setUint32(L.tgid, o.tgid ?? o.pid, true);
+  tv.setUint32(o.ids?.pid ?? L.pid, o.pid, true);
+  tv.setUint32(o.ids?.tgid ?? L.tgid, o.tgid ?? o.pid, true);
   // Fields that happen to hold small numbers too (a priority, a count).
   tv.setUint32(200, 120, true);
   tv.setUint32(204, o.noise ?? 7, true);
@@ -34,12 +34,12 @@ function obs(kind: ObservationKind, o: { pid: number; tgid?: number; name?: stri
   };
 }
 
-function run(): TaskObservation[] {
+function run(ids?: { pid: number; tgid: number }): TaskObservation[] {
   return [
-    obs('execve', { pid: 30, name: 'sh' }), obs('set_tid_address', { pid: 30, name: 'sh' }), obs('getpid', { pid: 30, name: 'sh' }),
-    obs('execve', { pid: 31, name: 'cat' }), obs('set_tid_address', { pid: 31, name: 'cat' }),
-    obs('execve', { pid: 32, name: 'a-long-program-name' }), obs('getpid', { pid: 32, name: 'a-long-progra' }),
-    obs('gettid', { pid: 33, noise: 33 }), obs('getpid', { pid: 34 }),
+    obs('execve', { pid: 30, name: 'sh', ids }), obs('set_tid_address', { pid: 30, name: 'sh', ids }), obs('getpid', { pid: 30, name: 'sh', ids }),
+    obs('execve', { pid: 31, name: 'cat', ids }), obs('set_tid_address', { pid: 31, name: 'cat', ids }),
+    obs('execve', { pid: 32, name: 'a-long-program-name', ids }), obs('getpid', { pid: 32, name: 'a-long-progra', ids }),
+    obs('gettid', { pid: 33, noise: 33, ids }), obs('getpid', { pid: 34, ids }),
   ];
 }
 
@@ -54,12 +54,35 @@ describe('self-calibration of the task_struct layout', () => {
     expect(pid.how).toMatch(/no thread was seen/);
     expect(pid.distinctValues).toBe(5);
     expect(r.profile.calibration.confidence).toBe('medium'); // comm: 3 execve observations
+    // No thread: pid and tgid hold equal values in every observation; their order is an assumption, and the profile says so.
+    expect(pid.assumption).toMatch(/^task_struct.pid comes just before task_struct.tgid/);
+    expect(r.profile.calibration.assumptions).toEqual([pid.assumption]);
   });
 
-  it('tells pid from tgid by a thread whose ids differ', () => {
+  it('tells pid from tgid by a thread whose ids differ, with no assumption', () => {
     const r = calibrateTaskLayout([...run(), obs('gettid', { pid: 41, tgid: 40 }), obs('getpid', { pid: 41, tgid: 40 })]);
     expect(r.ok).toBe(true);
-    if (r.ok) expect(r.evidence.find((e) => e.field === 'task_struct.pid')!.how).toMatch(/threads whose ids differ/);
+    if (!r.ok) return;
+    expect(r.evidence.find((e) => e.field === 'task_struct.pid')!.how).toMatch(/told apart by a thread whose thread id differs/);
+    expect(r.profile.calibration.assumptions).toEqual([]);
+    // The thread's gettid alone is enough (its getpid equals the leader's: no help).
+    const t = calibrateTaskLayout([...run(), obs('gettid', { pid: 41, tgid: 40 })]);
+    expect(t.ok && t.profile.offsets.task_struct).toEqual({ pid: 1000, tgid: 1004, comm: 1500 });
+    expect(t.ok && t.profile.calibration.assumptions).toEqual([]);
+  });
+
+  it('does not depend on the order of pid and tgid when a thread was seen: tgid before pid is found too', () => {
+    const ids = { pid: 1004, tgid: 1000 };
+    const r = calibrateTaskLayout([...run(ids), obs('gettid', { pid: 41, tgid: 40, ids })]);
+    expect(r.ok && r.profile.offsets.task_struct).toEqual({ pid: 1004, tgid: 1000, comm: 1500 });
+    expect(r.ok && r.profile.calibration.assumptions).toEqual([]);
+    // Apart, with no thread: nothing tells which is which, and they are not adjacent: refused, not guessed.
+    const far = { pid: 1000, tgid: 1016 };
+    const f = calibrateTaskLayout(run(far));
+    expect(f.ok).toBe(false);
+    if (!f.ok) expect(f.failures).toEqual([{ field: 'pid', reason: 'offsets holding every thread id: [1000, 1016], every process id: [1000, 1016]: not one pair' }]);
+    const g = calibrateTaskLayout([...run(far), obs('gettid', { pid: 41, tgid: 40, ids: far })]);
+    expect(g.ok && g.profile.offsets.task_struct).toEqual({ pid: 1000, tgid: 1016, comm: 1500 });
   });
 
   it('refuses when observations are too few or disagree, saying which field and why', () => {

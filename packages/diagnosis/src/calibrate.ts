@@ -8,10 +8,15 @@
  * - comm: the basename of each execve'd path, NUL-terminated, at the same
  *   offset in every task that returned from execve;
  * - pid and tgid: gettid/set_tid_address results (pid) and getpid results
- *   (tgid) as 32-bit values at the same offsets. Where no thread was seen
- *   (pid = tgid in every observation) both offsets hold both values; they are
- *   then told apart by their order in struct task_struct (`pid_t pid; pid_t
- *   tgid;`, adjacent), and the evidence says so;
+ *   (tgid) as 32-bit values at the same offsets. One thread whose thread id
+ *   differs from its process id (a gettid in a second thread of a process)
+ *   tells the two offsets apart. Where no thread was seen (pid = tgid in every
+ *   observation), both offsets hold both values and no observation can tell
+ *   them apart; then, and only then, they are told apart by their order in
+ *   struct task_struct (`pid_t pid; pid_t tgid;`, adjacent, in every Linux
+ *   since 2.6), and the profile lists that in `calibration.assumptions`. For
+ *   the tasks observed the choice changes nothing (their two fields are
+ *   equal); the strace oracle shows the order holds on both test kernels;
  * - kernel_sp: the word of thread_info that points just above the user
  *   pt_regs, found by the registers the hart returned to user mode with (pc,
  *   x1..x31: pt_regs' first 32 words); pt_regs' size on the stack is that
@@ -45,6 +50,8 @@ export interface FieldEvidence {
   distinctValues: number;
   /** How the offset was chosen, in a sentence. */
   how: string;
+  /** Set when the offset rests on an assumption no observation could check (pid/tgid order with no thread seen). */
+  assumption?: string;
 }
 
 export interface CalibrationFailure {
@@ -72,6 +79,8 @@ export interface CalibratedProfile {
     confidence: Confidence;
     observations: number;
     evidence: FieldEvidence[];
+    /** What the offsets rest on beyond the observations (empty: nothing). */
+    assumptions: string[];
   };
 }
 
@@ -129,19 +138,21 @@ function calibrateIds(obs: readonly TaskObservation[], evidence: FieldEvidence[]
   }
   const at = (list: TaskObservation[]) => agreeing(list.map((o) => ({ bytes: fromB64(o.taskBytes), test: (b: Uint8Array, off: number) => u32At(b, off) === o.value })), 4, 4);
   const P = at(tidObs), G = at(tgidObs);
-  const pOnly = P.filter((o) => !G.includes(o)), gOnly = G.filter((o) => !P.includes(o)), both = P.filter((o) => G.includes(o));
-  let pid: number, tgid: number, how: string;
-  if (pOnly.length === 1 && gOnly.length === 1) {
-    [pid, tgid] = [pOnly[0], gOnly[0]];
-    how = 'the only offsets holding every thread id and every process id, told apart by threads whose ids differ';
-  } else if (pOnly.length === 0 && gOnly.length === 0 && both.length === 2 && both[1] === both[0] + 4) {
-    [pid, tgid] = both;
+  // Every (pid, tgid) pair of distinct offsets the observations allow.
+  const pairs = P.flatMap((p) => G.filter((g) => g !== p).map((g) => [p, g] as const));
+  let pid: number, tgid: number, how: string, assumption: string | undefined;
+  if (pairs.length === 1) {
+    [pid, tgid] = pairs[0];
+    how = 'the only offsets holding every thread id and every process id, told apart by a thread whose thread id differs from its process id';
+  } else if (pairs.length === 2 && pairs[0][0] === pairs[1][1] && pairs[0][1] === pairs[1][0] && Math.abs(pairs[0][0] - pairs[0][1]) === 4) {
+    [pid, tgid] = [Math.min(pairs[0][0], pairs[0][1]), Math.max(pairs[0][0], pairs[0][1])];
     how = 'the only two offsets holding every id; no thread was seen (pid = tgid everywhere), so they are told apart by their order in struct task_struct (pid, then tgid)';
+    assumption = 'task_struct.pid comes just before task_struct.tgid (no thread was observed to tell them apart; for every task observed the two are equal)';
   } else {
     failures.push({ field: 'pid', reason: `offsets holding every thread id: [${P.slice(0, 6).join(', ')}], every process id: [${G.slice(0, 6).join(', ')}]: not one pair` });
     return null;
   }
-  const common = { confidence: confidence(all.length), observations: all.length, distinctValues: values.size };
+  const common = { confidence: assumption === undefined ? confidence(all.length) : 'medium' as Confidence, observations: all.length, distinctValues: values.size, ...(assumption === undefined ? {} : { assumption }) };
   evidence.push({ field: 'task_struct.pid', offset: pid, ...common, how: `${how}: ${tidObs.length} gettid/set_tid_address results` });
   evidence.push({ field: 'task_struct.tgid', offset: tgid, ...common, how: `${how}: ${tgidObs.length} getpid results` });
   return { pid, tgid };
@@ -234,6 +245,7 @@ export function calibrateTaskLayout(input: TaskObservations | readonly TaskObser
       confidence: overall,
       observations: obs.length,
       evidence,
+      assumptions: evidence.flatMap((e) => (e.assumption !== undefined && e.field === 'task_struct.pid' ? [e.assumption] : [])),
     },
   };
   return { ok: true, profile, evidence };

@@ -6,24 +6,33 @@
  * then prints that file between `===` lines. Both traces come from the same
  * run, so pids, pointers, brk values and random bytes are the same in both:
  * every syscall strace shows is compared with our record of it, one by one
- * per pid, by name, each decoded argument and the result.
+ * per task (strace's first column is the thread id), by name, each decoded
+ * argument and the result. The workload includes a process of two threads
+ * (guest/workloads/oracle/threads.sh), so a thread id differs from its
+ * process id. Then, with that process and a pipeline alive, the guest's own
+ * `ps`, `ps -T` and /proc name the live tasks, and our records of them must
+ * carry the same pid, tid and comm.
  *
  * What legitimately differs is normalised, and only by the rules in
  * DIFFERENCES (each with its reason; the test also checks that each rule was
  * needed). Anything else that disagrees fails the test.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ReplayView, TrapEvent, XretEvent } from '@prnr/scheduler';
 import type { SyscallRecord, SyscallTrace } from './syscall-tracer.js';
 import { signalName } from './signals.js';
 import { syscallsAnalysis, unfinishedRecord } from './syscall-tracer.js';
-import { taskLayoutAnalysis } from './task-observations.js';
+import { taskLayoutAnalysis, type TaskObservations } from './task-observations.js';
 import { calibrateTaskLayout, type CalibrationResult } from './calibrate.js';
 import { taskLayoutFromProfile } from './process.js';
 import { profileDifferences, profileFromBtf } from './btf-profile.js';
 
 import { IMAGES, IMAGES_ALT, bootGuest, readProfile } from './guest-boot.js';
+
+/** guest/workloads/oracle/threads.sh: writes /tmp/thr, a process with two threads (a thread id that is not its process id). */
+const THREADS = readFileSync(fileURLToPath(new URL('../../../guest/workloads/oracle/threads.sh', import.meta.url)), 'utf8');
 
 /**
  * Runs `script` on the guest in `dir` with no guest profile: the `task-layout`
@@ -33,7 +42,7 @@ import { IMAGES, IMAGES_ALT, bootGuest, readProfile } from './guest-boot.js';
  * as a slice starting there would be. Returns the console, the trace (one
  * slice) and the calibration.
  */
-async function traceGuest(script: string, dir: string): Promise<{ out: string; trace: SyscallTrace; calibration: CalibrationResult; attachedAt: number }> {
+async function traceGuest(script: string, dir: string): Promise<{ out: string; trace: SyscallTrace; calibration: CalibrationResult; attachedAt: number; observations: TaskObservations }> {
   const { machine: m, console: out } = bootGuest(script, dir);
   const traps: ((e: TrapEvent) => void)[] = [];
   const xrets: ((e: XretEvent) => void)[] = [];
@@ -77,7 +86,7 @@ async function traceGuest(script: string, dir: string): Promise<{ out: string; t
     }
   }
   if (analysis === null) throw new Error(`calibration failed: ${calibration.ok ? '' : calibration.reason}`);
-  return { out: out(), trace: syscallsAnalysis.merge([analysis.finish()], {}), calibration, attachedAt };
+  return { out: out(), trace: syscallsAnalysis.merge([analysis.finish()], {}), calibration, attachedAt, observations: observer.finish() };
 }
 
 // ---------------------------------------------------------------- parsing
@@ -196,11 +205,17 @@ const ADDRESS = /^0x[0-9a-f]+$/;
 
 const SCRIPT = [
   'mount -t ext4 /dev/vda /mnt',
+  THREADS,
   "C='cat /etc/passwd; cat /nonexistent; ls /'",
-  'C="$C; cat /etc/passwd | wc -l; echo hi > /tmp/x"',
+  'C="$C; cat /etc/passwd | wc -l; echo hi > /tmp/x; /tmp/thr"',
   "C=\"$C\"'; kill -SEGV $$'",
   '/mnt/bin/strace -f -o /tmp/st.txt sh -c "$C"',
   'echo ===; cat /tmp/st.txt; echo ===',
+  // ps: processes alive now (the two-thread process waiting, a pipeline), as the guest's ps and /proc see them.
+  '/tmp/thr wait &',
+  'sleep 5 | cat &',
+  'sleep 1',
+  'echo "=== ps"; ps -o pid,comm; echo "=== ps -T"; ps -T -o pid,comm; echo "=== tasks"; echo /proc/[0-9]*/task/[0-9]*; echo "=== end"',
   'poweroff -f',
 ].join('\n');
 
@@ -215,7 +230,7 @@ const KERNELS = [
 });
 
 describe.each(KERNELS)("with no guest profile, our syscall trace agrees with the guest's own strace on $name", async ({ dir }) => {
-  const { out, trace, calibration, attachedAt } = await traceGuest(SCRIPT, dir);
+  const { out, trace, calibration, attachedAt, observations } = await traceGuest(SCRIPT, dir);
   const lines = out.replace(/\r/g, '').split('\n');
   const marks = lines.flatMap((l, i) => (l === '===' ? [i] : []));
   const straceLines = marks.length === 2 ? lines.slice(marks[0] + 1, marks[1]).filter((l) => l !== '') : [];
@@ -227,14 +242,26 @@ describe.each(KERNELS)("with no guest profile, our syscall trace agrees with the
   // strace's code too until its execve (strace's output starts at that execve's return).
   const straceExec = records.find((r) => r.name === 'execve' && r.commAtExit === 'strace')!;
   const stracePid = straceExec?.pid;
+  // strace's first column is the task's id: the thread id (the pid of a single-threaded process).
   const tracedPids = [...new Set(events.map((e) => e.pid))];
-  const ours = (pid: number) => records.filter((r) => r.pid === pid && !(r.comm === 'strace' && r.name !== 'execve'));
+  const ours = (tid: number) => records.filter((r) => r.tid === tid && !(r.comm === 'strace' && r.name !== 'execve'));
+  // The process (thread group) of each task, from strace's lines alone: a task made by a clone with
+  // CLONE_THREAD joins its creator's process; any other task is a process of its own.
+  const createdBy = new Map<number, { parent: number; thread: boolean }>();
+  for (const e of events) {
+    if (e.kind === 'call' && e.call.name === 'clone' && /^\d+$/.test(e.call.result)) createdBy.set(Number(e.call.result), { parent: e.pid, thread: /\bCLONE_THREAD\b/.test(e.call.args.join(', ')) });
+  }
+  const tgidOf = (tid: number): number => {
+    const c = createdBy.get(tid);
+    return c?.thread ? tgidOf(c.parent) : tid;
+  };
 
-  // PRNR_STRACE_ORACLE_DUMP=DIR: write both traces there (strace.txt, ours.txt) to look at them side by side.
+  // PRNR_STRACE_ORACLE_DUMP=DIR: write both traces there (strace.txt, ours.txt) and the console (console.txt) to look at them side by side.
   const dump = process.env.PRNR_STRACE_ORACLE_DUMP;
   if (dump) {
     writeFileSync(`${dump}/strace.txt`, straceLines.join('\n') + '\n');
-    writeFileSync(`${dump}/ours.txt`, records.map((r) => `${r.pid} ${r.comm} ${r.text}`).join('\n') + '\n');
+    writeFileSync(`${dump}/ours.txt`, records.map((r) => `${r.pid} ${r.tid} ${r.comm} ${r.text}`).join('\n') + '\n');
+    writeFileSync(`${dump}/console.txt`, out);
   }
 
   const used = new Map<DifferenceId, number>();
@@ -323,7 +350,9 @@ describe.each(KERNELS)("with no guest profile, our syscall trace agrees with the
     for (const pid of tracedPids) {
       const mine = ours(pid);
       expect(mine.length).toBeGreaterThan(0);
-      for (const r of mine) expect(r.tid).toBe(pid);
+      for (const r of mine) expect([r.tid, r.pid]).toEqual([pid, tgidOf(pid)]);
+      // strace's own getpid lines agree with the process found from its clone lines.
+      for (const e of events) if (e.pid === pid && e.kind === 'call' && e.call.name === 'getpid') expect(Number(e.call.result)).toBe(tgidOf(pid));
       // comm after each execve strace shows is the program's basename.
       const execs = events.filter((e) => e.pid === pid && e.kind === 'call' && e.call.name === 'execve' && e.call.result === '0');
       for (const e of execs) {
@@ -334,7 +363,66 @@ describe.each(KERNELS)("with no guest profile, our syscall trace agrees with the
         checked++;
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(4);
+    expect(checked).toBeGreaterThanOrEqual(5);
+    // The thread of /tmp/thr: a task whose thread id is not its process id, named by its process's program.
+    const threads = tracedPids.filter((t) => tgidOf(t) !== t);
+    expect(threads).toHaveLength(1);
+    expect(ours(threads[0]).map((r) => `${r.pid} ${r.tid} ${r.comm} ${r.name}`)).toEqual(['gettid', 'getpid', 'exit'].map((n) => `${tgidOf(threads[0])} ${threads[0]} thr ${n}`));
+  });
+
+  it("names live processes and threads as the guest's ps and /proc do: pid, tid and comm", () => {
+    // The console between the markers: `ps -o pid,comm` (processes), `ps -T -o pid,comm` (every
+    // task: the id is the thread id), and /proc/TGID/task/TID for each task (its process).
+    const section = (from: string, to: string) => {
+      const a = lines.indexOf(from), b = lines.indexOf(to);
+      expect(a >= 0 && b > a, `console has "${from}" ... "${to}"`).toBe(true);
+      return lines.slice(a + 1, b);
+    };
+    const table = (l: string[]) => {
+      expect(l[0]).toMatch(/^PID +COMMAND$/);
+      return new Map(l.slice(1).map((x) => /^ *(\d+) (.*)$/.exec(x)!).map((m) => [Number(m[1]), m[2]] as const));
+    };
+    const ps = table(section('=== ps', '=== ps -T'));
+    const psT = table(section('=== ps -T', '=== tasks'));
+    const tgid = new Map(section('=== tasks', '=== end').join(' ').split(/\s+/).filter((x) => x !== '').map((x) => {
+      const m = /^\/proc\/(\d+)\/task\/(\d+)$/.exec(x);
+      expect(m, x).not.toBeNull();
+      return [Number(m![2]), Number(m![1])] as const;
+    }));
+    // Each task ps lists that made system calls while traced: our records of it carry its process
+    // id and, at its last call, its name. Kernel threads make none. Each ps lists itself, and had
+    // exited when /proc was listed: a process of one thread.
+    const processOf = (tid: number, comm: string) => tgid.get(tid) ?? (comm === 'ps' ? tid : -1);
+    const checked: string[] = [];
+    for (const [tid, comm] of [...ps, ...psT.entries()].filter(([t], i, all) => all.findIndex(([u]) => u === t) === i)) {
+      const mine = records.filter((r) => r.tid === tid);
+      if (mine.length === 0) continue;
+      const last = mine.at(-1)!;
+      expect({ tid, pid: last.pid, comm: last.commAtExit ?? last.comm }).toEqual({ tid, pid: processOf(tid, comm), comm });
+      for (const r of mine) expect(r.pid).toBe(processOf(tid, comm));
+      if (ps.has(tid) && psT.has(tid)) expect(ps.get(tid)).toBe(psT.get(tid)); // a process: ps and ps -T agree on its name
+      if (!ps.has(tid)) expect(processOf(tid, comm) !== tid || comm === 'ps').toBe(true); // only threads (and the other ps) are missing from plain ps
+      checked.push(`${processOf(tid, comm)}/${tid} ${comm}`);
+    }
+    const names = checked.map((c) => c.replace(/^\S+ /, ''));
+    for (const n of ['sh', 'thr', 'sleep', 'cat', 'ps']) expect(names, n).toContain(n);
+    const threads = [...psT.keys()].filter((t) => tgid.has(t) && tgid.get(t) !== t);
+    expect(threads.length).toBe(1);
+    expect(checked).toContain(`${tgid.get(threads[0])}/${threads[0]} thr`);
+    console.log(`ps: ${checked.length} live tasks named as ps and /proc name them: ${checked.join(', ')}`);
+  });
+
+  it('tells task_struct.pid from tgid by the observations of a thread, not by their order', () => {
+    // Calibration at boot saw no thread: the order of the two was an assumption, and said so.
+    expect(calibration.ok && calibration.profile.calibration.assumptions.length).toBe(1);
+    // All the run's observations include thr's second thread (its gettid): no assumption left.
+    const again = calibrateTaskLayout(observations);
+    expect(again.ok).toBe(true);
+    if (!again.ok || !calibration.ok) return;
+    expect(again.profile.calibration.assumptions).toEqual([]);
+    expect(again.evidence.find((e) => e.field === 'task_struct.pid')!.how).toMatch(/told apart by a thread whose thread id differs from its process id/);
+    expect(profileDifferences(again.profile, readProfile(dir))).toEqual([]);
+    expect(again.profile.offsets).toEqual(calibration.profile.offsets);
   });
 
   it('ran the workload under strace and printed its trace', () => {
@@ -348,7 +436,7 @@ describe.each(KERNELS)("with no guest profile, our syscall trace agrees with the
 
   it('traces the same processes: the tracee and its children, nothing else besides strace itself', () => {
     expect(stracePid).toBeGreaterThan(1);
-    expect(tracedPids.length).toBe(6); // sh -c, cat, cat, ls, cat | wc
+    expect(tracedPids.length).toBe(8); // sh -c, cat, cat, ls, cat | wc, and thr's two threads
     expect(tracedPids).not.toContain(stracePid);
     // Between strace's execve and its exit, every process we saw run is strace (and its probe
     // children, comm "strace") or one that strace traced.
@@ -356,7 +444,7 @@ describe.each(KERNELS)("with no guest profile, our syscall trace agrees with the
     const end = records.filter((r) => r.pid === stracePid).at(-1)!;
     expect(end.text).toBe(`tgkill(${stracePid}, ${stracePid}, SIGSEGV) = ? <unfinished>`);
     const during = records.filter((r) => r.entry.icount > straceExec.entry.icount && r.entry.icount < end.entry.icount);
-    const others = during.filter((r) => r.comm !== 'strace' && !tracedPids.includes(r.pid!));
+    const others = during.filter((r) => r.comm !== 'strace' && !tracedPids.includes(r.tid!));
     expect(others.map((r) => `${r.pid} ${r.comm} ${r.text}`)).toEqual([]);
     // strace's own syscalls (ptrace, wait4, its writes of the trace) are ours only.
     expect(during.some((r) => r.pid === stracePid && r.name === 'ptrace')).toBe(true);
@@ -374,6 +462,6 @@ describe.each(KERNELS)("with no guest profile, our syscall trace agrees with the
     expect([...used.keys()].sort()).toEqual(Object.keys(DIFFERENCES).sort());
     // Print the table, with counts, for the record.
     const table = (Object.keys(DIFFERENCES) as DifferenceId[]).map((id) => `${String(used.get(id)).padStart(3)}  ${id}: ${DIFFERENCES[id].what}`);
-    console.log(`strace oracle: ${compared} syscalls compared in ${tracedPids.length} processes, ${signalsChecked} signal lines; normalised:\n${table.join('\n')}`);
+    console.log(`strace oracle: ${compared} syscalls compared in ${tracedPids.length} tasks, ${signalsChecked} signal lines; normalised:\n${table.join('\n')}`);
   });
 });

@@ -31,9 +31,9 @@ describe('the README test command and .ci/run', () => {
 
   it('the install script covers every package the tests name, and is valid bash', () => {
     const script = readFileSync(root('tooling/test-env/install-host-tools.sh'), 'utf8');
-    const helpers = ['packages/devices/src/test-support/host-tools.ts', 'apps/server/src/testing/host-tools.ts', 'apps/cli/src/testing/host-tools.ts', 'packages/diagnosis/src/btf.test.ts'];
+    const helpers = ['packages/devices/src/test-support/host-tools.ts', 'apps/server/src/testing/host-tools.ts', 'apps/cli/src/testing/host-tools.ts', 'packages/diagnosis/src/host-tools.ts'];
     const packages = new Set(helpers.flatMap((h) => [...readFileSync(root(h), 'utf8').matchAll(/apt-get install ([a-z0-9-]+)/g)].map((m) => m[1])));
-    expect([...packages].sort()).toEqual(['chromium', 'device-tree-compiler', 'dwarves', 'gdb-multiarch', 'qemu-system-misc', 'redis-server']);
+    expect([...packages].sort()).toEqual(['chromium', 'device-tree-compiler', 'dwarves', 'gcc-riscv64-linux-gnu', 'gdb-multiarch', 'qemu-system-misc', 'redis-server']);
     for (const p of packages) expect(script, p).toMatch(new RegExp(`need\\+=\\(${p}\\)`));
     const syntax = spawnSync('bash', ['-n', root('tooling/test-env/install-host-tools.sh')], { encoding: 'utf8' });
     expect(syntax.status, syntax.stderr).toBe(0);

@@ -3,3 +3,4 @@ import { answers, hostTool } from '@prnr/test-env/host-tools';
 
 export const redis = hostTool('redis-server', 'apt-get install redis-server', answers('redis-server'));
 export const gdbMultiarch = hostTool('gdb-multiarch', 'apt-get install gdb-multiarch', answers('gdb-multiarch'));
+export const riscvGcc = hostTool('riscv64-linux-gnu-gcc', 'apt-get install gcc-riscv64-linux-gnu', answers('riscv64-linux-gnu-gcc'));
