@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Hart, HartEngineError } from '../hart.js';
+import { Hart, HartEngineError, parseHartEngine } from '../hart.js';
 import type { HartEngine } from '../hart.js';
 import { runBareElf } from '../bare/bare-machine.js';
 import { addi, B, NOP, S } from '../testing/encode.js';
@@ -159,12 +159,19 @@ describe('engine selection', () => {
     expect(() => { hart.engine = 'jit' as HartEngine; }).toThrow(HartEngineError);
   });
 
-  it('PRNR_ENGINE sets the default engine of a process (the built package, in a child process)', () => {
+  it('the default engine is fixed: the package reads no PRNR_ENGINE (apps do; the built package, in a child process)', () => {
     const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
     expect(existsSync(dist), `${dist} (pnpm build)`).toBe(true);
     const probe = `import(${JSON.stringify(pathToFileURL(dist).href)}).then((m) => console.log(m.Hart.defaultEngine))`;
     const run = (env: Record<string, string>) => spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: { ...process.env, ...env } }).stdout.trim();
-    expect(run({ PRNR_ENGINE: 'interp' })).toBe('interp');
-    expect(run({ PRNR_ENGINE: '' })).toBe('wasm');
+    expect(run({ PRNR_ENGINE: 'interp' })).toBe('wasm');
+    expect(run({ PRNR_ENGINE: 'turbo' })).toBe('wasm');
+  });
+
+  it('parseHartEngine takes the engine names and refuses others with HartEngineError', () => {
+    expect(parseHartEngine('interp')).toBe('interp');
+    expect(parseHartEngine('wasm')).toBe('wasm');
+    expect(() => parseHartEngine('turbo')).toThrow(new HartEngineError('turbo'));
+    expect(() => parseHartEngine('turbo')).toThrow("unknown hart engine 'turbo' (expected 'interp' or 'wasm')");
   });
 });

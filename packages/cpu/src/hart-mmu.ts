@@ -1,0 +1,181 @@
+/**
+ * The hart's MMU: Sv39 page walks with hardware A/D updates, and the software TLBs they fill
+ * (one set per privilege level, see hart.ts) and what flushes them. Functions of the hart.
+ */
+import { CAUSE, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
+import type { Hart } from './hart.js';
+import { AREA_TLB_CURRENT } from './hart-memory.js';
+import { TLB_MASK, TLB_SIZE } from './tlb.js';
+import { toBig, TWO32 } from './u64.js';
+
+/** Kinds of access, for translate and the faults it raises. */
+export const ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_EXEC = 2;
+
+/**
+ * A trap or xRET changed the privilege level: switch to its TLB set (nothing cached depends on
+ * the level it left), recheck interrupts. Under MPRV the effective level of M-mode loads and
+ * stores depends on MPP, which traps and MRET change: then every set is flushed.
+ */
+export function privSwitched(h: Hart): void {
+  if ((h.mstatus & MSTATUS.MPRV) !== 0) flushTlb(h);
+  const t = h.tlbSets[h.priv & 3];
+  h.tlbRKey = t.rKey; h.tlbROff = t.rOff;
+  h.tlbWKey = t.wKey; h.tlbWOff = t.wOff;
+  h.tlbXKey = t.xKey; h.tlbXOff = t.xOff;
+  h.areaI32[AREA_TLB_CURRENT >>> 2] = t.at;
+  h.attn = true;
+}
+
+/**
+ * sfence.vma with an address: drop the entries that translate it (all levels and access kinds),
+ * including every 4 KiB piece cached of a superpage that contains it.
+ */
+export function flushTlbPage(h: Hart, vlo: number, vhi: number): void {
+  const vpn = vhi * 1048576 + (vlo >>> 12);
+  for (const t of h.tlbSets) {
+    dropPage(t.rKey, t.rFlags, vpn);
+    dropPage(t.wKey, t.wFlags, vpn);
+    dropPage(t.xKey, t.xFlags, vpn);
+  }
+}
+
+/** SUM was cleared: S-mode entries for user pages are no longer allowed. */
+export function dropSupervisorUserPages(h: Hart): void {
+  const t = h.tlbSets[PRIV_S];
+  dropUser(t.rKey, t.rFlags);
+  dropUser(t.wKey, t.wFlags);
+  dropUser(t.xKey, t.xFlags);
+}
+
+/** Drop every cached translation (all privilege levels). */
+export function flushTlb(h: Hart): void {
+  for (const t of h.tlbSets) {
+    t.rKey.fill(NaN);
+    t.wKey.fill(NaN);
+    t.xKey.fill(NaN);
+  }
+  h.satpPpn = Number(h.satp & 0xfffffffffffn);
+}
+
+/**
+ * Translate a virtual address for an access; returns the physical address.
+ * Throws a page fault or access fault. Fills the TLB for RAM pages.
+ */
+export function translate(h: Hart, vlo: number, vhi: number, access: number): number {
+  let priv = h.priv;
+  if (access !== ACCESS_EXEC && (h.mstatus & MSTATUS.MPRV) !== 0 && priv === PRIV_M) {
+    priv = (h.mstatus & MSTATUS.MPP) >>> MSTATUS.MPP_SHIFT;
+  }
+  let paddr: number;
+  if (priv === PRIV_M || (h.satp >> 60n) !== 8n) {
+    if (vhi < 0 || vhi >= 0x1000000) accessFault(h, vlo, vhi, access);
+    paddr = vhi * TWO32 + (vlo >>> 0);
+    h.walkFlags = 0;
+  } else {
+    paddr = walk(h, vlo, vhi, access, priv);
+  }
+  // Fill the TLB only when the page permissions do not depend on MPRV (priv equals the mode used).
+  const ram = h.bus.ram;
+  const pageP = paddr - (paddr % 4096);
+  if (priv === h.priv && pageP >= ram.base && pageP + 4096 <= ram.base + ram.size) {
+    const idx = (vlo >>> 12) & TLB_MASK;
+    const key = vhi * 1048576 + (vlo >>> 12);
+    const off = pageP - ram.base;
+    const set = h.tlbSets[priv & 3];
+    if (access === ACCESS_READ) {
+      if (h.readWatched[off >>> 12] === 0) { h.tlbRKey[idx] = key; h.tlbROff[idx] = off; set.rFlags[idx] = h.walkFlags; }
+    } else if (access === ACCESS_EXEC) {
+      // A watched page's entry is kept with a key no fetch matches (key + 0.5): every fetch from it
+      // takes the slow path, while the TLB holds and drops exactly what it would hold unwatched.
+      h.tlbXKey[idx] = h.fetchWatch !== null && h.fetchWatch.has(key) ? key + 0.5 : key;
+      h.tlbXOff[idx] = off; set.xFlags[idx] = h.walkFlags;
+    } else if (h.watched[off >>> 12] === 0) {
+      // Only a write walk fills h TLB, and a write walk has set the D bit.
+      h.tlbWKey[idx] = key; h.tlbWOff[idx] = off; set.wFlags[idx] = h.walkFlags;
+    }
+  }
+  return paddr;
+}
+
+export function pageFault(h: Hart, vlo: number, vhi: number, access: number): never {
+  h.exc(access === ACCESS_EXEC ? CAUSE.INSN_PAGE : access === ACCESS_READ ? CAUSE.LOAD_PAGE : CAUSE.STORE_PAGE, toBig(vlo, vhi));
+}
+
+export function accessFault(h: Hart, vlo: number, vhi: number, access: number): never {
+  h.exc(access === ACCESS_EXEC ? CAUSE.INSN_ACCESS : access === ACCESS_READ ? CAUSE.LOAD_ACCESS : CAUSE.STORE_ACCESS, toBig(vlo, vhi));
+}
+
+/** Sv39 page walk (privileged spec 4.3.2), with hardware A/D updates. */
+export function walk(h: Hart, vlo: number, vhi: number, access: number, priv: number): number {
+  // Bits 63..39 must all equal bit 38.
+  const top = vhi >> 6;
+  if (top !== 0 && top !== -1) pageFault(h, vlo, vhi, access);
+  const vpn = [(vlo >>> 12) & 0x1ff, ((vlo >>> 21) & 0x1ff), ((vlo >>> 30) | ((vhi & 0x7f) << 2)) & 0x1ff];
+  const ram = h.bus.ram;
+  let a = h.satpPpn * 4096;
+  for (let level = 2; level >= 0; level--) {
+    const pteAddr = a + vpn[level] * 8;
+    if (!ram.contains(pteAddr, 8)) accessFault(h, vlo, vhi, access);
+    const w = (pteAddr - ram.base) >>> 2;
+    let lo = ram.i32[w];
+    const hi = ram.i32[w + 1];
+    if ((lo & 1) === 0 || ((lo & 2) === 0 && (lo & 4) !== 0)) pageFault(h, vlo, vhi, access);
+    if ((hi >>> 22) !== 0) pageFault(h, vlo, vhi, access); // reserved bits 63..54 (no Svpbmt/Svnapot)
+    const ppn = (hi & 0x3fffff) * 4194304 + (lo >>> 10);
+    if ((lo & 0xa) === 0) { // pointer to next level
+      if ((lo & 0xd0) !== 0) pageFault(h, vlo, vhi, access); // D, A, U must be clear in non-leaf PTEs
+      a = ppn * 4096;
+      continue;
+    }
+    // Leaf: permission checks.
+    const u = (lo & 0x10) !== 0;
+    if (priv === PRIV_U) {
+      if (!u) pageFault(h, vlo, vhi, access);
+    } else if (u) {
+      if (access === ACCESS_EXEC || (h.mstatus & MSTATUS.SUM) === 0) pageFault(h, vlo, vhi, access);
+    }
+    if (access === ACCESS_EXEC) {
+      if ((lo & 8) === 0) pageFault(h, vlo, vhi, access);
+    } else if (access === ACCESS_READ) {
+      if ((lo & 2) === 0 && !((h.mstatus & MSTATUS.MXR) !== 0 && (lo & 8) !== 0)) pageFault(h, vlo, vhi, access);
+    } else if ((lo & 4) === 0) {
+      pageFault(h, vlo, vhi, access);
+    }
+    // Superpage alignment.
+    if (level > 0 && (ppn % (1 << (9 * level))) !== 0) pageFault(h, vlo, vhi, access);
+    // A/D updates.
+    const want = 0x40 | (access === ACCESS_WRITE ? 0x80 : 0);
+    if ((lo & want) !== want) {
+      lo |= want;
+      ram.i32[w] = lo;
+      ram.markDirty(pteAddr - ram.base, 4);
+    }
+    // Physical address: ppn with the low levels taken from the virtual address.
+    const pageOffsetMask = level === 0 ? 0xfff : level === 1 ? 0x1fffff : 0x3fffffff;
+    h.walkFlags = level | (u ? TLB_USER : 0);
+    const base = ppn * 4096;
+    return base - (base % (pageOffsetMask + 1)) + ((vlo >>> 0) & pageOffsetMask);
+  }
+  return pageFault(h, vlo, vhi, access);
+}
+
+/** TLB entry flag: the page is a user page (U=1). The low 2 bits hold the leaf level (0: 4 KiB page). */
+const TLB_USER = 4;
+
+/** Drop the entries of one TLB array that translate virtual page `vpn` (a key), directly or as part of a superpage. */
+function dropPage(keys: Float64Array, flags: Uint8Array, vpn: number): void {
+  for (let i = 0; i < TLB_SIZE; i++) {
+    const k = keys[i];
+    if (k === vpn || k === vpn + 0.5) { keys[i] = NaN; continue; } // + 0.5: a watched exec page (see watchFetches)
+    const level = flags[i] & 3;
+    if (level !== 0 && k === k) {
+      const span = level === 1 ? 512 : 262144;
+      if (Math.floor(k / span) === Math.floor(vpn / span)) keys[i] = NaN;
+    }
+  }
+}
+
+/** Drop the entries of one TLB array made from user pages. */
+function dropUser(keys: Float64Array, flags: Uint8Array): void {
+  for (let i = 0; i < TLB_SIZE; i++) if ((flags[i] & TLB_USER) !== 0) keys[i] = NaN;
+}

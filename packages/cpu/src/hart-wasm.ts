@@ -1,0 +1,97 @@
+/**
+ * The hart's side of the 'wasm' engine (jit/): the loop that alternates the WebAssembly
+ * dispatcher with the interpreter, and the slow paths translated code calls (their pc and
+ * icount name the instruction; each returns true when `attn` asks the block to stop after it).
+ */
+import { executeFp } from './fp-exec.js';
+import type { Hart } from './hart.js';
+import { readLoad, writeMem } from './hart-access.js';
+import { AREA_ATTN, AREA_PC_HI, AREA_PC_LO } from './hart-memory.js';
+import { amo, execBlock } from './hart-interp.js';
+import { csrInstruction, systemInstruction } from './hart-traps.js';
+import { LOOKUP_MASK } from './jit/block-cache.js';
+import { TLB_MASK } from './tlb.js';
+
+/**
+ * The 'wasm' engine's loop: the WebAssembly dispatcher runs translated blocks; where pc has none
+ * (or the next might overrun `limit`), translate it if it is hot, else interpret up to the next
+ * jump. Same contract as execBlock.
+ */
+export function execWasm(h: Hart, limit: number): number {
+  const engine = h.wasmEngine!;
+  const blocks = engine.cache;
+  const lookup = blocks.lookup, hot = blocks.hot, threshold = blocks.threshold;
+  const area = h.areaI32;
+  for (;;) {
+    const ic = h.icount;
+    if (ic >= limit || h.attn) return 0;
+    area[AREA_PC_LO >>> 2] = h.pcLo; area[AREA_PC_HI >>> 2] = h.pcHi;
+    area[AREA_ATTN >>> 2] = 0;
+    h.publishFpMode();
+    h.blockBase = ic;
+    const steps = engine.dispatch(Math.min(limit - ic, 0x3fffffff));
+    if (steps !== 0) {
+      h.icount = ic + steps;
+      h.pcLo = area[AREA_PC_LO >>> 2]; h.pcHi = area[AREA_PC_HI >>> 2];
+      continue;
+    }
+    const plo = h.pcLo, phi = h.pcHi;
+    const fidx = (plo >>> 12) & TLB_MASK;
+    if (h.tlbXKey[fidx] === phi * 1048576 + (plo >>> 12)) {
+      const off = h.tlbXOff[fidx] + (plo & 0xfff);
+      const li = (off >>> 1) & LOOKUP_MASK;
+      const b = lookup[li];
+      // Count here too: places reached other than by a jump (after a block cut at a page end,
+      // after an instruction left to the interpreter) become blocks as well.
+      if ((b === undefined || b.off !== off || b.plo !== plo || b.phi !== phi) && ++hot[li] >= threshold) {
+        if (engine.request(off, plo, phi)) continue;
+      }
+    }
+    h.excursions++;
+    let r: number;
+    try {
+      r = execBlock(h, limit, true);
+    } finally {
+      h.interpreted += h.icount - ic;
+    }
+    if (r !== 0) return r;
+  }
+}
+
+/** A load: read, extend as LOAD funct3 says, write rd. */
+export function loadAt(h: Hart, vlo: number, vhi: number, f3: number, rd: number, plo: number, phi: number, ic: number): boolean {
+  h.pcLo = plo; h.pcHi = phi; h.icount = ic;
+  readLoad(h, vlo, vhi, f3);
+  if (rd !== 0) { h.x[rd << 1] = h.rLo; h.x[(rd << 1) | 1] = h.rHi; }
+  return h.attn;
+}
+
+export function storeAt(h: Hart, vlo: number, vhi: number, size: number, lo: number, hi: number, plo: number, phi: number, ic: number): boolean {
+  h.pcLo = plo; h.pcHi = phi; h.icount = ic;
+  writeMem(h, vlo, vhi, size, lo, hi);
+  return h.attn;
+}
+
+/** AMO and floating-point instructions, as the interpreter runs them. */
+export function slowInsn(h: Hart, insn: number, plo: number, phi: number, ic: number): boolean {
+  h.pcLo = plo; h.pcHi = phi; h.icount = ic;
+  if ((insn & 0x7f) === 0x2f) amo(h, insn, (insn >> 7) & 31, (insn >> 15) & 31, (insn >> 12) & 7);
+  else { executeFp(h, insn); h.publishFpMode(); }
+  return h.attn;
+}
+
+/**
+ * A SYSTEM instruction (not WFI) for the 'wasm' engine, as the interpreter runs it; leaves the
+ * next pc (nlo/nhi, or where an xRET goes) in the area for the block, which ends here.
+ */
+export function systemAt(h: Hart, insn: number, plo: number, phi: number, nlo: number, nhi: number, ic: number): boolean {
+  h.pcLo = plo; h.pcHi = phi; h.icount = ic;
+  const f3 = (insn >> 12) & 7;
+  if (f3 !== 0) csrInstruction(h, insn, (insn >> 7) & 31, (insn >> 15) & 31, f3);
+  else if (systemInstruction(h, insn, (insn >> 7) & 31) === 1) { nlo = h.pcLo; nhi = h.pcHi; }
+  h.areaI32[AREA_PC_LO >>> 2] = nlo; h.areaI32[AREA_PC_HI >>> 2] = nhi;
+  h.publishFpMode();
+  return h.attn;
+}
+
+
