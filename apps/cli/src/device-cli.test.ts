@@ -1,17 +1,23 @@
 /**
  * `--device` as a user runs it (the built CLI): a recording of the default
  * guest with the example temperature sensor on its board names the module by
- * path and sha256, verifies on worker threads (which load the module from what
- * the recording names), and is refused, exit 2 in one line with both hashes,
- * once the module changes or is gone.
+ * path and sha256 and keeps a copy of it, verifies on worker threads (which
+ * load the module from what the recording names) and on a worker that reads
+ * it over HTTP from `prnr serve` where the module's path holds nothing (it
+ * loads the recording's copy), and is refused, exit 2 in one line with both
+ * hashes, once the module changes or is gone; `prnr slices` and `prnr gc`
+ * still work then (they do not run the machine).
  */
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runTask, TASK_VERSION } from '@prnr/scheduler';
+import { FsObjectStore } from '@prnr/snapshot';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const SMOKE = fileURLToPath(new URL('../../../guest/workloads/smoke.sh', import.meta.url));
@@ -33,7 +39,7 @@ describe('prnr record --device, and replays of its recording', () => {
     const r = prnr('record', '-o', rec, '--script', SMOKE, '--device', `${module},start=30000,irq=13`, '--max-insns', '40000000', '--slice-insns', '10000000', '-q');
     expect(r.status, r.stderr).toBe(0);
     const m = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8'));
-    expect(m.devicePlugins).toEqual([{ module, sha256: sha(module), kind: 'temperature-sensor', version: 1 }]);
+    expect(m.devicePlugins).toEqual([{ module, sha256: sha(module), kind: 'temperature-sensor', version: 1, object: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     expect(m.board.devices.at(-1)).toEqual({ kind: 'temperature-sensor', irq: 13, settings: { start: 30000 } });
     expect(m.deviceVersions.at(-1)).toEqual({ kind: 'temperature-sensor', version: 1 });
   }, 300_000);
@@ -44,6 +50,28 @@ describe('prnr record --device, and replays of its recording', () => {
     const out = JSON.parse(v.stdout) as { verified: boolean; slices: Array<{ verified: boolean }> };
     expect(out.verified).toBe(true);
     expect(out.slices).toHaveLength(4);
+  }, 300_000);
+
+  it('a worker reading it over HTTP from `prnr serve`, with nothing at the module\'s path, loads the recording\'s copy and verifies it', async () => {
+    const port = await freePort();
+    const server = spawn(process.execPath, [MAIN, 'serve', tmp, '--port', String(port)]);
+    const moved = join(tmp, 'elsewhere.mjs');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let err = '';
+        server.stderr.on('data', (d) => { err += d; if (err.includes('serving')) resolve(); });
+        server.on('exit', (c) => reject(new Error(`prnr serve exited (${c}): ${err}`)));
+      });
+      renameSync(module, moved); // as on another host
+      const m = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8')) as { slices: Array<{ endState: string }> };
+      // What `prnr worker` runs for a task that names the recording by URL.
+      const r = await runTask({ version: TASK_VERSION, recording: { url: `http://127.0.0.1:${port}/recordings/dev.rec` }, first: 0, last: m.slices.length - 1, pass: 0, analyses: [], modules: [] });
+      expect(r.slices.map((s) => s.error ?? s.divergence?.message ?? null)).toEqual(m.slices.map(() => null));
+      expect(r.slices.map((s) => s.endState)).toEqual(m.slices.map((s) => s.endState));
+    } finally {
+      if (existsSync(moved)) renameSync(moved, module);
+      server.kill();
+    }
   }, 300_000);
 
   it('refuses a changed module, and a missing one, with exit 2 and one line naming it and both hashes', () => {
@@ -61,6 +89,26 @@ describe('prnr record --device, and replays of its recording', () => {
     expect(r.stderr.trim()).toBe(`prnr: ${join(rec, 'recording.json')}: device module ${module} is missing (recorded sha256 ${recorded}, now none)`);
   }, 120_000);
 
+  it('slices and gc, which do not run the machine, work without the module; gc keeps the recording\'s copy of it', async () => {
+    expect(existsSync(module)).toBe(false);
+    const list = prnr('slices', rec, '--json');
+    expect(list.status, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { slices: unknown[] }).slices).toHaveLength(4);
+    expect(prnr('slices', rec).status).toBe(0);
+    const gc = prnr('gc', rec);
+    expect(gc.status, gc.stderr).toBe(0);
+    expect(gc.stdout).toMatch(/^removed \d+ objects/);
+    const merged = prnr('gc', rec, '--merge', '2');
+    expect(merged.status, merged.stderr).toBe(0);
+    expect(merged.stdout).toMatch(/^merged 4 slices into 2/);
+    const m = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8')) as { devicePlugins: Array<{ object: string; sha256: string }> };
+    // The copy survives gc and merge: the module file as recorded, byte for byte.
+    const copy = await new FsObjectStore(rec, { packs: true }).get(m.devicePlugins[0].object);
+    expect(Buffer.from(copy)).toEqual(readFileSync(EXAMPLE));
+    expect(m.devicePlugins[0].sha256).toBe(sha(EXAMPLE));
+    expect(prnr('replay', rec, '-q').status).toBe(2); // still refused: replays need the module
+  }, 120_000);
+
   it('says what is wrong with a --device value, in one line', () => {
     const missing = prnr('record', '-o', join(tmp, 'x.rec'), '--device', join(tmp, 'nope.mjs'), '--max-insns', '1000');
     expect(missing.status).toBe(2);
@@ -71,3 +119,12 @@ describe('prnr record --device, and replays of its recording', () => {
     expect(existsSync(join(tmp, 'x.rec'))).toBe(false);
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}

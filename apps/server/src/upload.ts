@@ -265,6 +265,7 @@ async function check(dir: string, m: RecordingManifest, maxDecodedBytes: number)
   const named = new Map<string, string>();
   for (const s of m.slices) if (s.console) named.set(s.console, `the console of slice ${s.index}`);
   if (m.guestProfile) named.set(m.guestProfile, 'the guest profile');
+  for (const p of m.devicePlugins ?? []) if (p.object) named.set(p.object, `the copy of device module ${p.kind}`);
   for (const [id, h] of Object.entries(m.disks)) named.set(h, `the disk image ${id.slice(0, 12)}…`);
   let reached: Set<string>;
   try {

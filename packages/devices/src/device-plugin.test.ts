@@ -2,7 +2,7 @@
  * The device plugin contract, on the example module (examples/devices/temperature-sensor.mjs):
  * loading by path and hash, the checks of a default export, and the device built through a registry.
  */
-import { appendFileSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkDevicePlugin, DevicePluginError, parseSettingValue } from './device-plugin.js';
-import { loadDevicePlugin } from './host/device-plugin-loader.js';
+import { loadDevicePlugin, loadDevicePluginCopy } from './host/device-plugin-loader.js';
 import { createDeviceRegistry } from './registry.js';
 import { FdtWriter } from './fdt/fdt-writer.js';
 import { parseFdt, fdtFind } from './fdt/fdt-reader.js';
@@ -87,6 +87,25 @@ describe('device plugins', () => {
     const now = createHash('sha256').update(readFileSync(copy)).digest('hex');
     await expect(loadDevicePlugin(copy, ref)).rejects.toThrow(`device module ${copy} has changed since it was recorded (recorded sha256 ${ref.sha256}, now ${now})`);
     await expect(loadDevicePlugin(join(tmp, 'gone.mjs'), { ...ref, module: join(tmp, 'gone.mjs') })).rejects.toThrow(/gone\.mjs is missing \(recorded sha256 [0-9a-f]{64}, now none\)$/);
+  });
+
+  it('loads a recorded module from a copy of its bytes, only if they have the recorded sha256', async () => {
+    const { ref } = await loadDevicePlugin(EXAMPLE);
+    const recorded = { ...ref, module: '/elsewhere/on/the/recording/host/sensor.mjs' };
+    const bytes = readFileSync(EXAMPLE);
+    const cache = join(tmp, 'cache');
+    const copy = await loadDevicePluginCopy(bytes, recorded, cache);
+    expect(copy.ref).toEqual(recorded);
+    expect(copy.plugin.kind).toBe('temperature-sensor');
+    expect(readFileSync(join(cache, `${ref.sha256}.mjs`))).toEqual(bytes);
+    const other = Buffer.concat([bytes, Buffer.from('// another model\n')]);
+    const otherSha = createHash('sha256').update(other).digest('hex');
+    await expect(loadDevicePluginCopy(other, recorded, cache)).rejects.toThrow(`the recording's copy of device module ${recorded.module} has sha256 ${otherSha}, the recorded module ${ref.sha256}`);
+    // Code is imported from the cache: never from a directory others may write to.
+    const shared = join(tmp, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    await expect(loadDevicePluginCopy(bytes, recorded, shared)).rejects.toThrow(`${shared} is writable by others or not this user's`);
   });
 
   it('checks the default export against the contract', async () => {

@@ -8,6 +8,7 @@
  * is a pure function of (saved state, sequence of calls, values its ports return).
  */
 import type { IrqLine } from '@prnr/cpu';
+import type { CowDisk } from './disk/cow-disk.js';
 import type { FdtWriter } from './fdt/fdt-writer.js';
 
 /** The version of this interface a device implements (`Device.specificationVersion`). */
@@ -52,6 +53,12 @@ export interface Device {
   save(): DeviceState;
   /** Replaces all state; re-drives the device's output lines to match. Throws DeviceStateError on a foreign state. */
   restore(state: DeviceState): void;
+  /**
+   * Disks the device owns, if any. Their overlays are machine state that
+   * save()/restore() leave out: the board saves and restores them block by
+   * block (a snapshot stores each block as an object), in device order.
+   */
+  readonly disks?: readonly CowDisk[];
   /**
    * Lets the device pull from its input ports (console bytes, received
    * frames) or re-evaluate time-driven outputs (CLINT MTIP). The board calls

@@ -164,22 +164,10 @@ export type { VirtioRngOptions, VirtioRngState } from './virtio/virtio-rng.js';
 export { CowDisk } from './disk/cow-disk.js';
 export type { CowDiskOptions, CowDiskState, CowBlock, CowBlockSize } from './disk/cow-disk.js';
 
-// Registry of device kinds, and the custom-device example.
-export {
-  DeviceRegistry,
-  DeviceConfigError,
-  createDeviceRegistry,
-  defaultDeviceRegistry,
-  registerDeviceKind,
-  registerBuiltinDeviceKinds,
-  createDevice,
-  requirePort,
-  setting,
-} from './registry.js';
-export type { DeviceConfig, DeviceContext, DeviceFactory, HartIrqName } from './registry.js';
+// Registry of device kinds: the built-in ones, and device plugins (the one way to add your own).
+export { DeviceRegistry, DeviceConfigError, createDeviceRegistry } from './registry.js';
+export type { DeviceConfig, DeviceContext, HartIrqName } from './registry.js';
 export { DEVICE_PLUGIN_CONTRACT, DevicePluginError, checkDevicePlugin, parseSettingValue } from './device-plugin.js';
 export type { DevicePlugin, DeviceSettings, DevicePortDeclaration, PluginDeviceOptions } from './device-plugin.js';
-export { loadDevicePlugin, loadRecordedDevicePlugins, checkDeviceModuleFile } from './host/device-plugin-loader.js';
+export { loadDevicePlugin, loadDevicePluginCopy, checkDeviceModuleFile } from './host/device-plugin-loader.js';
 export type { DeviceModuleRef, LoadedDevicePlugin } from './host/device-plugin-loader.js';
-export { ExampleSensor, registerExampleSensor, EXAMPLE_SENSOR_PORT } from './custom-device-example.js';
-export type { TemperaturePort, ExampleSensorOptions, ExampleSensorState } from './custom-device-example.js';

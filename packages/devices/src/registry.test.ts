@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Clint } from './clint.js';
-import { createDeviceRegistry, DeviceConfigError, DeviceRegistry, type DeviceContext } from './registry.js';
+import { DevicePluginError, type DevicePlugin } from './device-plugin.js';
+import { createDeviceRegistry, DeviceConfigError, type DeviceContext } from './registry.js';
 import { FakeIrq, FakeMemory } from './test-support/fakes.js';
 import { Uart16550a } from './uart-16550a.js';
 import { VirtioMmioTransport } from './virtio/virtio-mmio-transport.js';
@@ -53,11 +54,23 @@ describe('DeviceRegistry', () => {
     expect(() => r.create({ kind: 'uart-16550a', settings: { receiveWhilePolled: 'yes' } }, context())).toThrow(/must be a boolean/);
   });
 
-  it('refuses to register a kind twice, and factories that lie about their kind', () => {
-    const r = new DeviceRegistry();
-    r.register('thing', (c, ctx) => new Uart16550a({ irq: ctx.irq(1) }));
-    expect(() => r.register('thing', () => null as never)).toThrow(/already registered/);
-    expect(() => r.create({ kind: 'thing' }, context())).toThrow(/made a device of kind 'uart-16550a'/);
-    expect(() => r.register('Bad Name', () => null as never)).toThrow(DeviceConfigError);
+  it('adds kinds only from device plugins, checked against the contract, and refuses one that makes another kind', () => {
+    const liar: DevicePlugin = {
+      contract: 1,
+      kind: 'thing',
+      version: 1,
+      defaultBase: 0x1020_0000,
+      defaultIrq: 12,
+      ports: {},
+      create: ({ irq }) => new Uart16550a({ irq }),
+      hostPorts: () => ({}),
+    };
+    const r = createDeviceRegistry([liar]);
+    expect(r.has('thing') && r.plugin('thing') === liar).toBe(true);
+    expect(() => r.create({ kind: 'thing' }, context())).toThrow(/for 'thing' made a device of kind 'uart-16550a'/);
+    expect(() => createDeviceRegistry([liar, liar])).toThrow(/'thing' is given by two modules/);
+    expect(() => createDeviceRegistry([{ ...liar, kind: 'Bad Name' }])).toThrow(DevicePluginError);
+    expect(() => createDeviceRegistry([{ ...liar, contract: 2 as 1 }])).toThrow(/contract 2/);
+    expect(createDeviceRegistry().has('thing')).toBe(false); // no process-wide registry: each is made from its plugins
   });
 });

@@ -1,16 +1,17 @@
 /**
  * Device kinds by name: a board config lists `{ kind, base, irq, settings }`
  * entries (plain JSON, stored in a recording's manifest) and the registry
- * turns each into a Device. Built-in kinds are registered in every registry
- * made by `createDeviceRegistry()`; users add their own with `register`
- * (or `registerDeviceKind` on the default registry).
+ * turns each into a Device. Every registry holds the built-in kinds of the
+ * `virt` board; the one way to add a kind of your own is a device plugin
+ * (device-plugin.ts): `createDeviceRegistry([plugin])`, or `--device MODULE`
+ * on the command line, which also records the module with the recording.
  *
  * The board builds the context: it creates the PLIC first (its `irq(id)` is
  * then `plic.source(id)`), passes guest RAM, the virtual clock and the ports.
  */
 import type { IrqLine } from '@prnr/cpu';
 import { Clint } from './clint.js';
-import { DevicePluginError, type DevicePlugin } from './device-plugin.js';
+import { checkDevicePlugin, DevicePluginError, type DevicePlugin } from './device-plugin.js';
 import { FDT_LABEL_PLIC } from './fdt/labels.js';
 import type { Device, IrqSource } from './device.js';
 import { CowDisk, type CowBlockSize } from './disk/cow-disk.js';
@@ -55,7 +56,8 @@ export interface DeviceContext {
   image?(id: string): Uint8Array;
 }
 
-export type DeviceFactory = (config: DeviceConfig, ctx: DeviceContext) => Device;
+/** Builds one kind's device from its config entry (built-in kinds, and plugins through pluginFactory). */
+type DeviceFactory = (config: DeviceConfig, ctx: DeviceContext) => Device;
 
 export class DeviceConfigError extends Error {
   constructor(message: string) {
@@ -64,29 +66,25 @@ export class DeviceConfigError extends Error {
   }
 }
 
+/**
+ * The kinds a machine is built from: the built-in ones and those of the
+ * plugins it was made with. Fixed once made: a recording names its kinds, and
+ * a replay builds its own registry from the same modules.
+ */
 export class DeviceRegistry {
   private readonly factories = new Map<string, DeviceFactory>();
   private readonly plugins = new Map<string, DevicePlugin>();
 
-  /** Adds a kind. Throws if the kind exists (kinds are recorded: a name must keep one meaning). */
-  register(kind: string, factory: DeviceFactory): void {
-    if (!/^[a-z0-9][a-z0-9.,_-]*$/.test(kind)) throw new DeviceConfigError(`bad device kind name '${kind}'`);
-    if (this.factories.has(kind)) throw new DeviceConfigError(`device kind '${kind}' is already registered`);
-    this.factories.set(kind, factory);
-  }
-
-  /**
-   * Adds a plugin's kind (see DevicePlugin). The device gets the ports it
-   * declared from the board's per-device ports (MachinePorts.devicePorts).
-   */
-  registerPlugin(plugin: DevicePlugin): void {
-    this.register(plugin.kind, (c, ctx) => {
-      const ports: Record<string, Record<string, (...args: never[]) => unknown>> = {};
-      for (const name of Object.keys(plugin.ports)) ports[name] = requirePort(ctx, name, c.kind);
-      const settings = (c.settings ?? {}) as Record<string, string | number | boolean>;
-      return plugin.create({ base: c.base ?? plugin.defaultBase, irq: ctx.irq(c.irq ?? plugin.defaultIrq), settings, ports, memory: ctx.memory, clock: ctx.clock, interruptParent: FDT_LABEL_PLIC });
-    });
-    this.plugins.set(plugin.kind, plugin);
+  /** The built-in kinds, and the kind of each plugin (none may be a built-in kind or come twice). */
+  constructor(plugins: readonly DevicePlugin[] = []) {
+    for (const [kind, factory] of builtinFactories()) this.factories.set(kind, factory);
+    for (const given of plugins) {
+      // In code as from a file: the same checks of the contract.
+      const p = checkDevicePlugin(given, `device plugin '${String(given?.kind)}'`);
+      if (this.factories.has(p.kind)) throw new DevicePluginError(`device kind '${p.kind}' is ${this.plugins.has(p.kind) ? 'given by two modules' : 'a built-in kind'}`);
+      this.factories.set(p.kind, pluginFactory(p));
+      this.plugins.set(p.kind, p);
+    }
   }
 
   /** The plugin behind `kind`, if it came from one. */
@@ -107,9 +105,24 @@ export class DeviceRegistry {
     const factory = this.factories.get(config.kind);
     if (!factory) throw new DeviceConfigError(`unknown device kind '${config.kind}' (known: ${this.kinds().join(', ')})`);
     const device = factory(config, ctx);
-    if (device.kind !== config.kind) throw new DeviceConfigError(`factory for '${config.kind}' made a device of kind '${device.kind}'`);
+    if (device.kind !== config.kind) throw new DeviceConfigError(`the factory for '${config.kind}' made a device of kind '${device.kind}'`);
     return device;
   }
+}
+
+/** A registry holding the built-in kinds, and the kinds of `plugins`. */
+export function createDeviceRegistry(plugins: readonly DevicePlugin[] = []): DeviceRegistry {
+  return new DeviceRegistry(plugins);
+}
+
+/** A plugin's kind: the device gets the ports it declared from the board's per-device ports (MachinePorts.devicePorts). */
+function pluginFactory(plugin: DevicePlugin): DeviceFactory {
+  return (c, ctx) => {
+    const ports: Record<string, Record<string, (...args: never[]) => unknown>> = {};
+    for (const name of Object.keys(plugin.ports)) ports[name] = requirePort(ctx, name, c.kind);
+    const settings = (c.settings ?? {}) as Record<string, string | number | boolean>;
+    return plugin.create({ base: c.base ?? plugin.defaultBase, irq: ctx.irq(c.irq ?? plugin.defaultIrq), settings, ports, memory: ctx.memory, clock: ctx.clock, interruptParent: FDT_LABEL_PLIC });
+  };
 }
 
 /** A port from the context, or a clear error naming the device that needs it. */
@@ -147,11 +160,12 @@ const baseOf = (c: DeviceConfig): number => c.base ?? VIRT_PLACEMENTS[c.kind].ba
 /** PLIC source of a built-in kind: the config's, else its `virt` wiring. */
 const irqOf = (c: DeviceConfig): number => c.irq ?? (VIRT_PLACEMENTS[c.kind].irq as number);
 
-/** Registers the built-in kinds of the `virt` board into `registry` (placements: virt/virt-board.ts). */
-export function registerBuiltinDeviceKinds(registry: DeviceRegistry): void {
-  registry.register(Clint.KIND, (c, ctx) => new Clint({ base: baseOf(c), clock: ctx.clock, msip: ctx.hartIrq('msip'), mtip: ctx.hartIrq('mtip') }));
-  registry.register(Plic.KIND, (c, ctx) => new Plic({ base: baseOf(c), meip: ctx.hartIrq('meip'), seip: ctx.hartIrq('seip') }));
-  registry.register(
+/** The built-in kinds of the `virt` board (placements: virt/virt-board.ts). */
+function builtinFactories(): Map<string, DeviceFactory> {
+  const kinds = new Map<string, DeviceFactory>();
+  kinds.set(Clint.KIND, (c, ctx) => new Clint({ base: baseOf(c), clock: ctx.clock, msip: ctx.hartIrq('msip'), mtip: ctx.hartIrq('mtip') }));
+  kinds.set(Plic.KIND, (c, ctx) => new Plic({ base: baseOf(c), meip: ctx.hartIrq('meip'), seip: ctx.hartIrq('seip') }));
+  kinds.set(
     Uart16550a.KIND,
     (c, ctx) =>
       new Uart16550a({
@@ -162,10 +176,10 @@ export function registerBuiltinDeviceKinds(registry: DeviceRegistry): void {
         receiveWhilePolled: setting<boolean>(c, 'receiveWhilePolled', false),
       }),
   );
-  registry.register(GoldfishRtc.KIND, (c, ctx) => new GoldfishRtc({ base: baseOf(c), irq: ctx.irq(irqOf(c)), clock: requirePort(ctx, 'clock', c.kind) }));
-  registry.register(SifiveTest.KIND, (c, ctx) => new SifiveTest({ base: baseOf(c), power: requirePort(ctx, 'power', c.kind) }));
-  registry.register(VIRTIO_MMIO_EMPTY_KIND, (c, ctx) => virtio(c, ctx, undefined));
-  registry.register(VirtioBlock.KIND, (c, ctx) => {
+  kinds.set(GoldfishRtc.KIND, (c, ctx) => new GoldfishRtc({ base: baseOf(c), irq: ctx.irq(irqOf(c)), clock: requirePort(ctx, 'clock', c.kind) }));
+  kinds.set(SifiveTest.KIND, (c, ctx) => new SifiveTest({ base: baseOf(c), power: requirePort(ctx, 'power', c.kind) }));
+  kinds.set(VIRTIO_MMIO_EMPTY_KIND, (c, ctx) => virtio(c, ctx, undefined));
+  kinds.set(VirtioBlock.KIND, (c, ctx) => {
     const imageId = setting<string>(c, 'image');
     if (imageId === undefined || !ctx.image) throw new DeviceConfigError(`${c.kind}: needs settings.image and a context that resolves images`);
     const blockSize = setting<number>(c, 'blockSize', 4096);
@@ -173,35 +187,7 @@ export function registerBuiltinDeviceKinds(registry: DeviceRegistry): void {
     const disk = new CowDisk({ base: ctx.image(imageId), blockSize: blockSize as CowBlockSize, imageId });
     return virtio(c, ctx, new VirtioBlock({ disk, readOnly: setting<boolean>(c, 'readOnly', false), serial: setting<string>(c, 'serial') }));
   });
-  registry.register(VirtioNet.KIND, (c, ctx) => virtio(c, ctx, new VirtioNet({ packets: requirePort(ctx, 'packets', c.kind), mac: setting<string>(c, 'mac') })));
-  registry.register(VirtioRng.KIND, (c, ctx) => virtio(c, ctx, new VirtioRng({ entropy: requirePort(ctx, 'entropy', c.kind) })));
-}
-
-/** A registry holding the built-in kinds, and the kinds of `plugins`. */
-export function createDeviceRegistry(plugins: readonly DevicePlugin[] = []): DeviceRegistry {
-  const r = new DeviceRegistry();
-  registerBuiltinDeviceKinds(r);
-  for (const p of plugins) {
-    if (r.has(p.kind)) throw new DevicePluginError(`device kind '${p.kind}' is ${r.plugin(p.kind) ? 'given by two modules' : 'a built-in kind'}`);
-    r.registerPlugin(p);
-  }
-  return r;
-}
-
-let defaultRegistry: DeviceRegistry | undefined;
-
-/** The process-wide registry (built-in kinds plus whatever `registerDeviceKind` added). */
-export function defaultDeviceRegistry(): DeviceRegistry {
-  defaultRegistry ??= createDeviceRegistry();
-  return defaultRegistry;
-}
-
-/** Adds a device kind to the default registry. */
-export function registerDeviceKind(kind: string, factory: DeviceFactory): void {
-  defaultDeviceRegistry().register(kind, factory);
-}
-
-/** Builds a device from the default registry. */
-export function createDevice(config: DeviceConfig, ctx: DeviceContext): Device {
-  return defaultDeviceRegistry().create(config, ctx);
+  kinds.set(VirtioNet.KIND, (c, ctx) => virtio(c, ctx, new VirtioNet({ packets: requirePort(ctx, 'packets', c.kind), mac: setting<string>(c, 'mac') })));
+  kinds.set(VirtioRng.KIND, (c, ctx) => virtio(c, ctx, new VirtioRng({ entropy: requirePort(ctx, 'entropy', c.kind) })));
+  return kinds;
 }

@@ -8,10 +8,8 @@ import { Hart, Ram } from '@prnr/cpu';
 import type { HartState } from '@prnr/cpu';
 import {
   Clint,
-  CowDisk,
+  type CowDisk,
   Plic,
-  VirtioBlock,
-  VirtioMmioTransport,
   buildVirtFdt,
   createDeviceRegistry,
   VIRT_DRAM_BASE,
@@ -21,11 +19,9 @@ import {
   type DeviceRegistry,
   type BoardConfig,
   virtBuildOrder,
-  type DeviceState,
   type CowBlock,
-  type CowDiskState,
+  type DeviceState,
   type HostPorts,
-  type VirtioMmioState,
   type PowerRequest,
 } from '@prnr/devices';
 import { MmioBus } from './mmio-bus.js';
@@ -58,6 +54,8 @@ export class VirtMachine {
   readonly hart: Hart;
   readonly ram: Ram;
   readonly devices: Device[];
+  /** The devices' copy-on-write disks (Device.disks), in device order: their overlays are saved beside saveMeta(). */
+  readonly disks: readonly CowDisk[];
   readonly clock: VirtualTime;
   /** Set when the guest asked to power off, fail or reset; the machine stops there. */
   power: PowerRequest | null = null;
@@ -102,6 +100,7 @@ export class VirtMachine {
       made.set(c, d);
     }
     this.devices = config.devices.map((c) => made.get(c)!);
+    this.disks = this.devices.flatMap((d) => d.disks ?? []);
     bus.reset(this.devices);
     this.clint = this.devices.find((d): d is Clint => d instanceof Clint);
     this.nextService = config.serviceQuantum;
@@ -178,51 +177,26 @@ export class VirtMachine {
     for (const d of this.devices) d.service?.();
   }
 
-  /** The copy-on-write disks of the board's virtio-blk devices, in device order. */
-  get disks(): CowDisk[] {
-    return this.blockDevices().map((b) => b.disk);
-  }
-
   /**
-   * Everything but RAM and disk overlay blocks, as plain versioned data: hart,
-   * every device's save() (overlay blocks left out: snapshots store them block
-   * by block), and the run loop's own position-derived state.
+   * Everything but RAM and disk overlays, as plain versioned data: hart, every
+   * device's save() (which leaves its disks' overlays out: snapshots store
+   * them block by block, from `disks`), and the run loop's position-derived state.
    */
   saveMeta(): MachineMeta {
-    const devices = this.devices.map((d) => {
-      const s = d.save();
-      if (!isBlockTransport(d)) return s;
-      const t = s as VirtioMmioState;
-      const model = t.model as { disk: CowDiskState } & DeviceState;
-      const stripped: VirtioMmioState = { ...t, model: { ...model, disk: { ...model.disk, blocks: [] } } as DeviceState };
-      return stripped;
-    });
-    return { version: MACHINE_META_VERSION, hart: this.hart.state(), devices, idleTicks: this.clock.idleTicks, nextService: this.nextService };
+    return { version: MACHINE_META_VERSION, hart: this.hart.state(), devices: this.devices.map((d) => d.save()), idleTicks: this.clock.idleTicks, nextService: this.nextService };
   }
 
   /** The inverse of saveMeta(), given each disk's overlay blocks (in `disks` order); RAM is restored by the caller. */
-  restoreMeta(meta: MachineMeta, overlays: CowBlock[][]): void {
+  restoreMeta(meta: MachineMeta, overlays: readonly (readonly CowBlock[])[]): void {
     if (meta.version !== MACHINE_META_VERSION) throw new Error(`machine state version ${meta.version} is not supported (this prnr reads version ${MACHINE_META_VERSION})`);
     if (meta.devices.length !== this.devices.length) throw new Error(`machine state has ${meta.devices.length} devices, the board has ${this.devices.length}`);
-    let disk = 0;
-    this.devices.forEach((d, i) => {
-      let s = meta.devices[i];
-      if (isBlockTransport(d)) {
-        const t = s as VirtioMmioState;
-        const model = t.model as { disk: CowDiskState } & DeviceState;
-        const withBlocks: VirtioMmioState = { ...t, model: { ...model, disk: { ...model.disk, blocks: overlays[disk++] ?? [] } } as DeviceState };
-        s = withBlocks;
-      }
-      d.restore(s);
-    });
+    if (overlays.length !== this.disks.length) throw new Error(`machine state has ${overlays.length} disk overlays, the board has ${this.disks.length} disks`);
+    this.devices.forEach((d, i) => d.restore(meta.devices[i]));
+    this.disks.forEach((disk, i) => disk.restore({ ...disk.layout(), blocks: [...overlays[i]] }));
     this.hart.restore(meta.hart);
     this.clock.idleTicks = meta.idleTicks;
     this.nextService = meta.nextService;
     this.power = null;
-  }
-
-  private blockDevices(): VirtioBlock[] {
-    return this.devices.filter(isBlockTransport).map((d) => d.model as VirtioBlock);
   }
 }
 
@@ -237,6 +211,3 @@ export interface MachineMeta {
   nextService: number;
 }
 
-function isBlockTransport(d: Device): d is VirtioMmioTransport {
-  return d instanceof VirtioMmioTransport && d.model instanceof VirtioBlock;
-}

@@ -6,7 +6,7 @@
  * to the recorded state root, the guest sees the same values on replay (the
  * host side is never asked again), and a changed or missing module is refused.
  */
-import { copyFileSync, appendFileSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { copyFileSync, appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { defaultBoardConfig, sha256, type BoardConfig, type MachineImages, type 
 import { RecordSession } from './recorder.js';
 import { openRecording, replayConsecutive, replaySlice } from './replayer.js';
 import type { RecordingManifest } from './manifest.js';
+import type { RecordingSource } from './replay-session.js';
 import { Asm, R, enc, insn } from './test-support/rv64-asm.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/devices/temperature-sensor.mjs', import.meta.url));
@@ -72,7 +73,9 @@ describe('a device plugin, recorded and replayed', () => {
   it('names the module by path, sha256 and kind@version, and logs each sample on the plugin channel', async () => {
     const loaded = await loadDevicePlugin(module);
     expect(rec.manifest.end, JSON.stringify(rec.manifest.end) + ' ' + rec.values.join(',')).toMatchObject({ reason: 'poweroff', icount: expect.any(Number) });
-    expect(rec.manifest.devicePlugins).toEqual([{ module, sha256: loaded.ref.sha256, kind: 'temperature-sensor', version: 1 }]);
+    expect(rec.manifest.devicePlugins).toEqual([{ module, sha256: loaded.ref.sha256, kind: 'temperature-sensor', version: 1, object: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    // The recording keeps a copy of the module file, for workers on other hosts.
+    expect(await openRecording(dir).store.get(rec.manifest.devicePlugins![0].object!)).toEqual(new Uint8Array(readFileSync(module)));
     expect(rec.manifest.slices.length).toBeGreaterThan(1);
     // The host side drifts: the guest saw changing values, near the start setting.
     expect(new Set(rec.values).size).toBeGreaterThan(1);
@@ -101,6 +104,29 @@ describe('a device plugin, recorded and replayed', () => {
     const all = await replayConsecutive(r, 0, r.manifest.slices.length - 1, { attach: (m) => { machine = m; } });
     expect(all.every((x) => x.verified)).toBe(true);
     expect(readLog(machine!)).toEqual(rec.values);
+  });
+
+  it('a worker reading it over HTTP, on a host without the module, loads the recording\'s copy; without a readable copy it is refused in one line', async () => {
+    const moved = join(tmp, 'moved.mjs');
+    renameSync(module, moved); // "another host": nothing at the recorded path
+    try {
+      const local = openRecording(dir, { replay: false });
+      // What openHttpRecording gives a worker: no directory, objects from the server.
+      const remote: RecordingSource = { location: 'http://recordings.example/rec', manifest: local.manifest, store: local.store, readFile: local.readFile };
+      let machine: VirtMachine | undefined;
+      const all = await replayConsecutive(remote, 0, remote.manifest.slices.length - 1, { attach: (m) => { machine = m; } });
+      expect(all.every((x) => x.verified)).toBe(true);
+      expect(readLog(machine!)).toEqual(rec.values);
+      // The same recording from its directory (this host's) is refused: the module is missing.
+      await expect(replaySlice(local, 0)).rejects.toThrow(`device module ${module} is missing`);
+      const { sha256, object } = local.manifest.devicePlugins![0];
+      const noCopy: RecordingSource = { ...remote, store: { get: (h) => (h === object ? Promise.reject(new Error(`object ${h} is missing`)) : local.store.get(h)), has: (h) => local.store.has(h) } };
+      await expect(replaySlice(noCopy, 0)).rejects.toThrow(`http://recordings.example/rec/recording.json: device module ${module} (sha256 ${sha256}) is not on this host and its copy in the recording cannot be read: object ${object} is missing`);
+      const older: RecordingSource = { ...remote, manifest: { ...local.manifest, devicePlugins: [{ ...local.manifest.devicePlugins![0], object: undefined }] } };
+      await expect(replaySlice(older, 0)).rejects.toThrow(/is missing \(recorded sha256 [0-9a-f]{64}, now none\); the recording has no copy of it/);
+    } finally {
+      renameSync(moved, module);
+    }
   });
 
   it('refuses a changed module, naming it and both hashes; and a missing one', async () => {

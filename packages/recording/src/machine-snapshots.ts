@@ -113,7 +113,7 @@ export class MachineSnapshots {
   }
 }
 
-/** `meta` null where it is not read (a jump replaces it): saveMeta() copies every disk overlay. */
+/** `meta` null where it is not read (a jump replaces it). */
 function partsOf(machine: VirtMachine, meta: MachineMeta | null): MachineParts {
   return { meta, ram: machine.ram, disks: machine.disks };
 }

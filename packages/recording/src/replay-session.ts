@@ -6,7 +6,8 @@
  * (a chunk of consecutive slices each), seek and the server all drive this
  * one class; what differs is only where they start and how far they run.
  */
-import { createDeviceRegistry, loadRecordedDevicePlugins, DevicePluginError, type ConsoleOutputSink } from '@prnr/devices';
+import { createDeviceRegistry, DevicePluginError, type ConsoleOutputSink } from '@prnr/devices';
+import { loadRecordedModules } from './device-modules.js';
 import { Channel, DivergenceError, PortReplayer, decodeUvarint, readSegmentBytes, type LogEvent } from '@prnr/eventlog';
 import { VirtMachine } from '@prnr/machine';
 import type { ObjectReader } from '@prnr/snapshot';
@@ -337,8 +338,8 @@ export class ReplaySession {
     const where = `${this.source.location}/${MANIFEST_FILE}`;
     let plugins;
     try {
-      // The device modules the recording names, each only if its file still has the recorded hash.
-      plugins = await loadRecordedDevicePlugins(manifest.devicePlugins ?? []);
+      // The device modules the recording names, each only with the recorded hash (device-modules.ts).
+      plugins = await loadRecordedModules(this.source);
     } catch (e) {
       if (e instanceof DevicePluginError) throw new RecordingError(`${where}: ${e.message}`);
       throw e;

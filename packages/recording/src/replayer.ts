@@ -16,16 +16,28 @@ export interface Recording extends RecordingSource {
   store: FsObjectStore;
 }
 
-/** Opens a recording for replay; says clearly when it is not one, is from another format version, or was cut short. */
-export function openRecording(dir: string): Recording {
+export interface OpenRecordingOptions {
+  /**
+   * The recording will be replayed (default true): its device modules must
+   * then be at their recorded paths with their recorded hashes, and are
+   * checked here, before any worker starts. Commands that only read its files
+   * (slices, gc) pass false: they work without the modules.
+   */
+  replay?: boolean;
+}
+
+/** Opens a recording; says clearly when it is not one, is from another format version, or was cut short. */
+export function openRecording(dir: string, options: OpenRecordingOptions = {}): Recording {
   const manifest = readManifest(dir);
   // A device module that is gone or changed: refused here, before any worker starts.
-  for (const ref of manifest.devicePlugins ?? []) {
-    try {
-      checkDeviceModuleFile(ref.module, ref);
-    } catch (e) {
-      if (e instanceof DevicePluginError) throw new RecordingError(`${join(dir, MANIFEST_FILE)}: ${e.message}`);
-      throw e;
+  if (options.replay ?? true) {
+    for (const ref of manifest.devicePlugins ?? []) {
+      try {
+        checkDeviceModuleFile(ref.module, ref);
+      } catch (e) {
+        if (e instanceof DevicePluginError) throw new RecordingError(`${join(dir, MANIFEST_FILE)}: ${e.message}`);
+        throw e;
+      }
     }
   }
   return {

@@ -7,8 +7,8 @@
 export interface MachineParts {
   /**
    * Everything that is not RAM or a disk overlay, as plain data: hart state
-   * (bigints inside), device states (with any disk overlay blocks stripped:
-   * the disks go in `disks`), clock fields. Encoded canonically
+   * (bigints inside), device states (a device's save() leaves its disks'
+   * overlay blocks out: they go in `disks`), clock fields. Encoded canonically
    * (canonical.ts): no Map, Set, class instance or typed array but Uint8Array.
    */
   meta: unknown;

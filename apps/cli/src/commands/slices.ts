@@ -14,7 +14,7 @@ export function registerSlices(program: Command): void {
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExamples:\n  prnr slices smoke.rec\n  prnr slices smoke.rec --space\n')
     .action((dir: string, opts: { space?: boolean; json?: boolean }) => {
-      const rec = openRecording(dir);
+      const rec = openRecording(dir, { replay: false }); // works without the recording's device modules
       const m = rec.manifest;
       const added = new Map(m.snapshots.map((s) => [s.root, s]));
       const space = spaceReport(rec);

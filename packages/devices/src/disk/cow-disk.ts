@@ -106,6 +106,24 @@ export class CowDisk {
     return this.overlay.size;
   }
 
+  /**
+   * The disk without its overlay (`blocks` empty): what a device's own state
+   * records of it. The overlay is machine state of its own, saved block by
+   * block through the board's disk list (snapshots store each block as an object).
+   */
+  layout(): CowDiskState {
+    return { blockSize: this.blockSize, size: this.size, imageId: this.imageId, blocks: [] };
+  }
+
+  /** Throws DeviceStateError unless `state` is of this disk: same block size, size and base image. */
+  checkLayout(state: CowDiskState): void {
+    if (state.blockSize !== this.blockSize || state.size !== this.size) {
+      throw new DeviceStateError(`disk state is ${state.size} bytes in ${state.blockSize}-byte blocks, disk is ${this.size} in ${this.blockSize}`);
+    }
+    if (state.imageId !== this.imageId) throw new DeviceStateError(`disk state is for image ${state.imageId}, disk has ${this.imageId}`);
+  }
+
+  /** Layout and every overlay block. */
   save(): CowDiskState {
     const blocks = [...this.overlay.keys()].sort((a, b) => a - b).map((index) => ({ index, data: (this.overlay.get(index) as Uint8Array).slice() }));
     return { blockSize: this.blockSize, size: this.size, imageId: this.imageId, blocks };
@@ -113,10 +131,7 @@ export class CowDisk {
 
   /** Replaces the overlay; afterwards no block is dirty. */
   restore(state: CowDiskState): void {
-    if (state.blockSize !== this.blockSize || state.size !== this.size) {
-      throw new DeviceStateError(`disk state is ${state.size} bytes in ${state.blockSize}-byte blocks, disk is ${this.size} in ${this.blockSize}`);
-    }
-    if (state.imageId !== this.imageId) throw new DeviceStateError(`disk state is for image ${state.imageId}, disk has ${this.imageId}`);
+    this.checkLayout(state);
     const overlay = new Map<number, Uint8Array>();
     for (const b of state.blocks) {
       if (b.data.length !== this.blockSize) throw new DeviceStateError(`disk state block ${b.index} has ${b.data.length} bytes`);

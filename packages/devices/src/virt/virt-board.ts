@@ -104,6 +104,10 @@ export interface BoardConfig {
   images: { firmware: string; kernel: string; initrd?: string };
 }
 
+/** Compile-time check that the schema and the interface describe the same JSON: what the schema accepts is a BoardConfig. */
+type SchemaAcceptsOnly<T extends true> = T;
+export type BoardConfigMatchesSchema = SchemaAcceptsOnly<z.infer<typeof boardConfigSchema> extends BoardConfig ? true : false>;
+
 export interface DefaultBoardOptions {
   ramSize?: number;
   cmdline?: string;

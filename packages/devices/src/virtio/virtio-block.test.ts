@@ -115,15 +115,29 @@ describe('VirtioBlock', () => {
     expect(ro.disk.overlayBlockCount).toBe(0);
   });
 
-  it('round-trips transport and model state, overlay included', () => {
+  it('round-trips transport and model state; the overlay travels beside it, through `disks`', () => {
     const a = setup();
     a.request(VIRTIO_BLK_T_OUT, 9, { out: new Uint8Array(1024).fill(0x5a) });
     const saved = a.dev.save();
-    expect((saved.model as unknown as VirtioBlockState).disk.blocks).toHaveLength(2);
+    // The device's state holds the disk's layout only: its overlay goes into snapshots block by block.
+    expect((saved.model as unknown as VirtioBlockState).disk).toEqual({ blockSize: a.disk.blockSize, size: a.disk.size, imageId: a.disk.imageId, blocks: [] });
+    expect(a.dev.disks).toEqual([a.disk]);
+    const overlay = a.dev.disks[0].save();
+    expect(overlay.blocks).toHaveLength(2);
     const b = setup();
     b.dev.restore(structuredClone(saved));
     expect(b.dev.save()).toEqual(saved);
+    expect(b.disk.overlayBlockCount).toBe(0); // restore() leaves the overlay to the board
+    b.dev.disks[0].restore(structuredClone(overlay));
     expect(b.disk.read(9 * 512, 2)).toEqual(Uint8Array.of(0x5a, 0x5a));
     expect(sameBytes(b.base, b.pristine)).toBe(true);
+  });
+
+  it('refuses the state of another disk', () => {
+    const a = setup();
+    const saved = a.dev.save();
+    const model = saved.model as unknown as VirtioBlockState;
+    const other = { ...saved, model: { ...model, disk: { ...model.disk, imageId: 'another-image' } } };
+    expect(() => setup().dev.restore(other)).toThrow(/disk state is for image another-image/);
   });
 });

@@ -42,6 +42,10 @@ export interface VirtioBlockOptions {
   serial?: string;
 }
 
+/**
+ * The device's state. `disk` is the disk's layout only (its `blocks` are
+ * empty): the overlay is saved and restored through `disks`, by the board.
+ */
 export interface VirtioBlockState extends DeviceState {
   readonly kind: 'virtio-blk';
   readonly version: 1;
@@ -57,12 +61,15 @@ export class VirtioBlock implements VirtioDeviceModel {
   readonly features: bigint;
   readonly queueSizes = [VIRTIO_BLK_QUEUE_SIZE];
   readonly disk: CowDisk;
+  /** The disk whose overlay the board saves and restores beside this model's state. */
+  readonly disks: readonly CowDisk[];
   readonly readOnly: boolean;
   private readonly id: Uint8Array;
   private readonly config: Uint8Array;
 
   constructor(options: VirtioBlockOptions) {
     this.disk = options.disk;
+    this.disks = [options.disk];
     this.readOnly = options.readOnly ?? false;
     this.features = featureBit(VIRTIO_BLK_F_SEG_MAX) | featureBit(VIRTIO_BLK_F_FLUSH) | (this.readOnly ? featureBit(VIRTIO_BLK_F_RO) : 0n);
     this.id = new Uint8Array(VIRTIO_BLK_ID_BYTES);
@@ -122,14 +129,16 @@ export class VirtioBlock implements VirtioDeviceModel {
     // Requests complete synchronously: nothing is in flight.
   }
 
+  /** The overlay is left out (see VirtioBlockState). */
   save(): VirtioBlockState {
-    return { kind: 'virtio-blk', version: 1, disk: this.disk.save() };
+    return { kind: 'virtio-blk', version: 1, disk: this.disk.layout() };
   }
 
+  /** Checks the state is of this disk; leaves the overlay as it is (the board restores it). */
   restore(state: DeviceState): void {
     const s = expectState<VirtioBlockState>(state, VirtioBlock.KIND, VirtioBlock.VERSION);
     if (!s.disk) throw new DeviceStateError('virtio-blk: state has no disk');
-    this.disk.restore(s.disk);
+    this.disk.checkLayout(s.disk);
   }
 
   private inRange(offset: number, len: number): boolean {

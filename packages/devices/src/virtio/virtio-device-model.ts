@@ -6,6 +6,7 @@
  * Virtio 1.2, §5 "Device Types": https://docs.oasis-open.org/virtio/virtio/v1.2/cs01/virtio-v1.2-cs01.html#x1-2170005
  */
 import type { DeviceState } from '../device.js';
+import type { CowDisk } from '../disk/cow-disk.js';
 import type { Virtqueue } from './virtqueue.js';
 
 /** Device IDs (§5). */
@@ -57,4 +58,6 @@ export interface VirtioDeviceModel {
   reset(): void;
   save(): DeviceState;
   restore(state: DeviceState): void;
+  /** Disks whose overlays are saved beside the model's state, not in it (see Device.disks). */
+  readonly disks?: readonly CowDisk[];
 }

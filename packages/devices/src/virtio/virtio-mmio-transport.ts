@@ -20,6 +20,7 @@ import {
   type IrqSource,
   type MmioRange,
 } from '../device.js';
+import type { CowDisk } from '../disk/cow-disk.js';
 import type { FdtWriter } from '../fdt/fdt-writer.js';
 import { FDT_LABEL_PLIC } from '../fdt/labels.js';
 import type { GuestMemory } from '../ports.js';
@@ -148,6 +149,11 @@ export class VirtioMmioTransport implements Device {
       },
       usedBuffers: (i) => self.usedBuffers(i),
     };
+  }
+
+  /** The model's disks (see Device.disks). */
+  get disks(): readonly CowDisk[] {
+    return this.model?.disks ?? [];
   }
 
   /** All features offered: the model's and the transport's. */

@@ -1,0 +1,41 @@
+/**
+ * The device modules a replay needs, from what the recording names. A
+ * recording in a directory is this host's: each module must be at its
+ * recorded path with its recorded sha256, or the replay is refused. A
+ * recording read over HTTP (a `prnr worker` on another host) takes the file at
+ * the recorded path where it has that hash, and otherwise the recording's own
+ * copy (an object of its store, checked against the object hash on arrival
+ * and against the module's sha256 before it is imported).
+ */
+import { loadDevicePlugin, loadDevicePluginCopy, DevicePluginError, type DeviceModuleRef, type LoadedDevicePlugin } from '@prnr/devices';
+import type { RecordingManifest } from './manifest.js';
+import type { RecordingSource } from './replay-session.js';
+
+type RecordedModule = NonNullable<RecordingManifest['devicePlugins']>[number];
+
+/** Throws DevicePluginError, in one line naming the module and its hash, for a module that cannot be had. */
+export async function loadRecordedModules(source: RecordingSource): Promise<LoadedDevicePlugin[]> {
+  const local = 'dir' in source;
+  const out: LoadedDevicePlugin[] = [];
+  for (const r of source.manifest.devicePlugins ?? []) {
+    const ref: DeviceModuleRef = { module: r.module, sha256: r.sha256, kind: r.kind, version: r.version };
+    out.push(local ? await loadDevicePlugin(r.module, ref) : await loadRemote(source, r, ref));
+  }
+  return out;
+}
+
+async function loadRemote(source: RecordingSource, r: RecordedModule, ref: DeviceModuleRef): Promise<LoadedDevicePlugin> {
+  try {
+    return await loadDevicePlugin(r.module, ref);
+  } catch (e) {
+    if (!(e instanceof DevicePluginError)) throw e;
+    if (!r.object) throw new DevicePluginError(`${e.message}; the recording has no copy of it (recorded before prnr kept one): put the module at that path on this host`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await source.store.get(r.object);
+  } catch (e) {
+    throw new DevicePluginError(`device module ${r.module} (sha256 ${r.sha256}) is not on this host and its copy in the recording cannot be read: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return loadDevicePluginCopy(bytes, ref);
+}
