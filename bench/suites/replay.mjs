@@ -8,7 +8,8 @@
 // Per recording:
 //   record          prnr record
 //   replay -j 1     prnr replay --parallel 1 (one session straight through)
-//   verify -j N     prnr verify --parallel N (chunks of slices on N threads)
+//   verify -j N     prnr verify --parallel N (a chunk of slices per thread, idle
+//                   threads taking slices from the back of busy ones)
 //   QEMU rr         QEMU 7.2 -icount shift=auto,rr=record / rr=replay on the
 //                   same images and workload (bench/suites/qemu-rr.mjs), when
 //                   QEMU is installed
@@ -24,7 +25,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -60,6 +61,9 @@ export async function run(ctx) {
   const which = String(ctx.args['replay-workloads'] ?? 'demo,smoke').split(',');
   const qemu = existsSync(join(ROOT, 'bench/suites/qemu-rr.mjs')) ? await import('./qemu-rr.mjs') : null;
 
+  // The machine's load beside this run: on a shared 2-core machine it decides the ratios more than the code does.
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  const loadAtStart = load();
   const tmp = mkdtempSync(join(tmpdir(), 'prnr-bench-replay-'));
   const rows = [];
   const records = [];
@@ -144,6 +148,7 @@ export async function run(ctx) {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+  notes.push(`load average (1, 5, 15 min) at the start: ${loadAtStart}; at the end: ${load()} (${availableParallelism()} cores)`);
   for (const m of models) {
     notes.push(`MODEL, not a measurement (${m.workload}, ${m.slices} slices, ${m.perChunk.toFixed(2)} s fixed per chunk): ` + m.model.map((x) => `${x.workers} workers ${x.seconds.toFixed(2)} s${x.chunks < x.workers ? ` (${x.chunks} chunks)` : ''}`).join(', '));
   }

@@ -4,13 +4,15 @@
  * so consecutive searches move a warm machine.
  */
 import { ReplaySession } from '@prnr/recording';
-import { openSource, type RecordingLocation } from '@prnr/scheduler';
+import { applyReplayThreadHartDefaults, openSource, type RecordingLocation } from '@prnr/scheduler';
 import { searchSlice, type SliceSearch, type SliceSearchResult } from './slice-search.js';
 
 export interface SearchMessage {
   recording: RecordingLocation;
   search: SliceSearch;
 }
+
+applyReplayThreadHartDefaults();
 
 const sessions = new Map<string, ReplaySession>();
 

@@ -47,12 +47,14 @@ export function planReplay(o: {
   registry: AnalysisRegistry;
   modules?: string[];
   profile?: unknown;
+  /** Chunks per worker and pass (default CHUNKS_PER_WORKER); 1 where workers take slices from each other's running chunks (slice-claims.ts). */
+  chunksPerWorker?: number;
 }): ReplayPlan {
   const light = o.analyses.filter((a) => o.registry.get(a.kind).weight === 'light');
   const heavy = o.analyses.filter((a) => o.registry.get(a.kind).weight === 'heavy');
   const passes = [light, ...heavy.map((a) => [a])];
   const workers = Math.max(1, o.workers);
-  const chunks = chunkSlices(o.slices, o.cost, workers * CHUNKS_PER_WORKER);
+  const chunks = chunkSlices(o.slices, o.cost, workers * Math.max(1, o.chunksPerWorker ?? CHUNKS_PER_WORKER));
   // Each worker starts with a run of consecutive chunks of every pass, pass 0 first: it restores once
   // per pass and replays its run straight through.
   const groups = chunkSlices(chunks.map((_, i) => i), (i) => rangeCost(chunks[i], o.cost), workers);

@@ -8,9 +8,10 @@
  */
 import type { AnalysisContext } from './analysis.js';
 import type { AnalysisRegistry } from './analysis-registry.js';
-import type { Executor } from './executor.js';
+import type { Executor, SharedTaskOptions } from './executor.js';
 import { Lanes, planReplay, sliceCost } from './planner.js';
-import { openSource, profileOf, type AnalysisRequest, type RecordingLocation, type SliceReport, type TaskProgress, type TaskResult } from './task.js';
+import { SliceClaims } from './slice-claims.js';
+import { openSource, profileOf, type AnalysisRequest, type RecordingLocation, type ReplayTask, type SliceReport, type TaskProgress, type TaskResult } from './task.js';
 
 export interface SliceOutcome {
   slice: number;
@@ -43,6 +44,7 @@ export interface RecordingReplayResult {
   /** Merged analysis results by kind (over the slices whose task ran; see `slices` for any that failed). */
   analyses: Record<string, unknown>;
   passes: number;
+  /** Tasks that ran slices (with an executor that shares memory, those taken from another lane's task included). */
   tasks: number;
   fixed: FixedCosts;
   wallSeconds: number;
@@ -67,7 +69,12 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
   o.executor.warm?.(o.recording, o.modules);
   const source = await openSource(o.recording);
   const manifest = source.manifest;
-  const plan = planReplay({ recording: o.recording, slices: o.slices, cost: sliceCost(manifest.slices), workers: o.executor.concurrency, analyses: o.analyses ?? [], registry: o.registry, modules: o.modules, profile: o.profile });
+  const cost = sliceCost(manifest.slices);
+  // An executor in this process shares each task's slices with the other lanes (slice-claims.ts): one
+  // chunk per lane and pass, an idle lane taking slices from the back of the busiest. Otherwise a few
+  // chunks per lane, an idle lane taking the last chunk of the busiest.
+  const shares = o.executor.sharesMemory === true;
+  const plan = planReplay({ recording: o.recording, slices: o.slices, cost, workers: o.executor.concurrency, analyses: o.analyses ?? [], registry: o.registry, modules: o.modules, profile: o.profile, chunksPerWorker: shares ? 1 : undefined });
 
   const judge = (r: SliceReport): SliceOutcome => {
     const recorded = manifest.slices[r.slice]?.endState;
@@ -86,26 +93,70 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
     };
   };
 
-  const results: TaskResult[] = new Array(plan.tasks.length);
-  const fixed: FixedCosts = { chunks: plan.tasks.length, startupSeconds: 0, restoreSeconds: 0 };
-  const cost = sliceCost(manifest.slices);
-  const lanes = new Lanes(plan, (t) => { let c = 0; for (let i = plan.tasks[t].first; i <= plan.tasks[t].last; i++) c += cost(i); return c; });
-  const lane = async (k: number) => {
-    for (let i = lanes.next(k); i !== undefined; i = lanes.next(k)) {
-      const task = plan.tasks[i];
-      const submitted = process.hrtime.bigint();
-      const r = await o.executor.run(task, o.onProgress, k);
-      checkShape(r, task.first, task.last);
-      results[i] = r;
-      const sliceSeconds = r.slices.reduce((a, s) => a + s.wallSeconds, 0);
-      fixed.startupSeconds += Math.max(0, Number(process.hrtime.bigint() - submitted) / 1e9 - sliceSeconds);
-      for (const s of r.slices) {
-        fixed.restoreSeconds += s.restoreSeconds;
-        o.onSliceDone?.(judge(s), r.pass);
-      }
-    }
+  const results: TaskResult[] = [];
+  const fixed: FixedCosts = { chunks: 0, startupSeconds: 0, restoreSeconds: 0 };
+  const rangeCost = (first: number, last: number) => { let c = 0; for (let i = first; i <= last; i++) c += cost(i); return c; };
+  // Each slice of each pass is told once: as it ends (streamed), or with its task's result (whichever comes first).
+  const told = new Set<string>();
+  const tell = (s: SliceReport, pass: number) => {
+    const key = `${pass}:${s.slice}`;
+    if (told.has(key)) return;
+    told.add(key);
+    fixed.restoreSeconds += s.restoreSeconds;
+    o.onSliceDone?.(judge(s), pass);
   };
-  await Promise.all(plan.lanes.map((_, k) => lane(k)));
+  const submit = async (task: ReplayTask, k: number, shared?: SharedTaskOptions) => {
+    const submitted = process.hrtime.bigint();
+    const r = await o.executor.run(task, o.onProgress, k, shared && { ...shared, onSliceReport: (s) => tell(s, task.pass) });
+    // With claims, the task ran first..(the first slice it could not claim) - 1.
+    checkShape(r, task.first, shared?.claims ? shared.claims.left().next - 1 : task.last);
+    if (r.slices.length === 0) return;
+    results.push(r);
+    fixed.chunks++;
+    const sliceSeconds = r.slices.reduce((a, s) => a + s.wallSeconds, 0);
+    fixed.startupSeconds += Math.max(0, Number(process.hrtime.bigint() - submitted) / 1e9 - sliceSeconds);
+    for (const s of r.slices) tell(s, r.pass);
+  };
+  if (shares) {
+    const own = plan.lanes.map((l) => l.map((t) => ({ task: plan.tasks[t], claims: SliceClaims.create(plan.tasks[t].first, plan.tasks[t].last) })));
+    const live = own.flat();
+    /** Takes the back of the range with the most cost left unclaimed: about half its cost, at least its last slice. */
+    const steal = () => {
+      for (;;) {
+        let best: (typeof live)[number] | undefined;
+        let most = 0;
+        for (const r of live) {
+          const { next, end } = r.claims.left();
+          const c = next < end ? rangeCost(next, end - 1) : 0;
+          if (c > most || (best === undefined && next < end)) { best = r; most = c; }
+        }
+        if (!best) return undefined;
+        const taken = best.claims.takeBack((next, end) => {
+          const half = rangeCost(next, end - 1) / 2;
+          let from = end - 1;
+          while (from > next && rangeCost(from - 1, end - 1) <= half) from--;
+          return from;
+        });
+        if (!taken) continue; // its runner claimed on meanwhile: look again
+        const r = { task: { ...best.task, first: taken.first, last: taken.last }, claims: SliceClaims.create(taken.first, taken.last) };
+        live.push(r);
+        return r;
+      }
+    };
+    const lane = async (k: number) => {
+      for (let r = own[k].shift() ?? steal(); r !== undefined; r = own[k].shift() ?? steal()) {
+        const { next, end } = r.claims.left();
+        if (next < end) await submit(r.task, k, { claims: r.claims });
+      }
+    };
+    await Promise.all(plan.lanes.map((_, k) => lane(k)));
+  } else {
+    const lanes = new Lanes(plan, (t) => rangeCost(plan.tasks[t].first, plan.tasks[t].last));
+    const lane = async (k: number) => {
+      for (let i = lanes.next(k); i !== undefined; i = lanes.next(k)) await submit(plan.tasks[i], k);
+    };
+    await Promise.all(plan.lanes.map((_, k) => lane(k)));
+  }
 
   const reports = (pass: number) => results.filter((r) => r.pass === pass).flatMap((r) => r.slices).sort((a, b) => a.slice - b.slice);
   const context: AnalysisContext = { profile: o.profile ?? (o.analyses?.length ? await profileOf(source) : undefined) };
@@ -124,7 +175,7 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
     verified,
     analyses,
     passes: plan.passes.length,
-    tasks: plan.tasks.length,
+    tasks: results.length,
     fixed,
     wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
@@ -132,6 +183,6 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
 
 /** A result must report exactly the chunk's slices, in order: a worker of another version, or a broken one, is caught here. */
 function checkShape(r: TaskResult, first: number, last: number): void {
-  const ok = r && Array.isArray(r.slices) && r.slices.length === last - first + 1 && r.slices.every((s, k) => s.slice === first + k);
+  const ok = r && Array.isArray(r.slices) && r.slices.length === Math.max(0, last - first + 1) && r.slices.every((s, k) => s.slice === first + k);
   if (!ok) throw new Error(`a worker answered the task for slices ${first}..${last} with ${r && Array.isArray(r.slices) ? `reports for slices [${r.slices.map((s) => s.slice).join(', ')}]` : 'no slice reports'} (is it running another prnr version?)`);
 }

@@ -12,6 +12,7 @@ import type { AnalysisContext } from './analysis.js';
 import { AnalysisRegistry } from './analysis-registry.js';
 import { openHttpRecording } from './http-recording.js';
 import { MachineReplayView, consoleFanout } from './replay-view.js';
+import type { SliceClaims } from './slice-claims.js';
 
 export const TASK_VERSION = 2;
 
@@ -136,24 +137,42 @@ function sessionFor(loc: RecordingLocation, source: RecordingSource): ReplaySess
   return s;
 }
 
+/** Per recording, the warm-ups begun in this thread: a task waits for them rather than building a second machine beside them. */
+const warming = new Map<string, Promise<void>>();
+
 /**
  * Gets this thread ready for tasks of a recording before they come: opens it,
  * loads the analysis modules, builds the replay machine. Errors are left for
- * the real task to report.
+ * the real task to report. A task that comes meanwhile waits for it.
  */
-export async function warmUp(loc: RecordingLocation, modules: string[] = []): Promise<void> {
-  try {
-    const [source] = await Promise.all([openSource(loc), registryFor(modules)]);
-    await sessionFor(loc, source).prepare();
-  } catch {
-    // The task that follows meets the same problem and says what it is.
-  }
+export function warmUp(loc: RecordingLocation, modules: string[] = []): Promise<void> {
+  const key = locationKey(loc);
+  const before = warming.get(key);
+  const p = (async () => {
+    try {
+      await before;
+      const [source] = await Promise.all([openSource(loc), registryFor(modules)]);
+      await sessionFor(loc, source).prepare();
+    } catch {
+      // The task that follows meets the same problem and says what it is.
+    }
+  })();
+  warming.set(key, p);
+  return p;
 }
 
-/** Options of runTask that only a task run in this thread can take. */
+/** Options of runTask that only a task run in this process can take. */
 export interface LocalTaskOptions {
   /** The replayed console, byte by byte, as it happens (sequential replay streams it). */
   console?: (byte: number) => void;
+  /**
+   * Another lane may take slices from this task's back while it runs: each slice is run only once
+   * claimed here, and the task ends at the first it cannot claim (its result then covers
+   * first..that slice - 1).
+   */
+  claims?: SliceClaims;
+  /** Each slice's report as soon as the slice is done, before the task's result. */
+  onSliceReport?: (r: SliceReport) => void;
 }
 
 /** Runs one task here, in this thread. Never throws for a bad slice: its report says what went wrong. */
@@ -168,6 +187,7 @@ export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) =
   let context: AnalysisContext;
   try {
     if (task.version !== TASK_VERSION) throw new Error(`task version ${task.version} is not supported (this worker runs version ${TASK_VERSION})`);
+    await warming.get(locationKey(task.recording));
     const [source, reg] = await Promise.all([openSource(task.recording), registryFor(task.modules)]);
     const n = source.manifest.slices.length;
     if (!(Number.isInteger(task.first) && Number.isInteger(task.last) && task.first >= 0 && task.last >= task.first && task.last < n)) {
@@ -178,14 +198,17 @@ export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) =
     session = sessionFor(task.recording, source);
   } catch (e) {
     const msg = (e as Error).message;
-    for (let i = task.first; i <= task.last; i++) slices.push(failed(i, msg));
+    for (let i = task.first; i <= task.last && (local.claims?.claim(i) ?? true); i++) {
+      slices.push(failed(i, msg));
+      local.onSliceReport?.(slices.at(-1)!);
+    }
     return done(since());
   }
   const setupSeconds = since();
   const manifest = session.manifest;
   const fan = consoleFanout();
   session.output = local.console ? { write: (b) => { local.console!(b); fan.sink.write(b); } } : fan.sink;
-  for (let i = task.first; i <= task.last; i++) {
+  for (let i = task.first; i <= task.last && (local.claims?.claim(i) ?? true); i++) {
     const slice = manifest.slices[i];
     const sliceStarted = process.hrtime.bigint();
     let restoreSeconds = 0;
@@ -214,6 +237,7 @@ export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) =
     } finally {
       view?.detach();
     }
+    local.onSliceReport?.(slices.at(-1)!);
   }
   session.output = undefined;
   return done(setupSeconds);

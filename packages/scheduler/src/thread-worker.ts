@@ -6,14 +6,21 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { Seeker, type SeekOptions, type SeekResult } from './seek.js';
+import { SliceClaims } from './slice-claims.js';
 import { openSource, runTask, warmUp, type RecordingLocation, type ReplayTask, type TaskResult } from './task.js';
+import { applyReplayThreadHartDefaults } from './thread-hart-defaults.js';
+
+applyReplayThreadHartDefaults();
 
 export type ThreadMessage =
-  | { task: ReplayTask; port: MessagePort }
+  | { task: ReplayTask; port: MessagePort; claims?: BigInt64Array }
   | { warm: RecordingLocation; modules: string[] }
   | { seek: RecordingLocation; icount: number; memory?: SeekOptions['memory']; port: MessagePort };
 
 const seekers = new Map<string, Seeker>();
+
+/** Tasks run one after another, even when the pool hands over the next before this one ends (it may: prestart.ts). */
+let tasks: Promise<void> = Promise.resolve();
 
 async function seekerFor(loc: RecordingLocation): Promise<Seeker> {
   const key = JSON.stringify(loc);
@@ -28,12 +35,19 @@ async function seekerFor(loc: RecordingLocation): Promise<Seeker> {
 
 export default async function (m: ThreadMessage): Promise<TaskResult | SeekResult | null> {
   if ('warm' in m) {
+    // A task handed over meanwhile waits for it (runTask).
     await warmUp(m.warm, m.modules);
     return null;
   }
   try {
     if ('seek' in m) return await (await seekerFor(m.seek)).seek(m.icount, { memory: m.memory, onProgress: (icount) => m.port.postMessage(icount) });
-    return await runTask(m.task, (p) => m.port.postMessage(p));
+    const task = m.task;
+    const run = tasks.then(() => runTask(task, (p) => m.port.postMessage(p), {
+      claims: m.claims ? SliceClaims.of(m.claims) : undefined,
+      onSliceReport: (report) => m.port.postMessage({ report }),
+    }));
+    tasks = run.then(() => {}, () => {});
+    return await run;
   } finally {
     m.port.close();
   }

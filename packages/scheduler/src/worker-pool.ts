@@ -8,12 +8,21 @@ import { Piscina } from 'piscina';
 // src/worker-pool.ts and dist/index.js both sit one level below the package root.
 const WORKER = new URL('../dist/thread-worker.js', import.meta.url);
 
+/** What replay threads run their harts with (plain data): their starter's settings, see thread-hart-defaults.ts. */
+export interface ThreadHartDefaults { engine?: string; jitThreshold?: number }
+let hartDefaults: ThreadHartDefaults = {};
+/** Set the hart defaults of replay threads started from now on (an app, from its own settings, e.g. PRNR_ENGINE). */
+export function setReplayThreadHartDefaults(d: ThreadHartDefaults): void {
+  hartDefaults = { ...d };
+}
+
 /**
  * `threads` threads, all started now (their start-up then overlaps the caller's own), running
  * `worker` (default: the scheduler's own thread worker; other packages pass their built entry).
+ * `tasksAtOnce` (default 1): messages a thread is handed before it has answered the earlier ones.
  */
-export function replayThreads(threads: number, worker: URL = WORKER): Piscina {
+export function replayThreads(threads: number, worker: URL = WORKER, o: { tasksAtOnce?: number } = {}): Piscina {
   // Workers run the built code: drop resolution flags inherited from a test runner (e.g. --conditions=source).
   const execArgv = process.execArgv.filter((a, i, all) => !a.startsWith('--conditions') && !a.startsWith('-C') && all[i - 1] !== '--conditions' && all[i - 1] !== '-C');
-  return new Piscina({ filename: worker.href, minThreads: threads, maxThreads: threads, idleTimeout: 5000, execArgv });
+  return new Piscina({ filename: worker.href, minThreads: threads, maxThreads: threads, idleTimeout: 5000, execArgv, workerData: { hartDefaults }, ...(o.tasksAtOnce ? { concurrentTasksPerWorker: o.tasksAtOnce } : {}) });
 }

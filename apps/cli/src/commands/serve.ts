@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startServer } from '@prnr/server';
 import { UsageError } from '../usage-error.js';
 
 export function registerServe(program: Command): void {
@@ -16,6 +15,8 @@ export function registerServe(program: Command): void {
     .action(async (dir: string, opts: { host: string; port: number; token?: string; redis?: string; maxJobs: number }) => {
       if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new UsageError('--port needs a port number (0-65535)');
       const token = opts.token ?? process.env.PRNR_TOKEN;
+      // Loaded here: the server's web framework takes longer to load than a short replay takes to run.
+      const { startServer } = await import('@prnr/server');
       let server;
       try {
         server = await startServer({ recordingsDir: dir, host: opts.host, port: opts.port, token, maxConcurrentJobs: opts.maxJobs, executor: opts.redis ? { redis: opts.redis } : 'threads' });

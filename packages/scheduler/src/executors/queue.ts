@@ -5,8 +5,9 @@
  * worker dies is taken over by another once its lock expires (BullMQ's
  * stalled-job check), so the merged result is still complete.
  */
-import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Executor } from '../executor.js';
 import { runTask, type ReplayTask, type TaskProgress, type TaskResult } from '../task.js';
 
@@ -19,9 +20,23 @@ export interface QueueOptions {
   lockDuration?: number;
 }
 
+/**
+ * BullMQ and ioredis, loaded on first use: loading them takes longer than
+ * starting a local replay (0.3-0.7 s on a 2-core machine), and every command
+ * that imports this package would pay it otherwise.
+ */
+let libs: { bullmq: typeof import('bullmq'); ioredis: typeof import('ioredis') } | undefined;
+function queueLibs(): NonNullable<typeof libs> {
+  if (!libs) {
+    const require = createRequire(import.meta.url);
+    libs = { bullmq: require('bullmq') as typeof import('bullmq'), ioredis: require('ioredis') as typeof import('ioredis') };
+  }
+  return libs;
+}
+
 function connection(url: string): Redis {
   // BullMQ needs maxRetriesPerRequest null for its blocking commands.
-  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  return new (queueLibs().ioredis.Redis)(url, { maxRetriesPerRequest: null, lazyConnect: false });
 }
 
 export class QueueExecutor implements Executor {
@@ -33,6 +48,7 @@ export class QueueExecutor implements Executor {
   constructor(o: QueueOptions & { concurrency?: number }) {
     const name = o.queue ?? DEFAULT_QUEUE;
     this.connections = [connection(o.redis), connection(o.redis)];
+    const { Queue, QueueEvents } = queueLibs().bullmq;
     this.queue = new Queue(name, { connection: this.connections[0] });
     this.events = new QueueEvents(name, { connection: this.connections[1] });
     // Jobs wait in Redis for workers; how many run at once is up to the workers. Submit generously.
@@ -63,7 +79,7 @@ export class QueueExecutor implements Executor {
 /** Processes replay tasks from the queue until closed. One task at a time per worker: a replay uses a whole core. */
 export function startQueueWorker(o: QueueOptions & { onTask?: (task: ReplayTask, result: TaskResult) => void }): { close(): Promise<void>; worker: Worker } {
   const conn = connection(o.redis);
-  const worker = new Worker(
+  const worker = new (queueLibs().bullmq.Worker)(
     o.queue ?? DEFAULT_QUEUE,
     async (job: Job<ReplayTask>) => {
       let lastReport = 0;

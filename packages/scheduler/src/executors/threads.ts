@@ -11,30 +11,39 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import type { Executor } from '../executor.js';
+import type { Executor, SharedTaskOptions } from '../executor.js';
+import type { SliceReport } from '../task.js';
 import { replayThreads } from '../worker-pool.js';
+import { takePrestartedThread, THREAD_TASKS_AT_ONCE } from '../prestart.js';
 import { runTask, warmUp, type RecordingLocation, type ReplayTask, type TaskProgress, type TaskResult } from '../task.js';
 
 export class ThreadExecutor implements Executor {
   readonly concurrency: number;
+  readonly sharesMemory = true;
   /** One single-thread pool per lane (null: the lane that runs in the calling thread). */
   private readonly pools: Array<Piscina | null>;
   private next = 0;
 
   constructor(threads = availableParallelism(), o: { callerRuns?: boolean } = {}) {
     this.concurrency = Math.max(1, threads);
-    // Every thread starts now, while the caller opens the recording: a thread's first start (loading
-    // the packages, V8 warming up) is then off the replay's critical path.
-    this.pools = Array.from({ length: this.concurrency }, (_, i) => (i === 0 && o.callerRuns ? null : replayThreads(1)));
+    // Every thread starts now, while the caller opens the recording, unless it started earlier still
+    // (prestart.ts): a thread's first start (loading the packages, V8 warming up) is then off the
+    // replay's critical path.
+    this.pools = Array.from({ length: this.concurrency }, (_, i) => (i === 0 && o.callerRuns ? null : takePrestartedThread() ?? replayThreads(1, undefined, { tasksAtOnce: THREAD_TASKS_AT_ONCE })));
   }
 
-  async run(task: ReplayTask, progress?: (p: TaskProgress) => void, lane?: number): Promise<TaskResult> {
+  async run(task: ReplayTask, progress?: (p: TaskProgress) => void, lane?: number, shared: SharedTaskOptions = {}): Promise<TaskResult> {
     const pool = this.pools[(lane ?? this.next++) % this.pools.length];
-    if (pool === null) return runTask(task, yielding(progress));
+    if (pool === null) return runTask(task, yielding(progress), shared);
     const { port1, port2 } = new MessageChannel();
-    if (progress) port1.on('message', (p: TaskProgress) => progress(p));
+    // The thread sends progress, and each slice's report as the slice ends ({ report }).
+    port1.on('message', (m: TaskProgress | { report: SliceReport }) => {
+      if ('report' in m) shared.onSliceReport?.(m.report);
+      else progress?.(m);
+    });
     try {
-      return (await pool.run({ task, port: port2 }, { transferList: [port2] })) as TaskResult;
+      // The claims' word is shared memory: the thread and this one see the same slices.
+      return (await pool.run({ task, port: port2, claims: shared.claims?.word }, { transferList: [port2] })) as TaskResult;
     } finally {
       port1.close();
     }

@@ -1,0 +1,58 @@
+/**
+ * Starts a parallel replay's worker threads from the command line's first
+ * lines, before the rest of it loads: `verify`, `replay` and `diagnose` run
+ * one lane in the CLI's own thread and the others on worker threads
+ * (session/executor.ts), and a thread takes about as long to get ready (a
+ * fresh V8, the replay packages, the recording, its code cache, a machine)
+ * as the CLI takes to load. The command's ThreadExecutor takes these threads.
+ *
+ * It reads the arguments only as far as it needs to tell that threads will be
+ * used; anything it does not understand starts nothing, and the command
+ * itself parses and checks them as usual. Imports nothing heavy.
+ */
+import { availableParallelism } from 'node:os';
+import { prestartReplayThreads, setReplayThreadHartDefaults } from '@prnr/scheduler/prestart';
+
+/** Per command, its options that take a value (so that the value is not taken for the recording). */
+const VALUE_OPTIONS: Record<string, string[]> = {
+  verify: ['-j', '--parallel', '--redis'],
+  replay: ['-j', '--parallel', '--slice', '--analyses', '--watch', '--redis'],
+  diagnose: ['-j', '--parallel', '--redis', '--pid', '--format', '-o', '--out', '--profile'],
+};
+/** Options with which no replay runs on local threads (or at most one lane does). */
+const NO_THREADS = ['--redis', '--slice', '--list-analyses', '-h', '--help'];
+
+/** What to prestart for these arguments (process.argv without node and the script): worker threads and the recording, or null. */
+export function earlyThreadsFor(args: readonly string[]): { threads: number; dir: string } | null {
+  const [command, ...rest] = args;
+  const valued = VALUE_OPTIONS[command ?? ''];
+  if (!valued) return null;
+  let parallel: number | undefined;
+  let dir: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    if (NO_THREADS.includes(name)) return null;
+    if (a === '--') { dir ??= rest[i + 1]; break; }
+    let value: string | undefined;
+    if (/^-j\d+$/.test(a)) value = a.slice(2);
+    else if (valued.includes(name)) value = inline ?? rest[++i];
+    else if (!a.startsWith('-')) dir ??= a;
+    if ((name === '-j' || name === '--parallel' || /^-j\d+$/.test(a)) && value !== undefined) {
+      if (!/^\s*\d+\s*$/.test(value)) return null;
+      parallel = Number.parseInt(value, 10);
+    }
+  }
+  const n = parallel ?? availableParallelism();
+  if (dir === undefined || n < 2) return null;
+  // The CLI's own thread runs one lane.
+  return { threads: n - 1, dir };
+}
+
+export function startEarlyThreads(args: readonly string[]): void {
+  const plan = earlyThreadsFor(args);
+  if (!plan) return;
+  // The threads' hart engine (engine-setting.ts checks the name once the command starts).
+  setReplayThreadHartDefaults({ engine: process.env.PRNR_ENGINE || undefined });
+  prestartReplayThreads(plan.threads, { dir: plan.dir });
+}
