@@ -38,30 +38,43 @@ export async function run(ctx) {
   const world = () => ({ clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } });
   const tmp = mkdtempSync(join(tmpdir(), 'prnr-overhead-'));
 
+  // CPU seconds of this process's main thread (the machine's) and of the whole process (the snapshot
+  // worker and the thread pool too), from /proc: on a host shared with other work, CPU time moves far
+  // less with the load than wall time does.
+  const cpu = () => {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const u = process.cpuUsage();
+    return { main: (Number(f[11]) + Number(f[12])) / 100, all: (u.user + u.system) / 1e6 };
+  };
+  const cpuSince = (c0) => { const c = cpu(); return { main: c.main - c0.main, all: c.all - c0.all }; };
+
   const plainRun = () => {
     const { config, images } = machine.guestBoard(set);
     const input = new machine.ScriptInput(script);
     const m = new machine.VirtMachine(config, images, { ...world(), consoleInput: input, consoleOutput: { write: (b) => input.observe(b) } });
     m.boot();
+    const c0 = cpu();
     const t = performance.now();
     for (;;) {
       const r = m.run(max);
       if (r.reason === 'idle' && r.wakeAt !== null) { m.advanceIdle(r.wakeAt); continue; }
       break;
     }
-    return { seconds: (performance.now() - t) / 1000, steps: m.hart.icount };
+    return { seconds: (performance.now() - t) / 1000, steps: m.hart.icount, cpu: cpuSince(c0) };
   };
   let n = 0;
   const recordRun = async (sliceSteps) => {
     const dir = join(tmp, `r${n++}.rec`);
     const { config, images } = machine.guestBoard(set);
     const input = new machine.ScriptInput(script);
+    const c0 = cpu();
     const t = performance.now();
     const { manifest } = await recording.record({
       dir, config, images, inputs: { ...world(), consoleInput: input }, output: { write: (b) => input.observe(b) },
       realtime: false, maxSteps: max, ...(sliceSteps === undefined ? {} : { sliceSteps }),
     });
-    return { seconds: (performance.now() - t) / 1000, steps: manifest.stats.steps, manifest, dir };
+    return { seconds: (performance.now() - t) / 1000, steps: manifest.stats.steps, manifest, dir, cpu: cpuSince(c0) };
   };
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const filesUnder = (d) => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(d, e.name)) : [join(d, e.name)]));
@@ -75,17 +88,25 @@ export async function run(ctx) {
       const sliceSteps = s === 'default' ? undefined : Number(s);
       const label = s === 'default' ? 'default slicing' : `snapshot every ${(Number(s) / 1e6).toFixed(0)}M insns`;
       const ratios = [];
+      const cpuRatios = [];
+      const allRatios = [];
       const pauses = [];
+      /** Pauses of a running guest: all but the snapshot taken at power-on, before the guest runs. */
+      const running = [];
       let last;
       for (let i = 0; i < pairs; i++) {
         const p = plainRun();
         if (last) rmSync(last.dir, { recursive: true, force: true });
         const r = await recordRun(sliceSteps);
-        ok = ok && r.steps === p.steps;
+        // The same workload to its end: the host's clock and entropy move the count by a few thousand steps run to run.
+        ok = ok && Math.abs(r.steps - p.steps) <= p.steps * 1e-3;
         ratios.push(r.seconds / p.seconds);
+        cpuRatios.push(r.cpu.main / p.cpu.main);
+        allRatios.push(r.cpu.all / p.cpu.all);
         pauses.push(...r.manifest.snapshots.map((x) => x.pauseMs));
-        ctx.log(`${label}, pair ${i + 1}: plain ${p.seconds.toFixed(2)} s, record ${r.seconds.toFixed(2)} s (${(r.seconds / p.seconds).toFixed(3)}x), ${r.manifest.snapshots.length} snapshots`);
-        records.push({ setting: s, pair: i, plainSeconds: p.seconds, recordSeconds: r.seconds, steps: r.steps, snapshots: r.manifest.snapshots.length, pausesMs: r.manifest.snapshots.map((x) => x.pauseMs) });
+        running.push(...r.manifest.snapshots.filter((x) => x.icount > 0).map((x) => x.pauseMs));
+        ctx.log(`${label}, pair ${i + 1}: plain ${p.seconds.toFixed(2)} s, record ${r.seconds.toFixed(2)} s (${(r.seconds / p.seconds).toFixed(3)}x); main-thread CPU ${p.cpu.main.toFixed(2)} s, ${r.cpu.main.toFixed(2)} s (${(r.cpu.main / p.cpu.main).toFixed(3)}x); process CPU ${(r.cpu.all / p.cpu.all).toFixed(3)}x; ${r.manifest.snapshots.length} snapshots`);
+        records.push({ setting: s, pair: i, plainSeconds: p.seconds, recordSeconds: r.seconds, plainCpu: p.cpu, recordCpu: r.cpu, plainSteps: p.steps, steps: r.steps, snapshots: r.manifest.snapshots.length, pausesMs: r.manifest.snapshots.map((x) => x.pauseMs) });
         last = r;
       }
       // The last recording: what it holds, and how fast it restores.
@@ -99,15 +120,18 @@ export async function run(ctx) {
         label,
         med(ratios).toFixed(3),
         `${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`,
+        med(cpuRatios).toFixed(3),
+        med(allRatios).toFixed(3),
         med(pauses).toFixed(2),
         Math.max(...pauses).toFixed(2),
+        Math.max(...running).toFixed(2),
         String(st.objects),
         `${files.length} (${objectFiles} in objects/)`,
         `${(bytes / 1048576).toFixed(1)} MiB`,
         `${restore.packs.first.toFixed(0)} / ${restore.packs.last.toFixed(0)}`,
         `${restore.loose.first.toFixed(0)} / ${restore.loose.last.toFixed(0)}`,
       ]);
-      records.push({ setting: s, ratios, medianRatio: med(ratios), medianPauseMs: med(pauses), maxPauseMs: Math.max(...pauses), objects: st.objects, files: files.length, objectFiles, bytes, restoreMs: restore });
+      records.push({ setting: s, ratios, medianRatio: med(ratios), cpuRatios, medianCpuRatio: med(cpuRatios), processCpuRatios: allRatios, medianPauseMs: med(pauses), maxPauseMs: Math.max(...pauses), maxRunningPauseMs: Math.max(...running), objects: st.objects, files: files.length, objectFiles, bytes, restoreMs: restore });
       notes.push(`${label}: ${pairs} alternating pairs, ratios ${ratios.map((x) => x.toFixed(3)).join(', ')}; ${pauses.length} pauses`);
       rmSync(last.dir, { recursive: true, force: true });
     }
@@ -116,7 +140,7 @@ export async function run(ctx) {
   }
   return {
     title: 'Recording overhead: smoke workload, plain run and recording in alternating pairs',
-    columns: ['recorder', 'record/plain (median)', 'range', 'pause median ms', 'pause max ms', 'objects', 'files', 'bytes', 'restore first/last ms (packs)', 'restore first/last ms (loose files)'],
+    columns: ['recorder', 'record/plain (median)', 'range', 'main-thread CPU record/plain', 'process CPU record/plain', 'pause median ms', 'pause max ms', 'pause max ms (guest running)', 'objects', 'files', 'bytes', 'restore first/last ms (packs)', 'restore first/last ms (loose files)'],
     rows,
     records,
     notes,
@@ -126,7 +150,7 @@ export async function run(ctx) {
 
 /**
  * Cold restores (a new session: machine built, snapshot read, the object
- * cache emptied) of the first and the last slice: from the recording's
+ * cache and the translated code emptied) of the first and the last slice: from the recording's
  * packs, and from a copy holding every object as a file of its own (the
  * layout before packs). Interleaved, 3 rounds, medians: neither layout gets
  * the warmer process.
@@ -140,12 +164,15 @@ async function restoreTimes(recording, snapshot, rec, tmp) {
   for await (const h of from.list()) await to.putHashed(h, await from.get(h));
   await to.sync();
   const timed = async (f) => { const t0 = performance.now(); await f(); return performance.now() - t0; };
+  const { CodeCache } = await import(new URL('../../packages/cpu/dist/index.js', import.meta.url).href);
   const sources = { packs: recording.openRecording(rec.dir), loose: recording.openRecording(loose) };
   const times = { packs: { first: [], last: [] }, loose: { first: [], last: [] } };
   const once = async (kind, which) => {
     const opened = sources[kind];
     const slice = which === 'first' ? 0 : opened.manifest.slices.length - 1;
+    // Cold, as in a new process: no verified objects, no translated code (the recording's code cache is loaded again).
     snapshot.ObjectCache.shared.clear();
+    CodeCache.shared.clear();
     times[kind][which].push(await timed(() => new recording.ReplaySession(opened).restore(slice)));
   };
   for (let round = 0; round < 3; round++) {

@@ -165,10 +165,10 @@ describe('exit status 2: not a usable recording', () => {
     expectBadInput(prnr(['verify', rec]), new RegExp(`^prnr: ${literal(json)}: format: .*prnr-recording`));
     editManifest(rec, (m) => {
       m.format = 'prnr-recording';
-      m.version = 2;
+      m.version = 3;
     });
     for (const command of ['verify', 'replay', 'slices']) {
-      expectBadInput(prnr([command, rec]), new RegExp(`^prnr: ${literal(json)}: recording format version 2 is not supported \\(this prnr reads version 1\\)$`));
+      expectBadInput(prnr([command, rec]), new RegExp(`^prnr: ${literal(json)}: recording format version 3 is not supported \\(this prnr reads versions 1 and 2\\)$`));
     }
   });
 

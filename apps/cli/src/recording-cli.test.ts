@@ -105,10 +105,10 @@ describe('prnr record, slices, verify, replay, gc', () => {
     const future = join(tmp, 'future.rec');
     rmSync(future, { recursive: true, force: true });
     spawnSync('mkdir', ['-p', future]);
-    writeFileSync(join(future, 'recording.json'), JSON.stringify({ format: 'prnr-recording', version: 2 }));
+    writeFileSync(join(future, 'recording.json'), JSON.stringify({ format: 'prnr-recording', version: 3 }));
     const f = prnr('replay', future);
     expect(f.status).toBe(2);
-    expect(f.stderr.trim()).toBe(`prnr: ${join(future, 'recording.json')}: recording format version 2 is not supported (this prnr reads version 1)`);
+    expect(f.stderr.trim()).toBe(`prnr: ${join(future, 'recording.json')}: recording format version 3 is not supported (this prnr reads versions 1 and 2)`);
     noStackTrace(f.stderr);
     const exists = prnr('record', '-o', rec, '--max-insns', '1000');
     expect(exists.status).toBe(2);

@@ -7,16 +7,19 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRawSync } from 'node:zlib';
 import { CodeCache } from '@prnr/cpu';
 import type { RecordingSource } from './replay-session.js';
 
 export const CODE_CACHE_FILE = 'code-cache.bin';
 
-/** Writes this thread's shared code cache into the recording directory (compressed; atomically). */
+const deflateRawAsync = promisify(deflateRaw);
+
+/** Writes this thread's shared code cache into the recording directory (compressed on the thread pool; atomically). */
 export async function saveCodeCache(dir: string, cache: CodeCache = CodeCache.shared): Promise<void> {
   const tmp = join(dir, `${CODE_CACHE_FILE}.partial`);
-  await writeFile(tmp, deflateRawSync(cache.serialize(), { level: 1 }));
+  await writeFile(tmp, await deflateRawAsync(cache.serialize(), { level: 1 }));
   await rename(tmp, join(dir, CODE_CACHE_FILE));
 }
 

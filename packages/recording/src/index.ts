@@ -1,11 +1,11 @@
 export { record, RecordSession, DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_SLICE_STEPS, DEFAULT_SLICE_SECONDS } from './recorder.js';
 export type { RecordOptions, RecordProgress, RecordResult } from './recorder.js';
 export { openRecording, replaySlice, replayConsecutive, replayTo, loadGuestProfile } from './replayer.js';
-export type { Recording, ReplayOptions } from './replayer.js';
+export type { Recording, ReplayOptions, OpenRecordingOptions } from './replayer.js';
 export { ReplaySession, loadEvents } from './replay-session.js';
 export type { RecordingSource, Divergence, SliceReplayResult, RunOptions, SessionStats } from './replay-session.js';
 export { atSliceBoundary } from './slice-boundary.js';
-export { readManifest, parseManifest, writeManifest, segmentName, manifestSchema, RecordingError, RECORDING_FORMAT_VERSION, MANIFEST_FILE } from './manifest.js';
+export { readManifest, parseManifest, writeManifest, segmentName, manifestSchema, RecordingError, RECORDING_FORMAT_VERSION, READABLE_FORMAT_VERSIONS, MANIFEST_FILE } from './manifest.js';
 export type { RecordingManifest, SliceEntry } from './manifest.js';
 export { runLoop } from './run-loop.js';
 export type { LoopHooks, LoopEnd } from './run-loop.js';

@@ -41,7 +41,10 @@ describe('recording.json', () => {
     const empty = mkdtempSync(join(tmpdir(), 'prnr-manifest-'));
     expect(() => readManifest(empty)).toThrow(new RecordingError(`${empty} is not a prnr recording: recording.json is missing`));
     expect(() => readManifest(dirWith('{"format": "prnr-rec'))).toThrow(/recording\.json: not valid JSON/);
-    expect(() => readManifest(dirWith(JSON.stringify({ ...sample, version: 2 })))).toThrow(/recording format version 2 is not supported \(this prnr reads version 1\)/);
+    expect(() => readManifest(dirWith(JSON.stringify({ ...sample, version: 3 })))).toThrow(/recording format version 3 is not supported \(this prnr reads versions 1 and 2\)/);
+    // Version 1 (one file per object, before packs) is still read.
+    expect(readManifest(dirWith(JSON.stringify({ ...sample, version: 1 }))).version).toBe(1);
+    expect(readManifest(dirWith(JSON.stringify({ ...sample, version: 2 }))).version).toBe(2);
     expect(() => readManifest(dirWith(JSON.stringify({ ...sample, slices: [{ ...sample.slices[0], snapshot: 'xyz' }] })))).toThrow(/slices\.0\.snapshot: must be a 64-digit hex hash/);
     expect(() => readManifest(dirWith(JSON.stringify({ ...sample, slices: [sample.slices[0], { ...sample.slices[1], startIcount: 101 }] })))).toThrow(/slice 1 does not start where slice 0 ends/);
     for (const e of [() => readManifest(dirWith('[]')), () => readManifest(dirWith('{"format": "prnr-recording", "version": 1}'))]) {

@@ -1,16 +1,26 @@
 /**
- * recording.json: what a recording is (format version 1). Written atomically
+ * recording.json: what a recording is (format version 2; version 1 is read
+ * too, see RECORDING_FORMAT_VERSION). Written atomically
  * (temporary file, fsync, rename, fsync of the directory), rewritten each time
  * a slice closes, so it only ever lists slices whose log and snapshots are on
  * disk in full. `status` stays "recording" until the recorder finishes: a
  * recording left so was cut short (the recorder was killed).
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { boardConfigSchema } from '@prnr/devices';
 
-export const RECORDING_FORMAT_VERSION = 1;
+/**
+ * The format version a recorder writes. 2: objects are in packs
+ * (objects/pack/*.pack). 1: one file per object (objects/ab/cdef...), as
+ * before packs; a recorder asked for that layout still writes version 1, so
+ * that an older prnr reads it. Every version in READABLE_FORMAT_VERSIONS is
+ * read: the object store reads both layouts, and nothing else differs.
+ */
+export const RECORDING_FORMAT_VERSION = 2;
+export const READABLE_FORMAT_VERSIONS = [1, 2] as const;
 export const MANIFEST_FILE = 'recording.json';
 
 /** Anything wrong with a recording on disk, said in one line that names the file. */
@@ -70,16 +80,18 @@ const snapshotStats = z.object({
 
 export const manifestSchema = z.object({
   format: z.literal('prnr-recording'),
-  version: z.literal(RECORDING_FORMAT_VERSION),
+  version: z.union([z.literal(1), z.literal(2)]),
   status: z.enum(['recording', 'complete']),
   createdAt: z.string(),
   board: boardConfig,
   /**
    * The device modules (plugins) the board's custom kinds come from: absolute path, sha256 of the
-   * file, the kind@version it makes. Their ports' events are on channels 16.. (see plugin-ports.ts).
+   * file, the kind@version it makes, and `object`: a copy of the file in the store, which a worker
+   * replaying over HTTP loads where the path does not hold the module (absent in recordings made
+   * before it). Their ports' events are on channels 16.. (see plugin-ports.ts).
    * Absent in recordings without custom devices.
    */
-  devicePlugins: z.array(z.object({ module: z.string().min(1), sha256: hash, kind: z.string().min(1), version: z.number().int() })).optional(),
+  devicePlugins: z.array(z.object({ module: z.string().min(1), sha256: hash, kind: z.string().min(1), version: z.number().int(), object: hash.optional() })).optional(),
   /** Behaviour versions of the board's devices, in board order. */
   deviceVersions: z.array(z.object({ kind: z.string(), version: z.number().int() })),
   /** Base disk images by image id: the object that holds each. */
@@ -132,8 +144,8 @@ export function parseManifest(text: string, file: string): RecordingManifest {
     throw new RecordingError(`${file}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
   const v = (raw as { version?: unknown } | null)?.version;
-  if ((raw as { format?: unknown } | null)?.format === 'prnr-recording' && typeof v === 'number' && v !== RECORDING_FORMAT_VERSION) {
-    throw new RecordingError(`${file}: recording format version ${v} is not supported (this prnr reads version ${RECORDING_FORMAT_VERSION})`);
+  if ((raw as { format?: unknown } | null)?.format === 'prnr-recording' && typeof v === 'number' && !(READABLE_FORMAT_VERSIONS as readonly number[]).includes(v)) {
+    throw new RecordingError(`${file}: recording format version ${v} is not supported (this prnr reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')})`);
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
@@ -162,6 +174,26 @@ export function writeManifest(dir: string, m: RecordingManifest): void {
   }
   renameSync(tmp, file);
   syncDir(dir);
+}
+
+/** writeManifest on the thread pool: the same steps, none of them blocking the caller's thread (a recorder's machine runs on). */
+export async function writeManifestAsync(dir: string, m: RecordingManifest): Promise<void> {
+  const file = join(dir, MANIFEST_FILE);
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(JSON.stringify(m, null, 2) + '\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }
 
 export function syncDir(dir: string): void {

@@ -30,6 +30,7 @@ export async function collectGarbage(rec: Recording): Promise<GcResult> {
   for (const h of Object.values(m.disks)) keep.add(h);
   for (const s of m.slices) if (s.console) keep.add(s.console);
   if (m.guestProfile) keep.add(m.guestProfile);
+  for (const p of m.devicePlugins ?? []) if (p.object) keep.add(p.object);
   // Loose objects (recordings before packs) are unlinked; packs holding anything else are rewritten with the kept objects only.
   const { objectsRemoved, bytesFreed } = await rec.store.retainOnly(keep);
   const named = new Set(m.slices.map((s) => s.log.slice('log/'.length)));

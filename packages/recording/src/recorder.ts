@@ -7,7 +7,10 @@
  * since the last snapshot (BackgroundWriter), and a worker thread hashes,
  * compresses and appends the objects to the recording's pack while the
  * machine runs on. The slice that a snapshot ends is added to the manifest
- * when its root comes back.
+ * when its root comes back. Nor does the machine wait for files: a closed
+ * segment is fsynced and renamed, the next one created (its first events
+ * held until it exists) and recording.json rewritten while it runs; the run
+ * loop yields to the host between chunks so that this work goes on.
  *
  * Crash safety: a slice appears in recording.json only after its segment is
  * closed (renamed from .partial, fsynced) and the snapshot that ends it is in
@@ -19,13 +22,13 @@
  */
 import { mkdirSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToHost, setTimeout as sleep } from 'node:timers/promises';
 import { createDeviceRegistry, type ConsoleOutputSink, type LoadedDevicePlugin } from '@prnr/devices';
 import { Channel, PortRecorder, SegmentWriter, encodeUvarint, type RecordedInputs } from '@prnr/eventlog';
 import { VirtMachine, type BoardConfig, type MachineImages } from '@prnr/machine';
 import { BackgroundWriter, type MachineParts } from '@prnr/snapshot';
 import { encodeCheckpoint } from './checkpoint.js';
-import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, syncDir, writeManifest, type RecordingManifest } from './manifest.js';
+import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, syncDir, writeManifestAsync, type RecordingManifest } from './manifest.js';
 import { runLoop, type LoopEnd } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
 import { saveCodeCache } from './code-cache-file.js';
@@ -98,6 +101,17 @@ export interface RecordResult {
 
 const TICK_NS = 100n; // 10 MHz timebase
 
+type LogEvent = Parameters<SegmentWriter['append']>[0];
+
+/** A slice's segment: its file is created while the machine runs, and the events logged before that wait here. */
+interface OpenSegment {
+  writer: SegmentWriter | undefined;
+  waiting: LogEvent[];
+  ready: Promise<SegmentWriter>;
+}
+/** Slices whose manifest writes may wait behind the machine before it waits for them. */
+const MAX_PUBLISHING = 4;
+
 /** Records a whole run: start a RecordSession, run it to its end, finish it. */
 export async function record(o: RecordOptions): Promise<RecordResult> {
   const session = await RecordSession.start(o);
@@ -122,7 +136,8 @@ export class RecordSession {
   private readonly sliceNs: bigint;
   private readonly maxSteps: number;
   private readonly wallStart = process.hrtime.bigint();
-  private segment: SegmentWriter | undefined;
+  /** The open slice's segment. */
+  private segment!: OpenSegment;
   /** Slices closed (their manifest entries may still wait for their roots). */
   private closed = 0;
   /** Events in the open slice, and in the closed ones. */
@@ -139,6 +154,9 @@ export class RecordSession {
   private idleWait = 0n;
   /** The last manifest write: done once its objects are synced (see publish). */
   private published: Promise<void> = Promise.resolve();
+  /** Manifest writes queued and not done; the first failure of one. */
+  private publishing = 0;
+  private publishFailure: unknown;
   /** The last snapshot's manifest entry (entries are added in the order the snapshots were taken). */
   private snapshotsDone: Promise<void> = Promise.resolve();
 
@@ -179,28 +197,38 @@ export class RecordSession {
       // The machine was just built: its first snapshot copies only the pages the boot loaded (they carry dirty marks).
       store = new BackgroundWriter(o.dir, partsOf(machine, null), { packs: o.objectLayout !== 'loose' });
       // The base disk images go into the store: a recording replays without the image directory.
+      // Not awaited: the worker hashes and stores them while the machine runs; the first manifest
+      // write waits for them (publish), and they are posted before any snapshot, so they are stored first.
       const disks: Record<string, string> = {};
-      for (const [id, bytes] of Object.entries(o.images.disks ?? {})) disks[id] = await store.put(bytes);
+      const puts: Array<Promise<unknown>> = Object.entries(o.images.disks ?? {}).map(([id, bytes]) => store!.put(bytes).then((h) => (disks[id] = h)));
       const manifest: RecordingManifest = {
         format: 'prnr-recording',
-        version: RECORDING_FORMAT_VERSION,
+        version: o.objectLayout === 'loose' ? 1 : RECORDING_FORMAT_VERSION, // loose objects: the layout an older prnr reads
         status: 'recording',
         createdAt: new Date().toISOString(),
         board: o.config,
         ...(o.plugins?.length ? { devicePlugins: o.plugins.map((p) => p.ref) } : {}),
         deviceVersions: machine.devices.map((d) => ({ kind: d.kind, version: d.version })),
         disks,
-        ...(o.profile !== undefined ? { guestProfile: await store.put(new TextEncoder().encode(JSON.stringify(o.profile))) } : {}),
+        // Filled in before the first manifest write (below).
+        ...(o.profile !== undefined ? { guestProfile: '' } : {}),
         checkpointInterval: o.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL,
         slices: [],
         snapshots: [],
       };
+      // A copy of each device module's file, for workers on other hosts (the hash is in before the first manifest write).
+      o.plugins?.forEach((p, i) => puts.push(store!.put(p.bytes).then((h) => (manifest.devicePlugins![i] = { ...p.ref, object: h }))));
+      if (o.profile !== undefined) puts.push(store.put(new TextEncoder().encode(JSON.stringify(o.profile))).then((h) => (manifest.guestProfile = h)));
       session = new RecordSession(o, store, recorder, machine, manifest, release);
       session.sliceRoot = session.snapshot();
       atSliceBoundary(machine);
-      session.publish(async () => {});
-      await session.openSegment();
+      for (const p of puts) p.catch(() => {}); // a failure surfaces through the first manifest write
+      session.publish(async () => {
+        await Promise.all(puts);
+      });
+      session.openSegment();
       session.sliceWallStart = process.hrtime.bigint();
+      await session.segment.ready; // the first segment's file exists before start() returns
       return session;
     } catch (e) {
       release();
@@ -223,13 +251,16 @@ export class RecordSession {
         between: async () => {
           timeUp = this.sliceNs > 0n && process.hrtime.bigint() - this.sliceWallStart - this.idleWait >= this.sliceNs;
           o.onProgress?.({ icount: machine.hart.icount, slices: this.closed, events: this.totalEvents + this.events });
-          if (o.realtime) await sleep(0); // let host input in
+          // Let host input in, and the background work on (file writes, fsyncs and the snapshot
+          // worker's replies complete as host events): the machine never waits for it.
+          if (o.realtime) await sleep(0);
+          else await yieldToHost();
         },
       });
       const cut = end.reason === 'until' || (end.reason === 'stopped' && timeUp && !o.shouldStop?.());
       if (!cut || machine.hart.icount >= this.maxSteps) return end.reason === 'stopped' && timeUp ? { reason: 'until' } : end;
       await this.closeSlice();
-      await this.openSegment();
+      this.openSegment();
     }
   }
 
@@ -237,28 +268,32 @@ export class RecordSession {
   async finish(end: LoopEnd): Promise<RecordResult> {
     const { machine, manifest } = this;
     await this.closeSlice();
-    manifest.status = 'complete';
-    manifest.end = {
+    const ended: RecordingManifest['end'] = {
       icount: machine.hart.icount,
       reason: end.reason === 'halt' ? end.power.action : end.reason === 'until' ? 'max-steps' : end.reason === 'stopped' ? 'user' : 'hung',
       ...(end.reason === 'halt' && end.power.action === 'fail' ? { exitCode: end.power.code } : {}),
     };
-    manifest.stats = {
-      wallSeconds: Number(process.hrtime.bigint() - this.wallStart) / 1e9,
-      steps: machine.hart.icount,
-      events: this.totalEvents,
-      logBytes: this.logBytes,
-    };
-    // The code translated while recording goes with the recording: its replays start hot.
-    if (machine.hart.engine === 'wasm') await saveCodeCache(this.o.dir);
-    this.publish(async () => {});
-    await this.published;
+    const wallSeconds = Number(process.hrtime.bigint() - this.wallStart) / 1e9;
+    const steps = machine.hart.icount;
+    const events = this.totalEvents;
+    // The code translated while recording goes with the recording: its replays start hot. Compressed
+    // off this thread while the worker stores the last snapshot.
+    const codeCache = machine.hart.engine === 'wasm' ? saveCodeCache(this.o.dir) : Promise.resolve();
+    // Complete once the last slice is in (its update is queued before this one, and adds its log bytes).
+    this.publish(async () => {
+      manifest.status = 'complete';
+      manifest.end = ended;
+      manifest.stats = { wallSeconds, steps, events, logBytes: this.logBytes };
+    });
+    await Promise.all([this.published, codeCache]);
     await this.store.close(); // the pack gets its index
     return { manifest, end };
   }
 
-  private append(ev: Parameters<SegmentWriter['append']>[0]): void {
-    this.segment!.append(ev);
+  private append(ev: LogEvent): void {
+    const s = this.segment;
+    if (s.writer) s.writer.append(ev);
+    else s.waiting.push({ ...ev, payload: ev.payload.slice() }); // its file is still being created
     this.events++;
   }
 
@@ -306,9 +341,18 @@ export class RecordSession {
     return entry;
   }
 
-  private async openSegment(): Promise<void> {
+  /** Starts the open slice's segment; the machine runs on while its file is created (its events wait until then). */
+  private openSegment(): void {
     const index = this.closed;
-    this.segment = await SegmentWriter.create(join(this.o.dir, segmentName(index)), { segmentIndex: index, startIcount: BigInt(this.sliceStart) });
+    const s: OpenSegment = { writer: undefined, waiting: [], ready: undefined as unknown as Promise<SegmentWriter> };
+    s.ready = SegmentWriter.create(join(this.o.dir, segmentName(index)), { segmentIndex: index, startIcount: BigInt(this.sliceStart) }).then((w) => {
+      for (const ev of s.waiting) w.append(ev);
+      s.waiting = [];
+      s.writer = w;
+      return w;
+    });
+    s.ready.catch(() => {}); // thrown through the slice's manifest update
+    this.segment = s;
   }
 
   /**
@@ -319,22 +363,38 @@ export class RecordSession {
    * in order, and a failure surfaces at the next slice's close.
    */
   private publish(update: () => Promise<void>): void {
+    this.publishing++;
     this.published = this.published.then(async () => {
       await update();
       const text = structuredClone(this.manifest);
       await this.store.sync();
-      writeManifest(this.o.dir, text);
+      await writeManifestAsync(this.o.dir, text); // on the thread pool: fsyncs here would stop the machine
     });
-    this.published.catch(() => {}); // handled where it is awaited, at the next close
+    this.published.then(
+      () => void this.publishing--,
+      (e: unknown) => {
+        this.publishing--;
+        this.publishFailure ??= e;
+      },
+    );
   }
 
   /** Closes the open slice: its segment, the snapshot that ends it, its console; then recording.json names it. */
   private async closeSlice(): Promise<void> {
     const { machine, manifest } = this;
-    await this.published; // the last manifest is written (or its failure is thrown here)
+    // The machine does not wait for the manifest writes queued before (a failure of one is thrown
+    // here), unless they fall behind by more than MAX_PUBLISHING slices.
+    if (this.publishing > MAX_PUBLISHING) await this.published.catch(() => {});
+    if (this.publishFailure !== undefined) throw this.publishFailure;
     const busyUntil = process.hrtime.bigint();
-    await this.segment!.close(BigInt(machine.hart.icount));
-    const bytes = this.segment!.bytesWritten;
+    // The end block is written once the segment's file exists (now, usually); its fsync and rename go
+    // on while the machine runs, and the slice enters the manifest only once they are done.
+    const endIcount = BigInt(machine.hart.icount);
+    const closing = this.segment.ready.then(async (w) => {
+      await w.close(endIcount);
+      return w.bytesWritten;
+    });
+    closing.catch(() => {}); // thrown through the manifest update below
     const endRoot = this.snapshot();
     const consoleHash = this.store.put(Uint8Array.from(this.consoleBytes));
     this.consoleBytes = [];
@@ -345,17 +405,17 @@ export class RecordSession {
       endIcount: machine.hart.icount,
       log: segmentName(this.closed),
       events: this.events,
-      logBytes: bytes,
       startMtime: this.sliceStartMtime,
       endMtime: Number(machine.clock.mtime()),
       busySeconds: Number(busyUntil - this.sliceWallStart - this.idleWait) / 1e9,
     };
     this.closed++;
     this.publish(async () => {
+      const logBytes = await closing;
       const [snapshot, endState, console] = await Promise.all([startRoot, endRoot, consoleHash]);
-      manifest.slices.push({ ...slice, snapshot, endState, console });
+      manifest.slices.push({ ...slice, logBytes, snapshot, endState, console });
+      this.logBytes += logBytes;
     });
-    this.logBytes += bytes;
     this.totalEvents += this.events;
     this.events = 0;
     this.sliceStart = machine.hart.icount;

@@ -51,4 +51,21 @@ describe('captureDelta (a capture from the pages copied at the pause)', () => {
     const { root } = await writer.captureDelta(takeDelta(m.parts(), true), new MemoryObjectStore());
     expect(root).toBe(await fullStateRoot(m.parts()));
   });
+
+  it('finds every dirty mark, wherever the marks lie in their buffer and however many pages there are', () => {
+    // The marks are read four at a time where aligned: try aligned and unaligned views, page counts not a multiple of 4.
+    for (const [offset, pages] of [[0, 64], [1, 61], [4, 7], [3, 3]] as const) {
+      const dirty = new Uint8Array(new ArrayBuffer(offset + pages), offset, pages);
+      const u8 = new Uint8Array(pages * 4096);
+      const marked = [0, 3, 4, 5, pages - 2, pages - 1].filter((p, i, a) => p >= 0 && p < pages && a.indexOf(p) === i).sort((a, b) => a - b);
+      for (const p of marked) {
+        dirty[p] = p % 2 === 0 ? 1 : 0x80; // any non-zero mark
+        u8[p * 4096 + 17] = p + 1;
+      }
+      const d = takeDelta({ meta: null, ram: { size: u8.length, u8, dirty }, disks: [] });
+      expect([...d.ram.pages]).toEqual(marked);
+      marked.forEach((p, k) => expect(d.ram.data[k * 4096 + 17]).toBe(p + 1));
+      expect(dirty.every((b) => b === 0)).toBe(true);
+    }
+  });
 });

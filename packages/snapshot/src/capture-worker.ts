@@ -14,6 +14,8 @@ const init = workerData as WorkerInit;
 const store = new FsObjectStore(init.dir, { packs: init.packs ?? true });
 const writer = blake3Ready().then(() => SnapshotWriter.forNewShape(init.shape));
 let queue: Promise<unknown> = Promise.resolve();
+/** Page buffers grow to this at most (16,384 pages); a capture larger than the spare copies into fresh memory. */
+const MAX_SPARE_BYTES = 64 << 20;
 
 async function handle(req: Request): Promise<unknown> {
   switch (req.op) {
@@ -35,11 +37,15 @@ parentPort!.on('message', (req: Request) => {
     const transfer: ArrayBuffer[] = [];
     try {
       reply = { id: req.id, ok: true, value: await handle(req) };
-      // Nothing refers to a capture's pages once it is stored (a pack entry is a copy): the buffer goes back.
+      // Nothing refers to a capture's pages once it is stored (a pack entry is a copy): the buffer goes back,
+      // or a bigger one touched here when the capture filled more than half of it, so that the next large
+      // capture copies into memory whose page faults were paid on this thread, not in the machine's pause.
       const buf = req.op === 'capture' ? req.delta.ram.data.buffer : undefined;
       if (buf instanceof ArrayBuffer && buf.byteLength > 0) {
-        reply.spare = buf;
-        transfer.push(buf);
+        const used = req.op === 'capture' ? req.delta.ram.data.byteLength : 0;
+        const spare = used * 2 > buf.byteLength && buf.byteLength < MAX_SPARE_BYTES ? new Uint8Array(Math.min(MAX_SPARE_BYTES, used * 2)).fill(1).buffer : buf;
+        reply.spare = spare;
+        transfer.push(spare);
       }
     } catch (e) {
       reply = { id: req.id, ok: false, error: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' };

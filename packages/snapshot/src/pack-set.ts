@@ -5,7 +5,10 @@
  *
  * Reads and appends are synchronous syscalls: entries are small and in the
  * page cache, where the thread pool only adds latency. Each pack is opened
- * once and its descriptor kept until close().
+ * once and its descriptor kept until close(). Reads that follow one another
+ * through a pack (a cold restore reads a capture's pages in the order they
+ * were appended) are batched: such a read fetches READ_AHEAD_BYTES at once
+ * and the next entries come from that window.
  *
  * A writer appends to a pack of its own (a new file per store instance),
  * buffering up to FLUSH_BYTES; sync() writes the buffer and fsyncs the pack
@@ -34,6 +37,10 @@ import type { Hash } from './schema.js';
 
 /** Appended entries are written once this many bytes are buffered (and at sync/close). */
 const FLUSH_BYTES = 1 << 20;
+/** A read that continues where the last one in the same pack ended fetches this much at once. */
+const READ_AHEAD_BYTES = 256 * 1024;
+/** How far past the last read's end a read still counts as continuing it. */
+const SEQUENTIAL_GAP_BYTES = 64 * 1024;
 /** A writer starts a new pack past this size. */
 const ROLL_BYTES = 1 << 30;
 const PACK_NAME = /^[0-9a-z-]+\.pack$/;
@@ -46,9 +53,17 @@ export interface Located {
   entry: PackEntry;
 }
 
+/** Bytes of a pack read ahead, and where its last read ended. */
+interface ReadWindow {
+  at: number;
+  bytes: Buffer;
+  lastEnd: number;
+}
+
 interface Pack {
   file: string;
   fd: number | undefined;
+  window?: ReadWindow;
   entries: Map<Hash, PackEntry>;
   /** Bytes accounted for (entries scanned or indexed). */
   end: number;
@@ -60,6 +75,7 @@ interface Pack {
 interface OpenPack {
   file: string;
   fd: number;
+  window?: ReadWindow;
   entries: Map<Hash, PackEntry>;
   /** Offset the next entry starts at (flushed and buffered bytes). */
   end: number;
@@ -131,8 +147,23 @@ export class PackSet {
     }
     const p = w && w.file === at.file ? w : this.packs.get(at.file)!;
     const n = ENTRY_HEADER_BYTES + at.entry.length;
+    const start = at.entry.offset;
+    const win = p.window;
+    if (win && start >= win.at && start + n <= win.at + win.bytes.length) {
+      win.lastEnd = start + n;
+      // A copy: what is returned may be kept (an object cache) and must not hold the whole window.
+      return entryBody(Buffer.from(win.bytes.subarray(start - win.at, start - win.at + n)), h, at.entry.length);
+    }
+    if (win && start >= win.lastEnd && start - win.lastEnd <= SEQUENTIAL_GAP_BYTES && n < READ_AHEAD_BYTES) {
+      // Continues the last read: fetch ahead (entries are only ever appended, so the window stays true).
+      const ahead = Buffer.allocUnsafe(READ_AHEAD_BYTES);
+      const got = readFully(this.fdOf(p), ahead, start);
+      p.window = { at: start, bytes: ahead.subarray(0, got), lastEnd: start + n };
+      return entryBody(Buffer.from(ahead.subarray(0, Math.min(n, got))), h, at.entry.length);
+    }
     const bytes = Buffer.allocUnsafe(n);
-    const got = readFully(this.fdOf(p), bytes, at.entry.offset);
+    const got = readFully(this.fdOf(p), bytes, start);
+    p.window = { at: start, bytes: Buffer.alloc(0), lastEnd: start + n };
     return entryBody(bytes.subarray(0, got), h, at.entry.length);
   }
 
