@@ -359,6 +359,30 @@ describe('code cache: least recently used', () => {
   });
 });
 
+describe('code cache: replacing a block', () => {
+  it('the same code again at a pc with one block: the new block is found, and dropping its module later works', () => {
+    const layout = { memoryPages: 17, area: 0x10040, dirtyOffset: 0x8000, codeOffset: 0x9000 };
+    const bytes = translatorSample().bytes;
+    const at = (source: Uint16Array): CodeCacheModuleData => ({ layout, bytes, module: null, blocks: [{ plo: 0x1000, phi: 0, n: 1, source, chains: [] }] });
+    const first = Uint16Array.of(0x0293, 0x0012); // addi x5, x5, 1
+    const other = Uint16Array.of(0x0313, 0x0023); // addi x6, x6, 2
+    const file = (m: CodeCacheModuleData) => ({ version: CODE_CACHE_VERSION, translator: translatorFingerprint(), modules: [m] });
+    const c = new CodeCache();
+    c.merge(file(at(first)));
+    c.merge(file(at(first))); // replaces the only block at 0x1000
+    const ram = new Uint16Array(0x4000);
+    ram.set(first, 0x1000 / 2);
+    expect(c.bucket(layout).find(ram, 0x1000, 0x1000, 0), 'the replacement is found').not.toBeNull();
+    c.merge(file(at(other)));
+    ram.set(other, 0x1000 / 2);
+    expect(c.bucket(layout).find(ram, 0x1000, 0x1000, 0), 'a variant beside it').not.toBeNull();
+    // Evict everything: every module is dropped, each block from the list it is in.
+    const bounded = new CodeCache({ maxBytes: 1 });
+    expect(() => bounded.merge(c.snapshot())).not.toThrow();
+    expect(bounded.stats.modules).toBeLessThanOrEqual(1);
+  });
+});
+
 describe('translator fingerprint', () => {
   it('its sample reaches the whole translator: every instruction translated, chained exits, a valid module', () => {
     const s = translatorSample();

@@ -286,12 +286,13 @@ export class LayoutCode {
       m.blocks.push(b);
     }
     for (const b of made) {
-      let list = this.byPc.get(b.plo);
-      if (list === undefined) { list = []; this.byPc.set(b.plo, list); }
+      const list = this.byPc.get(b.plo) ?? [];
       const same = list.findIndex((o) => o.phi === b.phi && sameCode(o, b));
       if (same >= 0) this.unlist(list, same);
       else if (list.length >= VARIANTS_PER_PC) this.unlist(list, list.length - 1);
       list.unshift(b);
+      // Set after unlisting: unlisting the only block of a pc removes its (now empty) list from the map.
+      this.byPc.set(b.plo, list);
       m.live++;
       this.cache.blockListed();
     }
