@@ -29,6 +29,16 @@ export const AREA_FFLAGS = 272;
 export const AREA_FP_MODE = 276;
 export const FP_MODE_FS_DIRTY = 1;
 export const FP_MODE_RNE = 2;
+/**
+ * i32, published by the hart (publishWalk in hart-mmu.ts) for the page walk written in WebAssembly
+ * (jit/wasm-walk.ts): WALK_ON when Sv39 translates the current level's accesses (S or U, satp mode
+ * Sv39), with the level (WALK_USER), mstatus.SUM and MXR, and WALK_FETCH when fetches may be
+ * refilled there (no fetch watch). 0: every TLB miss goes to the JavaScript walk.
+ */
+export const AREA_WALK = 280;
+export const WALK_ON = 1, WALK_USER = 2, WALK_SUM = 4, WALK_MXR = 8, WALK_FETCH = 16;
+/** i64: physical address of the root page table (satp.PPN * 4096), with AREA_WALK. */
+export const AREA_WALK_ROOT = 288;
 /** i64[32]: f0..f31 as 64-bit patterns (singles NaN-boxed). */
 export const AREA_F = 512;
 

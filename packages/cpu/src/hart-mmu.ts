@@ -4,9 +4,25 @@
  */
 import { CAUSE, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
 import type { Hart } from './hart.js';
-import { AREA_TLB_CURRENT } from './hart-memory.js';
+import { AREA_TLB_CURRENT, AREA_WALK, AREA_WALK_ROOT, WALK_FETCH, WALK_MXR, WALK_ON, WALK_SUM, WALK_USER } from './hart-memory.js';
 import { TLB_MASK, TLB_SIZE } from './tlb.js';
 import { toBig, TWO32 } from './u64.js';
+
+/**
+ * Tell the WebAssembly page walk (jit/wasm-walk.ts) what translate would read besides RAM: whether
+ * Sv39 translates the current level's accesses (S or U: MPRV does not apply), the level, SUM, MXR,
+ * whether fetches may be refilled (no fetch watch), and the root page table. Called before the
+ * dispatcher runs and after the slow paths that may change these.
+ */
+export function publishWalk(h: Hart): void {
+  const a = h.areaI32;
+  if (h.priv === PRIV_M || (h.satp >> 60n) !== 8n) { a[AREA_WALK >>> 2] = 0; return; }
+  const s = h.mstatus;
+  a[AREA_WALK >>> 2] = WALK_ON | (h.priv === PRIV_U ? WALK_USER : 0) | ((s & MSTATUS.SUM) !== 0 ? WALK_SUM : 0) |
+    ((s & MSTATUS.MXR) !== 0 ? WALK_MXR : 0) | (h.fetchWatch === null ? WALK_FETCH : 0);
+  const root = h.satpPpn * 4096;
+  a[AREA_WALK_ROOT >>> 2] = root % TWO32; a[(AREA_WALK_ROOT >>> 2) + 1] = Math.floor(root / TWO32);
+}
 
 /** Kinds of access, for translate and the faults it raises. */
 export const ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_EXEC = 2;

@@ -8,6 +8,7 @@ import type { Hart } from './hart.js';
 import { readLoad, writeMem } from './hart-access.js';
 import { AREA_ATTN, AREA_PC_HI, AREA_PC_LO } from './hart-memory.js';
 import { amo, execBlock } from './hart-interp.js';
+import { publishWalk } from './hart-mmu.js';
 import { csrInstruction, systemInstruction } from './hart-traps.js';
 import { LOOKUP_MASK } from './jit/block-cache.js';
 import { TLB_MASK } from './tlb.js';
@@ -28,6 +29,7 @@ export function execWasm(h: Hart, limit: number): number {
     area[AREA_PC_LO >>> 2] = h.pcLo; area[AREA_PC_HI >>> 2] = h.pcHi;
     area[AREA_ATTN >>> 2] = 0;
     h.publishFpMode();
+    publishWalk(h);
     h.blockBase = ic;
     const steps = engine.dispatch(Math.min(limit - ic, 0x3fffffff));
     if (steps !== 0) {
@@ -77,6 +79,7 @@ export function slowInsn(h: Hart, insn: number, plo: number, phi: number, ic: nu
   h.pcLo = plo; h.pcHi = phi; h.icount = ic;
   if ((insn & 0x7f) === 0x2f) amo(h, insn, (insn >> 7) & 31, (insn >> 15) & 31, (insn >> 12) & 7);
   else { executeFp(h, insn); h.publishFpMode(); }
+  publishWalk(h);
   return h.attn;
 }
 
@@ -91,6 +94,7 @@ export function systemAt(h: Hart, insn: number, plo: number, phi: number, nlo: n
   else if (systemInstruction(h, insn, (insn >> 7) & 31) === 1) { nlo = h.pcLo; nhi = h.pcHi; }
   h.areaI32[AREA_PC_LO >>> 2] = nlo; h.areaI32[AREA_PC_HI >>> 2] = nhi;
   h.publishFpMode();
+  publishWalk(h);
   return h.attn;
 }
 

@@ -218,8 +218,10 @@ export class Hart {
     this.areaI32[AREA_TLB_CURRENT >>> 2] = t.at;
     this.hartId = opts.hartId ?? 0;
     this.readTime = opts.readTime ?? ((n) => BigInt(n));
-    this.watched = new Uint8Array(bus.ram.size >>> 12);
-    this.readWatched = new Uint8Array(bus.ram.size >>> 12);
+    // In the RAM's memory, where the WebAssembly page walk (jit/wasm-walk.ts) reads them too.
+    const pages = bus.ram.size >>> 12;
+    this.watched = new Uint8Array(ram.buffer, ram.allocScratch(pages), pages);
+    this.readWatched = new Uint8Array(ram.buffer, ram.allocScratch(pages), pages);
     this.jitThreshold = opts.jitThreshold ?? Hart.defaultJitThreshold;
     this.codeCache = opts.codeCache === undefined ? Hart.defaultCodeCache : opts.codeCache;
     this.engine = opts.engine ?? Hart.defaultEngine;
@@ -255,7 +257,7 @@ export class Hart {
         slow: (insn, plo, phi, steps) => slowInsn(this, insn, plo, phi, this.blockBase + steps),
         codeWritten: (page) => this.codeWritten(page),
         system: (insn, plo, phi, nlo, nhi, steps) => systemAt(this, insn, plo, phi, nlo, nhi, this.blockBase + steps),
-      }, this.jitThreshold ?? WASM_HOT_THRESHOLD, this.codeCache);
+      }, this.jitThreshold ?? WASM_HOT_THRESHOLD, this.codeCache, this);
       this.wasmOn = true;
     }
     this.jumpCache = this.wasmOn ? this.wasmEngine!.cache : null;

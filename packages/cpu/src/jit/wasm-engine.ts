@@ -11,7 +11,9 @@
  * - a lookup table in memory mirroring BlockCache.lookup (same index): for each
  *   slot, the block's RAM offset, table slot, length and virtual pc;
  * - a hub module: the slow paths as WebAssembly functions calling the hart's
- *   JavaScript ones (they raise AREA_ATTN when the hart asks to stop), and
+ *   JavaScript ones (they raise AREA_ATTN when the hart asks to stop), the page
+ *   walk and TLB refill that the load and store slow paths and the dispatcher
+ *   try on a TLB miss before leaving to JavaScript (wasm-walk.ts), and
  *   `dispatch(budget)`, which finds the block for pc through the exec TLB and
  *   the lookup table, runs it, and goes on until pc has no block, the next
  *   block might not fit in the budget, or AREA_ATTN is set.
@@ -27,7 +29,8 @@
  * blocks' bytes) are what RAM holds is installed from an instance of its
  * module (one per module per engine) instead of being translated.
  */
-import { AREA_ATTN, AREA_PC, AREA_TLB_CURRENT, SET_X_KEY, SET_X_OFF } from '../hart-memory.js';
+import { AREA_ATTN, AREA_PC, AREA_TLB_CURRENT, AREA_X, SET_R_OFF, SET_W_OFF, SET_X_KEY, SET_X_OFF } from '../hart-memory.js';
+import { TLB_MASK } from '../tlb.js';
 import type { Ram } from '../ram.js';
 import { wasmApi } from '../wasm/api.js';
 import type { WasmTable } from '../wasm/api.js';
@@ -38,6 +41,8 @@ import type { CachedModule, CodeCache, LayoutCode } from './code-cache.js';
 import { BLOCK_PARAMS, blockModule, chainBatch, compileWasmBlock, pushTlbHit, pushTlbOffset, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
 import type { ChainStub, WasmLayout } from './wasm-compiler.js';
 import type { WasmInstance } from '../wasm/api.js';
+import type { WalkLayout } from './wasm-walk.js';
+import { refillBody, REFILL_PARAMS } from './wasm-walk.js';
 
 /**
  * Jumps to a location before it is translated (default). Chosen by measurement
@@ -91,6 +96,8 @@ export class WasmEngine {
   fromCache = 0;
   /** Run translated blocks from pc (in the hart's area) for at most `budget` steps; returns the steps taken. */
   readonly dispatch: (budget: number) => number;
+  /** The WebAssembly page walk and TLB refill (wasm-walk.ts), exported for its differential test. */
+  readonly refill: (vlo: number, vhi: number, access: number) => number;
   private readonly blockTable: WasmTable;
   private readonly freeSlots: number[] = [];
   private readonly lookupI32: Int32Array;
@@ -111,8 +118,10 @@ export class WasmEngine {
    * @param threshold jumps to a location before it is translated
    * @param codeCache where compiled modules are kept for other machines, and looked for first
    *   (after CODE_CACHE_PROBE_AT jumps); null: none
+   * @param pageMaps the hart's watched-page maps (views into the RAM's memory), which the
+   *   WebAssembly page walk reads
    */
-  constructor(ram: Ram, area: number, slow: WasmSlowPaths, threshold: number, codeCache: CodeCache | null) {
+  constructor(ram: Ram, area: number, slow: WasmSlowPaths, threshold: number, codeCache: CodeCache | null, pageMaps: { watched: Uint8Array; readWatched: Uint8Array }) {
     const memoryPages = ram.buffer.byteLength / 65536;
     const lookupAt = ram.allocScratch((LOOKUP_MASK + 1) * ENTRY_BYTES);
     this.lookupI32 = new Int32Array(ram.buffer, lookupAt, (LOOKUP_MASK + 1) * (ENTRY_BYTES >>> 2));
@@ -120,7 +129,12 @@ export class WasmEngine {
     const slowTable = new wasmApi.Table({ initial: SLOW_PATH_COUNT, element: 'anyfunc' });
     this.blockTable = new wasmApi.Table({ initial: 1024, element: 'anyfunc' });
     for (let i = this.blockTable.length - 1; i >= 0; i--) this.freeSlots.push(i);
-    const hub = new wasmApi.Instance(new wasmApi.Module(hubModule(memoryPages, area, lookupAt)), {
+    if (pageMaps.watched.buffer !== ram.buffer || pageMaps.readWatched.buffer !== ram.buffer) throw new Error('WasmEngine: the watched-page maps must lie in the RAM\'s memory');
+    const walk: WalkLayout = {
+      area, ramBase: ram.base, ramSize: ram.size, dirtyOffset: ram.dirtyOffset, codeOffset: ram.codeOffset,
+      watchedOffset: pageMaps.watched.byteOffset, readWatchedOffset: pageMaps.readWatched.byteOffset,
+    };
+    const hub = new wasmApi.Instance(new wasmApi.Module(hubModule(memoryPages, area, lookupAt, walk)), {
       env: {
         memory: ram.memory,
         table: this.blockTable,
@@ -133,6 +147,7 @@ export class WasmEngine {
     });
     for (const name of Object.keys(SLOW_PATHS) as (keyof typeof SLOW_PATHS)[]) slowTable.set(SLOW_PATHS[name].index, hub.exports[name]);
     this.dispatch = hub.exports.dispatch as (budget: number) => number;
+    this.refill = hub.exports.refill as (vlo: number, vhi: number, access: number) => number;
 
     this.layout = { memoryPages, area, dirtyOffset: ram.dirtyOffset, codeOffset: ram.codeOffset };
     this.imports = { env: { memory: ram.memory, table: slowTable } };
@@ -272,19 +287,23 @@ export class WasmEngine {
 }
 
 /** The hub: slow-path functions for the slow-path table (calling the hart's JavaScript ones) and the dispatcher (over the block table). */
-function hubModule(memoryPages: number, area: number, lookupAt: number): Uint8Array {
+function hubModule(memoryPages: number, area: number, lookupAt: number, walk: WalkLayout): Uint8Array {
   const m = new ModuleBuilder(memoryPages);
   m.importTable(1);
-  const names = Object.keys(SLOW_PATHS) as (keyof typeof SLOW_PATHS)[];
   const i32s = (n: number) => new Array<T>(n).fill(T.i32);
+  const names = Object.keys(SLOW_PATHS) as (keyof typeof SLOW_PATHS)[];
   for (const n of names) m.typeIndex(i32s(SLOW_PATHS[n].params), [T.i32]); // same type indices as block modules
   const blockType = m.typeIndex(BLOCK_PARAMS, [T.i32]);
   for (const n of names) m.importFunction(`${n}`, i32s(SLOW_PATHS[n].params), [T.i32]);
+  const refill = m.addFunction('refill', REFILL_PARAMS, [T.i32], refillBody(walk));
   for (const n of names) {
-    // r = hart's slow path(...); if (r) attn = 1; return r
+    // [load, store: an aligned access whose page the WebAssembly walk puts in the TLB is done
+    // here;] else r = hart's slow path(...); if (r) attn = 1; return r
     const params = i32s(SLOW_PATHS[n].params);
     const f = new FunctionBody(params);
     const r = f.local(T.i32);
+    if (n === 'load') loadAfterRefill(f, area, refill);
+    if (n === 'store') storeAfterRefill(f, area, walk, refill, r);
     for (let i = 0; i < params.length; i++) f.get(i);
     f.call(SLOW_PATHS[n].index).tee(r);
     f.open(Op.if).i32(0).i32(1).mem(Op.i32_store, area + AREA_ATTN, 2).op(Op.end);
@@ -300,11 +319,17 @@ function hubModule(memoryPages: number, area: number, lookupAt: number): Uint8Ar
   f.open(Op.loop);
   f.i32(0).mem(Op.i64_load, area + AREA_PC, 3).set(pc);
   f.i32(0).mem(Op.i32_load, area + AREA_TLB_CURRENT, 2).set(set);
-  // Exec TLB: the page of pc must be there (the interpreter fills it).
+  // Exec TLB: the page of pc must be there, or be filled by the WebAssembly walk (else the
+  // interpreter walks). Only when a step is left in the budget: the interpreter would fetch
+  // from pc before stopping, so the walk's A bit update happens at the same position.
   const tlb = { addr: pc, vpn: p, idx, set };
   pushTlbHit(f, tlb, SET_X_KEY);
-  f.op(Op.i32_eqz);
+  f.op(Op.i32_eqz).open(Op.if);
+  f.get(budget).get(steps).op(Op.i32_le_s);
   leaveIf();
+  f.get(pc).op(Op.i32_wrap_i64).get(pc).i64(32, 0).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(2).call(refill).op(Op.i32_eqz);
+  leaveIf();
+  f.op(Op.end);
   pushTlbOffset(f, tlb, SET_X_OFF);
   f.set(off);
   // Lookup entry for that RAM offset: same offset and same virtual pc, or no block.
@@ -324,4 +349,69 @@ function hubModule(memoryPages: number, area: number, lookupAt: number): Uint8Ar
   f.op(Op.end).op(Op.unreachable);
   m.addFunction('dispatch', [T.i32], [T.i32], f);
   return m.encode();
+}
+
+/** The RAM offset of (vlo), from the entry of the current TLB set's array at `offOff` (after a hit or refill). */
+function pushRamOffset(f: FunctionBody, area: number, offOff: number): void {
+  f.get(0).i32(12).op(Op.i32_shr_u).i32(TLB_MASK).op(Op.i32_and).i32(2).op(Op.i32_shl);
+  f.i32(0).mem(Op.i32_load, area + AREA_TLB_CURRENT, 2).op(Op.i32_add).mem(Op.i32_load, offOff, 2);
+  f.get(0).i32(0xfff).op(Op.i32_and).op(Op.i32_add);
+}
+
+/**
+ * The load slow path's first try (vlo, vhi, f3, rd, ...): when the access is aligned and the
+ * WebAssembly walk fills the read TLB for it, load from RAM into x[rd] as translated code does
+ * on a hit, and return 0. (Misaligned accesses and everything refill declines go on to the hart.)
+ */
+function loadAfterRefill(f: FunctionBody, area: number, refill: number): void {
+  const ops = [Op.i64_load8_s, Op.i64_load16_s, Op.i64_load32_s, Op.i64_load, Op.i64_load8_u, Op.i64_load16_u, Op.i64_load32_u];
+  // aligned: (vlo & (size - 1)) == 0, size = 1 << (f3 & 3)
+  f.get(0).i32(1).get(2).i32(3).op(Op.i32_and).op(Op.i32_shl).i32(1).op(Op.i32_sub).op(Op.i32_and).op(Op.i32_eqz);
+  f.open(Op.if);
+  f.get(0).get(1).i32(0).call(refill);
+  f.open(Op.if);
+  for (let f3 = 0; f3 < ops.length; f3++) {
+    // if (f3 == k) { if (rd) x[rd] = load_k(off) }: rd != 0 is checked after the load's address
+    // is known, as the hart reads before it writes rd.
+    f.get(2).i32(f3).op(Op.i32_eq).open(Op.if);
+    f.get(3).open(Op.if);
+    f.get(3).i32(3).op(Op.i32_shl);
+    pushRamOffset(f, area, SET_R_OFF);
+    f.mem(ops[f3], 0, 0).mem(Op.i64_store, area + AREA_X, 3);
+    f.op(Op.end);
+    f.i32(0).op(Op.return);
+    f.op(Op.end);
+  }
+  f.op(Op.end);
+  f.op(Op.end);
+}
+
+/**
+ * The store slow path's first try (vlo, vhi, size, lo, hi, ...): as loadAfterRefill, through the
+ * write TLB; the page is marked dirty, and a page holding translated code has it dropped by the
+ * hart (codeWritten), after which the block leaves (returns 1, as the hart's store would).
+ */
+function storeAfterRefill(f: FunctionBody, area: number, walk: WalkLayout, refill: number, r: number): void {
+  const ops: Record<number, Op> = { 1: Op.i64_store8, 2: Op.i64_store16, 4: Op.i64_store32, 8: Op.i64_store };
+  const o = r; // the RAM offset, in the wrapper's local until the JavaScript call needs it
+  f.get(0).get(2).i32(1).op(Op.i32_sub).op(Op.i32_and).op(Op.i32_eqz);
+  f.open(Op.if);
+  f.get(0).get(1).i32(1).call(refill);
+  f.open(Op.if);
+  pushRamOffset(f, area, SET_W_OFF);
+  f.set(o);
+  for (const size of [1, 2, 4, 8]) {
+    f.get(2).i32(size).op(Op.i32_eq).open(Op.if);
+    f.get(o).get(4).op(Op.i64_extend_i32_u).i64(32, 0).op(Op.i64_shl).get(3).op(Op.i64_extend_i32_u).op(Op.i64_or).mem(ops[size], 0, 0);
+    f.op(Op.end);
+  }
+  f.get(o).i32(12).op(Op.i32_shr_u).i32(1).mem(Op.i32_store8, walk.dirtyOffset, 0);
+  f.get(o).i32(12).op(Op.i32_shr_u).mem(Op.i32_load8_u, walk.codeOffset, 0);
+  f.open(Op.if);
+  f.get(o).i32(12).op(Op.i32_shr_u).call(SLOW_PATHS.codeWritten.index).op(Op.drop);
+  f.i32(0).i32(1).mem(Op.i32_store, area + AREA_ATTN, 2).i32(1).op(Op.return);
+  f.op(Op.end);
+  f.i32(0).op(Op.return);
+  f.op(Op.end);
+  f.op(Op.end);
 }
