@@ -79,7 +79,8 @@ export function slowInsn(h: Hart, insn: number, plo: number, phi: number, ic: nu
   h.pcLo = plo; h.pcHi = phi; h.icount = ic;
   if ((insn & 0x7f) === 0x2f) amo(h, insn, (insn >> 7) & 31, (insn >> 15) & 31, (insn >> 12) & 7);
   else { executeFp(h, insn); h.publishFpMode(); }
-  publishWalk(h);
+  // No publishWalk: neither changes what the walk reads (privilege, satp, SUM/MXR); a trap they
+  // raise sets attn, and the dispatch loop publishes again before it runs on.
   return h.attn;
 }
 

@@ -5,7 +5,7 @@
  */
 import { decompress as zstdDecompress } from 'fzstd';
 import { Btf, BtfError, btfSectionOfElf, BTF_MAGIC } from './btf.js';
-import { profileFromTypes, type DebugInfoProfile, type TypeLayouts } from './profile-fields.js';
+import { profileFromTypes, typeLayouts, type DebugInfoProfile } from './profile-fields.js';
 import { taskLayoutFromProfile, type TaskLayout } from './process.js';
 
 /** A profile read from BTF (the same shape as one from DWARF). */
@@ -23,22 +23,10 @@ export function btfBytes(input: Uint8Array): Uint8Array {
   return sec;
 }
 
-/** The TypeLayouts view of parsed BTF. */
-export function btfLayouts(btf: Btf): TypeLayouts {
-  return {
-    structSize: (name) => btf.struct(name)?.size ?? null,
-    member: (struct, name) => {
-      const s = btf.struct(struct);
-      const m = s === null ? null : btf.member(s, name);
-      return m === null ? null : { bitOffset: m.bitOffset, bitSize: m.bitSize, size: btf.sizeOf(m.type) };
-    },
-  };
-}
-
 /** Reads the profile fields from BTF; throws DebugInfoError (BtfError) naming what is missing. */
 export function profileFromBtf(bytes: Uint8Array, release = 'unknown'): BtfProfile {
   const btf = Btf.parse(btfBytes(bytes));
-  return profileFromTypes(btfLayouts(btf), { kind: 'btf', types: btf.types.length - 1 }, release);
+  return profileFromTypes(typeLayouts(btf), { kind: 'btf', types: btf.types.length - 1 }, release);
 }
 
 /** The fields attribution reads, for comparing profiles. */

@@ -443,17 +443,14 @@ function decode(b: Uint8Array): string {
 }
 
 function uleb(b: Uint8Array, p: number): { value: bigint; next: number } {
-  let result = 0n, shift = 0n, byte: number;
-  do {
-    if (p >= b.length) throw new DwarfError('truncated LEB128 number');
-    byte = b[p++];
-    result |= BigInt(byte & 0x7f) << shift;
-    shift += 7n;
-  } while (byte & 0x80);
-  return { value: result, next: p };
+  return leb128(b, p, false);
 }
 
 function sleb(b: Uint8Array, p: number): { value: bigint; next: number } {
+  return leb128(b, p, true);
+}
+
+function leb128(b: Uint8Array, p: number, signed: boolean): { value: bigint; next: number } {
   let result = 0n, shift = 0n, byte: number;
   do {
     if (p >= b.length) throw new DwarfError('truncated LEB128 number');
@@ -461,6 +458,6 @@ function sleb(b: Uint8Array, p: number): { value: bigint; next: number } {
     result |= BigInt(byte & 0x7f) << shift;
     shift += 7n;
   } while (byte & 0x80);
-  if (byte & 0x40) result -= 1n << shift;
+  if (signed && byte & 0x40) result -= 1n << shift;
   return { value: result, next: p };
 }

@@ -5,11 +5,32 @@
  */
 import { DebugInfoError } from './debug-info-error.js';
 
-/** What a debug-info reader answers: struct sizes, and members by name (through anonymous members). */
+/** What a debug-info reader answers (Btf and Dwarf both do): structs by name, their members by name (through anonymous members), type sizes. */
+export interface StructReader<S extends { size: number }> {
+  struct(name: string): S | null;
+  /** null: no such member. */
+  member(struct: S, name: string): { bitOffset: number; bitSize: number; type: number } | null;
+  /** null: unknown. */
+  sizeOf(type: number): number | null;
+}
+
+/** Struct sizes and members by struct and member name, as profileFromTypes reads them. */
 export interface TypeLayouts {
   structSize(struct: string): number | null;
   /** null: no such member. `size`: of the member's type, null if unknown. */
   member(struct: string, name: string): { bitOffset: number; bitSize: number; size: number | null } | null;
+}
+
+/** The TypeLayouts view of a reader. */
+export function typeLayouts<S extends { size: number }>(r: StructReader<S>): TypeLayouts {
+  return {
+    structSize: (name) => r.struct(name)?.size ?? null,
+    member: (struct, name) => {
+      const s = r.struct(struct);
+      const m = s === null ? null : r.member(s, name);
+      return m === null ? null : { bitOffset: m.bitOffset, bitSize: m.bitSize, size: r.sizeOf(m.type) };
+    },
+  };
 }
 
 export interface DebugInfoSource {

@@ -253,22 +253,13 @@ export class SnapshotWriter {
       const table = tree.leaves.hashes;
       const zero = zeroHashBin(PAGE_SIZE);
       const { pages, data } = delta.ram;
-      const i32 = data.byteOffset % 4 === 0 ? new Int32Array(data.buffer, data.byteOffset, data.byteLength >>> 2) : undefined;
-      const WORDS = PAGE_SIZE >>> 2;
+      const i32 = wordsOf(data);
       const changed: number[] = [];
       for (let k = 0; k < pages.length; k++) {
         const p = pages[k];
         const page = data.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE);
         stats.pagesHashed++;
-        let acc = 0;
-        if (i32) {
-          const end = (k + 1) * WORDS;
-          for (let w = k * WORDS; w < end; w += 8) {
-            acc = i32[w] | i32[w + 1] | i32[w + 2] | i32[w + 3] | i32[w + 4] | i32[w + 5] | i32[w + 6] | i32[w + 7];
-            if (acc !== 0) break;
-          }
-        } else acc = isZero(page) ? 0 : 1;
-        const h = acc === 0 ? zero : blake3Bin(page);
+        const h = zeroPage(data, i32, k * PAGE_SIZE) ? zero : blake3Bin(page);
         const at = p * HASH_BYTES;
         if (hashEquals(h, 0, table, at)) continue;
         table.set(h, at);
@@ -386,26 +377,13 @@ export class SnapshotWriter {
     const { u8, dirty } = parts.ram;
     const pages = tree.leafCount;
     const zero = zeroHashBin(PAGE_SIZE);
-    const aligned = u8.byteOffset % 4 === 0;
-    const i32 = aligned ? new Int32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2) : undefined;
-    const WORDS = PAGE_SIZE >>> 2;
+    const i32 = wordsOf(u8);
     const changed: number[] = [];
     let hashed = 0;
     for (let p = 0; p < pages; p++) {
       if (!full && dirty[p] === 0) continue;
       hashed++;
-      let acc = 0;
-      if (i32) {
-        const end = (p + 1) * WORDS;
-        for (let w = p * WORDS; w < end; w += 8) {
-          acc = i32[w] | i32[w + 1] | i32[w + 2] | i32[w + 3] | i32[w + 4] | i32[w + 5] | i32[w + 6] | i32[w + 7];
-          if (acc !== 0) break;
-        }
-      } else {
-        const end = (p + 1) * PAGE_SIZE;
-        for (let b = p * PAGE_SIZE; b < end; b++) if ((acc = u8[b]) !== 0) break;
-      }
-      const h = acc === 0 ? zero : blake3Bin(u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+      const h = zeroPage(u8, i32, p * PAGE_SIZE) ? zero : blake3Bin(u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
       const at = p * HASH_BYTES;
       if (hashEquals(h, 0, leaves, at)) continue;
       leaves.set(h, at);
@@ -488,6 +466,23 @@ function syncDisk(d: WriterTrees['disks'][number], disk: DiskPart, full: boolean
 
 function isZero(b: Uint8Array): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/** `b` as 32-bit words, when it is aligned for them (zeroPage's fast scan). */
+function wordsOf(b: Uint8Array): Int32Array | undefined {
+  return b.byteOffset % 4 === 0 ? new Int32Array(b.buffer, b.byteOffset, b.byteLength >>> 2) : undefined;
+}
+
+/**
+ * Hot (every dirty page of every snapshot): whether the page at byte `at` of `b` is all zero,
+ * scanned 8 words a step through `words` (wordsOf(b)) when given.
+ */
+function zeroPage(b: Uint8Array, words: Int32Array | undefined, at: number): boolean {
+  if (words === undefined) return isZero(b.subarray(at, at + PAGE_SIZE));
+  for (let w = at >>> 2, end = (at + PAGE_SIZE) >>> 2; w < end; w += 8) {
+    if ((words[w] | words[w + 1] | words[w + 2] | words[w + 3] | words[w + 4] | words[w + 5] | words[w + 6] | words[w + 7]) !== 0) return false;
+  }
   return true;
 }
 

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { threadId } from 'node:worker_threads';
 import { checkDevicePlugin, DevicePluginError, type DevicePlugin } from '../device-plugin.js';
 
 /** A device module as a recording names it. Plain JSON. */
@@ -93,8 +94,9 @@ export async function loadDevicePluginCopy(bytes: Uint8Array, expected: DeviceMo
   const st = statSync(cacheDir);
   if ((process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) throw new DevicePluginError(`${cacheDir} is writable by others or not this user's: device modules are not loaded from it`);
   const file = join(cacheDir, `${sha256}.mjs`);
-  // Written aside and renamed: another worker on this host may be importing the same file.
-  const part = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
+  // Written aside and renamed: another worker on this host may be importing the same file. The write
+  // is synchronous, so the process and thread make the name unique.
+  const part = `${file}.${process.pid}.${threadId}.part`;
   writeFileSync(part, bytes);
   renameSync(part, file);
   const loaded = await loadDevicePlugin(file, { ...expected, module: file });
