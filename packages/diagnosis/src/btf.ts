@@ -7,6 +7,7 @@
  */
 
 import { DebugInfoError } from './debug-info-error.js';
+import { ElfFile, isElf } from './elf.js';
 
 export const BTF_MAGIC = 0xeb9f;
 
@@ -145,25 +146,5 @@ export class Btf {
 
 /** The .BTF section of a little-endian ELF64 file (a vmlinux), or null if it has none. */
 export function btfSectionOfElf(elf: Uint8Array): Uint8Array | null {
-  const v = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
-  if (elf.length < 64 || v.getUint32(0, false) !== 0x7f454c46) return null;
-  if (elf[4] !== 2 || elf[5] !== 1) throw new BtfError('only little-endian 64-bit ELF files are read');
-  const shoff = Number(v.getBigUint64(0x28, true));
-  const shentsize = v.getUint16(0x3a, true), shnum = v.getUint16(0x3c, true), shstrndx = v.getUint16(0x3e, true);
-  if (shoff === 0 || shoff + shnum * shentsize > elf.length) throw new BtfError('the ELF file has no readable section headers');
-  const sh = (i: number) => {
-    const b = shoff + i * shentsize;
-    return { name: v.getUint32(b, true), offset: Number(v.getBigUint64(b + 0x18, true)), size: Number(v.getBigUint64(b + 0x20, true)) };
-  };
-  const strtab = sh(shstrndx);
-  for (let i = 0; i < shnum; i++) {
-    const s = sh(i);
-    let e = strtab.offset + s.name;
-    while (e < elf.length && elf[e] !== 0) e++;
-    if (new TextDecoder().decode(elf.subarray(strtab.offset + s.name, e)) === '.BTF') {
-      if (s.offset + s.size > elf.length) throw new BtfError('the .BTF section runs past the end of the file');
-      return elf.subarray(s.offset, s.offset + s.size);
-    }
-  }
-  return null;
+  return isElf(elf) ? new ElfFile(elf).contents('.BTF') : null;
 }
