@@ -153,6 +153,30 @@ describe('serveGdb', () => {
     }
   }, 60_000);
 
+  it('stops a continue at once when Ctrl-C arrives in the same chunk, before the continue began', async () => {
+    await dbg.seek(dbg.start);
+    const here = dbg.icount;
+    const server = await serveGdb(dbg, { port: 0 });
+    try {
+      const c = await client(server.port);
+      c.socket.write(Buffer.concat([framePacket('c'), Buffer.from([0x03])]));
+      await until(() => c.replies.length === 1, 'the stop reply');
+      // Without the Ctrl-C it would run to the end of the recording (no breakpoints are set).
+      expect(c.replies).toEqual(['T02thread:01;']);
+      expect(dbg.icount).toBe(here);
+      // A Ctrl-C while nothing runs is dropped: the next continue runs to the end.
+      c.socket.write(Buffer.from([0x03]));
+      c.send('c');
+      await until(() => c.replies.length === 2, 'the second stop reply');
+      expect(c.replies[1]).toBe('T05replaylog:end;thread:01;');
+      expect(dbg.icount).toBe(dbg.end);
+      c.socket.destroy();
+      await server.done;
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
   it('interrupts a reverse-continue whose debugger disconnects, and is done only once the session is idle', async () => {
     await dbg.seek(dbg.end);
     const here = dbg.icount;

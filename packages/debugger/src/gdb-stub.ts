@@ -135,6 +135,15 @@ export class GdbStub {
     return '';
   }
 
+  /**
+   * The reply to a continue that a Ctrl-C overtook before it began (both in one TCP chunk, or the
+   * Ctrl-C while an earlier packet was answered): it stops where it is, as if interrupted at once.
+   */
+  interruptedBeforeStart(): string {
+    this.lastStop = { kind: 'interrupted' };
+    return this.stopReply(this.lastStop);
+  }
+
   private async resume(addr: string | null, run: () => Promise<Stop>): Promise<string> {
     if (addr !== null && addr !== '' && BigInt(`0x${addr}`) !== this.dbg.hart.pc) return READ_ONLY;
     this.lastStop = await run();
@@ -205,6 +214,9 @@ export function serveGdb(dbg: DebugSession, o: { port: number; host?: string; lo
   });
 }
 
+/** Packets that run the target until something stops it: forward or reverse continue. */
+const CONTINUES = /^(c|bc)([0-9a-f]*)$/i;
+
 /**
  * One debugger's connection: framing, acks, packets answered one at a time, Ctrl-C at any time.
  * Resolves once the socket closed and the packet being answered is done: a disconnect interrupts a
@@ -215,6 +227,10 @@ function connection(socket: Socket, stub: GdbStub, log: (line: string) => void):
   let ack = true;
   let last: Buffer | null = null;
   let queue = Promise.resolve();
+  // Packets received and not yet answered, and whether a Ctrl-C came while there were any: a
+  // continue that had not begun yet must stop at once (it would otherwise clear the interrupt).
+  let pending = 0;
+  let interruptAsked = false;
   const send = (reply: string) => {
     if (socket.destroyed) return;
     last = framePacket(reply);
@@ -228,19 +244,26 @@ function connection(socket: Socket, stub: GdbStub, log: (line: string) => void):
     socket.on('error', (e) => log(`connection: ${e.message}`));
     socket.on('data', (chunk: Buffer) => {
       for (const m of reader.push(chunk)) {
-        if (m.kind === 'interrupt') stub.dbg.interrupt();
+        if (m.kind === 'interrupt') {
+          // With nothing pending the target is already stopped: GDB expects no reply.
+          if (pending > 0) { interruptAsked = true; stub.dbg.interrupt(); }
+        }
         else if (m.kind === 'nack' && last) socket.write(last);
         else if (m.kind === 'bad-packet') { if (ack) socket.write('-'); }
         else if (m.kind === 'packet') {
           if (ack) socket.write('+');
           const p = m.payload.toString('latin1');
+          pending++;
           queue = queue.then(async () => {
             if (p === 'k') { socket.end(); return; }
-            const reply = await stub.handle(p);
+            const continues = CONTINUES.test(p);
+            const reply = continues && interruptAsked ? stub.interruptedBeforeStart() : await stub.handle(p);
+            if (continues) interruptAsked = false;
             send(reply);
             if (p === 'QStartNoAckMode') ack = false;
             if (p === 'D') socket.end();
-          }).catch((e: Error) => { log(`internal error: ${e.stack ?? e.message}`); socket.destroy(); });
+          }).catch((e: Error) => { log(`internal error: ${e.stack ?? e.message}`); socket.destroy(); })
+            .finally(() => { if (--pending === 0) interruptAsked = false; });
         }
       }
     });
