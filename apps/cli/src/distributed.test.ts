@@ -110,4 +110,44 @@ describe.skipIf(redisTool.skip)('distributed replay on Redis', () => {
     const started = [...survivorLog.join('').matchAll(/started slices (\d+)\.\.(\d+)/g)].flatMap((m) => Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, k) => Number(m[1]) + k));
     expect(new Set(started)).toEqual(new Set([0, 1, 2, 3]));
   }, 300_000);
+
+  it('`prnr serve --redis` hands workers its own URL, so they can run on other hosts', async () => {
+    const port = await freePort();
+    const server = spawn(process.execPath, [MAIN, 'serve', tmp, '--redis', redisUrl, '--port', String(port)]);
+    children.push(server);
+    let said = '';
+    server.stderr!.on('data', (d) => (said += d));
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 600 && !said.includes('serving'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(said).toContain(`workers read recordings from ${base}/recordings/`);
+    const logs: string[] = [];
+    const w = worker(logs);
+    try {
+      const res = await fetch(`${base}/api/recordings/dist.rec/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'verify' }) });
+      expect(res.status, await res.clone().text()).toBe(202);
+      const { id } = (await res.json()) as { id: string };
+      let job: { status: string; error?: string; result?: { verified: boolean } } = { status: 'queued' };
+      for (let i = 0; i < 1200 && (job.status === 'queued' || job.status === 'running'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        job = (await (await fetch(`${base}/api/jobs/${id}`)).json()) as typeof job;
+      }
+      expect(job.status, job.error).toBe('done');
+      expect(job.result?.verified).toBe(true);
+      // The worker read the recording over HTTP from the server, not from the server's directory.
+      expect(logs.join('')).toContain(`of ${base}/recordings/dist.rec`);
+    } finally {
+      w.kill('SIGTERM');
+      server.kill('SIGTERM');
+    }
+  }, 300_000);
+
+  it('`prnr serve --redis` with --port 0 needs --public-url; a bad --public-url is one line', async () => {
+    const zero = await run('serve', tmp, '--redis', redisUrl, '--port', '0');
+    expect(zero.status).toBe(2);
+    expect(zero.stderr.trim().split('\n')).toEqual(['prnr: --redis with --port 0: give --public-url, since workers cannot know which port was chosen']);
+    const bad = await run('serve', tmp, '--redis', redisUrl, '--public-url', 'ftp://x');
+    expect(bad.stderr.trim()).toBe('prnr: --public-url: expected an http or https URL, got "ftp://x"');
+    const local = await run('serve', tmp, '--public-url', 'http://x:1');
+    expect(local.stderr.trim()).toBe('prnr: --public-url is for --redis: local worker threads read the recordings directly');
+  });
 });

@@ -20,7 +20,7 @@ export function registerWorker(program: Command): void {
           process.stderr.write(`prnr worker: slices ${t.first}..${t.last} pass ${t.pass}: ${failed.length ? `${failed.length} failed (${failed.map((s) => `${s.slice}: ${s.error ?? s.divergence?.message}`).join('; ')})` : 'replayed'} (${r.wallSeconds.toFixed(1)} s)\n`);
         },
       });
-      w.worker.on('active', (job) => process.stderr.write(`prnr worker: started slices ${job.data.first}..${job.data.last} pass ${job.data.pass}\n`));
+      w.worker.on('active', (job) => process.stderr.write(`prnr worker: started slices ${job.data.first}..${job.data.last} pass ${job.data.pass} of ${'url' in job.data.recording ? job.data.recording.url : job.data.recording.dir}\n`));
       w.worker.on('error', (e) => process.stderr.write(`prnr worker: ${e.message}\n`));
       process.stderr.write(`prnr worker: waiting for tasks on ${opts.redis} (queue ${opts.queue})\n`);
       const stop = async () => {

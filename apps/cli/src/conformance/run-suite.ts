@@ -18,6 +18,8 @@ export interface ConformanceResult {
   pc?: bigint;
   detail?: string;
   console?: string;
+  /** Blocks the 'wasm' engine compiled to WebAssembly (0 on the interpreter): which engine really ran. */
+  compiledBlocks?: number;
 }
 
 export interface SuiteOptions {
@@ -34,7 +36,7 @@ export function runTest(dir: string, t: ConformanceTest, opts: SuiteOptions = {}
   if (digest !== t.sha256) return { name: t.name, status: 'error', icount: 0n, detail: `${path} does not match the manifest's sha256` };
   try {
     const r = runBareElf(bytes, { ramSize: 4 * 1024 * 1024, maxInstructions: opts.maxInstructions ?? 50_000_000 });
-    const out: ConformanceResult = { name: t.name, status: r.status, icount: r.icount, pc: r.pc };
+    const out: ConformanceResult = { name: t.name, status: r.status, icount: r.icount, pc: r.pc, compiledBlocks: r.hart.engineStats.compiled };
     if (r.console) out.console = r.console;
     if (r.status === 'fail') out.testNumber = r.exitCode;
     if (r.error) out.detail = r.error;
