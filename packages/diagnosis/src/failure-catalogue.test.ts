@@ -8,11 +8,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ReplayView, TrapEvent, XretEvent } from '@prnr/scheduler';
 import { findAnomalies } from './anomalies.js';
 import type { SyscallRecord } from './syscall-tracer.js';
 import { syscallsAnalysis, unfinishedRecord } from './syscall-tracer.js';
-import { PROFILE, bootGuest } from './guest-boot.js';
+import { PROFILE, bootGuest, liveSlices, runTo } from './guest-boot.js';
 
 const DIR = fileURLToPath(new URL('../../../guest/workloads/failures', import.meta.url));
 /** The OOM killer last: it may take others with it. */
@@ -38,27 +37,9 @@ const marker = (name: string) => `=== catalogue: ${name}`;
 /** Runs `script` on the default guest with the tracer attached for the whole run (one slice). */
 function traceGuest(script: string): { out: string; records: SyscallRecord[] } {
   const { machine: m, console: out } = bootGuest(script, undefined, { memMiB: 96 });
-  const traps: ((e: TrapEvent) => void)[] = [];
-  const xrets: ((e: XretEvent) => void)[] = [];
-  const view: ReplayView = {
-    slice: { index: 0, startIcount: m.hart.icount, endIcount: Number.MAX_SAFE_INTEGER, startMtime: Number(m.clock.mtime()) },
-    hart: m.hart,
-    ram: m.ram,
-    mtime: () => m.clock.mtime(),
-    onTrap: (fn) => { traps.push(fn); },
-    onXret: (fn) => { xrets.push(fn); },
-    onConsole: () => {},
-    watchStores: () => { throw new Error('not in this test'); },
-  };
   const analysis = syscallsAnalysis.create(undefined, { profile: PROFILE });
-  analysis.attach(view);
-  m.hart.hooks.onTrap = (_h, cause, interrupt, fromPriv) => { for (const f of traps) f({ cause, interrupt, fromPriv }); };
-  m.hart.hooks.onXret = (_h, toPriv) => { for (const f of xrets) f({ toPriv }); };
-  for (;;) {
-    const r = m.run(2_000_000_000);
-    if (r.reason === 'idle' && r.wakeAt != null) { m.advanceIdle(r.wakeAt); continue; }
-    break;
-  }
+  analysis.attach(liveSlices(m)(0).view);
+  runTo(m, 2_000_000_000);
   const trace = syscallsAnalysis.merge([analysis.finish()], { profile: PROFILE });
   return { out: out(), records: [...trace.events, ...trace.openAtEnd.map(unfinishedRecord)].sort((a, b) => a.entry.icount - b.entry.icount) };
 }

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ScriptInput, VirtMachine, guestBoard, loadGuestImages } from '@prnr/machine';
+import type { ReplayView, TrapEvent, XretEvent } from '@prnr/scheduler';
 
 export const IMAGES = fileURLToPath(new URL('../../../guest/images', import.meta.url));
 /** The second kernel (SMP, cgroups: another task_struct layout), built by `guest/build.sh --alt`. */
@@ -30,4 +31,44 @@ export function bootGuest(script: string, dir = IMAGES, o: { memMiB?: number } =
   });
   machine.boot();
   return { machine, console: () => out };
+}
+
+/** A slice opened over a running machine: the view an analysis attaches to, and `close()` to detach it. */
+export interface LiveSlice {
+  view: ReplayView;
+  close(): void;
+}
+
+/**
+ * Slices over the live machine, as replay would hand them to analyses: the hart's trap and xret
+ * hooks are installed once and feed every open slice.
+ */
+export function liveSlices(m: VirtMachine): (index: number, endIcount?: number) => LiveSlice {
+  const open = new Set<{ traps: ((e: TrapEvent) => void)[]; xrets: ((e: XretEvent) => void)[] }>();
+  m.hart.hooks.onTrap = (_h, cause, interrupt, fromPriv) => { for (const l of open) for (const f of l.traps) f({ cause, interrupt, fromPriv }); };
+  m.hart.hooks.onXret = (_h, toPriv) => { for (const l of open) for (const f of l.xrets) f({ toPriv }); };
+  return (index, endIcount = Number.MAX_SAFE_INTEGER) => {
+    const l = { traps: [] as ((e: TrapEvent) => void)[], xrets: [] as ((e: XretEvent) => void)[] };
+    open.add(l);
+    const view: ReplayView = {
+      slice: { index, startIcount: m.hart.icount, endIcount, startMtime: Number(m.clock.mtime()) },
+      hart: m.hart,
+      ram: m.ram,
+      mtime: () => m.clock.mtime(),
+      onTrap: (fn) => { l.traps.push(fn); },
+      onXret: (fn) => { l.xrets.push(fn); },
+      onConsole: () => {},
+      watchStores: () => { throw new Error('not in these tests'); },
+    };
+    return { view, close: () => { open.delete(l); } };
+  };
+}
+
+/** Runs the machine to `end` (waiting out idle time); false once it stopped for another reason (poweroff). */
+export function runTo(m: VirtMachine, end: number): boolean {
+  for (;;) {
+    const r = m.run(end);
+    if (r.reason === 'idle' && r.wakeAt != null) { m.advanceIdle(r.wakeAt); continue; }
+    return r.reason === 'limit';
+  }
 }

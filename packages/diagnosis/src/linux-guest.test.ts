@@ -5,12 +5,11 @@
  * really did (cat of a missing file fails with ENOENT in a process named cat).
  */
 import { describe, expect, it } from 'vitest';
-import type { ReplayView, TrapEvent, XretEvent } from '@prnr/scheduler';
 import type { SyscallRecord, SyscallTrace } from './syscall-tracer.js';
 import { findAnomalies } from './anomalies.js';
 import { syscallsAnalysis, unfinishedRecord } from './syscall-tracer.js';
 
-import { PROFILE, bootGuest } from './guest-boot.js';
+import { PROFILE, bootGuest, liveSlices, runTo } from './guest-boot.js';
 
 interface Tracer {
   profile: unknown;
@@ -26,40 +25,23 @@ interface Tracer {
  */
 async function traceGuest(script: string, tracers: Tracer[], chunk: number): Promise<string> {
   const { machine: m, console: out } = bootGuest(script);
-  // One live slice per tracer: its hooks, its analysis.
-  type Live = { index: number; end: number; traps: ((e: TrapEvent) => void)[]; xrets: ((e: XretEvent) => void)[]; finish: () => SyscallTrace };
+  // One live slice per tracer, with its own analysis.
+  type Live = { index: number; end: number; finish: () => SyscallTrace };
+  const slice = liveSlices(m);
   const live: (Live | null)[] = tracers.map(() => null);
   const open = (t: Tracer, index: number): Live => {
-    const start = m.hart.icount;
-    const l: Live = { index, end: start + t.sliceSteps, traps: [], xrets: [], finish: () => { throw new Error('unattached'); } };
-    const view: ReplayView = {
-      slice: { index, startIcount: start, endIcount: Math.min(l.end, Number.MAX_SAFE_INTEGER), startMtime: Number(m.clock.mtime()) },
-      hart: m.hart,
-      ram: m.ram,
-      mtime: () => m.clock.mtime(),
-      onTrap: (fn) => { l.traps.push(fn); },
-      onXret: (fn) => { l.xrets.push(fn); },
-      onConsole: () => {},
-      watchStores: () => { throw new Error('not in this test'); },
-    };
+    const end = m.hart.icount + t.sliceSteps;
+    const s = slice(index, Math.min(end, Number.MAX_SAFE_INTEGER));
     const analysis = syscallsAnalysis.create(undefined, { profile: t.profile });
-    analysis.attach(view);
-    l.finish = () => analysis.finish();
-    return l;
+    analysis.attach(s.view);
+    return { index, end, finish: () => { s.close(); return analysis.finish(); } };
   };
   tracers.forEach((t, i) => { live[i] = open(t, 0); });
-  m.hart.hooks.onTrap = (_h, cause, interrupt, fromPriv) => { for (const l of live) for (const f of l!.traps) f({ cause, interrupt, fromPriv }); };
-  m.hart.hooks.onXret = (_h, toPriv) => { for (const l of live) for (const f of l!.xrets) f({ toPriv }); };
   const MAX_STEPS = 800_000_000;
   let done = false;
   while (!done) {
     const end = Math.min(m.hart.icount + chunk, MAX_STEPS);
-    for (;;) {
-      const r = m.run(end);
-      if (r.reason === 'idle' && r.wakeAt != null) { m.advanceIdle(r.wakeAt); continue; }
-      if (r.reason !== 'limit' || end >= MAX_STEPS) done = true;
-      break;
-    }
+    done = !runTo(m, end) || end >= MAX_STEPS;
     tracers.forEach((t, i) => {
       const l = live[i]!;
       if (done || m.hart.icount >= l.end) {

@@ -20,7 +20,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ReplayView, TrapEvent, XretEvent } from '@prnr/scheduler';
 import type { SyscallRecord, SyscallTrace } from './syscall-tracer.js';
 import { signalName } from './signals.js';
 import { syscallsAnalysis, unfinishedRecord } from './syscall-tracer.js';
@@ -29,7 +28,7 @@ import { calibrateTaskLayout, type CalibrationResult } from './calibrate.js';
 import { taskLayoutFromProfile } from './process.js';
 import { profileDifferences, profileFromBtf } from './btf-profile.js';
 
-import { IMAGES, IMAGES_ALT, bootGuest, readProfile } from './guest-boot.js';
+import { IMAGES, IMAGES_ALT, bootGuest, liveSlices, readProfile, runTo } from './guest-boot.js';
 
 /** guest/workloads/oracle/threads.sh: writes /tmp/thr, a process with two threads (a thread id that is not its process id). */
 const THREADS = readFileSync(fileURLToPath(new URL('../../../guest/workloads/oracle/threads.sh', import.meta.url)), 'utf8');
@@ -44,22 +43,9 @@ const THREADS = readFileSync(fileURLToPath(new URL('../../../guest/workloads/ora
  */
 async function traceGuest(script: string, dir: string): Promise<{ out: string; trace: SyscallTrace; calibration: CalibrationResult; attachedAt: number; observations: TaskObservations }> {
   const { machine: m, console: out } = bootGuest(script, dir);
-  const traps: ((e: TrapEvent) => void)[] = [];
-  const xrets: ((e: XretEvent) => void)[] = [];
-  const view = (index: number): ReplayView => ({
-    slice: { index, startIcount: m.hart.icount, endIcount: Number.MAX_SAFE_INTEGER, startMtime: Number(m.clock.mtime()) },
-    hart: m.hart,
-    ram: m.ram,
-    mtime: () => m.clock.mtime(),
-    onTrap: (fn) => { traps.push(fn); },
-    onXret: (fn) => { xrets.push(fn); },
-    onConsole: () => {},
-    watchStores: () => { throw new Error('not in this test'); },
-  });
+  const slice = liveSlices(m);
   const observer = taskLayoutAnalysis.create(undefined, {});
-  observer.attach(view(0));
-  m.hart.hooks.onTrap = (_h, cause, interrupt, fromPriv) => { for (const f of traps) f({ cause, interrupt, fromPriv }); };
-  m.hart.hooks.onXret = (_h, toPriv) => { for (const f of xrets) f({ toPriv }); };
+  observer.attach(slice(0).view);
   let calibration: CalibrationResult = { ok: false, reason: 'not run', failures: [], evidence: [] };
   let analysis: ReturnType<typeof syscallsAnalysis.create> | null = null;
   let attachedAt = -1;
@@ -67,12 +53,7 @@ async function traceGuest(script: string, dir: string): Promise<{ out: string; t
   const MAX_STEPS = 1_500_000_000;
   for (let done = false; !done;) {
     const end = Math.min(m.hart.icount + 2_000_000, MAX_STEPS);
-    for (;;) {
-      const r = m.run(end);
-      if (r.reason === 'idle' && r.wakeAt != null) { m.advanceIdle(r.wakeAt); continue; }
-      if (r.reason !== 'limit' || end >= MAX_STEPS) done = true;
-      break;
-    }
+    done = !runTo(m, end) || end >= MAX_STEPS;
     if (analysis === null) {
       const obs = observer.finish();
       if (obs.observations.length === seen) continue;
@@ -80,7 +61,7 @@ async function traceGuest(script: string, dir: string): Promise<{ out: string; t
       calibration = calibrateTaskLayout(obs);
       if (calibration.ok) {
         analysis = syscallsAnalysis.create(undefined, { profile: calibration.profile });
-        analysis.attach(view(0));
+        analysis.attach(slice(0).view);
         attachedAt = m.hart.icount;
       }
     }
