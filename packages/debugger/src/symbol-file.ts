@@ -7,35 +7,11 @@
  * function bounds and variables' addresses from here, so `break
  * do_sys_openat2` and `watch jiffies_64` work.
  */
-import { readFileSync } from 'node:fs';
-import { decompress } from 'fzstd';
+import type { MapSymbol } from '@prnr/diagnosis';
 
-export interface MapSymbol {
-  name: string;
-  address: bigint;
-  /** The System.map type letter: T/t text, D/d data, B/b bss, R/r read-only, ... */
-  type: string;
-}
-
-/** The symbols of a System.map (`address type name` lines); absolute ones (A) and non-kernel addresses left out. */
-export function parseSystemMap(text: string, where = 'System.map'): MapSymbol[] {
-  const out: MapSymbol[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    const m = /^([0-9a-fA-F]{8,16})\s+(\S)\s+(\S+)/.exec(line);
-    if (!m) throw new Error(`${where}:${i + 1}: not a System.map line: "${line.slice(0, 60)}"`);
-    if (m[2] === 'A' || m[2] === 'a' || m[2] === 'U' || m[2] === 'w') return;
-    out.push({ name: m[3], address: BigInt(`0x${m[1]}`), type: m[2] });
-  });
-  return out;
-}
-
-/** Reads a System.map, plain or zstd-compressed (.zst). */
-export function readSystemMap(path: string): MapSymbol[] {
-  const raw = readFileSync(path);
-  const bytes = path.endsWith('.zst') ? decompress(raw) : raw;
-  return parseSystemMap(Buffer.from(bytes).toString('latin1'), path);
-}
+// The System.map reader lives in @prnr/diagnosis (its init_task anchor needs it too); re-exported here for the debugger's users.
+export { parseSystemMap, readSystemMap } from '@prnr/diagnosis';
+export type { MapSymbol } from '@prnr/diagnosis';
 
 const EM_RISCV = 243, ET_EXEC = 2;
 const SHT_NOBITS = 8, SHT_SYMTAB = 2, SHT_STRTAB = 3;

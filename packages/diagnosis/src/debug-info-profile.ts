@@ -4,11 +4,11 @@
  * - raw BTF (/sys/kernel/btf/vmlinux, vmlinux.btf), zstd-compressed or not;
  * - an ELF file: its BTF (.BTF) when it has one (small, quick), else its
  *   DWARF (.debug_info); `from` picks one;
- * - a System.map: refused, with what to give instead. A System.map names
- *   symbols and their addresses, not structure layouts: nothing in it says
- *   where pid, tgid or comm lie in task_struct. (It could locate `init_task`
- *   in a snapshot's RAM, whose comm "swapper/0" and pid 0 would anchor
- *   calibrated offsets; self-calibration does not need that anchor.)
+ * - a System.map: refused here, with what to give instead. A System.map
+ *   names symbols and their addresses, not structure layouts: alone it
+ *   cannot say where pid, tgid or comm lie in task_struct. With a recording
+ *   it can (system-map-profile.ts: init_task's address, then the task list
+ *   in the recording's memory).
  */
 import { decompress as zstdDecompress } from 'fzstd';
 import { BTF_MAGIC } from './btf.js';
@@ -29,8 +29,18 @@ export function looksLikeSystemMap(bytes: Uint8Array): boolean {
   return lines.length > 0 && lines.every((l) => /^[0-9a-fA-F]{8,16} [a-zA-Z] \S+/.test(l));
 }
 
+/** looksLikeSystemMap of a file's bytes, zstd-compressed (System.map.zst) or not. */
+export function isSystemMapFile(bytes: Uint8Array): boolean {
+  if (!ZSTD_MAGIC.every((b, i) => bytes[i] === b)) return looksLikeSystemMap(bytes);
+  try {
+    return looksLikeSystemMap(zstdDecompress(bytes));
+  } catch {
+    return false;
+  }
+}
+
 export const SYSTEM_MAP_MESSAGE =
-  'this is a System.map: it has symbol addresses but no structure layouts, so it cannot give the task_struct offsets; give the vmlinux built with CONFIG_DEBUG_INFO_BTF=y (BTF) or CONFIG_DEBUG_INFO=y (DWARF), or let `prnr diagnose` calibrate the layout from the recording';
+  'this is a System.map: it has symbol addresses but no structure layouts; pass --recording REC to read the task_struct layout from init_task in that recording\'s memory, or give the vmlinux built with CONFIG_DEBUG_INFO_BTF=y (BTF) or CONFIG_DEBUG_INFO=y (DWARF)';
 
 /** The profile from BTF or DWARF in `bytes`; throws DebugInfoError, one line, saying what is wrong or missing. */
 export function profileFromDebugInfo(bytes: Uint8Array, o: { release?: string; from?: DebugInfoKind } = {}): DebugInfoProfile {
