@@ -4,7 +4,9 @@
  * and the host's DNS configuration both apply, as for any host program.
  * A and AAAA questions are answered; other types get an empty answer. A
  * query with more than one question gets FORMERR (RFC 9619), so one query
- * costs at most two lookups.
+ * costs at most two lookups. An answer longer than a plain DNS datagram
+ * (512 bytes, RFC 1035 §4.2.1) keeps the records that fit and says it was
+ * truncated (TC), so the guest's resolver knows it has only part of it.
  * DNS messages are parsed and built with `dns-packet`.
  */
 import { lookup } from 'node:dns/promises';
@@ -24,6 +26,8 @@ export const hostResolver: HostResolver = async (name, family) => {
 };
 
 const TTL = 60;
+/** The longest DNS message over UDP without EDNS (RFC 1035 §4.2.1); this proxy does not offer EDNS. */
+export const DNS_UDP_MAX = 512;
 
 /** The answer to a DNS query message, or null when `query` is not a query this proxy can read. */
 export async function answerDnsQuery(query: Uint8Array, resolve: HostResolver): Promise<Uint8Array | null> {
@@ -59,13 +63,16 @@ export async function answerDnsQuery(query: Uint8Array, resolve: HostResolver): 
 type Rcode = 'NOERROR' | 'FORMERR' | 'SERVFAIL' | 'NXDOMAIN';
 
 function reply(q: dnsPacket.DecodedPacket, rcode: Rcode, answers: dnsPacket.Answer[]): Uint8Array {
-  const b = dnsPacket.encode({
+  const encode = (kept: dnsPacket.Answer[], truncated: boolean) => dnsPacket.encode({
     type: 'response',
     id: q.id,
-    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | RCODE_BITS[rcode],
+    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | RCODE_BITS[rcode] | (truncated ? dnsPacket.TRUNCATED_RESPONSE : 0),
     questions: q.questions,
-    answers,
+    answers: kept,
   });
+  let b = encode(answers, false);
+  // Too long for one datagram: whole records only, as many as fit, and TC set.
+  for (let n = answers.length - 1; b.length > DNS_UDP_MAX && n >= 0; n--) b = encode(answers.slice(0, n), true);
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 

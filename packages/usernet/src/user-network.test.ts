@@ -119,6 +119,28 @@ describe('UserNetwork', () => {
     expect(byPort.get(3334)).toMatchObject({ id: 2, rcode: 'NXDOMAIN', answers: [] });
   });
 
+  it('keeps a DNS answer within 512 bytes: the records that fit, and TC set (RFC 1035 §4.2.1)', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
+    const net = network({ resolver: async (name) => (name === 'many.example' ? many : ['10.9.9.9']) });
+    const ask = (id: number, name: string) => dnsPacket.encode({ type: 'query', id, questions: [{ type: 'A', name, class: 'IN' }] });
+    net.send(udpFrame(guestIp, dnsIp, { srcPort: 3340, dstPort: 53, payload: ask(3, 'many.example') }));
+    net.send(udpFrame(guestIp, dnsIp, { srcPort: 3341, dstPort: 53, payload: ask(4, 'one.example') }));
+    const got: ReturnType<typeof readFrame>[] = [];
+    await until(() => (got.push(...drain(net)), got.length === 2), 'two DNS answers');
+    const byPort = new Map(got.map((r) => [r.udp!.dstPort, r.udp!.payload]));
+    const big = byPort.get(3340)!;
+    expect(big.length).toBeLessThanOrEqual(512);
+    // The TC bit, read from the header itself (RFC 1035 §4.1.1: byte 2, bit 1).
+    expect(big[2]! & 0x02).toBe(0x02);
+    const d = dnsPacket.decode(Buffer.from(big));
+    expect(d.answers!.length).toBeGreaterThan(5);
+    expect(d.answers!.length).toBeLessThan(60);
+    expect(d.answers!.map((a) => (a as { data: unknown }).data)).toEqual(many.slice(0, d.answers!.length));
+    const small = byPort.get(3341)!;
+    expect(small[2]! & 0x02).toBe(0);
+    expect(dnsPacket.decode(Buffer.from(small)).answers).toMatchObject([{ data: '10.9.9.9' }]);
+  });
+
   it('answers a query with several questions FORMERR, resolving none of them (RFC 9619)', async () => {
     const asked: string[] = [];
     const net = network({ resolver: async (name) => (asked.push(name), ['127.0.0.1']) });
@@ -273,7 +295,7 @@ describe('UserNetwork', () => {
 
 describe('UserNetwork limits', () => {
   const tcpCount = (net: UserNetwork) => (net as unknown as { tcp: Map<string, unknown> }).tcp.size;
-  const udpFlows = (net: UserNetwork) => (net as unknown as { udp: Map<string, { pending: unknown[] }> }).udp;
+  const udpFlows = (net: UserNetwork) => (net as unknown as { udp: Map<string, { pending: unknown[]; sending: number }> }).udp;
 
   it('drops UDP to port 0 (the host cannot send there) without an internal error or a flow left behind', () => {
     const net = network();
@@ -318,6 +340,31 @@ describe('UserNetwork limits', () => {
     // The machine may run a long time without yielding to the event loop: datagrams wait, but not without bound.
     for (let i = 0; i < 1000; i++) net.send(udpFrame(guestIp, gatewayIp, { srcPort: 6001, dstPort: 9, payload: new Uint8Array(100) }));
     expect([...udpFlows(net).values()][0]!.pending.length).toBeLessThanOrEqual(64);
+  });
+
+  it('drops datagrams beyond 256 sends in flight on one flow, and sends again once they are done', async () => {
+    const sink = createSocket('udp4');
+    let received = 0;
+    sink.on('message', () => received++);
+    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+    const port = sink.address().port;
+    try {
+      const net = network();
+      const send = (n: number) => { for (let i = 0; i < n; i++) net.send(udpFrame(guestIp, gatewayIp, { srcPort: 7000, dstPort: port, payload: new Uint8Array(16) })); };
+      send(1);
+      await until(() => received === 1, 'the first datagram');
+      // The machine sends 1000 without yielding: send callbacks come only on a later event-loop turn.
+      send(1000);
+      expect(net.stats.udpDropped).toBe(1000 - 256);
+      const flow = [...udpFlows(net).values()][0]!;
+      expect(flow.sending).toBe(256);
+      await until(() => flow.sending === 0, 'the sends to complete');
+      send(1);
+      expect(net.stats.udpDropped).toBe(1000 - 256);
+      await until(() => received > 1, 'datagrams after the burst');
+    } finally {
+      sink.close();
+    }
   });
 
   it('resolves a bounded number of DNS questions at once', async () => {

@@ -49,6 +49,12 @@ const GUEST_WINDOW = 0xffff;
 const UDP_IDLE_MS = 60_000;
 /** Datagrams kept for a UDP flow whose host socket is still opening; beyond, they are dropped (UDP may lose them). */
 const UDP_PENDING_MAX = 64;
+/**
+ * Datagrams handed to a flow's host socket and not yet sent; beyond, they are dropped. A machine
+ * that runs without yielding to the event loop would otherwise queue sends in libuv without bound
+ * when the host socket is slower than the guest.
+ */
+const UDP_SENDING_MAX = 256;
 /** DNS queries resolved at once (one question each): lookups hold the libuv threads that the recorder's file writes need too. */
 const DNS_LOOKUPS_MAX = 64;
 const TICK_MS = 200;
@@ -76,6 +82,8 @@ export interface UserNetworkStats {
   ignored: number;
   /** Frames for the guest dropped because the queue was full. */
   dropped: number;
+  /** Guest UDP datagrams dropped because their host socket had too many waiting (opening, or sends in flight). */
+  udpDropped: number;
   tcpConnections: number;
   tcpRefused: number;
   udpFlows: number;
@@ -103,6 +111,8 @@ interface UdpFlow {
   socket: UdpSocket;
   ready: boolean;
   pending: Uint8Array[];
+  /** Sends handed to the socket whose callback has not come yet. */
+  sending: number;
   lastUsedMs: number;
   guestPort: number;
   remote: number;
@@ -112,7 +122,7 @@ interface UdpFlow {
 }
 
 export class UserNetwork implements PacketPort {
-  readonly stats: UserNetworkStats = { framesFromGuest: 0, framesToGuest: 0, malformed: 0, ignored: 0, dropped: 0, tcpConnections: 0, tcpRefused: 0, udpFlows: 0, overLimit: 0, internalErrors: 0 };
+  readonly stats: UserNetworkStats = { framesFromGuest: 0, framesToGuest: 0, malformed: 0, ignored: 0, dropped: 0, udpDropped: 0, tcpConnections: 0, tcpRefused: 0, udpFlows: 0, overLimit: 0, internalErrors: 0 };
   private readonly queue: Uint8Array[] = [];
   private readonly maxQueued: number;
   private readonly resolver: HostResolver;
@@ -284,13 +294,23 @@ export class UserNetwork implements PacketPort {
     }
     flow.lastUsedMs = performance.now();
     flow.lastQuote = concat(ip.header, ip.payload.subarray(0, 8));
-    if (flow.ready) flow.socket.send(d.payload);
+    if (flow.ready) this.sendUdp(flow, d.payload);
     else if (flow.pending.length < UDP_PENDING_MAX) flow.pending.push(d.payload.slice());
+    else this.stats.udpDropped++;
+  }
+
+  private sendUdp(flow: UdpFlow, payload: Uint8Array): void {
+    if (flow.sending >= UDP_SENDING_MAX) {
+      this.stats.udpDropped++;
+      return;
+    }
+    flow.sending++;
+    flow.socket.send(payload, () => { flow.sending--; });
   }
 
   private openUdpFlow(key: string, guestPort: number, remote: number, remotePort: number, host: string): UdpFlow {
     const socket = createSocket('udp4');
-    const flow: UdpFlow = { socket, ready: false, pending: [], lastUsedMs: performance.now(), guestPort, remote, remotePort, lastQuote: new Uint8Array(0) };
+    const flow: UdpFlow = { socket, ready: false, pending: [], sending: 0, lastUsedMs: performance.now(), guestPort, remote, remotePort, lastQuote: new Uint8Array(0) };
     this.udp.set(key, flow);
     this.stats.udpFlows++;
     socket.on('message', (msg) => {
@@ -311,7 +331,7 @@ export class UserNetwork implements PacketPort {
     });
     socket.connect(remotePort, host, () => {
       flow.ready = true;
-      for (const p of flow.pending) socket.send(p);
+      for (const p of flow.pending) this.sendUdp(flow, p);
       flow.pending = [];
     });
     return flow;
