@@ -73,6 +73,7 @@ function oursRun(mod, imgs, cmdline, engine) {
   });
   let out = '';
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const m = new mod.VirtMachine(
     config,
     { firmware: imgs.firmware.bytes, kernel: imgs.kernel.bytes, initrd: imgs.initrd.bytes, disks: { [imgs.disk.sha256]: imgs.disk.bytes } },
@@ -94,8 +95,10 @@ function oursRun(mod, imgs, cmdline, engine) {
     break;
   }
   const ms = performance.now() - t0;
+  // User CPU time: less disturbed than wall time by other processes on a shared machine.
+  const userS = process.cpuUsage(cpu0).user / 1e6;
   const ok = r.reason === 'halt' && r.power.action === 'poweroff' && out.includes(END_MARKER);
-  return { ms, steps: m.hart.icount, engine: m.hart.engine, ok, stop: r.reason === 'halt' ? r.power.action : r.reason, tail: out.slice(-300) };
+  return { ms, userS, stats: m.hart.engineStats, steps: m.hart.icount, engine: m.hart.engine, ok, stop: r.reason === 'halt' ? r.power.action : r.reason, tail: out.slice(-300) };
 }
 
 function qemuVersion(bin) {
@@ -288,6 +291,10 @@ export async function run({ args, log, benchDir }) {
         if (runs[0].engine !== engine) notes.push(`this build of the hart has no '${engine}' engine (ran '${runs[0].engine}')`);
         oursBy[engine] = { ms: median(runs.map((r) => r.ms)), instructions: runs[0].steps, runs: runs.map((r) => r.ms) };
         if (runs.some((r) => r.steps !== runs[0].steps)) notes.push(`ours (${engine}): step counts differ between runs (${runs.map((r) => r.steps).join(', ')}): NOT deterministic`);
+        // Counts that do not depend on the machine's load (the 'wasm' engine's; deterministic for one build).
+        const st = runs[0].stats;
+        notes.push(`ours (${engine}): user CPU s per run ${runs.map((r) => r.userS.toFixed(2)).join(', ')}; wall s ${runs.map((r) => (r.ms / 1000).toFixed(2)).join(', ')}`
+          + (st && st.compiled > 0 ? `; first run: dispatcher trips ${st.dispatcherTrips ?? '?'}, blocks translated ${st.translated} (installed ${st.compiled}, ${st.fromCache} from the code cache), interpreted steps ${st.interpreted} in ${st.excursions} turns` : ''));
         records.push({ engine: `prnr-${engine}`, wallMs: oursBy[engine].ms, runsMs: oursBy[engine].runs, instructions: oursBy[engine].instructions, instructionsExact: true, module: machine.module, ramMiB: imgs.defaultMemoryMiB, cmdline });
       }
     }

@@ -270,14 +270,16 @@ export class Hart {
 
   /**
    * Counters of the 'wasm' engine: blocks installed (`compiled`; of these, `translated` here and
-   * `fromCache`, the code cache's), pages invalidated, steps the interpreter ran and its turns
+   * `fromCache`, the code cache's), pages invalidated, steps the interpreter ran and its turns,
+   * blocks the WebAssembly dispatcher entered (not counting those reached by chained exits)
    * (zeros for 'interp').
    */
-  get engineStats(): { compiled: number; translated: number; fromCache: number; invalidations: number; interpreted: number; excursions: number } {
+  get engineStats(): { compiled: number; translated: number; fromCache: number; invalidations: number; interpreted: number; excursions: number; dispatcherTrips: number } {
     const e = this.wasmEngine;
     return {
       compiled: this.jumpCache?.compiled ?? 0, translated: e?.translated ?? 0, fromCache: e?.fromCache ?? 0,
       invalidations: this.jumpCache?.invalidations ?? 0, interpreted: this.interpreted, excursions: this.excursions,
+      dispatcherTrips: e?.dispatcherTrips ?? 0,
     };
   }
 

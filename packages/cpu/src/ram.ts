@@ -14,7 +14,7 @@ import type { WasmMemory } from './wasm/api.js';
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** Bytes after the page maps for harts' registers and TLBs. */
-const SCRATCH_BYTES = 4 * 1024 * 1024;
+const SCRATCH_BYTES = 16 * 1024 * 1024; // per hart: its area (~0.3 MiB) and the 'wasm' engine's lookup table (4 MiB); room for 3
 const WASM_PAGE = 65536;
 
 export class Ram {

@@ -70,8 +70,8 @@ export function translatorSample(): { bytes: Uint8Array; blocks: { n: number; in
     batch.push({ off: page + at, plo: plo + at, phi, n: c.n, body: c.body, stubs: c.stubs });
     insns.push(words.reduce((k, w) => k + ((w & 3) === 3 ? 1 : 2), 0));
   }
-  const chains = chainBatch(batch);
-  return { bytes: blockModule(layout, batch.map((b) => b.body)), blocks: batch.map((b, i) => ({ n: b.n, insns: insns[i], chains: chains[i] })) };
+  const { chains, exits } = chainBatch(batch);
+  return { bytes: blockModule(layout, batch.map((b) => b.body), exits), blocks: batch.map((b, i) => ({ n: b.n, insns: insns[i], chains: chains[i] })) };
 }
 
 let memo: number | undefined;

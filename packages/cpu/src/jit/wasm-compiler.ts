@@ -21,8 +21,16 @@
  * module and lie in the same page (so the current mapping of the page covers
  * both), if the target's whole pass fits in the budget. Which exits chain is
  * decided when the batch is compiled: each such exit holds placeholders
- * (`ChainStub`) patched then. A branch back to the block's own start loops
- * inside the function while a whole further pass fits in `budget`.
+ * (`ChainStub`) patched then. An exit into the same page that does not chain so
+ * (its target is in another module, or not translated yet) goes through the
+ * module's exit table instead (`env.exits`, table 1, one slot per such exit,
+ * listed in the module's EXITS_SECTION): the engine keeps each slot pointing
+ * at the block installed at the target's place in the same physical page, or
+ * at a function that just returns to the dispatcher; the exit stores its pc
+ * first, so either way is right. Such a call is made only when the longest
+ * block (MAX_BLOCK_INSNS) would fit in the budget. A branch back to the
+ * block's own start loops inside the function while a whole further pass fits
+ * in `budget`.
  *
  * HOT PATH (generated code): loads and stores probe the software TLB of the
  * current privilege level inline and touch RAM directly (RAM is at offset 0 of
@@ -33,10 +41,18 @@ import { emitFpOp, fpLocals, pushFpLegal } from './fp-compiler.js';
 import type { FpLocals, FpSite } from './fp-compiler.js';
 import { RVC_EXPANSION } from '../rvc.js';
 import { TLB_MASK } from '../tlb.js';
+import { wasmApi } from '../wasm/api.js';
 import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK_INSNS = 64;
+
+/**
+ * Name of the custom section of a block module that lists its exit-table slots: per slot, the
+ * function (block) index (u16) and the low half of the target pc (i32, little-endian); the high
+ * half is the block's own (the target lies in its page). Read with `moduleExits`.
+ */
+export const EXITS_SECTION = 'prnr.exits';
 
 /** Where the generated code finds the hart and RAM in the memory. */
 export interface WasmLayout {
@@ -92,10 +108,23 @@ export interface ChainStub {
   readonly lengthAt: number;
   /** return_call's function index placeholder. */
   readonly fnAt: number;
+  /** `i32.const` placeholders for the exit-table way: 1 to use it; the slot. */
+  readonly exitFlagAt: number;
+  readonly exitSlotAt: number;
+}
+
+/** One slot of a module's exit table: the block whose exit uses it and that exit's target pc (low half; the high half is the block's). */
+export interface ExitSlot {
+  readonly block: number;
+  readonly lo: number;
 }
 
 /** Function type of a block: (budget, done) -> steps. */
 export const BLOCK_PARAMS: readonly T[] = [T.i32, T.i32];
+/** Its type index in a block module: right after the slow paths' types (blockModule checks it). */
+const BLOCK_TYPE = SLOW_PATH_COUNT;
+/** Table index of a block module's exit table (`env.exits`; the slow-path table is 0). */
+const EXIT_TABLE = 1;
 
 const TWO32 = 4294967296;
 
@@ -149,19 +178,26 @@ export interface BatchBlock {
 /**
  * Patch the exits of a batch (one module, function i = batch[i]) that can go straight into another
  * block of the batch: same target pc, same virtual page as the exiting block's start, at the
- * matching place of the same physical page. Returns, per block, the functions it now tail-calls
- * (what a code cache must check besides the block's own bytes).
+ * matching place of the same physical page. The other exits into the block's page go through
+ * the module's exit table (one slot each). Returns, per block, the functions it now tail-calls
+ * (what a code cache must check besides the block's own bytes), and the exit table's slots.
  */
-export function chainBatch(batch: readonly BatchBlock[]): number[][] {
+export function chainBatch(batch: readonly BatchBlock[]): { chains: number[][]; exits: ExitSlot[] } {
   const index = new Map<string, number>();
   batch.forEach((p, i) => index.set(`${p.plo}:${p.phi}`, i));
-  return batch.map((p) => {
+  const exits: ExitSlot[] = [];
+  const chains = batch.map((p, i) => {
     const chains: number[] = [];
     for (const s of p.stubs) {
+      if (s.hi !== p.phi || (s.lo >>> 12) !== (p.plo >>> 12)) continue;
       const j = index.get(`${s.lo}:${s.hi}`);
-      if (j === undefined || s.hi !== p.phi || (s.lo >>> 12) !== (p.plo >>> 12)) continue;
-      const q = batch[j];
-      if (q.off - p.off !== (s.lo >>> 0) - (p.plo >>> 0)) continue;
+      const q = j === undefined ? undefined : batch[j];
+      if (j === undefined || q === undefined || q.off - p.off !== (s.lo >>> 0) - (p.plo >>> 0)) {
+        p.body.patchI32(s.exitFlagAt, 1);
+        p.body.patchI32(s.exitSlotAt, exits.length);
+        exits.push({ block: i, lo: s.lo });
+        continue;
+      }
       p.body.patchI32(s.flagAt, 1);
       p.body.patchI32(s.lengthAt, q.n);
       p.body.patchI32(s.fnAt, j);
@@ -169,15 +205,36 @@ export function chainBatch(batch: readonly BatchBlock[]): number[][] {
     }
     return chains;
   });
+  return { chains, exits };
 }
 
-/** A module exporting the given block functions as "0", "1", ... (imports: the memory and the slow-path table). */
-export function blockModule(layout: WasmLayout, bodies: readonly FunctionBody[]): Uint8Array {
+/**
+ * A module exporting the given block functions as "0", "1", ... (imports: the memory, the slow-path
+ * table and the exit table `env.exits` of at least max(1, exits.length) slots), with its exit
+ * slots in the EXITS_SECTION custom section.
+ */
+export function blockModule(layout: WasmLayout, bodies: readonly FunctionBody[], exits: readonly ExitSlot[]): Uint8Array {
   const m = new ModuleBuilder(layout.memoryPages);
   m.importTable(SLOW_PATH_COUNT);
+  m.importTable2('exits', Math.max(1, exits.length));
   for (const p of Object.values(SLOW_PATHS)) m.typeIndex(I32S(p.params), [T.i32]);
+  if (m.typeIndex(BLOCK_PARAMS, [T.i32]) !== BLOCK_TYPE) throw new Error('blockModule: the block type index moved');
   bodies.forEach((body, i) => m.addFunction(String(i), BLOCK_PARAMS, [T.i32], body));
+  const list = new Uint8Array(6 * exits.length);
+  const v = new DataView(list.buffer);
+  exits.forEach((e, k) => { v.setUint16(6 * k, e.block, true); v.setInt32(6 * k + 2, e.lo, true); });
+  m.customSection(EXITS_SECTION, list);
   return m.encode();
+}
+
+/** The exit-table slots of a compiled block module (its EXITS_SECTION). */
+export function moduleExits(module: object): ExitSlot[] {
+  const sections = wasmApi.Module.customSections(module, EXITS_SECTION);
+  if (sections.length !== 1 || sections[0].byteLength % 6 !== 0) throw new Error(`block module without a valid ${EXITS_SECTION} section`);
+  const v = new DataView(sections[0]);
+  const exits: ExitSlot[] = [];
+  for (let at = 0; at < v.byteLength; at += 6) exits.push({ block: v.getUint16(at, true), lo: v.getInt32(at + 2, true) });
+  return exits;
 }
 
 /** Locals for a software-TLB probe: the virtual address (i64), its page number (i64), the entry index and the set (i32). */
@@ -276,8 +333,12 @@ class BlockWriter {
     this.steps(c);
     this.f.op(Op.return);
   }
-  /** Leave with pc = (lo, hi) after `c` steps of this pass, or go straight on into the block there (see ChainStub). */
+  /**
+   * Leave with pc = (lo, hi) after `c` steps of this pass, or go straight on into the block there
+   * (see ChainStub). Only within the block's page: an exit to another page always leaves.
+   */
   chainExit(lo: number, hi: number, c: number): void {
+    if (hi !== this.startHi || (lo >>> 12) !== (this.startLo >>> 12)) { this.exit(lo, hi, c); return; }
     const f = this.f;
     f.get(this.done).i32(c).op(Op.i32_add).set(this.nd);
     const flagAt = f.i32Fixed(0);
@@ -289,8 +350,15 @@ class BlockWriter {
     const fnAt = f.returnCallFixed(0);
     f.op(Op.end).op(Op.end);
     f.i32(0).i64(lo, hi).mem(Op.i64_store, this.layout.area + AREA_PC, 3);
+    const exitFlagAt = f.i32Fixed(0);
+    f.open(Op.if);
+    f.get(this.nd).i32(MAX_BLOCK_INSNS).op(Op.i32_add).get(this.budget).op(Op.i32_le_s).open(Op.if);
+    f.get(this.budget).get(this.nd);
+    const exitSlotAt = f.i32Fixed(0);
+    f.returnCallIndirect(BLOCK_TYPE, EXIT_TABLE);
+    f.op(Op.end).op(Op.end);
     f.get(this.nd).op(Op.return);
-    this.stubs.push({ lo, hi, flagAt, lengthAt, fnAt });
+    this.stubs.push({ lo, hi, flagAt, lengthAt, fnAt, exitFlagAt, exitSlotAt });
   }
   private openIf(): void { this.f.open(Op.if); this.ifs++; }
   private close(): void { this.f.op(Op.end); this.ifs--; }

@@ -16,7 +16,15 @@
  *   try on a TLB miss before leaving to JavaScript (wasm-walk.ts), and
  *   `dispatch(budget)`, which finds the block for pc through the exec TLB and
  *   the lookup table, runs it, and goes on until pc has no block, the next
- *   block might not fit in the budget, or AREA_ATTN is set.
+ *   block might not fit in the budget, or AREA_ATTN is set;
+ * - per block module, its exit table (wasm-compiler.ts): exits into the same
+ *   page that are not chained inside the module. The engine points each slot
+ *   at the block installed at the exit's target, at the same place of the
+ *   physical page where the exiting block is installed (`ExitGroup`), and
+ *   back at the hub's `leave` (return to the dispatcher) when that block goes.
+ *   A module's blocks of one virtual page are bound to the first physical page
+ *   they are installed at; installed at another while still live, their slots
+ *   stay on `leave` for good (the chains inside the module would mix pages).
  *
  * V8 compiles a module with its baseline compiler (Liftoff) in tens of
  * microseconds plus a few per function; importing JavaScript functions into
@@ -38,8 +46,8 @@ import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
 import { BlockCache, LOOKUP_MASK } from './block-cache.js';
 import type { Block } from './block-cache.js';
 import type { CachedModule, CodeCache, LayoutCode } from './code-cache.js';
-import { BLOCK_PARAMS, blockModule, chainBatch, compileWasmBlock, pushTlbHit, pushTlbOffset, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
-import type { ChainStub, WasmLayout } from './wasm-compiler.js';
+import { BLOCK_PARAMS, blockModule, chainBatch, compileWasmBlock, moduleExits, pushTlbHit, pushTlbOffset, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
+import type { ChainStub, ExitSlot, WasmLayout } from './wasm-compiler.js';
 import type { WasmInstance } from '../wasm/api.js';
 import type { WalkLayout } from './wasm-walk.js';
 import { refillBody, REFILL_PARAMS } from './wasm-walk.js';
@@ -88,6 +96,35 @@ interface Pending {
 const ENTRY_BYTES = 16;
 const EMPTY_PC_LO = 1;
 
+/** An instance of a block module, with its exit table. */
+interface BlockInstance {
+  readonly instance: WasmInstance;
+  readonly exits: WasmTable;
+  /** Per block (function index): the exit group of its virtual page, or null when that page's blocks have no exit slots. */
+  readonly groups: readonly (ExitGroup | null)[];
+}
+
+/** The blocks of one instance in one virtual page, and the exit slots they use. */
+interface ExitGroup {
+  readonly exits: WasmTable;
+  readonly slots: { readonly slot: number; readonly lo: number; readonly hi: number }[];
+  /** RAM page number its blocks are installed at (their exits' targets lie there); -1: none yet. */
+  page: number;
+  /** Its slots are listed in `wants` (from its page's first install to the page's invalidation). */
+  registered: boolean;
+  /** Installed at a second page while live: its slots stay on `leave`. */
+  multi: boolean;
+}
+
+/** An exit slot waiting for the block at RAM offset `off` with virtual pc (lo, hi). */
+interface Want {
+  readonly exits: WasmTable;
+  readonly slot: number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly off: number;
+}
+
 export class WasmEngine {
   /** Blocks by location; a block's `fn` is its table slot. */
   readonly cache: BlockCache<number>;
@@ -99,10 +136,19 @@ export class WasmEngine {
   /** The WebAssembly page walk and TLB refill (wasm-walk.ts), exported for its differential test. */
   readonly refill: (vlo: number, vhi: number, access: number) => number;
   private readonly blockTable: WasmTable;
+  /** The block table's functions by slot (what exit tables are pointed at). */
+  private readonly fns: unknown[] = [];
   private readonly freeSlots: number[] = [];
+  /** The hub's function an exit slot holds when no block is there: back to the dispatcher. */
+  private readonly leave: unknown;
+  /** Exit slots by their target's RAM offset, and the registered exit groups by RAM page. */
+  private readonly wants = new Map<number, Want[]>();
+  private readonly groupsByPage = new Map<number, ExitGroup[]>();
+  private readonly slowTable: WasmTable;
+  private readonly memory: unknown;
+  private readonly statsI32: Int32Array;
   private readonly lookupI32: Int32Array;
   private readonly layout: WasmLayout;
-  private readonly imports: Record<string, Record<string, unknown>>;
   private readonly u16: Uint16Array;
   /** Translated blocks waiting for their batch, by RAM offset. */
   private readonly pending = new Map<number, Pending>();
@@ -110,7 +156,7 @@ export class WasmEngine {
   /** This layout's part of the code cache (null: no cache). */
   private readonly codeCache: LayoutCode | null;
   /** Instances of cached modules made here: each module is instantiated at most once per engine. */
-  private readonly instances = new WeakMap<CachedModule, WasmInstance>();
+  private readonly instances = new WeakMap<CachedModule, BlockInstance>();
   /** Per lookup index: the code cache was asked already, translation waits for the full threshold. */
   private readonly asked = new Uint8Array(LOOKUP_MASK + 1);
 
@@ -124,9 +170,13 @@ export class WasmEngine {
   constructor(ram: Ram, area: number, slow: WasmSlowPaths, threshold: number, codeCache: CodeCache | null, pageMaps: { watched: Uint8Array; readWatched: Uint8Array }) {
     const memoryPages = ram.buffer.byteLength / 65536;
     const lookupAt = ram.allocScratch((LOOKUP_MASK + 1) * ENTRY_BYTES);
+    const statsAt = ram.allocScratch(8);
+    this.statsI32 = new Int32Array(ram.buffer, statsAt, 2);
     this.lookupI32 = new Int32Array(ram.buffer, lookupAt, (LOOKUP_MASK + 1) * (ENTRY_BYTES >>> 2));
     for (let i = 0; i < this.lookupI32.length; i += 4) this.lookupI32[i + 2] = EMPTY_PC_LO;
     const slowTable = new wasmApi.Table({ initial: SLOW_PATH_COUNT, element: 'anyfunc' });
+    this.slowTable = slowTable;
+    this.memory = ram.memory;
     this.blockTable = new wasmApi.Table({ initial: 1024, element: 'anyfunc' });
     for (let i = this.blockTable.length - 1; i >= 0; i--) this.freeSlots.push(i);
     if (pageMaps.watched.buffer !== ram.buffer || pageMaps.readWatched.buffer !== ram.buffer) throw new Error('WasmEngine: the watched-page maps must lie in the RAM\'s memory');
@@ -134,7 +184,7 @@ export class WasmEngine {
       area, ramBase: ram.base, ramSize: ram.size, dirtyOffset: ram.dirtyOffset, codeOffset: ram.codeOffset,
       watchedOffset: pageMaps.watched.byteOffset, readWatchedOffset: pageMaps.readWatched.byteOffset,
     };
-    const hub = new wasmApi.Instance(new wasmApi.Module(hubModule(memoryPages, area, lookupAt, walk)), {
+    const hub = new wasmApi.Instance(new wasmApi.Module(hubModule(memoryPages, area, lookupAt, walk, statsAt)), {
       env: {
         memory: ram.memory,
         table: this.blockTable,
@@ -148,9 +198,9 @@ export class WasmEngine {
     for (const name of Object.keys(SLOW_PATHS) as (keyof typeof SLOW_PATHS)[]) slowTable.set(SLOW_PATHS[name].index, hub.exports[name]);
     this.dispatch = hub.exports.dispatch as (budget: number) => number;
     this.refill = hub.exports.refill as (vlo: number, vhi: number, access: number) => number;
+    this.leave = hub.exports.leave;
 
     this.layout = { memoryPages, area, dirtyOffset: ram.dirtyOffset, codeOffset: ram.codeOffset };
-    this.imports = { env: { memory: ram.memory, table: slowTable } };
     this.u16 = ram.u16;
     this.codeCache = codeCache?.bucket(this.layout) ?? null;
     // Counts start at threshold - probeAt: `request` is called after probeAt jumps, asks the
@@ -159,7 +209,13 @@ export class WasmEngine {
     this.cache = new BlockCache<number>(ram.code, threshold, {
       installed: (b, li) => this.install(b, li),
       removed: (b, li) => this.remove(b, li),
+      pageDropped: (page) => this.pageDropped(page),
     }, threshold - probeAt);
+  }
+
+  /** Blocks entered by the dispatcher (not by chains) since this engine was made: each is one trip through it. */
+  get dispatcherTrips(): number {
+    return this.statsI32[0] >>> 0; // HOT counter, i32 (wraps after 2^32)
   }
 
   /**
@@ -208,16 +264,30 @@ export class WasmEngine {
     this.pending.clear();
     this.pendingMisses = 0;
     if (ready.length === 0) return;
-    const chains = chainBatch(ready);
-    const bytes = blockModule(this.layout, ready.map((p) => p.body));
+    const { chains, exits } = chainBatch(ready);
+    const bytes = blockModule(this.layout, ready.map((p) => p.body), exits);
     const module = new wasmApi.Module(bytes);
-    const instance = new wasmApi.Instance(module, this.imports);
+    const bi = this.instantiate(module, ready, exits);
     if (this.codeCache !== null) {
       const m = this.codeCache.add(bytes, module, ready.map((p, i) => ({ plo: p.plo, phi: p.phi, n: p.n, source: p.source, chains: chains[i] })));
-      if (m !== null) this.instances.set(m, instance);
+      if (m !== null) this.instances.set(m, bi);
     }
     this.translated += ready.length;
-    ready.forEach((p, i) => this.installFn(p.off, p.plo, p.phi, p.n, instance.exports[String(i)]));
+    ready.forEach((p, i) => this.installFn(p.off, p.plo, p.phi, p.n, bi, i));
+  }
+
+  /** An instance of a block module (blocks: each function's virtual pc) with an exit table of its own, every slot on `leave`. */
+  private instantiate(module: object, blocks: readonly { plo: number; phi: number }[], exits: readonly ExitSlot[]): BlockInstance {
+    const table = new wasmApi.Table({ initial: Math.max(1, exits.length), element: 'anyfunc' }, this.leave);
+    const instance = new wasmApi.Instance(module, { env: { memory: this.memory, table: this.slowTable, exits: table } });
+    const byPage = new Map<string, ExitGroup>();
+    const key = (i: number) => `${blocks[i].phi}:${blocks[i].plo >>> 12}`;
+    exits.forEach((e, slot) => {
+      let g = byPage.get(key(e.block));
+      if (g === undefined) { g = { exits: table, slots: [], page: -1, registered: false, multi: false }; byPage.set(key(e.block), g); }
+      g.slots.push({ slot, lo: e.lo, hi: blocks[e.block].phi });
+    });
+    return { instance, exits: table, groups: blocks.map((_, i) => byPage.get(key(i)) ?? null) };
   }
 
   /**
@@ -227,28 +297,85 @@ export class WasmEngine {
   private installCached(off: number, plo: number, phi: number): boolean {
     const b = this.codeCache!.find(this.u16, off, plo, phi);
     if (b === null) return false;
-    let instance = this.instances.get(b.module);
-    if (instance === undefined) {
+    let bi = this.instances.get(b.module);
+    if (bi === undefined) {
       const module = this.codeCache!.compiled(b.module);
       if (module === null) return false;
       try {
-        instance = new wasmApi.Instance(module, this.imports);
+        bi = this.instantiate(module, b.module.blocks, moduleExits(module));
       } catch {
-        return false; // cannot happen for a module of this layout; translate rather than fail
+        return false; // cannot happen for a module of this layout and translator; translate rather than fail
       }
-      this.instances.set(b.module, instance);
+      this.instances.set(b.module, bi);
     }
-    const fn = instance.exports[String(b.index)];
-    if (typeof fn !== 'function') return false;
+    if (typeof bi.instance.exports[String(b.index)] !== 'function') return false;
     this.fromCache++;
-    this.installFn(off, plo, phi, b.n, fn);
+    this.installFn(off, plo, phi, b.n, bi, b.index);
     return true;
   }
 
-  private installFn(off: number, plo: number, phi: number, n: number, fn: unknown): void {
+  /** Install function `index` of `bi` as the block at `off`, and bind its exit group to that page. */
+  private installFn(off: number, plo: number, phi: number, n: number, bi: BlockInstance, index: number): void {
+    const fn = bi.instance.exports[String(index)];
     const slot = this.freeSlots.pop() ?? this.growBlockTable();
     this.blockTable.set(slot, fn);
+    this.fns[slot] = fn;
     this.cache.insert(off, plo, phi, n, slot);
+    const g = bi.groups[index];
+    if (g === null || g.multi) return;
+    const page = off >>> 12;
+    if (!g.registered) {
+      // First install, or its page was invalidated since (nothing of the group was reachable then).
+      g.page = page;
+      this.register(g);
+    } else if (g.page !== page) {
+      this.unregister(g);
+      g.multi = true;
+    }
+  }
+
+  /** List the group's slots as waiting for their targets in its page, and point them at the blocks there now. */
+  private register(g: ExitGroup): void {
+    const lookup = this.cache.lookup;
+    for (const s of g.slots) {
+      const off = g.page * 4096 + (s.lo & 0xfff);
+      let list = this.wants.get(off);
+      if (list === undefined) { list = []; this.wants.set(off, list); }
+      list.push({ exits: g.exits, slot: s.slot, lo: s.lo, hi: s.hi, off });
+      const b = lookup[(off >>> 1) & LOOKUP_MASK];
+      if (b !== undefined && b.off === off && b.plo === s.lo && b.phi === s.hi && b.fn !== null) g.exits.set(s.slot, this.fns[b.fn]);
+    }
+    g.registered = true;
+    let list = this.groupsByPage.get(g.page);
+    if (list === undefined) { list = []; this.groupsByPage.set(g.page, list); }
+    list.push(g);
+  }
+
+  /** Unlist the group's slots and put them back on `leave` (the caller unlists the group from groupsByPage). */
+  private unregister(g: ExitGroup): void {
+    for (const s of g.slots) {
+      const off = g.page * 4096 + (s.lo & 0xfff);
+      const list = this.wants.get(off);
+      if (list !== undefined) {
+        const i = list.findIndex((w) => w.exits === g.exits && w.slot === s.slot);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.wants.delete(off);
+      }
+      g.exits.set(s.slot, this.leave);
+    }
+    g.registered = false;
+    const list = this.groupsByPage.get(g.page);
+    if (list !== undefined) {
+      const i = list.indexOf(g);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.groupsByPage.delete(g.page);
+    }
+  }
+
+  /** A page was written (or everything dropped, page -1): its groups' blocks are unreachable; unlist them. */
+  private pageDropped(page: number): void {
+    const groups = page === -1 ? [...this.groupsByPage.values()].flat() : [...(this.groupsByPage.get(page) ?? [])];
+    for (const g of groups) this.unregister(g);
   }
 
   /** Drop every block, installed or waiting. */
@@ -275,19 +402,24 @@ export class WasmEngine {
     this.lookupI32[e + 1] = b.fn | (b.n << 24);
     this.lookupI32[e + 2] = b.plo;
     this.lookupI32[e + 3] = b.phi;
+    const wants = this.wants.get(b.off);
+    if (wants !== undefined) for (const w of wants) if (w.lo === b.plo && w.hi === b.phi) w.exits.set(w.slot, this.fns[b.fn]);
   }
 
   private remove(b: Block<number>, li: number): void {
     this.lookupI32[li * (ENTRY_BYTES >>> 2) + 2] = EMPTY_PC_LO;
     if (b.fn !== null) {
+      const wants = this.wants.get(b.off);
+      if (wants !== undefined) for (const w of wants) if (w.lo === b.plo && w.hi === b.phi) w.exits.set(w.slot, this.leave);
       this.blockTable.set(b.fn, null); // lets the block's module be collected
+      this.fns[b.fn] = undefined;
       this.freeSlots.push(b.fn);
     }
   }
 }
 
 /** The hub: slow-path functions for the slow-path table (calling the hart's JavaScript ones) and the dispatcher (over the block table). */
-function hubModule(memoryPages: number, area: number, lookupAt: number, walk: WalkLayout): Uint8Array {
+function hubModule(memoryPages: number, area: number, lookupAt: number, walk: WalkLayout, statsAt: number): Uint8Array {
   const m = new ModuleBuilder(memoryPages);
   m.importTable(1);
   const i32s = (n: number) => new Array<T>(n).fill(T.i32);
@@ -342,12 +474,15 @@ function hubModule(memoryPages: number, area: number, lookupAt: number, walk: Wa
   // A whole pass must fit in the budget.
   f.get(steps).get(w).i32(24).op(Op.i32_shr_u).op(Op.i32_add).get(budget).op(Op.i32_gt_s);
   leaveIf();
+  f.i32(0).i32(0).mem(Op.i32_load, statsAt, 2).i32(1).op(Op.i32_add).mem(Op.i32_store, statsAt, 2);
   f.get(budget).get(steps).get(w).i32(0xffffff).op(Op.i32_and).callIndirect(blockType).set(steps);
   f.i32(0).mem(Op.i32_load, area + AREA_ATTN, 2);
   leaveIf();
   f.br(Op.br, 0);
   f.op(Op.end).op(Op.unreachable);
   m.addFunction('dispatch', [T.i32], [T.i32], f);
+  // leave(budget, done) -> done: what an exit-table slot holds where no block is (the exit stored pc).
+  m.addFunction('leave', BLOCK_PARAMS, [T.i32], new FunctionBody(BLOCK_PARAMS).get(1));
   return m.encode();
 }
 

@@ -16,9 +16,10 @@ export interface WasmTable {
   readonly length: number;
 }
 interface WasmApi {
-  Table: new (d: { initial: number; element: 'anyfunc' }) => WasmTable;
+  /** `value`: what every slot holds at first (default null). */
+  Table: new (d: { initial: number; element: 'anyfunc' }, value?: unknown) => WasmTable;
   Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
+  Module: { new (bytes: Uint8Array): object; customSections(module: object, name: string): ArrayBuffer[] };
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => WasmInstance;
 }
 

@@ -14,7 +14,7 @@ export const enum T {
 
 /** Opcodes used by the generator (WebAssembly core spec 2.0, 5.4). */
 export const enum Op {
-  unreachable = 0x00, block = 0x02, loop = 0x03, if = 0x04, else = 0x05, end = 0x0b, br = 0x0c, br_if = 0x0d, return = 0x0f, call = 0x10, call_indirect = 0x11, return_call = 0x12,
+  unreachable = 0x00, block = 0x02, loop = 0x03, if = 0x04, else = 0x05, end = 0x0b, br = 0x0c, br_if = 0x0d, return = 0x0f, call = 0x10, call_indirect = 0x11, return_call = 0x12, return_call_indirect = 0x13,
   drop = 0x1a, select = 0x1b,
   local_get = 0x20, local_set = 0x21, local_tee = 0x22,
   i32_load = 0x28, i64_load = 0x29, f64_load = 0x2b,
@@ -204,6 +204,8 @@ export class FunctionBody {
   open(o: Op.block | Op.loop | Op.if): this { this.code.bytes2(o, VOID); return this; }
   br(o: Op.br | Op.br_if, depth: number): this { return this.withIndex(o, depth); }
   call(fn: number): this { this.code.byte(Op.call); this.code.uleb(fn); return this; }
+  /** return_call_indirect through `table` with function type `type` (the index in the table is on the stack). */
+  returnCallIndirect(type: number, table: number): this { this.withIndex(Op.return_call_indirect, type); this.code.uleb(table); return this; }
   /** call_indirect through table 0 with function type `type` (the table index is on the stack). */
   callIndirect(type: number): this { this.withIndex(Op.call_indirect, type); this.code.byte(0); return this; }
 
@@ -235,12 +237,26 @@ export class ModuleBuilder {
   private readonly funcs: { name: string; type: number; body: FunctionBody }[] = [];
   /** Size of the imported table `env.table` (0: none). */
   private tableSize = 0;
+  /** A second imported funcref table (table index 1), if any. */
+  private table2: { name: string; size: number } | null = null;
+  private readonly customs: { name: string; bytes: Uint8Array }[] = [];
 
   constructor(private readonly memoryPages: number) {}
 
   /** Import a funcref table `env.table` of at least `size` entries (for call_indirect). */
   importTable(size: number): void {
     this.tableSize = size;
+  }
+
+  /** Import a second funcref table `env.<name>` (table index 1) of at least `size` entries; after importTable. */
+  importTable2(name: string, size: number): void {
+    if (this.tableSize === 0) throw new Error('importTable2: import table 0 first');
+    this.table2 = { name, size };
+  }
+
+  /** Add a custom section (written after the code; WebAssembly.Module.customSections reads it back). */
+  customSection(name: string, bytes: Uint8Array): void {
+    this.customs.push({ name, bytes });
   }
 
   /** The index of a function type, for call_indirect. */
@@ -276,9 +292,10 @@ export class ModuleBuilder {
       sec.uleb(t.results.length); for (const r of t.results) sec.byte(r);
     }
     section(1);
-    sec.uleb(this.imports.length + 1 + (this.tableSize > 0 ? 1 : 0));
+    sec.uleb(this.imports.length + 1 + (this.tableSize > 0 ? 1 : 0) + (this.table2 !== null ? 1 : 0));
     sec.name('env'); sec.name('memory'); sec.bytes2(0x02, 0x01); sec.uleb(this.memoryPages); sec.uleb(this.memoryPages);
     if (this.tableSize > 0) { sec.name('env'); sec.name('table'); sec.bytes2(0x01, 0x70); sec.byte(0x00); sec.uleb(this.tableSize); }
+    if (this.table2 !== null) { sec.name('env'); sec.name(this.table2.name); sec.bytes2(0x01, 0x70); sec.byte(0x00); sec.uleb(this.table2.size); }
     for (const im of this.imports) { sec.name('env'); sec.name(im.name); sec.byte(0x00); sec.uleb(im.type); }
     section(2);
     sec.uleb(this.funcs.length);
@@ -290,6 +307,7 @@ export class ModuleBuilder {
     sec.uleb(this.funcs.length);
     for (const f of this.funcs) f.body.encodeInto(sec);
     section(10);
+    for (const c of this.customs) { sec.name(c.name); sec.append(c.bytes); section(0); }
     return out.buf.slice(0, out.len);
   }
 }
