@@ -176,13 +176,13 @@ export function writeManifest(dir: string, m: RecordingManifest): void {
   syncDir(dir);
 }
 
-/** writeManifest on the thread pool: the same steps, none of them blocking the caller's thread (a recorder's machine runs on). */
-export async function writeManifestAsync(dir: string, m: RecordingManifest): Promise<void> {
+/** writeManifest on the thread pool: the same steps, none of them blocking the caller's thread (a recorder's machine runs on). `m` may be the text already made (JSON.stringify(m, null, 2) + "\n"). */
+export async function writeManifestAsync(dir: string, m: RecordingManifest | string): Promise<void> {
   const file = join(dir, MANIFEST_FILE);
   const tmp = `${file}.tmp`;
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(JSON.stringify(m, null, 2) + '\n');
+    await fh.writeFile(typeof m === 'string' ? m : JSON.stringify(m, null, 2) + '\n');
     await fh.sync();
   } finally {
     await fh.close();

@@ -53,13 +53,17 @@ export const DEFAULT_SLICE_STEPS = 50_000_000;
  * replay cost; cutting by time as well keeps every slice within about this
  * much replay work, which lets the planner balance workers. Where a slice
  * ends is recorded, so replay stays exact whatever the host's speed was.
+ * 0.25 s (was 0.5): the demo workload then gives about 10 slices rather
+ * than 6, enough for two replay lanes to end within a short slice of each
+ * other; recording it cost no measurable extra CPU (issue 14).
  */
-export const DEFAULT_SLICE_SECONDS = 0.5;
+export const DEFAULT_SLICE_SECONDS = 0.25;
 
 export interface RecordOptions {
   /** The recording directory: created; must not exist or be empty. */
   dir: string;
   config: BoardConfig;
+  /** Not to be changed while recording (the machine reads its disks' base images from them, and they are stored from them). */
   images: MachineImages;
   /** The real world. */
   inputs: RecordedInputs;
@@ -198,9 +202,13 @@ export class RecordSession {
       store = new BackgroundWriter(o.dir, partsOf(machine, null), { packs: o.objectLayout !== 'loose' });
       // The base disk images go into the store: a recording replays without the image directory.
       // Not awaited: the worker hashes and stores them while the machine runs; the first manifest
-      // write waits for them (publish), and they are posted before any snapshot, so they are stored first.
+      // write waits for them (publish). They are copied once the worker's shared ring is ready (into
+      // memory it touched, instead of ~8 MiB of page faults here): the machine never writes a disk's
+      // base image, so it is the same bytes then.
+      const ringReady = store.whenReady();
+      const putLater = (bytes: Uint8Array) => ringReady.then(() => store!.put(bytes));
       const disks: Record<string, string> = {};
-      const puts: Array<Promise<unknown>> = Object.entries(o.images.disks ?? {}).map(([id, bytes]) => store!.put(bytes).then((h) => (disks[id] = h)));
+      const puts: Array<Promise<unknown>> = Object.entries(o.images.disks ?? {}).map(([id, bytes]) => putLater(bytes).then((h) => (disks[id] = h)));
       const manifest: RecordingManifest = {
         format: 'prnr-recording',
         version: o.objectLayout === 'loose' ? 1 : RECORDING_FORMAT_VERSION, // loose objects: the layout an older prnr reads
@@ -217,8 +225,11 @@ export class RecordSession {
         snapshots: [],
       };
       // A copy of each device module's file, for workers on other hosts (the hash is in before the first manifest write).
-      o.plugins?.forEach((p, i) => puts.push(store!.put(p.bytes).then((h) => (manifest.devicePlugins![i] = { ...p.ref, object: h }))));
-      if (o.profile !== undefined) puts.push(store.put(new TextEncoder().encode(JSON.stringify(o.profile))).then((h) => (manifest.guestProfile = h)));
+      o.plugins?.forEach((p, i) => puts.push(putLater(p.bytes).then((h) => (manifest.devicePlugins![i] = { ...p.ref, object: h }))));
+      if (o.profile !== undefined) {
+        const profile = new TextEncoder().encode(JSON.stringify(o.profile));
+        puts.push(putLater(profile).then((h) => (manifest.guestProfile = h)));
+      }
       session = new RecordSession(o, store, recorder, machine, manifest, release);
       session.sliceRoot = session.snapshot();
       atSliceBoundary(machine);
@@ -284,9 +295,8 @@ export class RecordSession {
       manifest.status = 'complete';
       manifest.end = ended;
       manifest.stats = { wallSeconds, steps, events, logBytes: this.logBytes };
-    });
+    }, true);
     await Promise.all([this.published, codeCache]);
-    await this.store.close(); // the pack gets its index
     return { manifest, end };
   }
 
@@ -360,14 +370,19 @@ export class RecordSession {
    * back from the worker), then rewrites recording.json once every object
    * posted so far is on stable storage (segments are fsynced when they
    * close). All of it runs while the machine goes on; manifests are written
-   * in order, and a failure surfaces at the next slice's close.
+   * in order, and a failure surfaces at the next slice's close. When a later
+   * update is already queued, this one's write is left to it (it writes
+   * everything this one would, after its own sync). `last`: the store is
+   * closed instead of synced (the pack gets its index before the manifest
+   * that says "complete" is written).
    */
-  private publish(update: () => Promise<void>): void {
+  private publish(update: () => Promise<void>, last = false): void {
     this.publishing++;
     this.published = this.published.then(async () => {
       await update();
-      const text = structuredClone(this.manifest);
-      await this.store.sync();
+      if (!last && this.publishing > 1) return;
+      const text = JSON.stringify(this.manifest, null, 2) + '\n';
+      await (last ? this.store.close() : this.store.sync());
       await writeManifestAsync(this.o.dir, text); // on the thread pool: fsyncs here would stop the machine
     });
     this.published.then(

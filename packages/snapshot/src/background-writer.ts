@@ -4,6 +4,16 @@
  * worker thread, which hashes, compresses and appends them to the store's
  * pack while the machine runs on. The root comes back as a promise.
  *
+ * Pages are copied into a ring of memory shared with the worker (touched by
+ * the worker first, so the copy costs no page faults here) and read there in
+ * place; a message carries only where they lie. Nothing is transferred back
+ * and forth per capture: every ArrayBuffer that enters a thread counts as
+ * external memory to its heap until a full GC finds it dead, and page
+ * buffers posted back and forth at every snapshot made V8 run a full GC
+ * every few snapshots, on the machine's thread and on the worker's. Until
+ * the ring is ready, or when a capture does not fit in its free part, the
+ * copy goes to fresh memory and is transferred instead.
+ *
  * The worker owns the store: puts go through it too (in order with the
  * captures), and sync() resolves once every capture and put posted before it
  * is durable, so a manifest written after it names only durable objects.
@@ -14,7 +24,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { deltaTransfer, takeDelta } from './capture-delta.js';
-import type { Reply, Request, WorkerInit } from './background-protocol.js';
+import { READY_ID, type Reply, type Request, type WorkerInit } from './background-protocol.js';
+import { RingSpans, type RingSpan } from './ring-spans.js';
 import type { SyncStats } from './fs-object-store.js';
 import type { MachineParts } from './machine-parts.js';
 import type { Hash } from './schema.js';
@@ -22,8 +33,13 @@ import type { CaptureResult } from './snapshot-writer.js';
 
 // src/background-writer.ts and dist/index.js both sit one level below the package root; the worker runs built.
 const WORKER = new URL('../dist/capture-worker.js', import.meta.url);
-/** The first page buffer: room for a booted guest's first capture (~1,300 pages of the default guest). */
-const INITIAL_SPARE_BYTES = 8 << 20;
+/**
+ * The shared ring's size: room for an 8 MiB base disk image and the
+ * captures of a running guest (median ~30 pages); a capture that does not
+ * fit in its free part copies into fresh memory. The worker touches all of
+ * it once (~4,000 page faults, on its thread), so it is not made larger.
+ */
+export const DEFAULT_RING_BYTES = 16 << 20;
 
 /** A capture handed to the worker. */
 export interface PendingCapture {
@@ -33,52 +49,100 @@ export interface PendingCapture {
   done: Promise<CaptureResult>;
 }
 
+export interface BackgroundWriterOptions {
+  /** Objects into a pack (default), or one file each (the layout before packs). */
+  packs?: boolean;
+  /** Bytes of the shared ring (default DEFAULT_RING_BYTES). */
+  ringBytes?: number;
+}
+
 export class BackgroundWriter {
   private readonly worker: Worker;
   private next = 1;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; span?: RingSpan }>();
   private failure: Error | undefined;
-  /** Page buffers to copy the next captures into, smallest first. */
-  private readonly spares: ArrayBuffer[] = [];
+  private readonly ring: SharedArrayBuffer;
+  private readonly ringReady: Int32Array;
+  /** Spans of the ring in use (the worker answers in order, so they are released in order). */
+  private readonly spans: RingSpans;
+  private readonly ready: Promise<void>;
+  /** Copies (captures with pages, puts) made into the ring and into fresh memory. */
+  readonly copies = { ring: 0, fresh: 0 };
 
   /**
    * Starts the worker for the store in `dir` and a machine of `parts`'s
    * shape, just built. The writer owns `parts`' dirty marks from now on.
-   * `packs: false`: one file per object (the layout before packs).
    */
-  constructor(dir: string, parts: MachineParts, options: { packs?: boolean } = {}) {
-    const init: WorkerInit = { dir, packs: options.packs ?? true, shape: { ram: { size: parts.ram.size }, disks: parts.disks.map((d) => ({ size: d.size, blockSize: d.blockSize })) } };
+  constructor(dir: string, parts: MachineParts, options: BackgroundWriterOptions = {}) {
+    // Not touched here: the worker does that (page faults on its thread), then says so through ringReady.
+    this.ring = new SharedArrayBuffer(options.ringBytes ?? DEFAULT_RING_BYTES);
+    this.spans = new RingSpans(this.ring.byteLength);
+    const control = new SharedArrayBuffer(4);
+    this.ringReady = new Int32Array(control);
+    const init: WorkerInit = {
+      dir,
+      packs: options.packs ?? true,
+      shape: { ram: { size: parts.ram.size }, disks: parts.disks.map((d) => ({ size: d.size, blockSize: d.blockSize })) },
+      ring: this.ring,
+      control,
+    };
     this.worker = new Worker(WORKER, { workerData: init });
-    // Page buffers touched before: copying into fresh memory costs its page faults, in the pause.
-    this.spares.push(new Uint8Array(INITIAL_SPARE_BYTES).fill(1).buffer);
+    let ready!: () => void;
+    let notReady!: (e: Error) => void;
+    this.ready = new Promise((resolve, reject) => {
+      ready = resolve;
+      notReady = reject;
+    });
+    this.ready.catch(() => {}); // a failure also rejects the requests, where callers see it
     this.worker.on('message', (r: Reply) => {
-      if (r.ok && r.spare) this.keepSpare(r.spare);
+      if (r.id === READY_ID) return ready();
       const w = this.waiting.get(r.id);
       if (!w) return;
       this.waiting.delete(r.id);
+      if (w.span) this.spans.release(w.span);
       if (r.ok) w.resolve(r.value);
       else w.reject(Object.assign(new Error(r.error), { name: r.name }));
     });
     const fail = (e: Error) => {
       this.failure = e;
+      notReady(e);
       for (const w of this.waiting.values()) w.reject(e);
       this.waiting.clear();
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => {
       if (this.waiting.size > 0) fail(new Error(`the snapshot worker thread exited (code ${code}) with work pending`));
+      notReady(new Error(`the snapshot worker thread exited (code ${code})`));
     });
+  }
+
+  /** Resolves once the shared ring is ready (captures and puts before then copy into fresh memory); rejects if the worker fails first. */
+  whenReady(): Promise<void> {
+    return this.ready;
   }
 
   /** The pause (the recorder times it): copies what changed and posts it; the machine may run on as soon as this returns. */
   capture(parts: MachineParts): PendingCapture {
-    const delta = takeDelta(parts, false, this.spares.pop());
-    const done = this.call<CaptureResult>({ id: 0, op: 'capture', delta }, deltaTransfer(delta));
-    return { copied: delta.ram.pages.length + delta.disks.reduce((a, d) => a + d.blocks.length, 0), done };
+    let span: RingSpan | undefined;
+    const delta = takeDelta(parts, false, (bytes) => {
+      span = this.reserve(bytes);
+      return span && new Uint8Array(this.ring, span.offset, bytes);
+    });
+    const copied = delta.ram.pages.length + delta.disks.reduce((a, d) => a + d.blocks.length, 0);
+    if (span) delta.ram.data = new Uint8Array(0); // read from the ring by the worker, not posted
+    if (delta.ram.pages.length > 0) this.copies[span ? 'ring' : 'fresh']++;
+    const done = this.call<CaptureResult>({ id: 0, op: 'capture', delta, ...(span ? { ram: span } : {}) }, deltaTransfer(delta), span);
+    return { copied, done };
   }
 
   /** Stores `bytes` (copied now); resolves to their hash. */
   put(bytes: Uint8Array): Promise<Hash> {
+    const span = bytes.length > 0 ? this.reserve(bytes.length) : undefined;
+    if (bytes.length > 0) this.copies[span ? 'ring' : 'fresh']++;
+    if (span) {
+      new Uint8Array(this.ring, span.offset, bytes.length).set(bytes);
+      return this.call<Hash>({ id: 0, op: 'put', bytes: new Uint8Array(0), ring: span }, [], span);
+    }
     const copy = bytes.slice();
     return this.call<Hash>({ id: 0, op: 'put', bytes: copy }, [copy.buffer as ArrayBuffer]);
   }
@@ -102,18 +166,17 @@ export class BackgroundWriter {
     await this.worker.terminate();
   }
 
-  /** Keeps the largest page buffers handed back (two: one capture in flight while the next is taken). */
-  private keepSpare(b: ArrayBuffer): void {
-    this.spares.push(b);
-    this.spares.sort((x, y) => x.byteLength - y.byteLength);
-    if (this.spares.length > 2) this.spares.shift();
+  /** A free span of `bytes` in the ring, or undefined (not ready yet, or no room: the caller copies into fresh memory). */
+  private reserve(bytes: number): RingSpan | undefined {
+    if (this.failure || Atomics.load(this.ringReady, 0) !== 1) return undefined;
+    return this.spans.reserve(bytes);
   }
 
-  private call<T>(req: Request, transfer: ArrayBuffer[]): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
+  private call<T>(req: Request, transfer: ArrayBuffer[], span?: RingSpan): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure); // no span then: reserve() gives none after a failure
     const id = this.next++;
     req.id = id;
-    const p = new Promise<T>((resolve, reject) => this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject }));
+    const p = new Promise<T>((resolve, reject) => this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, ...(span ? { span } : {}) }));
     this.worker.postMessage(req, transfer);
     return p;
   }

@@ -20,8 +20,9 @@
  * translated stores there) and the paths that bypass the TLB (Ram.write for
  * DMA and loaders, page-table A/D updates, HTIF). The cpu package was being
  * split into new files by another change while this was written.
- * Measured instead: the copy costs ~1 ms per 1,000 pages into a buffer
- * touched before, and a median capture copies ~30 pages.
+ * Measured instead: the copy costs ~1 ms per 1,000 pages into memory
+ * touched before (the background writer's shared ring, whose page faults
+ * the worker pays), and a median capture copies ~30 pages.
  */
 import { encodeCanonical } from './canonical.js';
 import type { MachineParts } from './machine-parts.js';
@@ -50,18 +51,24 @@ export interface CaptureDelta {
 }
 
 /**
+ * Where a delta's pages are copied to: a view of exactly `bytes` bytes, or
+ * undefined for fresh memory (background-writer.ts gives views of its
+ * shared ring, touched beforehand: on fresh memory the page faults cost more
+ * than the copy itself, ~12-50 us a page on the VMs measured).
+ */
+export type DeltaTarget = (bytes: number) => Uint8Array | undefined;
+
+/**
  * Copies every page and block marked dirty, and the meta, then clears the
  * marks: the writer that receives the delta owns the machine's marks as
  * SnapshotWriter does. `all`: every page and overlay block, marks or not (a
  * writer's first delta for a machine that is not fresh).
  */
-export function takeDelta(parts: MachineParts, all = false, scratch?: ArrayBuffer): CaptureDelta {
+export function takeDelta(parts: MachineParts, all = false, target?: DeltaTarget): CaptureDelta {
   const { u8, dirty } = parts.ram;
   const idx = all ? allPages(dirty.length) : dirtyPages(dirty);
   const n = idx.length;
-  // Into `scratch` when it is big enough: memory touched before costs no page faults (on a fresh buffer
-  // they cost more than the copy itself, ~50 us a page on the VM measured).
-  const data = scratch && scratch.byteLength >= n * PAGE_SIZE ? new Uint8Array(scratch, 0, n * PAGE_SIZE) : new Uint8Array(n * PAGE_SIZE);
+  const data = (n > 0 ? target?.(n * PAGE_SIZE) : undefined) ?? new Uint8Array(n * PAGE_SIZE);
   for (let k = 0; k < n; k++) {
     const at = idx[k] * PAGE_SIZE;
     data.set(u8.subarray(at, at + PAGE_SIZE), k * PAGE_SIZE);
@@ -115,14 +122,12 @@ function allPages(pages: number): Uint32Array {
   return out;
 }
 
-/** The buffers of a delta, to transfer rather than copy when posting it. */
+/** The buffers of a delta, to transfer rather than copy when posting it (pages in a shared ring are not posted: see background-writer.ts). */
 export function deltaTransfer(d: CaptureDelta): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
   const add = (a: Uint8Array | Uint32Array) => {
     if (a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) out.add(a.buffer);
   };
-  // The page buffer goes whole, scratch space included (the worker hands it back for the next capture).
-  if (d.ram.data.buffer instanceof ArrayBuffer && d.ram.data.byteOffset === 0) out.add(d.ram.data.buffer);
   add(d.metaBytes);
   add(d.ram.pages);
   add(d.ram.data);

@@ -2,27 +2,43 @@
  * The worker thread of a BackgroundWriter (background-writer.ts): it owns
  * the recording's object store (packs) and a SnapshotWriter fed by deltas,
  * and does the hashing, compression and I/O of every capture and put in the
- * order they were posted. Messages are plain data (background-protocol.ts).
+ * order they were posted. Messages are plain data (background-protocol.ts);
+ * page bytes come through the shared ring, read in place.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FsObjectStore } from './fs-object-store.js';
-import { blake3Ready } from './hash.js';
+import { blake3Hex, blake3Ready } from './hash.js';
 import { SnapshotWriter } from './snapshot-writer.js';
-import type { Reply, Request, WorkerInit } from './background-protocol.js';
+import { READY_ID, type Reply, type Request, type WorkerInit } from './background-protocol.js';
+import type { RingSpan } from './ring-spans.js';
 
 const init = workerData as WorkerInit;
 const store = new FsObjectStore(init.dir, { packs: init.packs ?? true });
 const writer = blake3Ready().then(() => SnapshotWriter.forNewShape(init.shape));
 let queue: Promise<unknown> = Promise.resolve();
-/** Page buffers grow to this at most (16,384 pages); a capture larger than the spare copies into fresh memory. */
-const MAX_SPARE_BYTES = 64 << 20;
+
+// Touch every page of the ring here, once, so that the machine's thread never pays a page fault copying into it.
+const ring = new Uint8Array(init.ring);
+for (let i = 0; i < ring.length; i += 4096) ring[i] = 0;
+Atomics.store(new Int32Array(init.control), 0, 1);
+parentPort!.postMessage({ id: READY_ID, ok: true, value: null } satisfies Reply);
+
+const inRing = (s: RingSpan) => new Uint8Array(init.ring, s.offset, s.length);
 
 async function handle(req: Request): Promise<unknown> {
   switch (req.op) {
     case 'capture':
+      // Ring bytes are read in place: the span stays ours until the reply (every object stored is a copy).
+      if (req.ram) req.delta.ram.data = inRing(req.ram);
       return (await writer).captureDelta(req.delta, store);
-    case 'put':
-      return store.put(req.bytes);
+    case 'put': {
+      if (!req.ring) return store.put(req.bytes);
+      await blake3Ready();
+      const bytes = inRing(req.ring);
+      const h = blake3Hex(bytes);
+      await store.putHashed(h, bytes); // encoded (a copy) before its first await
+      return h;
+    }
     case 'sync':
       return store.sync();
     case 'close':
@@ -31,25 +47,14 @@ async function handle(req: Request): Promise<unknown> {
 }
 
 parentPort!.on('message', (req: Request) => {
-  // In order: a capture's objects are in the store before a later sync() returns.
+  // In order: a capture's objects are in the store before a later sync() returns, and ring spans are freed in order.
   queue = queue.then(async () => {
     let reply: Reply;
-    const transfer: ArrayBuffer[] = [];
     try {
       reply = { id: req.id, ok: true, value: await handle(req) };
-      // Nothing refers to a capture's pages once it is stored (a pack entry is a copy): the buffer goes back,
-      // or a bigger one touched here when the capture filled more than half of it, so that the next large
-      // capture copies into memory whose page faults were paid on this thread, not in the machine's pause.
-      const buf = req.op === 'capture' ? req.delta.ram.data.buffer : undefined;
-      if (buf instanceof ArrayBuffer && buf.byteLength > 0) {
-        const used = req.op === 'capture' ? req.delta.ram.data.byteLength : 0;
-        const spare = used * 2 > buf.byteLength && buf.byteLength < MAX_SPARE_BYTES ? new Uint8Array(Math.min(MAX_SPARE_BYTES, used * 2)).fill(1).buffer : buf;
-        reply.spare = spare;
-        transfer.push(spare);
-      }
     } catch (e) {
       reply = { id: req.id, ok: false, error: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' };
     }
-    parentPort!.postMessage(reply, transfer);
+    parentPort!.postMessage(reply);
   });
 });
