@@ -3,7 +3,7 @@
 // recordings made here in the same run:
 //   demo    guest/workloads/buggy.sh (what `prnr demo` records)
 //   smoke   guest/workloads/smoke.sh
-// both with the recorder's default slices (50M instructions or 0.5 s of
+// both with the recorder's default slices (50M instructions or 0.25 s of
 // recording, whichever comes first)
 // Per recording:
 //   record          prnr record
@@ -22,6 +22,12 @@
 //   --replay-workloads demo,smoke   which recordings (default both)
 //   --replay-threads N              workers for verify (default: the number of cores)
 //   --replay-seeks N                seeks measured per recording (default 15)
+//   --replay-reps N                 alternating runs of replay -j 1 and verify -j N per
+//                                   recording (default 1); the table shows the medians
+//
+// Besides wall time each run's CPU time (user + system, of the CLI process
+// and its threads) is shown: on a machine shared with other work it says
+// what a run cost better than its wall time does.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
@@ -41,13 +47,26 @@ const WORKLOADS = {
   smoke: { script: 'guest/workloads/smoke.sh' },
 };
 
-/** Runs the CLI; returns its wall time, exit status and output. */
+/** CPU seconds (user + system) of this process's waited-for children so far (Linux /proc; null elsewhere). */
+function childCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    return (Number(f[13]) + Number(f[14])) / 100; // cutime + cstime, in clock ticks (USER_HZ, 100 on Linux)
+  } catch {
+    return null;
+  }
+}
+
+/** Runs the CLI; returns its wall time, CPU time, exit status and output. */
 function prnr(args) {
+  const cpu0 = childCpuSeconds();
   const t = performance.now();
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
   const seconds = (performance.now() - t) / 1000;
+  const cpu1 = childCpuSeconds();
   if (r.status !== 0) throw new Error(`prnr ${args.join(' ')} exited ${r.status}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' / ')}`);
-  return { seconds, stdout: r.stdout, stderr: r.stderr };
+  return { seconds, cpuSeconds: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0, load: loadavg()[0], stdout: r.stdout, stderr: r.stderr };
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
@@ -58,6 +77,7 @@ export async function run(ctx) {
   const scheduler = await import(new URL('../../packages/scheduler/dist/index.js', import.meta.url).href);
   const threads = Number(ctx.args['replay-threads'] ?? availableParallelism());
   const seeks = Number(ctx.args['replay-seeks'] ?? 15);
+  const reps = Math.max(1, Number(ctx.args['replay-reps'] ?? 1));
   const which = String(ctx.args['replay-workloads'] ?? 'demo,smoke').split(',');
   const qemu = existsSync(join(ROOT, 'bench/suites/qemu-rr.mjs')) ? await import('./qemu-rr.mjs') : null;
 
@@ -79,13 +99,22 @@ export async function run(ctx) {
       const manifest = JSON.parse(readFileSync(join(dir, 'recording.json'), 'utf8'));
       const steps = manifest.stats.steps;
       ctx.log(`${w}: recorded ${steps} steps, ${manifest.slices.length} slices in ${rec.seconds.toFixed(1)} s`);
-      const seq = prnr(['replay', dir, '--parallel', '1', '-q']);
       const seqJson = JSON.parse(prnr(['verify', dir, '--parallel', '1', '--json']).stdout);
-      const par = prnr(['verify', dir, '--parallel', String(threads), '--json']);
-      const parJson = JSON.parse(par.stdout);
-      const verified = seqJson.verified && parJson.verified;
+      // Alternating runs, so that a change in the machine's load hits both alike; medians in the table.
+      const seqRuns = [];
+      const parRuns = [];
+      for (let k = 0; k < reps; k++) {
+        seqRuns.push(prnr(['replay', dir, '--parallel', '1', '-q']));
+        parRuns.push(prnr(['verify', dir, '--parallel', String(threads), '--json']));
+        ctx.log(`${w}: replay -j 1 ${seqRuns[k].seconds.toFixed(2)} s (CPU ${seqRuns[k].cpuSeconds?.toFixed(2)} s, load ${seqRuns[k].load.toFixed(2)}), verify -j ${threads} ${parRuns[k].seconds.toFixed(2)} s (CPU ${parRuns[k].cpuSeconds?.toFixed(2)} s, load ${parRuns[k].load.toFixed(2)})`);
+      }
+      const mid = (runs) => ({ seconds: median(runs.map((r) => r.seconds)), cpuSeconds: runs[0].cpuSeconds === null ? null : median(runs.map((r) => r.cpuSeconds)) });
+      const seq = mid(seqRuns);
+      const par = mid(parRuns);
+      // The parallel run whose wall time is the median's (or nearest) gives the fixed costs shown.
+      const parJson = JSON.parse(parRuns.reduce((a, r) => (Math.abs(r.seconds - par.seconds) < Math.abs(a.seconds - par.seconds) ? r : a)).stdout);
+      const verified = seqJson.verified && parRuns.every((r) => JSON.parse(r.stdout).verified);
       ok &&= verified;
-      ctx.log(`${w}: replay -j 1 ${seq.seconds.toFixed(2)} s, verify -j ${threads} ${par.seconds.toFixed(2)} s`);
 
       // Fixed costs of the parallel run: start-up (thread start, opening, loading) and restores, per chunk and per slice.
       const replaying = parJson.slices.reduce((a, s) => a + s.wallSeconds - s.restoreSeconds, 0);
@@ -121,13 +150,15 @@ export async function run(ctx) {
       }
       const qemuOk = q && q.ok && !q.skippedReason;
       const mips = (s) => (steps / s / 1e6).toFixed(1);
+      const cpu = (r) => (r.cpuSeconds === null ? '–' : r.cpuSeconds.toFixed(2));
+      const of = reps > 1 ? `median of ${reps}; ` : '';
       rows.push(
-        [w, 'record', rec.seconds.toFixed(2), mips(rec.seconds), '', `${manifest.slices.length} slices`],
-        [w, 'replay --parallel 1', seq.seconds.toFixed(2), mips(seq.seconds), '1.00', seqJson.verified ? 'verified' : 'DIVERGED'],
-        [w, `verify --parallel ${threads}`, par.seconds.toFixed(2), mips(par.seconds), (seq.seconds / par.seconds).toFixed(2), `${parJson.verified ? 'verified' : 'DIVERGED'}; ${(rec.seconds / par.seconds).toFixed(2)}x the record run`],
+        [w, 'record', rec.seconds.toFixed(2), cpu(rec), mips(rec.seconds), '', `${manifest.slices.length} slices`],
+        [w, 'replay --parallel 1', seq.seconds.toFixed(2), cpu(seq), mips(seq.seconds), '1.00', `${of}${seqJson.verified ? 'verified' : 'DIVERGED'}`],
+        [w, `verify --parallel ${threads}`, par.seconds.toFixed(2), cpu(par), mips(par.seconds), (seq.seconds / par.seconds).toFixed(2), `${of}${verified ? 'verified' : 'DIVERGED'}; ${(rec.seconds / par.seconds).toFixed(2)}x the record run`],
         ...(q ? [
-          [w, 'QEMU 7.2 rr=record', qemuOk ? q.recordSeconds.toFixed(2) : '–', '', '', qemuOk ? '-icount shift=auto' : `not run: ${q.skippedReason ?? 'replay check failed'}`],
-          [w, 'QEMU 7.2 rr=replay', qemuOk ? q.replaySeconds.toFixed(2) : '–', '', '', qemuOk ? `prnr verify -j ${threads} / QEMU replay = ${(par.seconds / q.replaySeconds).toFixed(2)}` : ''],
+          [w, 'QEMU 7.2 rr=record', qemuOk ? q.recordSeconds.toFixed(2) : '–', '', '', '', qemuOk ? '-icount shift=auto' : `not run: ${q.skippedReason ?? 'replay check failed'}`],
+          [w, 'QEMU 7.2 rr=replay', qemuOk ? q.replaySeconds.toFixed(2) : '–', '', '', '', qemuOk ? `prnr verify -j ${threads} / QEMU replay = ${(par.seconds / q.replaySeconds).toFixed(2)}` : ''],
         ] : []),
       );
       notes.push(
@@ -143,7 +174,7 @@ export async function run(ctx) {
         return { workers: n, chunks: chunks.length, seconds: t };
       });
       models.push({ workload: w, slices: manifest.slices.length, perChunk, model });
-      records.push({ workload: w, steps, slices: manifest.slices.length, recordSeconds: rec.seconds, sequentialSeconds: seq.seconds, parallelSeconds: par.seconds, threads, speedup: seq.seconds / par.seconds, fixed: parJson.fixed, fixedPerSlice: perSlice, sliceReplaySeconds: sliceReplay, seekMs: lat, seekMedianMs: median(lat), qemu: q, model, verified });
+      records.push({ workload: w, steps, slices: manifest.slices.length, recordSeconds: rec.seconds, sequentialSeconds: seq.seconds, parallelSeconds: par.seconds, sequentialCpuSeconds: seq.cpuSeconds, parallelCpuSeconds: par.cpuSeconds, runs: { sequential: seqRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })), parallel: parRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })) }, threads, speedup: seq.seconds / par.seconds, fixed: parJson.fixed, fixedPerSlice: perSlice, sliceReplaySeconds: sliceReplay, seekMs: lat, seekMedianMs: median(lat), qemu: q, model, verified });
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -154,7 +185,7 @@ export async function run(ctx) {
   }
   return {
     title: `Replay: sequential vs parallel (${threads} workers), as the CLI runs them; QEMU rr beside`,
-    columns: ['recording', 'run', 'wall s', 'MIPS', 'speed-up vs -j 1', 'notes'],
+    columns: ['recording', 'run', 'wall s', 'CPU s', 'MIPS', 'speed-up vs -j 1', 'notes'],
     rows,
     records,
     notes,

@@ -1,24 +1,11 @@
 /**
  * `prnr`: the command line, loaded by main.ts. Commands live in ./commands,
  * one file each; this file only assembles them and turns known errors into
- * one clear line.
+ * one clear line. Only the command being run is loaded (a replay need not load
+ * the debugger, the server or the conformance runner); help, --version and
+ * anything unrecognised load them all.
  */
 import { Command, CommanderError } from 'commander';
-import { registerConformance } from './commands/conformance.js';
-import { registerRecord } from './commands/record.js';
-import { registerReplay } from './commands/replay.js';
-import { registerRun } from './commands/run.js';
-import { registerVerify } from './commands/verify.js';
-import { registerSlices } from './commands/slices.js';
-import { registerGc } from './commands/gc.js';
-import { registerDemo } from './commands/demo.js';
-import { registerSeek } from './commands/seek.js';
-import { registerWorker } from './commands/worker.js';
-import { registerDiagnose } from './commands/diagnose.js';
-import { registerProfile } from './commands/profile.js';
-import { registerServe } from './commands/serve.js';
-import { registerBench } from './commands/bench.js';
-import { registerGdb } from './commands/gdb.js';
 import { UsageError } from './usage-error.js';
 import { applyEngineSetting } from './engine-setting.js';
 import { ConformanceDirError } from './conformance/manifest.js';
@@ -38,21 +25,27 @@ program
   // Before any command makes a hart (not for --help or a usage error).
   .hook('preAction', () => applyEngineSetting());
 
-registerConformance(program);
-registerRun(program);
-registerRecord(program);
-registerReplay(program);
-registerVerify(program);
-registerSlices(program);
-registerGc(program);
-registerDemo(program);
-registerSeek(program);
-registerWorker(program);
-registerDiagnose(program);
-registerProfile(program);
-registerServe(program);
-registerBench(program);
-registerGdb(program);
+/** Every command, in the order help lists them: its module, loaded only when needed. */
+const COMMANDS: Array<[name: string, register: () => Promise<(program: Command) => void>]> = [
+  ['conformance', async () => (await import('./commands/conformance.js')).registerConformance],
+  ['run', async () => (await import('./commands/run.js')).registerRun],
+  ['record', async () => (await import('./commands/record.js')).registerRecord],
+  ['replay', async () => (await import('./commands/replay.js')).registerReplay],
+  ['verify', async () => (await import('./commands/verify.js')).registerVerify],
+  ['slices', async () => (await import('./commands/slices.js')).registerSlices],
+  ['gc', async () => (await import('./commands/gc.js')).registerGc],
+  ['demo', async () => (await import('./commands/demo.js')).registerDemo],
+  ['seek', async () => (await import('./commands/seek.js')).registerSeek],
+  ['worker', async () => (await import('./commands/worker.js')).registerWorker],
+  ['diagnose', async () => (await import('./commands/diagnose.js')).registerDiagnose],
+  ['profile', async () => (await import('./commands/profile.js')).registerProfile],
+  ['serve', async () => (await import('./commands/serve.js')).registerServe],
+  ['bench', async () => (await import('./commands/bench.js')).registerBench],
+  ['gdb', async () => (await import('./commands/gdb.js')).registerGdb],
+];
+
+const named = COMMANDS.find(([name]) => name === process.argv[2]);
+for (const [, register] of named ? [named] : COMMANDS) (await register())(program);
 
 try {
   await program.parseAsync(process.argv);

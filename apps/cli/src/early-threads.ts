@@ -54,5 +54,5 @@ export function startEarlyThreads(args: readonly string[]): void {
   if (!plan) return;
   // The threads' hart engine (engine-setting.ts checks the name once the command starts).
   setReplayThreadHartDefaults({ engine: process.env.PRNR_ENGINE || undefined });
-  prestartReplayThreads(plan.threads, { dir: plan.dir });
+  prestartReplayThreads(plan.threads, { dir: plan.dir }, { callerLane: true });
 }

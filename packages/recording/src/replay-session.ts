@@ -89,6 +89,8 @@ export class ReplaySession {
   /** The current slice's events are in the replayer (they are loaded when it starts to run). */
   private loaded = false;
   private readonly segments = new Map<number, Promise<LogEvent[]>>();
+  /** The recording's code cache being loaded: needed before the machine runs, not to build or restore it. */
+  private code: Promise<void> = Promise.resolve();
 
   /** Told each time the session stands at a slice's start: after a restore, and on running into the next slice. */
   onSliceStart: ((slice: SliceEntry) => void) | undefined;
@@ -187,6 +189,7 @@ export class ReplaySession {
     const m = this.m!;
     const replayer = this.replayer!;
     const started = process.hrtime.bigint();
+    await this.code;
     await this.loadEvents();
     let lastGood = m.hart.icount;
     let checkpoints = 0;
@@ -262,6 +265,7 @@ export class ReplaySession {
     const m = this.m!;
     if (m.hart.icount < icount) {
       const slice = this.slice!;
+      await this.code;
       await this.loadEvents();
       try {
         const end = await runLoop(m, icount, this.manifest.checkpointInterval, { ...this.hooks(() => {}, o.onProgress), shouldStop: o.shouldStop });
@@ -330,7 +334,8 @@ export class ReplaySession {
   /** A machine built from the recording's board config, its input ports serving the log; the code it was recorded with at hand. */
   private async build(): Promise<void> {
     const manifest = this.manifest;
-    await loadCodeCache(this.source, this.onWarning);
+    // Not awaited here: a restore can go on meanwhile (the code may come from another thread, see adoptCodeCache).
+    this.code = loadCodeCache(this.source, this.onWarning).catch((e: Error) => this.onWarning(`the code cache is not used: ${e.message}`));
     const disks: Record<string, Uint8Array> = {};
     for (const [id, h] of Object.entries(manifest.disks)) disks[id] = await baseImage(this.source.store, h);
     let machine!: VirtMachine;

@@ -83,3 +83,16 @@ describe('planReplay and Lanes', () => {
     expect(taken[9]).toEqual([1, p.lanes[0].at(-1)]); // lane 1 took lane 0's last task
   });
 });
+
+describe('the lanes prestarted threads restore ahead', () => {
+  it('with one chunk per worker, lane k starts at chunkSlices(every slice, cost, workers)[k][0] (thread-worker.ts restores it while it waits)', () => {
+    const registry = new AnalysisRegistry();
+    const slices = Array.from({ length: 23 }, (_, i) => i);
+    const cost = (i: number) => 1 + ((i * 7919) % 17);
+    for (let w = 1; w <= 6; w++) {
+      const plan = planReplay({ recording: { dir: 'x' }, slices, cost, workers: w, analyses: [], registry, chunksPerWorker: 1 });
+      const predicted = chunkSlices(slices, cost, w).map(([first]) => first);
+      expect(plan.lanes.map((l) => plan.tasks[l[0]].first)).toEqual(predicted);
+    }
+  });
+});

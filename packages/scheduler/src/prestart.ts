@@ -8,6 +8,7 @@
  * it costs the caller almost nothing.
  */
 import type { Piscina } from 'piscina';
+import type { CodeCacheSnapshot } from '@prnr/cpu';
 import type { ThreadMessage } from './thread-worker.js';
 import { replayThreads } from './worker-pool.js';
 
@@ -22,16 +23,30 @@ export { setReplayThreadHartDefaults } from './worker-pool.js';
 export const THREAD_TASKS_AT_ONCE = 2;
 
 const started: Piscina[] = [];
+/** The recording's code, compiled by the first thread started, for the caller's own lane (shared-code.ts). */
+let sharedCode: Promise<CodeCacheSnapshot | null> | undefined;
 
 /**
  * Starts `threads` replay threads now, each getting ready for `recording`
- * (opening it, loading its code cache, building a machine) at once. Threads
- * nobody takes let the process exit once they are idle.
+ * (opening it, loading its code cache, building a machine, and restoring the
+ * first slice of the lane it will most likely run when every slice is
+ * replayed: `callerLane` says the caller runs lane 0 itself) at once. The
+ * first also compiles the recording's code cache first thing and hands it
+ * back: the caller's lane takes it (`takePrestartedCode`) instead of loading
+ * and compiling the same code itself. Threads nobody takes let the process
+ * exit once they are idle.
  */
-export function prestartReplayThreads(threads: number, recording?: { dir: string } | { url: string }): void {
+export function prestartReplayThreads(threads: number, recording?: { dir: string } | { url: string }, o: { callerLane?: boolean } = {}): void {
+  // With the caller's lane (ThreadExecutor's callerRuns), these threads run lanes 1..threads of threads + 1.
+  const lanes = threads + (o.callerLane ? 1 : 0);
   for (let i = 0; i < threads; i++) {
     const pool = replayThreads(1, undefined, { tasksAtOnce: THREAD_TASKS_AT_ONCE });
-    if (recording) pool.run({ warm: recording, modules: [] } satisfies ThreadMessage).catch(() => {});
+    if (recording) {
+      const lane = { index: i + (o.callerLane ? 1 : 0), of: lanes };
+      const warm = pool.run({ warm: recording, modules: [], shareCode: i === 0, lane } satisfies ThreadMessage) as Promise<CodeCacheSnapshot | null>;
+      if (i === 0) sharedCode = warm.catch(() => null);
+      else warm.catch(() => {});
+    }
     started.push(pool);
   }
 }
@@ -39,4 +54,11 @@ export function prestartReplayThreads(threads: number, recording?: { dir: string
 /** A thread that prestartReplayThreads started and nobody has taken yet. */
 export function takePrestartedThread(): Piscina | undefined {
   return started.shift();
+}
+
+/** The compiled code the first prestarted thread hands back (once; undefined when none was asked for). */
+export function takePrestartedCode(): Promise<CodeCacheSnapshot | null> | undefined {
+  const c = sharedCode;
+  sharedCode = undefined;
+  return c;
 }

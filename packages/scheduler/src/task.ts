@@ -7,12 +7,14 @@
  * other hosts. A worker reports the state root it reached at each slice end;
  * whether that matches the recording is decided by the coordinator.
  */
-import { loadGuestProfile, openRecording, ReplaySession, type RecordingSource } from '@prnr/recording';
+import type { CodeCacheSnapshot } from '@prnr/cpu';
+import { adoptCodeCache, loadCodeCache, loadGuestProfile, openRecording, ReplaySession, type RecordingSource } from '@prnr/recording';
 import type { AnalysisContext } from './analysis.js';
 import { AnalysisRegistry } from './analysis-registry.js';
 import { openHttpRecording } from './http-recording.js';
 import { MachineReplayView, consoleFanout } from './replay-view.js';
 import type { SliceClaims } from './slice-claims.js';
+import { compiledCodeSnapshot, useCompiled } from './shared-code.js';
 
 export const TASK_VERSION = 2;
 
@@ -140,25 +142,64 @@ function sessionFor(loc: RecordingLocation, source: RecordingSource): ReplaySess
 /** Per recording, the warm-ups begun in this thread: a task waits for them rather than building a second machine beside them. */
 const warming = new Map<string, Promise<void>>();
 
+/** How a warm-up shares translated code with the other replay threads of this process (shared-code.ts). */
+export interface WarmUpCode {
+  /** Compile the recording's code cache here first thing and return it (compiled) for the other threads. */
+  share?: boolean;
+  /** Take the recording's code from another thread's shared snapshot instead of reading its file here. */
+  adopt?: Promise<CodeCacheSnapshot | null>;
+  /**
+   * The slice this thread's first task will most likely start at (a planned lane's first): the
+   * warm-up restores it once the machine is built, so that the task, when it comes, starts there
+   * at once. A task that starts elsewhere simply restores its own slice.
+   */
+  firstSlice?: (source: RecordingSource) => number | undefined;
+}
+
+const warn = (m: string) => process.stderr.write(`prnr: warning: ${m}\n`);
+
 /**
  * Gets this thread ready for tasks of a recording before they come: opens it,
  * loads the analysis modules, builds the replay machine. Errors are left for
  * the real task to report. A task that comes meanwhile waits for it.
+ * With `code.share`, resolves as soon as the recording's code is compiled, to
+ * that code (the machine is built after); otherwise to null once ready.
  */
-export function warmUp(loc: RecordingLocation, modules: string[] = []): Promise<void> {
+export function warmUp(loc: RecordingLocation, modules: string[] = [], code: WarmUpCode = {}): Promise<CodeCacheSnapshot | null> {
   const key = locationKey(loc);
   const before = warming.get(key);
-  const p = (async () => {
+  let source: RecordingSource | undefined;
+  const shared = (async () => {
     try {
       await before;
-      const [source] = await Promise.all([openSource(loc), registryFor(modules)]);
-      await sessionFor(loc, source).prepare();
+      [source] = await Promise.all([openSource(loc), registryFor(modules)]);
+      if (code.adopt) adoptCodeCache(source, code.adopt, warn);
+      if (!code.share) return null;
+      await loadCodeCache(source, warn);
+      return compiledCodeSnapshot();
+    } catch {
+      return null; // the task that follows meets the same problem and says what it is
+    }
+  })();
+  const p = (async () => {
+    const compiled = await shared;
+    try {
+      if (!source) return;
+      if (compiled?.compiledHere) {
+        // After the code is posted (the answer goes out in a microtask): the others need not wait for this.
+        await new Promise((resolve) => setImmediate(resolve));
+        useCompiled(compiled.snapshot);
+      }
+      const session = sessionFor(loc, source);
+      await session.prepare();
+      const first = code.firstSlice?.(source);
+      if (first !== undefined && session.icount === null) await session.restore(first);
     } catch {
       // The task that follows meets the same problem and says what it is.
     }
   })();
   warming.set(key, p);
-  return p;
+  return code.share ? shared.then((c) => c?.snapshot ?? null) : p.then(() => null);
 }
 
 /** Options of runTask that only a task run in this process can take. */

@@ -25,7 +25,8 @@ export function registerReplay(program: Command): void {
     .option('-q, --quiet', 'do not print the guest console')
     .addHelpText('after', '\nExit status: 0 when every slice reaches its recorded state, 4 when one diverges or fails.\n\nExamples:\n  prnr replay smoke.rec\n  prnr replay smoke.rec --parallel 1              # classic sequential replay, console streamed\n  prnr replay smoke.rec --analyses profile,console --json\n  prnr replay smoke.rec --watch 0x805b2ca8:8\n  prnr replay smoke.rec --redis redis://10.0.0.5:6379\n')
     .action(async (dir: string, opts: { parallel?: number; slice?: number; analyses?: string; watch?: string; listAnalyses?: boolean; redis?: string; json?: boolean; quiet?: boolean }) => {
-      const analysisSet = await loadAnalyses();
+      // The analysis modules (@prnr/diagnosis) only when analyses are asked for: console and watch are built in.
+      const analysisSet = opts.listAnalyses || opts.analyses ? await loadAnalyses() : { registry: new AnalysisRegistry(), modules: [] };
       const { registry } = analysisSet;
       if (opts.listAnalyses) {
         for (const k of registry.list()) process.stdout.write(`${k.name.padEnd(10)} ${k.weight.padEnd(6)} ${k.description}\n`);

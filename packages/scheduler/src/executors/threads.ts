@@ -14,7 +14,7 @@ import type { Piscina } from 'piscina';
 import type { Executor, SharedTaskOptions } from '../executor.js';
 import type { SliceReport } from '../task.js';
 import { replayThreads } from '../worker-pool.js';
-import { takePrestartedThread, THREAD_TASKS_AT_ONCE } from '../prestart.js';
+import { takePrestartedCode, takePrestartedThread, THREAD_TASKS_AT_ONCE } from '../prestart.js';
 import { runTask, warmUp, type RecordingLocation, type ReplayTask, type TaskProgress, type TaskResult } from '../task.js';
 
 export class ThreadExecutor implements Executor {
@@ -52,7 +52,8 @@ export class ThreadExecutor implements Executor {
   /** Every thread opens the recording and builds its machine while the caller gets ready. */
   warm(recording: RecordingLocation, modules: string[] = []): void {
     for (const pool of this.pools) pool?.run({ warm: recording, modules }).catch(() => {});
-    if (this.pools[0] === null) void warmUp(recording, modules);
+    // The caller's lane takes the code a prestarted thread compiled rather than compiling it again.
+    if (this.pools[0] === null) void warmUp(recording, modules, { adopt: takePrestartedCode() });
   }
 
   async close(): Promise<void> {
