@@ -10,7 +10,8 @@
  * chosen by measurement (see the package README); the instruction fetch and every load and
  * store go through a small software TLB that maps a virtual page straight to an offset in RAM.
  *
- * Fields marked @internal are the state those files share; they are not for other packages.
+ * The fields are the state those files share, public here for speed; other packages see the
+ * narrow `Hart` of hart-public.ts (what the package index exports), not this class.
  *
  * Position: `icount` counts steps: retired instructions plus trap entries
  * (an exception or interrupt taken counts as one step). `run(until)` stops
@@ -26,6 +27,7 @@ import { dropSupervisorUserPages, flushTlb, flushTlbPage, privSwitched, translat
 import { takePendingInterrupt, takeTrap, TRAP, TVAL_FROM_INSN } from './hart-traps.js';
 import { execWasm, loadAt, slowInsn, storeAt, systemAt } from './hart-wasm.js';
 import type { HartState } from './hart-state.js';
+import type { Hart as PublicHart } from './hart-public.js';
 import { HART_STATE_VERSION } from './hart-state.js';
 import type { BlockCache } from './jit/block-cache.js';
 import { CodeCache } from './jit/code-cache.js';
@@ -46,9 +48,9 @@ export const HART_ENGINES: readonly HartEngine[] = ['interp', 'wasm'];
 
 export interface HartHooks {
   /** Called when a trap is taken, after the hart state has switched to the handler. */
-  onTrap?: (hart: Hart, cause: number, interrupt: boolean, fromPriv: number) => void;
+  onTrap?: (hart: PublicHart, cause: number, interrupt: boolean, fromPriv: number) => void;
   /** Called after mret/sret, with the privilege level returned to. */
-  onXret?: (hart: Hart, toPriv: number) => void;
+  onXret?: (hart: PublicHart, toPriv: number) => void;
 }
 
 export interface HartOptions {

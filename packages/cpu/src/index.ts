@@ -1,7 +1,9 @@
 export type { AccessSize, Bus, IrqLine } from './bus.js';
 export { BusFault } from './bus.js';
 export { Ram, PAGE_SIZE, PAGE_SHIFT } from './ram.js';
-export { Hart, HartEngineError, HART_ENGINES, parseHartEngine } from './hart.js';
+export { Hart } from './hart-public.js';
+export type { HartConstructor } from './hart-public.js';
+export { HartEngineError, HART_ENGINES, parseHartEngine } from './hart.js';
 export type { HartEngine, HartHooks, HartOptions, StopReason } from './hart.js';
 export type { HartState, HartCsrState } from './hart-state.js';
 export { HART_STATE_VERSION } from './hart-state.js';

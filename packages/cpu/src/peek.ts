@@ -4,7 +4,8 @@
  * debuggers, never for execution.
  */
 import type { Ram } from './ram.js';
-import type { Hart } from './hart.js';
+import type { Hart } from './hart-public.js';
+import { internals } from './hart-public.js';
 import { CSR } from './csr-numbers.js';
 import { readCsr } from './csr.js';
 
@@ -67,7 +68,8 @@ export function peekVirtual(ram: Ram, satp: bigint, vaddr: bigint, len: number):
  * A CSR as a debugger shows it: no privilege check, no trap, no side effect.
  * Null for a CSR number the hart does not have.
  */
-export function peekCsr(hart: Hart, csr: number): bigint | null {
+export function peekCsr(pub: Hart, csr: number): bigint | null {
+  const hart = internals(pub);
   switch (csr) {
     case CSR.fflags: return BigInt(hart.fflags);
     case CSR.frm: return BigInt(hart.frm);

@@ -33,7 +33,7 @@ export const PRIV_REGNUM = 65 + 4096;
 export const REGISTERS: readonly RegisterInfo[] = ([
   ...X_NAMES.map((name, i): RegisterInfo => ({ name, regnum: i, feature: 'cpu', type: i === 2 ? 'data_ptr' : i === 1 ? 'code_ptr' : 'int', read: (h) => h.getX(i) })),
   { name: 'pc', regnum: 32, feature: 'cpu', type: 'code_ptr', read: (h: Hart) => h.pc },
-  ...F_NAMES.map((name, i): RegisterInfo => ({ name, regnum: 33 + i, feature: 'fpu', type: 'ieee_double', read: (h) => h.fu64[i] })),
+  ...F_NAMES.map((name, i): RegisterInfo => ({ name, regnum: 33 + i, feature: 'fpu', type: 'ieee_double', read: (h) => h.getF(i) })),
   ...(['fflags', 'frm', 'fcsr'] as const).map((name): RegisterInfo => ({ name, regnum: 65 + CSR[name], feature: 'fpu', type: 'int', group: 'float', read: (h) => peekCsr(h, CSR[name]) })),
   ...CSRS.map((name): RegisterInfo => ({ name, regnum: 65 + CSR[name], feature: 'csr', type: 'int', group: 'system', read: (h) => peekCsr(h, CSR[name]) })),
   { name: 'priv', regnum: PRIV_REGNUM, feature: 'virtual', type: 'int', group: 'system', read: (h: Hart) => BigInt(h.priv) },

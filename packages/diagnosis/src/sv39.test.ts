@@ -127,10 +127,12 @@ describe('GuestMemory agrees with the hart', () => {
     pt.map(0xffff_ffd8_0000_0000n, RAM_BASE, PTE_R | PTE_W | PTE_A | PTE_D, 2);
     const bus: Bus = { ram, load: (p) => { throw new BusFault(p, false); }, store: (p) => { throw new BusFault(p, true); } };
     const hart = new Hart(bus);
-    hart.priv = PRIV_S;
-    hart.mstatus |= MSTATUS.SUM;
-    hart.satp = pt.satp;
-    hart.satpPpn = Number(pt.satp & ((1n << 44n) - 1n));
+    // S-mode with SUM under these page tables, set the way a tool sets hart state: through restore().
+    const s = hart.state();
+    s.priv = PRIV_S;
+    s.csr.mstatus |= MSTATUS.SUM;
+    s.csr.satp = pt.satp;
+    hart.restore(s);
     const hartTranslate = (va: bigint): number | null => {
       try {
         return hart.translate(Number(BigInt.asIntN(32, va)), Number(BigInt.asIntN(32, va >> 32n)), 0);

@@ -7,6 +7,7 @@ import type { Bus } from '../bus.js';
 import { BusFault } from '../bus.js';
 import { parseElf } from '../elf.js';
 import { Hart } from '../hart.js';
+import type { Hart as PublicHart } from '../hart-public.js';
 import type { HartEngine } from '../hart.js';
 import type { CodeCache } from '../jit/code-cache.js';
 import { Ram } from '../ram.js';
@@ -36,7 +37,7 @@ export interface BareRunResult {
   pc: bigint;
   console: string;
   error?: string;
-  hart: Hart;
+  hart: PublicHart;
 }
 
 class BareBus implements Bus {
