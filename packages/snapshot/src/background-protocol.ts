@@ -20,7 +20,6 @@ export interface WorkerInit {
   control: SharedArrayBuffer;
 }
 
-
 export type Request =
   | { id: number; op: 'capture'; delta: CaptureDelta; ram?: RingSpan }
   | { id: number; op: 'put'; bytes: Uint8Array; ring?: RingSpan }

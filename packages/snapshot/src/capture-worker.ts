@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FsObjectStore } from './fs-object-store.js';
-import { blake3Hex, blake3Ready } from './hash.js';
+import { blake3Ready } from './hash.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 import { READY_ID, type Reply, type Request, type WorkerInit } from './background-protocol.js';
 import type { RingSpan } from './ring-spans.js';
@@ -31,14 +31,8 @@ async function handle(req: Request): Promise<unknown> {
       // Ring bytes are read in place: the span stays ours until the reply (every object stored is a copy).
       if (req.ram) req.delta.ram.data = inRing(req.ram);
       return (await writer).captureDelta(req.delta, store);
-    case 'put': {
-      if (!req.ring) return store.put(req.bytes);
-      await blake3Ready();
-      const bytes = inRing(req.ring);
-      const h = blake3Hex(bytes);
-      await store.putHashed(h, bytes); // encoded (a copy) before its first await
-      return h;
-    }
+    case 'put':
+      return store.put(req.ring ? inRing(req.ring) : req.bytes); // put() copies at once; the span is ours until the reply anyway
     case 'sync':
       return store.sync();
     case 'close':

@@ -215,8 +215,8 @@ export function chainBatch(batch: readonly BatchBlock[]): { chains: number[][]; 
  */
 export function blockModule(layout: WasmLayout, bodies: readonly FunctionBody[], exits: readonly ExitSlot[]): Uint8Array {
   const m = new ModuleBuilder(layout.memoryPages);
-  m.importTable(SLOW_PATH_COUNT);
-  m.importTable2('exits', Math.max(1, exits.length));
+  m.importTable('table', SLOW_PATH_COUNT);
+  if (m.importTable('exits', Math.max(1, exits.length)) !== EXIT_TABLE) throw new Error('blockModule: the exit table index moved');
   for (const p of Object.values(SLOW_PATHS)) m.typeIndex(I32S(p.params), [T.i32]);
   if (m.typeIndex(BLOCK_PARAMS, [T.i32]) !== BLOCK_TYPE) throw new Error('blockModule: the block type index moved');
   bodies.forEach((body, i) => m.addFunction(String(i), BLOCK_PARAMS, [T.i32], body));

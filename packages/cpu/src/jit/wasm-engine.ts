@@ -421,7 +421,7 @@ export class WasmEngine {
 /** The hub: slow-path functions for the slow-path table (calling the hart's JavaScript ones) and the dispatcher (over the block table). */
 function hubModule(memoryPages: number, area: number, lookupAt: number, walk: WalkLayout, statsAt: number): Uint8Array {
   const m = new ModuleBuilder(memoryPages);
-  m.importTable(1);
+  m.importTable('table', 1);
   const i32s = (n: number) => new Array<T>(n).fill(T.i32);
   const names = Object.keys(SLOW_PATHS) as (keyof typeof SLOW_PATHS)[];
   for (const n of names) m.typeIndex(i32s(SLOW_PATHS[n].params), [T.i32]); // same type indices as block modules

@@ -235,23 +235,16 @@ export class ModuleBuilder {
   private readonly types: FuncType[] = [];
   private readonly imports: { name: string; type: number }[] = [];
   private readonly funcs: { name: string; type: number; body: FunctionBody }[] = [];
-  /** Size of the imported table `env.table` (0: none). */
-  private tableSize = 0;
-  /** A second imported funcref table (table index 1), if any. */
-  private table2: { name: string; size: number } | null = null;
+  /** Imported funcref tables `env.<name>`, in table-index order. */
+  private readonly tables: { name: string; size: number }[] = [];
   private readonly customs: { name: string; bytes: Uint8Array }[] = [];
 
   constructor(private readonly memoryPages: number) {}
 
-  /** Import a funcref table `env.table` of at least `size` entries (for call_indirect). */
-  importTable(size: number): void {
-    this.tableSize = size;
-  }
-
-  /** Import a second funcref table `env.<name>` (table index 1) of at least `size` entries; after importTable. */
-  importTable2(name: string, size: number): void {
-    if (this.tableSize === 0) throw new Error('importTable2: import table 0 first');
-    this.table2 = { name, size };
+  /** Import a funcref table `env.<name>` of at least `size` entries; returns its table index (the first is 0, for call_indirect). */
+  importTable(name: string, size: number): number {
+    this.tables.push({ name, size });
+    return this.tables.length - 1;
   }
 
   /** Add a custom section (written after the code; WebAssembly.Module.customSections reads it back). */
@@ -292,10 +285,9 @@ export class ModuleBuilder {
       sec.uleb(t.results.length); for (const r of t.results) sec.byte(r);
     }
     section(1);
-    sec.uleb(this.imports.length + 1 + (this.tableSize > 0 ? 1 : 0) + (this.table2 !== null ? 1 : 0));
+    sec.uleb(this.imports.length + 1 + this.tables.length);
     sec.name('env'); sec.name('memory'); sec.bytes2(0x02, 0x01); sec.uleb(this.memoryPages); sec.uleb(this.memoryPages);
-    if (this.tableSize > 0) { sec.name('env'); sec.name('table'); sec.bytes2(0x01, 0x70); sec.byte(0x00); sec.uleb(this.tableSize); }
-    if (this.table2 !== null) { sec.name('env'); sec.name(this.table2.name); sec.bytes2(0x01, 0x70); sec.byte(0x00); sec.uleb(this.table2.size); }
+    for (const t of this.tables) { sec.name('env'); sec.name(t.name); sec.bytes2(0x01, 0x70); sec.byte(0x00); sec.uleb(t.size); }
     for (const im of this.imports) { sec.name('env'); sec.name(im.name); sec.byte(0x00); sec.uleb(im.type); }
     section(2);
     sec.uleb(this.funcs.length);
