@@ -17,6 +17,11 @@
 //   --machine PATH     the module exporting VirtMachine, defaultBoardConfig and
 //                      loadGuestImages (default packages/machine/dist/index.js),
 //                      e.g. to compare two builds
+//   --boot-background-compile
+//                      harts compile translated blocks on a worker thread
+//                      (Hart.defaultBackgroundCompile, set on the @prnr/cpu that
+//                      the machine module imports: packages/cpu/dist/index.js,
+//                      or --cpu PATH with --machine)
 //
 // Wall time: ours from building the machine (images already loaded and
 // unpacked) to the guest's power-off; QEMU's from spawning the process to its
@@ -258,6 +263,17 @@ export async function run({ args, log, benchDir }) {
   let ok = true;
 
   const machine = await loadMachine(typeof args.machine === 'string' ? args.machine : undefined);
+  if (args['boot-background-compile'] && !machine.error) {
+    // The Hart class the machine module uses: the cpu package beside the default build, or --cpu.
+    const cpuPath = typeof args.cpu === 'string' ? resolve(args.cpu) : typeof args.machine === 'string' ? null : join(root, 'packages/cpu/dist/index.js');
+    const cpu = cpuPath !== null && existsSync(cpuPath) ? await import(pathToFileURL(cpuPath).href) : null;
+    if (cpu === null || !('defaultBackgroundCompile' in cpu.Hart)) {
+      notes.push(`--boot-background-compile not applied: ${cpuPath === null ? 'give --cpu PATH with --machine' : `${cpuPath} has no Hart.defaultBackgroundCompile`}`);
+    } else {
+      cpu.Hart.defaultBackgroundCompile = true;
+      notes.push('ours: blocks compiled on a worker thread (--boot-background-compile); the wasm engine\'s counts then vary from run to run');
+    }
+  }
   // Images (QEMU's disk copies come from them too) and the command line as guest/run-qemu.sh builds it:
   // the manifest's cmdline + prnr.run="...".
   const imgs = machine.mod ? machine.mod.loadGuestImages(imageDir) : null;

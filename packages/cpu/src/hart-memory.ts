@@ -23,12 +23,15 @@ export const AREA_FFLAGS = 272;
 /**
  * i32, published by the hart for translated FP code (Hart.publishFpMode): FP_MODE_FS_DIRTY when
  * mstatus.FS is Dirty (FP instructions are legal and need not change mstatus), FP_MODE_RNE when frm
- * is round-to-nearest-even. Rewritten before the dispatcher runs and after every slow path that may
- * change mstatus or frm (SYSTEM instructions, FP instructions run by the interpreter).
+ * is round-to-nearest-even, FP_MODE_FS_ON when FS is not Off (enough for FP stores, which read FP
+ * state without changing it: user code storing doubles with FS Clean). Rewritten before the
+ * dispatcher runs and after every slow path that may change mstatus or frm (SYSTEM instructions, FP
+ * instructions run by the interpreter).
  */
 export const AREA_FP_MODE = 276;
 export const FP_MODE_FS_DIRTY = 1;
 export const FP_MODE_RNE = 2;
+export const FP_MODE_FS_ON = 4;
 /**
  * i32, published by the hart (publishWalk in hart-mmu.ts) for the page walk written in WebAssembly
  * (jit/wasm-walk.ts): WALK_ON when Sv39 translates the current level's accesses (S or U, satp mode
@@ -39,6 +42,11 @@ export const AREA_WALK = 280;
 export const WALK_ON = 1, WALK_USER = 2, WALK_SUM = 4, WALK_MXR = 8, WALK_FETCH = 16;
 /** i64: physical address of the root page table (satp.PPN * 4096), with AREA_WALK. */
 export const AREA_WALK_ROOT = 288;
+/**
+ * f64: the LR/SC reservation as a byte offset from the start of RAM (what translated code has at
+ * hand), NaN when there is none (so that no comparison matches). Hart.reservation converts.
+ */
+export const AREA_RESERVATION = 296;
 /** i64[32]: f0..f31 as 64-bit patterns (singles NaN-boxed). */
 export const AREA_F = 512;
 

@@ -80,6 +80,7 @@ export interface HartConstructor {
   defaultEngine: HartEngine;
   defaultJitThreshold: number | undefined;
   defaultCodeCache: CodeCache | null;
+  defaultBackgroundCompile: boolean;
 }
 
 /** The hart class, typed as other packages see it (the same object: `Hart.defaultEngine = ...` sets the class's). */

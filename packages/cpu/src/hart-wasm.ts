@@ -37,6 +37,8 @@ export function execWasm(h: Hart, limit: number): number {
       h.pcLo = area[AREA_PC_LO >>> 2]; h.pcHi = area[AREA_PC_HI >>> 2];
       continue;
     }
+    // Batches compiled in the background are installed here, between dispatcher runs.
+    if (engine.inFlight !== 0 && engine.poll()) continue;
     const plo = h.pcLo, phi = h.pcHi;
     const fidx = (plo >>> 12) & TLB_MASK;
     if (h.tlbXKey[fidx] === phi * 1048576 + (plo >>> 12)) {

@@ -19,7 +19,7 @@
  */
 import type { Bus } from './bus.js';
 import { CAUSE, IRQ, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
-import { AREA_BYTES, AREA_F, AREA_FFLAGS, AREA_FP_MODE, AREA_TLB_CURRENT, AREA_TLB_SETS, AREA_X, FP_MODE_FS_DIRTY, FP_MODE_RNE, tlbSetViews } from './hart-memory.js';
+import { AREA_BYTES, AREA_F, AREA_FFLAGS, AREA_FP_MODE, AREA_RESERVATION, AREA_TLB_CURRENT, AREA_TLB_SETS, AREA_X, FP_MODE_FS_DIRTY, FP_MODE_FS_ON, FP_MODE_RNE, tlbSetViews } from './hart-memory.js';
 import type { TlbSet } from './hart-memory.js';
 import { fetchSlow, readLoad, readMem, watchFetches, writeMem } from './hart-access.js';
 import { execBlock, mulDiv } from './hart-interp.js';
@@ -32,6 +32,8 @@ import { HART_STATE_VERSION } from './hart-state.js';
 import type { BlockCache } from './jit/block-cache.js';
 import { CodeCache } from './jit/code-cache.js';
 import { WASM_HOT_THRESHOLD, WasmEngine } from './jit/wasm-engine.js';
+import { BackgroundCompiler } from './jit/background-compiler.js';
+import type { ModuleCompiler } from './jit/background-compiler.js';
 import { toBig } from './u64.js';
 
 export { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE } from './hart-mmu.js';
@@ -67,6 +69,14 @@ export interface HartOptions {
    * is translated here).
    */
   codeCache?: CodeCache | null;
+  /**
+   * 'wasm' engine: compile translated blocks on a worker thread while the machine runs on
+   * (interpreting them meanwhile), instead of stopping for each batch (default
+   * Hart.defaultBackgroundCompile), or through a ModuleCompiler of your own. Changes when
+   * blocks start running, never what the machine computes; `engineStats` may differ from run
+   * to run.
+   */
+  backgroundCompile?: boolean | ModuleCompiler;
 }
 
 
@@ -98,6 +108,8 @@ export class Hart {
   static defaultJitThreshold: number | undefined = undefined;
   /** The `codeCache` of harts created without one (null: none). */
   static defaultCodeCache: CodeCache | null = CodeCache.shared;
+  /** The `backgroundCompile` of harts created without one. */
+  static defaultBackgroundCompile = false;
 
   // Integer registers, int32 halves interleaved: register i is (x[2i+1] << 32) | (x[2i] >>> 0), the
   // little-endian layout of an i64. A view of the hart's area in the RAM's WebAssembly memory
@@ -138,8 +150,6 @@ export class Hart {
   pmpaddr: bigint[] = new Array<bigint>(16).fill(0n);
   mcycleBase = 0n; // mcycle = icount + mcycleBase
   minstretBase = 0n;
-  /** LR/SC reservation: physical address, or -1. */
-  reservation = -1;
 
   readonly hartId: number;
   readTime: (icount: number) => bigint;
@@ -159,6 +169,7 @@ export class Hart {
   /** @internal */ readonly tlbSets: TlbSet[];
   /** The current set's offset, for generated code (AREA_TLB_CURRENT). */
   /** @internal */ readonly areaI32: Int32Array;
+  private readonly reservationView: Float64Array;
   tlbRKey: Float64Array;
   tlbROff: Int32Array;
   tlbWKey: Float64Array;
@@ -194,6 +205,7 @@ export class Hart {
   private engineName: HartEngine = 'interp';
   private readonly jitThreshold: number | undefined;
   private readonly codeCache: CodeCache | null;
+  private readonly backgroundCompile: boolean | ModuleCompiler;
   /** The 'wasm' engine (kept once made: it holds part of the RAM's scratch area). */
   /** @internal */ wasmEngine: WasmEngine | null = null;
   /** @internal */ wasmOn = false;
@@ -212,6 +224,8 @@ export class Hart {
     this.areaI32 = new Int32Array(ram.buffer, this.area, AREA_TLB_SETS >>> 2);
     this.fu32 = new Uint32Array(ram.buffer, this.area + AREA_F, 64);
     this.fu64 = new BigUint64Array(ram.buffer, this.area + AREA_F, 32);
+    this.reservationView = new Float64Array(ram.buffer, this.area + AREA_RESERVATION, 1);
+    this.reservationView[0] = NaN;
     this.tlbSets = [0, 1, 2, 3].map((level) => tlbSetViews(ram.buffer, this.area, level));
     const t = this.tlbSets[PRIV_M];
     this.tlbRKey = t.rKey; this.tlbROff = t.rOff;
@@ -226,7 +240,17 @@ export class Hart {
     this.readWatched = new Uint8Array(ram.buffer, ram.allocScratch(pages), pages);
     this.jitThreshold = opts.jitThreshold ?? Hart.defaultJitThreshold;
     this.codeCache = opts.codeCache === undefined ? Hart.defaultCodeCache : opts.codeCache;
+    this.backgroundCompile = opts.backgroundCompile ?? Hart.defaultBackgroundCompile;
     this.engine = opts.engine ?? Hart.defaultEngine;
+  }
+
+  /** LR/SC reservation: physical address, or -1. Kept in the hart's area (AREA_RESERVATION), RAM-relative, where translated LR/SC use it. */
+  get reservation(): number {
+    const r = this.reservationView[0];
+    return r !== r ? -1 : this.bus.ram.base + r;
+  }
+  set reservation(paddr: number) {
+    this.reservationView[0] = paddr === -1 ? NaN : paddr - this.bus.ram.base;
   }
 
   /** fflags, kept in the hart's area (AREA_FFLAGS) where translated code raises NX. */
@@ -239,7 +263,8 @@ export class Hart {
 
   /** Tell translated FP code whether mstatus.FS is Dirty and frm is RNE (AREA_FP_MODE). */
   /** @internal */ publishFpMode(): void {
-    this.areaI32[AREA_FP_MODE >>> 2] = ((this.mstatus & MSTATUS.FS) === MSTATUS.FS ? FP_MODE_FS_DIRTY : 0) | (this.frm === 0 ? FP_MODE_RNE : 0);
+    const fs = this.mstatus & MSTATUS.FS;
+    this.areaI32[AREA_FP_MODE >>> 2] = (fs === MSTATUS.FS ? FP_MODE_FS_DIRTY : 0) | (fs !== 0 ? FP_MODE_FS_ON : 0) | (this.frm === 0 ? FP_MODE_RNE : 0);
   }
 
   /** The execution engine; may be switched between runs (translations are dropped). */
@@ -259,7 +284,7 @@ export class Hart {
         slow: (insn, plo, phi, steps) => slowInsn(this, insn, plo, phi, this.blockBase + steps),
         codeWritten: (page) => this.codeWritten(page),
         system: (insn, plo, phi, nlo, nhi, steps) => systemAt(this, insn, plo, phi, nlo, nhi, this.blockBase + steps),
-      }, this.jitThreshold ?? WASM_HOT_THRESHOLD, this.codeCache, this);
+      }, this.jitThreshold ?? WASM_HOT_THRESHOLD, this.codeCache, this, this.backgroundCompile === true ? BackgroundCompiler.shared() : this.backgroundCompile === false ? null : this.backgroundCompile);
       this.wasmOn = true;
     }
     this.jumpCache = this.wasmOn ? this.wasmEngine!.cache : null;

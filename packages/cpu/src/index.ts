@@ -21,3 +21,4 @@ export type { CodeCacheOptions, CodeCacheLoadOptions, CodeCacheStats } from './j
 export { CODE_CACHE_VERSION } from './jit/code-cache-file.js';
 export type { CodeCacheSnapshot, CodeCacheModuleData, CodeCacheBlockData } from './jit/code-cache-file.js';
 export type { WasmLayout } from './jit/wasm-compiler.js';
+export type { ModuleCompiler } from './jit/background-compiler.js';

@@ -179,7 +179,7 @@ export function emitFpOp(site: FpSite, L: FpLocals, insn: number): boolean {
 /** Push the i32 "translated FP code may run this" for an instruction that reads or writes FP state. */
 export function pushFpLegal(f: FunctionBody, area: number, rm: Rm): void {
   f.i32(0).mem(Op.i32_load, area + AREA_FP_MODE, 2);
-  if (rm === 'dyn') f.i32(FP_MODE_FS_DIRTY | FP_MODE_RNE).op(Op.i32_eq);
+  if (rm === 'dyn') f.i32(FP_MODE_FS_DIRTY | FP_MODE_RNE).op(Op.i32_and).i32(FP_MODE_FS_DIRTY | FP_MODE_RNE).op(Op.i32_eq);
   else f.i32(FP_MODE_FS_DIRTY).op(Op.i32_and);
 }
 

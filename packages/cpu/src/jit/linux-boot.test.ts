@@ -27,7 +27,7 @@ interface Board {
   saveMeta(): unknown;
 }
 
-async function board(engine: HartEngine, jitThreshold: number | undefined, codeCache: CodeCache | null = null): Promise<{ m: Board; out: () => string }> {
+async function board(engine: HartEngine, jitThreshold: number | undefined, codeCache: CodeCache | null = null, backgroundCompile = false): Promise<{ m: Board; out: () => string }> {
   const M = await import(/* @vite-ignore */ MACHINE);
   const imgs = M.loadGuestImages(IMAGES);
   const config = M.defaultBoardConfig({
@@ -36,10 +36,11 @@ async function board(engine: HartEngine, jitThreshold: number | undefined, codeC
   });
   let out = '';
   const input = new M.ScriptInput('uname -a\npoweroff -f\n');
-  const saved = [Hart.defaultEngine, Hart.defaultJitThreshold, Hart.defaultCodeCache] as const;
+  const saved = [Hart.defaultEngine, Hart.defaultJitThreshold, Hart.defaultCodeCache, Hart.defaultBackgroundCompile] as const;
   Hart.defaultEngine = engine;
   Hart.defaultJitThreshold = jitThreshold;
   Hart.defaultCodeCache = codeCache;
+  Hart.defaultBackgroundCompile = backgroundCompile;
   try {
     const m = new M.VirtMachine(
       config,
@@ -55,7 +56,7 @@ async function board(engine: HartEngine, jitThreshold: number | undefined, codeC
     m.boot();
     return { m, out: () => out };
   } finally {
-    [Hart.defaultEngine, Hart.defaultJitThreshold, Hart.defaultCodeCache] = saved;
+    [Hart.defaultEngine, Hart.defaultJitThreshold, Hart.defaultCodeCache, Hart.defaultBackgroundCompile] = saved;
   }
 }
 
@@ -73,7 +74,7 @@ const engine = 'wasm';
 const threshold = 8;
 
 describe(`${engine} engine vs interpreter: Linux boot`, () => {
-  it(`reaches the same machine state and RAM at ${CHECKS.slice(0, -1).join(', ')} steps and at poweroff; so do a machine on the first one's code cache and one on that cache serialized and loaded`, async () => {
+  it(`reaches the same machine state and RAM at ${CHECKS.slice(0, -1).join(', ')} steps and at poweroff; so do a machine on the first one's code cache, one on that cache serialized and loaded, and one compiling in the background`, async () => {
     const a = await board('interp', undefined);
     const cache = new CodeCache();
     const b = await board(engine, threshold, cache);
@@ -108,5 +109,16 @@ describe(`${engine} engine vs interpreter: Linux boot`, () => {
       expect(s.translated, name).toBeLessThan(first.translated / 10);
     }
     expect(loaded.stats.compiled).toBeGreaterThan(0);
+
+    // Blocks compiled on a worker thread, installed whenever they arrive: the same states.
+    const bg = await board(engine, threshold, null, true);
+    CHECKS.forEach((at, i) => {
+      runTo(bg.m, at);
+      expect(bg.m.hart.icount, `background compile: icount at ${at}`).toBe(seen[i].icount);
+      expect(bg.m.saveMeta(), `background compile: machine state at ${at}`).toEqual(seen[i].meta);
+      expect(hash(bg.m.ram.u8), `background compile: RAM at ${at}`).toBe(seen[i].ram);
+    });
+    expect(bg.out()).toBe(a.out());
+    expect(bg.m.hart.engineStats.translated).toBeGreaterThan(100);
   });
 });

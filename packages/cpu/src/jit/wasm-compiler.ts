@@ -36,7 +36,7 @@
  * current privilege level inline and touch RAM directly (RAM is at offset 0 of
  * the memory); misses, misaligned accesses, MMIO and faults go to the hart.
  */
-import { AREA_F, AREA_PC, AREA_TLB_CURRENT, AREA_X, SET_R_KEY, SET_R_OFF, SET_W_KEY, SET_W_OFF } from '../hart-memory.js';
+import { AREA_F, AREA_FP_MODE, AREA_PC, AREA_RESERVATION, AREA_TLB_CURRENT, AREA_X, FP_MODE_FS_ON, SET_R_KEY, SET_R_OFF, SET_W_KEY, SET_W_OFF } from '../hart-memory.js';
 import { emitFpOp, fpLocals, pushFpLegal } from './fp-compiler.js';
 import type { FpLocals, FpSite } from './fp-compiler.js';
 import { RVC_EXPANSION } from '../rvc.js';
@@ -86,6 +86,8 @@ const F_SYSTEM = SLOW_PATHS.system.index;
 // Every module declares the slow paths' function types first, in SLOW_PATHS order (blockModule,
 // and the hub in wasm-engine.ts), so a slow path's type index is its table index.
 const WFI = 0x10500073;
+/** funct5 of the AMOs translated here (not LR/SC): SWAP, ADD, XOR, AND, OR, MIN, MAX, MINU, MAXU. */
+const AMO_OPS = new Set([0x01, 0x00, 0x04, 0x0c, 0x08, 0x10, 0x14, 0x18, 0x1c]);
 const I32S = (n: number): T[] => new Array<T>(n).fill(T.i32);
 
 export interface WasmBlock {
@@ -516,8 +518,13 @@ class BlockWriter {
       case 0x53: // OP-FP: native where exact (fp-compiler.ts), else the interpreter's routine
         if (!emitFpOp(this.fpSite(insn, clo, chi, nlo, nhi, k), this.fpLocals(), insn)) this.slowInsn(insn, clo, chi, nlo, nhi, k);
         return 'ok';
-      case 0x2f: // AMO, fused multiply-add: the interpreter's own routines, as a slow path
-      case 0x43: case 0x47: case 0x4b: case 0x4f:
+      case 0x2f: // AMO, LR, SC on a page in the TLB; the rest (faults, illegal encodings) in the interpreter
+        if ((f3 === 2 || f3 === 3) && AMO_OPS.has(insn >>> 27)) return this.amo(insn, rd, rs1, f3, clo, chi, nlo, nhi, k);
+        if ((f3 === 2 || f3 === 3) && insn >>> 27 === 2 && ((insn >> 20) & 31) === 0) return this.loadReserved(insn, rd, rs1, f3, clo, chi, nlo, nhi, k);
+        if ((f3 === 2 || f3 === 3) && insn >>> 27 === 3) return this.storeConditional(insn, rd, rs1, f3, clo, chi, nlo, nhi, k);
+        this.slowInsn(insn, clo, chi, nlo, nhi, k);
+        return 'ok';
+      case 0x43: case 0x47: case 0x4b: case 0x4f: // fused multiply-add: the software FPU, as a slow path
         this.slowInsn(insn, clo, chi, nlo, nhi, k);
         return 'ok';
       default:
@@ -598,13 +605,91 @@ class BlockWriter {
     const imm = ((insn >> 25) << 5) | ((insn >> 7) & 31);
     this.address(rs1, imm);
     this.probe(SET_W_KEY, size);
-    pushFpLegal(f, this.layout.area, 'rne'); f.op(Op.i32_and);
+    // Legal with FS Clean or Initial too: a store reads FP state and leaves mstatus.FS as it is.
+    f.i32(0).mem(Op.i32_load, this.layout.area + AREA_FP_MODE, 2).i32(FP_MODE_FS_ON).op(Op.i32_and).i32(2).op(Op.i32_shr_u).op(Op.i32_and); // 4 -> 1
     this.openIf();
     this.ramOffset(SET_W_OFF);
     f.get(this.o);
     if (size === 8) f.i32(0).mem(Op.i64_load, fo, 3).mem(Op.i64_store, 0, 0);
     else f.i32(0).mem(Op.i32_load, fo, 2).mem(Op.i32_store, 0, 0);
     this.storeDone(nlo, nhi, k);
+    f.op(Op.else);
+    this.slowInsn(insn, clo, chi, nlo, nhi, k);
+    this.close();
+    return 'ok';
+  }
+
+  /**
+   * AMOSWAP/ADD/XOR/AND/OR/MIN[U]/MAX[U].W/D on a page in the write TLB, aligned (else the slow
+   * path, which raises the fault): old value to rd, the result stored, as the interpreter's fast
+   * path does. A .W works on sign-extended 64-bit values: signed and unsigned order are those of
+   * the 32-bit values, and the store keeps the low half.
+   */
+  private amo(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
+    const f = this.f, f5 = insn >>> 27, rs2 = (insn >> 20) & 31, size = f3 === 2 ? 4 : 8;
+    const a = this.ta, b = this.tb;
+    this.address(rs1, 0);
+    this.probe(SET_W_KEY, size);
+    this.openIf();
+    this.ramOffset(SET_W_OFF);
+    f.get(this.o).mem(size === 4 ? Op.i64_load32_s : Op.i64_load, 0, 0).set(a);
+    if (size === 4) { this.getX32(rs2); f.op(Op.i64_extend_i32_s); } else this.getX(rs2);
+    f.set(b);
+    f.get(this.o);
+    switch (f5) {
+      case 0x01: f.get(b); break;
+      case 0x00: f.get(a).get(b).op(Op.i64_add); break;
+      case 0x04: f.get(a).get(b).op(Op.i64_xor); break;
+      case 0x0c: f.get(a).get(b).op(Op.i64_and); break;
+      case 0x08: f.get(a).get(b).op(Op.i64_or); break;
+      default: { // min/max: select(a, b, a < b) for MIN[U], select(b, a, a < b) for MAX[U]
+        const max = f5 === 0x14 || f5 === 0x1c;
+        f.get(max ? b : a).get(max ? a : b).get(a).get(b).op(f5 >= 0x18 ? Op.i64_lt_u : Op.i64_lt_s).op(Op.select);
+      }
+    }
+    f.mem(size === 4 ? Op.i64_store32 : Op.i64_store, 0, 0);
+    this.setX(rd, () => f.get(a));
+    this.storeDone(nlo, nhi, k);
+    f.op(Op.else);
+    this.slowInsn(insn, clo, chi, nlo, nhi, k);
+    this.close();
+    return 'ok';
+  }
+
+  /** LR.W/D on a page in the read TLB, aligned: the value to rd, the reservation set to its RAM offset. */
+  private loadReserved(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
+    const f = this.f, size = f3 === 2 ? 4 : 8;
+    this.address(rs1, 0);
+    this.probe(SET_R_KEY, size);
+    this.openIf();
+    this.ramOffset(SET_R_OFF);
+    this.setX(rd, () => f.get(this.o).mem(size === 4 ? Op.i64_load32_s : Op.i64_load, 0, 0));
+    f.i32(0).get(this.o).op(Op.f64_convert_i32_u).mem(Op.f64_store, this.layout.area + AREA_RESERVATION, 3);
+    f.op(Op.else);
+    this.slowInsn(insn, clo, chi, nlo, nhi, k);
+    this.close();
+    return 'ok';
+  }
+
+  /**
+   * SC.W/D on a page in the write TLB, aligned: stores x[rs2] and writes 0 to rd if the
+   * reservation is at this RAM offset, else writes 1; the reservation is gone either way.
+   */
+  private storeConditional(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
+    const f = this.f, size = f3 === 2 ? 4 : 8, rs2 = (insn >> 20) & 31, at = this.layout.area + AREA_RESERVATION;
+    this.address(rs1, 0);
+    this.probe(SET_W_KEY, size);
+    this.openIf();
+    this.ramOffset(SET_W_OFF);
+    f.i32(0).mem(Op.f64_load, at, 3).get(this.o).op(Op.f64_convert_i32_u).op(Op.f64_eq);
+    f.i32(0).f64(NaN).mem(Op.f64_store, at, 3);
+    this.openIf();
+    f.get(this.o); this.getX(rs2); f.mem(size === 4 ? Op.i64_store32 : Op.i64_store, 0, 0);
+    this.setX(rd, () => f.i64(0, 0));
+    this.storeDone(nlo, nhi, k);
+    f.op(Op.else);
+    this.setX(rd, () => f.i64(1, 0));
+    this.close();
     f.op(Op.else);
     this.slowInsn(insn, clo, chi, nlo, nhi, k);
     this.close();

@@ -50,6 +50,7 @@ import { BLOCK_PARAMS, blockModule, chainBatch, compileWasmBlock, moduleExits, p
 import type { ChainStub, ExitSlot, WasmLayout } from './wasm-compiler.js';
 import type { WasmInstance } from '../wasm/api.js';
 import type { WalkLayout } from './wasm-walk.js';
+import type { ModuleCompiler } from './background-compiler.js';
 import { refillBody, REFILL_PARAMS } from './wasm-walk.js';
 
 /**
@@ -83,6 +84,12 @@ export interface WasmSlowPaths {
  */
 const BATCH = 32;
 const PENDING_MISSES = 64;
+/**
+ * Batches queued at most for the background compiler; a batch beyond compiles here at once. On a
+ * loaded machine the worker thread can fall behind (a Linux boot measured batches waiting 0.1-0.4
+ * s, their blocks interpreted meanwhile): then compiling here is the faster way to run them.
+ */
+const MAX_QUEUED = 4;
 
 interface Pending {
   off: number; plo: number; phi: number; n: number;
@@ -153,6 +160,12 @@ export class WasmEngine {
   /** Translated blocks waiting for their batch, by RAM offset. */
   private readonly pending = new Map<number, Pending>();
   private pendingMisses = 0;
+  /** Where batches compile off this thread (null: on it, in `flush`). */
+  private readonly compiler: ModuleCompiler | null;
+  /** Blocks whose batch is compiling there, by RAM offset. */
+  private readonly compiling = new Map<number, Pending>();
+  /** Bumped by `clear`: a batch started before is not installed (it still goes into the code cache). */
+  private generation = 0;
   /** This layout's part of the code cache (null: no cache). */
   private readonly codeCache: LayoutCode | null;
   /** Instances of cached modules made here: each module is instantiated at most once per engine. */
@@ -166,8 +179,11 @@ export class WasmEngine {
    *   (after CODE_CACHE_PROBE_AT jumps); null: none
    * @param pageMaps the hart's watched-page maps (views into the RAM's memory), which the
    *   WebAssembly page walk reads
+   * @param compiler where batches compile while the machine runs on (background-compiler.ts);
+   *   null: on this thread, when the batch is full
    */
-  constructor(ram: Ram, area: number, slow: WasmSlowPaths, threshold: number, codeCache: CodeCache | null, pageMaps: { watched: Uint8Array; readWatched: Uint8Array }) {
+  constructor(ram: Ram, area: number, slow: WasmSlowPaths, threshold: number, codeCache: CodeCache | null, pageMaps: { watched: Uint8Array; readWatched: Uint8Array }, compiler: ModuleCompiler | null = null) {
+    this.compiler = compiler;
     const memoryPages = ram.buffer.byteLength / 65536;
     const lookupAt = ram.allocScratch((LOOKUP_MASK + 1) * ENTRY_BYTES);
     const statsAt = ram.allocScratch(8);
@@ -225,6 +241,7 @@ export class WasmEngine {
    * waits or has nothing translatable.
    */
   request(off: number, plo: number, phi: number): boolean {
+    if (this.compiling.size !== 0 && this.compiling.has(off)) return false;
     const p = this.pending.get(off);
     if (p !== undefined) {
       if (++this.pendingMisses < PENDING_MISSES) return false;
@@ -254,26 +271,74 @@ export class WasmEngine {
     return b !== undefined && b.off === off && b.plo === plo && b.phi === phi && b.fn !== null;
   }
 
-  /** Compile the waiting blocks whose guest code is unchanged in one module and install them. */
+  /**
+   * Compile the waiting blocks whose guest code is unchanged in one module and install them: now,
+   * or, with a background compiler, once the module is ready (`poll`).
+   */
   flush(): void {
     const ready: Pending[] = [];
-    for (const p of this.pending.values()) {
-      const now = this.u16.subarray(p.off >>> 1, (p.off >>> 1) + p.source.length);
-      if (now.every((v, i) => v === p.source[i])) ready.push(p);
-    }
+    for (const p of this.pending.values()) if (holds(this.u16, p.off, p.source)) ready.push(p);
     this.pending.clear();
     this.pendingMisses = 0;
     if (ready.length === 0) return;
     const { chains, exits } = chainBatch(ready);
     const bytes = blockModule(this.layout, ready.map((p) => p.body), exits);
-    const module = new wasmApi.Module(bytes);
-    const bi = this.instantiate(module, ready, exits);
-    if (this.codeCache !== null) {
-      const m = this.codeCache.add(bytes, module, ready.map((p, i) => ({ plo: p.plo, phi: p.phi, n: p.n, source: p.source, chains: chains[i] })));
-      if (m !== null) this.instances.set(m, bi);
+    if (this.compiler === null || this.compiler.inFlight >= MAX_QUEUED) {
+      this.compiled(bytes, new wasmApi.Module(bytes), ready, chains, exits, ready.map(() => true));
+      return;
     }
-    this.translated += ready.length;
-    ready.forEach((p, i) => this.installFn(p.off, p.plo, p.phi, p.n, bi, i));
+    for (const p of ready) this.compiling.set(p.off, p);
+    const generation = this.generation;
+    this.compiler.compile(bytes, this.layout.memoryPages, (module) => {
+      for (const p of ready) if (this.compiling.get(p.off) === p) this.compiling.delete(p.off);
+      this.compiled(bytes, module, ready, chains, exits, generation === this.generation ? this.stillHeld(ready, chains) : ready.map(() => false));
+    });
+  }
+
+  /** Batches compiling off this thread. */
+  get inFlight(): number {
+    return this.compiling.size;
+  }
+
+  /**
+   * Install the batches the background compiler has finished (of every engine it serves);
+   * returns true when any was. Cheap when none has: the dispatch loop calls it whenever pc
+   * has no block while batches are in flight.
+   */
+  poll(): boolean {
+    const before = this.translated;
+    this.compiler?.poll();
+    return this.translated !== before;
+  }
+
+  /**
+   * Per block of a batch compiled in the background: RAM still holds the code it was made from,
+   * its own and that of every block it chains into (transitively). The module was built from
+   * that code; pages are flagged in Ram.code only for installed blocks, so a write while it
+   * compiled is seen here, not by invalidation.
+   */
+  private stillHeld(ready: readonly Pending[], chains: readonly number[][]): boolean[] {
+    const ok = ready.map((p) => holds(this.u16, p.off, p.source));
+    for (let changed = true; changed;) {
+      changed = false;
+      ready.forEach((_, i) => {
+        if (ok[i] && chains[i].some((j) => !ok[j])) { ok[i] = false; changed = true; }
+      });
+    }
+    return ok;
+  }
+
+  /** A batch's module is compiled: keep it in the code cache and install the blocks `install` says. */
+  private compiled(bytes: Uint8Array, module: object, ready: readonly Pending[], chains: number[][], exits: readonly ExitSlot[], install: readonly boolean[]): void {
+    const m = this.codeCache?.add(bytes, module, ready.map((p, i) => ({ plo: p.plo, phi: p.phi, n: p.n, source: p.source, chains: chains[i] }))) ?? null;
+    if (!install.includes(true)) return;
+    const bi = this.instantiate(module, ready, exits);
+    if (m !== null) this.instances.set(m, bi);
+    ready.forEach((p, i) => {
+      if (!install[i]) return;
+      this.translated++;
+      this.installFn(p.off, p.plo, p.phi, p.n, bi, i);
+    });
   }
 
   /** An instance of a block module (blocks: each function's virtual pc) with an exit table of its own, every slot on `leave`. */
@@ -378,10 +443,12 @@ export class WasmEngine {
     for (const g of groups) this.unregister(g);
   }
 
-  /** Drop every block, installed or waiting. */
+  /** Drop every block, installed, waiting or compiling. */
   clear(): void {
     this.pending.clear();
     this.pendingMisses = 0;
+    this.compiling.clear();
+    this.generation++;
     this.cache.clear();
     this.asked.fill(0);
   }
@@ -549,4 +616,11 @@ function storeAfterRefill(f: FunctionBody, area: number, walk: WalkLayout, refil
   f.i32(0).op(Op.return);
   f.op(Op.end);
   f.op(Op.end);
+}
+
+/** RAM (`u16`, halfwords) holds `src` at byte offset `off`. */
+function holds(u16: Uint16Array, off: number, src: Uint16Array): boolean {
+  const at = off >>> 1;
+  for (let i = 0; i < src.length; i++) if (u16[at + i] !== src[i]) return false;
+  return true;
 }

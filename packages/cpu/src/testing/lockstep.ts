@@ -9,7 +9,7 @@ import { BusFault } from '../bus.js';
 import type { Bus } from '../bus.js';
 import { parseElf } from '../elf.js';
 import { Hart } from '../hart.js';
-import type { HartEngine } from '../hart.js';
+import type { HartEngine, HartOptions } from '../hart.js';
 import type { CodeCache } from '../jit/code-cache.js';
 import { Ram } from '../ram.js';
 import { Htif } from '../bare/htif.js';
@@ -29,13 +29,13 @@ export function stops(seed: number, count: number, max: number): number[] {
 
 export interface Bare { hart: Hart; ram: Ram; htif: Htif }
 
-/** A bare machine with `elf` loaded; `codeCache` as HartOptions (undefined: the default). */
-export function bareMachine(elf: Uint8Array, engine: HartEngine, jitThreshold: number | undefined, ramSize: number, codeCache?: CodeCache | null): Bare {
+/** A bare machine with `elf` loaded; `codeCache` and `backgroundCompile` as HartOptions (undefined: the default). */
+export function bareMachine(elf: Uint8Array, engine: HartEngine, jitThreshold: number | undefined, ramSize: number, codeCache?: CodeCache | null, backgroundCompile?: HartOptions['backgroundCompile']): Bare {
   const image = parseElf(elf);
   const ram = new Ram(BARE_RAM_BASE, ramSize);
   for (const seg of image.segments) ram.write(seg.paddr, seg.data);
   const bus: Bus = { ram, load: (p) => { throw new BusFault(p, false); }, store: (p) => { throw new BusFault(p, true); } };
-  const hart = new Hart(bus, { engine, jitThreshold, codeCache });
+  const hart = new Hart(bus, { engine, jitThreshold, codeCache, backgroundCompile });
   hart.pc = image.entry;
   const tohost = image.symbols.get('tohost')!;
   const htif = new Htif(hart, Number(tohost), Number(image.symbols.get('fromhost') ?? tohost + 64n));

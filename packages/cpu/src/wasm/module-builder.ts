@@ -209,9 +209,14 @@ export class FunctionBody {
   /** call_indirect through table 0 with function type `type` (the table index is on the stack). */
   callIndirect(type: number): this { this.withIndex(Op.call_indirect, type); this.code.byte(0); return this; }
 
+  /** At least the bytes encodeInto appends. */
+  encodedSizeBound(): number {
+    return this.code.len + 2 * this.locals.length + 16;
+  }
+
   /** Append the encoded body (size, local declarations in runs of one type, code, end) to `out`. */
   encodeInto(out: Bytes): void {
-    const head = new Bytes();
+    const head = new Bytes(2 * this.locals.length + 8);
     let groups = 0;
     for (let i = 0; i < this.locals.length; i++) if (i === 0 || this.locals[i] !== this.locals[i - 1]) groups++;
     head.uleb(groups);
@@ -274,9 +279,14 @@ export class ModuleBuilder {
   }
 
   encode(): Uint8Array {
-    const out = new Bytes();
+    // Sized up front from the function bodies (the code section is nearly all of a block
+    // module): growing by doubling from a small buffer cost a tenth of module building.
+    let size = 1024;
+    for (const f of this.funcs) size += f.body.encodedSizeBound() + f.name.length + 16;
+    for (const c of this.customs) size += c.name.length + c.bytes.length + 16;
+    const out = new Bytes(size);
     out.append(MAGIC_VERSION);
-    const sec = new Bytes();
+    const sec = new Bytes(size);
     const section = (id: number) => { out.byte(id); out.sized(sec); sec.len = 0; };
     sec.uleb(this.types.length);
     for (const t of this.types) {
