@@ -21,14 +21,15 @@
  * recording.lock, so gc and merge leave its open slice alone.
  */
 import { mkdirSync, readdirSync, existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToHost, setTimeout as sleep } from 'node:timers/promises';
 import { createDeviceRegistry, type ConsoleOutputSink, type LoadedDevicePlugin } from '@prnr/devices';
 import { Channel, PortRecorder, SegmentWriter, encodeUvarint, type RecordedInputs } from '@prnr/eventlog';
 import { VirtMachine, type BoardConfig, type MachineImages } from '@prnr/machine';
-import { BackgroundWriter, type MachineParts } from '@prnr/snapshot';
+import { BackgroundWriter, dirtyRamBytes, type MachineParts } from '@prnr/snapshot';
 import { encodeCheckpoint } from './checkpoint.js';
-import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, syncDir, writeManifestAsync, type RecordingManifest } from './manifest.js';
+import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, writeManifestAsync, type RecordingManifest } from './manifest.js';
 import { runLoop, type LoopEnd } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
 import { saveCodeCache } from './code-cache-file.js';
@@ -115,6 +116,14 @@ interface OpenSegment {
 }
 /** Slices whose manifest writes may wait behind the machine before it waits for them. */
 const MAX_PUBLISHING = 4;
+/**
+ * How long start() waits for the snapshot worker to have touched enough of
+ * its ring for the boot's pages (it starts before the machine is built, so
+ * usually it has). Copying them into untouched memory instead pays ~1,300
+ * page faults in the first pause (35-40 ms measured), so waiting up to about
+ * that long costs start() nothing extra.
+ */
+const FIRST_CAPTURE_RING_WAIT_MS = 40;
 
 /** Records a whole run: start a RecordSession, run it to its end, finish it. */
 export async function record(o: RecordOptions): Promise<RecordResult> {
@@ -182,15 +191,21 @@ export class RecordSession {
 
   /** Creates the recording directory (locked until release()), boots the machine, takes the first snapshot. */
   static async start(o: RecordOptions): Promise<RecordSession> {
-    prepareDir(o.dir);
+    const dirSynced = prepareDir(o.dir);
     const unlock = acquireRecordingLock(o.dir);
     let store: BackgroundWriter | undefined;
+    let firstSegment: OpenSegment | undefined;
     // A session that fails or is dropped stops its worker (objects not yet synced are lost, as in a crash).
     const release = () => {
       void store?.abort();
       unlock();
     };
     try {
+      // Started before the machine is built, so that both are ready when it has booted: the worker
+      // (its start, its ring touched: the first capture copies into it) and the first segment's file.
+      // The first capture gives the worker the machine's shape.
+      store = new BackgroundWriter(o.dir, undefined, { packs: o.objectLayout !== 'loose' });
+      firstSegment = createSegment(o.dir, 0, 0);
       let session!: RecordSession;
       const recorder = new PortRecorder({ append: (ev) => session.append(ev) }, () => session.machine.hart.icount);
       const inputs = recorder.wrap(o.inputs);
@@ -199,7 +214,7 @@ export class RecordSession {
       const machine = new VirtMachine(o.config, o.images, { ...inputs, devicePorts, consoleOutput: { write: (b) => { session.consoleBytes.push(b); o.output.write(b); } } }, registry);
       machine.boot();
       // The machine was just built: its first snapshot copies only the pages the boot loaded (they carry dirty marks).
-      store = new BackgroundWriter(o.dir, partsOf(machine, null), { packs: o.objectLayout !== 'loose' });
+      const ringHolds = store.ringHolds(dirtyRamBytes(partsOf(machine, null)), FIRST_CAPTURE_RING_WAIT_MS);
       // The base disk images go into the store: a recording replays without the image directory.
       // Not awaited: the worker hashes and stores them while the machine runs; the first manifest
       // write waits for them (publish). They are copied once the worker's shared ring is ready (into
@@ -209,6 +224,7 @@ export class RecordSession {
       const putLater = (bytes: Uint8Array) => ringReady.then(() => store!.put(bytes));
       const disks: Record<string, string> = {};
       const puts: Array<Promise<unknown>> = Object.entries(o.images.disks ?? {}).map(([id, bytes]) => putLater(bytes).then((h) => (disks[id] = h)));
+      puts.push(dirSynced);
       const manifest: RecordingManifest = {
         format: 'prnr-recording',
         version: o.objectLayout === 'loose' ? 1 : RECORDING_FORMAT_VERSION, // loose objects: the layout an older prnr reads
@@ -231,18 +247,20 @@ export class RecordSession {
         puts.push(putLater(profile).then((h) => (manifest.guestProfile = h)));
       }
       session = new RecordSession(o, store, recorder, machine, manifest, release);
+      await ringHolds; // false (not touched in time): the capture pays the rest of the page faults itself
       session.sliceRoot = session.snapshot();
       atSliceBoundary(machine);
       for (const p of puts) p.catch(() => {}); // a failure surfaces through the first manifest write
       session.publish(async () => {
         await Promise.all(puts);
       });
-      session.openSegment();
+      session.segment = firstSegment;
       session.sliceWallStart = process.hrtime.bigint();
       await session.segment.ready; // the first segment's file exists before start() returns
       return session;
     } catch (e) {
       release();
+      void firstSegment?.ready.then((w) => w.abort(), () => {}); // left as a crash leaves it: .partial
       throw e;
     }
   }
@@ -353,16 +371,7 @@ export class RecordSession {
 
   /** Starts the open slice's segment; the machine runs on while its file is created (its events wait until then). */
   private openSegment(): void {
-    const index = this.closed;
-    const s: OpenSegment = { writer: undefined, waiting: [], ready: undefined as unknown as Promise<SegmentWriter> };
-    s.ready = SegmentWriter.create(join(this.o.dir, segmentName(index)), { segmentIndex: index, startIcount: BigInt(this.sliceStart) }).then((w) => {
-      for (const ev of s.waiting) w.append(ev);
-      s.waiting = [];
-      s.writer = w;
-      return w;
-    });
-    s.ready.catch(() => {}); // thrown through the slice's manifest update
-    this.segment = s;
+    this.segment = createSegment(this.o.dir, this.closed, this.sliceStart);
   }
 
   /**
@@ -454,9 +463,32 @@ function stateBytes(machine: VirtMachine): number {
   return n;
 }
 
-function prepareDir(dir: string): void {
+/** Starts segment `index`'s file; events logged before it exists wait in the returned segment. */
+function createSegment(dir: string, index: number, startIcount: number): OpenSegment {
+  const s: OpenSegment = { writer: undefined, waiting: [], ready: undefined as unknown as Promise<SegmentWriter> };
+  s.ready = SegmentWriter.create(join(dir, segmentName(index)), { segmentIndex: index, startIcount: BigInt(startIcount) }).then((w) => {
+    for (const ev of s.waiting) w.append(ev);
+    s.waiting = [];
+    s.writer = w;
+    return w;
+  });
+  s.ready.catch(() => {}); // thrown through the slice's manifest update
+  return s;
+}
+
+/** Creates the directory and its log/ and objects/; resolves once their names are durable (on the thread pool: the first manifest write waits for it). */
+function prepareDir(dir: string): Promise<void> {
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new RecordingError(`${dir} already exists and is not empty: choose a new directory for the recording`);
   mkdirSync(join(dir, 'log'), { recursive: true });
   mkdirSync(join(dir, 'objects'), { recursive: true });
-  syncDir(dir);
+  const synced = (async () => {
+    const d = await open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  })();
+  synced.catch(() => {}); // thrown through the first manifest write
+  return synced;
 }

@@ -7,16 +7,19 @@ export interface WorkerInit {
   dir: string;
   /** Objects into a pack (true), or one file each (the layout before packs). */
   packs: boolean;
-  /** The machine's shape; the worker's writer starts from that machine just built (all zero but for the first delta). */
-  shape: { ram: { size: number }; disks: Array<{ size: number; blockSize: number }> };
+  /** The machine's shape; the worker's writer starts from that machine just built (all zero but for the first delta). Absent: the first delta's shape. */
+  shape?: { ram: { size: number }; disks: Array<{ size: number; blockSize: number }> };
   /**
    * The ring the machine's thread copies pages and put() bytes into, shared
    * so that nothing is transferred per capture. The worker touches every
-   * page of it first (its page faults are paid on the worker's thread), then
-   * sets control[0] to 1 and posts READY_ID; the ring is not used before.
+   * page of it first (its page faults are paid on the worker's thread; the
+   * touch changes no byte), storing the bytes touched so far in
+   * control[RING_TOUCHED] as it goes (from offset 0 up), then posts
+   * READY_ID. The machine's thread may use the ring at once (a page not yet
+   * touched then faults on its thread).
    */
   ring: SharedArrayBuffer;
-  /** Int32 flags: [0] the ring is ready. */
+  /** Int32 words: [RING_TOUCHED] bytes of the ring touched so far. */
   control: SharedArrayBuffer;
 }
 
@@ -26,7 +29,9 @@ export type Request =
   | { id: number; op: 'sync' }
   | { id: number; op: 'close' };
 
-/** The reply id the worker posts once its ring is ready (requests count from 1). */
+/** The reply id the worker posts once its ring is touched (requests count from 1). */
 export const READY_ID = 0;
+/** Index in WorkerInit.control of the ring's touched length (Atomics, grows as the worker touches it). */
+export const RING_TOUCHED = 0;
 
 export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string; name: string };

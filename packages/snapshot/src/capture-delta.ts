@@ -95,6 +95,14 @@ export function takeDelta(parts: MachineParts, all = false, target?: DeltaTarget
   return { metaBytes: encodeCanonical(parts.meta), ram: { size: parts.ram.size, pages: idx, data }, disks };
 }
 
+/** Bytes of RAM pages the next takeDelta() would copy into its target (the dirty pages). */
+export function dirtyRamBytes(parts: MachineParts): number {
+  const dirty = parts.ram.dirty;
+  let n = 0;
+  for (let p = 0; p < dirty.length; p++) if (dirty[p] !== 0) n++;
+  return n * PAGE_SIZE;
+}
+
 /** Kept between captures: a new one each time would cost its page faults in the pause. */
 let found = new Uint32Array(0);
 

@@ -4,51 +4,80 @@
  * and does the hashing, compression and I/O of every capture and put in the
  * order they were posted. Messages are plain data (background-protocol.ts);
  * page bytes come through the shared ring, read in place.
+ *
+ * Start-up order matters to the machine's thread: the ring is touched first
+ * (its page faults paid here), a slice at a time, with the touched length
+ * published in control[RING_TOUCHED] as it grows, so the recorder's first
+ * capture (a few MiB of boot pages, taken ~0.1 s after the worker starts)
+ * can copy into touched memory. The store, hashing and LZ4 modules are
+ * loaded only then.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { FsObjectStore } from './fs-object-store.js';
-import { blake3Ready } from './hash.js';
-import { SnapshotWriter } from './snapshot-writer.js';
-import { READY_ID, type Reply, type Request, type WorkerInit } from './background-protocol.js';
+import { READY_ID, RING_TOUCHED, type Reply, type Request, type WorkerInit } from './background-protocol.js';
+import type { CaptureDelta } from './capture-delta.js';
 import type { RingSpan } from './ring-spans.js';
+import type { SnapshotWriter } from './snapshot-writer.js';
 
 const init = workerData as WorkerInit;
-const store = new FsObjectStore(init.dir, { packs: init.packs ?? true });
-const writer = blake3Ready().then(() => SnapshotWriter.forNewShape(init.shape));
+
+// Requests that arrive before the modules are loaded wait in order behind them.
 let queue: Promise<unknown> = Promise.resolve();
-
-// Touch every page of the ring here, once, so that the machine's thread never pays a page fault copying into it.
-const ring = new Uint8Array(init.ring);
-for (let i = 0; i < ring.length; i += 4096) ring[i] = 0;
-Atomics.store(new Int32Array(init.control), 0, 1);
-parentPort!.postMessage({ id: READY_ID, ok: true, value: null } satisfies Reply);
-
 const inRing = (s: RingSpan) => new Uint8Array(init.ring, s.offset, s.length);
-
-async function handle(req: Request): Promise<unknown> {
-  switch (req.op) {
-    case 'capture':
-      // Ring bytes are read in place: the span stays ours until the reply (every object stored is a copy).
-      if (req.ram) req.delta.ram.data = inRing(req.ram);
-      return (await writer).captureDelta(req.delta, store);
-    case 'put':
-      return store.put(req.ring ? inRing(req.ring) : req.bytes); // put() copies at once; the span is ours until the reply anyway
-    case 'sync':
-      return store.sync();
-    case 'close':
-      return store.close();
-  }
-}
-
 parentPort!.on('message', (req: Request) => {
   // In order: a capture's objects are in the store before a later sync() returns, and ring spans are freed in order.
   queue = queue.then(async () => {
     let reply: Reply;
     try {
-      reply = { id: req.id, ok: true, value: await handle(req) };
+      reply = { id: req.id, ok: true, value: await (await work)(req) };
     } catch (e) {
       reply = { id: req.id, ok: false, error: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' };
     }
     parentPort!.postMessage(reply);
   });
 });
+
+touchRing();
+parentPort!.postMessage({ id: READY_ID, ok: true, value: null } satisfies Reply);
+const work = loadWork();
+
+/**
+ * Touches every page of the ring once, publishing the length touched after
+ * each 256 KiB. The touch is a compare-exchange of 0 with 0: a write access
+ * (the page is faulted in) that never changes a byte, so the machine's
+ * thread may already be copying into the ring (a capture that did not wait).
+ */
+function touchRing(): void {
+  const words = new Int32Array(init.ring);
+  const control = new Int32Array(init.control);
+  const step = 256 << 10;
+  for (let at = 0; at < init.ring.byteLength; ) {
+    const end = Math.min(init.ring.byteLength, at + step);
+    for (let i = at; i < end; i += 4096) Atomics.compareExchange(words, i >>> 2, 0, 0);
+    at = end;
+    Atomics.store(control, RING_TOUCHED, at);
+    Atomics.notify(control, RING_TOUCHED);
+  }
+}
+
+async function loadWork(): Promise<(req: Request) => Promise<unknown>> {
+  const [{ FsObjectStore }, { blake3Ready }, { SnapshotWriter: Writer }] = await Promise.all([import('./fs-object-store.js'), import('./hash.js'), import('./snapshot-writer.js')]);
+  await blake3Ready();
+  const store = new FsObjectStore(init.dir, { packs: init.packs ?? true });
+  // From the machine's shape: given at start, or that of the first delta (a recorder starts the worker before it builds the machine).
+  let writer: Promise<SnapshotWriter> | undefined = init.shape && Writer.forNewShape(init.shape);
+  const writerFor = (d: CaptureDelta) => (writer ??= Writer.forNewShape({ ram: { size: d.ram.size }, disks: d.disks.map((k) => ({ size: k.size, blockSize: k.blockSize })) }));
+  return async (req) => {
+    switch (req.op) {
+      case 'capture':
+        // Ring bytes are read in place: the span stays ours until the reply (every object stored is a copy).
+        if (req.ram) req.delta.ram.data = inRing(req.ram);
+        return (await writerFor(req.delta)).captureDelta(req.delta, store);
+      case 'put':
+        return store.put(req.ring ? inRing(req.ring) : req.bytes); // put() is done with the bytes (or has copied them) when it returns
+      case 'sync':
+        return store.sync();
+      case 'close':
+        return store.close();
+    }
+  };
+}

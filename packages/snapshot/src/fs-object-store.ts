@@ -26,8 +26,8 @@ import { mkdir, open, readdir, rename, unlink, writeFile } from 'node:fs/promise
 import { dirname, join, sep } from 'node:path';
 import { forEachLimit } from './concurrency.js';
 import { ObjectCorruptError, ObjectMissingError } from './errors.js';
-import { assertHash, blake3Bin, blake3Hex, blake3Ready, fromHex, hashEquals, toHex } from './hash.js';
-import { decodeObjectFile, encodeObjectFile, ObjectFileError, objectFileLength } from './object-file.js';
+import { assertHash, blake3Bin, blake3Hex, blake3IsReady, blake3Ready, fromHex, hashEquals, toHex } from './hash.js';
+import { decodeObjectFile, encodeObjectFile, encodeObjectParts, ObjectFileError, objectFileLength } from './object-file.js';
 import type { ObjectStore, PutOutcome, StoreStats } from './object-store.js';
 import { ENTRY_HEADER_BYTES, PackFormatError } from './pack-format.js';
 import { PackSet } from './pack-set.js';
@@ -113,6 +113,16 @@ export class FsObjectStore implements ObjectStore {
   }
 
   put(bytes: Uint8Array): Promise<Hash> {
+    if (this.packed && blake3IsReady()) {
+      // Hashed and appended (compressed, copied) at once: no copy of `bytes` to keep meanwhile.
+      try {
+        const h = blake3Hex(bytes);
+        this.putPacked(h, bytes);
+        return Promise.resolve(h);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     const copy = bytes.slice();
     // Known to sync() from this moment, before it has a hash (and so an entry in inFlight).
     const p = blake3Ready().then(async () => {
@@ -127,14 +137,7 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async putHashed(h: Hash, bytes: Uint8Array): Promise<PutOutcome> {
-    if (this.packed) {
-      assertHash(h);
-      // Synchronous: compress and buffer an append (written at 1 MiB, at sync() and at close()).
-      if (this.packs.knows(h)) return { added: false, storedBytes: 0 };
-      const file = encodeObjectFile(bytes, this.codec);
-      this.packs.append(h, file);
-      return { added: true, storedBytes: file.length + ENTRY_HEADER_BYTES };
-    }
+    if (this.packed) return this.putPacked(h, bytes);
     const path = this.pathOf(h);
     const pending = this.inFlight.get(h);
     if (pending) {
@@ -151,6 +154,15 @@ export class FsObjectStore implements ObjectStore {
     } finally {
       this.inFlight.delete(h);
     }
+  }
+
+  /** Synchronous: compresses `bytes` and buffers their append (written at 1 MiB, at sync() and at close()). */
+  private putPacked(h: Hash, bytes: Uint8Array): PutOutcome {
+    assertHash(h);
+    if (this.packs.knows(h)) return { added: false, storedBytes: 0 };
+    const { header, payload } = encodeObjectParts(bytes, this.codec);
+    this.packs.append(h, [header, payload]);
+    return { added: true, storedBytes: ENTRY_HEADER_BYTES + header.length + payload.length };
   }
 
   private async write(h: Hash, path: string, file: Uint8Array): Promise<PutOutcome> {
@@ -191,9 +203,14 @@ export class FsObjectStore implements ObjectStore {
    * (a recording's manifest). After a failure, the next call retries.
    */
   async sync(): Promise<SyncStats> {
+    return this.syncLoose(() => this.packs.sync());
+  }
+
+  /** Waits for puts under way, runs `packs` (the packs' part), then fsyncs loose files and their directories. */
+  private async syncLoose(packs: () => number = () => 0): Promise<SyncStats> {
     await Promise.allSettled([...this.starting]);
     await Promise.allSettled([...this.inFlight.values()]);
-    const packs = this.packs.sync();
+    const packsSynced = packs();
     const files = [...this.unsyncedFiles];
     const dirs = [...this.unsyncedDirs];
     this.unsyncedFiles = new Set();
@@ -208,12 +225,16 @@ export class FsObjectStore implements ObjectStore {
       for (const d of dirs) this.unsyncedDirs.add(d);
       throw e;
     }
-    return { files: files.length + packs, dirs: dirs.length };
+    return { files: files.length + packsSynced, dirs: dirs.length };
   }
 
-  /** Completes the pack being written (its index) after a sync(), and releases open descriptors. The store stays usable. */
+  /**
+   * Makes everything durable like sync() and completes the pack being
+   * written (its index), with one fsync of the pack for both; releases open
+   * descriptors. The store stays usable.
+   */
   async close(): Promise<void> {
-    await this.sync();
+    await this.syncLoose();
     this.packs.close();
   }
 

@@ -15,6 +15,11 @@ export function blake3Ready(): Promise<IHasher> {
   return hasherPromise;
 }
 
+/** True once blake3Ready() has resolved (hashing is then synchronous). */
+export function blake3IsReady(): boolean {
+  return hasher !== undefined;
+}
+
 function ready(): IHasher {
   if (!hasher) throw new Error('BLAKE3 is not initialised: await blake3Ready() first');
   return hasher;

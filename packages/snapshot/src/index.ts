@@ -32,7 +32,7 @@ export { SnapshotWriter, fullStateRoot } from './snapshot-writer.js';
 export type { CaptureResult, CaptureStats, SnapshotWriterOptions } from './snapshot-writer.js';
 export { BackgroundWriter, DEFAULT_RING_BYTES } from './background-writer.js';
 export type { BackgroundWriterOptions, PendingCapture } from './background-writer.js';
-export { takeDelta } from './capture-delta.js';
+export { takeDelta, dirtyRamBytes } from './capture-delta.js';
 export type { CaptureDelta, DeltaTarget } from './capture-delta.js';
 export { restoreSnapshot } from './restore.js';
 export type { RestoreTarget, RestoredDisk, RestoredSnapshot, RestoreStats, ReadOptions } from './restore.js';

@@ -26,6 +26,19 @@ function compress(codec: CodecId, bytes: Uint8Array): Uint8Array {
  * than 1/16, then raw. Always a fresh buffer (never aliases `bytes`).
  */
 export function encodeObjectFile(bytes: Uint8Array, codec: CodecId = Codec.lz4): Uint8Array {
+  const { header, payload } = encodeObjectParts(bytes, codec);
+  const file = new Uint8Array(OBJECT_HEADER_BYTES + payload.length);
+  file.set(header, 0);
+  file.set(payload, OBJECT_HEADER_BYTES);
+  return file;
+}
+
+/**
+ * The file for `bytes` in two parts, header and payload, for a writer that
+ * copies them into a larger buffer itself (a pack entry) instead of building
+ * the file first. `payload` may be `bytes` itself (stored raw).
+ */
+export function encodeObjectParts(bytes: Uint8Array, codec: CodecId = Codec.lz4): { header: Uint8Array; payload: Uint8Array } {
   if (bytes.length > 0xffff_ffff) throw new RangeError(`object of ${bytes.length} bytes is larger than 4 GiB - 1`);
   let payload = bytes;
   let used: CodecId = Codec.raw;
@@ -36,13 +49,12 @@ export function encodeObjectFile(bytes: Uint8Array, codec: CodecId = Codec.lz4):
       used = codec;
     }
   }
-  const file = new Uint8Array(OBJECT_HEADER_BYTES + payload.length);
-  file.set(OBJECT_MAGIC, 0);
-  file[4] = OBJECT_FILE_VERSION;
-  file[5] = used;
-  new DataView(file.buffer).setUint32(8, bytes.length, true);
-  file.set(payload, OBJECT_HEADER_BYTES);
-  return file;
+  const header = new Uint8Array(OBJECT_HEADER_BYTES);
+  header.set(OBJECT_MAGIC, 0);
+  header[4] = OBJECT_FILE_VERSION;
+  header[5] = used;
+  new DataView(header.buffer).setUint32(8, bytes.length, true);
+  return { header, payload };
 }
 
 /** Uncompressed length from a file's header (for stats), or throws ObjectFileError. */

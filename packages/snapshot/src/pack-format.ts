@@ -76,14 +76,29 @@ export function checkPackHeader(head: Uint8Array): void {
 
 /** One entry: header and body, ready to append. */
 export function encodeEntry(h: Hash, body: Uint8Array): Uint8Array {
-  const e = new Uint8Array(ENTRY_HEADER_BYTES + body.length);
+  return encodeEntryOf(h, [body]);
+}
+
+/**
+ * One entry whose body is `parts` one after the other (an object file's
+ * header and payload), copied once into the entry: the same bytes as
+ * encodeEntry(h, concatenation of parts).
+ */
+export function encodeEntryOf(h: Hash, parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const e = new Uint8Array(ENTRY_HEADER_BYTES + length);
   const dv = new DataView(e.buffer);
   e.set(ENTRY_MAGIC, 0);
   fromHex(h, e, 4);
-  dv.setUint32(36, body.length, true);
-  dv.setUint32(40, crc32(body), true);
+  dv.setUint32(36, length, true);
+  let at = ENTRY_HEADER_BYTES;
+  for (const p of parts) {
+    e.set(p, at);
+    at += p.length;
+  }
+  dv.setUint32(40, crc32(e.subarray(ENTRY_HEADER_BYTES)), true);
   dv.setUint32(44, crc32(e.subarray(0, 44)), true);
-  e.set(body, ENTRY_HEADER_BYTES);
   return e;
 }
 

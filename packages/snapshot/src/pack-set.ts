@@ -16,12 +16,12 @@
  * that miss an object look again (new packs, packs that grew) before saying
  * it is missing, so a reader follows a live writer.
  */
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   checkPackHeader,
   decodeIndex,
-  encodeEntry,
+  encodeEntryOf,
   encodeIndex,
   entryBody,
   ENTRY_HEADER_BYTES,
@@ -94,6 +94,8 @@ export class PackSet {
   private unsynced: number[] = [];
   /** The first directory this instance created on the way to its packs, until a sync() made it durable. */
   private createdFrom: string | undefined;
+  /** A pack was created since the last sync(): the directory must be synced for its name to be durable. */
+  private newName = false;
 
   constructor(readonly dir: string) {}
 
@@ -167,20 +169,23 @@ export class PackSet {
     return entryBody(bytes.subarray(0, got), h, at.entry.length);
   }
 
-  /** Appends object `h` (its object file bytes) to this instance's pack. */
-  append(h: Hash, body: Uint8Array): void {
+  /** Appends object `h` (its object file bytes: `body`, or parts that make it up, copied once) to this instance's pack. */
+  append(h: Hash, body: Uint8Array | readonly Uint8Array[]): void {
     this.load();
+    const parts = body instanceof Uint8Array ? [body] : body;
+    let length = 0;
+    for (const p of parts) length += p.length;
     let w = this.writing;
-    if (w && w.end + ENTRY_HEADER_BYTES + body.length > ROLL_BYTES) {
+    if (w && w.end + ENTRY_HEADER_BYTES + length > ROLL_BYTES) {
       this.closeWriting();
       w = undefined;
     }
     w ??= this.openWriting();
-    const e = encodeEntry(h, body);
-    w.entries.set(h, { offset: w.end, length: body.length });
+    const e = encodeEntryOf(h, parts);
+    w.entries.set(h, { offset: w.end, length });
     w.end += e.length;
     w.buffer.push(e);
-    w.buffered.set(h, body);
+    w.buffered.set(h, e.subarray(ENTRY_HEADER_BYTES));
     this.where.set(h, w);
     if (w.end - w.flushed >= FLUSH_BYTES) this.flush(w);
   }
@@ -200,11 +205,13 @@ export class PackSet {
       w.synced = true;
       n++;
     }
-    if (n > 0) {
+    if (n > 0 && this.newName) {
       // A new pack's name is durable once its directory is, and each directory this instance created once its parent is.
+      // A pack whose name is durable needs only its own fsync (appends and the index change no name).
       fsyncDir(this.dir);
       if (this.createdFrom !== undefined) for (let d = this.dir; d.length >= this.createdFrom.length; d = dirname(d)) fsyncDir(dirname(d));
       this.createdFrom = undefined;
+      this.newName = false;
     }
     return n;
   }
@@ -317,18 +324,35 @@ export class PackSet {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
     }
+    this.newName = true;
     writeSync(fd, packHeader());
     const w: OpenPack = { file, fd, entries: new Map(), end: PACK_HEADER_BYTES, flushed: PACK_HEADER_BYTES, buffer: [], buffered: new Map(), synced: false };
     this.writing = w;
     return w;
   }
 
+  /** Writes the buffered entries with one writev (no copy into one buffer first). */
   private flush(w: OpenPack): void {
     if (w.buffer.length === 0) return;
-    const data = Buffer.concat(w.buffer);
-    let done = 0;
-    while (done < data.length) done += writeSync(w.fd, data, done, data.length - done, w.flushed + done);
-    w.flushed += data.length;
+    const total = w.end - w.flushed;
+    let done = writevSync(w.fd, w.buffer, w.flushed);
+    if (done < total) {
+      // A short write (rare: a signal, a full disk): the rest one buffer at a time.
+      let skip = done;
+      for (const b of w.buffer) {
+        if (skip >= b.length) {
+          skip -= b.length;
+          continue;
+        }
+        for (let k = skip; k < b.length; ) {
+          const n = writeSync(w.fd, b, k, b.length - k, w.flushed + done);
+          k += n;
+          done += n;
+        }
+        skip = 0;
+      }
+    }
+    w.flushed += total;
     w.buffer = [];
     w.buffered.clear();
   }

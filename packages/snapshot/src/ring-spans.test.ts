@@ -28,6 +28,26 @@ describe('RingSpans', () => {
     expect(r.reserve(0)).toBeUndefined();
   });
 
+  it('fits() says whether a span would lie within the first `limit` bytes (the part touched so far)', () => {
+    const r = new RingSpans(8 * 4096);
+    expect(r.fits(3 * 4096, 2 * 4096)).toBe(false);
+    expect(r.fits(3 * 4096, 3 * 4096)).toBe(true);
+    expect(r.fits(0, 8 * 4096)).toBe(false);
+    const a = r.reserve(4 * 4096)!;
+    expect(r.fits(2 * 4096, 5 * 4096)).toBe(false); // the free part starts at 4 pages
+    expect(r.fits(2 * 4096, 6 * 4096)).toBe(true);
+    const b = r.reserve(3 * 4096)!;
+    r.release(a);
+    // In use [4, 7): the next span wraps to 0 (the end has one page), within any limit of 2 pages or more.
+    expect(r.fits(2 * 4096, 2 * 4096)).toBe(true);
+    r.reserve(2 * 4096);
+    // Wrapped, in use [0, 2) and [4, 7): free [2, 4).
+    expect(r.fits(2 * 4096, 3 * 4096)).toBe(false);
+    expect(r.fits(2 * 4096)).toBe(true);
+    expect(r.reserve(2 * 4096)!.offset).toBe(2 * 4096);
+    expect(b.offset).toBe(4 * 4096);
+  });
+
   it('random reserves and in-order releases: spans in use never overlap and stay inside the ring', () => {
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8);

@@ -27,30 +27,38 @@ export class RingSpans {
 
   /** A free span of `bytes`, or undefined when there is no room for it now. */
   reserve(bytes: number): RingSpan | undefined {
-    const taken = Math.ceil(bytes / this.align) * this.align;
-    if (bytes <= 0 || taken > this.size) return undefined;
-    let offset: number;
-    if (this.spans.length === 0) {
-      offset = 0;
-    } else {
-      const tail = this.spans[0].offset;
-      if (this.head > tail) {
-        // In use: [tail, head). Free: [head, size), then [0, tail).
-        if (this.size - this.head >= taken) offset = this.head;
-        else if (tail >= taken) offset = 0;
-        else return undefined;
-      } else if (tail - this.head >= taken) {
-        // Wrapped: in use [tail, size) and [0, head); free: [head, tail).
-        offset = this.head;
-      } else {
-        return undefined;
-      }
-      if (offset === 0) this.wraps++;
-    }
+    const offset = this.place(bytes, this.size);
+    if (offset === undefined) return undefined;
+    if (offset === 0 && this.spans.length > 0) this.wraps++;
     const span = { offset, length: bytes };
     this.spans.push(span);
-    this.head = offset + taken;
+    this.head = offset + Math.ceil(bytes / this.align) * this.align;
     return span;
+  }
+
+  /**
+   * True if reserve(bytes) would give a span now that lies within the
+   * ring's first `limit` bytes (the part touched so far, say).
+   */
+  fits(bytes: number, limit = this.size): boolean {
+    return this.place(bytes, limit) !== undefined;
+  }
+
+  /** Where a span of `bytes` would go now, using the ring's first `limit` bytes only. */
+  private place(bytes: number, limit: number): number | undefined {
+    const taken = Math.ceil(bytes / this.align) * this.align;
+    const size = Math.min(limit, this.size);
+    if (bytes <= 0 || taken > size) return undefined;
+    if (this.spans.length === 0) return 0;
+    const tail = this.spans[0].offset;
+    if (this.head > tail) {
+      // In use: [tail, head). Free: [head, size), then [0, tail).
+      if (size - this.head >= taken) return this.head;
+      if (tail >= taken) return 0;
+      return undefined;
+    }
+    // Wrapped: in use [tail, size) and [0, head); free: [head, tail).
+    return tail - this.head >= taken && this.head + taken <= size ? this.head : undefined;
   }
 
   /** Releases `span`, which must be the oldest in use. */
