@@ -20,9 +20,26 @@ export { setReplayThreadHartDefaults } from './worker-pool.js';
  * caller's thread, busy replaying lane 0, next turns its event loop.) The thread itself runs its
  * tasks one after another, each after the warm-up (thread-worker.ts, task.ts).
  */
-export const THREAD_TASKS_AT_ONCE = 2;
+export const THREAD_TASKS_AT_ONCE = 3;
 
-const started: Piscina[] = [];
+/** A prestarted thread, and the warm-up it was sent (ThreadExecutor does not send the same again). */
+export interface PrestartedThread {
+  pool: Piscina;
+  /** What the thread is getting ready for (warmKey of the recording and analysis modules), if anything. */
+  warming?: string;
+}
+
+/**
+ * Names a warm-up (a recording and the analysis modules). A thread sent one warm-up need not be
+ * sent the same again: each message takes one of the thread's THREAD_TASKS_AT_ONCE places until
+ * the caller's thread, busy replaying its own lane, takes its answer, and a task queued behind
+ * it would wait for that (measured: the worker idled up to 1.6 s, ready, before its first task).
+ */
+export function warmKey(recording: { dir: string } | { url: string }, modules: readonly string[]): string {
+  return JSON.stringify(['dir' in recording ? { dir: recording.dir } : { url: recording.url }, modules]);
+}
+
+const started: PrestartedThread[] = [];
 /** The recording's code, compiled by the first thread started, for the caller's own lane (shared-code.ts). */
 let sharedCode: Promise<CodeCacheSnapshot | null> | undefined;
 
@@ -47,12 +64,12 @@ export function prestartReplayThreads(threads: number, recording?: { dir: string
       if (i === 0) sharedCode = warm.catch(() => null);
       else warm.catch(() => {});
     }
-    started.push(pool);
+    started.push({ pool, warming: recording && warmKey(recording, []) });
   }
 }
 
 /** A thread that prestartReplayThreads started and nobody has taken yet. */
-export function takePrestartedThread(): Piscina | undefined {
+export function takePrestartedThread(): PrestartedThread | undefined {
   return started.shift();
 }
 

@@ -14,7 +14,7 @@ import type { Piscina } from 'piscina';
 import type { Executor, SharedTaskOptions } from '../executor.js';
 import type { SliceReport } from '../task.js';
 import { replayThreads } from '../worker-pool.js';
-import { takePrestartedCode, takePrestartedThread, THREAD_TASKS_AT_ONCE } from '../prestart.js';
+import { takePrestartedCode, takePrestartedThread, THREAD_TASKS_AT_ONCE, warmKey } from '../prestart.js';
 import { runTask, warmUp, type RecordingLocation, type ReplayTask, type TaskProgress, type TaskResult } from '../task.js';
 
 export class ThreadExecutor implements Executor {
@@ -22,6 +22,8 @@ export class ThreadExecutor implements Executor {
   readonly sharesMemory = true;
   /** One single-thread pool per lane (null: the lane that runs in the calling thread). */
   private readonly pools: Array<Piscina | null>;
+  /** Per lane, the warm-ups its thread was sent (warmKey): each is sent once. */
+  private readonly warmed: Array<Set<string>>;
   private next = 0;
 
   constructor(threads = availableParallelism(), o: { callerRuns?: boolean } = {}) {
@@ -29,7 +31,13 @@ export class ThreadExecutor implements Executor {
     // Every thread starts now, while the caller opens the recording, unless it started earlier still
     // (prestart.ts): a thread's first start (loading the packages, V8 warming up) is then off the
     // replay's critical path.
-    this.pools = Array.from({ length: this.concurrency }, (_, i) => (i === 0 && o.callerRuns ? null : takePrestartedThread() ?? replayThreads(1, undefined, { tasksAtOnce: THREAD_TASKS_AT_ONCE })));
+    this.warmed = Array.from({ length: this.concurrency }, () => new Set<string>());
+    this.pools = Array.from({ length: this.concurrency }, (_, i) => {
+      if (i === 0 && o.callerRuns) return null;
+      const early = takePrestartedThread();
+      if (early?.warming) this.warmed[i].add(early.warming);
+      return early?.pool ?? replayThreads(1, undefined, { tasksAtOnce: THREAD_TASKS_AT_ONCE });
+    });
   }
 
   async run(task: ReplayTask, progress?: (p: TaskProgress) => void, lane?: number, shared: SharedTaskOptions = {}): Promise<TaskResult> {
@@ -49,9 +57,17 @@ export class ThreadExecutor implements Executor {
     }
   }
 
-  /** Every thread opens the recording and builds its machine while the caller gets ready. */
+  /**
+   * Every thread opens the recording and builds its machine while the caller gets ready. A thread
+   * is sent each warm-up once (see warmKey): a repeated one would only hold up its first task.
+   */
   warm(recording: RecordingLocation, modules: string[] = []): void {
-    for (const pool of this.pools) pool?.run({ warm: recording, modules }).catch(() => {});
+    const key = warmKey(recording, modules);
+    this.pools.forEach((pool, i) => {
+      if (pool === null || this.warmed[i].has(key)) return;
+      this.warmed[i].add(key);
+      pool.run({ warm: recording, modules }).catch(() => {});
+    });
     // The caller's lane takes the code a prestarted thread compiled rather than compiling it again.
     if (this.pools[0] === null) void warmUp(recording, modules, { adopt: takePrestartedCode() });
   }
