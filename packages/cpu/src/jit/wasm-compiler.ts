@@ -578,24 +578,37 @@ class BlockWriter {
     };
   }
 
+  /**
+   * The shape of the memory instructions below: `guard` pushes the i32 "the fast path may run" (the
+   * TLB probe, and whatever else the instruction needs); then `fast` runs with o = the RAM offset
+   * from the TLB array at `offOff`, or else the interpreter runs instruction `k`.
+   */
+  private inRamOrSlow(guard: () => void, offOff: number, fast: () => void, insn: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
+    guard();
+    this.openIf();
+    this.ramOffset(offOff);
+    fast();
+    this.f.op(Op.else);
+    this.slowInsn(insn, clo, chi, nlo, nhi, k);
+    this.close();
+    return 'ok';
+  }
+
   /** FLW/FLD: a TLB hit while FS is Dirty loads straight into f[rd] (a single NaN-boxed); else the interpreter. */
   private fpLoad(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
     const f = this.f, fo = this.layout.area + AREA_F + 8 * rd;
     const size = f3 === 2 ? 4 : 8;
     this.address(rs1, insn >> 20);
-    this.probe(SET_R_KEY, size);
-    pushFpLegal(f, this.layout.area, 'rne'); f.op(Op.i32_and);
-    this.openIf();
-    this.ramOffset(SET_R_OFF);
-    if (size === 8) f.i32(0).get(this.o).mem(Op.i64_load, 0, 0).mem(Op.i64_store, fo, 3);
-    else {
-      f.i32(0).get(this.o).mem(Op.i32_load, 0, 0).mem(Op.i32_store, fo, 2);
-      f.i32(0).i32(-1).mem(Op.i32_store, fo + 4, 2);
-    }
-    f.op(Op.else);
-    this.slowInsn(insn, clo, chi, nlo, nhi, k);
-    this.close();
-    return 'ok';
+    return this.inRamOrSlow(() => {
+      this.probe(SET_R_KEY, size);
+      pushFpLegal(f, this.layout.area, 'rne'); f.op(Op.i32_and);
+    }, SET_R_OFF, () => {
+      if (size === 8) f.i32(0).get(this.o).mem(Op.i64_load, 0, 0).mem(Op.i64_store, fo, 3);
+      else {
+        f.i32(0).get(this.o).mem(Op.i32_load, 0, 0).mem(Op.i32_store, fo, 2);
+        f.i32(0).i32(-1).mem(Op.i32_store, fo + 4, 2);
+      }
+    }, insn, clo, chi, nlo, nhi, k);
   }
 
   /** FSW/FSD: the raw low 32 / 64 bits of f[rs2], as the integer stores do it (dirty page, code check). */
@@ -604,19 +617,16 @@ class BlockWriter {
     const size = f3 === 2 ? 4 : 8;
     const imm = ((insn >> 25) << 5) | ((insn >> 7) & 31);
     this.address(rs1, imm);
-    this.probe(SET_W_KEY, size);
-    // Legal with FS Clean or Initial too: a store reads FP state and leaves mstatus.FS as it is.
-    f.i32(0).mem(Op.i32_load, this.layout.area + AREA_FP_MODE, 2).i32(FP_MODE_FS_ON).op(Op.i32_and).i32(2).op(Op.i32_shr_u).op(Op.i32_and); // 4 -> 1
-    this.openIf();
-    this.ramOffset(SET_W_OFF);
-    f.get(this.o);
-    if (size === 8) f.i32(0).mem(Op.i64_load, fo, 3).mem(Op.i64_store, 0, 0);
-    else f.i32(0).mem(Op.i32_load, fo, 2).mem(Op.i32_store, 0, 0);
-    this.storeDone(nlo, nhi, k);
-    f.op(Op.else);
-    this.slowInsn(insn, clo, chi, nlo, nhi, k);
-    this.close();
-    return 'ok';
+    return this.inRamOrSlow(() => {
+      this.probe(SET_W_KEY, size);
+      // Legal with FS Clean or Initial too: a store reads FP state and leaves mstatus.FS as it is.
+      f.i32(0).mem(Op.i32_load, this.layout.area + AREA_FP_MODE, 2).i32(FP_MODE_FS_ON).op(Op.i32_and).i32(2).op(Op.i32_shr_u).op(Op.i32_and); // 4 -> 1
+    }, SET_W_OFF, () => {
+      f.get(this.o);
+      if (size === 8) f.i32(0).mem(Op.i64_load, fo, 3).mem(Op.i64_store, 0, 0);
+      else f.i32(0).mem(Op.i32_load, fo, 2).mem(Op.i32_store, 0, 0);
+      this.storeDone(nlo, nhi, k);
+    }, insn, clo, chi, nlo, nhi, k);
   }
 
   /**
@@ -629,46 +639,36 @@ class BlockWriter {
     const f = this.f, f5 = insn >>> 27, rs2 = (insn >> 20) & 31, size = f3 === 2 ? 4 : 8;
     const a = this.ta, b = this.tb;
     this.address(rs1, 0);
-    this.probe(SET_W_KEY, size);
-    this.openIf();
-    this.ramOffset(SET_W_OFF);
-    f.get(this.o).mem(size === 4 ? Op.i64_load32_s : Op.i64_load, 0, 0).set(a);
-    if (size === 4) { this.getX32(rs2); f.op(Op.i64_extend_i32_s); } else this.getX(rs2);
-    f.set(b);
-    f.get(this.o);
-    switch (f5) {
-      case 0x01: f.get(b); break;
-      case 0x00: f.get(a).get(b).op(Op.i64_add); break;
-      case 0x04: f.get(a).get(b).op(Op.i64_xor); break;
-      case 0x0c: f.get(a).get(b).op(Op.i64_and); break;
-      case 0x08: f.get(a).get(b).op(Op.i64_or); break;
-      default: { // min/max: select(a, b, a < b) for MIN[U], select(b, a, a < b) for MAX[U]
-        const max = f5 === 0x14 || f5 === 0x1c;
-        f.get(max ? b : a).get(max ? a : b).get(a).get(b).op(f5 >= 0x18 ? Op.i64_lt_u : Op.i64_lt_s).op(Op.select);
+    return this.inRamOrSlow(() => this.probe(SET_W_KEY, size), SET_W_OFF, () => {
+      f.get(this.o).mem(size === 4 ? Op.i64_load32_s : Op.i64_load, 0, 0).set(a);
+      if (size === 4) { this.getX32(rs2); f.op(Op.i64_extend_i32_s); } else this.getX(rs2);
+      f.set(b);
+      f.get(this.o);
+      switch (f5) {
+        case 0x01: f.get(b); break;
+        case 0x00: f.get(a).get(b).op(Op.i64_add); break;
+        case 0x04: f.get(a).get(b).op(Op.i64_xor); break;
+        case 0x0c: f.get(a).get(b).op(Op.i64_and); break;
+        case 0x08: f.get(a).get(b).op(Op.i64_or); break;
+        default: { // min/max: select(a, b, a < b) for MIN[U], select(b, a, a < b) for MAX[U]
+          const max = f5 === 0x14 || f5 === 0x1c;
+          f.get(max ? b : a).get(max ? a : b).get(a).get(b).op(f5 >= 0x18 ? Op.i64_lt_u : Op.i64_lt_s).op(Op.select);
+        }
       }
-    }
-    f.mem(size === 4 ? Op.i64_store32 : Op.i64_store, 0, 0);
-    this.setX(rd, () => f.get(a));
-    this.storeDone(nlo, nhi, k);
-    f.op(Op.else);
-    this.slowInsn(insn, clo, chi, nlo, nhi, k);
-    this.close();
-    return 'ok';
+      f.mem(size === 4 ? Op.i64_store32 : Op.i64_store, 0, 0);
+      this.setX(rd, () => f.get(a));
+      this.storeDone(nlo, nhi, k);
+    }, insn, clo, chi, nlo, nhi, k);
   }
 
   /** LR.W/D on a page in the read TLB, aligned: the value to rd, the reservation set to its RAM offset. */
   private loadReserved(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
     const f = this.f, size = f3 === 2 ? 4 : 8;
     this.address(rs1, 0);
-    this.probe(SET_R_KEY, size);
-    this.openIf();
-    this.ramOffset(SET_R_OFF);
-    this.setX(rd, () => f.get(this.o).mem(size === 4 ? Op.i64_load32_s : Op.i64_load, 0, 0));
-    f.i32(0).get(this.o).op(Op.f64_convert_i32_u).mem(Op.f64_store, this.layout.area + AREA_RESERVATION, 3);
-    f.op(Op.else);
-    this.slowInsn(insn, clo, chi, nlo, nhi, k);
-    this.close();
-    return 'ok';
+    return this.inRamOrSlow(() => this.probe(SET_R_KEY, size), SET_R_OFF, () => {
+      this.setX(rd, () => f.get(this.o).mem(size === 4 ? Op.i64_load32_s : Op.i64_load, 0, 0));
+      f.i32(0).get(this.o).op(Op.f64_convert_i32_u).mem(Op.f64_store, this.layout.area + AREA_RESERVATION, 3);
+    }, insn, clo, chi, nlo, nhi, k);
   }
 
   /**
@@ -678,22 +678,17 @@ class BlockWriter {
   private storeConditional(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
     const f = this.f, size = f3 === 2 ? 4 : 8, rs2 = (insn >> 20) & 31, at = this.layout.area + AREA_RESERVATION;
     this.address(rs1, 0);
-    this.probe(SET_W_KEY, size);
-    this.openIf();
-    this.ramOffset(SET_W_OFF);
-    f.i32(0).mem(Op.f64_load, at, 3).get(this.o).op(Op.f64_convert_i32_u).op(Op.f64_eq);
-    f.i32(0).f64(NaN).mem(Op.f64_store, at, 3);
-    this.openIf();
-    f.get(this.o); this.getX(rs2); f.mem(size === 4 ? Op.i64_store32 : Op.i64_store, 0, 0);
-    this.setX(rd, () => f.i64(0, 0));
-    this.storeDone(nlo, nhi, k);
-    f.op(Op.else);
-    this.setX(rd, () => f.i64(1, 0));
-    this.close();
-    f.op(Op.else);
-    this.slowInsn(insn, clo, chi, nlo, nhi, k);
-    this.close();
-    return 'ok';
+    return this.inRamOrSlow(() => this.probe(SET_W_KEY, size), SET_W_OFF, () => {
+      f.i32(0).mem(Op.f64_load, at, 3).get(this.o).op(Op.f64_convert_i32_u).op(Op.f64_eq);
+      f.i32(0).f64(NaN).mem(Op.f64_store, at, 3);
+      this.openIf();
+      f.get(this.o); this.getX(rs2); f.mem(size === 4 ? Op.i64_store32 : Op.i64_store, 0, 0);
+      this.setX(rd, () => f.i64(0, 0));
+      this.storeDone(nlo, nhi, k);
+      f.op(Op.else);
+      this.setX(rd, () => f.i64(1, 0));
+      this.close();
+    }, insn, clo, chi, nlo, nhi, k);
   }
 
   /** After a store to RAM offset o: mark the page dirty; if it holds translated code, drop that and leave after this store. */
