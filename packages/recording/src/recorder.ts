@@ -485,6 +485,8 @@ function prepareDir(dir: string): Promise<void> {
     const d = await open(dir, 'r');
     try {
       await d.sync();
+    } catch {
+      // Some platforms and filesystems refuse fsync on a directory (as eventlog's syncDirectory allows).
     } finally {
       await d.close();
     }
