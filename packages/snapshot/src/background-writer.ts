@@ -140,6 +140,9 @@ export class BackgroundWriter {
    * `timeoutMs` or if it never can (larger than the ring, the worker
    * failed). The event loop runs meanwhile. For a first capture that should
    * not pay its page faults in the pause (capture-delta's dirtyRamBytes()).
+   * The host clock here only bounds how long the recorder waits before that
+   * capture; the capture's bytes, the snapshot and the guest are the same
+   * whichever way it resolves, so nothing of the host reaches the machine.
    */
   async ringHolds(bytes: number, timeoutMs: number): Promise<boolean> {
     if (bytes <= 0) return true; // nothing to copy
