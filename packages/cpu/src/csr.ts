@@ -5,9 +5,11 @@
  */
 import { CSR, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
 import type { Hart } from './hart.js';
+import { AREA_MSCRATCH, AREA_SSCRATCH } from './hart-memory.js';
 
 /** MXL=2 (64-bit), extensions A C D F I M S U. */
 export const MISA = (2n << 62n) | BigInt((1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20));
+const MISA_LO = Number(MISA & 0xffffffffn) | 0, MISA_HI = Number(MISA >> 32n) | 0;
 
 const MSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.MIE | MSTATUS.SPIE | MSTATUS.MPIE | MSTATUS.SPP | MSTATUS.MPP |
   MSTATUS.FS | MSTATUS.MPRV | MSTATUS.SUM | MSTATUS.MXR | MSTATUS.TVM | MSTATUS.TW | MSTATUS.TSR;
@@ -16,6 +18,8 @@ const SSTATUS_VISIBLE = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.UBE | MSTATUS.SPP |
 const SSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.FS | MSTATUS.SUM | MSTATUS.MXR;
 /** UXL = SXL = 2 (64-bit), fixed. */
 const XLEN_FIELDS = (2n << 32n) | (2n << 34n);
+/** The same, as the high half of the register. */
+const XLEN_FIELDS_HI = (2 << 0) | (2 << 2);
 const MIP_SOFT = 0x222; // SSIP, STIP, SEIP
 const MIE_MASK = 0xaaa;
 const MEDELEG_MASK = 0xb3ff; // every exception except ecall from M (11) and the reserved 10, 14
@@ -50,7 +54,91 @@ function setStatus(h: Hart, s: number): void {
   h.mstatus = s;
   if ((changed & (MSTATUS.MXR | MSTATUS.MPRV)) !== 0 || ((changed & MSTATUS.MPP) !== 0 && (s & MSTATUS.MPRV) !== 0)) h.flushTlb();
   else if ((changed & MSTATUS.SUM) !== 0 && (s & MSTATUS.SUM) === 0) h.dropSupervisorUserPages();
-  h.attn = true;
+  // A CSR write leaves the privilege level as it is, so an interrupt becomes takeable only when
+  // SIE or MIE goes from 0 to 1 while one is pending and enabled in mie. Otherwise the hart runs
+  // on (Linux masks and unmasks SIE on every trap; translated code need not stop for that).
+  if ((changed & s & (MSTATUS.SIE | MSTATUS.MIE)) !== 0 && (h.mip & h.mie) !== 0) h.attn = true;
+}
+
+/** sstatus writes: only its writable fields reach mstatus. */
+function writeSstatus(h: Hart, low: number): void {
+  setStatus(h, (h.mstatus & ~SSTATUS_WRITABLE) | (low & SSTATUS_WRITABLE));
+}
+function writeMstatus(h: Hart, low: number): void {
+  let s = (h.mstatus & ~MSTATUS_WRITABLE) | (low & MSTATUS_WRITABLE);
+  if (((s & MSTATUS.MPP) >>> MSTATUS.MPP_SHIFT) === 2) s &= ~MSTATUS.MPP; // MPP=2 is reserved: becomes U
+  setStatus(h, s);
+}
+
+/**
+ * After a write to mie or mip (or their S views): an interrupt becomes takeable only if one is
+ * pending and enabled now that was not before (the level and mstatus are as they were).
+ */
+function interruptsChanged(h: Hart, before: number): void {
+  if ((h.mip & h.mie & ~before) !== 0) h.attn = true;
+}
+function writeSie(h: Hart, low: number): void {
+  const before = h.mip & h.mie;
+  h.mie = (h.mie & ~h.mideleg) | (low & h.mideleg & MIE_MASK);
+  interruptsChanged(h, before);
+}
+function writeSip(h: Hart, low: number): void {
+  const before = h.mip & h.mie;
+  const mask = 0x2 & h.mideleg; // only SSIP is writable through sip
+  h.mipSoft = (h.mipSoft & ~mask) | (low & mask);
+  interruptsChanged(h, before);
+}
+
+/**
+ * The trap CSRs kept in the hart's area as int32 halves: xscratch, xepc, xcause, xtval are the i64s
+ * at AREA_SSCRATCH / AREA_MSCRATCH + 8 * (csr & 3).
+ */
+function trapCsrAt(csr: number): number {
+  return ((csr >= CSR.mscratch ? AREA_MSCRATCH : AREA_SSCRATCH) + 8 * (csr & 3)) >>> 2;
+}
+const isTrapCsr = (csr: number): boolean => (csr >= CSR.sscratch && csr <= CSR.stval) || (csr >= CSR.mscratch && csr <= CSR.mtval);
+
+/** Write a trap CSR from int32 halves: xepc clears bit 0 (IALIGN=16); the others keep every bit. */
+function writeTrapCsr(h: Hart, csr: number, lo: number, hi: number): void {
+  const at = trapCsrAt(csr);
+  h.areaI32[at] = (csr & 3) === 1 ? lo & ~1 : lo;
+  h.areaI32[at + 1] = hi;
+}
+
+/**
+ * The CSR instructions' path without BigInt, for the registers every trap touches (Linux's and
+ * the SBI firmware's): sstatus, mstatus, the trap CSRs (xscratch, xepc, xcause, xtval), sie, sip,
+ * misa, mhartid. The caller did the access checks; `op` is 1 write, 2 set, 3 clear, with source
+ * (sLo, sHi) when `writes`; the old value goes to x[rd]. Returns false, having done nothing, for
+ * every other CSR (csrInstruction's BigInt path). Each register's rules are functions writeCsr
+ * uses too. HOT PATH: written for speed.
+ */
+export function csrNumberPath(h: Hart, csr: number, op: number, sLo: number, sHi: number, writes: boolean, rd: number): boolean {
+  let lo: number, hi: number;
+  if (isTrapCsr(csr)) {
+    const at = trapCsrAt(csr);
+    lo = h.areaI32[at]; hi = h.areaI32[at + 1];
+    if (writes) writeTrapCsr(h, csr, op === 1 ? sLo : op === 2 ? lo | sLo : lo & ~sLo, op === 1 ? sHi : op === 2 ? hi | sHi : hi & ~sHi);
+  } else if (csr === CSR.sstatus || csr === CSR.mstatus) {
+    lo = h.mstatus & (csr === CSR.sstatus ? SSTATUS_VISIBLE : 0x7fffffff);
+    hi = (lo & MSTATUS.FS) === MSTATUS.FS ? XLEN_FIELDS_HI | (1 << 31) : XLEN_FIELDS_HI; // SD: FS Dirty (no XS)
+    if (writes) {
+      const v = op === 1 ? sLo : op === 2 ? lo | sLo : lo & ~sLo;
+      if (csr === CSR.sstatus) writeSstatus(h, v); else writeMstatus(h, v);
+    }
+  } else if (csr === CSR.misa) {
+    lo = MISA_LO; hi = MISA_HI; // writes are ignored (fixed)
+  } else if (csr === CSR.mhartid) {
+    lo = h.hartId; hi = 0; // read-only: the caller refused writes
+  } else if (csr === CSR.sie) {
+    lo = h.mie & h.mideleg; hi = 0;
+    if (writes) writeSie(h, op === 1 ? sLo : op === 2 ? lo | sLo : lo & ~sLo);
+  } else if (csr === CSR.sip) {
+    lo = h.mip & h.mideleg; hi = 0;
+    if (writes) writeSip(h, op === 1 ? sLo : op === 2 ? lo | sLo : lo & ~sLo);
+  } else return false;
+  if (rd !== 0) { h.x[rd << 1] = lo; h.x[(rd << 1) | 1] = hi; }
+  return true;
 }
 
 export function readCsr(h: Hart, csr: number): bigint {
@@ -114,23 +202,16 @@ export function writeCsr(h: Hart, csr: number, v: bigint): void {
     case CSR.fflags: requireFp(h); h.fflags = low & 0x1f; h.setFsDirty(); return;
     case CSR.frm: requireFp(h); h.frm = low & 7; h.setFsDirty(); return;
     case CSR.fcsr: requireFp(h); h.fflags = low & 0x1f; h.frm = (low >> 5) & 7; h.setFsDirty(); return;
-    case CSR.sstatus:
-      setStatus(h, (h.mstatus & ~SSTATUS_WRITABLE) | (low & SSTATUS_WRITABLE));
-      return;
-    case CSR.sie: h.mie = (h.mie & ~h.mideleg) | (low & h.mideleg & MIE_MASK); h.attn = true; return;
+    case CSR.sstatus: writeSstatus(h, low); return;
+    case CSR.sie: writeSie(h, low); return;
     case CSR.stvec: h.stvec = v & ~2n; return;
     case CSR.scounteren: h.scounteren = low; return;
     case CSR.senvcfg: h.senvcfg = v & 1n; return;
-    case CSR.sscratch: h.sscratch = v; return;
-    case CSR.sepc: h.sepc = v & ~1n; return;
-    case CSR.scause: h.scause = v; return;
-    case CSR.stval: h.stval = v; return;
-    case CSR.sip: {
-      const mask = 0x2 & h.mideleg; // only SSIP is writable through sip
-      h.mipSoft = (h.mipSoft & ~mask) | (low & mask);
-      h.attn = true;
+    case CSR.sscratch: case CSR.sepc: case CSR.scause: case CSR.stval:
+    case CSR.mscratch: case CSR.mepc: case CSR.mcause: case CSR.mtval:
+      writeTrapCsr(h, csr, low, Number((v >> 32n) & 0xffffffffn) | 0);
       return;
-    }
+    case CSR.sip: writeSip(h, low); return;
     case CSR.satp: {
       if (h.priv === PRIV_S && (h.mstatus & MSTATUS.TVM) !== 0) h.illegal();
       const mode = v >> 60n;
@@ -139,25 +220,16 @@ export function writeCsr(h: Hart, csr: number, v: bigint): void {
       h.flushTlb();
       return;
     }
-    case CSR.mstatus: {
-      let s = (h.mstatus & ~MSTATUS_WRITABLE) | (low & MSTATUS_WRITABLE);
-      if (((s & MSTATUS.MPP) >>> MSTATUS.MPP_SHIFT) === 2) s &= ~MSTATUS.MPP; // MPP=2 is reserved: becomes U
-      setStatus(h, s);
-      return;
-    }
+    case CSR.mstatus: writeMstatus(h, low); return;
     case CSR.misa: return; // fixed
     case CSR.medeleg: h.medeleg = low & MEDELEG_MASK; return;
     case CSR.mideleg: h.mideleg = low & MIP_SOFT; h.attn = true; return;
-    case CSR.mie: h.mie = low & MIE_MASK; h.attn = true; return;
+    case CSR.mie: { const before = h.mip & h.mie; h.mie = low & MIE_MASK; interruptsChanged(h, before); return; }
     case CSR.mtvec: h.mtvec = v & ~2n; return;
     case CSR.mcounteren: h.mcounteren = low; return;
     case CSR.menvcfg: h.menvcfg = v & 1n; return;
     case CSR.mcountinhibit: h.mcountinhibit = low & ~2; return;
-    case CSR.mscratch: h.mscratch = v; return;
-    case CSR.mepc: h.mepc = v & ~1n; return;
-    case CSR.mcause: h.mcause = v; return;
-    case CSR.mtval: h.mtval = v; return;
-    case CSR.mip: h.mipSoft = (h.mipSoft & ~MIP_SOFT) | (low & MIP_SOFT); h.attn = true; return;
+    case CSR.mip: { const before = h.mip & h.mie; h.mipSoft = (h.mipSoft & ~MIP_SOFT) | (low & MIP_SOFT); interruptsChanged(h, before); return; }
     // The write happens before this instruction retires, so the next read must see v: subtract the step to come.
     case CSR.mcycle: h.mcycleBase = v - BigInt(h.icount) - 1n; return;
     case CSR.minstret: h.minstretBase = v - BigInt(h.icount) - 1n; return;

@@ -47,6 +47,19 @@ export const AREA_WALK_ROOT = 288;
  * hand), NaN when there is none (so that no comparison matches). Hart.reservation converts.
  */
 export const AREA_RESERVATION = 296;
+/**
+ * i64 each: sscratch, sepc, scause, stval, then mscratch, mepc, mcause, mtval (the only copies;
+ * Hart's getters convert). Kept here so that the CSR accesses of every trap (Linux's and the
+ * SBI firmware's) read and write them as int32 halves, without BigInt (csr.ts).
+ */
+export const AREA_SSCRATCH = 304;
+export const AREA_SEPC = 312;
+export const AREA_SCAUSE = 320;
+export const AREA_STVAL = 328;
+export const AREA_MSCRATCH = 336;
+export const AREA_MEPC = 344;
+export const AREA_MCAUSE = 352;
+export const AREA_MTVAL = 360;
 /** i64[32]: f0..f31 as 64-bit patterns (singles NaN-boxed). */
 export const AREA_F = 512;
 

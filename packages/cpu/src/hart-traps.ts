@@ -5,7 +5,7 @@
  * The TRAP sentinel is how an instruction is abandoned: `hart.exc` throws it, `run` catches it.
  */
 import { CAUSE, CSR, IRQ, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
-import { readCsr, writeCsr } from './csr.js';
+import { csrNumberPath, readCsr, writeCsr } from './csr.js';
 import type { Hart } from './hart.js';
 import { flushTlb, flushTlbPage, privSwitched } from './hart-mmu.js';
 import { toBig } from './u64.js';
@@ -112,12 +112,14 @@ export function csrInstruction(h: Hart, insn: number, rd: number, rs1: number, f
   const csr = insn >>> 20;
   if (f3 === 4) h.illegal();
   const imm = f3 >= 5;
-  const src = imm ? BigInt(rs1) : toBig(h.x[rs1 << 1], h.x[(rs1 << 1) | 1]);
   const op = f3 & 3; // 1 = write, 2 = set, 3 = clear
   const writes = op === 1 || rs1 !== 0;
   // Privilege and read-only checks (csr[9:8] = lowest privilege, csr[11:10] = 3 means read-only).
   if (((csr >>> 8) & 3) > h.priv) h.illegal();
   if (writes && (csr >>> 10) === 3) h.illegal();
+  // The registers every trap touches (Linux's, the SBI firmware's), without BigInt; the rest below.
+  if (csrNumberPath(h, csr, op, imm ? rs1 : h.x[rs1 << 1], imm ? 0 : h.x[(rs1 << 1) | 1], writes, rd)) return;
+  const src = imm ? BigInt(rs1) : toBig(h.x[rs1 << 1], h.x[(rs1 << 1) | 1]);
   const old = readCsr(h, csr); // also raises illegal-instruction for a CSR that does not exist
   if (writes) {
     // mip: a read-modify-write works on the software-writable bits only; the value read ORs in the

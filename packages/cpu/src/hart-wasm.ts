@@ -3,6 +3,7 @@
  * dispatcher with the interpreter, and the slow paths translated code calls (their pc and
  * icount name the instruction; each returns true when `attn` asks the block to stop after it).
  */
+import { CSR, MSTATUS } from './csr-numbers.js';
 import { executeFp } from './fp-exec.js';
 import type { Hart } from './hart.js';
 import { readLoad, writeMem } from './hart-access.js';
@@ -87,18 +88,44 @@ export function slowInsn(h: Hart, insn: number, plo: number, phi: number, ic: nu
 }
 
 /**
- * A SYSTEM instruction (not WFI) for the 'wasm' engine, as the interpreter runs it; leaves the
- * next pc (nlo/nhi, or where an xRET goes) in the area for the block, which ends here.
+ * A SYSTEM instruction (not WFI) for the 'wasm' engine, as the interpreter runs it. A CSR access
+ * (funct3 1-3, 5-7) returns whether the block must stop after it (on true the block stores the
+ * next pc and leaves; else it goes on). Anything else leaves the next pc (nlo/nhi, or where an
+ * xRET goes) in the area for the block, which ends here.
  */
 export function systemAt(h: Hart, insn: number, plo: number, phi: number, nlo: number, nhi: number, ic: number): boolean {
   h.pcLo = plo; h.pcHi = phi; h.icount = ic;
   const f3 = (insn >> 12) & 7;
-  if (f3 !== 0) csrInstruction(h, insn, (insn >> 7) & 31, (insn >> 15) & 31, f3);
+  if (f3 !== 0 && f3 !== 4) return csrAt(h, insn, f3);
+  if (f3 !== 0) csrInstruction(h, insn, (insn >> 7) & 31, (insn >> 15) & 31, f3); // reserved funct3: illegal
   else if (systemInstruction(h, insn, (insn >> 7) & 31) === 1) { nlo = h.pcLo; nhi = h.pcHi; }
   h.areaI32[AREA_PC_LO >>> 2] = nlo; h.areaI32[AREA_PC_HI >>> 2] = nhi;
   h.publishFpMode();
   publishWalk(h);
   return h.attn;
+}
+
+/**
+ * A CSR access inside a translated block. What the code after it assumed: the privilege level
+ * (a CSR access never changes it), the FP mode and the page walk's inputs (both read from the
+ * area at run time: published again here when mstatus or frm changed), and the mapping of the
+ * block's own page (satp: any write stops the block, the exec TLB is flushed). MPRV and MXR
+ * changes stop it too (rare; they flush every TLB). A trap is thrown through the block as from
+ * any slow path; a newly takeable interrupt sets attn.
+ */
+function csrAt(h: Hart, insn: number, f3: number): boolean {
+  const s = h.mstatus, frm = h.frm;
+  const rs1 = (insn >> 15) & 31;
+  csrInstruction(h, insn, (insn >> 7) & 31, rs1, f3);
+  let stop = h.attn;
+  const changed = s ^ h.mstatus;
+  if (changed !== 0 || frm !== h.frm) h.publishFpMode();
+  if (changed !== 0) {
+    publishWalk(h);
+    if ((changed & (MSTATUS.MPRV | MSTATUS.MXR)) !== 0) stop = true;
+  }
+  if ((insn >>> 20) === CSR.satp && ((f3 & 3) === 1 || rs1 !== 0)) { publishWalk(h); stop = true; }
+  return stop;
 }
 
 

@@ -19,7 +19,7 @@
  */
 import type { Bus } from './bus.js';
 import { CAUSE, IRQ, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
-import { AREA_BYTES, AREA_F, AREA_FFLAGS, AREA_FP_MODE, AREA_RESERVATION, AREA_TLB_CURRENT, AREA_TLB_SETS, AREA_X, FP_MODE_FS_DIRTY, FP_MODE_FS_ON, FP_MODE_RNE, tlbSetViews } from './hart-memory.js';
+import { AREA_BYTES, AREA_F, AREA_FFLAGS, AREA_FP_MODE, AREA_MCAUSE, AREA_MEPC, AREA_MSCRATCH, AREA_MTVAL, AREA_RESERVATION, AREA_SCAUSE, AREA_SEPC, AREA_SSCRATCH, AREA_STVAL, AREA_TLB_CURRENT, AREA_TLB_SETS, AREA_X, FP_MODE_FS_DIRTY, FP_MODE_FS_ON, FP_MODE_RNE, tlbSetViews } from './hart-memory.js';
 import type { TlbSet } from './hart-memory.js';
 import { fetchSlow, readLoad, readMem, watchFetches, writeMem } from './hart-access.js';
 import { execBlock, mulDiv } from './hart-interp.js';
@@ -97,6 +97,15 @@ export function parseHartEngine(name: string): HartEngine {
   return name as HartEngine;
 }
 
+/**
+ * The first value of the hart's number fields that leave V8's small-integer range (±2^30) in a
+ * run: the pc's low half in the kernel, icount past 1.07G steps. V8 fixes a field's
+ * representation from its first value; widening it later (small integer to double) deoptimizes
+ * every optimized function that touches the hart, mid-run (a cold Linux boot had 33 "wrong map"
+ * deopts, 17 after this). So these fields start as doubles; the constructor then sets them to 0.
+ */
+const NOT_SMI = 0.5;
+
 export class Hart {
   /**
    * The engine of harts created without an `engine` option: 'wasm' unless the app sets it (the
@@ -121,10 +130,12 @@ export class Hart {
   // hart's area (AREA_F), shared with translated code.
   readonly fu32: Uint32Array;
   readonly fu64: BigUint64Array;
-  pcLo = 0;
+  /** The area's first AREA_F bytes as u64 (the S-mode trap CSRs' bigint view). */
+  private readonly areaU64: BigUint64Array;
+  pcLo = NOT_SMI;
   pcHi = 0;
   priv = PRIV_M;
-  icount = 0;
+  icount = NOT_SMI;
   /** Set while stopped on WFI with nothing pending. */
   waiting = false;
 
@@ -139,10 +150,6 @@ export class Hart {
   scounteren = 0;
   mcountinhibit = 0;
   mtvec = 0n; stvec = 0n;
-  mepc = 0n; sepc = 0n;
-  mcause = 0n; scause = 0n;
-  mtval = 0n; stval = 0n;
-  mscratch = 0n; sscratch = 0n;
   menvcfg = 0n; senvcfg = 0n;
   satp = 0n;
   frm = 0;
@@ -177,7 +184,7 @@ export class Hart {
   tlbXKey: Float64Array;
   tlbXOff: Int32Array;
   // Results of slow-path memory reads.
-  rLo = 0;
+  rLo = NOT_SMI;
   rHi = 0;
   trapCause = 0;
   trapTval = 0n;
@@ -215,15 +222,19 @@ export class Hart {
   /** @internal */ interpreted = 0;
   /** @internal */ excursions = 0;
   /** icount when the wasm dispatcher was entered (slow paths add the position they are given). */
-  /** @internal */ blockBase = 0;
+  /** @internal */ blockBase = NOT_SMI;
 
   constructor(readonly bus: Bus, opts: HartOptions = {}) {
+    this.pcLo = this.icount = this.rLo = this.blockBase = 0; // now doubles that hold 0: see NOT_SMI
     const ram = bus.ram;
     this.area = ram.allocScratch(AREA_BYTES);
     this.x = new Int32Array(ram.buffer, this.area + AREA_X, 64);
     this.areaI32 = new Int32Array(ram.buffer, this.area, AREA_TLB_SETS >>> 2);
     this.fu32 = new Uint32Array(ram.buffer, this.area + AREA_F, 64);
     this.fu64 = new BigUint64Array(ram.buffer, this.area + AREA_F, 32);
+    this.areaU64 = new BigUint64Array(ram.buffer, this.area, AREA_F >>> 3);
+    this.sscratch = 0n; this.sepc = 0n; this.scause = 0n; this.stval = 0n;
+    this.mscratch = 0n; this.mepc = 0n; this.mcause = 0n; this.mtval = 0n;
     this.reservationView = new Float64Array(ram.buffer, this.area + AREA_RESERVATION, 1);
     this.reservationView[0] = NaN;
     this.tlbSets = [0, 1, 2, 3].map((level) => tlbSetViews(ram.buffer, this.area, level));
@@ -260,6 +271,24 @@ export class Hart {
   set fflags(v: number) {
     this.areaI32[AREA_FFLAGS >>> 2] = v;
   }
+
+  /** The trap CSRs (s/m scratch, epc, cause, tval): kept in the hart's area (AREA_SSCRATCH...) as int32 halves, for csr.ts's number path. */
+  get sscratch(): bigint { return this.areaU64[AREA_SSCRATCH >>> 3]; }
+  set sscratch(v: bigint) { this.areaU64[AREA_SSCRATCH >>> 3] = BigInt.asUintN(64, v); }
+  get sepc(): bigint { return this.areaU64[AREA_SEPC >>> 3]; }
+  set sepc(v: bigint) { this.areaU64[AREA_SEPC >>> 3] = BigInt.asUintN(64, v); }
+  get scause(): bigint { return this.areaU64[AREA_SCAUSE >>> 3]; }
+  set scause(v: bigint) { this.areaU64[AREA_SCAUSE >>> 3] = BigInt.asUintN(64, v); }
+  get stval(): bigint { return this.areaU64[AREA_STVAL >>> 3]; }
+  set stval(v: bigint) { this.areaU64[AREA_STVAL >>> 3] = BigInt.asUintN(64, v); }
+  get mscratch(): bigint { return this.areaU64[AREA_MSCRATCH >>> 3]; }
+  set mscratch(v: bigint) { this.areaU64[AREA_MSCRATCH >>> 3] = BigInt.asUintN(64, v); }
+  get mepc(): bigint { return this.areaU64[AREA_MEPC >>> 3]; }
+  set mepc(v: bigint) { this.areaU64[AREA_MEPC >>> 3] = BigInt.asUintN(64, v); }
+  get mcause(): bigint { return this.areaU64[AREA_MCAUSE >>> 3]; }
+  set mcause(v: bigint) { this.areaU64[AREA_MCAUSE >>> 3] = BigInt.asUintN(64, v); }
+  get mtval(): bigint { return this.areaU64[AREA_MTVAL >>> 3]; }
+  set mtval(v: bigint) { this.areaU64[AREA_MTVAL >>> 3] = BigInt.asUintN(64, v); }
 
   /** Tell translated FP code whether mstatus.FS is Dirty and frm is RNE (AREA_FP_MODE). */
   /** @internal */ publishFpMode(): void {

@@ -103,6 +103,9 @@ export class VirtMachine {
     this.disks = this.devices.flatMap((d) => d.disks ?? []);
     bus.reset(this.devices);
     this.clint = this.devices.find((d): d is Clint => d instanceof Clint);
+    // A double from the first store: it passes 2^30, and widening a small-integer field mid-run
+    // deoptimizes run() (see NOT_SMI in @prnr/cpu's hart.ts).
+    this.nextService = 0.5;
     this.nextService = config.serviceQuantum;
   }
 

@@ -5,8 +5,9 @@
  * 64-bit registers are native i64 values. A block starts at a virtual pc whose
  * page is in the exec TLB, stays inside that page (a 32-bit instruction across
  * the page end is left to the interpreter), ends after a jump or a SYSTEM
- * instruction, before an instruction it leaves to the interpreter (WFI,
- * illegal encodings), or after MAX_BLOCK_INSNS.
+ * instruction other than a CSR access (after one of those only when the hart
+ * asks), before an instruction it leaves to the interpreter (WFI, illegal
+ * encodings), or after MAX_BLOCK_INSNS.
  *
  * The function is `(budget: i32, done: i32) -> steps: i32`: `done` steps were
  * taken since the dispatcher was entered, and it returns that count with its
@@ -75,7 +76,7 @@ export const SLOW_PATHS = {
   store: { index: 1, params: 8 }, // (vlo, vhi, size, lo, hi, plo, phi, steps) -> attn
   slow: { index: 2, params: 4 }, // (insn, plo, phi, steps) -> attn
   codeWritten: { index: 3, params: 1 }, // (page) -> 1
-  system: { index: 4, params: 6 }, // (insn, plo, phi, nlo, nhi, steps) -> attn; leaves the next pc in the area
+  system: { index: 4, params: 6 }, // (insn, plo, phi, nlo, nhi, steps) -> attn; leaves the next pc in the area (not after a CSR access that returns 0)
 } as const;
 export const SLOW_PATH_COUNT = 5;
 const F_LOAD = SLOW_PATHS.load.index;
@@ -499,8 +500,15 @@ class BlockWriter {
       }
       case 0x0f: // FENCE, FENCE.I: no-ops (translated code is coherent with every store)
         return f3 <= 1 ? 'ok' : 'no';
-      case 0x73: // SYSTEM (CSRs, xRET, ECALL, SFENCE.VMA) ends the block; the hart runs it and sets the next pc
+      case 0x73: // SYSTEM: the hart runs it (systemAt in hart-wasm.ts)
         if (insn === WFI) return 'no'; // may stop the hart: the interpreter's business
+        if (f3 !== 0 && f3 !== 4) {
+          // A CSR access: the block goes on after it unless the hart asks to stop (a newly
+          // takeable interrupt, satp written: what the code after it assumed changed).
+          this.slowCall(F_SYSTEM, () => { f.i32(insn).i32(clo).i32(chi).i32(nlo).i32(nhi); this.steps(k); }, k, nlo, nhi);
+          return 'ok';
+        }
+        // xRET, ECALL, EBREAK, SFENCE.VMA end the block; the hart sets the next pc.
         f.i32(insn).i32(clo).i32(chi).i32(nlo).i32(nhi);
         this.steps(k);
         f.i32(F_SYSTEM).callIndirect(F_SYSTEM).op(Op.drop);
