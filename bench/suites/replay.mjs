@@ -8,8 +8,10 @@
 // Per recording:
 //   record          prnr record
 //   replay -j 1     prnr replay --parallel 1 (one session straight through)
-//   verify -j N     prnr verify --parallel N (a chunk of slices per thread, idle
-//                   threads taking slices from the back of busy ones)
+//   verify -j N     prnr verify --parallel N (at most N lanes: the planner starts
+//                   fewer where more would not pay for their start, and says so;
+//                   a chunk of slices per lane, an idle lane taking slices from
+//                   the back of a busy one where that beats the jump's restore)
 //   QEMU rr         QEMU 7.2 -icount shift=auto,rr=record / rr=replay on the
 //                   same images and workload (bench/suites/qemu-rr.mjs), when
 //                   QEMU is installed
@@ -169,6 +171,8 @@ export async function run(ctx) {
         ] : []),
       );
       notes.push(
+        // verify's planner may start fewer lanes than asked where it predicts more would not pay for their start.
+        `${w}: verify -j ${threads} planner: ${parJson.lanes ? parJson.lanes.reason : 'no lane decision (a prnr from before the planner chose lanes: every lane asked for)'}`,
         `${w}: fixed costs of verify -j ${threads}: ${parJson.fixed.chunks} chunks, start-up ${parJson.fixed.startupSeconds.toFixed(2)} s, restores ${parJson.fixed.restoreSeconds.toFixed(2)} s = ${perSlice.toFixed(3)} s per slice, ${((100 * perSlice) / sliceReplay).toFixed(1)}% of a slice's replay (${sliceReplay.toFixed(2)} s)`,
         `${w}: not in those fixed costs: the CLI's start and exit around the replay ${outside.toFixed(2)} s (process ${parRun.seconds.toFixed(2)} s, replay ${parJson.wallSeconds.toFixed(2)} s); the slices' replay (restores left out) took ${replaying.toFixed(2)} s of lane time against ${seqReplaying.toFixed(2)} s in verify -j 1 (${coldPenalty >= 0 ? '+' : ''}${coldPenalty.toFixed(2)} s, wall time: the second lane's cold code, the lanes sharing the cores with each other and with whatever else runs)`,
         `${w}: seek through a warm SeekService, ${seeks} seeded random icounts: median ${median(lat).toFixed(0)} ms, p90 ${pct(lat, 0.9).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms`,
@@ -182,7 +186,7 @@ export async function run(ctx) {
         return { workers: n, chunks: chunks.length, seconds: t };
       });
       models.push({ workload: w, slices: manifest.slices.length, perChunk, model });
-      records.push({ workload: w, steps, slices: manifest.slices.length, recordSeconds: rec.seconds, sequentialSeconds: seq.seconds, parallelSeconds: par.seconds, sequentialCpuSeconds: seq.cpuSeconds, parallelCpuSeconds: par.cpuSeconds, runs: { sequential: seqRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })), parallel: parRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })) }, threads, speedup: seq.seconds / par.seconds, fixed: parJson.fixed, fixedPerSlice: perSlice, sliceReplaySeconds: sliceReplay, outsideReplaySeconds: outside, laneReplaySeconds: replaying, sequentialReplaySeconds: seqReplaying, seekMs: lat, seekMedianMs: median(lat), qemu: q, model, verified });
+      records.push({ workload: w, steps, slices: manifest.slices.length, recordSeconds: rec.seconds, sequentialSeconds: seq.seconds, parallelSeconds: par.seconds, sequentialCpuSeconds: seq.cpuSeconds, parallelCpuSeconds: par.cpuSeconds, runs: { sequential: seqRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })), parallel: parRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })) }, threads, speedup: seq.seconds / par.seconds, fixed: parJson.fixed, fixedPerSlice: perSlice, sliceReplaySeconds: sliceReplay, outsideReplaySeconds: outside, laneReplaySeconds: replaying, sequentialReplaySeconds: seqReplaying, seekMs: lat, seekMedianMs: median(lat), qemu: q, model, lanes: parJson.lanes ?? null, verified });
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -52,7 +52,7 @@ describe('the default guest reads the example sensor with devmem; recorded, veri
   }, 600_000);
 
   it('prnr verify with 2 workers verifies it', () => {
-    const v = prnr('verify', rec, '--parallel', '2', '--json');
+    const v = prnr('verify', rec, '--parallel', '2', '--all-lanes', '--json'); // both lanes, however short the recording
     expect(v.status, v.stderr).toBe(0);
     expect((JSON.parse(v.stdout) as { verified: boolean }).verified).toBe(true);
   }, 600_000);

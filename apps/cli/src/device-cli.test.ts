@@ -45,10 +45,12 @@ describe('prnr record --device, and replays of its recording', () => {
   }, 300_000);
 
   it('verifies on 2 worker threads, which load the module', () => {
-    const v = prnr('verify', rec, '--parallel', '2', '--json');
+    // --all-lanes: this recording is too short for the planner to start a second lane by itself.
+    const v = prnr('verify', rec, '--parallel', '2', '--all-lanes', '--json');
     expect(v.status, v.stderr).toBe(0);
-    const out = JSON.parse(v.stdout) as { verified: boolean; slices: Array<{ verified: boolean }> };
+    const out = JSON.parse(v.stdout) as { verified: boolean; fixed: { chunks: number }; slices: Array<{ verified: boolean }> };
     expect(out.verified).toBe(true);
+    expect(out.fixed.chunks).toBeGreaterThanOrEqual(2); // both lanes ran slices
     expect(out.slices).toHaveLength(4);
   }, 300_000);
 

@@ -12,6 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { prestartReplayThreads, setReplayThreadHartDefaults } from '@prnr/scheduler/prestart';
+import { decideLanesFromDir } from './session/lanes.js';
 
 /** Per command, its options that take a value (so that the value is not taken for the recording). */
 const VALUE_OPTIONS: Record<string, string[]> = {
@@ -52,6 +53,13 @@ export function earlyThreadsFor(args: readonly string[]): { threads: number; dir
 export function startEarlyThreads(args: readonly string[]): void {
   const plan = earlyThreadsFor(args);
   if (!plan) return;
+  // verify and replay start only the lanes that pay for their start (session/lanes.ts; the command
+  // takes the same decision and says it). diagnose replays several passes: it takes what it asked for.
+  if ((args[0] === 'verify' || args[0] === 'replay') && !args.includes('--all-lanes')) {
+    const d = decideLanesFromDir(plan.dir, plan.threads + 1);
+    if (d) plan.threads = d.lanes - 1;
+    if (plan.threads < 1) return;
+  }
   // The threads' hart engine (engine-setting.ts checks the name once the command starts).
   setReplayThreadHartDefaults({ engine: process.env.PRNR_ENGINE || undefined });
   prestartReplayThreads(plan.threads, { dir: plan.dir }, { callerLane: true });

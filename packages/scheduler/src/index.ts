@@ -11,6 +11,8 @@ export { runTask, warmUp, openSource, TASK_VERSION } from './task.js';
 export type { ReplayTask, TaskResult, TaskProgress, SliceReport, LocalTaskOptions, AnalysisRequest, RecordingLocation } from './task.js';
 export { planReplay, chunkSlices, sliceCost } from './planner.js';
 export type { ReplayPlan } from './planner.js';
+export { chooseLanes, pickSteal, predictReplaySeconds, expectedReplaySeconds, laneSpeed, MEASURED_LANE_COSTS } from './lane-costs.js';
+export type { LaneCosts, LaneDecision, SliceSize } from './lane-costs.js';
 export type { Executor, SharedTaskOptions } from './executor.js';
 export { SliceClaims } from './slice-claims.js';
 export { InlineExecutor } from './executors/inline.js';

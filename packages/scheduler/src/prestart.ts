@@ -11,6 +11,7 @@ import type { Piscina } from 'piscina';
 import type { CodeCacheSnapshot } from '@prnr/cpu';
 import type { ThreadMessage } from './thread-worker.js';
 import { replayThreads } from './worker-pool.js';
+import { traceProcessStart, traceReplay } from './trace.js';
 
 export { setReplayThreadHartDefaults } from './worker-pool.js';
 
@@ -56,6 +57,8 @@ let sharedCode: Promise<CodeCacheSnapshot | null> | undefined;
 export function prestartReplayThreads(threads: number, recording?: { dir: string } | { url: string }, o: { callerLane?: boolean } = {}): void {
   // With the caller's lane (ThreadExecutor's callerRuns), these threads run lanes 1..threads of threads + 1.
   const lanes = threads + (o.callerLane ? 1 : 0);
+  traceProcessStart();
+  traceReplay(`prestart ${threads}`);
   for (let i = 0; i < threads; i++) {
     const pool = replayThreads(1, undefined, { tasksAtOnce: THREAD_TASKS_AT_ONCE });
     if (recording) {
@@ -79,3 +82,7 @@ export function takePrestartedCode(): Promise<CodeCacheSnapshot | null> | undefi
   sharedCode = undefined;
   return c;
 }
+
+// The lane decision, here too: the CLI's entry takes it before it loads the rest of itself (lane-costs.ts imports nothing).
+export { chooseLanes, MEASURED_LANE_COSTS } from './lane-costs.js';
+export type { LaneCosts, LaneDecision, SliceSize } from './lane-costs.js';

@@ -11,6 +11,8 @@ import type { AnalysisRegistry } from './analysis-registry.js';
 import type { Executor, SharedTaskOptions } from './executor.js';
 import { Lanes, planReplay, sliceCost } from './planner.js';
 import { SliceClaims } from './slice-claims.js';
+import { MEASURED_LANE_COSTS, pickSteal, type LaneCosts } from './lane-costs.js';
+import { traceReplay } from './trace.js';
 import { openSource, profileOf, type AnalysisRequest, type RecordingLocation, type ReplayTask, type SliceReport, type TaskProgress, type TaskResult } from './task.js';
 
 export interface SliceOutcome {
@@ -62,10 +64,17 @@ export interface ReplayRecordingOptions {
   onProgress?: (p: TaskProgress) => void;
   /** A slice of a pass finished; `verified` as the coordinator judged it. */
   onSliceDone?: (s: SliceOutcome, pass: number) => void;
+  /**
+   * What restores and replay cost, for deciding whether an idle lane takes slices from a busy one.
+   * Given: taken as they are (tests, callers that know them). Default: MEASURED_LANE_COSTS, refined
+   * by what this run measures as it goes (its restores, its replay seconds per unit of slice cost).
+   */
+  costs?: LaneCosts;
 }
 
 export async function replayRecording(o: ReplayRecordingOptions): Promise<RecordingReplayResult> {
   const started = process.hrtime.bigint();
+  traceReplay('replay-recording');
   o.executor.warm?.(o.recording, o.modules);
   const source = await openSource(o.recording);
   const manifest = source.manifest;
@@ -98,16 +107,34 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
   const rangeCost = (first: number, last: number) => { let c = 0; for (let i = first; i <= last; i++) c += cost(i); return c; };
   // Each slice of each pass is told once: as it ends (streamed), or with its task's result (whichever comes first).
   const told = new Set<string>();
+  // What this run has measured so far, for the steal decision: restores, and replay seconds per unit of slice cost.
+  const costs = o.costs ?? MEASURED_LANE_COSTS;
+  const measure = o.costs === undefined;
+  const timed = manifest.slices.length > 0 && manifest.slices.every((s) => s.busySeconds !== undefined);
+  const restored = { seconds: 0, count: 0 };
+  const replayed = { seconds: 0, cost: 0 };
+  /** Per running slice (pass:slice), the fraction done, from progress. */
+  const running = new Map<string, number>();
+  const secondsPerCost = () => (measure && replayed.cost > 0 && replayed.seconds > 0 ? replayed.seconds / replayed.cost : timed ? costs.replayPerRecordedSecond : 1 / costs.stepsPerSecond);
+  // Conservative: the first restores of a run are cold and dearer than a jump; they count too.
+  const restoreEstimate = () => Math.max(costs.jumpRestoreSeconds, measure && restored.count > 0 ? restored.seconds / restored.count : 0);
   const tell = (s: SliceReport, pass: number) => {
     const key = `${pass}:${s.slice}`;
     if (told.has(key)) return;
     told.add(key);
     fixed.restoreSeconds += s.restoreSeconds;
+    running.delete(key);
+    if (s.restoreSeconds > 0) { restored.seconds += s.restoreSeconds; restored.count++; }
+    if (!s.error && cost(s.slice) > 0) { replayed.seconds += s.wallSeconds - s.restoreSeconds; replayed.cost += cost(s.slice); }
     o.onSliceDone?.(judge(s), pass);
   };
   const submit = async (task: ReplayTask, k: number, shared?: SharedTaskOptions) => {
     const submitted = process.hrtime.bigint();
-    const r = await o.executor.run(task, o.onProgress, k, shared && { ...shared, onSliceReport: (s) => tell(s, task.pass) });
+    const progress = (p: TaskProgress) => {
+      if (p.total > 0 && !told.has(`${p.pass}:${p.slice}`)) running.set(`${p.pass}:${p.slice}`, p.done / p.total);
+      o.onProgress?.(p);
+    };
+    const r = await o.executor.run(task, progress, k, shared && { ...shared, onSliceReport: (s) => tell(s, task.pass) });
     // With claims, the task ran first..(the first slice it could not claim) - 1.
     checkShape(r, task.first, shared?.claims ? shared.claims.left().next - 1 : task.last);
     if (r.slices.length === 0) return;
@@ -120,34 +147,42 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
   if (shares) {
     const own = plan.lanes.map((l) => l.map((t) => ({ task: plan.tasks[t], claims: SliceClaims.create(plan.tasks[t].first, plan.tasks[t].last) })));
     const live = own.flat();
-    /** Takes the back of the range with the most cost left unclaimed: about half its cost, at least its last slice. */
+    /**
+     * Takes slices from the back of a running range, the one with the most time left first, where
+     * that ends the work sooner even after the jump's restore (lane-costs.ts pickSteal); undefined
+     * when no range is worth it (the lane is done).
+     */
     const steal = () => {
-      for (;;) {
-        let best: (typeof live)[number] | undefined;
-        let most = 0;
-        for (const r of live) {
-          const { next, end } = r.claims.left();
-          const c = next < end ? rangeCost(next, end - 1) : 0;
-          if (c > most || (best === undefined && next < end)) { best = r; most = c; }
-        }
-        if (!best) return undefined;
-        const taken = best.claims.takeBack((next, end) => {
-          const half = rangeCost(next, end - 1) / 2;
-          let from = end - 1;
-          while (from > next && rangeCost(from - 1, end - 1) <= half) from--;
-          return from;
+      const perCost = secondsPerCost();
+      const restore = restoreEstimate();
+      const busyFor = (r: (typeof live)[number], next: number) => {
+        const k = `${r.task.pass}:${next - 1}`;
+        const done = running.get(k);
+        return next - 1 >= r.task.first && !told.has(k) ? cost(next - 1) * perCost * (1 - (done ?? 0)) : 0;
+      };
+      const left = live
+        .map((r) => { const { next, end } = r.claims.left(); return { r, time: next < end ? busyFor(r, next) + rangeCost(next, end - 1) * perCost : 0 }; })
+        .filter((x) => x.time > 0)
+        .sort((a, b) => b.time - a.time);
+      for (const { r: victim } of left) {
+        const taken = victim.claims.takeBack((next, end) => {
+          const at = pickSteal(Array.from({ length: end - next }, (_, j) => cost(next + j) * perCost), restore, busyFor(victim, next));
+          return at === null ? null : next + at;
         });
-        if (!taken) continue; // its runner claimed on meanwhile: look again
-        const r = { task: { ...best.task, first: taken.first, last: taken.last }, claims: SliceClaims.create(taken.first, taken.last) };
+        if (!taken) continue;
+        traceReplay(`steal ${taken.first}..${taken.last}`);
+        const r = { task: { ...victim.task, first: taken.first, last: taken.last }, claims: SliceClaims.create(taken.first, taken.last) };
         live.push(r);
         return r;
       }
+      return undefined;
     };
     const lane = async (k: number) => {
       for (let r = own[k].shift() ?? steal(); r !== undefined; r = own[k].shift() ?? steal()) {
         const { next, end } = r.claims.left();
-        if (next < end) await submit(r.task, k, { claims: r.claims });
+        if (next < end) { traceReplay(`lane ${k} submit ${next}..${end - 1}`); await submit(r.task, k, { claims: r.claims }); traceReplay(`lane ${k} done`); }
       }
+      traceReplay(`lane ${k} idle`);
     };
     await Promise.all(plan.lanes.map((_, k) => lane(k)));
   } else {

@@ -15,6 +15,7 @@ import { openHttpRecording } from './http-recording.js';
 import { MachineReplayView, consoleFanout } from './replay-view.js';
 import type { SliceClaims } from './slice-claims.js';
 import { compiledCodeSnapshot, useCompiled } from './shared-code.js';
+import { traceReplay } from './trace.js';
 
 export const TASK_VERSION = 2;
 
@@ -172,11 +173,14 @@ export function warmUp(loc: RecordingLocation, modules: string[] = [], code: War
   const shared = (async () => {
     try {
       await before;
+      traceReplay('warm-start');
       [source] = await Promise.all([openSource(loc), registryFor(modules)]);
       if (code.adopt) adoptCodeCache(source, code.adopt, warn);
       if (!code.share) return null;
       await loadCodeCache(source, warn);
-      return compiledCodeSnapshot();
+      const c = compiledCodeSnapshot();
+      traceReplay('code-compiled');
+      return c;
     } catch {
       return null; // the task that follows meets the same problem and says what it is
     }
@@ -192,8 +196,9 @@ export function warmUp(loc: RecordingLocation, modules: string[] = [], code: War
       }
       const session = sessionFor(loc, source);
       await session.prepare();
+      traceReplay('machine-ready');
       const first = code.firstSlice?.(source);
-      if (first !== undefined && session.icount === null) await session.restore(first);
+      if (first !== undefined && session.icount === null) { await session.restore(first); traceReplay(`warm-restored ${first}`); }
     } catch {
       // The task that follows meets the same problem and says what it is.
     }
@@ -219,6 +224,7 @@ export interface LocalTaskOptions {
 /** Runs one task here, in this thread. Never throws for a bad slice: its report says what went wrong. */
 export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) => void | Promise<void>, local: LocalTaskOptions = {}): Promise<TaskResult> {
   const started = process.hrtime.bigint();
+  traceReplay(`task ${task.first}..${task.last} pass ${task.pass}`);
   const since = () => Number(process.hrtime.bigint() - started) / 1e9;
   const slices: SliceReport[] = [];
   const failed = (slice: number, error: string, wallSeconds = 0): SliceReport => ({ slice, endState: null, divergence: null, error, steps: 0, checkpoints: 0, wallSeconds, restoreSeconds: 0, analyses: {} });
@@ -255,6 +261,7 @@ export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) =
     let restoreSeconds = 0;
     let view: MachineReplayView | undefined;
     try {
+      traceReplay(`slice-start ${i}`);
       if (session.slice?.index !== i || session.icount !== slice.startIcount) restoreSeconds = await session.restore(i);
       const analyses = task.analyses.map((a) => registry.get(a.kind).create(a.options, context));
       view = new MachineReplayView(session.machine!, { index: i, startIcount: slice.startIcount, endIcount: slice.endIcount, startMtime: slice.startMtime }, fan.listeners);
@@ -278,8 +285,10 @@ export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) =
     } finally {
       view?.detach();
     }
+    traceReplay(`slice-end ${i} restore ${(restoreSeconds * 1000).toFixed(0)} ms`);
     local.onSliceReport?.(slices.at(-1)!);
   }
+  traceReplay(`task-end ${task.first}..${task.last}`);
   session.output = undefined;
   return done(setupSeconds);
 }

@@ -11,8 +11,10 @@ import { Seeker, type SeekOptions, type SeekResult } from './seek.js';
 import { SliceClaims } from './slice-claims.js';
 import { openSource, runTask, warmUp, type RecordingLocation, type ReplayTask, type TaskResult } from './task.js';
 import { applyReplayThreadHartDefaults } from './thread-hart-defaults.js';
+import { traceReplay } from './trace.js';
 
 applyReplayThreadHartDefaults();
+traceReplay('thread-loaded');
 
 export type ThreadMessage =
   | { task: ReplayTask; port: MessagePort; claims?: BigInt64Array }

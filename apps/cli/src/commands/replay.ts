@@ -5,6 +5,7 @@ import { AnalysisRegistry, InlineExecutor, replayRecording, type AnalysisRequest
 import { formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
+import { decideLanes } from '../session/lanes.js';
 import { loadAnalyses, replayWithProgress } from '../session/replay-with-progress.js';
 
 /** Exit status of a replay that does not match its recording. */
@@ -15,7 +16,8 @@ export function registerReplay(program: Command): void {
     .command('replay')
     .description('replay a recording in parallel: each worker restores one snapshot and replays a chunk of consecutive slices; every slice end is checked against the recorded state; analyses run during replay')
     .argument('<recording>', 'recording directory')
-    .option('-j, --parallel <n>', `slices replayed at once (default: the number of cores, ${availableParallelism()}; 1 streams the console as it replays)`, parseParallel)
+    .option('-j, --parallel <n>', `the most slices replayed at once (default: the number of cores, ${availableParallelism()}; fewer where the planner predicts more would not pay for their start; 1 streams the console as it replays)`, parseParallel)
+    .option('--all-lanes', 'start every lane --parallel asks for, even where the planner predicts more would not pay for their start')
     .option('--slice <index>', 'replay only this slice', (v) => Number.parseInt(v, 10))
     .option('--analyses <list>', 'analyses to run, comma-separated (see --list-analyses)')
     .option('--watch <paddr:len>', 'add a memory-write watch on a physical range, e.g. 0x80a00000:4096')
@@ -24,7 +26,7 @@ export function registerReplay(program: Command): void {
     .option('--json', 'print the results as JSON (no console, no progress)')
     .option('-q, --quiet', 'do not print the guest console')
     .addHelpText('after', '\nExit status: 0 when every slice reaches its recorded state, 4 when one diverges or fails.\n\nExamples:\n  prnr replay smoke.rec\n  prnr replay smoke.rec --parallel 1              # classic sequential replay, console streamed\n  prnr replay smoke.rec --analyses profile,console --json\n  prnr replay smoke.rec --watch 0x805b2ca8:8\n  prnr replay smoke.rec --redis redis://10.0.0.5:6379\n')
-    .action(async (dir: string, opts: { parallel?: number; slice?: number; analyses?: string; watch?: string; listAnalyses?: boolean; redis?: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; slice?: number; analyses?: string; watch?: string; listAnalyses?: boolean; redis?: string; json?: boolean; quiet?: boolean }) => {
       // The analysis modules (@prnr/diagnosis) only when analyses are asked for: console and watch are built in.
       const analysisSet = opts.listAnalyses || opts.analyses ? await loadAnalyses() : { registry: new AnalysisRegistry(), modules: [] };
       const { registry } = analysisSet;
@@ -40,7 +42,11 @@ export function registerReplay(program: Command): void {
       // The console comes from the console analysis: replayed, not read from the recording.
       const wantConsole = !opts.quiet && !opts.json && !analyses.some((a) => a.kind === 'console');
       if (wantConsole) analyses.push({ kind: 'console' });
-      const executor = makeExecutor(opts);
+      // --parallel is the most lanes: the planner starts fewer where more would not pay for their start.
+      const passes = 1 + analyses.filter((a) => registry.get(a.kind).weight === 'heavy').length;
+      const lanes = opts.redis || opts.allLanes ? null : decideLanes(slices.map((i) => rec.manifest.slices[i]), opts.parallel ?? availableParallelism(), passes);
+      if (lanes && lanes.asked > 1 && !opts.json) process.stderr.write(`prnr: ${lanes.reason}\n`);
+      const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel });
       let result: RecordingReplayResult;
       try {
         result = await replayWithProgress(rec, { executor, slices, analyses, analysisSet, progress: !opts.json });

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { openRecording } from '@prnr/recording';
 import { formatCount } from '../format.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
+import { decideLanes } from '../session/lanes.js';
 import { replayWithProgress } from '../session/replay-with-progress.js';
 import { EXIT_DIVERGED, sliceIndices, warnIfIncomplete } from './replay.js';
 
@@ -11,15 +12,19 @@ export function registerVerify(program: Command): void {
     .command('verify')
     .description('replay the recording in parallel (a chunk of consecutive slices per worker) and check every slice ends in its recorded state')
     .argument('<recording>', 'recording directory')
-    .option('-j, --parallel <n>', `slices verified at once (default: the number of cores, ${availableParallelism()})`, parseParallel)
+    .option('-j, --parallel <n>', `the most slices verified at once (default: the number of cores, ${availableParallelism()}); fewer where the planner predicts more would not pay for their start`, parseParallel)
+    .option('--all-lanes', 'start every lane --parallel asks for, even where the planner predicts more would not pay for their start')
     .option('--redis <url>', 'verify on `prnr worker` processes through this Redis')
     .option('--json', 'print the results as JSON')
     .addHelpText('after', '\nExit status: 0 when every slice verifies, 4 when one diverges or cannot be replayed.\n\nExamples:\n  prnr verify smoke.rec\n  prnr verify smoke.rec --parallel 1 --json\n')
-    .action(async (dir: string, opts: { parallel?: number; redis?: string; json?: boolean }) => {
+    .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; redis?: string; json?: boolean }) => {
       const rec = openRecording(dir);
       if (!opts.json) warnIfIncomplete(rec);
       const slices = sliceIndices(rec);
-      const executor = makeExecutor(opts);
+      // --parallel is the most lanes: the planner starts fewer where more would not pay for their start.
+      const lanes = opts.redis || opts.allLanes ? null : decideLanes(slices.map((i) => rec.manifest.slices[i]), opts.parallel ?? availableParallelism());
+      if (lanes && lanes.asked > 1 && !opts.json) process.stderr.write(`prnr: ${lanes.reason}\n`);
+      const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel });
       let r;
       try {
         r = await replayWithProgress(rec, { executor, slices, progress: !opts.json });
@@ -27,7 +32,7 @@ export function registerVerify(program: Command): void {
         await executor.close();
       }
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ recording: dir, complete: rec.manifest.status === 'complete', verified: r.verified, wallSeconds: r.wallSeconds, fixed: r.fixed, slices: r.slices }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ recording: dir, complete: rec.manifest.status === 'complete', verified: r.verified, wallSeconds: r.wallSeconds, fixed: r.fixed, ...(lanes ? { lanes: { used: lanes.lanes, asked: lanes.asked, expectedSeconds: lanes.expectedSeconds, predictedSeconds: lanes.predicted, reason: lanes.reason } } : {}), slices: r.slices }, null, 2) + '\n');
       } else {
         for (const s of r.slices) {
           const m = rec.manifest.slices[s.slice];
