@@ -124,6 +124,25 @@ const MAX_PUBLISHING = 4;
  * that long costs start() nothing extra.
  */
 const FIRST_CAPTURE_RING_WAIT_MS = 40;
+/**
+ * What the puts at start (base disk images, device modules, the guest
+ * profile) leave free in the worker's ring for the snapshots taken while
+ * they are stored: the boot's second snapshot copies up to ~1,350 pages
+ * (5.5 MB measured on the smoke workload). They wait for it (the machine
+ * runs meanwhile; the first manifest write waits for them anyway), up to
+ * PUT_ROOM_WAIT_MS.
+ */
+const PUT_LEAVES_ROOM = 8 << 20;
+const PUT_ROOM_WAIT_MS = 2_000;
+/**
+ * A slice cut by time waits, up to this many times sliceSeconds, until the
+ * worker's ring has room for the pages its snapshot copies: a copy that
+ * does not fit goes to fresh memory and pays its page faults in the pause
+ * (measured: ~1,200 boot pages behind two captures and a disk image still
+ * being stored, 109 ms). Where the slice ends is recorded, so replay does
+ * not depend on it. Cuts by steps are never moved.
+ */
+const CUT_WAITS_FOR_RING = 4;
 
 /** Records a whole run: start a RecordSession, run it to its end, finish it. */
 export async function record(o: RecordOptions): Promise<RecordResult> {
@@ -218,10 +237,11 @@ export class RecordSession {
       // The base disk images go into the store: a recording replays without the image directory.
       // Not awaited: the worker hashes and stores them while the machine runs; the first manifest
       // write waits for them (publish). They are copied once the worker's shared ring is ready (into
-      // memory it touched, instead of ~8 MiB of page faults here): the machine never writes a disk's
-      // base image, so it is the same bytes then.
+      // memory it touched, instead of ~8 MiB of page faults here), and once they leave room there for
+      // the next snapshots (putLeavingRoom): the machine never writes a disk's base image, so it is
+      // the same bytes then.
       const ringReady = store.whenReady();
-      const putLater = (bytes: Uint8Array) => ringReady.then(() => store!.put(bytes));
+      const putLater = (bytes: Uint8Array) => ringReady.then(() => store!.putLeavingRoom(bytes, PUT_LEAVES_ROOM, PUT_ROOM_WAIT_MS));
       const disks: Record<string, string> = {};
       const puts: Array<Promise<unknown>> = Object.entries(o.images.disks ?? {}).map(([id, bytes]) => putLater(bytes).then((h) => (disks[id] = h)));
       puts.push(dirSynced);
@@ -278,7 +298,8 @@ export class RecordSession {
         // jump), so the slice ends where a replay running to its end stops in the same state.
         shouldStop: () => timeUp || !!o.shouldStop?.(),
         between: async () => {
-          timeUp = this.sliceNs > 0n && process.hrtime.bigint() - this.sliceWallStart - this.idleWait >= this.sliceNs;
+          const busy = this.sliceNs > 0n ? process.hrtime.bigint() - this.sliceWallStart - this.idleWait : 0n;
+          timeUp = this.sliceNs > 0n && busy >= this.sliceNs && (busy >= this.sliceNs * BigInt(CUT_WAITS_FOR_RING) || this.store.holdsNow(dirtyRamBytes(partsOf(machine, null))));
           o.onProgress?.({ icount: machine.hart.icount, slices: this.closed, events: this.totalEvents + this.events });
           // Let host input in, and the background work on (file writes, fsyncs and the snapshot
           // worker's replies complete as host events): the machine never waits for it.

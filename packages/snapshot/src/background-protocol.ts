@@ -21,6 +21,8 @@ export interface WorkerInit {
   ring: SharedArrayBuffer;
   /** Int32 words: [RING_TOUCHED] bytes of the ring touched so far. */
   control: SharedArrayBuffer;
+  /** The worker thread's nice value (thread-priority.ts); absent: left as the process's. */
+  nice?: number;
 }
 
 export type Request =

@@ -1,5 +1,5 @@
 // The worker thread runs the built package (dist/capture-worker.js): build @prnr/snapshot first.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,21 @@ import { blake3Hex, blake3Ready } from './hash.js';
 import { restoreSnapshot } from './restore.js';
 import { fullStateRoot } from './snapshot-writer.js';
 import { livedInMachine, prng, randomBytes, RAM_BASE } from './test-support.js';
+import { WORKER_NICE } from './thread-priority.js';
+
+/** Ids and nice values of this process's threads (Linux: /proc/self/task/TID/stat, field 19). */
+function threadNices(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      out.set(Number(t), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'prnr-bg-'));
 beforeAll(() => blake3Ready());
@@ -127,6 +142,63 @@ describe('BackgroundWriter', () => {
     }
     const store = new FsObjectStore(join(dir, 'early'));
     for (const p of pending) expect((await restoreSnapshot(p.expected, store, { ram: new Uint8Array(m.ram.size) })).root).toBe(p.expected);
+  });
+
+  it('a put that leaves room waits behind captures: a capture taken meanwhile still goes through the ring', async () => {
+    const m = livedInMachine(14);
+    const bg = new BackgroundWriter(join(dir, 'room'), m.parts(), { ringBytes: 16 * 4096 });
+    const rand = prng(15);
+    const bytes = randomBytes(rand, 8 * 4096);
+    const dirtyPages = (first: number, n: number) => {
+      for (let p = first; p < first + n; p++) m.ram.write(RAM_BASE + p * 4096, randomBytes(rand, 64));
+    };
+    try {
+      await bg.whenReady();
+      await bg.capture(m.parts()).done; // the lived-in machine's pages: more than the ring, through fresh memory
+      const before = { ...bg.copies };
+      dirtyPages(10, 6);
+      const first = bg.capture(m.parts()); // 6 of the ring's 16 pages, held until the worker answers
+      // 8 pages, leaving 6 for captures: 14 pages do not fit beside the 6 in use, so it waits.
+      expect(bg.holdsNow(14 * 4096)).toBe(false);
+      expect(bg.holdsNow(10 * 4096)).toBe(true);
+      const put = bg.putLeavingRoom(bytes, 6 * 4096, 30_000);
+      dirtyPages(40, 6);
+      const expected = await fullStateRoot(m.parts());
+      const second = bg.capture(m.parts()); // taken while the put waits: 6 + 6 pages fit (a put posted at once would have left 2)
+      expect(bg.copies).toEqual({ ring: before.ring + 2, fresh: before.fresh });
+      await first.done;
+      expect((await second.done).root).toBe(expected);
+      expect(await put).toBe(blake3Hex(bytes));
+      expect(bg.copies).toEqual({ ring: before.ring + 3, fresh: before.fresh }); // the put went through the ring once there was room
+      // Larger than the ring with its room: it goes once the ring is otherwise free (here at once).
+      const big = randomBytes(rand, 12 * 4096);
+      expect(await bg.putLeavingRoom(big, 8 * 4096, 30_000)).toBe(blake3Hex(big));
+      expect(bg.copies.fresh).toBe(before.fresh);
+      await bg.sync();
+    } finally {
+      await bg.close();
+    }
+    expect(await new FsObjectStore(join(dir, 'room')).get(blake3Hex(bytes))).toEqual(bytes);
+  });
+
+  it('the worker thread runs at a lower priority (nice WORKER_NICE) unless told otherwise', async (ctx) => {
+    if (process.platform !== 'linux') {
+      console.log('skipped: per-thread priorities are set on Linux only');
+      ctx.skip();
+    }
+    const m = livedInMachine(2);
+    const before = threadNices();
+    const bg = new BackgroundWriter(join(dir, 'nice'), m.parts());
+    const normal = new BackgroundWriter(join(dir, 'nice-normal'), m.parts(), { workerNice: null });
+    try {
+      await Promise.all([bg.whenReady(), normal.whenReady()]); // the worker sets its priority before it touches the ring
+      const after = threadNices();
+      const niced = [...after].filter(([tid, nice]) => !before.has(tid) && nice === WORKER_NICE);
+      expect(niced).toHaveLength(1); // the first writer's worker only, not the second's, nor V8's or libuv's threads
+      expect(after.get(process.pid)).toBe(before.get(process.pid)); // the main thread (the machine's) is left alone
+    } finally {
+      await Promise.all([bg.close(), normal.close()]);
+    }
   });
 
   it('a capture that fails on the worker rejects its promise with the worker\'s message', async () => {

@@ -35,6 +35,7 @@ import { deltaTransfer, takeDelta } from './capture-delta.js';
 import { READY_ID, RING_TOUCHED, type Reply, type Request, type WorkerInit } from './background-protocol.js';
 import { RingSpans, type RingSpan } from './ring-spans.js';
 import type { SyncStats } from './fs-object-store.js';
+import { WORKER_NICE } from './thread-priority.js';
 import type { MachineParts } from './machine-parts.js';
 import type { Hash } from './schema.js';
 import type { CaptureResult } from './snapshot-writer.js';
@@ -62,6 +63,12 @@ export interface BackgroundWriterOptions {
   packs?: boolean;
   /** Bytes of the shared ring (default DEFAULT_RING_BYTES). */
   ringBytes?: number;
+  /**
+   * The worker thread's nice value (Linux; elsewhere ignored), default
+   * WORKER_NICE: it gives way to the machine's thread and V8's compiler
+   * threads. null: the process's priority.
+   */
+  workerNice?: number | null;
 }
 
 export class BackgroundWriter {
@@ -98,6 +105,7 @@ export class BackgroundWriter {
       ...(parts ? { shape: { ram: { size: parts.ram.size }, disks: parts.disks.map((d) => ({ size: d.size, blockSize: d.blockSize })) } } : {}),
       ring: this.ring,
       control,
+      ...(options.workerNice === null ? {} : { nice: options.workerNice ?? WORKER_NICE }),
     };
     this.worker = new Worker(WORKER, { workerData: init });
     let ready!: () => void;
@@ -158,6 +166,13 @@ export class BackgroundWriter {
     }
   }
 
+  /** True if a copy of `bytes` would go into touched, free memory of the ring now (ringHolds() without the wait). */
+  holdsNow(bytes: number): boolean {
+    if (bytes <= 0) return true;
+    if (this.failure || bytes > this.ring.byteLength) return false;
+    return this.spans.fits(bytes, Atomics.load(this.control, RING_TOUCHED));
+  }
+
   /** The pause (the recorder times it): copies what changed and posts it; the machine may run on as soon as this returns. */
   capture(parts: MachineParts): PendingCapture {
     let span: RingSpan | undefined;
@@ -182,6 +197,26 @@ export class BackgroundWriter {
     }
     const copy = bytes.slice();
     return this.call<Hash>({ id: 0, op: 'put', bytes: copy }, [copy.buffer as ArrayBuffer]);
+  }
+
+  /**
+   * put(), once the ring can take `bytes` and still leave `room` bytes free
+   * for captures (less when bytes and room together exceed the ring: then
+   * once the ring is otherwise free); after `timeoutMs` it puts anyway. For
+   * large puts that no pause waits for (a base disk image at start): posted
+   * at once, one would hold a large part of the ring until the worker has
+   * stored it, and a capture taken meanwhile that no longer fits copies into
+   * fresh memory, paying its page faults in the pause (measured: the second
+   * snapshot of a boot, ~1,200 pages behind the boot's ~1,300 and an 8 MiB
+   * disk image in a 16 MiB ring, paused the guest 30-90 ms). The bytes must
+   * not change until it resolves; puts and captures posted meanwhile go
+   * first, and a sync() posted before this one's put does not cover it.
+   */
+  async putLeavingRoom(bytes: Uint8Array, room: number, timeoutMs: number): Promise<Hash> {
+    if (bytes.length === 0) return this.put(bytes);
+    const need = Math.ceil(bytes.length / 4096) * 4096;
+    await this.ringHolds(need + Math.max(0, Math.min(room, this.ring.byteLength - need)), timeoutMs);
+    return this.put(bytes);
   }
 
   /** Resolves once everything posted before it is durable. */

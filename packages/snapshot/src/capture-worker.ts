@@ -10,13 +10,16 @@
  * published in control[RING_TOUCHED] as it grows, so the recorder's first
  * capture (a few MiB of boot pages, taken ~0.1 s after the worker starts)
  * can copy into touched memory. The store, hashing and LZ4 modules are
- * loaded only then.
+ * loaded only then. The thread runs at a lower priority than the machine's
+ * (thread-priority.ts): on two cores it otherwise takes time from V8's
+ * compiler threads that the machine's thread waits for.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { READY_ID, RING_TOUCHED, type Reply, type Request, type WorkerInit } from './background-protocol.js';
 import type { CaptureDelta } from './capture-delta.js';
 import type { RingSpan } from './ring-spans.js';
 import type { SnapshotWriter } from './snapshot-writer.js';
+import { niceThisThread } from './thread-priority.js';
 
 const init = workerData as WorkerInit;
 
@@ -36,6 +39,7 @@ parentPort!.on('message', (req: Request) => {
   });
 });
 
+if (init.nice !== undefined) niceThisThread(init.nice); // before any work: the ring's page faults give way too
 touchRing();
 parentPort!.postMessage({ id: READY_ID, ok: true, value: null } satisfies Reply);
 const work = loadWork();
