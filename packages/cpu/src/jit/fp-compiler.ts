@@ -46,7 +46,7 @@ import { FunctionBody, Op, T } from '../wasm/module-builder.js';
 /** What the block writer lends the FP translator for one instruction. */
 export interface FpSite {
   readonly f: FunctionBody;
-  /** Byte offset of the hart's area. */
+  /** The i32 local holding the byte offset of the hart's area (area fields are addressed from it, with short offsets). */
   readonly area: number;
   /** Emit `if (the i32 on the stack) { fast() } else { the interpreter runs this instruction }`. */
   guard(fast: () => void): void;
@@ -178,7 +178,7 @@ export function emitFpOp(site: FpSite, L: FpLocals, insn: number): boolean {
 
 /** Push the i32 "translated FP code may run this" for an instruction that reads or writes FP state. */
 export function pushFpLegal(f: FunctionBody, area: number, rm: Rm): void {
-  f.i32(0).mem(Op.i32_load, area + AREA_FP_MODE, 2);
+  f.get(area).mem(Op.i32_load, AREA_FP_MODE, 2);
   if (rm === 'dyn') f.i32(FP_MODE_FS_DIRTY | FP_MODE_RNE).op(Op.i32_and).i32(FP_MODE_FS_DIRTY | FP_MODE_RNE).op(Op.i32_eq);
   else f.i32(FP_MODE_FS_DIRTY).op(Op.i32_and);
 }
@@ -186,26 +186,29 @@ export function pushFpLegal(f: FunctionBody, area: number, rm: Rm): void {
 class FpWriter {
   private readonly f: FunctionBody;
   private readonly fo: number;
+  /** The area-base local (FpSite.area). */
+  private readonly a: number;
   constructor(private readonly site: FpSite, private readonly L: FpLocals) {
     this.f = site.f;
-    this.fo = site.area + AREA_F;
+    this.fo = AREA_F;
+    this.a = site.area;
   }
 
   // ---- registers
 
-  private pushD(r: number): void { this.f.i32(0).mem(Op.f64_load, this.fo + 8 * r, 3); }
-  private pushS(r: number): void { this.f.i32(0).mem(Op.f32_load, this.fo + 8 * r, 2); }
+  private pushD(r: number): void { this.f.get(this.a).mem(Op.f64_load, this.fo + 8 * r, 3); }
+  private pushS(r: number): void { this.f.get(this.a).mem(Op.f32_load, this.fo + 8 * r, 2); }
   /** Push whether f[r] holds a NaN-boxed single. */
-  private pushBoxed(r: number): void { this.f.i32(0).mem(Op.i32_load, this.fo + 8 * r + 4, 2).i32(-1).op(Op.i32_eq); }
-  private setD(r: number, local: number): void { this.f.i32(0).get(local).mem(Op.f64_store, this.fo + 8 * r, 3); }
+  private pushBoxed(r: number): void { this.f.get(this.a).mem(Op.i32_load, this.fo + 8 * r + 4, 2).i32(-1).op(Op.i32_eq); }
+  private setD(r: number, local: number): void { this.f.get(this.a).get(local).mem(Op.f64_store, this.fo + 8 * r, 3); }
   private setS(r: number, local: number): void {
-    this.f.i32(0).get(local).mem(Op.f32_store, this.fo + 8 * r, 2);
-    this.f.i32(0).i32(-1).mem(Op.i32_store, this.fo + 8 * r + 4, 2);
+    this.f.get(this.a).get(local).mem(Op.f32_store, this.fo + 8 * r, 2);
+    this.f.get(this.a).i32(-1).mem(Op.i32_store, this.fo + 8 * r + 4, 2);
   }
   /** fflags |= the i32 (0 or 1 = NX) that `nx` pushes. */
   private raiseNx(nx: () => void): void {
-    const f = this.f, at = this.site.area + AREA_FFLAGS;
-    f.i32(0); f.i32(0).mem(Op.i32_load, at, 2); nx(); f.op(Op.i32_or).mem(Op.i32_store, at, 2);
+    const f = this.f, at = AREA_FFLAGS;
+    f.get(this.a); f.get(this.a).mem(Op.i32_load, at, 2); nx(); f.op(Op.i32_or).mem(Op.i32_store, at, 2);
   }
   private legal(rm: Rm): void {
     pushFpLegal(this.f, this.site.area, rm);
@@ -394,18 +397,18 @@ class FpWriter {
     pushFpLegal(f, this.site.area, 'rne');
     this.site.guard(() => {
       if (dbl) {
-        f.i32(0);
-        f.i32(0).mem(Op.i64_load, fo + 8 * rs1, 3).i64(-1, 0x7fffffff).op(Op.i64_and);
-        f.i32(0).mem(Op.i64_load, fo + 8 * rs2, 3);
+        f.get(this.a);
+        f.get(this.a).mem(Op.i64_load, fo + 8 * rs1, 3).i64(-1, 0x7fffffff).op(Op.i64_and);
+        f.get(this.a).mem(Op.i64_load, fo + 8 * rs2, 3);
         if (f3 === 1) f.i64(-1, -1).op(Op.i64_xor);
-        if (f3 === 2) f.i32(0).mem(Op.i64_load, fo + 8 * rs1, 3).op(Op.i64_xor);
+        if (f3 === 2) f.get(this.a).mem(Op.i64_load, fo + 8 * rs1, 3).op(Op.i64_xor);
         f.i64(0, 0x80000000 | 0).op(Op.i64_and).op(Op.i64_or);
         f.mem(Op.i64_store, fo + 8 * rd, 3);
         return;
       }
       // Singles: an operand that is not NaN-boxed reads as the canonical NaN.
       const unboxed = (r: number) => {
-        f.i32(0).mem(Op.i32_load, fo + 8 * r, 2).i32(0x7fc00000);
+        f.get(this.a).mem(Op.i32_load, fo + 8 * r, 2).i32(0x7fc00000);
         this.pushBoxed(r); f.op(Op.select);
       };
       unboxed(rs1); f.i32(0x7fffffff).op(Op.i32_and);
@@ -414,7 +417,7 @@ class FpWriter {
       if (f3 === 2) { unboxed(rs1); f.op(Op.i32_xor); }
       f.i32(0x80000000 | 0).op(Op.i32_and).op(Op.i32_or);
       f.op(Op.i64_extend_i32_u).i64(0, -1).op(Op.i64_or).set(l);
-      f.i32(0).get(l).mem(Op.i64_store, fo + 8 * rd, 3);
+      f.get(this.a).get(l).mem(Op.i64_store, fo + 8 * rd, 3);
     });
   }
 
@@ -543,8 +546,8 @@ class FpWriter {
     const f = this.f, fo = this.fo;
     pushFpLegal(f, this.site.area, 'rne');
     this.site.guard(() => this.site.setX(rd, () => {
-      if (dbl) f.i32(0).mem(Op.i64_load, fo + 8 * rs1, 3);
-      else f.i32(0).mem(Op.i64_load32_s, fo + 8 * rs1, 2);
+      if (dbl) f.get(this.a).mem(Op.i64_load, fo + 8 * rs1, 3);
+      else f.get(this.a).mem(Op.i64_load32_s, fo + 8 * rs1, 2);
     }));
   }
 
@@ -552,7 +555,7 @@ class FpWriter {
     const f = this.f, fo = this.fo;
     pushFpLegal(f, this.site.area, 'rne');
     this.site.guard(() => {
-      f.i32(0);
+      f.get(this.a);
       this.site.getX(rs1);
       if (!dbl) f.i64(-1, 0).op(Op.i64_and).i64(0, -1).op(Op.i64_or);
       f.mem(Op.i64_store, fo + 8 * rd, 3);

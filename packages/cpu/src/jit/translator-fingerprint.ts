@@ -4,7 +4,7 @@
  * reaches every path of wasm-compiler.ts (each instruction class, loads and
  * stores with their slow paths, the hart area and TLB offsets, a loop back to
  * a block's start, chained exits, 64-bit pc constants, a compressed
- * instruction). Code caches kept outside this process (files) carry it, so
+ * instruction, an exit through the exit table). Code caches kept outside this process (files) carry it, so
  * code made by an older translator is never run by a newer one.
  */
 import { crc32 } from './code-cache-file.js';
@@ -20,8 +20,8 @@ const J = (imm: number, rd: number) =>
   (((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) | (((imm >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
 
 // Three blocks in one page: A (integer ops, a loop back to its start, a JAL into C), B (memory, FP,
-// AMO, a compressed ADDI, a branch into C, a CSR access, then an SRET ending it), C (JALR). B stays under
-// MAX_BLOCK_INSNS.
+// AMO, a compressed ADDI, a branch into C, a CSR access, then an SRET ending it), C (a branch through
+// the exit table, JALR). B stays under MAX_BLOCK_INSNS.
 const A = 0x000, Bk = 0x200, C = 0x400;
 
 function sample(): { at: number; words: number[] }[] {
@@ -53,12 +53,12 @@ function sample(): { at: number; words: number[] }[] {
   b.push(B(C - Bk - 4 * b.length, 0, 5, 1)); // BNE into C
   b.push(I(0x340, 5, 1, 6, 0x73)); // CSRRW: the block goes on after it
   b.push(0x10200073); // SRET: ends it
-  const c = [I(16, 1, 0, 0, 0x67)]; // JALR
+  const c = [B(0x100, 0, 5, 1), I(16, 1, 0, 0, 0x67)]; // BNE into the page but no block of the batch (an exit-table slot), JALR
   return [{ at: A, words: a }, { at: Bk, words: b }, { at: C, words: c }];
 }
 
-/** The sample translated as one batch: the module's bytes, each block's steps and chains, and its instruction count. */
-export function translatorSample(): { bytes: Uint8Array; blocks: { n: number; insns: number; chains: number[] }[] } {
+/** The sample translated as one batch: the module's bytes, each block's steps and chains, and its instruction count; its exit-table slots. */
+export function translatorSample(): { bytes: Uint8Array; blocks: { n: number; insns: number; chains: number[] }[]; exits: number } {
   const layout = { memoryPages: 17, area: 0x10040, dirtyOffset: 0x8000, codeOffset: 0x9000 };
   const page = 0x1000, plo = 0x80001000 | 0, phi = -1; // a sign-extended kernel address: 64-bit constants
   const u16 = new Uint16Array(0x1000);
@@ -72,7 +72,7 @@ export function translatorSample(): { bytes: Uint8Array; blocks: { n: number; in
     insns.push(words.reduce((k, w) => k + ((w & 3) === 3 ? 1 : 2), 0));
   }
   const { chains, exits } = chainBatch(batch);
-  return { bytes: blockModule(layout, batch.map((b) => b.body), exits), blocks: batch.map((b, i) => ({ n: b.n, insns: insns[i], chains: chains[i] })) };
+  return { bytes: blockModule(layout, batch.map((b) => b.body), exits), blocks: batch.map((b, i) => ({ n: b.n, insns: insns[i], chains: chains[i] })), exits: exits.length };
 }
 
 let memo: number | undefined;

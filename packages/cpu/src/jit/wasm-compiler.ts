@@ -21,8 +21,8 @@
  * block) can tail-call the block for that pc when both are compiled in the same
  * module and lie in the same page (so the current mapping of the page covers
  * both), if the target's whole pass fits in the budget. Which exits chain is
- * decided when the batch is compiled: each such exit holds placeholders
- * (`ChainStub`) patched then. An exit into the same page that does not chain so
+ * decided when the batch is compiled: each such exit is a hole in the
+ * function (`ChainStub`) filled then with the code of the way it takes. An exit into the same page that does not chain so
  * (its target is in another module, or not translated yet) goes through the
  * module's exit table instead (`env.exits`, table 1, one slot per such exit,
  * listed in the module's EXITS_SECTION): the engine keeps each slot pointing
@@ -102,18 +102,17 @@ export interface WasmBlock {
   stubs: ChainStub[];
 }
 
-/** An exit to a constant pc, with the offsets in the body of what to patch to chain it. */
+/**
+ * An exit to a constant pc after `c` steps of its pass: a hole in the block's body (FunctionBody.hole)
+ * holding a plain exit to the dispatcher until chainBatch fills it with the way it takes (a tail
+ * call, or the exit table). Only the chosen code is compiled: placeholders for every way cost
+ * about 60 bytes more per exit.
+ */
 export interface ChainStub {
   readonly lo: number;
   readonly hi: number;
-  /** `i32.const` placeholders: 1 to chain; the target's pass length. */
-  readonly flagAt: number;
-  readonly lengthAt: number;
-  /** return_call's function index placeholder. */
-  readonly fnAt: number;
-  /** `i32.const` placeholders for the exit-table way: 1 to use it; the slot. */
-  readonly exitFlagAt: number;
-  readonly exitSlotAt: number;
+  readonly c: number;
+  readonly hole: number;
 }
 
 /** One slot of a module's exit table: the block whose exit uses it and that exit's target pc (low half; the high half is the block's). */
@@ -196,19 +195,48 @@ export function chainBatch(batch: readonly BatchBlock[]): { chains: number[][]; 
       const j = index.get(`${s.lo}:${s.hi}`);
       const q = j === undefined ? undefined : batch[j];
       if (j === undefined || q === undefined || q.off - p.off !== (s.lo >>> 0) - (p.plo >>> 0)) {
-        p.body.patchI32(s.exitFlagAt, 1);
-        p.body.patchI32(s.exitSlotAt, exits.length);
+        p.body.fill(s.hole, exitCode(s, { slot: exits.length }));
         exits.push({ block: i, lo: s.lo });
         continue;
       }
-      p.body.patchI32(s.flagAt, 1);
-      p.body.patchI32(s.lengthAt, q.n);
-      p.body.patchI32(s.fnAt, j);
+      p.body.fill(s.hole, exitCode(s, { fn: j, n: q.n }));
       if (!chains.includes(j)) chains.push(j);
     }
     return chains;
   });
   return { chains, exits };
+}
+
+// Locals of a block function that exits use (BlockWriter declares them first, in this order).
+const L_BUDGET = 0, L_DONE = 1, L_ND = 2, L_AREA = 3;
+/** Scratch for exit code (HOT: one per exit of every translated block). */
+const exitScratch = new FunctionBody(BLOCK_PARAMS);
+
+/**
+ * The code of exit `s`: store the pc and return the steps, after trying, if a whole pass of the
+ * target fits in the budget, a tail call of function `fn` of the module (the target, `n` steps a
+ * pass), or, if the longest block fits, of exit-table slot `slot`.
+ */
+function exitCode(s: ChainStub, way: { fn: number; n: number } | { slot: number } | null): Uint8Array {
+  const f = exitScratch;
+  f.code.len = 0;
+  if (way === null) {
+    f.get(L_AREA).i64(s.lo, s.hi).mem(Op.i64_store, AREA_PC, 3);
+    f.get(L_DONE).i32(s.c).op(Op.i32_add).op(Op.return);
+  } else {
+    f.get(L_DONE).i32(s.c).op(Op.i32_add).set(L_ND);
+    if ('fn' in way) {
+      f.get(L_ND).i32(way.n).op(Op.i32_add).get(L_BUDGET).op(Op.i32_le_s).open(Op.if);
+      f.get(L_BUDGET).get(L_ND).returnCall(way.fn).op(Op.end);
+    }
+    f.get(L_AREA).i64(s.lo, s.hi).mem(Op.i64_store, AREA_PC, 3);
+    if ('slot' in way) {
+      f.get(L_ND).i32(MAX_BLOCK_INSNS).op(Op.i32_add).get(L_BUDGET).op(Op.i32_le_s).open(Op.if);
+      f.get(L_BUDGET).get(L_ND).i32(way.slot).returnCallIndirect(BLOCK_TYPE, EXIT_TABLE).op(Op.end);
+    }
+    f.get(L_ND).op(Op.return);
+  }
+  return f.code.buf.slice(0, f.code.len);
 }
 
 /**
@@ -272,6 +300,11 @@ class BlockWriter {
   private readonly budget = 0;
   private readonly done = 1;
   private readonly nd: number;
+  /**
+   * Holds layout.area: the hart's area is addressed from this local with short offsets rather than
+   * from address 0 with the area's (4-5 byte) offset, which saves about 3 bytes per register access.
+   */
+  private readonly ab: number;
   readonly stubs: ChainStub[] = [];
   private readonly v: number;
   private readonly p: number;
@@ -292,12 +325,14 @@ class BlockWriter {
   constructor(private readonly layout: WasmLayout, private readonly startLo: number, private readonly startHi: number) {
     const f = this.f;
     this.nd = f.local(T.i32);
+    this.ab = f.local(T.i32);
+    if (this.budget !== L_BUDGET || this.done !== L_DONE || this.nd !== L_ND || this.ab !== L_AREA) throw new Error('BlockWriter: the exit locals moved');
     this.idx = f.local(T.i32); this.o = f.local(T.i32); this.set = f.local(T.i32); this.wa = f.local(T.i32); this.wb = f.local(T.i32);
     this.v = f.local(T.i64); this.p = f.local(T.i64);
     this.ta = f.local(T.i64); this.tb = f.local(T.i64); this.t0 = f.local(T.i64); this.t1 = f.local(T.i64); this.t2 = f.local(T.i64);
     this.tlb = { addr: this.v, vpn: this.p, idx: this.idx, set: this.set };
     // The TLB set of the current privilege level (it cannot change inside a block), then the pass loop.
-    f.i32(0).mem(Op.i32_load, layout.area + AREA_TLB_CURRENT, 2).set(this.set);
+    f.i32(layout.area).tee(this.ab).mem(Op.i32_load, AREA_TLB_CURRENT, 2).set(this.set);
     f.open(Op.loop);
   }
 
@@ -306,18 +341,18 @@ class BlockWriter {
   /** Push x[r]. */
   private getX(r: number): void {
     if (r === 0) this.f.i64(0, 0);
-    else this.f.i32(0).mem(Op.i64_load, this.layout.area + AREA_X + 8 * r, 3);
+    else this.f.get(this.ab).mem(Op.i64_load, AREA_X + 8 * r, 3);
   }
   private getX32(r: number): void {
     if (r === 0) this.f.i32(0);
-    else this.f.i32(0).mem(Op.i32_load, this.layout.area + AREA_X + 8 * r, 2);
+    else this.f.get(this.ab).mem(Op.i32_load, AREA_X + 8 * r, 2);
   }
   /** x[r] = the i64 `value` pushes (nothing for x0: values have no side effects). */
   private setX(r: number, value: () => void): void {
     if (r === 0) return;
-    this.f.i32(0);
+    this.f.get(this.ab);
     value();
-    this.f.mem(Op.i64_store, this.layout.area + AREA_X + 8 * r, 3);
+    this.f.mem(Op.i64_store, AREA_X + 8 * r, 3);
   }
   /** x[r] = the i32 `value` pushes, sign-extended. */
   private setX32(r: number, value: () => void): void {
@@ -332,7 +367,7 @@ class BlockWriter {
   }
   /** Leave the block with pc = (lo, hi) after `c` steps of this pass. */
   exit(lo: number, hi: number, c: number): void {
-    this.f.i32(0).i64(lo, hi).mem(Op.i64_store, this.layout.area + AREA_PC, 3);
+    this.f.get(this.ab).i64(lo, hi).mem(Op.i64_store, AREA_PC, 3);
     this.steps(c);
     this.f.op(Op.return);
   }
@@ -342,26 +377,9 @@ class BlockWriter {
    */
   chainExit(lo: number, hi: number, c: number): void {
     if (hi !== this.startHi || (lo >>> 12) !== (this.startLo >>> 12)) { this.exit(lo, hi, c); return; }
-    const f = this.f;
-    f.get(this.done).i32(c).op(Op.i32_add).set(this.nd);
-    const flagAt = f.i32Fixed(0);
-    f.open(Op.if);
-    f.get(this.nd);
-    const lengthAt = f.i32Fixed(0);
-    f.op(Op.i32_add).get(this.budget).op(Op.i32_le_s).open(Op.if);
-    f.get(this.budget).get(this.nd);
-    const fnAt = f.returnCallFixed(0);
-    f.op(Op.end).op(Op.end);
-    f.i32(0).i64(lo, hi).mem(Op.i64_store, this.layout.area + AREA_PC, 3);
-    const exitFlagAt = f.i32Fixed(0);
-    f.open(Op.if);
-    f.get(this.nd).i32(MAX_BLOCK_INSNS).op(Op.i32_add).get(this.budget).op(Op.i32_le_s).open(Op.if);
-    f.get(this.budget).get(this.nd);
-    const exitSlotAt = f.i32Fixed(0);
-    f.returnCallIndirect(BLOCK_TYPE, EXIT_TABLE);
-    f.op(Op.end).op(Op.end);
-    f.get(this.nd).op(Op.return);
-    this.stubs.push({ lo, hi, flagAt, lengthAt, fnAt, exitFlagAt, exitSlotAt });
+    const s = { lo, hi, c, hole: 0 };
+    s.hole = this.f.hole(exitCode(s, null));
+    this.stubs.push(s);
   }
   private openIf(): void { this.f.open(Op.if); this.ifs++; }
   private close(): void { this.f.op(Op.end); this.ifs--; }
@@ -412,7 +430,14 @@ class BlockWriter {
       case 0x13: { // OP-IMM
         const imm = insn >> 20;
         const sh = (insn >> 20) & 63;
-        const withImm = (o: Op) => this.setX(rd, () => { this.getX(rs1); f.i64(imm, imm >> 31).op(o); });
+        // With x0 or a zero immediate (li, mv, ...) the result is a constant or x[rs1]: fewer bytes to compile.
+        const withImm = (o: Op) => this.setX(rd, () => {
+          const and = o === Op.i64_and;
+          if (rs1 === 0) f.i64(and ? 0 : imm, and ? 0 : imm >> 31);
+          else if (imm === 0 && and) f.i64(0, 0);
+          else if (imm === 0) this.getX(rs1);
+          else { this.getX(rs1); f.i64(imm, imm >> 31).op(o); }
+        });
         const shift = (o: Op) => this.setX(rd, () => { this.getX(rs1); f.i64(sh, 0).op(o); });
         switch (f3) {
           case 0: withImm(Op.i64_add); break;
@@ -456,7 +481,10 @@ class BlockWriter {
         else if (f3 === 5 && f7 === 0) o = Op.i32_shr_u;
         else if (f3 === 5 && f7 === 0x20) o = Op.i32_shr_s;
         else return 'no';
-        this.setX32(rd, () => { this.getX32(rs1); f.i32(b).op(o); });
+        this.setX32(rd, () => {
+          if (rs1 === 0) f.i32(o === Op.i32_add ? b : 0); // 0 shifted is 0
+          else { this.getX32(rs1); if (b !== 0) f.i32(b).op(o); } // sext.w: no add
+        });
         return 'ok';
       }
       case 0x3b: { // OP-32
@@ -493,7 +521,7 @@ class BlockWriter {
         if (f3 !== 0) return 'no';
         this.address(rs1, insn >> 20);
         this.setX(rd, () => f.i64(nlo, nhi));
-        f.i32(0).get(this.v).i64(-2, -1).op(Op.i64_and).mem(Op.i64_store, this.layout.area + AREA_PC, 3);
+        f.get(this.ab).get(this.v).i64(-2, -1).op(Op.i64_and).mem(Op.i64_store, AREA_PC, 3);
         this.steps(k + 1);
         f.op(Op.return);
         return 'jump';
@@ -573,7 +601,7 @@ class BlockWriter {
   private fpSite(insn: number, clo: number, chi: number, nlo: number, nhi: number, k: number): FpSite {
     return {
       f: this.f,
-      area: this.layout.area,
+      area: this.ab,
       guard: (fast) => {
         this.openIf();
         fast();
@@ -604,35 +632,35 @@ class BlockWriter {
 
   /** FLW/FLD: a TLB hit while FS is Dirty loads straight into f[rd] (a single NaN-boxed); else the interpreter. */
   private fpLoad(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
-    const f = this.f, fo = this.layout.area + AREA_F + 8 * rd;
+    const f = this.f, fo = AREA_F + 8 * rd;
     const size = f3 === 2 ? 4 : 8;
     this.address(rs1, insn >> 20);
     return this.inRamOrSlow(() => {
       this.probe(SET_R_KEY, size);
-      pushFpLegal(f, this.layout.area, 'rne'); f.op(Op.i32_and);
+      pushFpLegal(f, this.ab, 'rne'); f.op(Op.i32_and);
     }, SET_R_OFF, () => {
-      if (size === 8) f.i32(0).get(this.o).mem(Op.i64_load, 0, 0).mem(Op.i64_store, fo, 3);
+      if (size === 8) f.get(this.ab).get(this.o).mem(Op.i64_load, 0, 0).mem(Op.i64_store, fo, 3);
       else {
-        f.i32(0).get(this.o).mem(Op.i32_load, 0, 0).mem(Op.i32_store, fo, 2);
-        f.i32(0).i32(-1).mem(Op.i32_store, fo + 4, 2);
+        f.get(this.ab).get(this.o).mem(Op.i32_load, 0, 0).mem(Op.i32_store, fo, 2);
+        f.get(this.ab).i32(-1).mem(Op.i32_store, fo + 4, 2);
       }
     }, insn, clo, chi, nlo, nhi, k);
   }
 
   /** FSW/FSD: the raw low 32 / 64 bits of f[rs2], as the integer stores do it (dirty page, code check). */
   private fpStore(insn: number, rs1: number, rs2: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
-    const f = this.f, fo = this.layout.area + AREA_F + 8 * rs2;
+    const f = this.f, fo = AREA_F + 8 * rs2;
     const size = f3 === 2 ? 4 : 8;
     const imm = ((insn >> 25) << 5) | ((insn >> 7) & 31);
     this.address(rs1, imm);
     return this.inRamOrSlow(() => {
       this.probe(SET_W_KEY, size);
       // Legal with FS Clean or Initial too: a store reads FP state and leaves mstatus.FS as it is.
-      f.i32(0).mem(Op.i32_load, this.layout.area + AREA_FP_MODE, 2).i32(FP_MODE_FS_ON).op(Op.i32_and).i32(2).op(Op.i32_shr_u).op(Op.i32_and); // 4 -> 1
+      f.get(this.ab).mem(Op.i32_load, AREA_FP_MODE, 2).i32(FP_MODE_FS_ON).op(Op.i32_and).i32(2).op(Op.i32_shr_u).op(Op.i32_and); // 4 -> 1
     }, SET_W_OFF, () => {
       f.get(this.o);
-      if (size === 8) f.i32(0).mem(Op.i64_load, fo, 3).mem(Op.i64_store, 0, 0);
-      else f.i32(0).mem(Op.i32_load, fo, 2).mem(Op.i32_store, 0, 0);
+      if (size === 8) f.get(this.ab).mem(Op.i64_load, fo, 3).mem(Op.i64_store, 0, 0);
+      else f.get(this.ab).mem(Op.i32_load, fo, 2).mem(Op.i32_store, 0, 0);
       this.storeDone(nlo, nhi, k);
     }, insn, clo, chi, nlo, nhi, k);
   }
@@ -675,7 +703,7 @@ class BlockWriter {
     this.address(rs1, 0);
     return this.inRamOrSlow(() => this.probe(SET_R_KEY, size), SET_R_OFF, () => {
       this.setX(rd, () => f.get(this.o).mem(size === 4 ? Op.i64_load32_s : Op.i64_load, 0, 0));
-      f.i32(0).get(this.o).op(Op.f64_convert_i32_u).mem(Op.f64_store, this.layout.area + AREA_RESERVATION, 3);
+      f.get(this.ab).get(this.o).op(Op.f64_convert_i32_u).mem(Op.f64_store, AREA_RESERVATION, 3);
     }, insn, clo, chi, nlo, nhi, k);
   }
 
@@ -684,11 +712,11 @@ class BlockWriter {
    * reservation is at this RAM offset, else writes 1; the reservation is gone either way.
    */
   private storeConditional(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
-    const f = this.f, size = f3 === 2 ? 4 : 8, rs2 = (insn >> 20) & 31, at = this.layout.area + AREA_RESERVATION;
+    const f = this.f, size = f3 === 2 ? 4 : 8, rs2 = (insn >> 20) & 31, at = AREA_RESERVATION;
     this.address(rs1, 0);
     return this.inRamOrSlow(() => this.probe(SET_W_KEY, size), SET_W_OFF, () => {
-      f.i32(0).mem(Op.f64_load, at, 3).get(this.o).op(Op.f64_convert_i32_u).op(Op.f64_eq);
-      f.i32(0).f64(NaN).mem(Op.f64_store, at, 3);
+      f.get(this.ab).mem(Op.f64_load, at, 3).get(this.o).op(Op.f64_convert_i32_u).op(Op.f64_eq);
+      f.get(this.ab).f64(NaN).mem(Op.f64_store, at, 3);
       this.openIf();
       f.get(this.o); this.getX(rs2); f.mem(size === 4 ? Op.i64_store32 : Op.i64_store, 0, 0);
       this.setX(rd, () => f.i64(0, 0));
@@ -727,7 +755,7 @@ class BlockWriter {
       this.vHalves(); f.i32(size);
       this.getX32(rs2);
       if (rs2 === 0) f.i32(0);
-      else f.i32(0).mem(Op.i32_load, this.layout.area + AREA_X + 8 * rs2 + 4, 2);
+      else f.get(this.ab).mem(Op.i32_load, AREA_X + 8 * rs2 + 4, 2);
       f.i32(clo).i32(chi); this.steps(k);
     }, k, nlo, nhi);
     this.close();

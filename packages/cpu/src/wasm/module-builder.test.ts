@@ -37,6 +37,20 @@ describe('module builder', () => {
     }
   });
 
+  it('holes are encoded with what was filled in, of any length, between the code around them', () => {
+    const code = (build: (g: FunctionBody) => void) => { const g = new FunctionBody([]); build(g); return g.code.buf.slice(0, g.code.len); };
+    // (1000 - hole) * 3 with a hole left as it was, and filled with longer and shorter code.
+    const body = (fillWith: Uint8Array | null) => (f: FunctionBody) => {
+      f.i32(1000);
+      const h = f.hole(code((g) => g.i32(1)));
+      if (fillWith !== null) f.fill(h, fillWith);
+      f.op(Op.i32_sub).i32(3).op(Op.i32_mul);
+    };
+    expect(run(body(null), T.i32)).toBe(2997);
+    expect(run(body(code((g) => g.i32(100000).i32(-99990).op(Op.i32_add))), T.i32)).toBe(2970);
+    expect(run(body(code((g) => g.i32(0).op(Op.drop).i32(0))), T.i32)).toBe(3000);
+  });
+
   it('control flow and locals validate and compute', () => {
     // sum = 0; i = 10; loop { sum += i; i -= 1; br_if loop (i != 0) } -> 55
     const r = run((f) => {

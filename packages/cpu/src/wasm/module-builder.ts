@@ -134,6 +134,8 @@ export class Bytes {
 export class FunctionBody {
   readonly code = new Bytes(2048);
   private readonly locals: T[] = [];
+  /** Code spliced in at `at` (a position in `code`) when the body is encoded; see `hole`. */
+  private readonly holes: { at: number; bytes: Uint8Array }[] = [];
 
   /** @param params the function's parameter types (locals 0..params.length-1) */
   constructor(private readonly params: readonly T[]) {}
@@ -164,6 +166,8 @@ export class FunctionBody {
     this.code.byte(Op.return_call);
     return this.fixed5(fn);
   }
+  /** `return_call fn`. */
+  returnCall(fn: number): this { this.code.byte(Op.return_call); this.code.uleb(fn); return this; }
   /** A LEB128 number in 5 bytes (padded; the same bytes read as signed or unsigned for 0 <= v < 2^28). */
   private fixed5(v: number): number {
     const at = this.code.len;
@@ -209,9 +213,29 @@ export class FunctionBody {
   /** call_indirect through table 0 with function type `type` (the table index is on the stack). */
   callIndirect(type: number): this { this.withIndex(Op.call_indirect, type); this.code.byte(0); return this; }
 
+  /**
+   * Leave a place here for code decided later (`fill`), `initial` until then. Unlike patchI32's
+   * fixed-size placeholders, the code filled in may have any length: only what is chosen is encoded.
+   * Returns the hole's id.
+   */
+  hole(initial: Uint8Array): number {
+    this.holes.push({ at: this.code.len, bytes: initial });
+    return this.holes.length - 1;
+  }
+  /** Put `bytes` (whole instructions, for the same locals) in hole `id`. */
+  fill(id: number, bytes: Uint8Array): void {
+    this.holes[id].bytes = bytes;
+  }
+  /** The code with the holes filled, as encoded. */
+  private codeLength(): number {
+    let n = this.code.len;
+    for (const h of this.holes) n += h.bytes.length;
+    return n;
+  }
+
   /** At least the bytes encodeInto appends. */
   encodedSizeBound(): number {
-    return this.code.len + 2 * this.locals.length + 16;
+    return this.codeLength() + 2 * this.locals.length + 16;
   }
 
   /** Append the encoded body (size, local declarations in runs of one type, code, end) to `out`. */
@@ -226,9 +250,15 @@ export class FunctionBody {
       head.uleb(j - i); head.byte(this.locals[i]);
       i = j;
     }
-    out.uleb(head.len + this.code.len + 1);
+    out.uleb(head.len + this.codeLength() + 1);
     out.append(head.buf.subarray(0, head.len));
-    out.append(this.code.buf.subarray(0, this.code.len));
+    let from = 0;
+    for (const h of this.holes) {
+      out.append(this.code.buf.subarray(from, h.at));
+      out.append(h.bytes);
+      from = h.at;
+    }
+    out.append(this.code.buf.subarray(from, this.code.len));
     out.byte(Op.end);
   }
 }
