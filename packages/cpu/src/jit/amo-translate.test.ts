@@ -9,7 +9,7 @@ import { Hart } from '../hart.js';
 import type { HartEngine } from '../hart.js';
 import { MSTATUS } from '../csr-numbers.js';
 import { addi, B, csrrs, csrrw, R, S } from '../testing/encode.js';
-import { ramHash } from '../testing/lockstep.js';
+import { lockstepHarts } from '../testing/lockstep.js';
 import { BASE, testHart } from '../testing/machine.js';
 
 const amo = (f5: number, f3: number, rd: number, rs1: number, rs2: number) => R(f5 << 2, rs2, rs1, f3, rd, 0x2f);
@@ -35,16 +35,11 @@ function hartWith(program: number[], engine: HartEngine, regs: Record<number, bi
 }
 
 function lockstepRuns(program: number[], regs: Record<number, bigint>, stopsAt: number[], setup?: (h: Hart) => void): { a: Hart; b: Hart } {
-  const a = hartWith(program, 'interp', regs), b = hartWith(program, 'wasm', regs);
-  setup?.(a.h); setup?.(b.h);
-  for (const until of stopsAt) {
-    a.h.run(until);
-    b.h.run(until);
-    expect(b.h.state(), `at ${until}`).toEqual(a.h.state());
-    expect(ramHash(b.ram), `RAM at ${until}`).toBe(ramHash(a.ram));
-  }
-  expect(b.h.engineStats.compiled).toBeGreaterThan(0);
-  return { a: a.h, b: b.h };
+  return lockstepHarts((engine) => {
+    const m = hartWith(program, engine, regs);
+    setup?.(m.h);
+    return m;
+  }, stopsAt);
 }
 
 describe('translated AMOs and FP stores vs the interpreter', () => {

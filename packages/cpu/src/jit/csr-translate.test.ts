@@ -12,7 +12,7 @@ import { Hart } from '../hart.js';
 import type { HartEngine } from '../hart.js';
 import type { Ram } from '../ram.js';
 import { addi, B, csrrs, csrrw, I, ld, R } from '../testing/encode.js';
-import { ramHash } from '../testing/lockstep.js';
+import { lockstepHarts } from '../testing/lockstep.js';
 import { BASE, testHart } from '../testing/machine.js';
 
 const csrrc = (rd: number, csr: number, rs1: number) => I(csr, rs1, 3, rd, 0x73);
@@ -62,15 +62,7 @@ function hartWith(p: number[], engine: HartEngine, s: Setup): { h: Hart; ram: Ra
 }
 
 function lockstep(p: number[], s: Setup, stops: number[]): { a: Hart; b: Hart } {
-  const a = hartWith(p, 'interp', s), b = hartWith(p, 'wasm', s);
-  for (const until of stops) {
-    a.h.run(until);
-    b.h.run(until);
-    expect(b.h.state(), `at ${until}`).toEqual(a.h.state());
-    expect(ramHash(b.ram), `RAM at ${until}`).toBe(ramHash(a.ram));
-  }
-  expect(b.h.engineStats.compiled).toBeGreaterThan(0);
-  return { a: a.h, b: b.h };
+  return lockstepHarts((engine) => hartWith(p, engine, s), stops);
 }
 
 /** Every step for the first `n`, then sparser. */

@@ -44,6 +44,22 @@ export function bareMachine(elf: Uint8Array, engine: HartEngine, jitThreshold: n
 
 export const ramHash = (ram: Ram): string => createHash('sha256').update(ram.u8).digest('hex');
 
+/**
+ * Two harts that `make` builds alike, on the interpreter and on the 'wasm' engine, run to each stop
+ * and compared in full (hart state, RAM hash) there; the wasm one must have translated something.
+ */
+export function lockstepHarts(make: (engine: HartEngine) => { h: Hart; ram: Ram }, stopsAt: readonly number[]): { a: Hart; b: Hart } {
+  const a = make('interp'), b = make('wasm');
+  for (const until of stopsAt) {
+    a.h.run(until);
+    b.h.run(until);
+    expect(b.h.state(), `at ${until}`).toEqual(a.h.state());
+    expect(ramHash(b.ram), `RAM at ${until}`).toBe(ramHash(a.ram));
+  }
+  expect(b.h.engineStats.compiled).toBeGreaterThan(0);
+  return { a: a.h, b: b.h };
+}
+
 /** Run both to each stop in turn; compare everything at every stop. Returns the last position reached. */
 export function lockstep(a: Bare, b: Bare, positions: number[]): number {
   for (const until of positions) {
