@@ -233,7 +233,7 @@ export class RecordSession {
       const machine = new VirtMachine(o.config, o.images, { ...inputs, devicePorts, consoleOutput: { write: (b) => { session.consoleBytes.push(b); o.output.write(b); } } }, registry);
       machine.boot();
       // The machine was just built: its first snapshot copies only the pages the boot loaded (they carry dirty marks).
-      const ringHolds = store.ringHolds(dirtyRamBytes(partsOf(machine, null)), FIRST_CAPTURE_RING_WAIT_MS);
+      const ringHolds = store.ringHolds(dirtyRamBytes(partsOf(machine, null)), AbortSignal.timeout(FIRST_CAPTURE_RING_WAIT_MS));
       // The base disk images go into the store: a recording replays without the image directory.
       // Not awaited: the worker hashes and stores them while the machine runs; the first manifest
       // write waits for them (publish). They are copied once the worker's shared ring is ready (into
@@ -241,7 +241,7 @@ export class RecordSession {
       // the next snapshots (putLeavingRoom): the machine never writes a disk's base image, so it is
       // the same bytes then.
       const ringReady = store.whenReady();
-      const putLater = (bytes: Uint8Array) => ringReady.then(() => store!.putLeavingRoom(bytes, PUT_LEAVES_ROOM, PUT_ROOM_WAIT_MS));
+      const putLater = (bytes: Uint8Array) => ringReady.then(() => store!.putLeavingRoom(bytes, PUT_LEAVES_ROOM, AbortSignal.timeout(PUT_ROOM_WAIT_MS)));
       const disks: Record<string, string> = {};
       const puts: Array<Promise<unknown>> = Object.entries(o.images.disks ?? {}).map(([id, bytes]) => putLater(bytes).then((h) => (disks[id] = h)));
       puts.push(dirSynced);

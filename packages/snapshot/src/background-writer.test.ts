@@ -123,14 +123,14 @@ describe('BackgroundWriter', () => {
     const rand = prng(9);
     const pending: Array<{ expected: string; done: Promise<{ root: string }> }> = [];
     try {
-      expect(await bg.ringHolds(1025 * 4096, 10_000)).toBe(false); // larger than the ring: at once
-      expect(await bg.ringHolds(0, 0)).toBe(true); // nothing to copy
+      expect(await bg.ringHolds(1025 * 4096, AbortSignal.timeout(10_000))).toBe(false); // larger than the ring: at once
+      expect(await bg.ringHolds(0, AbortSignal.abort())).toBe(true); // nothing to copy
       for (let step = 0; step < 4; step++) {
         for (let i = 0; i < 10; i++) m.ram.write(RAM_BASE + (rand() % (m.ram.size / 4096)) * 4096, randomBytes(rand, 200));
         m.meta = { ...m.meta, step };
         const expected = await fullStateRoot(m.parts());
         // Not awaited before the first capture: that one may copy into pages the worker is still touching.
-        if (step === 2) expect(await bg.ringHolds(20 * 4096, 30_000)).toBe(true);
+        if (step === 2) expect(await bg.ringHolds(20 * 4096, AbortSignal.timeout(30_000))).toBe(true);
         pending.push({ expected, done: bg.capture(m.parts()).done });
         m.ram.u8.fill(0x33, 0, 4096 * 2);
         m.ram.dirty.fill(1, 0, 2);
@@ -161,7 +161,7 @@ describe('BackgroundWriter', () => {
       // 8 pages, leaving 6 for captures: 14 pages do not fit beside the 6 in use, so it waits.
       expect(bg.holdsNow(14 * 4096)).toBe(false);
       expect(bg.holdsNow(10 * 4096)).toBe(true);
-      const put = bg.putLeavingRoom(bytes, 6 * 4096, 30_000);
+      const put = bg.putLeavingRoom(bytes, 6 * 4096, AbortSignal.timeout(30_000));
       dirtyPages(40, 6);
       const expected = await fullStateRoot(m.parts());
       const second = bg.capture(m.parts()); // taken while the put waits: 6 + 6 pages fit (a put posted at once would have left 2)
@@ -172,7 +172,7 @@ describe('BackgroundWriter', () => {
       expect(bg.copies).toEqual({ ring: before.ring + 3, fresh: before.fresh }); // the put went through the ring once there was room
       // Larger than the ring with its room: it goes once the ring is otherwise free (here at once).
       const big = randomBytes(rand, 12 * 4096);
-      expect(await bg.putLeavingRoom(big, 8 * 4096, 30_000)).toBe(blake3Hex(big));
+      expect(await bg.putLeavingRoom(big, 8 * 4096, AbortSignal.timeout(30_000))).toBe(blake3Hex(big));
       expect(bg.copies.fresh).toBe(before.fresh);
       await bg.sync();
     } finally {

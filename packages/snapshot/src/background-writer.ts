@@ -144,25 +144,20 @@ export class BackgroundWriter {
 
   /**
    * Resolves to true once a copy of `bytes` would go into touched memory of
-   * the ring (the worker has got that far and it is free), or to false after
-   * `timeoutMs` or if it never can (larger than the ring, the worker
+   * the ring (the worker has got that far and it is free), or to false once
+   * `giveUp` aborts or if it never can (larger than the ring, the worker
    * failed). The event loop runs meanwhile. For a first capture that should
    * not pay its page faults in the pause (capture-delta's dirtyRamBytes()).
-   * The host clock here only bounds how long the recorder waits before that
-   * capture; the capture's bytes, the snapshot and the guest are the same
-   * whichever way it resolves, so nothing of the host reaches the machine.
+   * How long to wait is the caller's (the recorder's) to bound, e.g. with
+   * AbortSignal.timeout: this package reads no host clock, and the capture's
+   * bytes, the snapshot and the guest are the same whichever way it resolves.
    */
-  async ringHolds(bytes: number, timeoutMs: number): Promise<boolean> {
-    if (bytes <= 0) return true; // nothing to copy
-    const deadline = performance.now() + timeoutMs;
+  async ringHolds(bytes: number, giveUp: AbortSignal): Promise<boolean> {
     for (;;) {
-      if (this.failure || bytes > this.ring.byteLength) return false;
-      const touched = Atomics.load(this.control, RING_TOUCHED);
-      if (this.spans.fits(bytes, touched)) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
+      if (this.holdsNow(bytes)) return true; // also for nothing to copy
+      if (this.failure || bytes > this.ring.byteLength || giveUp.aborted) return false;
       // The worker touches 256 KiB (64 pages) between updates; replies free spans between host events.
-      await new Promise((resolve) => setTimeout(resolve, Math.min(left, 1)));
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
 
@@ -202,7 +197,7 @@ export class BackgroundWriter {
   /**
    * put(), once the ring can take `bytes` and still leave `room` bytes free
    * for captures (less when bytes and room together exceed the ring: then
-   * once the ring is otherwise free); after `timeoutMs` it puts anyway. For
+   * once the ring is otherwise free); once `giveUp` aborts it puts anyway. For
    * large puts that no pause waits for (a base disk image at start): posted
    * at once, one would hold a large part of the ring until the worker has
    * stored it, and a capture taken meanwhile that no longer fits copies into
@@ -212,10 +207,10 @@ export class BackgroundWriter {
    * not change until it resolves; puts and captures posted meanwhile go
    * first, and a sync() posted before this one's put does not cover it.
    */
-  async putLeavingRoom(bytes: Uint8Array, room: number, timeoutMs: number): Promise<Hash> {
+  async putLeavingRoom(bytes: Uint8Array, room: number, giveUp: AbortSignal): Promise<Hash> {
     if (bytes.length === 0) return this.put(bytes);
     const need = Math.ceil(bytes.length / 4096) * 4096;
-    await this.ringHolds(need + Math.max(0, Math.min(room, this.ring.byteLength - need)), timeoutMs);
+    await this.ringHolds(need + Math.max(0, Math.min(room, this.ring.byteLength - need)), giveUp);
     return this.put(bytes);
   }
 
