@@ -25,7 +25,8 @@
 //       extra?: object,         // anything else worth keeping in the JSON
 //     }
 // Each suite's result goes to bench/results/NAME-YYYY-MM-DD.json and
-// bench/results/latest-NAME.json; every table of the run to bench/results/latest.md.
+// bench/results/latest-NAME.json; every table of the run to bench/results/latest.md
+// (`--results DIR` writes them under DIR instead: for trial runs).
 
 import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
@@ -34,7 +35,8 @@ import { performance } from 'node:perf_hooks';
 import { machineInfo, formatTable, parseArgs, writeJson } from './lib/report.mjs';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
-const resultsDir = join(benchDir, 'results');
+// --results DIR: write there instead (trial runs that should not replace the tracked results).
+const resultsDir = parseArgs(process.argv.slice(2)).results ?? join(benchDir, 'results');
 const suitesDir = join(benchDir, 'suites');
 
 async function loadSuites() {
@@ -115,7 +117,7 @@ async function main() {
   }
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, 'latest.md'), md.join('\n'));
-  console.log(`results: bench/results/ (latest-<suite>.json, <suite>-${day}.json, latest.md)`);
+  console.log(`results: ${resultsDir} (latest-<suite>.json, <suite>-${day}.json, latest.md)`);
   if (!allOk) {
     console.error('bench: FAILED (see above)');
     process.exitCode = 1;

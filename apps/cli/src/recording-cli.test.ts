@@ -91,8 +91,11 @@ describe('prnr record, slices, verify, replay, gc', () => {
     expect(packs).toHaveLength(1);
     expect(readdirSync(join(dir, 'objects'))).toEqual(['pack']);
     appendFileSync(join(dir, 'objects', 'pack', packs[0]), Buffer.from('prPE\x01\x02\x03', 'latin1'));
+    // The code translated in the closed slices went to code-cache.bin a piece per slice; cut the last piece short too.
+    appendFileSync(join(dir, 'code-cache.bin'), Buffer.from([0xff, 0xff, 0, 0, 1]));
     const v = prnr('verify', dir);
     expect(v.stderr).toMatch(/is incomplete: the recorder stopped before finishing; the open slice is dropped, the \d+ closed slice\(s\) remain/);
+    expect(v.stderr).toMatch(/code-cache\.bin: piece \d+ at byte \d+ is cut short \(the recording was interrupted, or is still being written\); the [1-9]\d* piece\(s\) before it are used/);
     expect(v.stdout).toMatch(new RegExp(`verified: ${m.slices.length} slice\\(s\\)`));
     expect(v.status).toBe(0);
   }, 300_000);

@@ -1,39 +1,89 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CodeCache } from '@prnr/cpu';
-import { CODE_CACHE_FILE, decodeCodeCacheFile, saveCodeCache } from './code-cache-file.js';
+import { CodeCache, runBareElf } from '@prnr/cpu';
+import { CODE_CACHE_FILE, CodeCacheWriter, decodeCodeCacheFile, saveCodeCache } from './code-cache-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prnr-cc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const ELF = new Uint8Array(readFileSync(fileURLToPath(new URL('../../../bench/programs/int-sieve-crc.elf', import.meta.url))));
+
+/** Runs the bare program on the wasm engine with `cache` for `steps` (a new machine each call: more steps, more code). */
+const translate = (cache: CodeCache, steps: number) => void runBareElf(ELF, { engine: 'wasm', jitThreshold: 8, codeCache: cache, maxInstructions: steps });
+/** What a cache holds, as the cpu counts it. */
+const content = (c: CodeCache) => ({ modules: c.stats.modules, blocks: c.stats.blocks });
+/** A new cache holding every piece of a file. */
+function loaded(file: Uint8Array): CodeCache {
+  const c = new CodeCache();
+  const { caches, damage } = decodeCodeCacheFile(file);
+  expect(damage).toBeUndefined();
+  for (const b of caches) c.load(b, { onWarning: (m) => { throw new Error(m); } });
+  return c;
+}
 
 describe('code-cache.bin', () => {
-  it('is written with its header and LZ4, reads back to the serialized cache; files of the older layout (raw deflate) still read', async () => {
+  it('is written a piece at a time (version 2): the pieces hold what the cache holds, each module once', async () => {
     const cache = new CodeCache();
-    const serialized = cache.serialize();
+    const d = mkdtempSync(join(dir, 'pieces-'));
+    const w = new CodeCacheWriter(d, cache);
+    translate(cache, 200_000);
+    w.append();
+    const first = content(cache);
+    w.append(); // nothing new: no piece
+    translate(cache, 3_000_000);
+    await w.close(); // the last piece
+    const file = readFileSync(join(d, CODE_CACHE_FILE));
+    expect([...file.subarray(0, 6)]).toEqual([0x70, 0x72, 0x43, 0x5a, 2, 1]);
+    const { caches } = decodeCodeCacheFile(file);
+    expect(caches).toHaveLength(2);
+    expect(content(cache).modules).toBeGreaterThan(first.modules);
+    expect(content(loaded(file))).toEqual(content(cache));
+    expect(content(CodeCache.load(caches[0]))).toEqual(first);
+  });
+
+  it('files of version 1 (one piece, written at the end) and of the older layout (raw deflate) still read', async () => {
+    const cache = new CodeCache();
+    translate(cache, 500_000);
     await saveCodeCache(dir, cache);
     const file = readFileSync(join(dir, CODE_CACHE_FILE));
     expect([...file.subarray(0, 6)]).toEqual([0x70, 0x72, 0x43, 0x5a, 1, 1]);
-    expect(decodeCodeCacheFile(file)).toEqual(Buffer.from(serialized));
-    // The layout before the header: the serialized cache as raw deflate.
-    const old = deflateRawSync(serialized, { level: 1 });
-    expect(decodeCodeCacheFile(old)).toEqual(Buffer.from(serialized));
-    expect(CodeCache.load(decodeCodeCacheFile(old)).stats).toEqual(cache.stats);
+    expect(decodeCodeCacheFile(file).caches).toEqual([Buffer.from(cache.serialize())]);
+    expect(content(loaded(file))).toEqual(content(cache));
+    const old = deflateRawSync(cache.serialize(), { level: 1 });
+    expect(content(loaded(old))).toEqual(content(cache));
   });
 
-  it('says what is wrong with a damaged header or block', async () => {
+  it('a piece cut short (a crash while appending) or damaged: the pieces before it are given, and what is wrong and where', async () => {
+    const cache = new CodeCache();
+    const d = mkdtempSync(join(dir, 'torn-'));
+    const w = new CodeCacheWriter(d, cache);
+    translate(cache, 200_000);
+    w.append();
+    const first = content(cache);
+    translate(cache, 3_000_000);
+    await w.close();
+    const good = readFileSync(join(d, CODE_CACHE_FILE));
+    const second = 8 + 4 + good.readUInt32LE(8); // where the second piece starts
+    const cut = decodeCodeCacheFile(good.subarray(0, good.length - 10));
+    expect(cut.caches).toHaveLength(1);
+    expect(cut.damage).toBe(`piece 2 at byte ${second} is cut short (the recording was interrupted, or is still being written)`);
+    expect(content(CodeCache.load(cut.caches[0]))).toEqual(first);
+    const withByte = (at: number, v: number) => { const b = Buffer.from(good); b[at] = v; return b; };
+    expect(decodeCodeCacheFile(withByte(second + 7, 0x7f)).damage).toMatch(new RegExp(`^piece 2 at byte ${second}: the LZ4 block says \\d+ bytes$`));
+    expect(decodeCodeCacheFile(withByte(second + 4, good[second + 4] ^ 0xff)).damage).toMatch(new RegExp(`^piece 2 at byte ${second}: \\d+ bytes uncompressed, the block says \\d+$`));
+    expect(decodeCodeCacheFile(withByte(4, 9))).toEqual({ caches: [], damage: 'code cache file version 9; this reader understands 1 and 2' });
+    expect(decodeCodeCacheFile(withByte(5, 7))).toEqual({ caches: [], damage: 'unknown codec 7' });
+    expect(decodeCodeCacheFile(good.subarray(0, 6)).damage).toBe('6 bytes, shorter than the 8-byte header');
+  });
+
+  it('version 1: a damaged header or block says what is wrong', async () => {
     await saveCodeCache(dir, new CodeCache());
     const good = readFileSync(join(dir, CODE_CACHE_FILE));
-    const withByte = (at: number, v: number) => {
-      const b = Buffer.from(good);
-      b[at] = v;
-      return b;
-    };
-    expect(() => decodeCodeCacheFile(withByte(4, 9))).toThrow(/code cache file version 9; this reader understands 1/);
-    expect(() => decodeCodeCacheFile(withByte(5, 7))).toThrow(/unknown codec 7/);
-    expect(() => decodeCodeCacheFile(withByte(12, good[12] ^ 0xff))).toThrow(/the LZ4 block says \d+ bytes, the header \d+/);
-    expect(() => decodeCodeCacheFile(good.subarray(0, 8))).toThrow(/shorter than the 12-byte header/);
+    const withByte = (at: number, v: number) => { const b = Buffer.from(good); b[at] = v; return b; };
+    expect(decodeCodeCacheFile(withByte(12, good[12] ^ 0xff)).damage).toMatch(/the LZ4 block says \d+ bytes, the header \d+/);
+    expect(decodeCodeCacheFile(good.subarray(0, 10)).damage).toBe('10 bytes, shorter than the 12-byte header');
   });
 });

@@ -5,17 +5,24 @@
  * the cpu checks every cached block against the guest bytes before using it,
  * and a damaged file is ignored with one warning.
  *
- * The file: a 12-byte header ("prCZ", version 1, codec 1 = LZ4, 2 bytes 0,
- * the serialized cache's length u32 LE), then the serialized cache as one
- * LZ4 block (lz4-napi's: its own u32 LE length first). Files written before the header (raw deflate, no header)
- * are still read: a deflate stream cannot start with "prCZ" (a stored block
- * would need bytes 3..4 to be the complement of bytes 1..2). LZ4 rather than
- * deflate (level 1): on the smoke workload's 16.8 MB cache it compressed in
- * 63-76 ms against 173-205 ms and decompressed in 15 ms against 150-480 ms,
- * for 3.8 MB against 3.0 MB; the compression is the last thing a recording
- * waits for.
+ * The file: an 8-byte header ("prCZ", version, codec 1 = LZ4, 2 bytes 0), then
+ * - version 2: pieces, appended while the recording runs (CodeCacheWriter):
+ *   each a u32 LE length, then that many bytes of one LZ4 block (lz4-napi's:
+ *   its own u32 LE length first) holding a serialized cache (@prnr/cpu's
+ *   CodeCache.serializeSince: the modules translated since the piece before).
+ *   A crash can cut the last piece short; the reader uses the pieces before.
+ * - version 1 (one piece written at the end): 4 more header bytes, the
+ *   serialized cache's length u32 LE, then the whole cache as one LZ4 block.
+ *   Recordings for older readers (objectLayout 'loose') are still written so.
+ * Files written before the header (raw deflate, no header) are still read: a
+ * deflate stream cannot start with "prCZ" (a stored block would need bytes
+ * 3..4 to be the complement of bytes 1..2). LZ4 rather than deflate (level 1):
+ * on the smoke workload's 16.8 MB cache it compressed in 63-76 ms against
+ * 173-205 ms and decompressed in 15 ms against 150-480 ms, for 3.8 MB against
+ * 3.0 MB. Pieces: a recording's end then compresses and writes only the last
+ * slice's code instead of the whole cache (~0.1 s it waited for).
  */
-import { open, rename } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { compress as lz4Compress, uncompressSync as lz4Uncompress } from 'lz4-napi';
@@ -25,44 +32,135 @@ import type { RecordingSource } from './replay-session.js';
 export const CODE_CACHE_FILE = 'code-cache.bin';
 
 const MAGIC = [0x70, 0x72, 0x43, 0x5a] as const; // "prCZ"
-const FILE_VERSION = 1;
+const VERSION_WHOLE = 1;
+const VERSION_PIECES = 2;
 const CODEC_LZ4 = 1;
-/** magic 4, version u8, codec u8, 2 bytes 0, serialized length u32 LE. */
-const CODE_CACHE_HEADER_BYTES = 12;
+/** magic 4, version u8, codec u8, 2 bytes 0 (version 1: then the serialized length u32 LE). */
+const HEADER_BYTES = 8;
+const WHOLE_HEADER_BYTES = 12;
+/** A piece longer than this is damage, not code (the smoke workload's whole cache is ~4 MB packed). */
+const MAX_PIECE_BYTES = 1 << 30;
 
-/** Writes this thread's shared code cache into the recording directory (compressed on the thread pool; atomically). */
+function header(version: number, extra = 0): Uint8Array {
+  const h = new Uint8Array(HEADER_BYTES + extra);
+  h.set(MAGIC, 0);
+  h[4] = version;
+  h[5] = CODEC_LZ4;
+  return h;
+}
+
+/** Writes this thread's shared code cache into the recording directory as one piece (version 1: compressed on the thread pool; atomically). */
 export async function saveCodeCache(dir: string, cache: CodeCache = CodeCache.shared): Promise<void> {
   const tmp = join(dir, `${CODE_CACHE_FILE}.partial`);
   const bytes = cache.serialize();
-  const header = new Uint8Array(CODE_CACHE_HEADER_BYTES);
-  header.set(MAGIC, 0);
-  header[4] = FILE_VERSION;
-  header[5] = CODEC_LZ4;
-  new DataView(header.buffer).setUint32(8, bytes.length, true);
-  const body = await lz4Compress(bytes);
+  const head = header(VERSION_WHOLE, WHOLE_HEADER_BYTES - HEADER_BYTES);
+  new DataView(head.buffer).setUint32(8, bytes.length, true);
+  const body = await lz4Compress(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
   const fh = await open(tmp, 'w');
   try {
-    await fh.writev([header, body]);
+    await fh.writev([head, body]);
   } finally {
     await fh.close();
   }
   await rename(tmp, join(dir, CODE_CACHE_FILE));
 }
 
-/** The serialized cache in a code-cache.bin (either layout); throws saying what is wrong. */
-export function decodeCodeCacheFile(file: Uint8Array): Uint8Array {
-  if (!MAGIC.every((b, i) => file[i] === b)) return inflateRawSync(file); // written before the header: raw deflate
-  if (file.length < CODE_CACHE_HEADER_BYTES) throw new Error(`${file.length} bytes, shorter than the ${CODE_CACHE_HEADER_BYTES}-byte header`);
-  if (file[4] !== FILE_VERSION) throw new Error(`code cache file version ${file[4]}; this reader understands ${FILE_VERSION}`);
-  if (file[5] !== CODEC_LZ4) throw new Error(`unknown codec ${file[5]}`);
+/**
+ * Writes code-cache.bin while a recording runs: `append` (at each slice's end)
+ * adds the code translated since the last piece, serialized on this thread,
+ * compressed and written on the thread pool, in order; `close` adds the last.
+ * Not fsynced: the file is a hint, and a piece a crash cut short is dropped by
+ * the reader, so the code of the slices closed before the crash stays usable.
+ */
+export class CodeCacheWriter {
+  private mark = 0;
+  private readonly file: Promise<FileHandle>;
+  private written: Promise<void>;
+
+  constructor(dir: string, private readonly cache: CodeCache = CodeCache.shared) {
+    this.file = open(join(dir, CODE_CACHE_FILE), 'w');
+    this.written = this.file.then(async (fh) => void (await fh.write(header(VERSION_PIECES))));
+    this.written.catch(() => {}); // thrown by close()
+  }
+
+  append(): void {
+    const { bytes, mark } = this.cache.serializeSince(this.mark);
+    this.mark = mark;
+    if (bytes === null) return;
+    const body = lz4Compress(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)); // starts on the pool now
+    body.catch(() => {});
+    this.written = this.written.then(async () => {
+      const b = await body;
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(b.length);
+      await (await this.file).writev([length, b]);
+    });
+    this.written.catch(() => {});
+  }
+
+  /** Appends the last piece and closes the file; rejects if a write failed. */
+  async close(): Promise<void> {
+    this.append();
+    try {
+      await this.written;
+    } finally {
+      await this.abort();
+    }
+  }
+
+  /** Closes the file as it is (after the writes under way). */
+  async abort(): Promise<void> {
+    const fh = await this.file.catch(() => undefined);
+    await fh?.close().catch(() => {});
+  }
+}
+
+/**
+ * The serialized caches in a code-cache.bin (any layout), and what is wrong
+ * with it if something is. Pieces before damage are still given: each is
+ * checked again by the cpu (CRC, translator, every block against the guest).
+ */
+export function decodeCodeCacheFile(file: Uint8Array): { caches: Uint8Array[]; damage?: string } {
+  try {
+    if (!MAGIC.every((b, i) => file[i] === b)) return { caches: [inflateRawSync(file)] }; // written before the header: raw deflate
+    if (file.length < HEADER_BYTES) return { caches: [], damage: `${file.length} bytes, shorter than the ${HEADER_BYTES}-byte header` };
+    if (file[4] !== VERSION_WHOLE && file[4] !== VERSION_PIECES) return { caches: [], damage: `code cache file version ${file[4]}; this reader understands ${VERSION_WHOLE} and ${VERSION_PIECES}` };
+    if (file[5] !== CODEC_LZ4) return { caches: [], damage: `unknown codec ${file[5]}` };
+  } catch (e) {
+    return { caches: [], damage: (e as Error).message };
+  }
   const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const length = dv.getUint32(8, true);
+  if (file[4] === VERSION_WHOLE) {
+    if (file.length < WHOLE_HEADER_BYTES) return { caches: [], damage: `${file.length} bytes, shorter than the ${WHOLE_HEADER_BYTES}-byte header` };
+    const r = unpack(file, WHOLE_HEADER_BYTES, file.length - WHOLE_HEADER_BYTES, dv.getUint32(8, true));
+    return typeof r === 'string' ? { caches: [], damage: r } : { caches: [r] };
+  }
+  const caches: Uint8Array[] = [];
+  for (let at = HEADER_BYTES; at < file.length;) {
+    const where = `piece ${caches.length + 1} at byte ${at}`;
+    const length = at + 4 <= file.length ? dv.getUint32(at, true) : -1;
+    if (length < 0 || at + 4 + length > file.length) return { caches, damage: `${where} is cut short (the recording was interrupted, or is still being written)` };
+    const r = unpack(file, at + 4, length, undefined);
+    if (typeof r === 'string') return { caches, damage: `${where}: ${r}` };
+    caches.push(r);
+    at += 4 + length;
+  }
+  return { caches };
+}
+
+/** One LZ4 block of `file` (at `at`, `length` bytes); its uncompressed size checked against `expected` when known. A string says what is wrong. */
+function unpack(file: Uint8Array, at: number, length: number, expected: number | undefined): Uint8Array | string {
   // The block's own prefix is what lz4 allocates: checked before a corrupt one asks for gigabytes.
-  const prefix = file.length >= CODE_CACHE_HEADER_BYTES + 4 ? dv.getUint32(CODE_CACHE_HEADER_BYTES, true) : -1;
-  if (prefix !== length) throw new Error(`the LZ4 block says ${prefix} bytes, the header ${length}`);
-  const out = lz4Uncompress(Buffer.from(file.buffer, file.byteOffset + CODE_CACHE_HEADER_BYTES, file.length - CODE_CACHE_HEADER_BYTES));
-  if (out.length !== length) throw new Error(`${out.length} bytes uncompressed, the header says ${length}`);
-  return out;
+  const prefix = length >= 4 ? new DataView(file.buffer, file.byteOffset + at, 4).getUint32(0, true) : -1;
+  if (expected !== undefined && prefix !== expected) return `the LZ4 block says ${prefix} bytes, the header ${expected}`;
+  if (prefix < 0 || prefix > MAX_PIECE_BYTES) return `the LZ4 block says ${prefix} bytes`;
+  try {
+    const out = lz4Uncompress(Buffer.from(file.buffer, file.byteOffset + at, length));
+    if (out.length !== prefix) return `${out.length} bytes uncompressed, the block says ${prefix}`;
+    return out;
+  } catch (e) {
+    return `the LZ4 block does not decompress (${(e as Error).message})`;
+  }
 }
 
 const loaded = new WeakMap<RecordingSource, Promise<void>>();
@@ -83,14 +181,13 @@ export function loadCodeCache(source: RecordingSource, onWarning: (message: stri
         return; // none: the replay translates as it goes
       }
       const where = `${source.location}/${CODE_CACHE_FILE}`;
-      let bytes: Uint8Array;
-      try {
-        bytes = decodeCodeCacheFile(packed);
-      } catch (e) {
-        onWarning(`${where} is damaged (${(e as Error).message}): ignored, the replay translates code afresh`);
-        return;
+      const { caches, damage } = decodeCodeCacheFile(packed);
+      if (damage !== undefined) {
+        onWarning(caches.length === 0
+          ? `${where} is damaged (${damage}): ignored, the replay translates code afresh`
+          : `${where}: ${damage}; the ${caches.length} piece(s) before it are used`);
       }
-      cache.load(bytes, { onWarning: (m) => onWarning(`${where}: ${m}`) });
+      for (const bytes of caches) cache.load(bytes, { onWarning: (m) => onWarning(`${where}: ${m}`) });
     })();
     loaded.set(source, p);
   }

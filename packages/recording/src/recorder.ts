@@ -32,7 +32,7 @@ import { encodeCheckpoint } from './checkpoint.js';
 import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, writeManifestAsync, type RecordingManifest } from './manifest.js';
 import { runLoop, type LoopEnd } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
-import { saveCodeCache } from './code-cache-file.js';
+import { CodeCacheWriter, saveCodeCache } from './code-cache-file.js';
 import { acquireRecordingLock } from './recording-lock.js';
 import { recordPluginPorts } from './plugin-channels.js';
 
@@ -191,6 +191,8 @@ export class RecordSession {
   private publishFailure: unknown;
   /** The last snapshot's manifest entry (entries are added in the order the snapshots were taken). */
   private snapshotsDone: Promise<void> = Promise.resolve();
+  /** code-cache.bin, written a piece per slice (undefined: written whole at the end, or not at all). */
+  private codeCache: CodeCacheWriter | undefined;
 
   private constructor(
     private readonly o: RecordOptions,
@@ -214,9 +216,11 @@ export class RecordSession {
     const unlock = acquireRecordingLock(o.dir);
     let store: BackgroundWriter | undefined;
     let firstSegment: OpenSegment | undefined;
+    let codeCache: CodeCacheWriter | undefined;
     // A session that fails or is dropped stops its worker (objects not yet synced are lost, as in a crash).
     const release = () => {
       void store?.abort();
+      void codeCache?.abort();
       unlock();
     };
     try {
@@ -267,6 +271,8 @@ export class RecordSession {
         puts.push(putLater(profile).then((h) => (manifest.guestProfile = h)));
       }
       session = new RecordSession(o, store, recorder, machine, manifest, release);
+      // Pieces as the recording goes; recordings for older readers ('loose') get the file they read, at the end.
+      if (machine.hart.engine === 'wasm' && o.objectLayout !== 'loose') session.codeCache = codeCache = new CodeCacheWriter(o.dir);
       await ringHolds; // false (not touched in time): the capture pays the rest of the page faults itself
       session.sliceRoot = session.snapshot();
       atSliceBoundary(machine);
@@ -311,6 +317,7 @@ export class RecordSession {
       if (!cut || machine.hart.icount >= this.maxSteps) return end.reason === 'stopped' && timeUp ? { reason: 'until' } : end;
       await this.closeSlice();
       this.openSegment();
+      this.codeCache?.append(); // the code this slice translated: off the pause, compressed and written off this thread
     }
   }
 
@@ -326,9 +333,9 @@ export class RecordSession {
     const wallSeconds = Number(process.hrtime.bigint() - this.wallStart) / 1e9;
     const steps = machine.hart.icount;
     const events = this.totalEvents;
-    // The code translated while recording goes with the recording: its replays start hot. Compressed
-    // off this thread while the worker stores the last snapshot.
-    const codeCache = machine.hart.engine === 'wasm' ? saveCodeCache(this.o.dir) : Promise.resolve();
+    // The code translated while recording goes with the recording: its replays start hot. Its last
+    // piece is compressed off this thread while the worker stores the last snapshot.
+    const codeCache = this.codeCache ? this.codeCache.close() : machine.hart.engine === 'wasm' ? saveCodeCache(this.o.dir) : Promise.resolve();
     // Complete once the last slice is in (its update is queued before this one, and adds its log bytes).
     this.publish(async () => {
       manifest.status = 'complete';

@@ -270,6 +270,27 @@ describe('code cache: files', () => {
     expect(loaded.stats.blocks).toBe(source.stats.blocks);
   });
 
+  it('serializeSince: files of the modules added since a mark; loaded one after another they hold what serialize() holds', () => {
+    const cache = new CodeCache();
+    const first = cache.serializeSince(0);
+    expect(first.bytes).toBeNull();
+    fill(cache, elf, 8, STEPS / 4);
+    const a = cache.serializeSince(first.mark);
+    expect(a.bytes).not.toBeNull();
+    expect(a.mark).toBe(cache.stats.modules);
+    expect(cache.serializeSince(a.mark)).toEqual({ bytes: null, mark: a.mark });
+    fill(cache, elf, 8, STEPS); // a new machine on the same cache: more of the program, new modules
+    const b = cache.serializeSince(a.mark);
+    expect(b.bytes).not.toBeNull();
+    expect(b.mark).toBeGreaterThan(a.mark);
+    const pieces = new CodeCache();
+    expect(pieces.load(a.bytes!) + pieces.load(b.bytes!)).toBe(cache.stats.blocks);
+    const whole = CodeCache.load(cache.serialize());
+    expect(pieces.stats.modules).toBe(whole.stats.modules);
+    expect(pieces.stats.blocks).toBe(whole.stats.blocks);
+    expect(checkAgainstInterpreter(pieces, elf, 12).fromCache).toBeGreaterThan(0);
+  });
+
   it('a corrupt, truncated, foreign or inconsistent file is ignored with one warning; the run stays exact', () => {
     const good = filled().serialize();
     const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);

@@ -84,6 +84,8 @@ export class CachedModule {
   readonly blocks: CachedBlock[] = [];
   /** Blocks still live; at 0 the module goes. */
   live = 0;
+  /** When it was added to its cache (CodeCache.serializeSince). */
+  seq = 0;
   /** What it counts against maxBytes. */
   readonly size: number;
   constructor(readonly bucket: LayoutCode, readonly bytes: Uint8Array, compiled: object | null, blocks: readonly CodeCacheBlockData[]) {
@@ -104,6 +106,8 @@ export class CodeCache {
   private readonly lru = new Set<CachedModule>();
   private bytes = 0;
   private blockCount = 0;
+  /** Modules added so far, ever (never reset: marks from serializeSince stay valid). */
+  private seq = 0;
   /** @internal counters, updated by LayoutCode */
   readonly counts = { hits: 0, misses: 0, stale: 0, staleChains: 0, evicted: 0, compiled: 0, rejected: 0 };
 
@@ -142,6 +146,17 @@ export class CodeCache {
   /** Everything held, as a file (code-cache-file.ts). Compiled code is not kept: `load` compiles each module on first use. */
   serialize(): Uint8Array {
     return writeCodeCacheFile(translatorFingerprint(), [...this.lru].map((m) => moduleData(m, false)));
+  }
+
+  /**
+   * The modules added since `mark` (0: all held), as a file like serialize()'s, or null when
+   * there are none; and the mark to pass next time. Appending such files one after another
+   * writes a cache as it grows, each module once (a recording's code-cache.bin).
+   */
+  serializeSince(mark: number): { bytes: Uint8Array | null; mark: number } {
+    const fresh = [...this.lru].filter((m) => m.seq > mark);
+    const bytes = fresh.length === 0 ? null : writeCodeCacheFile(translatorFingerprint(), fresh.map((m) => moduleData(m, false)));
+    return { bytes, mark: this.seq };
   }
 
   /**
@@ -192,6 +207,7 @@ export class CodeCache {
 
   /** @internal A module was added (its blocks are listed): account for it, then keep within maxBytes. */
   added(m: CachedModule): void {
+    m.seq = ++this.seq;
     this.lru.add(m);
     this.bytes += m.size;
     for (const old of this.lru) {
