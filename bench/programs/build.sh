@@ -15,6 +15,10 @@
 #                                      them to counts.json (approximate: QEMU's
 #                                      count drifts by ~0.1M between runs)
 #
+# CoreMark (coremark.elf, coremark-small.elf) is built by coremark/build.sh from
+# a CoreMark checkout; this script runs it too when COREMARK_SRC is set (see
+# coremark/README.md).
+#
 # Needs: riscv64-unknown-elf-gcc (Debian: gcc-riscv64-unknown-elf), gcc;
 # qemu-system-riscv64 (Debian: qemu-system-misc) for --check and --count.
 set -euo pipefail
@@ -95,4 +99,8 @@ if [ "$count" = 1 ]; then
     echo '}'
   } > counts.json
   echo "wrote counts.json"
+fi
+
+if [ -n "${COREMARK_SRC:-}" ]; then
+  if [ "$check" = 1 ]; then "$here/coremark/build.sh" --check; else "$here/coremark/build.sh"; fi
 fi

@@ -18,8 +18,15 @@
 // "corrected" column. QEMU's MIPS uses our instruction count: same program,
 // same instructions. Until our hart reports a count, the approximate count from
 // bench/programs/counts.json (QEMU minstret under -icount, see build.sh) is used.
+//
+// CoreMark (bench/programs/coremark.elf, see bench/programs/coremark/README.md)
+// is a row like the others; its *-small.elf test build is left out. Its console
+// text is checked on every engine ("Correct operation validated.", the same CRC
+// lines everywhere, the same "Total ticks" (minstret) as QEMU -icount), and
+// iterations per second, from the host's wall time, are given in a note.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -79,6 +86,51 @@ function qemuMedian(elfPath, reps, extra = []) {
   return { ok: true, ms: median(runs), runs };
 }
 
+/**
+ * One untimed QEMU run whose console goes to a file: read through a pipe from
+ * Node, QEMU 7.2 sometimes loses the tail of the HTIF console output when the
+ * guest exits right after printing (not seen through a shell pipe or a file).
+ */
+function qemuConsole(elfPath, extra = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'prnr-bench-qemu-'));
+  try {
+    const file = join(dir, 'console.txt');
+    const r = spawnSync(QEMU, ['-M', 'spike', '-display', 'none', '-monitor', 'none', '-serial', `file:${file}`, '-bios', 'none', ...extra, '-kernel', elfPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 300_000,
+      encoding: 'utf8',
+    });
+    return { status: r.status, output: existsSync(file) ? readFileSync(file, 'utf8') : (r.stdout + r.stderr).trim() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What CoreMark printed: validated?, its CRC lines, "Total ticks" and "Iterations". Null when the text is not CoreMark's. */
+function parseCoremark(text) {
+  if (!text || !text.includes('CoreMark Size')) return null;
+  const crcs = [];
+  let ticks = null;
+  let iterations = null;
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (/^(\[\d+\])?(seedcrc|crclist|crcmatrix|crcstate|crcfinal)\s*:/.test(line)) crcs.push(line.replace(/\s*:\s*/, ' '));
+    const t = /^Total ticks\s*:\s*(\d+)/.exec(line);
+    if (t) ticks = Number(t[1]);
+    const it = /^Iterations\s*:\s*(\d+)/.exec(line);
+    if (it) iterations = Number(it[1]);
+  }
+  return { validated: text.includes('Correct operation validated.'), crcs: crcs.join('; '), ticks, iterations };
+}
+
+/** Checks one engine's CoreMark text against our interpreter's; returns a problem or null. */
+function coremarkMismatch(ours, other) {
+  if (!other) return 'printed no CoreMark report';
+  if (!other.validated) return 'did not print "Correct operation validated."';
+  if (other.crcs !== ours.crcs) return `printed other CRC lines: ${other.crcs}`;
+  return null;
+}
+
 /** QEMU with one instruction per virtual nanosecond, the deterministic mode comparable to ours. */
 const ICOUNT = ['-icount', 'shift=0'];
 
@@ -90,7 +142,7 @@ export async function run({ args, log, benchDir }) {
   const dir = join(benchDir, 'programs');
   const filters = args.program ? [].concat(args.program).map(String) : null;
   const programs = readdirSync(dir)
-    .filter((f) => f.endsWith('.elf') && f !== 'empty.elf')
+    .filter((f) => f.endsWith('.elf') && f !== 'empty.elf' && !f.endsWith('-small.elf'))
     .filter((f) => !filters || filters.some((s) => f.includes(s)))
     .sort();
   const cpuReps = Number(args['cpu-reps'] ?? 1);
@@ -151,6 +203,11 @@ export async function run({ args, log, benchDir }) {
         notes.push(`${prog}: our hart FAILED: status ${rec.status}, exit code ${rec.exitCode}, pc ${rec.pc}, icount ${rec.instructions}`);
       } else {
         rec.oursMips = rec.instructions / (rec.oursMs / 1000) / 1e6;
+        rec.coremark = parseCoremark(rec.console);
+        if (rec.coremark && !rec.coremark.validated) {
+          ok = false;
+          notes.push(`${prog}: our hart ran it but CoreMark did not validate: ${rec.coremark.crcs}`);
+        }
         if (rec.refInstructions && Math.abs(rec.instructions - rec.refInstructions) > 0.01 * rec.refInstructions) {
           notes.push(`${prog}: our icount ${rec.instructions} differs by more than 1% from QEMU's minstret ${rec.refInstructions}`);
         }
@@ -164,6 +221,10 @@ export async function run({ args, log, benchDir }) {
           wasmTimes.push(performance.now() - t0);
           rec.wasmStatus = r.status;
           rec.wasmEngine = r.hart?.engine ?? 'interp';
+          if (rec.console != null && r.console !== rec.console) {
+            ok = false;
+            notes.push(`${prog}: the wasm engine printed other console text than the interpreter`);
+          }
           if (r.status !== rec.status || Number(r.icount) !== rec.instructions || BigInt(r.pc) !== BigInt(rec.pc)) {
             ok = false;
             notes.push(`${prog}: the wasm engine ended differently (status ${r.status}, icount ${r.icount}, pc 0x${BigInt(r.pc).toString(16)})`);
@@ -185,6 +246,11 @@ export async function run({ args, log, benchDir }) {
         notes.push(`${prog}: QEMU FAILED: status ${q.status} ${q.signal ?? ''} ${q.output}`);
       } else {
         rec.qemuMs = q.ms;
+        if (rec.coremark) {
+          const c = qemuConsole(path);
+          const problem = c.status !== 0 ? `exited with status ${c.status}` : coremarkMismatch(rec.coremark, parseCoremark(c.output));
+          if (problem) { ok = false; notes.push(`${prog}: QEMU ${problem}`); }
+        }
         rec.qemuNetMs = Math.max(q.ms - startupMs, 0.001);
         const n = rec.instructions ?? rec.refInstructions;
         if (n) rec.qemuMips = n / (rec.qemuNetMs / 1000) / 1e6;
@@ -197,10 +263,36 @@ export async function run({ args, log, benchDir }) {
         notes.push(`${prog}: QEMU -icount FAILED: status ${qi.status} ${qi.signal ?? ''} ${qi.output}`);
       } else {
         rec.qemuIcountNetMs = Math.max(qi.ms - icountStartupMs, 0.001);
+        if (rec.coremark) {
+          const c = qemuConsole(path, ICOUNT);
+          const qc = parseCoremark(c.output);
+          const problem = c.status !== 0 ? `exited with status ${c.status}` : coremarkMismatch(rec.coremark, qc);
+          if (problem) { ok = false; notes.push(`${prog}: QEMU -icount ${problem}`); }
+          rec.coremark.qemuIcountTicks = qc?.ticks ?? null;
+        }
         if (rec.wasmMs != null && rec.wasmStatus === 'pass') rec.wasmOverQemuIcount = rec.wasmMs / rec.qemuIcountNetMs;
       }
     }
     records.push(rec);
+  }
+
+  for (const r of records) {
+    const cm = r.coremark;
+    if (!cm) continue;
+    const n = cm.iterations;
+    const perS = (ms, status = 'pass') => (ms != null && status === 'pass' ? (n / (ms / 1000)).toFixed(0) : '—');
+    r.iterationsPerSecond = {
+      interp: r.status === 'pass' ? n / (r.oursMs / 1000) : null,
+      wasm: r.wasmMs != null && r.wasmStatus === 'pass' ? n / (r.wasmMs / 1000) : null,
+      qemu: r.qemuNetMs != null ? n / (r.qemuNetMs / 1000) : null,
+      qemuIcount: r.qemuIcountNetMs != null ? n / (r.qemuIcountNetMs / 1000) : null,
+    };
+    notes.push(
+      `${r.program}: ${n} iterations, ${cm.validated ? 'validated' : 'NOT validated'}, ${cm.crcs}. Iterations per second from the host's wall time (the seconds above; QEMU less its startup): ` +
+        `ours ${perS(r.oursMs, r.status)}, wasm ${perS(r.wasmMs, r.wasmStatus)}, QEMU ${perS(r.qemuNetMs)}, QEMU -icount ${perS(r.qemuIcountNetMs)}. ` +
+        `Timed part ("Total ticks", minstret): ours ${cm.ticks}, QEMU -icount ${cm.qemuIcountTicks ?? '—'}. ` +
+        'CoreMark\'s own "Iterations/Sec" uses a virtual 1 MHz instruction clock and is not a speed.',
+    );
   }
 
   const pending = hart.runBareElf ? null : 'pending';
