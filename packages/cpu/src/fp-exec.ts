@@ -59,7 +59,7 @@ export function executeFp(h: Hart, insn: number): void {
     const key = tlbKey(vlo, vhi);
     const po = vlo & 0xfff;
     if ((po & (size - 1)) === 0) {
-      const ram = h.bus.ram;
+      const ram = h.ram;
       if (op === 0x07 && h.tlbRKey[idx] === key) {
         const w = (h.tlbROff[idx] + po) >>> 2;
         h.fu32[2 * rd] = ram.i32[w];

@@ -42,7 +42,7 @@ export function readMem(h: Hart, vlo: number, vhi: number, size: number, access 
 
 /** Read `size` bytes at a physical address (RAM or MMIO) into rLo/rHi, zero-extended; vlo/vhi name it for a fault. */
 export function readPhys(h: Hart, paddr: number, size: number, vlo: number, vhi: number, access: number): void {
-  const ram = h.bus.ram;
+  const ram = h.ram;
   if (paddr >= ram.base && paddr + size <= ram.base + ram.size) {
     const off = paddr - ram.base;
     const u8 = ram.u8;
@@ -90,7 +90,7 @@ export function writeMem(h: Hart, vlo: number, vhi: number, size: number, lo: nu
 }
 
 export function writePhys(h: Hart, paddr: number, size: number, lo: number, hi: number, vlo: number, vhi: number): void {
-  const ram = h.bus.ram;
+  const ram = h.ram;
   if (paddr >= ram.base && paddr + size <= ram.base + ram.size) {
     const off = paddr - ram.base;
     const u8 = ram.u8;
@@ -111,7 +111,7 @@ export function writePhys(h: Hart, paddr: number, size: number, lo: number, hi: 
 
 /** An aligned 4- or 8-byte store at a RAM offset from the write TLB (dirty page, translated code dropped). */
 export function ramStore(h: Hart, off: number, size: number, lo: number, hi: number): void {
-  const ram = h.bus.ram;
+  const ram = h.ram;
   ram.i32[off >>> 2] = lo;
   if (size === 8) ram.i32[(off >>> 2) + 1] = hi;
   ram.dirty[off >>> 12] = 1;
@@ -157,7 +157,7 @@ export function fetchWatchedPage(h: Hart, plo: number, phi: number): number {
   const po = plo & 0xfff;
   if (po < 0xffe && h.tlbXKey[fidx] === tlbKey(plo, phi) + 0.5) {
     const off = h.tlbXOff[fidx] + po;
-    const ram = h.bus.ram;
+    const ram = h.ram;
     return (off & 2) === 0 ? ram.i32[off >>> 2] : ram.u16[off >>> 1] | (ram.u16[(off >>> 1) + 1] << 16);
   }
   return fetchSlow(h, plo, phi);
@@ -175,7 +175,7 @@ export function fetchSlow(h: Hart, plo: number, phi: number): number {
 }
 
 export function fetchHalf(h: Hart, paddr: number, vlo: number, vhi: number): number {
-  const ram = h.bus.ram;
+  const ram = h.ram;
   if (paddr >= ram.base && paddr + 2 <= ram.base + ram.size) return ram.u16[(paddr - ram.base) >>> 1];
   h.exc(CAUSE.INSN_ACCESS, toBig(vlo, vhi));
 }

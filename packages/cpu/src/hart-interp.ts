@@ -29,7 +29,7 @@ const NO_COUNTS = new Uint16Array(0);
  */
 export function execBlock(h: Hart, limit: number, toJump: boolean): number {
   const x = h.x;
-  const ram = h.bus.ram;
+  const ram = h.ram;
   const u8 = ram.u8, u16 = ram.u16, i32 = ram.i32, dirty = ram.dirty, code = ram.code;
   const tlbRKey = h.tlbRKey, tlbROff = h.tlbROff;
   const tlbWKey = h.tlbWKey, tlbWOff = h.tlbWOff;
@@ -424,7 +424,7 @@ export function amo(h: Hart, insn: number, rd: number, rs1: number, f3: number):
   let rlo: number, rhi: number;
   // Fast path: the page is in the read (LR) or write (SC, AMO) TLB, so it is RAM with its A (and D)
   // bits set and not watched: the same effects as the translate + readMem/writeMem of the slow path.
-  const ram = h.bus.ram, i32 = ram.i32;
+  const ram = h.ram, i32 = ram.i32;
   const idx = (vlo >>> 12) & TLB_MASK, key = vhi * 1048576 + (vlo >>> 12);
   if (f5 === 2) { // LR
     if (rs2 !== 0) h.illegal();

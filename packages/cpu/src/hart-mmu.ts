@@ -91,7 +91,7 @@ export function translate(h: Hart, vlo: number, vhi: number, access: number): nu
     paddr = walk(h, vlo, vhi, access, priv);
   }
   // Fill the TLB only when the page permissions do not depend on MPRV (priv equals the mode used).
-  const ram = h.bus.ram;
+  const ram = h.ram;
   const pageP = paddr - (paddr % 4096);
   if (priv === h.priv && pageP >= ram.base && pageP + 4096 <= ram.base + ram.size) {
     const idx = (vlo >>> 12) & TLB_MASK;
@@ -127,7 +127,7 @@ export function walk(h: Hart, vlo: number, vhi: number, access: number, priv: nu
   const top = vhi >> 6;
   if (top !== 0 && top !== -1) pageFault(h, vlo, vhi, access);
   const vpn = [(vlo >>> 12) & 0x1ff, ((vlo >>> 21) & 0x1ff), ((vlo >>> 30) | ((vhi & 0x7f) << 2)) & 0x1ff];
-  const ram = h.bus.ram;
+  const ram = h.ram;
   let a = h.satpPpn * 4096;
   for (let level = 2; level >= 0; level--) {
     const pteAddr = a + vpn[level] * 8;

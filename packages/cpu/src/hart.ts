@@ -35,6 +35,8 @@ import { WASM_HOT_THRESHOLD, WasmEngine } from './jit/wasm-engine.js';
 import { BackgroundCompiler } from './jit/background-compiler.js';
 import type { ModuleCompiler } from './jit/background-compiler.js';
 import { toBig } from './u64.js';
+import { primeHartFeedback } from './interp-primer.js';
+import type { Ram } from './ram.js';
 
 export { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE } from './hart-mmu.js';
 
@@ -119,6 +121,9 @@ export class Hart {
   static defaultCodeCache: CodeCache | null = CodeCache.shared;
   /** The `backgroundCompile` of harts created without one. */
   static defaultBackgroundCompile = false;
+
+  /** bus.ram, read from the hart itself: the hot paths then see one hidden class whatever the bus's class (see interp-primer.ts). */
+  readonly ram: Ram;
 
   // Integer registers, int32 halves interleaved: register i is (x[2i+1] << 32) | (x[2i] >>> 0), the
   // little-endian layout of an i64. A view of the hart's area in the RAM's WebAssembly memory
@@ -227,6 +232,7 @@ export class Hart {
   constructor(readonly bus: Bus, opts: HartOptions = {}) {
     this.pcLo = this.icount = this.rLo = this.blockBase = 0; // now doubles that hold 0: see NOT_SMI
     const ram = bus.ram;
+    this.ram = ram;
     this.area = ram.allocScratch(AREA_BYTES);
     this.x = new Int32Array(ram.buffer, this.area + AREA_X, 64);
     this.areaI32 = new Int32Array(ram.buffer, this.area, AREA_TLB_SETS >>> 2);
@@ -253,15 +259,16 @@ export class Hart {
     this.codeCache = opts.codeCache === undefined ? Hart.defaultCodeCache : opts.codeCache;
     this.backgroundCompile = opts.backgroundCompile ?? Hart.defaultBackgroundCompile;
     this.engine = opts.engine ?? Hart.defaultEngine;
+    primeHartFeedback(); // the first hart of a thread: see interp-primer.ts
   }
 
   /** LR/SC reservation: physical address, or -1. Kept in the hart's area (AREA_RESERVATION), RAM-relative, where translated LR/SC use it. */
   get reservation(): number {
     const r = this.reservationView[0];
-    return r !== r ? -1 : this.bus.ram.base + r;
+    return r !== r ? -1 : this.ram.base + r;
   }
   set reservation(paddr: number) {
-    this.reservationView[0] = paddr === -1 ? NaN : paddr - this.bus.ram.base;
+    this.reservationView[0] = paddr === -1 ? NaN : paddr - this.ram.base;
   }
 
   /** fflags, kept in the hart's area (AREA_FFLAGS) where translated code raises NX. */
@@ -304,7 +311,7 @@ export class Hart {
     if (!HART_ENGINES.includes(e)) throw new HartEngineError(String(e));
     this.dropTranslations();
     this.engineName = e;
-    const ram = this.bus.ram;
+    const ram = this.ram;
     this.wasmOn = false;
     if (e === 'wasm') {
       this.wasmEngine ??= new WasmEngine(ram, this.area, {
@@ -500,7 +507,7 @@ export class Hart {
   /** A write reached a RAM page holding translated code: drop it, and make running code stop after this instruction. */
   codeWritten(page: number): void {
     if (this.jumpCache !== null) this.jumpCache.invalidatePage(page);
-    else this.bus.ram.code[page] = 0;
+    else this.ram.code[page] = 0;
     this.attn = true;
   }
 
