@@ -92,8 +92,12 @@ export class FsObjectStore implements ObjectStore {
   private unsyncedFiles = new Set<string>();
   private unsyncedDirs = new Set<string>();
   private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  /** Scratch for a packed put's object header (copied into the pack's buffer at once). */
+  private readonly header = new Uint8Array(OBJECT_HEADER_BYTES);
   private readonly packs: PackSet;
   private readonly packed: boolean;
+  /** Present when new objects go into packs (appended synchronously): ObjectStore.putHashedNow. */
+  readonly putHashedNow?: (h: Hash, bytes: Uint8Array) => PutOutcome;
 
   constructor(
     readonly dir: string,
@@ -104,6 +108,7 @@ export class FsObjectStore implements ObjectStore {
     this.fsync = options.fsync ?? false;
     this.packed = options.packs ?? false;
     this.packs = new PackSet(join(this.objectsDir, 'pack'));
+    if (this.packed) this.putHashedNow = (h, bytes) => this.putPacked(h, bytes);
   }
 
   /** The file that holds (or would hold) object `h`. */
@@ -158,10 +163,10 @@ export class FsObjectStore implements ObjectStore {
 
   /** Synchronous: compresses `bytes` and buffers their append (written at 1 MiB, at sync() and at close()). */
   private putPacked(h: Hash, bytes: Uint8Array): PutOutcome {
-    assertHash(h);
+    // `h` is checked where it is written (fromHex in the entry), once.
     if (this.packs.knows(h)) return { added: false, storedBytes: 0 };
-    const { header, payload } = encodeObjectParts(bytes, this.codec);
-    this.packs.append(h, [header, payload]);
+    const { header, payload } = encodeObjectParts(bytes, this.codec, this.header);
+    this.packs.append(h, [header, payload]); // copies both before the next put reuses the header
     return { added: true, storedBytes: ENTRY_HEADER_BYTES + header.length + payload.length };
   }
 

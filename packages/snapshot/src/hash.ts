@@ -2,16 +2,28 @@
  * BLAKE3-256 (hash-wasm) and hash helpers. The WebAssembly hasher needs one
  * async initialisation (`blake3Ready()`); after it, hashing is synchronous.
  * Binary hashes are 32-byte Uint8Arrays; at interfaces they are `Hash`, hex.
+ *
+ * hash-wasm's BLAKE3-only bundle, not its main entry: the main entry is a
+ * 284 KB CommonJS bundle of every algorithm (their WebAssembly as base64),
+ * which Node compiles on every import. The snapshot worker loads it once per
+ * recording (a new thread each time): 57-247 ms against 22-43 ms to a first
+ * hash, measured in fresh workers. Loaded with require(), not import: an
+ * ESM import of CommonJS runs Node's lexer over the whole source for its
+ * export names, and the lexer is then optimized anew in every worker
+ * (~70 ms of V8 compile-thread time per recording, measured with
+ * --trace-opt).
  */
-import { createBLAKE3, type IHasher } from 'hash-wasm';
+import { createRequire } from 'node:module';
+import type { createBLAKE3, IHasher } from 'hash-wasm';
 import { HASH_BYTES, type Hash } from './schema.js';
 
+const blake3Bundle = createRequire(import.meta.url)('hash-wasm/dist/blake3.umd.min.js') as { createBLAKE3: typeof createBLAKE3 };
 let hasherPromise: Promise<IHasher> | undefined;
 let hasher: IHasher | undefined;
 
 /** The shared hasher; safe to share because each use is synchronous (init/update/digest with no await between). */
 export function blake3Ready(): Promise<IHasher> {
-  hasherPromise ??= createBLAKE3(256).then((h) => (hasher = h));
+  hasherPromise ??= blake3Bundle.createBLAKE3(256).then((h) => (hasher = h));
   return hasherPromise;
 }
 
@@ -41,9 +53,14 @@ export function blake3Hex(bytes: Uint8Array): Hash {
   return h.digest('hex');
 }
 
+/** Scratch for hex conversions: a Buffer view made per call (a Buffer subclass instance) cost the snapshot worker more than the copy. */
+const hexScratch = Buffer.allocUnsafeSlow(HASH_BYTES);
+
 /** 32 bytes at `off` of `buf` as 64 hex chars (one flat string: maps and regexes would otherwise flatten a concatenation on every use). */
 export function toHex(buf: Uint8Array, off = 0): Hash {
-  return Buffer.from(buf.buffer, buf.byteOffset + off, HASH_BYTES).toString('hex');
+  if (off < 0 || off + HASH_BYTES > buf.length) throw new RangeError(`no hash at ${off} of ${buf.length} bytes`);
+  for (let i = 0; i < HASH_BYTES; i++) hexScratch[i] = buf[off + i];
+  return hexScratch.toString('hex');
 }
 
 /** True if `h` is 64 lowercase hex chars. A char loop: restores check every hash they read. */
@@ -61,16 +78,13 @@ export function assertHash(h: unknown): asserts h is Hash {
   if (!isHash(h)) throw new TypeError(`not a hash (64 lowercase hex chars): ${JSON.stringify(h)}`);
 }
 
-/** Writes hex hash `h` as 32 bytes into `out` at `off`. */
+/** Writes hex hash `h` as 32 bytes into `out` at `off`. Node's hex decoder: a JavaScript loop here costs the snapshot worker a compile in every new thread. */
 export function fromHex(h: Hash, out: Uint8Array = new Uint8Array(HASH_BYTES), off = 0): Uint8Array {
   assertHash(h);
-  for (let i = 0; i < HASH_BYTES; i++) out[off + i] = (nibble(h.charCodeAt(2 * i)) << 4) | nibble(h.charCodeAt(2 * i + 1));
+  if (off < 0 || off + HASH_BYTES > out.length) throw new RangeError(`no room for a hash at ${off} of ${out.length} bytes`);
+  hexScratch.write(h, 'hex');
+  for (let i = 0; i < HASH_BYTES; i++) out[off + i] = hexScratch[i];
   return out;
-}
-
-/** The value of one lowercase hex digit (already checked). */
-function nibble(c: number): number {
-  return c <= 0x39 ? c - 0x30 : c - 0x57;
 }
 
 /** True if bytes a[ao..ao+32) equal b[bo..bo+32). */

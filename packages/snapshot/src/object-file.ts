@@ -3,8 +3,12 @@
  * and payload (schema.ts has the layout). LZ4 is the default codec: see
  * README.md for the measurements behind the choice.
  */
+import { createRequire } from 'node:module';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { compressSync as lz4Compress, uncompressSync as lz4Uncompress } from 'lz4-napi';
+import type * as Lz4 from 'lz4-napi';
+
+// require(), not import: an ESM import of this CommonJS module runs Node's export lexer over it in every new snapshot worker (hash.ts says what that costs).
+const { compressSync: lz4Compress, uncompressSync: lz4Uncompress } = createRequire(import.meta.url)('lz4-napi') as typeof Lz4;
 import { Codec, OBJECT_FILE_VERSION, OBJECT_HEADER_BYTES, OBJECT_MAGIC, type CodecId } from './schema.js';
 
 /** Objects smaller than this are stored raw: compressing them saves nothing worth a decode. */
@@ -36,9 +40,11 @@ export function encodeObjectFile(bytes: Uint8Array, codec: CodecId = Codec.lz4):
 /**
  * The file for `bytes` in two parts, header and payload, for a writer that
  * copies them into a larger buffer itself (a pack entry) instead of building
- * the file first. `payload` may be `bytes` itself (stored raw).
+ * the file first. `payload` may be `bytes` itself (stored raw). `header`: 12
+ * bytes to write the header into (a writer's scratch, copied before the next
+ * call) instead of a new buffer.
  */
-export function encodeObjectParts(bytes: Uint8Array, codec: CodecId = Codec.lz4): { header: Uint8Array; payload: Uint8Array } {
+export function encodeObjectParts(bytes: Uint8Array, codec: CodecId = Codec.lz4, header = new Uint8Array(OBJECT_HEADER_BYTES)): { header: Uint8Array; payload: Uint8Array } {
   if (bytes.length > 0xffff_ffff) throw new RangeError(`object of ${bytes.length} bytes is larger than 4 GiB - 1`);
   let payload = bytes;
   let used: CodecId = Codec.raw;
@@ -49,11 +55,15 @@ export function encodeObjectParts(bytes: Uint8Array, codec: CodecId = Codec.lz4)
       used = codec;
     }
   }
-  const header = new Uint8Array(OBJECT_HEADER_BYTES);
+  if (header.length !== OBJECT_HEADER_BYTES) throw new RangeError(`an object header is ${OBJECT_HEADER_BYTES} bytes, not ${header.length}`);
   header.set(OBJECT_MAGIC, 0);
   header[4] = OBJECT_FILE_VERSION;
   header[5] = used;
-  new DataView(header.buffer).setUint32(8, bytes.length, true);
+  header[6] = header[7] = 0;
+  header[8] = bytes.length & 0xff;
+  header[9] = (bytes.length >>> 8) & 0xff;
+  header[10] = (bytes.length >>> 16) & 0xff;
+  header[11] = bytes.length >>> 24;
   return { header, payload };
 }
 

@@ -31,6 +31,13 @@ export interface ObjectStore extends ObjectReader {
    * h = BLAKE3(bytes); a wrong h is caught by get()'s verification.
    */
   putHashed?(h: Hash, bytes: Uint8Array): Promise<PutOutcome>;
+  /**
+   * putHashed() done before it returns, where a store can (a pack store
+   * compresses and buffers the append synchronously): no promise per object
+   * for a writer storing thousands (the snapshot worker). `bytes` may be
+   * reused once it returns.
+   */
+  putHashedNow?(h: Hash, bytes: Uint8Array): PutOutcome;
   /** Objects and bytes held. */
   stats?(): Promise<StoreStats>;
 }

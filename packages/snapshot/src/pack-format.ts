@@ -85,21 +85,39 @@ export function encodeEntry(h: Hash, body: Uint8Array): Uint8Array {
  * encodeEntry(h, concatenation of parts).
  */
 export function encodeEntryOf(h: Hash, parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
+  const e = new Uint8Array(entryBytes(parts));
+  encodeEntryInto(e, 0, h, parts);
+  return e;
+}
+
+/** Bytes of the entry whose body is `parts`. */
+export function entryBytes(parts: readonly Uint8Array[]): number {
+  let length = ENTRY_HEADER_BYTES;
   for (const p of parts) length += p.length;
-  const e = new Uint8Array(ENTRY_HEADER_BYTES + length);
-  const dv = new DataView(e.buffer);
+  return length;
+}
+
+/**
+ * encodeEntryOf() written into `out` at `at` (a writer's append buffer, so
+ * that no buffer is allocated per entry); `out` must have entryBytes(parts)
+ * bytes there. Returns the bytes written.
+ */
+export function encodeEntryInto(out: Uint8Array, at: number, h: Hash, parts: readonly Uint8Array[]): number {
+  const n = entryBytes(parts);
+  if (at + n > out.length) throw new RangeError(`an entry of ${n} bytes does not fit at ${at} of ${out.length}`);
+  const e = out.subarray(at, at + n);
+  const dv = new DataView(e.buffer, e.byteOffset, n);
   e.set(ENTRY_MAGIC, 0);
   fromHex(h, e, 4);
-  dv.setUint32(36, length, true);
-  let at = ENTRY_HEADER_BYTES;
+  dv.setUint32(36, n - ENTRY_HEADER_BYTES, true);
+  let o = ENTRY_HEADER_BYTES;
   for (const p of parts) {
-    e.set(p, at);
-    at += p.length;
+    e.set(p, o);
+    o += p.length;
   }
   dv.setUint32(40, crc32(e.subarray(ENTRY_HEADER_BYTES)), true);
   dv.setUint32(44, crc32(e.subarray(0, 44)), true);
-  return e;
+  return n;
 }
 
 /**

@@ -10,19 +10,24 @@
  * were appended) are batched: such a read fetches READ_AHEAD_BYTES at once
  * and the next entries come from that window.
  *
- * A writer appends to a pack of its own (a new file per store instance),
- * buffering up to FLUSH_BYTES; sync() writes the buffer and fsyncs the pack
- * (and the directory the first time), close() appends the index. Readers
+ * A writer appends to a pack of its own (a new file per store instance):
+ * each entry is encoded straight into one reused buffer of FLUSH_BYTES
+ * (no buffer per object: the snapshot worker appends ~5,000 objects per
+ * recording), written when the next entry does not fit; sync() writes the
+ * buffer and fsyncs the pack (and the directory the first time), close()
+ * appends the index. Readers
  * that miss an object look again (new packs, packs that grew) before saying
  * it is missing, so a reader follows a live writer.
  */
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   checkPackHeader,
   decodeIndex,
+  encodeEntryInto,
   encodeEntryOf,
   encodeIndex,
+  entryBytes,
   entryBody,
   ENTRY_HEADER_BYTES,
   PACK_HEADER_BYTES,
@@ -35,7 +40,7 @@ import {
 } from './pack-format.js';
 import type { Hash } from './schema.js';
 
-/** Appended entries are written once this many bytes are buffered (and at sync/close). */
+/** Bytes of a writer's append buffer: appended entries are written when the next one does not fit (and at sync/close). */
 const FLUSH_BYTES = 1 << 20;
 /** A read that continues where the last one in the same pack ended fetches this much at once. */
 const READ_AHEAD_BYTES = 256 * 1024;
@@ -77,12 +82,16 @@ interface OpenPack {
   fd: number;
   window?: ReadWindow;
   entries: Map<Hash, PackEntry>;
-  /** Offset the next entry starts at (flushed and buffered bytes). */
+  /** Offset the next entry starts at (flushed and buffered bytes: flushed + used). */
   end: number;
   flushed: number;
-  buffer: Uint8Array[];
+  /** The append buffer (FLUSH_BYTES), reused: entries not yet written are its first `used` bytes. */
+  chunk: Buffer;
+  used: number;
+  /** Bodies of the entries in `chunk`, as views of it (read() copies them). */
   buffered: Map<Hash, Uint8Array>;
-  synced: boolean;
+  /** Bytes of the pack made durable by the last fsync (a sync() fsyncs only if entries were appended since, written or not). */
+  syncedTo: number;
 }
 
 export class PackSet {
@@ -173,21 +182,27 @@ export class PackSet {
   append(h: Hash, body: Uint8Array | readonly Uint8Array[]): void {
     this.load();
     const parts = body instanceof Uint8Array ? [body] : body;
-    let length = 0;
-    for (const p of parts) length += p.length;
+    const n = entryBytes(parts);
     let w = this.writing;
-    if (w && w.end + ENTRY_HEADER_BYTES + length > ROLL_BYTES) {
+    if (w && w.end + n > ROLL_BYTES) {
       this.closeWriting();
       w = undefined;
     }
     w ??= this.openWriting();
-    const e = encodeEntryOf(h, parts);
-    w.entries.set(h, { offset: w.end, length });
-    w.end += e.length;
-    w.buffer.push(e);
-    w.buffered.set(h, e.subarray(ENTRY_HEADER_BYTES));
+    const offset = w.end;
+    if (w.used + n > w.chunk.length) this.flush(w);
+    if (n > w.chunk.length) {
+      // Larger than the buffer (a base disk image): encoded on its own and written at once.
+      writeFully(w.fd, encodeEntryOf(h, parts), w.flushed);
+      w.flushed += n;
+    } else {
+      encodeEntryInto(w.chunk, w.used, h, parts);
+      w.buffered.set(h, w.chunk.subarray(w.used + ENTRY_HEADER_BYTES, w.used + n));
+      w.used += n;
+    }
+    w.end += n;
+    w.entries.set(h, { offset, length: n - ENTRY_HEADER_BYTES });
     this.where.set(h, w);
-    if (w.end - w.flushed >= FLUSH_BYTES) this.flush(w);
   }
 
   /** Writes what is buffered and fsyncs every pack this instance wrote to since the last call; returns packs synced. */
@@ -199,10 +214,10 @@ export class PackSet {
     }
     this.unsynced = [];
     const w = this.writing;
-    if (w && !(w.synced && w.flushed === w.end)) {
+    if (w && w.syncedTo < w.end) {
       this.flush(w);
       fsyncSync(w.fd);
-      w.synced = true;
+      w.syncedTo = w.end;
       n++;
     }
     if (n > 0 && this.newName) {
@@ -326,34 +341,17 @@ export class PackSet {
     }
     this.newName = true;
     writeSync(fd, packHeader());
-    const w: OpenPack = { file, fd, entries: new Map(), end: PACK_HEADER_BYTES, flushed: PACK_HEADER_BYTES, buffer: [], buffered: new Map(), synced: false };
+    const w: OpenPack = { file, fd, entries: new Map(), end: PACK_HEADER_BYTES, flushed: PACK_HEADER_BYTES, chunk: Buffer.allocUnsafeSlow(FLUSH_BYTES), used: 0, buffered: new Map(), syncedTo: 0 };
     this.writing = w;
     return w;
   }
 
-  /** Writes the buffered entries with one writev (no copy into one buffer first). */
+  /** Writes the buffered entries (one write; the buffer is then reused). */
   private flush(w: OpenPack): void {
-    if (w.buffer.length === 0) return;
-    const total = w.end - w.flushed;
-    let done = writevSync(w.fd, w.buffer, w.flushed);
-    if (done < total) {
-      // A short write (rare: a signal, a full disk): the rest one buffer at a time.
-      let skip = done;
-      for (const b of w.buffer) {
-        if (skip >= b.length) {
-          skip -= b.length;
-          continue;
-        }
-        for (let k = skip; k < b.length; ) {
-          const n = writeSync(w.fd, b, k, b.length - k, w.flushed + done);
-          k += n;
-          done += n;
-        }
-        skip = 0;
-      }
-    }
-    w.flushed += total;
-    w.buffer = [];
+    if (w.used === 0) return;
+    writeFully(w.fd, w.chunk.subarray(0, w.used), w.flushed);
+    w.flushed += w.used;
+    w.used = 0;
     w.buffered.clear();
   }
 
@@ -363,9 +361,7 @@ export class PackSet {
     if (!w) return;
     this.writing = undefined;
     this.flush(w);
-    const index = encodeIndex(w.entries, w.end);
-    let done = 0;
-    while (done < index.length) done += writeSync(w.fd, index, done, index.length - done, w.end + done);
+    writeFully(w.fd, encodeIndex(w.entries, w.end), w.end);
     const p: Pack = { file: w.file, fd: undefined, entries: w.entries, end: w.end, indexed: true };
     this.packs.set(w.file, p);
     for (const h of w.entries.keys()) this.where.set(h, p);
@@ -414,6 +410,11 @@ function readPack(p: Pack, fd: number): void {
   p.end = r.end;
   p.indexed = r.atIndex;
   p.damage = r.damage;
+}
+
+/** Writes all of `buf` at `at` (a short write, rare, is continued). */
+function writeFully(fd: number, buf: Uint8Array, at: number): void {
+  for (let done = 0; done < buf.length; ) done += writeSync(fd, buf, done, buf.length - done, at + done);
 }
 
 function readFully(fd: number, buf: Uint8Array, at: number): number {

@@ -207,7 +207,7 @@ export class SnapshotWriter {
       }
     });
     await forEachLimit(jobs, this.concurrency, (job) => job());
-    await this.storeNodes(queued, put);
+    await this.storeNodes(queued, (items) => forEachLimit(items, this.concurrency, ([h, b]) => put(h, b)));
     await put(s.meta, s.metaBytes);
     await put(s.root, s.rootBytes);
 
@@ -297,16 +297,14 @@ export class SnapshotWriter {
       d.tree.update(changed);
     });
 
-    const put = async (h: Hash, bytes: Uint8Array) => {
-      const out = await putOne(store, h, bytes);
-      if (out.added) {
-        stats.objectsAdded++;
-        stats.bytesAdded += out.storedBytes;
-        stats.logicalBytes += bytes.length;
-      }
+    const putAll = async (items: ReadonlyArray<readonly [Hash, Uint8Array]>) => {
+      const now = store.putHashedNow;
+      // A pack store appends at once: a plain loop, no promise per object (thousands per capture at boot).
+      if (now) for (const [h, b] of items) countPut(stats, now.call(store, h, b), b.length);
+      else await forEachLimit(items, this.concurrency, async ([h, b]) => countPut(stats, await putOne(store, h, b), b.length));
     };
-    await forEachLimit(leaves, this.concurrency, ([h, b]) => put(h, b));
-    await this.storeNodes(queued, put);
+    await putAll(leaves);
+    await this.storeNodes(queued, putAll);
     const metaHash = toHex(blake3Bin(delta.metaBytes));
     const rootBytes = encodeRoot({
       kind: SNAPSHOT_KIND,
@@ -316,24 +314,24 @@ export class SnapshotWriter {
       disks: trees.disks.map((d) => ({ size: d.size, blockSize: d.blockSize, tree: d.tree.root() })),
     });
     const root = toHex(blake3Bin(rootBytes));
-    await put(metaHash, delta.metaBytes);
-    await put(root, rootBytes);
+    await putAll([[metaHash, delta.metaBytes]]);
+    await putAll([[root, rootBytes]]);
     return { root, stats };
   }
 
-  /** Stores every node marked unstored, bottom-up, and clears the marks. */
-  private async storeNodes(queued: Set<Hash>, put: (h: Hash, bytes: Uint8Array) => Promise<void>): Promise<void> {
+  /** Stores every node marked unstored, bottom-up (a level at a time through `putAll`), and clears the marks. */
+  private async storeNodes(queued: Set<Hash>, putAll: (items: ReadonlyArray<readonly [Hash, Uint8Array]>) => Promise<void>): Promise<void> {
     const trees = this.trees!;
     for (const tree of [trees.ram, ...trees.disks.map((d) => d.tree)]) {
       for (let level = 1; level <= tree.height; level++) {
-        const nodes: Array<[Hash, number]> = [];
+        const nodes: Array<[Hash, Uint8Array]> = [];
         for (const j of tree.unstored[level - 1]) {
           const h = toHex(tree.levels[level - 1], j * HASH_BYTES);
           if (queued.has(h)) continue;
           queued.add(h);
-          nodes.push([h, j]);
+          nodes.push([h, tree.nodeBytes(level, j)!]);
         }
-        await forEachLimit(nodes, this.concurrency, ([h, j]) => put(h, tree.nodeBytes(level, j)!));
+        await putAll(nodes);
       }
     }
     for (const tree of [trees.ram, ...trees.disks.map((d) => d.tree)]) for (const u of tree.unstored) u.clear();
@@ -393,6 +391,14 @@ export class SnapshotWriter {
     tree.update(changed);
     return hashed;
   }
+}
+
+/** Adds what one put stored to `stats`. */
+function countPut(stats: CaptureStats, out: PutOutcome, logicalBytes: number): void {
+  if (!out.added) return;
+  stats.objectsAdded++;
+  stats.bytesAdded += out.storedBytes;
+  stats.logicalBytes += logicalBytes;
 }
 
 /** Stores `bytes` under `h` (hashed already when the store allows it). */
