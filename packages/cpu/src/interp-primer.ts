@@ -17,7 +17,7 @@
  * 64 KiB of RAM and no code cache: interpreted first, then translated. It
  * changes only V8's feedback; nothing it touches is shared with a machine.
  */
-import { BusFault, type Bus } from './bus.js';
+import { BareBus } from './bare/bare-machine.js';
 import { Hart } from './hart.js';
 import { Ram } from './ram.js';
 import { B, I, R, S } from './testing/encode.js';
@@ -26,16 +26,6 @@ const BASE = 0x80000000;
 const DATA = BASE + 0x8000;
 /** Steps per operand set: enough passes over the program to interpret it, translate it, then run it translated. */
 const STEPS = 4_000;
-
-class PrimerBus implements Bus {
-  constructor(readonly ram: Ram) {}
-  load(paddr: number): number | bigint {
-    throw new BusFault(paddr, false);
-  }
-  store(paddr: number): void {
-    throw new BusFault(paddr, true);
-  }
-}
 
 /** Operand registers x6..x12, as (lo, hi) int32 halves: two sets, so that data-dependent paths go both ways. */
 const OPERANDS: readonly (readonly [number, number])[][] = [
@@ -91,7 +81,7 @@ export function runPrimer(engine: 'wasm' | 'interp'): Hart {
   const words = program();
   const ram = new Ram(BASE, 64 * 1024);
   for (let i = 0; i < words.length; i++) ram.i32[i] = words[i] | 0;
-  const h = new Hart(new PrimerBus(ram), { engine, jitThreshold: 2, codeCache: null, backgroundCompile: false });
+  const h = new Hart(new BareBus(ram), { engine, jitThreshold: 2, codeCache: null, backgroundCompile: false });
   for (const set of OPERANDS) {
     h.pc = BigInt(BASE);
     h.setX(5, BigInt(DATA));

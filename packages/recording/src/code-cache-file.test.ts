@@ -24,18 +24,23 @@ function loaded(file: Uint8Array): CodeCache {
   return c;
 }
 
+/** A writer's file of two pieces: the code of a short run, then of a longer one. */
+async function twoPieces(name: string) {
+  const cache = new CodeCache();
+  const d = mkdtempSync(join(dir, name));
+  const w = new CodeCacheWriter(d, cache);
+  translate(cache, 200_000);
+  w.append();
+  const first = content(cache);
+  w.append(); // nothing new: no piece
+  translate(cache, 3_000_000);
+  await w.close(); // the last piece
+  return { cache, first, file: readFileSync(join(d, CODE_CACHE_FILE)) };
+}
+
 describe('code-cache.bin', () => {
   it('is written a piece at a time (version 2): the pieces hold what the cache holds, each module once', async () => {
-    const cache = new CodeCache();
-    const d = mkdtempSync(join(dir, 'pieces-'));
-    const w = new CodeCacheWriter(d, cache);
-    translate(cache, 200_000);
-    w.append();
-    const first = content(cache);
-    w.append(); // nothing new: no piece
-    translate(cache, 3_000_000);
-    await w.close(); // the last piece
-    const file = readFileSync(join(d, CODE_CACHE_FILE));
+    const { cache, first, file } = await twoPieces('pieces-');
     expect([...file.subarray(0, 6)]).toEqual([0x70, 0x72, 0x43, 0x5a, 2, 1]);
     const { caches } = decodeCodeCacheFile(file);
     expect(caches).toHaveLength(2);
@@ -57,15 +62,7 @@ describe('code-cache.bin', () => {
   });
 
   it('a piece cut short (a crash while appending) or damaged: the pieces before it are given, and what is wrong and where', async () => {
-    const cache = new CodeCache();
-    const d = mkdtempSync(join(dir, 'torn-'));
-    const w = new CodeCacheWriter(d, cache);
-    translate(cache, 200_000);
-    w.append();
-    const first = content(cache);
-    translate(cache, 3_000_000);
-    await w.close();
-    const good = readFileSync(join(d, CODE_CACHE_FILE));
+    const { first, file: good } = await twoPieces('torn-');
     const second = 8 + 4 + good.readUInt32LE(8); // where the second piece starts
     const cut = decodeCodeCacheFile(good.subarray(0, good.length - 10));
     expect(cut.caches).toHaveLength(1);

@@ -40,7 +40,8 @@ export interface BareRunResult {
   hart: PublicHart;
 }
 
-class BareBus implements Bus {
+/** RAM only: any other physical address faults. */
+export class BareBus implements Bus {
   constructor(readonly ram: Ram) {}
   load(paddr: number): number | bigint {
     throw new BusFault(paddr, false);
