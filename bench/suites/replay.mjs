@@ -119,7 +119,11 @@ export async function run(ctx) {
       const verified = seqJson.verified && parRuns.every((r) => JSON.parse(r.stdout).verified);
       ok &&= verified;
 
-      // Fixed costs of the parallel run: start-up (thread start, opening, loading) and restores, per chunk and per slice.
+      // Fixed costs of the parallel run: start-up and restores, per chunk and per slice. Start-up is, per chunk,
+      // from handing the task over to its result, less its slices' time: the thread's start, opening the
+      // recording, loading its code cache (every lane loads its own, and a task waits for it before its
+      // first slice: before 2026-12-06 06:00 the caller's lane waited for another thread's compiled code
+      // inside its first slice, which was counted as replay), building the machine, a warm-up's restore.
       const replaying = parJson.slices.reduce((a, s) => a + s.wallSeconds - s.restoreSeconds, 0);
       const fixed = parJson.fixed.startupSeconds + parJson.fixed.restoreSeconds;
       const perSlice = fixed / parJson.slices.length;
@@ -173,7 +177,7 @@ export async function run(ctx) {
       notes.push(
         // verify's planner may start fewer lanes than asked where it predicts more would not pay for their start.
         `${w}: verify -j ${threads} planner: ${parJson.lanes ? parJson.lanes.reason : 'no lane decision (a prnr from before the planner chose lanes: every lane asked for)'}`,
-        `${w}: fixed costs of verify -j ${threads}: ${parJson.fixed.chunks} chunks, start-up ${parJson.fixed.startupSeconds.toFixed(2)} s, restores ${parJson.fixed.restoreSeconds.toFixed(2)} s = ${perSlice.toFixed(3)} s per slice, ${((100 * perSlice) / sliceReplay).toFixed(1)}% of a slice's replay (${sliceReplay.toFixed(2)} s)`,
+        `${w}: fixed costs of verify -j ${threads} (start-up: thread start, opening, each lane's code cache, machine, warm-up restore): ${parJson.fixed.chunks} chunks, start-up ${parJson.fixed.startupSeconds.toFixed(2)} s, restores ${parJson.fixed.restoreSeconds.toFixed(2)} s = ${perSlice.toFixed(3)} s per slice, ${((100 * perSlice) / sliceReplay).toFixed(1)}% of a slice's replay (${sliceReplay.toFixed(2)} s)`,
         `${w}: not in those fixed costs: the CLI's start and exit around the replay ${outside.toFixed(2)} s (process ${parRun.seconds.toFixed(2)} s, replay ${parJson.wallSeconds.toFixed(2)} s); the slices' replay (restores left out) took ${replaying.toFixed(2)} s of lane time against ${seqReplaying.toFixed(2)} s in verify -j 1 (${coldPenalty >= 0 ? '+' : ''}${coldPenalty.toFixed(2)} s, wall time: the second lane's cold code, the lanes sharing the cores with each other and with whatever else runs)`,
         `${w}: seek through a warm SeekService, ${seeks} seeded random icounts: median ${median(lat).toFixed(0)} ms, p90 ${pct(lat, 0.9).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms`,
       );

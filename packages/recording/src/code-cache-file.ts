@@ -26,7 +26,7 @@ import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { compress as lz4Compress, uncompressSync as lz4Uncompress } from 'lz4-napi';
-import { CodeCache, type CodeCacheSnapshot } from '@prnr/cpu';
+import { CodeCache } from '@prnr/cpu';
 import type { RecordingSource } from './replay-session.js';
 
 export const CODE_CACHE_FILE = 'code-cache.bin';
@@ -192,25 +192,4 @@ export function loadCodeCache(source: RecordingSource, onWarning: (message: stri
     loaded.set(source, p);
   }
   return p;
-}
-
-/**
- * Takes the recording's code from another thread of this process instead of
- * reading the file here: `snapshot` is that thread's CodeCache.snapshot() with
- * its modules compiled (@prnr/scheduler's shared-code.ts), so this thread
- * compiles none of them and runs the same machine code. Call it before the
- * recording's first session in this thread builds its machine (which waits
- * for it); where the snapshot does not come (null, or a failure) the file is
- * loaded as usual. Does nothing if the code cache is already loaded here.
- */
-export function adoptCodeCache(source: RecordingSource, snapshot: Promise<CodeCacheSnapshot | null>, onWarning: (message: string) => void, cache: CodeCache = CodeCache.shared): void {
-  if (loaded.has(source)) return;
-  loaded.set(source, snapshot.then(
-    (s) => (s ? void cache.merge(s, { onWarning: (m) => onWarning(`${source.location}: ${m}`) }) : fromFile()),
-    () => fromFile(),
-  ));
-  function fromFile(): Promise<void> {
-    loaded.delete(source);
-    return loadCodeCache(source, onWarning, cache);
-  }
 }

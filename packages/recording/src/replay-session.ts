@@ -334,7 +334,7 @@ export class ReplaySession {
   /** A machine built from the recording's board config, its input ports serving the log; the code it was recorded with at hand. */
   private async build(): Promise<void> {
     const manifest = this.manifest;
-    // Not awaited here: a restore can go on meanwhile (the code may come from another thread, see adoptCodeCache).
+    // Not awaited here: a restore can go on meanwhile.
     this.code = loadCodeCache(this.source, this.onWarning).catch((e: Error) => this.onWarning(`the code cache is not used: ${e.message}`));
     const disks: Record<string, Uint8Array> = {};
     for (const [id, h] of Object.entries(manifest.disks)) disks[id] = await baseImage(this.source.store, h);

@@ -8,7 +8,6 @@
  * it costs the caller almost nothing.
  */
 import type { Piscina } from 'piscina';
-import type { CodeCacheSnapshot } from '@prnr/cpu';
 import type { ThreadMessage } from './thread-worker.js';
 import { replayThreads } from './worker-pool.js';
 import { traceProcessStart, traceReplay } from './trace.js';
@@ -41,18 +40,14 @@ export function warmKey(recording: { dir: string } | { url: string }, modules: r
 }
 
 const started: PrestartedThread[] = [];
-/** The recording's code, compiled by the first thread started, for the caller's own lane (shared-code.ts). */
-let sharedCode: Promise<CodeCacheSnapshot | null> | undefined;
 
 /**
  * Starts `threads` replay threads now, each getting ready for `recording`
  * (opening it, loading its code cache, building a machine, and restoring the
  * first slice of the lane it will most likely run when every slice is
- * replayed: `callerLane` says the caller runs lane 0 itself) at once. The
- * first also compiles the recording's code cache first thing and hands it
- * back: the caller's lane takes it (`takePrestartedCode`) instead of loading
- * and compiling the same code itself. Threads nobody takes let the process
- * exit once they are idle.
+ * replayed: `callerLane` says the caller runs lane 0 itself) at once. Each
+ * lane loads the code cache itself and waits for no other (task.ts warmUp).
+ * Threads nobody takes let the process exit once they are idle.
  */
 export function prestartReplayThreads(threads: number, recording?: { dir: string } | { url: string }, o: { callerLane?: boolean } = {}): void {
   // With the caller's lane (ThreadExecutor's callerRuns), these threads run lanes 1..threads of threads + 1.
@@ -63,9 +58,7 @@ export function prestartReplayThreads(threads: number, recording?: { dir: string
     const pool = replayThreads(1, undefined, { tasksAtOnce: THREAD_TASKS_AT_ONCE });
     if (recording) {
       const lane = { index: i + (o.callerLane ? 1 : 0), of: lanes };
-      const warm = pool.run({ warm: recording, modules: [], shareCode: i === 0, lane } satisfies ThreadMessage) as Promise<CodeCacheSnapshot | null>;
-      if (i === 0) sharedCode = warm.catch(() => null);
-      else warm.catch(() => {});
+      pool.run({ warm: recording, modules: [], lane } satisfies ThreadMessage).catch(() => {});
     }
     started.push({ pool, warming: recording && warmKey(recording, []) });
   }
@@ -74,13 +67,6 @@ export function prestartReplayThreads(threads: number, recording?: { dir: string
 /** A thread that prestartReplayThreads started and nobody has taken yet. */
 export function takePrestartedThread(): PrestartedThread | undefined {
   return started.shift();
-}
-
-/** The compiled code the first prestarted thread hands back (once; undefined when none was asked for). */
-export function takePrestartedCode(): Promise<CodeCacheSnapshot | null> | undefined {
-  const c = sharedCode;
-  sharedCode = undefined;
-  return c;
 }
 
 // The lane decision, here too: the CLI's entry takes it before it loads the rest of itself (lane-costs.ts imports nothing).

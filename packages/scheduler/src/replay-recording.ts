@@ -32,7 +32,7 @@ export interface SliceOutcome {
 export interface FixedCosts {
   /** Chunks (tasks) run. */
   chunks: number;
-  /** Seconds from submitting a task until its first slice started (worker start, opening the recording, loading analyses, queueing). */
+  /** Seconds from submitting a task until its first slice started (worker start, opening the recording, loading analyses and the code cache, queueing). */
   startupSeconds: number;
   /** Seconds restoring snapshots, all slices together. */
   restoreSeconds: number;

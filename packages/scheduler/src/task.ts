@@ -7,14 +7,12 @@
  * other hosts. A worker reports the state root it reached at each slice end;
  * whether that matches the recording is decided by the coordinator.
  */
-import type { CodeCacheSnapshot } from '@prnr/cpu';
-import { adoptCodeCache, loadCodeCache, loadGuestProfile, openRecording, ReplaySession, type RecordingSource } from '@prnr/recording';
+import { loadCodeCache, loadGuestProfile, openRecording, ReplaySession, type RecordingSource } from '@prnr/recording';
 import type { AnalysisContext } from './analysis.js';
 import { AnalysisRegistry } from './analysis-registry.js';
 import { openHttpRecording } from './http-recording.js';
 import { MachineReplayView, consoleFanout } from './replay-view.js';
 import type { SliceClaims } from './slice-claims.js';
-import { compiledCodeSnapshot, useCompiled } from './shared-code.js';
 import { traceReplay } from './trace.js';
 
 export const TASK_VERSION = 2;
@@ -68,7 +66,7 @@ export interface TaskResult {
   pass: number;
   /** One per slice of the chunk, in order. */
   slices: SliceReport[];
-  /** Setting up before the first slice could start (opening the recording, loading analyses), seconds. */
+  /** Setting up before the first slice could start (opening the recording, loading analyses and the code cache), seconds. */
   setupSeconds: number;
   wallSeconds: number;
 }
@@ -143,12 +141,8 @@ function sessionFor(loc: RecordingLocation, source: RecordingSource): ReplaySess
 /** Per recording, the warm-ups begun in this thread: a task waits for them rather than building a second machine beside them. */
 const warming = new Map<string, Promise<void>>();
 
-/** How a warm-up shares translated code with the other replay threads of this process (shared-code.ts). */
-export interface WarmUpCode {
-  /** Compile the recording's code cache here first thing and return it (compiled) for the other threads. */
-  share?: boolean;
-  /** Take the recording's code from another thread's shared snapshot instead of reading its file here. */
-  adopt?: Promise<CodeCacheSnapshot | null>;
+/** What a warm-up prepares beyond the machine. */
+export interface WarmUpOptions {
   /**
    * The slice this thread's first task will most likely start at (a planned lane's first): the
    * warm-up restores it once the machine is built, so that the task, when it comes, starts there
@@ -157,54 +151,44 @@ export interface WarmUpCode {
   firstSlice?: (source: RecordingSource) => number | undefined;
 }
 
-const warn = (m: string) => process.stderr.write(`prnr: warning: ${m}\n`);
-
 /**
  * Gets this thread ready for tasks of a recording before they come: opens it,
- * loads the analysis modules, builds the replay machine. Errors are left for
- * the real task to report. A task that comes meanwhile waits for it.
- * With `code.share`, resolves as soon as the recording's code is compiled, to
- * that code (the machine is built after); otherwise to null once ready.
+ * loads the analysis modules, builds the replay machine (which starts loading
+ * the recording's code cache: every thread reads it itself and compiles a
+ * module when it first runs it, see below), and restores the likely first
+ * slice. Errors are left for the real task to report. A task that comes
+ * meanwhile waits for it.
+ *
+ * No thread waits for another's code. V8 keeps one compiled copy of a wasm
+ * module per process (its native module cache, keyed by the module's bytes),
+ * so threads that compile the same module of the same file share its machine
+ * code, lazily compiled functions and tier-ups included (measured with
+ * --trace-wasm-compilation-times on the smoke recording, verify -j 2: 639
+ * modules, 10663 Liftoff and 1647 TurboFan compiles, the same whether one
+ * thread compiled every module and posted them to the other or each compiled
+ * its own). Posting them bought nothing but made both lanes wait for the
+ * whole cache to be parsed, compiled, cloned and merged again (BENCHMARKS.md §5).
  */
-export function warmUp(loc: RecordingLocation, modules: string[] = [], code: WarmUpCode = {}): Promise<CodeCacheSnapshot | null> {
+export function warmUp(loc: RecordingLocation, modules: string[] = [], o: WarmUpOptions = {}): Promise<void> {
   const key = locationKey(loc);
   const before = warming.get(key);
-  let source: RecordingSource | undefined;
-  const shared = (async () => {
+  const p = (async () => {
     try {
       await before;
       traceReplay('warm-start');
-      [source] = await Promise.all([openSource(loc), registryFor(modules)]);
-      if (code.adopt) adoptCodeCache(source, code.adopt, warn);
-      if (!code.share) return null;
-      await loadCodeCache(source, warn);
-      const c = compiledCodeSnapshot();
-      traceReplay('code-compiled');
-      return c;
-    } catch {
-      return null; // the task that follows meets the same problem and says what it is
-    }
-  })();
-  const p = (async () => {
-    const compiled = await shared;
-    try {
-      if (!source) return;
-      if (compiled?.compiledHere) {
-        // After the code is posted (the answer goes out in a microtask): the others need not wait for this.
-        await new Promise((resolve) => setImmediate(resolve));
-        useCompiled(compiled.snapshot);
-      }
+      const [source] = await Promise.all([openSource(loc), registryFor(modules)]);
+      traceReplay('opened');
       const session = sessionFor(loc, source);
       await session.prepare();
       traceReplay('machine-ready');
-      const first = code.firstSlice?.(source);
+      const first = o.firstSlice?.(source);
       if (first !== undefined && session.icount === null) { await session.restore(first); traceReplay(`warm-restored ${first}`); }
     } catch {
       // The task that follows meets the same problem and says what it is.
     }
   })();
   warming.set(key, p);
-  return code.share ? shared.then((c) => c?.snapshot ?? null) : p.then(() => null);
+  return p;
 }
 
 /** Options of runTask that only a task run in this process can take. */
@@ -243,6 +227,10 @@ export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) =
     registry = reg;
     context = { profile: task.profile ?? (task.analyses.length ? await profileOf(source) : undefined) };
     session = sessionFor(task.recording, source);
+    // The recording's code cache, loaded once per thread (the session's machine waits for the same
+    // load): waited for here, so that it counts as this task's setup, not as its first slice's replay.
+    await loadCodeCache(source, (m) => process.stderr.write(`prnr: warning: ${m}\n`)).catch((e: Error) => process.stderr.write(`prnr: warning: the code cache is not used: ${e.message}\n`));
+    traceReplay('code-ready');
   } catch (e) {
     const msg = (e as Error).message;
     for (let i = task.first; i <= task.last && (local.claims?.claim(i) ?? true); i++) {
@@ -262,7 +250,7 @@ export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) =
     let view: MachineReplayView | undefined;
     try {
       traceReplay(`slice-start ${i}`);
-      if (session.slice?.index !== i || session.icount !== slice.startIcount) restoreSeconds = await session.restore(i);
+      if (session.slice?.index !== i || session.icount !== slice.startIcount) { restoreSeconds = await session.restore(i); traceReplay(`restored ${i}`); }
       const analyses = task.analyses.map((a) => registry.get(a.kind).create(a.options, context));
       view = new MachineReplayView(session.machine!, { index: i, startIcount: slice.startIcount, endIcount: slice.endIcount, startMtime: slice.startMtime }, fan.listeners);
       for (const a of analyses) a.attach(view);

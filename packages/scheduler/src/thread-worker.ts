@@ -5,7 +5,6 @@
  * stay warm and off the caller's thread.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { CodeCacheSnapshot } from '@prnr/cpu';
 import { chunkSlices, sliceCost } from './planner.js';
 import { Seeker, type SeekOptions, type SeekResult } from './seek.js';
 import { SliceClaims } from './slice-claims.js';
@@ -19,11 +18,10 @@ traceReplay('thread-loaded');
 export type ThreadMessage =
   | { task: ReplayTask; port: MessagePort; claims?: BigInt64Array }
   /**
-   * shareCode: answer with the recording's code, compiled here, for the other threads (shared-code.ts).
    * lane of lanes: the lane this thread will most likely run of a replay of every slice on that many
    * lanes; its first slice is restored ahead (planner.ts cuts the same chunks).
    */
-  | { warm: RecordingLocation; modules: string[]; shareCode?: boolean; lane?: { index: number; of: number } }
+  | { warm: RecordingLocation; modules: string[]; lane?: { index: number; of: number } }
   | { seek: RecordingLocation; icount: number; memory?: SeekOptions['memory']; port: MessagePort };
 
 const seekers = new Map<string, Seeker>();
@@ -42,14 +40,13 @@ async function seekerFor(loc: RecordingLocation): Promise<Seeker> {
   return s;
 }
 
-export default async function (m: ThreadMessage): Promise<TaskResult | SeekResult | CodeCacheSnapshot | null> {
+export default async function (m: ThreadMessage): Promise<TaskResult | SeekResult | null> {
   if ('warm' in m) {
-    // A task handed over meanwhile waits for it (runTask). Shared code is answered before the machine is built.
+    // A task handed over meanwhile waits for it (runTask).
     const lane = m.lane;
     return await warmUp(m.warm, m.modules, {
-      share: m.shareCode,
       firstSlice: lane && ((source) => chunkSlices(source.manifest.slices.map((s) => s.index), sliceCost(source.manifest.slices), lane.of)[lane.index]?.[0]),
-    });
+    }).then(() => null);
   }
   try {
     if ('seek' in m) return await (await seekerFor(m.seek)).seek(m.icount, { memory: m.memory, onProgress: (icount) => m.port.postMessage(icount) });

@@ -14,7 +14,7 @@ import type { Piscina } from 'piscina';
 import type { Executor, SharedTaskOptions } from '../executor.js';
 import type { SliceReport } from '../task.js';
 import { replayThreads } from '../worker-pool.js';
-import { takePrestartedCode, takePrestartedThread, THREAD_TASKS_AT_ONCE, warmKey } from '../prestart.js';
+import { takePrestartedThread, THREAD_TASKS_AT_ONCE, warmKey } from '../prestart.js';
 import { runTask, warmUp, type RecordingLocation, type ReplayTask, type TaskProgress, type TaskResult } from '../task.js';
 
 export class ThreadExecutor implements Executor {
@@ -68,8 +68,8 @@ export class ThreadExecutor implements Executor {
       this.warmed[i].add(key);
       pool.run({ warm: recording, modules }).catch(() => {});
     });
-    // The caller's lane takes the code a prestarted thread compiled rather than compiling it again.
-    if (this.pools[0] === null) void warmUp(recording, modules, { adopt: takePrestartedCode() });
+    // The caller's lane gets ready too (in this thread, between its other work).
+    if (this.pools[0] === null) void warmUp(recording, modules);
   }
 
   async close(): Promise<void> {
