@@ -144,6 +144,28 @@ describe('BackgroundWriter', () => {
     for (const p of pending) expect((await restoreSnapshot(p.expected, store, { ram: new Uint8Array(m.ram.size) })).root).toBe(p.expected);
   });
 
+  it('ringHolds waits for a reply that frees room, and gives up when its signal aborts', async () => {
+    const bg = new BackgroundWriter(join(dir, 'holds'), undefined, { ringBytes: 16 * 4096 });
+    const rand = prng(21);
+    try {
+      await bg.whenReady();
+      const held = bg.put(randomBytes(rand, 12 * 4096)); // 12 of the 16 pages until the worker answers
+      expect(bg.holdsNow(8 * 4096)).toBe(false);
+      let stored = false;
+      void held.then(() => (stored = true));
+      expect(await bg.ringHolds(8 * 4096, AbortSignal.timeout(30_000))).toBe(true);
+      expect(stored).toBe(true); // it was the reply that made the room
+      const blocker = bg.put(randomBytes(rand, 12 * 4096));
+      const giveUp = new AbortController();
+      const waiting = bg.ringHolds(16 * 4096, giveUp.signal);
+      giveUp.abort();
+      expect(await waiting).toBe(false);
+      await blocker;
+    } finally {
+      await bg.close();
+    }
+  });
+
   it('a put that leaves room waits behind captures: a capture taken meanwhile still goes through the ring', async () => {
     const m = livedInMachine(14);
     const bg = new BackgroundWriter(join(dir, 'room'), m.parts(), { ringBytes: 16 * 4096 });

@@ -42,6 +42,9 @@ import type { CaptureResult } from './snapshot-writer.js';
 
 // src/background-writer.ts and dist/index.js both sit one level below the package root; the worker runs built.
 const WORKER = new URL('../dist/capture-worker.js', import.meta.url);
+/** Atomics.waitAsync (ES2024; Node has it, this TypeScript lib does not declare it). */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<unknown> | string } }).waitAsync as (a: Int32Array, i: number, v: number) => { async: true; value: Promise<unknown> } | { async: false; value: string };
+
 /**
  * The shared ring's size: room for an 8 MiB base disk image and the
  * captures of a running guest (median ~30 pages); a capture that does not
@@ -76,6 +79,8 @@ export class BackgroundWriter {
   private next = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; span?: RingSpan }>();
   private failure: Error | undefined;
+  /** ringHolds() waiters, woken by nudge(). */
+  private readonly changed = new Set<() => void>();
   private readonly ring: SharedArrayBuffer;
   /** [RING_TOUCHED]: bytes of the ring the worker has touched, from its start (copies there pay no page fault). */
   private readonly control: Int32Array;
@@ -120,12 +125,16 @@ export class BackgroundWriter {
       const w = this.waiting.get(r.id);
       if (!w) return;
       this.waiting.delete(r.id);
-      if (w.span) this.spans.release(w.span);
+      if (w.span) {
+        this.spans.release(w.span);
+        this.nudge();
+      }
       if (r.ok) w.resolve(r.value);
       else w.reject(Object.assign(new Error(r.error), { name: r.name }));
     });
     const fail = (e: Error) => {
       this.failure = e;
+      this.nudge();
       notReady(e);
       for (const w of this.waiting.values()) w.reject(e);
       this.waiting.clear();
@@ -156,9 +165,30 @@ export class BackgroundWriter {
     for (;;) {
       if (this.holdsNow(bytes)) return true; // also for nothing to copy
       if (this.failure || bytes > this.ring.byteLength || giveUp.aborted) return false;
-      // The worker touches 256 KiB (64 pages) between updates; replies free spans between host events.
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      // Until something that can change the answer happens: the worker touches more of the ring (it
+      // notifies control[RING_TOUCHED] every 256 KiB), a reply frees a span, the worker fails, or the
+      // caller gives up.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          giveUp.removeEventListener('abort', done);
+          this.changed.delete(done);
+          resolve();
+        };
+        this.changed.add(done);
+        giveUp.addEventListener('abort', done);
+        const touched = Atomics.load(this.control, RING_TOUCHED);
+        if (touched < this.ring.byteLength) {
+          const w = waitAsync(this.control, RING_TOUCHED, touched);
+          if (w.async) void w.value.then(done);
+          else done();
+        }
+      });
     }
+  }
+
+  /** Wakes ringHolds(): ring space was freed, or the worker failed. */
+  private nudge(): void {
+    for (const wake of [...this.changed]) wake();
   }
 
   /** True if a copy of `bytes` would go into touched, free memory of the ring now (ringHolds() without the wait). */
