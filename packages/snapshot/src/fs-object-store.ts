@@ -30,7 +30,7 @@ import { assertHash, blake3Bin, blake3Hex, blake3IsReady, blake3Ready, fromHex, 
 import { decodeObjectFile, encodeObjectFile, encodeObjectParts, ObjectFileError, objectFileLength } from './object-file.js';
 import type { ObjectStore, PutOutcome, StoreStats } from './object-store.js';
 import { ENTRY_HEADER_BYTES, PackFormatError } from './pack-format.js';
-import { PackSet } from './pack-set.js';
+import { PackSet, type Located } from './pack-set.js';
 import { Codec, OBJECT_HEADER_BYTES, type CodecId, type Hash } from './schema.js';
 
 export interface FsObjectStoreOptions {
@@ -74,6 +74,8 @@ export interface SyncStats {
 const SYNC_CONCURRENCY = 16;
 /** get() reads objects up to this size with one read() into a reused buffer (pages and nodes are ~4-8 KiB). */
 const READ_BUFFER_BYTES = 64 * 1024;
+/** Objects up to this size are decoded into a reused buffer; larger ones (disk images) by lz4-napi into their own. */
+const DECODE_BUFFER_BYTES = 64 * 1024;
 
 const NAME_RE = /^[0-9a-f]{62}$/;
 const DIR_RE = /^[0-9a-f]{2}$/;
@@ -92,6 +94,9 @@ export class FsObjectStore implements ObjectStore {
   private unsyncedFiles = new Set<string>();
   private unsyncedDirs = new Set<string>();
   private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  private readonly hashScratch = new Uint8Array(32);
+  /** Where objects up to DECODE_BUFFER_BYTES are decoded (pages, nodes): no buffer per object; get() copies out of it. */
+  private readonly decodeBuffer = new Uint8Array(DECODE_BUFFER_BYTES);
   /** Scratch for a packed put's object header (copied into the pack's buffer at once). */
   private readonly header = new Uint8Array(OBJECT_HEADER_BYTES);
   private readonly packs: PackSet;
@@ -306,16 +311,56 @@ export class FsObjectStore implements ObjectStore {
     } else {
       file = this.readObjectFile(h, path);
     }
+    const bytes = this.verified(h, file, path);
+    // The caller owns what get() returns: not a view of a buffer the next read reuses.
+    return bytes.buffer === this.readBuffer.buffer || bytes.buffer === this.decodeBuffer.buffer ? bytes.slice() : bytes;
+  }
+
+  /**
+   * Many objects: those in packs read in file order, neighbours with one
+   * read (PackSet.readEach), each decoded into one reused buffer and
+   * verified there (a raw one where it was read), and lent to `each`; the
+   * rest one by one through get(). Only an object too large for that buffer
+   * gets a buffer of its own (`fresh`).
+   */
+  async getEach(hashes: readonly Hash[], each: (h: Hash, bytes: Uint8Array, fresh: boolean) => void): Promise<void> {
+    await blake3Ready();
+    const packed: Array<{ h: Hash; at: Located }> = [];
+    const rest: Hash[] = [];
+    for (const h of hashes) {
+      const at = this.packs.locate(h, false);
+      if (at) packed.push({ h, at });
+      else rest.push(h);
+    }
+    const where = (x: { at: Located }) => `${x.at.file} at offset ${x.at.entry.offset}`;
+    this.packs.readEach(
+      packed,
+      (x, file) => {
+        const bytes = this.verified(x.h, file, where(x));
+        const lent = bytes.buffer === file.buffer || bytes.buffer === this.decodeBuffer.buffer;
+        each(x.h, bytes, !lent && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength);
+      },
+      (x, e) => new ObjectCorruptError(x.h, where(x), e.message),
+    );
+    for (const h of rest) each(h, await this.get(h), true);
+  }
+
+  /** Object `h` decoded from its object file bytes and checked against its hash; `where` names the file for an error. Raw: a view of `file`. */
+  private verified(h: Hash, file: Uint8Array, where: string): Uint8Array {
     let bytes: Uint8Array;
     try {
-      bytes = decodeObjectFile(file);
+      bytes = decodeObjectFile(file, this.decodeBuffer);
     } catch (e) {
-      if (e instanceof ObjectFileError) throw new ObjectCorruptError(h, path, e.message);
+      if (e instanceof ObjectFileError) throw new ObjectCorruptError(h, where, e.message);
       throw e;
     }
-    if (bytes.buffer === this.readBuffer.buffer) bytes = bytes.slice(); // a raw object still in the read buffer
+    return this.checked(h, bytes, where);
+  }
+
+  /** `bytes` if they hash to `h`, else ObjectCorruptError naming `where`. */
+  private checked(h: Hash, bytes: Uint8Array, where: string): Uint8Array {
     const actual = blake3Bin(bytes);
-    if (!hashEquals(actual, 0, fromHex(h), 0)) throw new ObjectCorruptError(h, path, `its content hashes to ${toHex(actual)}`);
+    if (!hashEquals(actual, 0, fromHex(h, this.hashScratch), 0)) throw new ObjectCorruptError(h, where, `its content hashes to ${toHex(actual)}`);
     return bytes;
   }
 

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type * as Lz4 from 'lz4-napi';
+import { lz4DecodeBlock } from './lz4-block.js';
 
 // require(), not import: an ESM import of this CommonJS module runs Node's export lexer over it in every new snapshot worker (hash.ts says what that costs).
 const { compressSync: lz4Compress, uncompressSync: lz4Uncompress } = createRequire(import.meta.url)('lz4-napi') as typeof Lz4;
@@ -79,10 +80,15 @@ function checkHeader(file: Uint8Array): void {
   if (file[4] !== OBJECT_FILE_VERSION) throw new ObjectFileError(`object file version ${file[4]}; this reader understands ${OBJECT_FILE_VERSION}`);
 }
 
-/** The uncompressed bytes of an object file. Does not verify the hash (the store does). */
-export function decodeObjectFile(file: Uint8Array): Uint8Array {
+/**
+ * The uncompressed bytes of an object file. Does not verify the hash (the
+ * store does). `scratch`: where an LZ4 object that fits is decoded (the
+ * result is then a view of it, valid until the caller reuses it) instead of
+ * a new buffer. A raw object is always a view of `file`.
+ */
+export function decodeObjectFile(file: Uint8Array, scratch?: Uint8Array): Uint8Array {
   checkHeader(file);
-  const length = new DataView(file.buffer, file.byteOffset, file.byteLength).getUint32(8, true);
+  const length = u32(file, 8);
   const payload = file.subarray(OBJECT_HEADER_BYTES);
   let out: Uint8Array;
   try {
@@ -91,10 +97,8 @@ export function decodeObjectFile(file: Uint8Array): Uint8Array {
         out = payload;
         break;
       case Codec.lz4: {
-        // The prefix is what lz4 allocates: check it before a corrupt one asks for gigabytes.
-        const prefix = payload.length >= 4 ? new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true) : -1;
-        if (prefix !== length) throw new ObjectFileError(`lz4 payload says ${prefix} bytes, header says ${length}`);
-        out = lz4Uncompress(payload);
+        checkLz4Prefix(payload, length);
+        out = scratch && length <= scratch.length ? scratch.subarray(0, lz4DecodeBlock(payload, 4, payload.length, scratch.subarray(0, length))) : lz4Uncompress(payload);
         break;
       }
       case Codec.deflateRaw:
@@ -109,4 +113,15 @@ export function decodeObjectFile(file: Uint8Array): Uint8Array {
   }
   if (out.length !== length) throw new ObjectFileError(`payload is ${out.length} bytes uncompressed, header says ${length}`);
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** The prefix is what lz4-napi allocates: checked before a corrupt one asks for gigabytes. */
+function checkLz4Prefix(payload: Uint8Array, length: number): void {
+  const prefix = payload.length >= 4 ? u32(payload, 0) : -1;
+  if (prefix !== length) throw new ObjectFileError(`lz4 payload says ${prefix} bytes, header says ${length}`);
+}
+
+/** u32 LE at `at` (no DataView per object: a restore decodes thousands). */
+function u32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }

@@ -16,6 +16,18 @@ export interface ObjectReader {
    */
   get(h: Hash): Promise<Uint8Array>;
   has(h: Hash): Promise<boolean>;
+  /**
+   * Optional: many objects at once, for a reader that can fetch them cheaper
+   * together (a pack store reads neighbours with one read). Calls `each`
+   * once per hash given (so give each once), in any order, with the object's bytes verified against
+   * it; throws as get() does. `bytes` may be a view of the reader's own
+   * memory (a reused buffer, a cache entry): the callee must not write it,
+   * and must copy what it keeps after it returns, unless `fresh` is true:
+   * a buffer made for this call that the reader keeps no reference to.
+   * Callers go through readEach() (read-object.ts), which falls back to
+   * get() for readers without it.
+   */
+  getEach?(hashes: readonly Hash[], each: (h: Hash, bytes: Uint8Array, fresh: boolean) => void): Promise<void>;
 }
 
 export interface ObjectStore extends ObjectReader {

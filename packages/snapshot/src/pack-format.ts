@@ -22,7 +22,7 @@
  * offset), then the content hash after decoding.
  */
 import { crc32 } from 'node:zlib';
-import { fromHex, toHex } from './hash.js';
+import { fromHex, hashEquals, toHex } from './hash.js';
 import { HASH_BYTES, type Hash } from './schema.js';
 
 export const PACK_MAGIC = [0x70, 0x72, 0x50, 0x4b] as const; // "prPK"
@@ -36,6 +36,9 @@ const TRAILER_MAGIC = [0x70, 0x72, 0x50, 0x58] as const; // "prPX"
 export const TRAILER_BYTES = 16;
 /** Entries are addressed by u32 offsets: a writer starts a new pack well before this. */
 export const MAX_PACK_BYTES = 0xffff_0000;
+
+/** entryBody()'s binary form of the hash it checks (no hex string per entry read). */
+const hashScratch = new Uint8Array(HASH_BYTES);
 
 /** Where an object's entry lies in its pack. */
 export interface PackEntry {
@@ -128,13 +131,12 @@ export function encodeEntryInto(out: Uint8Array, at: number, h: Hash, parts: rea
  */
 export function entryBody(bytes: Uint8Array, h: Hash, length: number): Uint8Array {
   if (bytes.length < ENTRY_HEADER_BYTES + length) throw new PackFormatError(`entry cut short: ${bytes.length} of ${ENTRY_HEADER_BYTES + length} bytes`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (!matches(bytes, 0, ENTRY_MAGIC)) throw new PackFormatError('no entry magic');
-  if (dv.getUint32(44, true) !== crc32(bytes.subarray(0, 44))) throw new PackFormatError('entry header checksum mismatch');
-  if (toHex(bytes, 4) !== h) throw new PackFormatError(`the entry holds object ${toHex(bytes, 4)}`);
-  if (dv.getUint32(36, true) !== length) throw new PackFormatError(`the entry is ${dv.getUint32(36, true)} bytes, the index says ${length}`);
+  if (u32(bytes, 44) !== crc32(bytes.subarray(0, 44))) throw new PackFormatError('entry header checksum mismatch');
+  if (!hashEquals(bytes, 4, fromHex(h, hashScratch), 0)) throw new PackFormatError(`the entry holds object ${toHex(bytes, 4)}`);
+  if (u32(bytes, 36) !== length) throw new PackFormatError(`the entry is ${u32(bytes, 36)} bytes, the index says ${length}`);
   const body = bytes.subarray(ENTRY_HEADER_BYTES, ENTRY_HEADER_BYTES + length);
-  if (dv.getUint32(40, true) !== crc32(body)) throw new PackFormatError(`body checksum mismatch (bytes ${ENTRY_HEADER_BYTES}..${ENTRY_HEADER_BYTES + length} of the entry)`);
+  if (u32(bytes, 40) !== crc32(body)) throw new PackFormatError(`body checksum mismatch (bytes ${ENTRY_HEADER_BYTES}..${ENTRY_HEADER_BYTES + length} of the entry)`);
   return body;
 }
 
@@ -184,11 +186,13 @@ export function decodeIndex(bytes: Uint8Array, indexAt: number): Map<Hash, PackE
   if (!matches(bytes, 0, INDEX_MAGIC)) throw new PackFormatError(`no index magic at offset ${indexAt}`);
   if (dv.getUint32(n + 8, true) !== crc32(bytes.subarray(0, n + 8))) throw new PackFormatError(`index checksum mismatch (index at offset ${indexAt})`);
   const entries = new Map<Hash, PackEntry>();
+  // One hex string for the whole index, each name a slice of it: a conversion per row made loading a 6k-object index ~3x slower.
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('hex');
   for (let o = 4; o < n; o += INDEX_ROW_BYTES) {
     const offset = dv.getUint32(o + HASH_BYTES, true);
     const length = dv.getUint32(o + HASH_BYTES + 4, true);
     if (offset < PACK_HEADER_BYTES || offset + ENTRY_HEADER_BYTES + length > indexAt) throw new PackFormatError(`index row at offset ${indexAt + o} points outside the entries`);
-    entries.set(toHex(bytes, o), { offset, length });
+    entries.set(hex.slice(2 * o, 2 * o + 2 * HASH_BYTES), { offset, length });
   }
   return entries;
 }
@@ -215,6 +219,11 @@ export function scanEntries(bytes: Uint8Array, base: number, into: Map<Hash, Pac
     o += ENTRY_HEADER_BYTES + length;
   }
   return { end: base + o, atIndex: false };
+}
+
+/** u32 LE at `at`: byte arithmetic, not a DataView per entry (a restore checks thousands). */
+function u32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }
 
 function matches(b: Uint8Array, at: number, magic: readonly number[]): boolean {

@@ -272,4 +272,85 @@ describe('FsObjectStore with packs', () => {
     expect(() => store.putHashedNow!('not a hash', new Uint8Array(200))).toThrow(/not a hash/);
     expect(new FsObjectStore(tempDir()).putHashedNow).toBeUndefined();
   });
+
+  /** getEach into a Map of copies (what it lends is valid only during the call), each hash seen once. */
+  async function getEachCopies(store: FsObjectStore, hs: string[]): Promise<Map<string, Uint8Array>> {
+    const got = new Map<string, Uint8Array>();
+    await store.getEach(hs, (h, bytes) => {
+      expect(got.has(h)).toBe(false);
+      got.set(h, bytes.slice());
+    });
+    return got;
+  }
+
+  it('getEach gives the same bytes as one get each: closed packs (several spans, an entry larger than a span), the pack being written, loose files', async () => {
+    const dir = tempDir();
+    const loose = new FsObjectStore(dir, { packs: false });
+    const looseObjs = objects(6).slice(2);
+    const looseHs = await putAll(loose, looseObjs);
+    const w = new FsObjectStore(dir, { packs: true });
+    const big = [randomBytes(rand, 1_500_000), new TextEncoder().encode('a large compressible object '.repeat(60_000))];
+    const objs = [...objects(500), ...big];
+    const hs = await putAll(w, objs);
+    await w.close();
+    const w2 = new FsObjectStore(dir, { packs: true });
+    const liveObjs = objects(520).slice(500);
+    const liveHs = await putAll(w2, liveObjs); // buffered, not yet in the file
+    const all = [...hs, ...looseHs, ...liveHs];
+    const want = new Map<string, Uint8Array>();
+    [...objs, ...looseObjs, ...liveObjs].forEach((o, i) => want.set(all[i], o));
+    // In a shuffled order, as a restore asks; the writer's own store sees its buffered entries.
+    const order = [...new Set(all.map((_, i) => all[(i * 7919) % all.length]))]; // a text object is both loose and packed: asked once
+    for (const store of [w2, new FsObjectStore(dir)]) {
+      const got = await getEachCopies(store, store === w2 ? order : order.filter((h) => !liveHs.includes(h)));
+      for (const [h, bytes] of got) expect(Buffer.from(bytes).equals(Buffer.from(want.get(h)!)), h).toBe(true);
+      expect(got.size).toBe(store === w2 ? order.length : order.length - liveHs.length);
+    }
+    await w2.sync(); // now written out, the pack still without its index
+    expect((await getEachCopies(new FsObjectStore(dir), liveHs)).size).toBe(liveHs.length);
+    // What the store lends is its own read or decode buffer; get() still hands out a copy the caller owns.
+    const one = await w2.get(hs[10]);
+    one.fill(0);
+    expect(Buffer.from(await w2.get(hs[10])).equals(Buffer.from(objs[10]))).toBe(true);
+    const missing = 'e'.repeat(64);
+    const err = await new FsObjectStore(dir).getEach([hs[3], missing], () => {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ObjectMissingError);
+    expect((err as Error).message).toContain(`object ${missing} is missing`);
+  });
+
+  it('getEach reports a corrupt entry in the middle of a span with its pack file and offset, after delivering those before it', async () => {
+    const dir = tempDir();
+    const store = new FsObjectStore(dir, { packs: true });
+    const objs = objects(60);
+    const hs = await putAll(store, objs);
+    await store.close();
+    const [pack] = packFiles(dir);
+    const at = new FsObjectStore(dir).locate(hs[30])!;
+    const bytes = readFileSync(pack);
+    bytes[at.offset + 40] ^= 0x10;
+    writeFileSync(pack, bytes);
+    const r = new FsObjectStore(dir);
+    const seen: string[] = [];
+    const err = await r.getEach(hs, (h) => seen.push(h)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ObjectCorruptError);
+    const entryOffset = at.offset - ENTRY_HEADER_BYTES;
+    expect((err as Error).message).toBe(`object ${hs[30]} in ${pack} at offset ${entryOffset} is corrupt: body checksum mismatch (bytes ${ENTRY_HEADER_BYTES}..${ENTRY_HEADER_BYTES + at.length} of the entry)`);
+    expect(seen).toEqual(hs.slice(0, 30)); // in file order, up to the bad one
+    // The same message as a get() of it alone.
+    expect(await r.get(hs[30]).catch((e: unknown) => (e as Error).message)).toBe((err as Error).message);
+
+    // A pack cut short after its index was written: the entries past the cut are reported, with file and offset.
+    const dir2 = tempDir();
+    const s2 = new FsObjectStore(dir2, { packs: true });
+    const h2 = await putAll(s2, objects(30));
+    await s2.close();
+    const [pack2] = packFiles(dir2);
+    const cut = new FsObjectStore(dir2).locate(h2[20])!;
+    const r2 = new FsObjectStore(dir2);
+    await r2.has(h2[0]); // the index is read before the cut
+    truncateSync(pack2, cut.offset + 10); // 10 bytes into its body
+    const err2 = await r2.getEach(h2, () => {}).catch((e: unknown) => e);
+    expect(err2).toBeInstanceOf(ObjectCorruptError);
+    expect((err2 as Error).message).toBe(`object ${h2[20]} in ${pack2} at offset ${cut.offset - ENTRY_HEADER_BYTES} is corrupt: entry cut short: ${ENTRY_HEADER_BYTES + 10} of ${ENTRY_HEADER_BYTES + cut.length} bytes`);
+  });
 });

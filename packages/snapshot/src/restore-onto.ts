@@ -6,16 +6,15 @@
  * blocks whose leaf hashes differ or that were written. A cold restore is the
  * same walk from the all-zero machine, where every zero page is already right.
  *
- * Every object read is verified by the store (get() checks its hash).
+ * Every object read is verified by the store (get() and getEach() check its hash).
  */
 import { CanonicalDecodeError, decodeCanonical } from './canonical.js';
-import { forEachLimit } from './concurrency.js';
 import { SnapshotFormatError } from './errors.js';
 import { assertHash, blake3Ready, hashEquals, isNullAt, toHex, zeroHashBin } from './hash.js';
 import { HashTree, SparseLeaves } from './hash-tree.js';
 import type { DiskPart } from './machine-parts.js';
 import type { ObjectReader } from './object-store.js';
-import { readObject } from './read-object.js';
+import { readEach, readObject } from './read-object.js';
 import { HASH_BYTES, PAGE_SIZE, type Hash, type SnapshotRoot } from './schema.js';
 import { parseRoot } from './snapshot-root.js';
 import type { WriterTrees } from './snapshot-writer.js';
@@ -187,11 +186,17 @@ async function restoreRam(
     else byHash.set(h, [p]);
   }
   if (runStart >= 0) ram.fill(0, runStart * PAGE_SIZE, runEnd * PAGE_SIZE);
-  await forEachLimit([...byHash], conc, async ([h, at]) => {
-    const page = await readObject(store, h, `${ctx}: ram page ${at[0]}`);
-    if (page.length !== PAGE_SIZE) throw new SnapshotFormatError(`${ctx}: ram page ${at[0]} (${h}) is ${page.length} bytes, not ${PAGE_SIZE}`);
-    for (const p of at) ram.set(page, p * PAGE_SIZE);
-  });
+  // All at once: a store reads them in file order, neighbours together, and lends each page only for the copy into RAM.
+  await readEach(
+    store,
+    [...byHash.keys()],
+    (h, page) => {
+      const at = byHash.get(h)!;
+      if (page.length !== PAGE_SIZE) throw new SnapshotFormatError(`${ctx}: ram page ${at[0]} (${h}) is ${page.length} bytes, not ${PAGE_SIZE}`);
+      for (const p of at) ram.set(page, p * PAGE_SIZE);
+    },
+    { concurrency: conc, contextOf: (h) => `${ctx}: ram page ${byHash.get(h)![0]}` },
+  );
   stats.pagesWritten += changed.length;
   stats.objectsRead += byHash.size;
 }
@@ -259,12 +264,18 @@ async function restoreDisk(
     if (!data) throw new Error(`${ctx}: disk ${i} block ${index} is not in the machine's overlay, but its trees say it is (was the disk changed without a dirty mark?)`);
     blocks[k] = { index, data };
   });
-  await forEachLimit([...byHash], conc, async ([h, ks]) => {
-    const where = `${ctx}: disk ${i} block ${indices[ks[0]]}`;
-    const data = await readObject(store, h, where);
-    if (data.length !== blockSize) throw new SnapshotFormatError(`${where} (${h}) is ${data.length} bytes, not ${blockSize}`);
-    ks.forEach((k, n) => (blocks[k] = { index: indices[k], data: n === 0 ? data : data.slice() }));
-  });
+  const where = (ks: number[]) => `${ctx}: disk ${i} block ${indices[ks[0]]}`;
+  await readEach(
+    store,
+    [...byHash.keys()],
+    (h, data, fresh) => {
+      const ks = byHash.get(h)!;
+      if (data.length !== blockSize) throw new SnapshotFormatError(`${where(ks)} (${h}) is ${data.length} bytes, not ${blockSize}`);
+      // The disk takes its blocks over (and writes them): a copy of bytes only lent.
+      ks.forEach((k, n) => (blocks[k] = { index: indices[k], data: n === 0 && fresh ? data : data.slice() }));
+    },
+    { concurrency: conc, contextOf: (h) => where(byHash.get(h)!) },
+  );
   stats.objectsRead += byHash.size;
   return { size, blockSize, blocks };
 }
