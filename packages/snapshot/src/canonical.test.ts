@@ -23,6 +23,20 @@ describe('canonical encoding', () => {
     expect(hex(encodeCanonical('1'))).not.toBe(hex(encodeCanonical(new Uint8Array([0x31]))));
   });
 
+  it('writes strings and keys as their UTF-8 bytes (against Node\'s own encoder), the same the second time', () => {
+    const utf8 = (t: string) => Buffer.from(t, 'utf8');
+    for (const t of ['', 'ascii', 'ünïcødé ✓ 𝄞', 'x'.repeat(200)]) {
+      const b = utf8(t);
+      // tag 0x07, varint length (one or two bytes here), the bytes
+      const len = b.length < 0x80 ? [b.length] : [(b.length & 0x7f) | 0x80, b.length >> 7];
+      expect(hex(encodeCanonical(t))).toBe(hex(Buffer.concat([Buffer.from([0x07, ...len]), b])));
+      // as the only key of an object: tag 0x0a, count 1, key length, key, then the value (null)
+      const obj = Buffer.concat([Buffer.from([0x0a, 1, ...len]), b, Buffer.from([0x01])]);
+      expect(hex(encodeCanonical({ [t]: null }))).toBe(hex(obj));
+      expect(hex(encodeCanonical({ [t]: null }))).toBe(hex(obj));
+    }
+  });
+
   it('round-trips plain data exactly', () => {
     const value = {
       x: [0n, 1n, 0xffff_ffff_ffff_ffffn, -1n, -(2n ** 70n), 255n, 256n],

@@ -44,6 +44,23 @@ export class CanonicalDecodeError extends Error {
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Object keys as UTF-8, kept: a machine's meta has the same few hundred keys
+ * in every snapshot, and encoding each anew allocated in the pause. Bounded,
+ * for data with keys of its own.
+ */
+const keyBytes = new Map<string, Uint8Array>();
+const MAX_KEPT_KEYS = 4096;
+
+function utf8Key(k: string): Uint8Array {
+  let b = keyBytes.get(k);
+  if (b === undefined) {
+    b = utf8.encode(k);
+    if (keyBytes.size < MAX_KEPT_KEYS) keyBytes.set(k, b);
+  }
+  return b;
+}
+
 class Out {
   buf = new Uint8Array(256);
   dv = new DataView(this.buf.buffer);
@@ -74,6 +91,21 @@ class Out {
     this.room(b.length);
     this.buf.set(b, this.n);
     this.n += b.length;
+  }
+  /** Varint UTF-8 length, then the UTF-8; ASCII written directly (no TextEncoder allocation). */
+  string(v: string): void {
+    const n = v.length;
+    let i = 0;
+    while (i < n && v.charCodeAt(i) < 0x80) i++;
+    if (i < n) {
+      const b = utf8.encode(v);
+      this.varint(b.length);
+      this.bytes(b);
+      return;
+    }
+    this.varint(n);
+    this.room(n);
+    for (let k = 0; k < n; k++) this.buf[this.n++] = v.charCodeAt(k);
   }
 }
 
@@ -134,10 +166,8 @@ export function encodeCanonical(value: unknown): Uint8Array {
         return;
       }
       case 'string': {
-        const b = utf8.encode(v);
         out.byte(T_STRING);
-        out.varint(b.length);
-        out.bytes(b);
+        out.string(v);
         return;
       }
       case 'object':
@@ -179,7 +209,7 @@ export function encodeCanonical(value: unknown): Uint8Array {
     out.byte(T_OBJECT);
     out.varint(keys.length);
     for (const k of keys) {
-      const kb = utf8.encode(k);
+      const kb = utf8Key(k);
       out.varint(kb.length);
       out.bytes(kb);
       trail.push(k);
