@@ -58,7 +58,10 @@ const slice = z.object({
    * Host seconds the recorder spent running the guest through this slice
    * (idle waits and snapshots left out): a measurement, not machine state.
    * The replay planner balances chunks by it (a boot costs far more per
-   * instruction than a warm shell loop). Absent in older recordings.
+   * instruction than a warm shell loop). The machine thread's CPU time where
+   * the host gives it (Linux; recordings since 2026-12-06), so that a busy
+   * host does not skew the plan; wall time elsewhere and before. Absent in
+   * older recordings.
    */
   busySeconds: z.number().nonnegative().optional(),
 });

@@ -56,6 +56,10 @@ describe('record and replay of the smoke workload', () => {
     const perMillion = m.stats!.logBytes / (m.stats!.steps / 1e6);
     console.log(`log: ${m.stats!.events} events, ${m.stats!.logBytes} bytes, ${perMillion.toFixed(1)} bytes per million instructions over ${m.stats!.steps} steps`);
     expect(perMillion).toBeLessThan(50);
+    // Each slice's busy time is the machine thread's own (CPU time on Linux): together never more than the recording's wall time.
+    const busy = m.slices.map((s) => s.busySeconds!);
+    expect(busy.every((b) => Number.isFinite(b) && b > 0)).toBe(true);
+    expect(busy.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(m.stats!.wallSeconds);
   });
 
   it('replays every slice alone, last to first, each to its recorded end state, with the same console', async () => {

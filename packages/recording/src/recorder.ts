@@ -35,6 +35,7 @@ import { atSliceBoundary } from './slice-boundary.js';
 import { CodeCacheWriter, saveCodeCache } from './code-cache-file.js';
 import { acquireRecordingLock } from './recording-lock.js';
 import { recordPluginPorts } from './plugin-channels.js';
+import { threadCpuNs } from './thread-cpu.js';
 
 export const DEFAULT_CHECKPOINT_INTERVAL = 32_000_000;
 /**
@@ -183,6 +184,8 @@ export class RecordSession {
   private sliceRoot: Promise<string> = Promise.resolve('');
   /** What the open slice has cost the host so far, for the replay planner: wall time less idle waits. */
   private sliceWallStart = process.hrtime.bigint();
+  /** The machine thread's CPU time at the slice's start (null: the host does not say; busySeconds is then wall time). */
+  private sliceCpuStart = threadCpuNs();
   private idleWait = 0n;
   /** The last manifest write: done once its objects are synced (see publish). */
   private published: Promise<void> = Promise.resolve();
@@ -282,6 +285,7 @@ export class RecordSession {
       });
       session.segment = firstSegment;
       session.sliceWallStart = process.hrtime.bigint();
+      session.sliceCpuStart = threadCpuNs();
       await session.segment.ready; // the first segment's file exists before start() returns
       return session;
     } catch (e) {
@@ -439,6 +443,7 @@ export class RecordSession {
     if (this.publishing > MAX_PUBLISHING) await this.published.catch(() => {});
     if (this.publishFailure !== undefined) throw this.publishFailure;
     const busyUntil = process.hrtime.bigint();
+    const cpuUntil = threadCpuNs();
     // The end block is written once the segment's file exists (now, usually); its fsync and rename go
     // on while the machine runs, and the slice enters the manifest only once they are done.
     const endIcount = BigInt(machine.hart.icount);
@@ -459,7 +464,7 @@ export class RecordSession {
       events: this.events,
       startMtime: this.sliceStartMtime,
       endMtime: Number(machine.clock.mtime()),
-      busySeconds: Number(busyUntil - this.sliceWallStart - this.idleWait) / 1e9,
+      busySeconds: Number(cpuUntil !== null && this.sliceCpuStart !== null ? cpuUntil - this.sliceCpuStart : busyUntil - this.sliceWallStart - this.idleWait) / 1e9,
     };
     this.closed++;
     this.publish(async () => {
@@ -475,6 +480,7 @@ export class RecordSession {
     this.sliceRoot = endRoot;
     atSliceBoundary(machine);
     this.sliceWallStart = process.hrtime.bigint();
+    this.sliceCpuStart = threadCpuNs();
     this.idleWait = 0n;
   }
 }

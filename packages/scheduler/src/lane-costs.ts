@@ -26,8 +26,10 @@ export interface LaneCosts {
   replayPerRecordedSecond: number;
   /**
    * Replay instructions per second at the slowest (a cold boot): the estimate for slices recorded
-   * without `busySeconds`, and a bound on those with: busy seconds are the host's wall time and grow
-   * with its load while recording, and a recording made on a busy host must not look longer than it is.
+   * without `busySeconds`, and a bound on those with: in recordings before 2026-12-06 (and on hosts
+   * other than Linux) busy seconds are wall time and grow with the host's load while recording, and a
+   * recording made on a busy host must not look longer than it is. Newer ones hold the machine
+   * thread's CPU time, which moves far less with the load.
    */
   stepsPerSecond: number;
   /** A lane more is started only when it is predicted to cut the replay's time by at least this fraction. */

@@ -1,0 +1,26 @@
+/**
+ * CPU time of the calling thread, for the recorder's per-slice `busySeconds`.
+ *
+ * The replay planner balances chunks by how long each slice took to record.
+ * Wall time also counts the moments the machine's thread waited for a core
+ * (another process, the snapshot worker, V8's compiler threads), so a
+ * recording made on a busy host skews the plan; the thread's own CPU time
+ * does not. Linux gives it in nanoseconds in /proc/thread-self/schedstat
+ * (the first field); elsewhere this returns null and the caller uses wall
+ * time. A measurement of the host, never machine state.
+ */
+import { readFileSync } from 'node:fs';
+
+let available = process.platform === 'linux';
+
+/** Nanoseconds this thread has run on a CPU, or null where the host does not say. */
+export function threadCpuNs(): bigint | null {
+  if (!available) return null;
+  try {
+    const text = readFileSync('/proc/thread-self/schedstat', 'latin1');
+    return BigInt(text.slice(0, text.indexOf(' ')));
+  } catch {
+    available = false;
+    return null;
+  }
+}
