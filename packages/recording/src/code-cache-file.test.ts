@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CodeCache, runBareElf } from '@prnr/cpu';
-import { CODE_CACHE_FILE, CodeCacheWriter, decodeCodeCacheFile, saveCodeCache } from './code-cache-file.js';
+import { CODE_CACHE_FILE, CodeCacheWriter, decodeCodeCacheFile, decodeCodeCacheFileAsync, loadCodeCache, saveCodeCache } from './code-cache-file.js';
+import type { RecordingSource } from './replay-session.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prnr-cc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,5 +83,49 @@ describe('code-cache.bin', () => {
     const withByte = (at: number, v: number) => { const b = Buffer.from(good); b[at] = v; return b; };
     expect(decodeCodeCacheFile(withByte(12, good[12] ^ 0xff)).damage).toMatch(/the LZ4 block says \d+ bytes, the header \d+/);
     expect(decodeCodeCacheFile(good.subarray(0, 10)).damage).toBe('10 bytes, shorter than the 12-byte header');
+  });
+
+  it('decoded on the thread pool: the same caches and the same damage as on this thread, for every layout', async () => {
+    const { file: pieces } = await twoPieces('async-');
+    const cache = new CodeCache();
+    translate(cache, 200_000);
+    await saveCodeCache(dir, cache);
+    const whole = readFileSync(join(dir, CODE_CACHE_FILE));
+    const second = 8 + 4 + pieces.readUInt32LE(8);
+    const withByte = (f: Buffer, at: number, v: number) => { const b = Buffer.from(f); b[at] = v; return b; };
+    const files: [string, Uint8Array][] = [
+      ['pieces', pieces],
+      ['one piece', whole],
+      ['raw deflate', deflateRawSync(cache.serialize(), { level: 1 })],
+      ['cut short', pieces.subarray(0, pieces.length - 10)],
+      ['a bad size prefix', withByte(pieces, second + 7, 0x7f)],
+      ['a corrupt block', withByte(pieces, second + 4, pieces[second + 4] ^ 0xff)],
+      ['a corrupt block body', withByte(pieces, pieces.length - 3, pieces[pieces.length - 3] ^ 0xff)],
+      ['not deflate either', new Uint8Array([1, 2, 3])],
+      ['version 1 header', withByte(whole, 12, whole[12] ^ 0xff)],
+    ];
+    for (const [what, f] of files) {
+      const sync = decodeCodeCacheFile(f);
+      expect(sync.caches.length + (sync.damage === undefined ? 0 : 1), what).toBeGreaterThan(0);
+      expect(await decodeCodeCacheFileAsync(f), what).toEqual(sync);
+    }
+  });
+
+  it('loadCodeCache: a local recording (read at once) and any other source (its readFile) load the same; none at all is fine', async () => {
+    const { cache, file } = await twoPieces('load-');
+    const d = mkdtempSync(join(dir, 'rec-'));
+    const local = { location: d, dir: d, readFile: async () => { throw new Error('a local recording is read directly'); } } as unknown as RecordingSource;
+    const remote = { location: 'http://recordings.example/r', readFile: async (p: string) => { expect(p).toBe(CODE_CACHE_FILE); return file; } } as unknown as RecordingSource;
+    const warn = (m: string) => { throw new Error(m); };
+    writeFileSync(join(d, CODE_CACHE_FILE), file);
+    const a = new CodeCache(), b = new CodeCache();
+    await loadCodeCache(local, warn, a);
+    await loadCodeCache(remote, warn, b);
+    expect(a.pendingModules).toBe(content(cache).modules);
+    expect(content(a)).toEqual(content(cache));
+    expect(content(b)).toEqual(content(cache));
+    const none = new CodeCache();
+    await loadCodeCache({ location: dir, dir: join(dir, 'nothing-here') } as unknown as RecordingSource, warn, none);
+    expect(content(none)).toEqual({ modules: 0, blocks: 0 });
   });
 });

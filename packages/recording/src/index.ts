@@ -15,4 +15,4 @@ export { collectGarbage, mergeSlices, spaceReport } from './reclaim.js';
 export type { GcResult, SpaceReport } from './reclaim.js';
 export type { SnapshotStats } from './manifest.js';
 export { acquireRecordingLock, assertNotBeingRecorded, LOCK_FILE } from './recording-lock.js';
-export { saveCodeCache, loadCodeCache, CodeCacheWriter, decodeCodeCacheFile, CODE_CACHE_FILE } from './code-cache-file.js';
+export { saveCodeCache, loadCodeCache, CodeCacheWriter, decodeCodeCacheFile, decodeCodeCacheFileAsync, CODE_CACHE_FILE } from './code-cache-file.js';

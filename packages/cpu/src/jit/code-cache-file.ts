@@ -20,6 +20,7 @@
  *       u16 per chain (function index of the module it tail-calls)
  */
 import { crc32 as zlibCrc32 } from 'node:zlib';
+import { MAX_BLOCK_INSNS } from './wasm-compiler.js';
 import type { WasmLayout } from './wasm-compiler.js';
 
 export const CODE_CACHE_MAGIC = 'PRNRCODE';
@@ -71,23 +72,28 @@ export function writeCodeCacheFile(translator: number, modules: readonly CodeCac
   for (let i = 0; i < 8; i++) out[i] = CODE_CACHE_MAGIC.charCodeAt(i);
   v.setUint32(8, CODE_CACHE_VERSION, true);
   v.setUint32(12, size, true);
+  // Inline byte stores, no helper closures: a recorder writes a piece of this at every slice's end, on
+  // the machine's thread, in code V8 has rarely optimized yet (the closures cost ~50 ms a smoke run).
   let at = HEADER_BYTES;
-  const u32 = (n: number) => { v.setUint32(at, n, true); at += 4; };
-  const u16 = (n: number) => { v.setUint16(at, n, true); at += 2; };
-  u32(translator);
-  u32(modules.length);
+  v.setUint32(at, translator, true);
+  v.setUint32(at + 4, modules.length, true);
+  at += 8;
   for (const m of modules) {
-    u32(m.layout.memoryPages); u32(m.layout.area); u32(m.layout.dirtyOffset); u32(m.layout.codeOffset);
-    u32(m.bytes.length);
+    v.setUint32(at, m.layout.memoryPages, true); v.setUint32(at + 4, m.layout.area, true);
+    v.setUint32(at + 8, m.layout.dirtyOffset, true); v.setUint32(at + 12, m.layout.codeOffset, true);
+    v.setUint32(at + 16, m.bytes.length, true);
+    at += 20;
     out.set(m.bytes, at); at += m.bytes.length;
-    u32(m.blocks.length);
+    v.setUint32(at, m.blocks.length, true);
+    at += 4;
     for (const b of m.blocks) {
+      const source = b.source, chains = b.chains, len = source.length;
       v.setInt32(at, b.plo, true); v.setInt32(at + 4, b.phi, true);
-      out[at + 8] = b.n; out[at + 9] = b.chains.length;
-      at += 10;
-      u16(b.source.length);
-      for (let i = 0; i < b.source.length; i++) u16(b.source[i]);
-      for (const c of b.chains) u16(c);
+      out[at + 8] = b.n; out[at + 9] = chains.length;
+      out[at + 10] = len; out[at + 11] = len >>> 8;
+      at += 12;
+      for (let i = 0; i < len; i++, at += 2) { const h = source[i]; out[at] = h; out[at + 1] = h >>> 8; }
+      for (let i = 0; i < chains.length; i++, at += 2) { const c = chains[i]; out[at] = c; out[at + 1] = c >>> 8; }
     }
   }
   v.setUint32(16, crc32(out.subarray(HEADER_BYTES)), true);
@@ -95,10 +101,45 @@ export function writeCodeCacheFile(translator: number, modules: readonly CodeCac
 }
 
 /**
- * Read a code cache file made by this translator. Returns its modules (none compiled), or a
- * one-line reason why the file cannot be used. Never throws.
+ * Where everything in a code cache file lies, found without building any entry: CodeCache.load
+ * keeps this and builds a module's entries (readCodeCacheModule) when one of its pcs is first
+ * looked up. Per block, in file order (module k's blocks are firstBlock .. firstBlock + count - 1).
  */
-export function readCodeCacheFile(bytes: Uint8Array, translator: number): CodeCacheModuleData[] | string {
+export interface CodeCacheFileIndex {
+  /** The file: modules' wasm bytes are views of it, not copies. */
+  readonly bytes: Uint8Array;
+  readonly modules: readonly CodeCacheIndexedModule[];
+  readonly plo: Int32Array;
+  readonly phi: Int32Array;
+  readonly n: Uint8Array;
+  readonly sourceLength: Uint16Array;
+  readonly chainCount: Uint8Array;
+  /** Offset in `bytes` of the block's source halfwords; its chains (u16 each) follow them. */
+  readonly at: Uint32Array;
+}
+
+export interface CodeCacheIndexedModule {
+  readonly layout: WasmLayout;
+  /** The wasm bytes: bytes[wasmAt, wasmEnd). */
+  readonly wasmAt: number;
+  readonly wasmEnd: number;
+  readonly firstBlock: number;
+  readonly blockCount: number;
+  /** What the module counts against a cache's maxBytes (as CachedModule counts it). */
+  readonly size: number;
+}
+
+/** Bytes a cache counts per block beside its source and chains (CachedModule). */
+export const BLOCK_OVERHEAD_BYTES = 32;
+
+/**
+ * Index a code cache file made by this translator: checks its header, length, CRC and
+ * translator, steps through every record and checks each block description is one a cache
+ * can use safely (blockFits; chains to blocks of its module in its page). Nothing is copied.
+ * Returns the index, or a one-line reason why the file cannot be used. Never throws.
+ * Written for speed (it runs before a replay lane's first slice): bytes read in place, one pass.
+ */
+export function indexCodeCacheFile(bytes: Uint8Array, translator: number): CodeCacheFileIndex | string {
   if (bytes.length < HEADER_BYTES) return `truncated (${bytes.length} bytes; the header alone is ${HEADER_BYTES})`;
   for (let i = 0; i < 8; i++) if (bytes[i] !== CODE_CACHE_MAGIC.charCodeAt(i)) return `not a prnr code cache (bad magic)`;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -113,47 +154,109 @@ export function readCodeCacheFile(bytes: Uint8Array, translator: number): CodeCa
   const content = bytes.subarray(HEADER_BYTES);
   const sum = crc32(content);
   if (sum !== v.getUint32(16, true)) return `checksum mismatch (content CRC-32 ${hex(sum)}, header says ${hex(v.getUint32(16, true))})`;
-  const r = new Reader(v, HEADER_BYTES);
-  try {
-    const fp = r.u32();
-    if (fp !== translator) return `made by another translator (fingerprint ${hex(fp)}, this one is ${hex(translator)})`;
-    const modules: CodeCacheModuleData[] = [];
-    for (let count = r.u32(), k = 0; k < count; k++) {
-      const layout: WasmLayout = { memoryPages: r.u32(), area: r.u32(), dirtyOffset: r.u32(), codeOffset: r.u32() };
-      const wasm = bytes.slice(r.skip(r.u32()), r.at);
-      const blocks: CodeCacheBlockData[] = [];
-      for (let nb = r.u32(), i = 0; i < nb; i++) {
-        const plo = r.i32(), phi = r.i32(), n = r.u8(), nc = r.u8();
-        const source = new Uint16Array(r.u16());
-        for (let j = 0; j < source.length; j++) source[j] = r.u16();
-        const chains: number[] = [];
-        for (let j = 0; j < nc; j++) chains.push(r.u16());
-        blocks.push({ plo, phi, n, source, chains });
-      }
-      modules.push({ layout, bytes: wasm, module: null, blocks });
+  const b8 = bytes, end = bytes.length;
+  const cut = `malformed (content ends inside a record)`;
+  let at = HEADER_BYTES;
+  if (at + 8 > end) return cut;
+  const fp = v.getUint32(at, true);
+  if (fp !== translator) return `made by another translator (fingerprint ${hex(fp)}, this one is ${hex(translator)})`;
+  const count = v.getUint32(at + 4, true);
+  at += 8;
+  const modules: CodeCacheIndexedModule[] = [];
+  let t = new BlockTable(1024);
+  for (let k = 0; k < count; k++) {
+    if (at + 24 > end) return cut;
+    const layout: WasmLayout = { memoryPages: v.getUint32(at, true), area: v.getUint32(at + 4, true), dirtyOffset: v.getUint32(at + 8, true), codeOffset: v.getUint32(at + 12, true) };
+    const wasmAt = at + 20, wasmEnd = wasmAt + v.getUint32(at + 16, true);
+    if (wasmEnd + 4 > end) return cut;
+    const nb = v.getUint32(wasmEnd, true);
+    at = wasmEnd + 4;
+    const first = t.count;
+    let size = wasmEnd - wasmAt;
+    for (let i = 0; i < nb; i++) {
+      if (at + 12 > end) return cut;
+      if (t.count === t.plo.length) t = t.grown();
+      const j = t.count++;
+      const nc = b8[at + 9], len = b8[at + 10] | (b8[at + 11] << 8);
+      t.plo[j] = v.getInt32(at, true);
+      t.phi[j] = v.getInt32(at + 4, true);
+      t.n[j] = b8[at + 8];
+      t.chainCount[j] = nc;
+      t.sourceLength[j] = len;
+      t.at[j] = at + 12;
+      at += 12 + 2 * len + 2 * nc;
+      if (at > end) return cut;
+      size += 2 * len + 2 * nc + BLOCK_OVERHEAD_BYTES;
     }
-    if (r.at !== bytes.length) return `malformed (${bytes.length - r.at} bytes left after the last module)`;
-    return modules;
-  } catch (e) {
-    if (e instanceof RangeError) return `malformed (content ends inside a record)`;
-    throw e;
+    if (!consistentModule(b8, t, first, nb)) return `module ${k} of ${count} is inconsistent (its layout or block descriptions)`;
+    modules.push({ layout, wasmAt, wasmEnd, firstBlock: first, blockCount: nb, size });
+  }
+  if (at !== end) return `malformed (${end - at} bytes left after the last module)`;
+  return {
+    bytes, modules,
+    plo: t.plo.subarray(0, t.count), phi: t.phi.subarray(0, t.count), n: t.n.subarray(0, t.count),
+    sourceLength: t.sourceLength.subarray(0, t.count), chainCount: t.chainCount.subarray(0, t.count), at: t.at.subarray(0, t.count),
+  };
+}
+
+/** The per-block columns of an index while it is read (the count is known only at the end). */
+class BlockTable {
+  count = 0;
+  readonly plo: Int32Array; readonly phi: Int32Array; readonly n: Uint8Array;
+  readonly sourceLength: Uint16Array; readonly chainCount: Uint8Array; readonly at: Uint32Array;
+  constructor(capacity: number) {
+    this.plo = new Int32Array(capacity); this.phi = new Int32Array(capacity); this.n = new Uint8Array(capacity);
+    this.sourceLength = new Uint16Array(capacity); this.chainCount = new Uint8Array(capacity); this.at = new Uint32Array(capacity);
+  }
+  grown(): BlockTable {
+    const t = new BlockTable(2 * this.plo.length);
+    t.plo.set(this.plo); t.phi.set(this.phi); t.n.set(this.n);
+    t.sourceLength.set(this.sourceLength); t.chainCount.set(this.chainCount); t.at.set(this.at);
+    t.count = this.count;
+    return t;
   }
 }
 
-/** Bounds-checked reads (DataView throws RangeError past the end). */
-class Reader {
-  constructor(private readonly v: DataView, public at: number) {}
-  u8(): number { return this.v.getUint8(this.at++); }
-  u16(): number { const n = this.v.getUint16(this.at, true); this.at += 2; return n; }
-  u32(): number { const n = this.v.getUint32(this.at, true); this.at += 4; return n; }
-  i32(): number { const n = this.v.getInt32(this.at, true); this.at += 4; return n; }
-  /** Step over `n` bytes; returns where they start. */
-  skip(n: number): number {
-    const from = this.at;
-    if (from + n > this.v.byteLength) throw new RangeError('past the end');
-    this.at += n;
-    return from;
+/** A module's blocks (table rows first..first + nb - 1): at least one; each fits; each chains to a block of the module in its page. */
+function consistentModule(b8: Uint8Array, t: BlockTable, first: number, nb: number): boolean {
+  if (nb === 0) return false;
+  for (let j = first; j < first + nb; j++) {
+    if (!blockFits(t.plo[j], t.n[j], t.sourceLength[j])) return false;
+    for (let i = 0, o = t.at[j] + 2 * t.sourceLength[j]; i < t.chainCount[j]; i++, o += 2) {
+      const c = b8[o] | (b8[o + 1] << 8);
+      if (c >= nb || !samePage(t.plo[j], t.phi[j], t.plo[first + c], t.phi[first + c])) return false;
+    }
   }
+  return true;
+}
+
+/** A block `find` can check safely: steps of one pass within 1..MAX_BLOCK_INSNS, a source of `length` halfwords from pc on, within pc's page. */
+export const blockFits = (plo: number, n: number, length: number): boolean =>
+  Number.isInteger(n) && n >= 1 && n <= MAX_BLOCK_INSNS && length > 0 && (plo & 0xfff) + 2 * length <= 0x1000;
+
+/** A chained block lies in the same page as the block chaining into it. */
+export const samePage = (plo: number, phi: number, tplo: number, tphi: number): boolean => tphi === phi && (tplo >>> 12) === (plo >>> 12);
+
+/** Chain `i` of block `b` of an index (a function index of the block's module). */
+export function indexedChain(ix: CodeCacheFileIndex, b: number, i: number): number {
+  const o = ix.at[b] + 2 * ix.sourceLength[b] + 2 * i;
+  return ix.bytes[o] | (ix.bytes[o + 1] << 8);
+}
+
+/** Module `k` of an index as data (none compiled): its wasm bytes a view of the file, each block's source and chains read out. */
+export function readCodeCacheModule(ix: CodeCacheFileIndex, k: number): CodeCacheModuleData {
+  const m = ix.modules[k];
+  const b8 = ix.bytes;
+  const blocks: CodeCacheBlockData[] = [];
+  for (let b = m.firstBlock; b < m.firstBlock + m.blockCount; b++) {
+    // Copied, not viewed: a source may lie at an odd offset, and the file is little-endian whatever the host.
+    const source = new Uint16Array(ix.sourceLength[b]);
+    for (let j = 0, o = ix.at[b]; j < source.length; j++, o += 2) source[j] = b8[o] | (b8[o + 1] << 8);
+    const chains: number[] = [];
+    for (let i = 0; i < ix.chainCount[b]; i++) chains.push(indexedChain(ix, b, i));
+    blocks.push({ plo: ix.plo[b], phi: ix.phi[b], n: ix.n[b], source, chains });
+  }
+  return { layout: m.layout, bytes: b8.subarray(m.wasmAt, m.wasmEnd), module: null, blocks };
 }
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;

@@ -17,7 +17,7 @@ import { bareMachine, lockstep, ramHash, stops } from '../testing/lockstep.js';
 import type { Bare } from '../testing/lockstep.js';
 import { BASE, testHart } from '../testing/machine.js';
 import { CodeCache } from './code-cache.js';
-import { CODE_CACHE_VERSION, crc32, writeCodeCacheFile } from './code-cache-file.js';
+import { CODE_CACHE_VERSION, crc32, indexCodeCacheFile, readCodeCacheModule, writeCodeCacheFile } from './code-cache-file.js';
 import type { CodeCacheModuleData } from './code-cache-file.js';
 import { translatorFingerprint, translatorSample } from './translator-fingerprint.js';
 
@@ -126,6 +126,18 @@ describe('code cache: never runs code made from other bytes', () => {
     expect(b.engineStats.translated).toBeGreaterThan(0);
     // Only the spin loop (the same bytes in both programs) can come from the cache.
     expect(cache.stats.hits - hitsAfterFirst).toBeLessThanOrEqual(1);
+  });
+
+  it('from a file, built as its pcs are looked up: a patched program finds stale entries, translates anew, exact', () => {
+    const cache = new CodeCache();
+    matchInterpreter(counting(1), cache, [400]);
+    const loaded = new CodeCache();
+    expect(loaded.load(cache.serialize())).toBeGreaterThan(0);
+    expect(loaded.pendingModules).toBeGreaterThan(0);
+    const { b } = matchInterpreter(counting(3), loaded, [1, 2, 3, 7, 50, 301, 302, 400]);
+    expect(b.getX(5)).toBe(300n);
+    expect(b.engineStats.translated).toBeGreaterThan(0);
+    expect(loaded.stats.stale).toBeGreaterThan(0);
   });
 
   it('the original program again: its blocks are still there (variants per pc)', () => {
@@ -326,6 +338,64 @@ describe('code cache: files', () => {
     expect(s.translated).toBeGreaterThan(0);
   });
 
+  it('the index reads back what was written: every module, its wasm bytes viewed in the file, not copied', () => {
+    const source = filled();
+    const bytes = source.serialize();
+    const ix = indexCodeCacheFile(bytes, translatorFingerprint());
+    if (typeof ix === 'string') throw new Error(ix);
+    const read = ix.modules.map((_, k) => readCodeCacheModule(ix, k));
+    expect(read).toEqual(source.snapshot().modules.map((m) => ({ ...m, module: null })));
+    expect(read.every((m) => m.bytes.buffer === bytes.buffer)).toBe(true);
+  });
+
+  it('a loaded file is built module by module as its pcs are looked up; the run stays exact and the rest is built when read whole', () => {
+    const source = filled();
+    const total = source.stats;
+    const loaded = new CodeCache();
+    expect(loaded.load(source.serialize())).toBe(total.blocks);
+    expect(loaded.pendingModules).toBe(total.modules);
+    // A short run: the program's start looks up a few of its pcs, so only their modules are built.
+    const s = checkAgainstInterpreter(loaded, elf, 14, 8, 20_000);
+    expect(s.fromCache).toBeGreaterThan(0);
+    expect(loaded.pendingModules).toBeGreaterThan(0);
+    expect(loaded.pendingModules).toBeLessThan(total.modules);
+    const built = loaded.stats;
+    expect(loaded.pendingModules).toBe(0);
+    expect(built.blocks).toBe(total.blocks);
+    expect(built.modules).toBe(total.modules);
+    expect(checkAgainstInterpreter(loaded, elf, 15).fromCache).toBeGreaterThan(0);
+  });
+
+  it('built in any order, each pc holds the variants building everything at once gives (newest first, one per code, at most 8)', () => {
+    const layout = { memoryPages: 17, area: 0x10040, dirtyOffset: 0x8000, codeOffset: 0x9000 };
+    const bytes = translatorSample().bytes;
+    const pcs = [0x1000, 0x1010, 0x1020, 0x2000];
+    const codes = Array.from({ length: 12 }, (_, i) => Uint16Array.of(0x0293 + 0x80 * i, 0x0012)); // addi x5, x5, 1 and other rd
+    let seed = 7;
+    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+    // 40 modules of 1..3 blocks, pcs and codes drawn from small sets: the same code again, more than 8 variants.
+    const modules: CodeCacheModuleData[] = Array.from({ length: 40 }, () => {
+      const at = [...new Set(Array.from({ length: 1 + rand(3) }, () => pcs[rand(pcs.length)]))];
+      return { layout, bytes, module: null, blocks: at.map((plo) => ({ plo, phi: 0, n: 1, source: codes[rand(codes.length)], chains: [] })) };
+    });
+    const eager = new CodeCache();
+    eager.merge({ version: CODE_CACHE_VERSION, translator: translatorFingerprint(), modules });
+    const file = writeCodeCacheFile(translatorFingerprint(), modules);
+    const ram = new Uint16Array(0x4000);
+    const variants = (c: CodeCache, plo: number) => (c.bucket(layout).byPc.get(plo) ?? []).map((b) => `${b.module.seq}:${b.source[0]}`);
+    for (let order = 0; order < 6; order++) {
+      const lazy = new CodeCache();
+      lazy.load(file);
+      const lookups = [...pcs].sort(() => rand(3) - 1);
+      for (const plo of lookups) {
+        lazy.bucket(layout).find(ram, plo, plo, 0);
+        expect(variants(lazy, plo), `order ${order}, pc ${plo.toString(16)}`).toEqual(variants(eager, plo));
+      }
+      expect(lazy.pendingModules).toBe(0);
+    }
+    expect(pcs.some((plo) => variants(eager, plo).length === 8), 'some pc is at the bound').toBe(true);
+  });
+
   it('a snapshot from another translator is ignored with one warning', () => {
     const snap = { ...filled().snapshot(), translator: translatorFingerprint() ^ 1 };
     const warnings: string[] = [];
@@ -354,6 +424,23 @@ describe('code cache: memory bound', () => {
     const s = checkAgainstInterpreter(bounded, elfOf('u64-sha512-muldiv.elf'), 17, 1, 500_000);
     expect(s.fromCache + s.translated).toBeGreaterThan(0);
     expect(bounded.stats.bytes).toBeLessThanOrEqual(bounded.maxBytes);
+  });
+});
+
+describe('code cache: memory bound on a loaded file', () => {
+  it('a file bigger than maxBytes: only its newest modules are kept (pending), within the bound once built', () => {
+    const layout = { memoryPages: 17, area: 0x10040, dirtyOffset: 0x8000, codeOffset: 0x9000 };
+    const bytes = translatorSample().bytes;
+    const source = Uint16Array.of(0x0293, 0x0012); // addi x5, x5, 1
+    const modules = Array.from({ length: 10 }, (_, k): CodeCacheModuleData => ({ layout, bytes, module: null, blocks: [{ plo: 0x1000 * (k + 1), phi: 0, n: 1, source, chains: [] }] }));
+    const one = CodeCache.load(writeCodeCacheFile(translatorFingerprint(), modules.slice(0, 1))).stats.bytes;
+    const bounded = new CodeCache({ maxBytes: Math.floor(3.5 * one) });
+    expect(bounded.load(writeCodeCacheFile(translatorFingerprint(), modules))).toBe(3);
+    expect(bounded.pendingModules).toBe(3);
+    const s = bounded.stats;
+    expect(s.bytes).toBeLessThanOrEqual(bounded.maxBytes);
+    expect(s.evicted).toBe(7);
+    expect(bounded.snapshot().modules.map((m) => m.blocks[0].plo)).toEqual([0x8000, 0x9000, 0xa000]);
   });
 });
 

@@ -23,16 +23,25 @@
  * their places; otherwise it translates as usual. Nothing stale ever runs.
  * Memory is bounded by `maxBytes` (wasm bytes plus sources), least recently
  * used modules first out.
+ *
+ * A file (`load`) is checked whole at once (CRC, translator, every block
+ * description) but only indexed: a module's entries are built, its wasm bytes
+ * viewed in the file, when one of its pcs is first looked up (a replay lane
+ * uses a sixth of a boot's modules in its first slices), or when the whole
+ * cache is read (stats, snapshot, serialize). Each module gets its place in the
+ * cache's order at load, so a pc's variants come out as if all were built then.
  */
 import { wasmApi } from '../wasm/api.js';
-import { CODE_CACHE_VERSION, readCodeCacheFile, writeCodeCacheFile } from './code-cache-file.js';
-import type { CodeCacheBlockData, CodeCacheModuleData, CodeCacheSnapshot } from './code-cache-file.js';
+import { BLOCK_OVERHEAD_BYTES, blockFits, CODE_CACHE_VERSION, indexCodeCacheFile, readCodeCacheModule, samePage, writeCodeCacheFile } from './code-cache-file.js';
+import type { CodeCacheBlockData, CodeCacheFileIndex, CodeCacheModuleData, CodeCacheSnapshot } from './code-cache-file.js';
 import { translatorFingerprint } from './translator-fingerprint.js';
-import { MAX_BLOCK_INSNS } from './wasm-compiler.js';
 import type { WasmLayout } from './wasm-compiler.js';
 
 /** Default bound: about six times the code a Linux boot translates (10 MiB). */
 export const CODE_CACHE_DEFAULT_MAX_BYTES = 64 << 20;
+/** Pending module ids per key (LayoutCode.pendingKeys): plo * 2^21 + id stays an exact double. */
+const PENDING_IDS = 1 << 21;
+const NO_KEYS = new Float64Array(0);
 /** Variants kept per virtual pc (different code at the same address: user programs, patched code). */
 const VARIANTS_PER_PC = 8;
 
@@ -84,16 +93,28 @@ export class CachedModule {
   readonly blocks: CachedBlock[] = [];
   /** Blocks still live; at 0 the module goes. */
   live = 0;
-  /** When it was added to its cache (CodeCache.serializeSince). */
-  seq = 0;
   /** What it counts against maxBytes. */
   readonly size: number;
-  constructor(readonly bucket: LayoutCode, readonly bytes: Uint8Array, compiled: object | null, blocks: readonly CodeCacheBlockData[]) {
+  /** `seq`: its place among its cache's modules, newer higher (CodeCache.serializeSince; variants newest first). */
+  constructor(readonly bucket: LayoutCode, readonly bytes: Uint8Array, compiled: object | null, blocks: readonly CodeCacheBlockData[], readonly seq: number) {
     this.compiled = compiled;
     let size = bytes.length;
-    for (const b of blocks) size += 2 * b.source.length + 2 * b.chains.length + 32;
+    for (const b of blocks) size += 2 * b.source.length + 2 * b.chains.length + BLOCK_OVERHEAD_BYTES;
     this.size = size;
   }
+}
+
+/** A module of a loaded file whose entries are not built yet. */
+interface PendingModule {
+  /** Its index in its cache's pending list (LayoutCode's pending keys name it so). */
+  readonly id: number;
+  readonly file: CodeCacheFileIndex;
+  /** Its index in the file. */
+  readonly k: number;
+  readonly bucket: LayoutCode;
+  /** Given at load (CachedModule.seq). */
+  readonly seq: number;
+  built: boolean;
 }
 
 export class CodeCache {
@@ -106,8 +127,11 @@ export class CodeCache {
   private readonly lru = new Set<CachedModule>();
   private bytes = 0;
   private blockCount = 0;
-  /** Modules added so far, ever (never reset: marks from serializeSince stay valid). */
+  /** Modules added so far, ever, pending ones included (never reset: marks from serializeSince stay valid). */
   private seq = 0;
+  /** Modules of loaded files not built yet, in load order (some built meanwhile by lookups: `built`). */
+  private pending: PendingModule[] = [];
+  private pendingLeft = 0;
   /** @internal counters, updated by LayoutCode */
   readonly counts = { hits: 0, misses: 0, stale: 0, staleChains: 0, evicted: 0, compiled: 0, rejected: 0 };
 
@@ -115,12 +139,20 @@ export class CodeCache {
     this.maxBytes = options.maxBytes ?? CODE_CACHE_DEFAULT_MAX_BYTES;
   }
 
+  /** Builds what loaded files still hold pending first (the counts are of built entries). */
   get stats(): CodeCacheStats {
+    this.buildAll();
     return { modules: this.lru.size, blocks: this.blockCount, bytes: this.bytes, ...this.counts };
+  }
+
+  /** Modules of loaded files whose entries are not built yet (see the top of this file); reading it builds nothing. */
+  get pendingModules(): number {
+    return this.pendingLeft;
   }
 
   /** Drop everything (counters included). */
   clear(): void {
+    this.dropPending();
     for (const b of this.buckets.values()) b.byPc.clear();
     for (const m of this.lru) for (const b of m.blocks) b.live = false;
     this.lru.clear();
@@ -131,6 +163,7 @@ export class CodeCache {
 
   /** Everything held, as structured-clonable data: post it to worker threads of this process and `merge` it there. */
   snapshot(): CodeCacheSnapshot {
+    this.buildAll();
     return { version: CODE_CACHE_VERSION, translator: translatorFingerprint(), modules: [...this.lru].map((m) => moduleData(m, true)) };
   }
 
@@ -145,6 +178,7 @@ export class CodeCache {
 
   /** Everything held, as a file (code-cache-file.ts). Compiled code is not kept: `load` compiles each module on first use. */
   serialize(): Uint8Array {
+    this.buildAll();
     return writeCodeCacheFile(translatorFingerprint(), [...this.lru].map((m) => moduleData(m, false)));
   }
 
@@ -154,6 +188,7 @@ export class CodeCache {
    * writes a cache as it grows, each module once (a recording's code-cache.bin).
    */
   serializeSince(mark: number): { bytes: Uint8Array | null; mark: number } {
+    this.buildAll();
     const fresh = [...this.lru].filter((m) => m.seq > mark);
     const bytes = fresh.length === 0 ? null : writeCodeCacheFile(translatorFingerprint(), fresh.map((m) => moduleData(m, false)));
     return { bytes, mark: this.seq };
@@ -161,16 +196,46 @@ export class CodeCache {
 
   /**
    * Add what a serialized cache holds; returns the blocks added. A file that is corrupt,
-   * truncated, of another format version or made by another translator is ignored, with one
-   * line to `onWarning`; nothing in it is used. Never throws for a bad file.
+   * truncated, of another format version or made by another translator, or that describes a
+   * block inconsistently, is ignored, with one line to `onWarning`; nothing in it is used.
+   * Never throws for a bad file. Checked whole now, built module by module when looked up
+   * (see the top of this file); `bytes` is kept, not copied: the caller must not change it.
    */
   load(bytes: Uint8Array, options: CodeCacheLoadOptions = {}): number {
-    const r = readCodeCacheFile(bytes, translatorFingerprint());
-    if (typeof r === 'string') {
-      options.onWarning?.(`code cache file ignored: ${r}`);
+    const ix = indexCodeCacheFile(bytes, translatorFingerprint());
+    if (typeof ix === 'string') {
+      options.onWarning?.(`code cache file ignored: ${ix}`);
       return 0;
     }
-    return this.addAll(r, options, 'code cache file');
+    // Only the newest modules that fit in maxBytes (at least one): the rest would be evicted as they were built.
+    let from = ix.modules.length, room = this.maxBytes;
+    while (from > 0 && (from === ix.modules.length || ix.modules[from - 1].size <= room)) room -= ix.modules[--from].size;
+    from = Math.max(from, ix.modules.length - PENDING_IDS); // ids must fit the keys
+    this.counts.evicted += from;
+    if (this.pending.length + ix.modules.length - from > PENDING_IDS) this.buildAll(); // frees every id
+    const made: PendingModule[] = [];
+    const blocksOf = new Map<LayoutCode, number>();
+    for (let k = from; k < ix.modules.length; k++) {
+      const p: PendingModule = { id: this.pending.length, file: ix, k, bucket: this.bucket(ix.modules[k].layout), seq: ++this.seq, built: false };
+      this.pending.push(p);
+      made.push(p);
+      blocksOf.set(p.bucket, (blocksOf.get(p.bucket) ?? 0) + ix.modules[k].blockCount);
+    }
+    this.pendingLeft += made.length;
+    // Each bucket's keys (plo, module): sorted by the bucket when first looked up.
+    let blocks = 0;
+    for (const [bucket, count] of blocksOf) {
+      const keys = new Float64Array(count);
+      let n = 0;
+      for (const p of made) {
+        if (p.bucket !== bucket) continue;
+        const m = ix.modules[p.k];
+        for (let b = m.firstBlock; b < m.firstBlock + m.blockCount; b++) keys[n++] = ix.plo[b] * PENDING_IDS + p.id;
+      }
+      bucket.pend(keys);
+      blocks += count;
+    }
+    return blocks;
   }
 
   /** A new cache holding what a serialized cache holds (empty, after one warning, when the file is not usable). */
@@ -200,6 +265,38 @@ export class CodeCache {
     return added;
   }
 
+  /** @internal The pending module of an id (LayoutCode's keys). */
+  pendingModule(id: number): PendingModule {
+    return this.pending[id];
+  }
+
+  /** @internal Build a pending module's entries (LayoutCode.find, buildAll). */
+  build(p: PendingModule): void {
+    if (p.built) return;
+    p.built = true;
+    if (--this.pendingLeft === 0) this.dropPending();
+    const d = readCodeCacheModule(p.file, p.k);
+    p.bucket.add(d.bytes, null, d.blocks, p.seq);
+  }
+
+  /** Build every pending module, oldest first. */
+  private buildAll(): void {
+    if (this.pendingLeft === 0) return;
+    for (const p of this.pending) this.build(p);
+  }
+
+  /** Forget what is pending (every module of it built, or the cache cleared). */
+  private dropPending(): void {
+    this.pending = [];
+    this.pendingLeft = 0;
+    for (const b of this.buckets.values()) b.clearPending();
+  }
+
+  /** @internal The place of a module added now. */
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
   /** @internal A block became findable. */
   blockListed(): void {
     this.blockCount++;
@@ -207,7 +304,6 @@ export class CodeCache {
 
   /** @internal A module was added (its blocks are listed): account for it, then keep within maxBytes. */
   added(m: CachedModule): void {
-    m.seq = ++this.seq;
     this.lru.add(m);
     this.bytes += m.size;
     for (const old of this.lru) {
@@ -238,7 +334,46 @@ export class CodeCache {
 /** The blocks of one layout, by virtual pc (low half), newest variant first. */
 export class LayoutCode {
   readonly byPc = new Map<number, CachedBlock[]>();
+  /**
+   * Blocks of loaded files whose modules may not be built yet, as plo * PENDING_IDS + the
+   * module's pending id: sorted, so that a lookup finds a pc's modules by binary search
+   * (numbers in typed arrays, not a map entry per block: cheap to make at load). `fresh`:
+   * keys of files loaded since the last lookup, merged in then.
+   */
+  private pendingKeys = NO_KEYS;
+  private fresh: Float64Array[] = [];
   constructor(readonly cache: CodeCache, readonly layout: WasmLayout) {}
+
+  /** @internal Pending blocks of a loaded file (keys as `pendingKeys`). */
+  pend(keys: Float64Array): void {
+    this.fresh.push(keys);
+  }
+
+  /** @internal Nothing is pending any more. */
+  clearPending(): void {
+    this.pendingKeys = NO_KEYS;
+    this.fresh = [];
+  }
+
+  /** Build the pending modules with a block for `plo`, oldest first. */
+  private buildPending(plo: number): void {
+    if (this.fresh.length !== 0) {
+      const all = new Float64Array(this.fresh.reduce((n, k) => n + k.length, this.pendingKeys.length));
+      all.set(this.pendingKeys);
+      let n = this.pendingKeys.length;
+      for (const k of this.fresh) { all.set(k, n); n += k.length; }
+      this.pendingKeys = all.sort();
+      this.fresh = [];
+    }
+    const keys = this.pendingKeys, lo = plo * PENDING_IDS, hi = lo + PENDING_IDS;
+    let a = 0, b = keys.length;
+    while (a < b) { const mid = (a + b) >>> 1; if (keys[mid] < lo) a = mid + 1; else b = mid; }
+    if (a === keys.length || keys[a] >= hi) return;
+    // Taken first: building the last one forgets every key and id.
+    const found: PendingModule[] = [];
+    for (; a < keys.length && keys[a] < hi; a++) found.push(this.cache.pendingModule(keys[a] - lo));
+    for (const p of found) this.cache.build(p);
+  }
 
   /**
    * The block for virtual pc (plo, phi) whose source is what RAM (`u16`, halfwords) holds at
@@ -246,6 +381,7 @@ export class LayoutCode {
    * Called when a location gets warm, not per block run.
    */
   find(u16: Uint16Array, off: number, plo: number, phi: number): CachedBlock | null {
+    if (this.pendingKeys.length !== 0 || this.fresh.length !== 0) this.buildPending(plo);
     const c = this.cache.counts;
     const list = this.byPc.get(plo);
     let seen = false, chainsDiffer = false;
@@ -282,13 +418,14 @@ export class LayoutCode {
   }
 
   /**
-   * Add a module (block i is function i) and list its blocks, replacing blocks for the same pc
-   * made from the same bytes (sameCode); returns it, or null when its descriptions are inconsistent (then
+   * Add a module (block i is function i) and list its blocks, replacing older blocks for the same
+   * pc made from the same bytes (sameCode); returns it, or null when its descriptions are inconsistent (then
    * nothing is added). The descriptions are checked so that `find` never reads outside pc's page.
+   * `seq`: its place among the cache's modules when given one at load (a pending module), else it is the newest.
    */
-  add(bytes: Uint8Array, compiled: object | null, blocks: readonly CodeCacheBlockData[]): CachedModule | null {
+  add(bytes: Uint8Array, compiled: object | null, blocks: readonly CodeCacheBlockData[], seq?: number): CachedModule | null {
     if (blocks.length === 0 || !blocks.every((b) => consistent(b, blocks))) return null;
-    const m = new CachedModule(this, bytes, compiled, blocks);
+    const m = new CachedModule(this, bytes, compiled, blocks, seq ?? this.cache.nextSeq());
     const made: CachedBlock[] = blocks.map((b, index) => ({ plo: b.plo, phi: b.phi, n: b.n, source: b.source, chains: b.chains, module: m, index, reach: [], live: true }));
     for (const b of made) {
       const reach = b.reach as CachedBlock[];
@@ -301,18 +438,26 @@ export class LayoutCode {
       }
       m.blocks.push(b);
     }
+    // A pc's list is newest first, at most VARIANTS_PER_PC, one block per code: the same whatever
+    // order modules are built in (a pending module built late goes behind newer ones).
     for (const b of made) {
       const list = this.byPc.get(b.plo) ?? [];
       const same = list.findIndex((o) => o.phi === b.phi && sameCode(o, b));
-      if (same >= 0) this.unlist(list, same);
-      else if (list.length >= VARIANTS_PER_PC) this.unlist(list, list.length - 1);
-      list.unshift(b);
+      if (same >= 0) {
+        if (list[same].module.seq > m.seq) { b.live = false; continue; } // a newer one stands for it
+        this.unlist(list, same);
+      }
+      let at = 0;
+      while (at < list.length && list[at].module.seq > m.seq) at++;
+      if (at >= VARIANTS_PER_PC) { b.live = false; continue; }
+      list.splice(at, 0, b);
+      if (list.length > VARIANTS_PER_PC) this.unlist(list, list.length - 1);
       // Set after unlisting: unlisting the only block of a pc removes its (now empty) list from the map.
       this.byPc.set(b.plo, list);
       m.live++;
       this.cache.blockListed();
     }
-    this.cache.added(m);
+    if (m.live > 0) this.cache.added(m);
     return m;
   }
 
@@ -345,12 +490,11 @@ function consistentModule(m: CodeCacheModuleData): boolean {
 /** A block description that `find` can use safely: sane n, source within pc's page, chains to blocks of the same page. */
 function consistent(b: CodeCacheBlockData, all: readonly CodeCacheBlockData[]): boolean {
   if ((b.plo | 0) !== b.plo || (b.phi | 0) !== b.phi) return false;
-  if (!(Number.isInteger(b.n) && b.n >= 1 && b.n <= MAX_BLOCK_INSNS)) return false;
-  if (!(b.source instanceof Uint16Array) || b.source.length === 0 || (b.plo & 0xfff) + 2 * b.source.length > 0x1000) return false;
+  if (!(b.source instanceof Uint16Array) || !blockFits(b.plo, b.n, b.source.length)) return false;
   if (!Array.isArray(b.chains)) return false;
   for (const j of b.chains) {
     const t = Number.isInteger(j) ? all[j] : undefined;
-    if (t === undefined || t.phi !== b.phi || (t.plo >>> 12) !== (b.plo >>> 12)) return false;
+    if (t === undefined || !samePage(b.plo, b.phi, t.plo, t.phi)) return false;
   }
   return true;
 }
@@ -376,9 +520,11 @@ function equal(a: Uint16Array, b: Uint16Array): boolean {
 }
 
 function moduleData(m: CachedModule, withCompiled: boolean): CodeCacheModuleData {
+  // A module built from a file views the file's bytes: posted as is, the whole file would be cloned with it.
+  const whole = m.bytes.byteOffset === 0 && m.bytes.byteLength === m.bytes.buffer.byteLength;
   return {
     layout: m.bucket.layout,
-    bytes: m.bytes,
+    bytes: withCompiled && !whole ? m.bytes.slice() : m.bytes,
     module: withCompiled ? m.compiled : null,
     blocks: m.blocks.map((b) => ({ plo: b.plo, phi: b.phi, n: b.n, source: b.source, chains: b.chains })),
   };
