@@ -50,6 +50,30 @@ describe('code-cache.bin', () => {
     expect(content(CodeCache.load(caches[0]))).toEqual(first);
   });
 
+  it('pieces written back to back and spaced out (one buffer reused once a piece is compressed) are each what the cache serialized', async () => {
+    const cache = new CodeCache();
+    const d = mkdtempSync(join(dir, 'reuse-'));
+    const w = new CodeCacheWriter(d, cache);
+    const expected: Buffer[] = [];
+    let mark = 0;
+    // Pieces of several programs' code, growing and shrinking: the spare buffer is sometimes too small, sometimes larger than needed.
+    const program = (name: string) => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../../bench/programs/${name}.elf`, import.meta.url))));
+    const runs = [['int-sieve-crc', 150_000, true], ['sort-matmul', 400_000, false], ['int-sieve-crc', 3_000_000, false], ['u64-sha512-muldiv', 300_000, true], ['ptr-chase', 200_000, true], ['sort-matmul', 3_000_000, false], ['coremark-small', 2_000_000, true]] as const;
+    for (const [name, steps, spaced] of runs) {
+      runBareElf(program(name), { engine: 'wasm', jitThreshold: 8, codeCache: cache, maxInstructions: steps });
+      const r = cache.serializeSince(mark);
+      mark = r.mark;
+      if (r.bytes) expected.push(Buffer.from(r.bytes));
+      w.append();
+      if (spaced) await new Promise((done) => setTimeout(done, 50)); // its compression done: the next piece reuses the buffer
+    }
+    await w.close();
+    const { caches, damage } = decodeCodeCacheFile(readFileSync(join(d, CODE_CACHE_FILE)));
+    expect(damage).toBeUndefined();
+    expect(expected.length).toBeGreaterThanOrEqual(5);
+    expect(caches.map((c) => Buffer.from(c).toString('hex'))).toEqual(expected.map((b) => b.toString('hex')));
+  });
+
   it('files of version 1 (one piece, written at the end) and of the older layout (raw deflate) still read', async () => {
     const cache = new CodeCache();
     translate(cache, 500_000);

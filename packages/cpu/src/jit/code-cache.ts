@@ -185,12 +185,13 @@ export class CodeCache {
   /**
    * The modules added since `mark` (0: all held), as a file like serialize()'s, or null when
    * there are none; and the mark to pass next time. Appending such files one after another
-   * writes a cache as it grows, each module once (a recording's code-cache.bin).
+   * writes a cache as it grows, each module once (a recording's code-cache.bin). Written into
+   * `buffer(size)` when given (writeCodeCacheFile).
    */
-  serializeSince(mark: number): { bytes: Uint8Array | null; mark: number } {
+  serializeSince(mark: number, buffer?: (size: number) => Uint8Array): { bytes: Uint8Array | null; mark: number } {
     this.buildAll();
     const fresh = [...this.lru].filter((m) => m.seq > mark);
-    const bytes = fresh.length === 0 ? null : writeCodeCacheFile(translatorFingerprint(), fresh.map((m) => moduleData(m, false)));
+    const bytes = fresh.length === 0 ? null : writeCodeCacheFile(translatorFingerprint(), fresh.map((m) => moduleData(m, false)), buffer);
     return { bytes, mark: this.seq };
   }
 
