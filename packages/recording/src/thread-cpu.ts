@@ -9,15 +9,24 @@
  * (the first field); elsewhere this returns null and the caller uses wall
  * time. A measurement of the host, never machine state.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 let available = process.platform === 'linux';
+/** Read into one small buffer: readFileSync sizes a /proc file (size 0) with a 64 KiB buffer per call, and new memory costs page faults. */
+const buffer = Buffer.alloc(128);
 
 /** Nanoseconds this thread has run on a CPU, or null where the host does not say. */
 export function threadCpuNs(): bigint | null {
   if (!available) return null;
   try {
-    const text = readFileSync('/proc/thread-self/schedstat', 'latin1');
+    const fd = openSync('/proc/thread-self/schedstat', 'r');
+    let n: number;
+    try {
+      n = readSync(fd, buffer, 0, buffer.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    const text = buffer.toString('latin1', 0, n);
     return BigInt(text.slice(0, text.indexOf(' ')));
   } catch {
     available = false;
