@@ -37,6 +37,16 @@ describe('canonical encoding', () => {
     }
   });
 
+  it('each result is its own: later encodings (small and large) leave earlier ones as they were', () => {
+    const a = encodeCanonical({ k: 'first', n: 1n });
+    const before = hex(a);
+    const big = encodeCanonical({ blob: new Uint8Array(100_000).fill(7) });
+    encodeCanonical({ k: 'second', n: 2n });
+    expect(hex(a)).toBe(before);
+    expect(big.length).toBeGreaterThan(100_000);
+    expect(big.every((x, i) => i < big.length - 100_000 || x === 7)).toBe(true);
+  });
+
   it('round-trips plain data exactly', () => {
     const value = {
       x: [0n, 1n, 0xffff_ffff_ffff_ffffn, -1n, -(2n ** 70n), 255n, 256n],

@@ -61,8 +61,17 @@ function utf8Key(k: string): Uint8Array {
   return b;
 }
 
+/**
+ * The encoder's working buffer, kept between calls (encoding is synchronous, so one per thread
+ * will do): a machine's meta is ~5 KB, and growing a fresh buffer to that by doubling cost five
+ * allocations and copies in every snapshot pause.
+ */
+let scratch = new Uint8Array(8192);
+/** A buffer grown past this (an unusually large value) is not kept. */
+const MAX_KEPT_SCRATCH = 1 << 20;
+
 class Out {
-  buf = new Uint8Array(256);
+  buf = scratch;
   dv = new DataView(this.buf.buffer);
   n = 0;
 
@@ -220,6 +229,7 @@ export function encodeCanonical(value: unknown): Uint8Array {
   };
 
   enc(value, 0);
+  if (out.buf.length <= MAX_KEPT_SCRATCH) scratch = out.buf; // the grown one, if it grew
   return out.buf.slice(0, out.n);
 }
 
