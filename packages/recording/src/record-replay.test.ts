@@ -28,6 +28,8 @@ describe('record and replay of the smoke workload', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'prnr-rec-')), 'smoke.rec');
   let recorded: RecordResult;
   let console1 = '';
+  let lastLook = 0;
+  let namedWhileRunning = 0;
 
   beforeAll(async () => {
     const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
@@ -41,6 +43,16 @@ describe('record and replay of the smoke workload', () => {
       realtime: false,
       sliceSteps: SLICE,
       maxSteps: 6_000_000_000,
+      // What a crash at this moment would leave: the slices recording.json names while the recorder runs.
+      onProgress: () => {
+        const now = Date.now();
+        if (now - lastLook < 100) return;
+        lastLook = now;
+        try {
+          const m = JSON.parse(readFileSync(join(dir, 'recording.json'), 'utf8'));
+          if (m.status === 'recording') namedWhileRunning = Math.max(namedWhileRunning, m.slices.length);
+        } catch { /* not written yet */ }
+      },
     });
   }, 900_000);
 
@@ -56,6 +68,8 @@ describe('record and replay of the smoke workload', () => {
     const perMillion = m.stats!.logBytes / (m.stats!.steps / 1e6);
     console.log(`log: ${m.stats!.events} events, ${m.stats!.logBytes} bytes, ${perMillion.toFixed(1)} bytes per million instructions over ${m.stats!.steps} steps`);
     expect(perMillion).toBeLessThan(50);
+    // recording.json follows the recorder (a crash loses only the last slices), not written first at the end.
+    expect(namedWhileRunning).toBeGreaterThanOrEqual(Math.floor(m.slices.length / 2));
     // Each slice's busy time is the machine thread's own (CPU time on Linux): together never more than the recording's wall time.
     const busy = m.slices.map((s) => s.busySeconds!);
     expect(busy.every((b) => Number.isFinite(b) && b > 0)).toBe(true);

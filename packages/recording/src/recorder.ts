@@ -118,6 +118,12 @@ interface OpenSegment {
 /** Slices whose manifest writes may wait behind the machine before it waits for them. */
 const MAX_PUBLISHING = 4;
 /**
+ * A manifest write is left to a later queued update only while the last write is younger than
+ * this: under a steady stream of slices some update is always queued, and recording.json was then
+ * first written at the recording's end (a crash before lost every closed slice).
+ */
+const MANIFEST_MAX_AGE_NS = 250_000_000n;
+/**
  * How long start() waits for the snapshot worker to have touched enough of
  * its ring for the boot's pages (it starts before the machine is built, so
  * usually it has). Copying them into untouched memory instead pays ~1,300
@@ -191,6 +197,8 @@ export class RecordSession {
   private published: Promise<void> = Promise.resolve();
   /** Manifest writes queued and not done; the first failure of one. */
   private publishing = 0;
+  /** When the last manifest write began (null: none yet). */
+  private manifestWrittenAt: bigint | null = null;
   private publishFailure: unknown;
   /** The last snapshot's manifest entry (entries are added in the order the snapshots were taken). */
   private snapshotsDone: Promise<void> = Promise.resolve();
@@ -413,7 +421,8 @@ export class RecordSession {
    * close). All of it runs while the machine goes on; manifests are written
    * in order, and a failure surfaces at the next slice's close. When a later
    * update is already queued, this one's write is left to it (it writes
-   * everything this one would, after its own sync). `last`: the store is
+   * everything this one would, after its own sync), unless the last write is
+   * older than MANIFEST_MAX_AGE_NS. `last`: the store is
    * closed instead of synced (the pack gets its index before the manifest
    * that says "complete" is written).
    */
@@ -421,7 +430,8 @@ export class RecordSession {
     this.publishing++;
     this.published = this.published.then(async () => {
       await update();
-      if (!last && this.publishing > 1) return;
+      if (!last && this.publishing > 1 && this.manifestWrittenAt !== null && process.hrtime.bigint() - this.manifestWrittenAt < MANIFEST_MAX_AGE_NS) return;
+      this.manifestWrittenAt = process.hrtime.bigint();
       const text = JSON.stringify(this.manifest, null, 2) + '\n';
       await (last ? this.store.close() : this.store.sync());
       await writeManifestAsync(this.o.dir, text); // on the thread pool: fsyncs here would stop the machine
