@@ -68,13 +68,6 @@ export async function saveCodeCache(dir: string, cache: CodeCache = CodeCache.sh
 }
 
 /**
- * Writes code-cache.bin while a recording runs: `append` (at each slice's end)
- * adds the code translated since the last piece, serialized on this thread,
- * compressed and written on the thread pool, in order; `close` adds the last.
- * Not fsynced: the file is a hint, and a piece a crash cut short is dropped by
- * the reader, so the code of the slices closed before the crash stays usable.
- */
-/**
  * A buffer the next piece (of any writer in this thread) is serialized into, once the piece that
  * used it is compressed; null meanwhile. Fresh memory costs a page fault per 4 KiB written (~12 us
  * each on a VM), on the machine's thread, and the pieces add up to the whole cache (~14 MB for
@@ -83,6 +76,13 @@ export async function saveCodeCache(dir: string, cache: CodeCache = CodeCache.sh
  */
 let spare: Uint8Array | null = null;
 
+/**
+ * Writes code-cache.bin while a recording runs: `append` (at each slice's end)
+ * adds the code translated since the last piece, serialized on this thread,
+ * compressed and written on the thread pool, in order; `close` adds the last.
+ * Not fsynced: the file is a hint, and a piece a crash cut short is dropped by
+ * the reader, so the code of the slices closed before the crash stays usable.
+ */
 export class CodeCacheWriter {
   private mark = 0;
   private readonly file: Promise<FileHandle>;
