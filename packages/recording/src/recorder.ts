@@ -36,6 +36,7 @@ import { CodeCacheWriter, saveCodeCache } from './code-cache-file.js';
 import { acquireRecordingLock } from './recording-lock.js';
 import { recordPluginPorts } from './plugin-channels.js';
 import { threadCpuNs } from './thread-cpu.js';
+import { ManifestPublisher } from './manifest-publisher.js';
 
 export const DEFAULT_CHECKPOINT_INTERVAL = 32_000_000;
 /**
@@ -118,12 +119,6 @@ interface OpenSegment {
 /** Slices whose manifest writes may wait behind the machine before it waits for them. */
 const MAX_PUBLISHING = 4;
 /**
- * A manifest write is left to a later queued update only while the last write is younger than
- * this: under a steady stream of slices some update is always queued, and recording.json was then
- * first written at the recording's end (a crash before lost every closed slice).
- */
-const MANIFEST_MAX_AGE_NS = 250_000_000n;
-/**
  * How long start() waits for the snapshot worker to have touched enough of
  * its ring for the boot's pages (it starts before the machine is built, so
  * usually it has). Copying them into untouched memory instead pays ~1,300
@@ -193,13 +188,14 @@ export class RecordSession {
   /** The machine thread's CPU time at the slice's start (null: the host does not say; busySeconds is then wall time). */
   private sliceCpuStart = threadCpuNs();
   private idleWait = 0n;
-  /** The last manifest write: done once its objects are synced (see publish). */
-  private published: Promise<void> = Promise.resolve();
-  /** Manifest writes queued and not done; the first failure of one. */
-  private publishing = 0;
-  /** When the last manifest write began (null: none yet). */
-  private manifestWrittenAt: bigint | null = null;
-  private publishFailure: unknown;
+  /** Manifest updates and writes, in order, off the machine's thread (see publish). */
+  private readonly publisher = new ManifestPublisher({
+    write: async (last) => {
+      const text = JSON.stringify(this.manifest, null, 2) + '\n';
+      await (last ? this.store.close() : this.store.sync());
+      await writeManifestAsync(this.o.dir, text); // on the thread pool: fsyncs here would stop the machine
+    },
+  });
   /** The last snapshot's manifest entry (entries are added in the order the snapshots were taken). */
   private snapshotsDone: Promise<void> = Promise.resolve();
   /** code-cache.bin, written a piece per slice (undefined: written whole at the end, or not at all). */
@@ -354,7 +350,7 @@ export class RecordSession {
       manifest.end = ended;
       manifest.stats = { wallSeconds, steps, events, logBytes: this.logBytes };
     }, true);
-    await Promise.all([this.published, codeCache]);
+    await Promise.all([this.publisher.done(), codeCache]);
     return { manifest, end };
   }
 
@@ -419,30 +415,13 @@ export class RecordSession {
    * back from the worker), then rewrites recording.json once every object
    * posted so far is on stable storage (segments are fsynced when they
    * close). All of it runs while the machine goes on; manifests are written
-   * in order, and a failure surfaces at the next slice's close. When a later
-   * update is already queued, this one's write is left to it (it writes
-   * everything this one would, after its own sync), unless the last write is
-   * older than MANIFEST_MAX_AGE_NS. `last`: the store is
-   * closed instead of synced (the pack gets its index before the manifest
-   * that says "complete" is written).
+   * in order (manifest-publisher.ts says when a write is left to a later
+   * one), and a failure surfaces at the next slice's close. `last`: the
+   * store is closed instead of synced (the pack gets its index before the
+   * manifest that says "complete" is written).
    */
   private publish(update: () => Promise<void>, last = false): void {
-    this.publishing++;
-    this.published = this.published.then(async () => {
-      await update();
-      if (!last && this.publishing > 1 && this.manifestWrittenAt !== null && process.hrtime.bigint() - this.manifestWrittenAt < MANIFEST_MAX_AGE_NS) return;
-      this.manifestWrittenAt = process.hrtime.bigint();
-      const text = JSON.stringify(this.manifest, null, 2) + '\n';
-      await (last ? this.store.close() : this.store.sync());
-      await writeManifestAsync(this.o.dir, text); // on the thread pool: fsyncs here would stop the machine
-    });
-    this.published.then(
-      () => void this.publishing--,
-      (e: unknown) => {
-        this.publishing--;
-        this.publishFailure ??= e;
-      },
-    );
+    this.publisher.publish(update, last);
   }
 
   /** Closes the open slice: its segment, the snapshot that ends it, its console; then recording.json names it. */
@@ -450,8 +429,8 @@ export class RecordSession {
     const { machine, manifest } = this;
     // The machine does not wait for the manifest writes queued before (a failure of one is thrown
     // here), unless they fall behind by more than MAX_PUBLISHING slices.
-    if (this.publishing > MAX_PUBLISHING) await this.published.catch(() => {});
-    if (this.publishFailure !== undefined) throw this.publishFailure;
+    if (this.publisher.backlog > MAX_PUBLISHING) await this.publisher.done().catch(() => {});
+    this.publisher.check();
     const busyUntil = process.hrtime.bigint();
     const cpuUntil = threadCpuNs();
     // The end block is written once the segment's file exists (now, usually); its fsync and rename go
