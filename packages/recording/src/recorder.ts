@@ -188,7 +188,16 @@ export class RecordSession {
   /** The machine thread's CPU time at the slice's start (null: the host does not say; busySeconds is then wall time). */
   private sliceCpuStart = threadCpuNs();
   private idleWait = 0n;
-  /** Manifest updates and writes, in order, off the machine's thread (see publish). */
+  /**
+   * publish(update, last) runs `update` (it completes the manifest once the
+   * roots it needs are back from the worker), then rewrites recording.json
+   * once every object posted so far is on stable storage (segments are
+   * fsynced when they close). All of it runs while the machine goes on;
+   * manifests are written in order (manifest-publisher.ts says when a write
+   * is left to a later one), and a failure surfaces at the next slice's
+   * close. `last`: the store is closed instead of synced (the pack gets its
+   * index before the manifest that says "complete" is written).
+   */
   private readonly publisher = new ManifestPublisher({
     write: async (last) => {
       const text = JSON.stringify(this.manifest, null, 2) + '\n';
@@ -284,7 +293,7 @@ export class RecordSession {
       session.sliceRoot = session.snapshot();
       atSliceBoundary(machine);
       for (const p of puts) p.catch(() => {}); // a failure surfaces through the first manifest write
-      session.publish(async () => {
+      session.publisher.publish(async () => {
         await Promise.all(puts);
       });
       session.segment = firstSegment;
@@ -345,7 +354,7 @@ export class RecordSession {
     // piece is compressed off this thread while the worker stores the last snapshot.
     const codeCache = this.codeCache ? this.codeCache.close() : machine.hart.engine === 'wasm' ? saveCodeCache(this.o.dir) : Promise.resolve();
     // Complete once the last slice is in (its update is queued before this one, and adds its log bytes).
-    this.publish(async () => {
+    this.publisher.publish(async () => {
       manifest.status = 'complete';
       manifest.end = ended;
       manifest.stats = { wallSeconds, steps, events, logBytes: this.logBytes };
@@ -410,20 +419,6 @@ export class RecordSession {
     this.segment = createSegment(this.o.dir, this.closed, this.sliceStart);
   }
 
-  /**
-   * Runs `update` (it completes the manifest once the roots it needs are
-   * back from the worker), then rewrites recording.json once every object
-   * posted so far is on stable storage (segments are fsynced when they
-   * close). All of it runs while the machine goes on; manifests are written
-   * in order (manifest-publisher.ts says when a write is left to a later
-   * one), and a failure surfaces at the next slice's close. `last`: the
-   * store is closed instead of synced (the pack gets its index before the
-   * manifest that says "complete" is written).
-   */
-  private publish(update: () => Promise<void>, last = false): void {
-    this.publisher.publish(update, last);
-  }
-
   /** Closes the open slice: its segment, the snapshot that ends it, its console; then recording.json names it. */
   private async closeSlice(): Promise<void> {
     const { machine, manifest } = this;
@@ -456,7 +451,7 @@ export class RecordSession {
       busySeconds: Number(cpuUntil !== null && this.sliceCpuStart !== null ? cpuUntil - this.sliceCpuStart : busyUntil - this.sliceWallStart - this.idleWait) / 1e9,
     };
     this.closed++;
-    this.publish(async () => {
+    this.publisher.publish(async () => {
       const logBytes = await closing;
       const [snapshot, endState, console] = await Promise.all([startRoot, endRoot, consoleHash]);
       manifest.slices.push({ ...slice, logBytes, snapshot, endState, console });

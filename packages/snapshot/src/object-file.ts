@@ -121,7 +121,7 @@ function checkLz4Prefix(payload: Uint8Array, length: number): void {
   if (prefix !== length) throw new ObjectFileError(`lz4 payload says ${prefix} bytes, header says ${length}`);
 }
 
-/** u32 LE at `at` (no DataView per object: a restore decodes thousands). */
-function u32(b: Uint8Array, at: number): number {
+/** u32 LE at `at` (no DataView per object or pack entry: a restore reads thousands). */
+export function u32(b: Uint8Array, at: number): number {
   return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }

@@ -23,6 +23,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { fromHex, hashEquals, toHex } from './hash.js';
+import { u32 } from './object-file.js';
 import { HASH_BYTES, type Hash } from './schema.js';
 
 export const PACK_MAGIC = [0x70, 0x72, 0x50, 0x4b] as const; // "prPK"
@@ -219,11 +220,6 @@ export function scanEntries(bytes: Uint8Array, base: number, into: Map<Hash, Pac
     o += ENTRY_HEADER_BYTES + length;
   }
   return { end: base + o, atIndex: false };
-}
-
-/** u32 LE at `at`: byte arithmetic, not a DataView per entry (a restore checks thousands). */
-function u32(b: Uint8Array, at: number): number {
-  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }
 
 function matches(b: Uint8Array, at: number, magic: readonly number[]): boolean {
