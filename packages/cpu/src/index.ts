@@ -5,6 +5,8 @@ export { Hart } from './hart-public.js';
 export type { HartConstructor } from './hart-public.js';
 export { HartEngineError, HART_ENGINES, parseHartEngine } from './hart.js';
 export type { HartEngine, HartHooks, HartOptions, StopReason } from './hart.js';
+/** The first Hart of a thread runs it; a caller with something to wait for (a file, the thread pool) may run it earlier. */
+export { primeHartFeedback } from './interp-primer.js';
 export type { HartState, HartCsrState } from './hart-state.js';
 export { HART_STATE_VERSION } from './hart-state.js';
 export { CSR, CAUSE, IRQ, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';

@@ -94,7 +94,10 @@ export function runPrimer(engine: 'wasm' | 'interp'): Hart {
 
 let primed = false;
 
-/** Runs the program once per thread (the first Hart built calls it); a failure only leaves the feedback unprimed. */
+/**
+ * Runs the program once per thread (the first Hart built calls it, or earlier a caller that would
+ * otherwise wait); a failure only leaves the feedback unprimed.
+ */
 export function primeHartFeedback(): void {
   if (primed) return;
   primed = true;

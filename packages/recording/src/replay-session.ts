@@ -9,6 +9,7 @@
 import { createDeviceRegistry, DevicePluginError, type ConsoleOutputSink } from '@prnr/devices';
 import { loadRecordedModules } from './device-modules.js';
 import { Channel, DivergenceError, PortReplayer, decodeUvarint, readSegmentBytes, type LogEvent } from '@prnr/eventlog';
+import { primeHartFeedback } from '@prnr/cpu';
 import { VirtMachine } from '@prnr/machine';
 import type { ObjectReader } from '@prnr/snapshot';
 import { compareCheckpoint } from './checkpoint.js';
@@ -337,7 +338,11 @@ export class ReplaySession {
     // Not awaited here: a restore can go on meanwhile.
     this.code = loadCodeCache(this.source, this.onWarning).catch((e: Error) => this.onWarning(`the code cache is not used: ${e.message}`));
     const disks: Record<string, Uint8Array> = {};
-    for (const [id, h] of Object.entries(manifest.disks)) disks[id] = await baseImage(this.source.store, h);
+    const reading = Promise.all(Object.entries(manifest.disks).map(async ([id, h]) => { disks[id] = await baseImage(this.source.store, h); }));
+    // The hart's feedback primer (the first hart of a thread runs it, ~60-90 ms) runs while the
+    // base images are decoded on the thread pool.
+    primeHartFeedback();
+    await reading;
     let machine!: VirtMachine;
     const replayer = new PortReplayer([], () => machine.hart.icount);
     const where = `${this.source.location}/${MANIFEST_FILE}`;

@@ -227,6 +227,11 @@ export async function runTask(task: ReplayTask, onProgress?: (p: TaskProgress) =
     registry = reg;
     context = { profile: task.profile ?? (task.analyses.length ? await profileOf(source) : undefined) };
     session = sessionFor(task.recording, source);
+    // The machine is built first: its build starts loading the code cache, whose pieces are decoded
+    // on the thread pool meanwhile (the build never yields, so waiting for the code first ran the two
+    // one after the other).
+    await session.prepare();
+    traceReplay('machine-ready');
     // The recording's code cache, loaded once per thread (the session's machine waits for the same
     // load): waited for here, so that it counts as this task's setup, not as its first slice's replay.
     await loadCodeCache(source, (m) => process.stderr.write(`prnr: warning: ${m}\n`)).catch((e: Error) => process.stderr.write(`prnr: warning: the code cache is not used: ${e.message}\n`));

@@ -9,7 +9,7 @@ import type * as Lz4 from 'lz4-napi';
 import { lz4DecodeBlock } from './lz4-block.js';
 
 // require(), not import: an ESM import of this CommonJS module runs Node's export lexer over it in every new snapshot worker (hash.ts says what that costs).
-const { compressSync: lz4Compress, uncompressSync: lz4Uncompress } = createRequire(import.meta.url)('lz4-napi') as typeof Lz4;
+const { compressSync: lz4Compress, uncompressSync: lz4Uncompress, uncompress: lz4UncompressAsync } = createRequire(import.meta.url)('lz4-napi') as typeof Lz4;
 import { Codec, OBJECT_FILE_VERSION, OBJECT_HEADER_BYTES, OBJECT_MAGIC, type CodecId } from './schema.js';
 
 /** Objects smaller than this are stored raw: compressing them saves nothing worth a decode. */
@@ -109,6 +109,29 @@ export function decodeObjectFile(file: Uint8Array, scratch?: Uint8Array): Uint8A
     }
   } catch (e) {
     if (e instanceof ObjectFileError) throw e;
+    throw new ObjectFileError(`payload does not decompress (${(e as Error).message})`);
+  }
+  if (out.length !== length) throw new ObjectFileError(`payload is ${out.length} bytes uncompressed, header says ${length}`);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/**
+ * decodeObjectFile() for a large object, with an LZ4 payload decoded on the
+ * thread pool: the caller's thread goes on meanwhile, and the page faults of
+ * the new buffer (an 8 MiB base disk image: ~2,000 of them) are taken
+ * there. `file` must stay unchanged until the promise settles. Other codecs
+ * decode here, as decodeObjectFile() does.
+ */
+export async function decodeObjectFileAsync(file: Uint8Array): Promise<Uint8Array> {
+  checkHeader(file);
+  if (file[5] !== Codec.lz4) return decodeObjectFile(file);
+  const length = u32(file, 8);
+  const payload = file.subarray(OBJECT_HEADER_BYTES);
+  checkLz4Prefix(payload, length);
+  let out: Uint8Array;
+  try {
+    out = await lz4UncompressAsync(payload);
+  } catch (e) {
     throw new ObjectFileError(`payload does not decompress (${(e as Error).message})`);
   }
   if (out.length !== length) throw new ObjectFileError(`payload is ${out.length} bytes uncompressed, header says ${length}`);

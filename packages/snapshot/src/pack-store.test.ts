@@ -6,6 +6,7 @@ import { ObjectCorruptError, ObjectMissingError } from './errors.js';
 import { FsObjectStore } from './fs-object-store.js';
 import { blake3Hex, blake3Ready } from './hash.js';
 import { ENTRY_HEADER_BYTES, PACK_HEADER_BYTES } from './pack-format.js';
+import { Codec } from './schema.js';
 import { prng, randomBytes } from './test-support.js';
 
 const dirs: string[] = [];
@@ -155,6 +156,31 @@ describe('FsObjectStore with packs', () => {
     // Its neighbours are unaffected.
     await r.get(hs[8]);
     await r.get(hs[10]);
+  });
+
+  it('a large object (1 MiB and more) is decoded off the thread and checked like any other: the same bytes from a pack and from a loose file; a damaged loose one is named with its file', async () => {
+    // Compressible (LZ4 is kept only where it saves 1/16), with random runs so that a wrong decode shows.
+    const big = new Uint8Array(3 << 20);
+    for (let at = 0; at < big.length; at += 8192) big.set(at % 65536 === 0 ? randomBytes(rand, 4096) : new TextEncoder().encode(`block ${at} `.repeat(300)).subarray(0, 4096), at);
+    for (const packs of [true, false]) {
+      const dir = tempDir();
+      const store = new FsObjectStore(dir, { packs });
+      const h = await store.put(big);
+      await store.close();
+      const got = await new FsObjectStore(dir).get(h);
+      expect(blake3Hex(got)).toBe(h);
+      expect(Buffer.compare(got, big)).toBe(0);
+      if (packs) continue;
+      const file = store.pathOf(h);
+      const bytes = readFileSync(file);
+      expect(bytes[5]).toBe(Codec.lz4); // the path under test
+      bytes[bytes.length >>> 1] ^= 0x40;
+      writeFileSync(file, bytes);
+      const err = await new FsObjectStore(dir).get(h).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ObjectCorruptError);
+      expect((err as Error).message).toContain(file);
+      expect((err as Error).message).not.toMatch(/\n/);
+    }
   });
 
   it('a damaged index is ignored: the entries are scanned instead', async () => {
