@@ -28,7 +28,7 @@
 // bench/results/latest-NAME.json; every table of the run to bench/results/latest.md
 // (`--results DIR` writes them under DIR instead: for trial runs).
 
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -52,6 +52,9 @@ async function loadSuites() {
 async function main() {
   const argv = process.argv.slice(2);
   const args = parseArgs(argv);
+  // The V8 settings the CLI runs harts with (apps/cli/src/main.ts), for the suites that run them in this process.
+  const tuning = new URL('../packages/cpu/dist/v8-tuning.js', import.meta.url);
+  if (existsSync(tuning)) (await import(tuning.href)).tuneV8ForHarts();
   const suites = await loadSuites();
 
   if (args.list) {

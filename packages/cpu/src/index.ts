@@ -7,6 +7,7 @@ export { HartEngineError, HART_ENGINES, parseHartEngine } from './hart.js';
 export type { HartEngine, HartHooks, HartOptions, StopReason } from './hart.js';
 /** The first Hart of a thread runs it; a caller with something to wait for (a file, the thread pool) may run it earlier. */
 export { primeHartFeedback } from './interp-primer.js';
+export { tuneV8ForHarts, WASM_TIERING_BUDGET } from './v8-tuning.js';
 export type { HartState, HartCsrState } from './hart-state.js';
 export { HART_STATE_VERSION } from './hart-state.js';
 export { CSR, CAUSE, IRQ, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
