@@ -87,4 +87,17 @@ describe('prnr diagnose', () => {
     expect(r.icount).toBe(killed.icount);
     expect(r.console).toContain('app: starting without config');
   }, 120_000);
+  it('-j 2 takes the lanes verify would: one on this short recording, said on stderr; --all-lanes starts both, with the same report', () => {
+    const one = prnr('diagnose', rec, '-j', '2', '--format', 'json');
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stderr).toMatch(/prnr: 1 lane\(s\) of 2 asked: .* too short/);
+    const both = prnr('diagnose', rec, '-j', '2', '--all-lanes', '--format', 'json');
+    expect(both.status, both.stderr).toBe(0);
+    expect(both.stderr).not.toMatch(/lane\(s\) of 2 asked/);
+    const report = (stdout: string) => {
+      const out = JSON.parse(stdout) as { verified: boolean; anomalies: Anomaly[]; trace: { events: unknown[] } };
+      return { verified: out.verified, anomalies: out.anomalies, events: out.trace.events };
+    };
+    expect(report(both.stdout)).toEqual(report(one.stdout));
+  }, 300_000);
 });

@@ -53,9 +53,9 @@ export function earlyThreadsFor(args: readonly string[]): { threads: number; dir
 export function startEarlyThreads(args: readonly string[]): void {
   const plan = earlyThreadsFor(args);
   if (!plan) return;
-  // verify and replay start only the lanes that pay for their start (session/lanes.ts; the command
-  // takes the same decision and says it). diagnose replays several passes: it takes what it asked for.
-  if ((args[0] === 'verify' || args[0] === 'replay') && !args.includes('--all-lanes')) {
+  // verify, replay and diagnose start only the lanes that pay for their start (session/lanes.ts; the
+  // command takes the same decision and says it).
+  if ((args[0] === 'verify' || args[0] === 'replay' || args[0] === 'diagnose') && !args.includes('--all-lanes')) {
     const d = decideLanesFromDir(plan.dir, plan.threads + 1);
     if (d) plan.threads = d.lanes - 1;
     if (plan.threads < 1) return;

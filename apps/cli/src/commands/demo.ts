@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { guestBoard, loadGuestImages, ScriptInput } from '@prnr/machine';
@@ -7,6 +8,7 @@ import type { PrivilegeProfile } from '@prnr/scheduler';
 import { renderTextReport } from '@prnr/diagnosis';
 import { diagnose, reportSlices } from '../session/diagnose.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
+import { decideLanes } from '../session/lanes.js';
 import { defaultImageDir, readGuestProfile } from '../session/default-images.js';
 import { hostClock, hostEntropy } from '../session/host-ports.js';
 import { formatBytes, formatCount } from '../format.js';
@@ -31,33 +33,30 @@ export function registerDemo(program: Command): void {
       const { config, images } = guestBoard(loadGuestImages(opts.image));
       const input = new ScriptInput(readFileSync(opts.workload, 'utf8'));
       const say = (s: string) => process.stderr.write(`prnr: ${s}\n`);
-      // The replay workers start now, while the recorder runs: their start-up is then off the replay's path.
-      const executor = makeExecutor({ parallel: opts.parallel });
       say(`recording the default guest running ${opts.workload} into ${opts.out} ...`);
       const out: number[] = [];
       const flush = () => { if (out.length) process.stdout.write(Buffer.from(out)); out.length = 0; };
-      let manifest;
-      try {
-        ({ manifest } = await record({
-          dir: opts.out,
-          config,
-          images,
-          inputs: { consoleInput: input, clock: hostClock, entropy: hostEntropy },
-          output: { write: (b) => { input.observe(b); out.push(b); } },
-          realtime: false,
-          profile: readGuestProfile(opts.image),
-          sliceSteps: opts.sliceInsns,
-          onProgress: flush, // the guest's console is the progress display
-        }));
-      } catch (e) {
-        await executor.close();
-        throw e;
-      }
+      const { manifest } = await record({
+        dir: opts.out,
+        config,
+        images,
+        inputs: { consoleInput: input, clock: hostClock, entropy: hostEntropy },
+        output: { write: (b) => { input.observe(b); out.push(b); } },
+        realtime: false,
+        profile: readGuestProfile(opts.image),
+        sliceSteps: opts.sliceInsns,
+        onProgress: flush, // the guest's console is the progress display
+      });
       flush();
       const s = manifest.stats!;
       say(`recorded ${formatCount(s.steps)} instructions in ${s.wallSeconds.toFixed(1)} s: ${manifest.slices.length} slices, log ${formatBytes(s.logBytes)} (${(s.logBytes / (s.steps / 1e6)).toFixed(1)} bytes per million instructions)`);
       const rec = openRecording(opts.out);
-      say(`replaying ${rec.manifest.slices.length} slices on ${executor.concurrency} worker(s) in parallel, each worker straight through a chunk of consecutive slices from its first snapshot ...`);
+      // The lanes are chosen now, from what the slices took to record (verify's planner): a lane that does
+      // not pay for its start is not started. The one in this thread replays on the recording's warm code.
+      const lanes = decideLanes(rec.manifest.slices, opts.parallel ?? availableParallelism());
+      if (lanes.asked > 1) say(lanes.reason);
+      const executor = makeExecutor({ parallel: lanes.lanes });
+      say(`replaying ${rec.manifest.slices.length} slices on ${executor.concurrency} worker(s), each straight through a chunk of consecutive slices from its first snapshot ...`);
       let d;
       try {
         d = await diagnose(rec, executor, { progress: true, extra: [{ kind: 'profile' }] });

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { renderHtmlReport, renderTextReport } from '@prnr/diagnosis';
 import { openRecording } from '@prnr/recording';
 import { makeExecutor, parseParallel } from '../session/executor.js';
+import { decideLanes } from '../session/lanes.js';
 import { diagnose, reportSlices } from '../session/diagnose.js';
 import { chooseProfile } from '../session/calibrated-profile.js';
 import { UsageError } from '../usage-error.js';
@@ -14,7 +15,8 @@ export function registerDiagnose(program: Command): void {
     .command('diagnose')
     .description('explain a recording from its system calls: replay it in parallel with the syscall tracer, find anomalies, report')
     .argument('<recording>', 'recording directory')
-    .option('-j, --parallel <n>', `slices replayed at once (default: the number of cores, ${availableParallelism()})`, parseParallel)
+    .option('-j, --parallel <n>', `the most slices replayed at once (default: the number of cores, ${availableParallelism()}); fewer where the planner predicts more would not pay for their start`, parseParallel)
+    .option('--all-lanes', 'start every lane --parallel asks for, even where the planner predicts more would not pay for their start')
     .option('--redis <url>', 'replay on `prnr worker` processes through this Redis')
     .option('--pid <pid>', 'only this process', (v) => Number.parseInt(v, 10))
     .option('--format <format>', 'text, json or html', 'text')
@@ -22,12 +24,15 @@ export function registerDiagnose(program: Command): void {
     .option('--profile <file>', 'guest profile to name processes with (from `prnr profile vmlinux`), instead of the recording\'s')
     .option('--recalibrate', 'learn the task_struct layout from the recording again, even if it carries a profile')
     .addHelpText('after', '\nAnomalies come first, most likely explanation first, each with the `prnr seek` command that jumps right before it.\n\nWithout a guest profile in the recording, the task_struct layout is first calibrated from the\nrecording itself (one more replay) and saved as guest-profile.json in the recording directory.\n\nExamples:\n  prnr diagnose app.rec\n  prnr diagnose app.rec --pid 42\n  prnr diagnose app.rec --format html -o report.html\n  prnr diagnose app.rec --profile profile.json\n')
-    .action(async (dir: string, opts: { parallel?: number; redis?: string; pid?: number; format: string; out?: string; profile?: string; recalibrate?: boolean }) => {
+    .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; redis?: string; pid?: number; format: string; out?: string; profile?: string; recalibrate?: boolean }) => {
       if (!['text', 'json', 'html'].includes(opts.format)) throw new UsageError(`--format must be text, json or html, not "${opts.format}"`);
       if (opts.pid !== undefined && !(Number.isInteger(opts.pid) && opts.pid > 0)) throw new UsageError('--pid needs a process id (a positive whole number)');
       const rec = openRecording(dir);
       warnIfIncomplete(rec);
-      const executor = makeExecutor(opts);
+      // --parallel is the most lanes: the planner starts fewer where more would not pay for their start.
+      const lanes = opts.redis || opts.allLanes ? null : decideLanes(rec.manifest.slices, opts.parallel ?? availableParallelism());
+      if (lanes && lanes.asked > 1) process.stderr.write(`prnr: ${lanes.reason}\n`);
+      const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel });
       let d;
       let choice;
       try {
