@@ -297,19 +297,18 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async get(h: Hash): Promise<Uint8Array> {
-    const ready = blake3Ready();
     // Read at once, synchronously: the read buffer is shared, and small objects from the page cache come back ~3x faster than through the thread pool.
     const { file, where } = this.fileOf(h);
     if (file.buffer !== this.readBuffer.buffer && file.length >= OBJECT_HEADER_BYTES && file[5] === Codec.lz4 && u32(file, 8) >= ASYNC_DECODE_BYTES) {
       // A large object (a base disk image) is decoded on the thread pool, its page faults too, while this thread goes on (a replay's machine build runs the hart's primer meanwhile).
-      const [bytes] = await Promise.all([decodeObjectFileAsync(file).catch((e) => { throw e instanceof ObjectFileError ? new ObjectCorruptError(h, where, e.message) : e; }), ready]);
+      const [bytes] = await Promise.all([decodeObjectFileAsync(file).catch((e) => { throw e instanceof ObjectFileError ? new ObjectCorruptError(h, where, e.message) : e; }), blake3Ready()]);
       return this.checked(h, bytes, where);
     }
     let own = file;
     if (!blake3IsReady()) {
       // The thread's first read waits for the hasher: out of the shared buffer first.
       if (own.buffer === this.readBuffer.buffer) own = own.slice();
-      await ready;
+      await blake3Ready();
     }
     const bytes = this.verified(h, own, where);
     // The caller owns what get() returns: not a view of a buffer the next read reuses.
