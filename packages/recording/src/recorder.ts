@@ -123,9 +123,13 @@ const MAX_PUBLISHING = 4;
  * its ring for the boot's pages (it starts before the machine is built, so
  * usually it has). Copying them into untouched memory instead pays ~1,300
  * page faults in the first pause (35-40 ms measured), so waiting up to about
- * that long costs start() nothing extra.
+ * that long costs start() nothing extra. In a process whose machines build
+ * fast (the second recording on, ~20-30 ms) the worker's own start can take
+ * longer than 40 ms: with that bound the power-on pause was 18-24 ms
+ * (BENCHMARKS.md §4b). Nothing runs while start() waits, before the guest's
+ * first instruction, so it waits longer rather than copy into faulting memory.
  */
-const FIRST_CAPTURE_RING_WAIT_MS = 40;
+const FIRST_CAPTURE_RING_WAIT_MS = 100;
 /**
  * What the puts at start (base disk images, device modules, the guest
  * profile) leave free in the worker's ring for the snapshots taken while
