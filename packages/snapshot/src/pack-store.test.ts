@@ -174,6 +174,17 @@ describe('FsObjectStore with packs', () => {
       const file = store.pathOf(h);
       const bytes = readFileSync(file);
       expect(bytes[5]).toBe(Codec.lz4); // the path under test
+      // Another object's file in its place (decodes fine, to other bytes): caught by the hash.
+      const other = big.slice();
+      other[12345] ^= 1;
+      const otherStore = new FsObjectStore(tempDir(), { packs: false });
+      const o = await otherStore.put(other);
+      await otherStore.close();
+      writeFileSync(file, readFileSync(otherStore.pathOf(o)));
+      const swapped = await new FsObjectStore(dir).get(h).catch((e: unknown) => e);
+      expect(swapped).toBeInstanceOf(ObjectCorruptError);
+      expect((swapped as Error).message).toContain(`${file} is corrupt: its content hashes to ${o}`);
+      // A flipped byte: the payload no longer decodes to the length its header says.
       bytes[bytes.length >>> 1] ^= 0x40;
       writeFileSync(file, bytes);
       const err = await new FsObjectStore(dir).get(h).catch((e: unknown) => e);
