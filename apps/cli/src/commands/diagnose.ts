@@ -31,7 +31,6 @@ export function registerDiagnose(program: Command): void {
       warnIfIncomplete(rec);
       // --parallel is the most lanes: the planner starts fewer where more would not pay for their start.
       const lanes = opts.redis || opts.allLanes ? null : decideLanes(rec.manifest.slices, opts.parallel ?? availableParallelism());
-      if (lanes && lanes.asked > 1) process.stderr.write(`prnr: ${lanes.reason}\n`);
       const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel });
       let d;
       let choice;
@@ -39,6 +38,8 @@ export function registerDiagnose(program: Command): void {
         const progress = !opts.out || opts.format === 'text';
         choice = await chooseProfile(rec, executor, { profileFile: opts.profile, recalibrate: opts.recalibrate, progress, say: (l) => process.stderr.write(l + '\n') });
         if (choice.source === 'none') process.stderr.write(`prnr: ${choice.reason}; processes are not named\n`);
+        // Said once the profile is settled: a profile file that cannot be read is then the only line.
+        if (lanes && lanes.asked > 1) process.stderr.write(`prnr: ${lanes.reason}\n`);
         d = await diagnose(rec, executor, { progress, profile: choice.profile });
       } finally {
         await executor.close();
