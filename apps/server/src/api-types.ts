@@ -78,8 +78,10 @@ export interface JobRequest {
   analyses?: string[];
   /** seek: the position. */
   icount?: number;
-  /** Slices replayed at once (threads executor). */
+  /** The most slices replayed at once (threads executor); fewer where the planner predicts more would not pay for their start. */
   parallel?: number;
+  /** Every lane `parallel` asks for, even where the planner predicts more would not pay for their start. */
+  allLanes?: boolean;
   /** Only these slices (default: all). */
   slices?: number[];
 }
@@ -144,6 +146,8 @@ export interface JobInfo {
   finishedAt?: string;
   /** Replay jobs: one entry per task (slice × pass). */
   progress: SliceProgress[];
+  /** Replay jobs on the threads executor: the lanes started, of the most asked for, and why (@prnr/scheduler's chooseLanes). */
+  lanes?: { used: number; asked: number; reason: string };
   /** Seek jobs: how far the replay to the target has come. */
   seekIcount?: number;
   result?: ReplayJobResult | SeekJobResult;

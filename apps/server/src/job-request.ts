@@ -10,6 +10,7 @@ export const jobRequestSchema = z
     analyses: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be an analysis name')).max(16).optional(),
     icount: position.optional(),
     parallel: z.number().int().min(1).max(256).optional(),
+    allLanes: z.boolean().optional(),
     slices: z.array(z.number().int().nonnegative()).min(1).max(100_000).optional(),
   })
   .strict();

@@ -157,12 +157,22 @@ describe('jobs on worker threads', () => {
     const built = fileURLToPath(new URL('../../../packages/scheduler/dist/thread-worker.js', import.meta.url));
     if (!existsSync(built)) throw new Error(`${built} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
     const app = await makeApp({ executor: 'threads' });
-    const { job, events } = await follow(app, await startJob(app, { type: 'verify', parallel: 2 }));
+    // allLanes: this recording is too short for the planner to start a second lane by itself.
+    const { job, events } = await follow(app, await startJob(app, { type: 'verify', parallel: 2, allLanes: true }));
+    expect(job.lanes?.used).toBe(2);
     expect(job.status, job.error).toBe('done');
     const result = job.result as ReplayJobResult;
     expect(result.verified).toBe(true);
     expect(result.slices.map((s) => s.endState)).toEqual(manifest.slices.map((s) => s.endState));
     expect(events.filter((e) => e.event === 'task').map((e) => e.data.slice).sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('takes the lanes the CLI would: one of the two asked on this short recording, the reason in the job', async () => {
+    const app = await makeApp({ executor: 'threads' });
+    const { job } = await follow(app, await startJob(app, { type: 'verify', parallel: 2 }));
+    expect(job.status, job.error).toBe('done');
+    expect(job.lanes).toEqual({ used: 1, asked: 2, reason: expect.stringMatching(/^1 lane\(s\) of 2 asked: .*too short/) });
+    expect((job.result as ReplayJobResult).slices.map((s) => s.endState)).toEqual(manifest.slices.map((s) => s.endState));
   });
 });
 

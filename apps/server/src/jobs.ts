@@ -11,6 +11,7 @@ import { disassemble } from '@prnr/cpu';
 import {
   QueueExecutor,
   ThreadExecutor,
+  chooseLanes,
   UnknownAnalysisError,
   SeekService,
   planReplay,
@@ -118,11 +119,18 @@ export class JobManager {
     const profile = m.guestProfile ? undefined : analyses.fallbackProfile;
     const modules = this.o.executor === 'inline' ? analyses.modules : analyses.workerModules;
     const progress: SliceProgress[] = [];
+    let lanes: JobInfo['lanes'];
     if (req.type !== 'seek') {
       const plan = planReplay({ recording: location, slices, cost: () => 1, workers: 1, analyses: requests, registry: analyses.registry, modules, profile });
       plan.passes.forEach((_, pass) => {
         for (const i of slices) progress.push({ slice: i, pass, state: 'pending', done: 0, total: m.slices[i].endIcount - m.slices[i].startIcount, mips: 0 });
       });
+      if (this.o.executor === 'threads') {
+        // As the CLI decides: the planner starts fewer lanes than asked where more would not pay for their start.
+        const asked = Math.min(req.parallel ?? availableParallelism(), availableParallelism() * 2);
+        const d = chooseLanes({ slices: slices.map((i) => m.slices[i]), asked, cores: availableParallelism(), passes: plan.passes.length });
+        lanes = req.allLanes ? { used: asked, asked, reason: `${asked} lane(s): every lane asked for (allLanes)` } : { used: d.lanes, asked, reason: d.reason };
+      }
     }
     const job = new Job({
       id: randomUUID(),
@@ -132,6 +140,7 @@ export class JobManager {
       request: req,
       createdAt: new Date().toISOString(),
       progress,
+      ...(lanes ? { lanes } : {}),
     });
     this.jobs.set(job.info.id, job);
     this.prune();
@@ -212,16 +221,17 @@ export class JobManager {
     return { dir: await this.o.recordings.dir(recording) };
   }
 
-  private makeExecutor(parallel?: number): JobExecutor {
+  private makeExecutor(job: Job): JobExecutor {
     const e = this.o.executor;
+    const parallel = job.info.request.parallel;
     if (e === 'inline') return new JobExecutor(null);
-    if (e === 'threads') return new JobExecutor(new ThreadExecutor(Math.min(parallel ?? availableParallelism(), availableParallelism() * 2)));
+    if (e === 'threads') return new JobExecutor(new ThreadExecutor(job.info.lanes?.used ?? Math.min(parallel ?? availableParallelism(), availableParallelism() * 2)));
     return new JobExecutor(new QueueExecutor({ redis: e.redis, ...(parallel ? { concurrency: parallel } : {}) }));
   }
 
   private async runReplay(job: Job, location: RecordingLocation, slices: number[], requests: AnalysisRequest[], modules: string[], profile: unknown): Promise<ReplayJobResult> {
     const analyses = this.o.analyses();
-    const executor = this.makeExecutor(job.info.request.parallel);
+    const executor = this.makeExecutor(job);
     job.executor = executor;
     const inline = this.o.executor === 'inline';
     // A replay in this thread reports progress between chunks of steps: there the server answers other requests, and a stopped job ends.

@@ -35,6 +35,14 @@ describe('lane costs', () => {
     expect(d.reason).toMatch(/^1 lane\(s\) of 2 asked: .*too short/);
   });
 
+  it('counts every pass over the slices: a second lane that one pass does not pay for, two passes do', () => {
+    const short = slices([0.3, 0.7, 0.9, 0.4, 0.4, 0.3, 0.4, 0.5, 0.4]);
+    expect(chooseLanes({ slices: short, asked: 2, cores: 2, costs }).lanes).toBe(1);
+    const twice = chooseLanes({ slices: short, asked: 2, cores: 2, passes: 2, costs });
+    expect(twice.expectedSeconds).toBeCloseTo(2 * expectedReplaySeconds(short, costs));
+    expect(chooseLanes({ slices: short, asked: 2, cores: 2, passes: 4, costs }).lanes).toBe(2);
+  });
+
   it('starts the second lane where it is predicted to pay for its start', () => {
     const d = chooseLanes({ slices: slices(Array(40).fill(0.3)), asked: 2, cores: 2, costs });
     expect(d.lanes).toBe(2);

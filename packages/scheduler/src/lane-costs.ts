@@ -102,13 +102,14 @@ export interface LaneDecision {
 
 /**
  * How many of at most `asked` lanes to start for `slices` on `cores` cores: the fewest whose
- * predicted time no larger count beats by `minGain`. Never more lanes than slices.
+ * predicted time no larger count beats by `minGain`. Never more lanes than slices. `passes`: how
+ * many times the slices are replayed (1 + the heavy analyses: planReplay's passes).
  */
-export function chooseLanes(o: { slices: readonly SliceSize[]; asked: number; cores: number; costs?: LaneCosts }): LaneDecision {
+export function chooseLanes(o: { slices: readonly SliceSize[]; asked: number; cores: number; passes?: number; costs?: LaneCosts }): LaneDecision {
   const costs = o.costs ?? MEASURED_LANE_COSTS;
   const asked = Math.max(1, Math.floor(o.asked));
   const most = Math.max(1, Math.min(asked, o.slices.length));
-  const expectedSeconds = expectedReplaySeconds(o.slices, costs);
+  const expectedSeconds = expectedReplaySeconds(o.slices, costs) * Math.max(1, o.passes ?? 1);
   const predicted = Array.from({ length: asked }, (_, i) => predictReplaySeconds(expectedSeconds, i + 1, o.cores, costs));
   let lanes = 1;
   for (let n = 2; n <= most; n++) if (predicted[n - 1] <= predicted[lanes - 1] * (1 - costs.minGain)) lanes = n;

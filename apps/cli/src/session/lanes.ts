@@ -12,8 +12,7 @@ import { chooseLanes, type LaneDecision, type SliceSize } from '@prnr/scheduler/
 
 /** `passes`: how many times the slices are replayed (1 + the heavy analyses, see the planner). */
 export function decideLanes(slices: readonly SliceSize[], asked: number, passes = 1): LaneDecision {
-  const scaled = passes === 1 ? slices : slices.map((s) => ({ ...s, startIcount: s.startIcount * passes, endIcount: s.endIcount * passes, busySeconds: s.busySeconds === undefined ? undefined : s.busySeconds * passes }));
-  return chooseLanes({ slices: scaled, asked, cores: availableParallelism() });
+  return chooseLanes({ slices, asked, cores: availableParallelism(), passes });
 }
 
 /** The decision from a recording's manifest read directly (before @prnr/recording is loaded); null when it cannot be read (the command says why). */
