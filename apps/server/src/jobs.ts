@@ -225,7 +225,7 @@ export class JobManager {
     const e = this.o.executor;
     const parallel = job.info.request.parallel;
     if (e === 'inline') return new JobExecutor(null);
-    if (e === 'threads') return new JobExecutor(new ThreadExecutor(job.info.lanes?.used ?? Math.min(parallel ?? availableParallelism(), availableParallelism() * 2)));
+    if (e === 'threads') return new JobExecutor(new ThreadExecutor(job.info.lanes?.used ?? 1)); // start() sets lanes for every replay job here
     return new JobExecutor(new QueueExecutor({ redis: e.redis, ...(parallel ? { concurrency: parallel } : {}) }));
   }
 
