@@ -27,7 +27,7 @@ import { dirname, join, sep } from 'node:path';
 import { forEachLimit } from './concurrency.js';
 import { ObjectCorruptError, ObjectMissingError } from './errors.js';
 import { assertHash, blake3Bin, blake3Hex, blake3IsReady, blake3Ready, fromHex, hashEquals, toHex } from './hash.js';
-import { decodeObjectFile, decodeObjectFileAsync, encodeObjectFile, encodeObjectParts, ObjectFileError, objectFileLength, u32 } from './object-file.js';
+import { decodeObjectFile, decodeObjectFileAsync, encodeObjectFile, encodeObjectParts, isLz4AtLeast, ObjectFileError, objectFileLength } from './object-file.js';
 import type { ObjectStore, PutOutcome, StoreStats } from './object-store.js';
 import { ENTRY_HEADER_BYTES, PackFormatError } from './pack-format.js';
 import { PackSet, type Located } from './pack-set.js';
@@ -299,7 +299,7 @@ export class FsObjectStore implements ObjectStore {
   async get(h: Hash): Promise<Uint8Array> {
     // Read at once, synchronously: the read buffer is shared, and small objects from the page cache come back ~3x faster than through the thread pool.
     const { file, where } = this.fileOf(h);
-    if (file.buffer !== this.readBuffer.buffer && file.length >= OBJECT_HEADER_BYTES && file[5] === Codec.lz4 && u32(file, 8) >= ASYNC_DECODE_BYTES) {
+    if (file.buffer !== this.readBuffer.buffer && isLz4AtLeast(file, ASYNC_DECODE_BYTES)) {
       // A large object (a base disk image) is decoded on the thread pool, its page faults too, while this thread goes on (a replay's machine build runs the hart's primer meanwhile).
       const [bytes] = await Promise.all([decodeObjectFileAsync(file).catch((e) => { throw e instanceof ObjectFileError ? new ObjectCorruptError(h, where, e.message) : e; }), blake3Ready()]);
       return this.checked(h, bytes, where);

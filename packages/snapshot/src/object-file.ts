@@ -111,8 +111,12 @@ export function decodeObjectFile(file: Uint8Array, scratch?: Uint8Array): Uint8A
     if (e instanceof ObjectFileError) throw e;
     throw new ObjectFileError(`payload does not decompress (${(e as Error).message})`);
   }
-  if (out.length !== length) throw new ObjectFileError(`payload is ${out.length} bytes uncompressed, header says ${length}`);
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return sized(out, length);
+}
+
+/** True if `file` is an LZ4 object of `bytes` or more uncompressed (false for a header that does not parse: decoding says why). */
+export function isLz4AtLeast(file: Uint8Array, bytes: number): boolean {
+  return file.length >= OBJECT_HEADER_BYTES && file[5] === Codec.lz4 && u32(file, 8) >= bytes;
 }
 
 /**
@@ -134,6 +138,11 @@ export async function decodeObjectFileAsync(file: Uint8Array): Promise<Uint8Arra
   } catch (e) {
     throw new ObjectFileError(`payload does not decompress (${(e as Error).message})`);
   }
+  return sized(out, length);
+}
+
+/** `out` as a plain Uint8Array, if it is the `length` bytes the header says. */
+function sized(out: Uint8Array, length: number): Uint8Array {
   if (out.length !== length) throw new ObjectFileError(`payload is ${out.length} bytes uncompressed, header says ${length}`);
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
