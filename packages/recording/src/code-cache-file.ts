@@ -149,13 +149,7 @@ export function decodeCodeCacheFile(file: Uint8Array): { caches: Uint8Array[]; d
       return { caches: [], damage: (e as Error).message };
     }
   }
-  const caches: Uint8Array[] = [];
-  for (const piece of p.pieces) {
-    const r = unpacked(piece, unpackSync(file, piece));
-    if (typeof r === 'string') return { caches, damage: r };
-    caches.push(r);
-  }
-  return p.damage === undefined ? { caches } : { caches, damage: p.damage };
+  return collected(p, p.pieces.map((piece) => unpackSync(file, piece)));
 }
 
 const inflateRawAsync = promisify(inflateRaw);
@@ -170,14 +164,7 @@ export async function decodeCodeCacheFileAsync(file: Uint8Array): Promise<{ cach
       return { caches: [], damage: (e as Error).message };
     }
   }
-  const out = await Promise.all(p.pieces.map((piece) => unpackAsync(file, piece)));
-  const caches: Uint8Array[] = [];
-  for (const [i, piece] of p.pieces.entries()) {
-    const r = unpacked(piece, out[i]);
-    if (typeof r === 'string') return { caches, damage: r };
-    caches.push(r);
-  }
-  return p.damage === undefined ? { caches } : { caches, damage: p.damage };
+  return collected(p, await Promise.all(p.pieces.map((piece) => unpackAsync(file, piece))));
 }
 
 /** One LZ4 block of the file: where it lies, the size it must unpack to, and how to name it in a message ('' for version 1's only block). */
@@ -235,6 +222,17 @@ function unpackSync(file: Uint8Array, p: Piece): Uint8Array | Error {
 
 function unpackAsync(file: Uint8Array, p: Piece): Promise<Uint8Array | Error> {
   return lz4UncompressAsync(block(file, p)).catch((e: Error) => e);
+}
+
+/** The pieces' decompressed bytes up to the first that is wrong, and what is wrong (that piece, else the damage pieces() saw). */
+function collected(p: { pieces: Piece[]; damage?: string }, outs: (Uint8Array | Error)[]): { caches: Uint8Array[]; damage?: string } {
+  const caches: Uint8Array[] = [];
+  for (const [i, piece] of p.pieces.entries()) {
+    const r = unpacked(piece, outs[i]);
+    if (typeof r === 'string') return { caches, damage: r };
+    caches.push(r);
+  }
+  return p.damage === undefined ? { caches } : { caches, damage: p.damage };
 }
 
 /** What decompressing a piece gave, checked against its prefix: its bytes, or what is wrong. */
