@@ -10,10 +10,10 @@
  *
  * Encodings: RISC-V unprivileged spec 20191213 (RV64I, M, A, F, D, C, Zicsr, Zifencei) and
  * privileged spec 1.12 (trap returns, wfi, sfence.vma, CSR addresses in tables 2.2-2.6).
- * A compressed instruction prints through its 32-bit expansion (RVC_EXPANSION).
+ * A compressed instruction prints through its 32-bit expansion (expandRvc).
  * Checked against objdump by test-vectors/disasm/make-vectors.sh and disasm.test.ts.
  */
-import { RVC_EXPANSION } from './rvc.js';
+import { expandRvc } from './rvc.js';
 
 export interface Disassembly {
   text: string;
@@ -144,7 +144,7 @@ export function disassemble(insn: number, pc?: bigint): Disassembly {
  * or a zero immediate or shift amount), which objdump names with their `c.` mnemonic or
  * prints without the alias the expansion would get (`addi a0,a0,0`, not `mv a0,a0`). */
 function compressed(c: number, pc: bigint | undefined): string | undefined {
-  const e = RVC_EXPANSION[c] >>> 0;
+  const e = expandRvc(c) >>> 0;
   const quadrant = c & 3, f3 = c >>> 13, rd = bits(c, 11, 7), rs2 = bits(c, 6, 2);
   const imm6 = (bits(c, 12, 12) ? -32 : 0) | rs2;
   const shamt = (bits(c, 12, 12) << 5) | rs2;

@@ -14,7 +14,7 @@ import { ACCESS_READ, ACCESS_WRITE, translate } from './hart-mmu.js';
 import { csrInstruction, systemInstruction } from './hart-traps.js';
 import { LOOKUP_MASK } from './jit/block-cache.js';
 import type { Block } from './jit/block-cache.js';
-import { RVC_EXPANSION } from './rvc.js';
+import { expandRvc } from './rvc.js';
 import { TLB_MASK } from './tlb.js';
 import { toBig, TWO32 } from './u64.js';
 
@@ -75,7 +75,7 @@ export function execBlock(h: Hart, limit: number, toJump: boolean): number {
     }
     let ilen = 4;
     if ((insn & 3) !== 3) {
-      insn = RVC_EXPANSION[insn & 0xffff];
+      insn = expandRvc(insn & 0xffff);
       ilen = 2;
       if (insn === 0) h.illegal();
     }

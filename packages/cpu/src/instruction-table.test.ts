@@ -13,7 +13,7 @@ import type { HartEngine } from './hart.js';
 import { INSTRUCTIONS, lookupInstruction } from './instruction-table.js';
 import type { InstructionEntry } from './instruction-table.js';
 import { compileWasmBlock } from './jit/wasm-compiler.js';
-import { RVC_EXPANSION } from './rvc.js';
+import { expandRvc } from './rvc.js';
 import { BASE, testHart } from './testing/machine.js';
 
 /** xorshift32: the same words on every run. */
@@ -105,7 +105,7 @@ describe('the instruction table', () => {
   it('holds every compressed instruction\'s expansion', () => {
     const missing: string[] = [];
     for (let c = 0; c < 0x10000; c++) {
-      const w = RVC_EXPANSION[c];
+      const w = (c & 3) !== 3 ? expandRvc(c) : 0;
       if ((c & 3) !== 3 && w !== 0 && lookupInstruction(w) === undefined) missing.push(`${c.toString(16)} -> ${(w >>> 0).toString(16)}`);
     }
     expect(missing.slice(0, 10)).toEqual([]);

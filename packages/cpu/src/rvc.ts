@@ -1,11 +1,13 @@
 /**
  * RVC (the C extension, RV64) expanded to the equivalent 32-bit instruction.
  *
- * `RVC_EXPANSION[half]` holds, for every 16-bit pattern, the 32-bit encoding
- * that does the same work, or 0 if the pattern is illegal or reserved. The
- * hart executes the expansion with an instruction length of 2, so link
- * registers and pc increments come out right. Built once at load time
- * (65,536 entries) so that executing a compressed instruction is one lookup.
+ * `expandRvc(half)` gives, for a 16-bit pattern, the 32-bit encoding that
+ * does the same work, or 0 if the pattern is illegal or reserved. The hart
+ * executes the expansion with an instruction length of 2, so link registers
+ * and pc increments come out right. Each pattern is expanded once, when it is
+ * first met, and remembered: executing a compressed instruction is then one
+ * lookup. (A table of all 65,536 built at load cost every new thread 13-35 ms
+ * before its first instruction; a guest meets a few thousand patterns.)
  */
 
 const rType = (f7: number, rs2: number, rs1: number, f3: number, rd: number, op: number) =>
@@ -114,9 +116,21 @@ export function expandCompressed(c: number): number {
   return 0;
 }
 
-export const RVC_EXPANSION: Int32Array = (() => {
-  const t = new Int32Array(65536);
-  for (let c = 0; c < 65536; c++) if ((c & 3) !== 3) t[c] = expandCompressed(c);
-  return t;
-})();
+/**
+ * Expansions met so far, each stored XOR 1: 0 means not expanded yet, 1 an illegal pattern.
+ * No expansion is 1 (a 32-bit encoding ends in binary 11), so every stored entry is non-zero.
+ */
+const memo = new Int32Array(65536);
+
+/** The 32-bit expansion of compressed pattern `half` (0..0xffff, low bits not 11), 0 if illegal. Hot: the interpreter and the translator call it per compressed instruction. */
+export function expandRvc(half: number): number {
+  const m = memo[half];
+  return m !== 0 ? m ^ 1 : expandOnce(half);
+}
+
+function expandOnce(half: number): number {
+  const e = (half & 3) !== 3 ? expandCompressed(half) : 0;
+  memo[half] = e ^ 1;
+  return e;
+}
 

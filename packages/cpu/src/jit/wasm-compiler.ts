@@ -40,7 +40,7 @@
 import { AREA_F, AREA_FP_MODE, AREA_PC, AREA_RESERVATION, AREA_TLB_CURRENT, AREA_X, FP_MODE_FS_ON, SET_R_KEY, SET_R_OFF, SET_W_KEY, SET_W_OFF } from '../hart-memory.js';
 import { emitFpOp, fpLocals, pushFpLegal } from './fp-compiler.js';
 import type { FpLocals, FpSite } from './fp-compiler.js';
-import { RVC_EXPANSION } from '../rvc.js';
+import { expandRvc } from '../rvc.js';
 import { TLB_MASK } from '../tlb.js';
 import { wasmApi } from '../wasm/api.js';
 import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
@@ -147,7 +147,7 @@ export function compileWasmBlock(u16: Uint16Array, off: number, plo: number, phi
     let insn = u16[at >>> 1];
     let ilen = 4;
     if ((insn & 3) !== 3) {
-      insn = RVC_EXPANSION[insn];
+      insn = expandRvc(insn);
       ilen = 2;
       if (insn === 0) break;
     } else {
