@@ -22,6 +22,19 @@
 //   --overhead-pairs N     pairs per setting (default 5)
 //   --overhead-max N       stop every run after N steps (default: run to poweroff)
 //   --overhead-slices A,B  settings: "default" and/or a step count (default: default,20000000)
+//   --overhead-world W     the guest's clock and entropy: "fixed" (default) or "host"
+//
+// With "fixed", every run gets the same clock reading and the same seeded
+// entropy, so plain run and recording execute the very same guest work (equal
+// step counts, checked), and a pair differs only by what the recorder adds: it
+// still logs every clock and entropy read. With "host" (Date.now, the host's
+// random bytes) the guest's work varies from run to run (its hash seeds and
+// address layout), which adds that variation to each pair.
+//
+// The medians of the pairs' ratios come with a distribution-free 90%
+// confidence interval (order statistics of the sorted ratios): on a shared
+// host single pairs range over tens of percent, and the interval says how
+// far the median can be trusted.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
@@ -45,7 +58,9 @@ export async function run(ctx) {
   const max = ctx.args['overhead-max'] ? Number(ctx.args['overhead-max']) : 20_000_000_000;
   const pairs = Number(ctx.args['overhead-pairs'] ?? 5);
   const settings = String(ctx.args['overhead-slices'] ?? 'default,20000000').split(',');
-  const world = () => ({ clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } });
+  const worldKind = String(ctx.args['overhead-world'] ?? 'fixed');
+  if (worldKind !== 'fixed' && worldKind !== 'host') throw new Error(`--overhead-world: "fixed" or "host", not ${JSON.stringify(worldKind)}`);
+  const world = worldKind === 'host' ? hostWorld : fixedWorld;
   const tmp = mkdtempSync(join(tmpdir(), 'prnr-overhead-'));
 
   // CPU seconds of this process's main thread (the machine's) and of the whole process (the snapshot
@@ -135,8 +150,9 @@ export async function run(ctx) {
         r = await recordRun(sliceSteps);
         if (i % 2 === 1) p = await plainRun();
         loads.push(loadavg()[0]);
-        // The same workload to its end: the host's clock and entropy move the count by a few thousand steps run to run.
-        ok = ok && Math.abs(r.steps - p.steps) <= p.steps * 1e-3;
+        // The same workload to its end: exactly the same steps with a fixed world; the host's clock and
+        // entropy move the count by a few thousand steps run to run.
+        ok = ok && (worldKind === 'fixed' ? r.steps === p.steps : Math.abs(r.steps - p.steps) <= p.steps * 1e-3);
         plains.push(p);
         recs.push(r);
         ratios.push(r.seconds / p.seconds);
@@ -162,9 +178,11 @@ export async function run(ctx) {
       rows.push([
         label,
         med(ratios).toFixed(3),
+        interval(ratios),
         `${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`,
         bestWall.toFixed(3),
         med(cpuRatios).toFixed(3),
+        interval(cpuRatios),
         bestCpu.toFixed(3),
         `${others(plains).toFixed(2)} / ${others(recs).toFixed(2)}`,
         `${med(plains.map((x) => x.gcMs)).toFixed(0)} / ${med(recs.map((x) => x.gcMs)).toFixed(0)}`,
@@ -178,7 +196,7 @@ export async function run(ctx) {
         `${restore.packs.first.toFixed(0)} / ${restore.packs.last.toFixed(0)}`,
         `${restore.loose.first.toFixed(0)} / ${restore.loose.last.toFixed(0)}`,
       ]);
-      records.push({ setting: s, ratios, medianRatio: med(ratios), bestWallRatio: bestWall, cpuRatios, medianCpuRatio: med(cpuRatios), bestCpuRatio: bestCpu, processCpuRatios: allRatios, loads, medianPauseMs: med(pauses), maxPauseMs: Math.max(...pauses), maxRunningPauseMs: Math.max(...running), objects: st.objects, files: files.length, objectFiles, bytes, restoreMs: restore });
+      records.push({ setting: s, world: worldKind, ratios, medianRatio: med(ratios), medianRatioCi90: medianInterval(ratios), bestWallRatio: bestWall, cpuRatios, medianCpuRatio: med(cpuRatios), medianCpuRatioCi90: medianInterval(cpuRatios), bestCpuRatio: bestCpu, processCpuRatios: allRatios, loads, medianPauseMs: med(pauses), maxPauseMs: Math.max(...pauses), maxRunningPauseMs: Math.max(...running), objects: st.objects, files: files.length, objectFiles, bytes, restoreMs: restore });
       notes.push(`${label}: ${pairs} alternating pairs, wall ratios ${ratios.map((x) => x.toFixed(3)).join(', ')}; machine-thread CPU ratios ${cpuRatios.map((x) => x.toFixed(3)).join(', ')}; ${pauses.length} pauses`);
       rmSync(last.dir, { recursive: true, force: true });
     }
@@ -187,14 +205,53 @@ export async function run(ctx) {
     rmSync(tmp, { recursive: true, force: true });
   }
   return {
-    title: 'Recording overhead: smoke workload, plain run and recording in alternating pairs',
-    columns: ['recorder', 'wall record/plain (median of pairs)', 'range', 'wall best/best', 'machine-thread CPU record/plain (median)', 'machine-thread CPU best/best', 'other threads CPU s plain / record', 'GC ms plain / record', 'load average', 'pause median ms', 'pause max ms', 'pause max ms (guest running)', 'objects', 'files', 'bytes', 'restore first/last ms (packs)', 'restore first/last ms (loose files)'],
+    title: `Recording overhead: smoke workload, plain run and recording in alternating pairs (guest clock and entropy: ${worldKind})`,
+    columns: ['recorder', 'wall record/plain (median of pairs)', '90% CI of that median', 'range', 'wall best/best', 'machine-thread CPU record/plain (median)', '90% CI of that median', 'machine-thread CPU best/best', 'other threads CPU s plain / record', 'GC ms plain / record', 'load average', 'pause median ms', 'pause max ms', 'pause max ms (guest running)', 'objects', 'files', 'bytes', 'restore first/last ms (packs)', 'restore first/last ms (loose files)'],
     rows,
     records,
     notes,
     ok,
   };
 }
+
+/** The guest's world with the host's clock and random bytes: each run's guest work differs a little. */
+function hostWorld() {
+  return { clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } };
+}
+
+/** The same clock reading and the same entropy stream (xorshift32, one seed) for every run. */
+function fixedWorld() {
+  let x = 0x9e3779b9;
+  return {
+    clock: { now: () => 1_767_225_600_000_000_000n }, // 2026-01-01T00:00:00Z
+    entropy: { fill: (b) => { for (let i = 0; i < b.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; b[i] = x & 0xff; } } },
+  };
+}
+
+/**
+ * A distribution-free confidence interval of the median of `xs` at 90% or more: the k-th
+ * smallest and k-th largest value, with k the largest rank for which the chance that fewer
+ * than k values fall below the true median is at most 5% (binomial, p = 1/2). Null for fewer than 5 values.
+ */
+function medianInterval(xs) {
+  const n = xs.length;
+  const s = [...xs].sort((a, b) => a - b);
+  let k = 0;
+  let below = 0; // P(Bin(n, 1/2) < k + 1), summed term by term
+  let term = 0.5 ** n; // P(Bin = 0)
+  for (let j = 0; j < n; j++) {
+    below += term;
+    if (below > 0.05) break;
+    k = j + 1;
+    term = (term * (n - j)) / (j + 1);
+  }
+  return k === 0 ? null : [s[k - 1], s[n - k]];
+}
+
+const interval = (xs) => {
+  const ci = medianInterval(xs);
+  return ci ? `${ci[0].toFixed(3)}–${ci[1].toFixed(3)}` : '–';
+};
 
 /**
  * Cold restores (a new session: machine built, snapshot read, the object

@@ -17,6 +17,9 @@
 //                   QEMU is installed
 //   seek            latency of seeks to seeded random icounts through a warm
 //                   SeekService (what the server answers seeks with)
+//   restore         in this process: a session moving between seeded random
+//                   snapshots (a lane's jump, a seek), and new sessions (the
+//                   machine's build timed apart from its first restore)
 // and a scaling table: a MODEL that takes the measured per-slice replay times
 // and per-chunk fixed costs and projects them to more workers.
 //
@@ -77,6 +80,7 @@ const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 export async function run(ctx) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run pnpm build first`);
   const scheduler = await import(new URL('../../packages/scheduler/dist/index.js', import.meta.url).href);
+  const recording = await import(new URL('../../packages/recording/dist/index.js', import.meta.url).href);
   const threads = Number(ctx.args['replay-threads'] ?? availableParallelism());
   const seeks = Number(ctx.args['replay-seeks'] ?? 15);
   const reps = Math.max(1, Number(ctx.args['replay-reps'] ?? 1));
@@ -153,6 +157,8 @@ export async function run(ctx) {
         await service.close();
       }
 
+      const restores = await restoreTimes(recording, dir, seeks);
+
       let q = null;
       if (qemu?.qemuRecordReplay) {
         try {
@@ -180,6 +186,7 @@ export async function run(ctx) {
         `${w}: fixed costs of verify -j ${threads} (start-up: thread start, opening, each lane's code cache, machine, warm-up restore): ${parJson.fixed.chunks} chunks, start-up ${parJson.fixed.startupSeconds.toFixed(2)} s, restores ${parJson.fixed.restoreSeconds.toFixed(2)} s = ${perSlice.toFixed(3)} s per slice, ${((100 * perSlice) / sliceReplay).toFixed(1)}% of a slice's replay (${sliceReplay.toFixed(2)} s)`,
         `${w}: not in those fixed costs: the CLI's start and exit around the replay ${outside.toFixed(2)} s (process ${parRun.seconds.toFixed(2)} s, replay ${parJson.wallSeconds.toFixed(2)} s); the slices' replay (restores left out) took ${replaying.toFixed(2)} s of lane time against ${seqReplaying.toFixed(2)} s in verify -j 1 (${coldPenalty >= 0 ? '+' : ''}${coldPenalty.toFixed(2)} s, wall time: the second lane's cold code, the lanes sharing the cores with each other and with whatever else runs)`,
         `${w}: seek through a warm SeekService, ${seeks} seeded random icounts: median ${median(lat).toFixed(0)} ms, p90 ${pct(lat, 0.9).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms`,
+        `${w}: restore (${restores.ramMiB} MiB guest), in this process: a session moving between ${restores.jumps.length} seeded random snapshots median ${median(restores.jumps).toFixed(1)} ms, max ${Math.max(...restores.jumps).toFixed(1)} ms; a new session's first restore median ${median(restores.fresh).toFixed(1)} ms (first in this thread ${restores.fresh[0].toFixed(1)} ms), after building its machine in ${median(restores.builds).toFixed(1)} ms`,
       );
       // The model: a slice's replay time is what the sequential run measured; each chunk pays the fixed cost per chunk measured above.
       const sliceTimes = seqJson.slices.map((s) => s.wallSeconds - s.restoreSeconds);
@@ -190,7 +197,7 @@ export async function run(ctx) {
         return { workers: n, chunks: chunks.length, seconds: t };
       });
       models.push({ workload: w, slices: manifest.slices.length, perChunk, model });
-      records.push({ workload: w, steps, slices: manifest.slices.length, recordSeconds: rec.seconds, sequentialSeconds: seq.seconds, parallelSeconds: par.seconds, sequentialCpuSeconds: seq.cpuSeconds, parallelCpuSeconds: par.cpuSeconds, runs: { sequential: seqRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })), parallel: parRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })) }, threads, speedup: seq.seconds / par.seconds, fixed: parJson.fixed, fixedPerSlice: perSlice, sliceReplaySeconds: sliceReplay, outsideReplaySeconds: outside, laneReplaySeconds: replaying, sequentialReplaySeconds: seqReplaying, seekMs: lat, seekMedianMs: median(lat), qemu: q, model, lanes: parJson.lanes ?? null, verified });
+      records.push({ workload: w, steps, slices: manifest.slices.length, recordSeconds: rec.seconds, sequentialSeconds: seq.seconds, parallelSeconds: par.seconds, sequentialCpuSeconds: seq.cpuSeconds, parallelCpuSeconds: par.cpuSeconds, runs: { sequential: seqRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })), parallel: parRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })) }, threads, speedup: seq.seconds / par.seconds, fixed: parJson.fixed, fixedPerSlice: perSlice, sliceReplaySeconds: sliceReplay, outsideReplaySeconds: outside, laneReplaySeconds: replaying, sequentialReplaySeconds: seqReplaying, seekMs: lat, seekMedianMs: median(lat), restoreMs: restores, restoreJumpMedianMs: median(restores.jumps), restoreFreshMedianMs: median(restores.fresh), qemu: q, model, lanes: parJson.lanes ?? null, verified });
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -207,4 +214,29 @@ export async function run(ctx) {
     notes,
     ok,
   };
+}
+
+/**
+ * Restores in this process, on this thread. `jumps`: one session moving between seeded random
+ * snapshots (what a lane's jump and a seek pay; only pages that differ are written). `fresh`: new
+ * sessions, each timed from its built machine (`builds`, the machine's build) to its first restore.
+ */
+async function restoreTimes(recording, dir, count) {
+  const opened = recording.openRecording(dir);
+  const n = opened.manifest.slices.length;
+  let seed = 20261206;
+  const pick = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const timed = async (f) => { const t = performance.now(); await f(); return performance.now() - t; };
+  const fresh = [];
+  const builds = [];
+  for (let i = 0; i < 5; i++) {
+    const session = new recording.ReplaySession(opened);
+    builds.push(await timed(() => session.prepare()));
+    fresh.push(await timed(() => session.restore(pick())));
+  }
+  const session = new recording.ReplaySession(opened);
+  await session.restore(pick());
+  const jumps = [];
+  for (let i = 0; i < count; i++) jumps.push(await timed(() => session.restore(pick())));
+  return { ramMiB: opened.manifest.board.ramSize / 1048576, jumps, fresh, builds };
 }
