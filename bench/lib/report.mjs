@@ -61,3 +61,23 @@ export function median(xs) {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/**
+ * A distribution-free confidence interval of the median of `xs` at 90% or more: the k-th
+ * smallest and k-th largest value, with k the largest rank for which the chance that fewer
+ * than k values fall below the true median is at most 5% (binomial, p = 1/2). Null for fewer than 5 values.
+ */
+export function medianInterval(xs) {
+  const n = xs.length;
+  const s = [...xs].sort((a, b) => a - b);
+  let k = 0;
+  let below = 0; // P(Bin(n, 1/2) < k + 1), summed term by term
+  let term = 0.5 ** n; // P(Bin = 0)
+  for (let j = 0; j < n; j++) {
+    below += term;
+    if (below > 0.05) break;
+    k = j + 1;
+    term = (term * (n - j)) / (j + 1);
+  }
+  return k === 0 ? null : [s[k - 1], s[n - k]];
+}

@@ -42,6 +42,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { medianInterval } from '../lib/report.mjs';
 
 export const name = 'record-overhead';
 export const order = 41;
@@ -226,26 +227,6 @@ function fixedWorld() {
     clock: { now: () => 1_767_225_600_000_000_000n }, // 2026-01-01T00:00:00Z
     entropy: { fill: (b) => { for (let i = 0; i < b.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; b[i] = x & 0xff; } } },
   };
-}
-
-/**
- * A distribution-free confidence interval of the median of `xs` at 90% or more: the k-th
- * smallest and k-th largest value, with k the largest rank for which the chance that fewer
- * than k values fall below the true median is at most 5% (binomial, p = 1/2). Null for fewer than 5 values.
- */
-function medianInterval(xs) {
-  const n = xs.length;
-  const s = [...xs].sort((a, b) => a - b);
-  let k = 0;
-  let below = 0; // P(Bin(n, 1/2) < k + 1), summed term by term
-  let term = 0.5 ** n; // P(Bin = 0)
-  for (let j = 0; j < n; j++) {
-    below += term;
-    if (below > 0.05) break;
-    k = j + 1;
-    term = (term * (n - j)) / (j + 1);
-  }
-  return k === 0 ? null : [s[k - 1], s[n - k]];
 }
 
 const interval = (xs) => {

@@ -40,6 +40,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { medianInterval } from '../lib/report.mjs';
 
 export const name = 'replay';
 export const order = 45;
@@ -115,6 +116,8 @@ export async function run(ctx) {
         ctx.log(`${w}: replay -j 1 ${seqRuns[k].seconds.toFixed(2)} s (CPU ${seqRuns[k].cpuSeconds?.toFixed(2)} s, load ${seqRuns[k].load.toFixed(2)}), verify -j ${threads} ${parRuns[k].seconds.toFixed(2)} s (CPU ${parRuns[k].cpuSeconds?.toFixed(2)} s, load ${parRuns[k].load.toFixed(2)})`);
       }
       const mid = (runs) => ({ seconds: median(runs.map((r) => r.seconds)), cpuSeconds: runs[0].cpuSeconds === null ? null : median(runs.map((r) => r.cpuSeconds)) });
+      const pairSpeedups = seqRuns.map((r, k) => r.seconds / parRuns[k].seconds);
+      const pairCi = medianInterval(pairSpeedups);
       const seq = mid(seqRuns);
       const par = mid(parRuns);
       // The parallel run whose wall time is the median's (or nearest) gives the fixed costs shown.
@@ -183,6 +186,7 @@ export async function run(ctx) {
       notes.push(
         // verify's planner may start fewer lanes than asked where it predicts more would not pay for their start.
         `${w}: verify -j ${threads} planner: ${parJson.lanes ? parJson.lanes.reason : 'no lane decision (a prnr from before the planner chose lanes: every lane asked for)'}`,
+        `${w}: speed-up pair by pair (replay -j 1 / verify -j ${threads}, the runs alternating): ${pairSpeedups.map((x) => x.toFixed(2)).join(', ')}; median ${median(pairSpeedups).toFixed(2)}${pairCi ? `, 90% confidence interval of that median ${pairCi[0].toFixed(2)}–${pairCi[1].toFixed(2)}` : ' (a confidence interval needs --replay-reps 5 or more)'}`,
         `${w}: fixed costs of verify -j ${threads} (start-up: thread start, opening, each lane's code cache, machine, warm-up restore): ${parJson.fixed.chunks} chunks, start-up ${parJson.fixed.startupSeconds.toFixed(2)} s, restores ${parJson.fixed.restoreSeconds.toFixed(2)} s = ${perSlice.toFixed(3)} s per slice, ${((100 * perSlice) / sliceReplay).toFixed(1)}% of a slice's replay (${sliceReplay.toFixed(2)} s)`,
         `${w}: not in those fixed costs: the CLI's start and exit around the replay ${outside.toFixed(2)} s (process ${parRun.seconds.toFixed(2)} s, replay ${parJson.wallSeconds.toFixed(2)} s); the slices' replay (restores left out) took ${replaying.toFixed(2)} s of lane time against ${seqReplaying.toFixed(2)} s in verify -j 1 (${coldPenalty >= 0 ? '+' : ''}${coldPenalty.toFixed(2)} s, wall time: the second lane's cold code, the lanes sharing the cores with each other and with whatever else runs)`,
         `${w}: seek through a warm SeekService, ${seeks} seeded random icounts: median ${median(lat).toFixed(0)} ms, p90 ${pct(lat, 0.9).toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms`,
@@ -197,7 +201,7 @@ export async function run(ctx) {
         return { workers: n, chunks: chunks.length, seconds: t };
       });
       models.push({ workload: w, slices: manifest.slices.length, perChunk, model });
-      records.push({ workload: w, steps, slices: manifest.slices.length, recordSeconds: rec.seconds, sequentialSeconds: seq.seconds, parallelSeconds: par.seconds, sequentialCpuSeconds: seq.cpuSeconds, parallelCpuSeconds: par.cpuSeconds, runs: { sequential: seqRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })), parallel: parRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })) }, threads, speedup: seq.seconds / par.seconds, fixed: parJson.fixed, fixedPerSlice: perSlice, sliceReplaySeconds: sliceReplay, outsideReplaySeconds: outside, laneReplaySeconds: replaying, sequentialReplaySeconds: seqReplaying, seekMs: lat, seekMedianMs: median(lat), restoreMs: restores, restoreJumpMedianMs: median(restores.jumps), restoreFreshMedianMs: median(restores.fresh), qemu: q, model, lanes: parJson.lanes ?? null, verified });
+      records.push({ workload: w, steps, slices: manifest.slices.length, recordSeconds: rec.seconds, sequentialSeconds: seq.seconds, parallelSeconds: par.seconds, sequentialCpuSeconds: seq.cpuSeconds, parallelCpuSeconds: par.cpuSeconds, runs: { sequential: seqRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })), parallel: parRuns.map(({ seconds, cpuSeconds, load }) => ({ seconds, cpuSeconds, load })) }, threads, speedup: seq.seconds / par.seconds, pairSpeedups, pairSpeedupCi90: pairCi, fixed: parJson.fixed, fixedPerSlice: perSlice, sliceReplaySeconds: sliceReplay, outsideReplaySeconds: outside, laneReplaySeconds: replaying, sequentialReplaySeconds: seqReplaying, seekMs: lat, seekMedianMs: median(lat), restoreMs: restores, restoreJumpMedianMs: median(restores.jumps), restoreFreshMedianMs: median(restores.fresh), qemu: q, model, lanes: parJson.lanes ?? null, verified });
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
