@@ -23,6 +23,9 @@
 //   --overhead-max N       stop every run after N steps (default: run to poweroff)
 //   --overhead-slices A,B  settings: "default" and/or a step count (default: default,20000000)
 //   --overhead-world W     the guest's clock and entropy: "fixed" (default) or "host"
+//   --overhead-no-prestart the recorder starts its snapshot worker itself; by default the
+//                          worker is started and ready before the timing, as `prnr record`
+//                          starts it from its first lines (@prnr/snapshot/prestart)
 //
 // With "fixed", every run gets the same clock reading and the same seeded
 // entropy, so plain run and recording execute the very same guest work (equal
@@ -59,6 +62,7 @@ export async function run(ctx) {
   const max = ctx.args['overhead-max'] ? Number(ctx.args['overhead-max']) : 20_000_000_000;
   const pairs = Number(ctx.args['overhead-pairs'] ?? 5);
   const settings = String(ctx.args['overhead-slices'] ?? 'default,20000000').split(',');
+  const prestart = !ctx.args['overhead-no-prestart'];
   const worldKind = String(ctx.args['overhead-world'] ?? 'fixed');
   if (worldKind !== 'fixed' && worldKind !== 'host') throw new Error(`--overhead-world: "fixed" or "host", not ${JSON.stringify(worldKind)}`);
   const world = worldKind === 'host' ? hostWorld : fixedWorld;
@@ -105,6 +109,9 @@ export async function run(ctx) {
     const dir = join(tmp, `r${n++}.rec`);
     const { config, images } = machine.guestBoard(set);
     const input = new machine.ScriptInput(script);
+    // As `prnr record` does: its snapshot worker starts with the command line, and is ready (its ring
+    // touched) while the CLI loads and decodes the guest images, which this timing leaves out on both sides.
+    if (prestart) await snapshot.prestartSnapshotWorker().ready;
     await settle();
     const g0 = gcMs;
     const c0 = cpu();
@@ -197,7 +204,7 @@ export async function run(ctx) {
         `${restore.packs.first.toFixed(0)} / ${restore.packs.last.toFixed(0)}`,
         `${restore.loose.first.toFixed(0)} / ${restore.loose.last.toFixed(0)}`,
       ]);
-      records.push({ setting: s, world: worldKind, ratios, medianRatio: med(ratios), medianRatioCi90: medianInterval(ratios), bestWallRatio: bestWall, cpuRatios, medianCpuRatio: med(cpuRatios), medianCpuRatioCi90: medianInterval(cpuRatios), bestCpuRatio: bestCpu, processCpuRatios: allRatios, loads, medianPauseMs: med(pauses), maxPauseMs: Math.max(...pauses), maxRunningPauseMs: Math.max(...running), objects: st.objects, files: files.length, objectFiles, bytes, restoreMs: restore });
+      records.push({ setting: s, world: worldKind, prestart, ratios, medianRatio: med(ratios), medianRatioCi90: medianInterval(ratios), bestWallRatio: bestWall, cpuRatios, medianCpuRatio: med(cpuRatios), medianCpuRatioCi90: medianInterval(cpuRatios), bestCpuRatio: bestCpu, processCpuRatios: allRatios, loads, medianPauseMs: med(pauses), maxPauseMs: Math.max(...pauses), maxRunningPauseMs: Math.max(...running), objects: st.objects, files: files.length, objectFiles, bytes, restoreMs: restore });
       notes.push(`${label}: ${pairs} alternating pairs, wall ratios ${ratios.map((x) => x.toFixed(3)).join(', ')}; machine-thread CPU ratios ${cpuRatios.map((x) => x.toFixed(3)).join(', ')}; ${pauses.length} pauses`);
       rmSync(last.dir, { recursive: true, force: true });
     }
@@ -206,7 +213,7 @@ export async function run(ctx) {
     rmSync(tmp, { recursive: true, force: true });
   }
   return {
-    title: `Recording overhead: smoke workload, plain run and recording in alternating pairs (guest clock and entropy: ${worldKind})`,
+    title: `Recording overhead: smoke workload, plain run and recording in alternating pairs (guest clock and entropy: ${worldKind}; snapshot worker ${prestart ? 'prestarted, as by prnr record' : 'started by the recorder'})`,
     columns: ['recorder', 'wall record/plain (median of pairs)', '90% CI of that median', 'range', 'wall best/best', 'machine-thread CPU record/plain (median)', '90% CI of that median', 'machine-thread CPU best/best', 'other threads CPU s plain / record', 'GC ms plain / record', 'load average', 'pause median ms', 'pause max ms', 'pause max ms (guest running)', 'objects', 'files', 'bytes', 'restore first/last ms (packs)', 'restore first/last ms (loose files)'],
     rows,
     records,

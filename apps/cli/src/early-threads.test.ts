@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { earlyThreadsFor } from './early-threads.js';
+import { earlyThreadsFor, recordsFor } from './early-threads.js';
 
 describe('which commands start their replay threads before the CLI loads', () => {
   it('verify, replay and diagnose with 2 or more workers: one thread fewer than workers, for the recording named', () => {
@@ -23,5 +23,17 @@ describe('which commands start their replay threads before the CLI loads', () =>
     expect(earlyThreadsFor(['verify', 'a.rec', '-j', 'two'])).toBeNull(); // the command says what is wrong
     expect(earlyThreadsFor(['record', '-o', 'a.rec'])).toBeNull();
     expect(earlyThreadsFor([])).toBeNull();
+  });
+});
+
+describe('which commands start their snapshot worker before the CLI loads', () => {
+  it('record and demo, not their help, and no other command', () => {
+    expect(recordsFor(['record', '-o', 'a.rec', '--script', 'w.sh'])).toBe(true);
+    expect(recordsFor(['demo'])).toBe(true);
+    expect(recordsFor(['record', '--help'])).toBe(false);
+    expect(recordsFor(['demo', '-h'])).toBe(false);
+    expect(recordsFor(['replay', 'a.rec'])).toBe(false);
+    expect(recordsFor(['run'])).toBe(false);
+    expect(recordsFor([])).toBe(false);
   });
 });

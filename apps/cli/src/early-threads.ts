@@ -1,10 +1,17 @@
 /**
- * Starts a parallel replay's worker threads from the command line's first
- * lines, before the rest of it loads: `verify`, `replay` and `diagnose` run
- * one lane in the CLI's own thread and the others on worker threads
- * (session/executor.ts), and a thread takes about as long to get ready (a
- * fresh V8, the replay packages, the recording, its code cache, a machine)
- * as the CLI takes to load. The command's ThreadExecutor takes these threads.
+ * Starts a recording's snapshot worker, or a parallel replay's worker
+ * threads, from the command line's first lines, before the rest of it loads.
+ *
+ * `record` and `demo`: the snapshot worker's start and its ring's page
+ * faults then overlap the command line's loading and the images' decoding,
+ * and the power-on capture need not wait for them
+ * (@prnr/snapshot/prestart).
+ *
+ * `verify`, `replay` and `diagnose` run one lane in the CLI's own thread and
+ * the others on worker threads (session/executor.ts), and a thread takes
+ * about as long to get ready (a fresh V8, the replay packages, the
+ * recording, its code cache, a machine) as the CLI takes to load. The
+ * command's ThreadExecutor takes these threads.
  *
  * It reads the arguments only as far as it needs to tell that threads will be
  * used; anything it does not understand starts nothing, and the command
@@ -12,6 +19,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { prestartReplayThreads, setReplayThreadHartDefaults } from '@prnr/scheduler/prestart';
+import { prestartSnapshotWorker } from '@prnr/snapshot/prestart';
 import { decideLanesFromDir } from './session/lanes.js';
 
 /** Per command, its options that take a value (so that the value is not taken for the recording). */
@@ -50,7 +58,13 @@ export function earlyThreadsFor(args: readonly string[]): { threads: number; dir
   return { threads: n - 1, dir };
 }
 
+/** Whether these arguments record (`record`, `demo`; not their help): their snapshot worker starts at once. */
+export function recordsFor(args: readonly string[]): boolean {
+  return (args[0] === 'record' || args[0] === 'demo') && !args.includes('-h') && !args.includes('--help');
+}
+
 export function startEarlyThreads(args: readonly string[]): void {
+  if (recordsFor(args)) prestartSnapshotWorker();
   const plan = earlyThreadsFor(args);
   if (!plan) return;
   // verify, replay and diagnose start only the lanes that pay for their start (session/lanes.ts; the

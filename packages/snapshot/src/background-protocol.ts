@@ -2,13 +2,8 @@
 import type { CaptureDelta } from './capture-delta.js';
 import type { RingSpan } from './ring-spans.js';
 
+/** What a worker starts with (snapshot-thread.ts): no store yet, the first request opens one. */
 export interface WorkerInit {
-  /** The store's directory (objects go into DIR/objects/pack). */
-  dir: string;
-  /** Objects into a pack (true), or one file each (the layout before packs). */
-  packs: boolean;
-  /** The machine's shape; the worker's writer starts from that machine just built (all zero but for the first delta). Absent: the first delta's shape. */
-  shape?: { ram: { size: number }; disks: Array<{ size: number; blockSize: number }> };
   /**
    * The ring the machine's thread copies pages and put() bytes into, shared
    * so that nothing is transferred per capture. The worker touches every
@@ -25,7 +20,18 @@ export interface WorkerInit {
   nice?: number;
 }
 
+/** The store a worker writes to and the machine it captures, given by its writer's first request. */
+export interface StoreInit {
+  /** The store's directory (objects go into DIR/objects/pack). */
+  dir: string;
+  /** Objects into a pack (true), or one file each (the layout before packs). */
+  packs: boolean;
+  /** The machine's shape; the worker's writer starts from that machine just built (all zero but for the first delta). Absent: the first delta's shape. */
+  shape?: { ram: { size: number }; disks: Array<{ size: number; blockSize: number }> };
+}
+
 export type Request =
+  | { id: number; op: 'open'; store: StoreInit }
   | { id: number; op: 'capture'; delta: CaptureDelta; ram?: RingSpan }
   | { id: number; op: 'put'; bytes: Uint8Array; ring?: RingSpan }
   | { id: number; op: 'sync' }

@@ -10,6 +10,8 @@ import { restoreSnapshot } from './restore.js';
 import { fullStateRoot } from './snapshot-writer.js';
 import { livedInMachine, prng, randomBytes, RAM_BASE } from './test-support.js';
 import { WORKER_NICE } from './thread-priority.js';
+import { prestartSnapshotWorker, snapshotThread } from './snapshot-thread.js';
+import { spawnSync } from 'node:child_process';
 
 /** Ids and nice values of this process's threads (Linux: /proc/self/task/TID/stat, field 19). */
 function threadNices(): Map<number, number> {
@@ -233,5 +235,40 @@ describe('BackgroundWriter', () => {
     } finally {
       await bg.close();
     }
+  });
+
+  it('takes the worker prestartSnapshotWorker() started when the options match, and stores through it as through its own', async () => {
+    const m = livedInMachine(6);
+    const { threadId: id, ready } = prestartSnapshotWorker();
+    expect(prestartSnapshotWorker().threadId).toBe(id); // one waits already
+    await ready;
+    // Other options: a thread of their own; the prestarted one goes on waiting.
+    const other = snapshotThread({ ringBytes: 64 * 4096 });
+    expect(other.worker.threadId).not.toBe(id);
+    await other.worker.terminate();
+    const bg = new BackgroundWriter(join(dir, 'prestarted'), m.parts());
+    expect(prestartSnapshotWorker().threadId).not.toBe(id); // taken by bg: this starts another
+    const next = snapshotThread({});
+    await next.worker.terminate();
+    let expected = '';
+    try {
+      await bg.whenReady();
+      expect(bg.holdsNow(16 << 20)).toBe(true); // its ring is touched, all of it
+      expected = await fullStateRoot(m.parts());
+      expect((await bg.capture(m.parts()).done).root).toBe(expected);
+      await bg.sync();
+    } finally {
+      await bg.close();
+    }
+    const r = await restoreSnapshot(expected, new FsObjectStore(join(dir, 'prestarted')), { ram: new Uint8Array(m.ram.size) });
+    expect(r.root).toBe(expected);
+  });
+
+  it('a prestarted worker that no writer takes does not keep the process alive', () => {
+    const built = new URL('../dist/snapshot-thread.js', import.meta.url).href;
+    const program = `import('${built}').then((m) => { m.prestartSnapshotWorker(); console.log('started'); });`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.trim()).toBe('started');
+    expect(r.status).toBe(0); // exited by itself, not killed by the timeout (status null)
   });
 });

@@ -30,28 +30,20 @@
  * The ring is used before it is all touched (a page not touched yet faults
  * on the thread that writes it first, as fresh memory would, but only once).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { deltaTransfer, takeDelta } from './capture-delta.js';
-import { READY_ID, RING_TOUCHED, type Reply, type Request, type WorkerInit } from './background-protocol.js';
+import { READY_ID, RING_TOUCHED, type Reply, type Request } from './background-protocol.js';
 import { RingSpans, type RingSpan } from './ring-spans.js';
 import type { SyncStats } from './fs-object-store.js';
-import { WORKER_NICE } from './thread-priority.js';
+import { snapshotThread, type SnapshotThreadOptions } from './snapshot-thread.js';
 import type { MachineParts } from './machine-parts.js';
 import type { Hash } from './schema.js';
 import type { CaptureResult } from './snapshot-writer.js';
 
-// src/background-writer.ts and dist/index.js both sit one level below the package root; the worker runs built.
-const WORKER = new URL('../dist/capture-worker.js', import.meta.url);
+export { DEFAULT_RING_BYTES } from './snapshot-thread.js';
+
 /** Atomics.waitAsync (ES2024; Node has it, this TypeScript lib does not declare it). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<unknown> | string } }).waitAsync as (a: Int32Array, i: number, v: number) => { async: true; value: Promise<unknown> } | { async: false; value: string };
-
-/**
- * The shared ring's size: room for an 8 MiB base disk image and the
- * captures of a running guest (median ~30 pages); a capture that does not
- * fit in its free part copies into fresh memory. The worker touches all of
- * it once (~4,000 page faults, on its thread), so it is not made larger.
- */
-export const DEFAULT_RING_BYTES = 16 << 20;
 
 /** A capture handed to the worker. */
 export interface PendingCapture {
@@ -61,17 +53,9 @@ export interface PendingCapture {
   done: Promise<CaptureResult>;
 }
 
-export interface BackgroundWriterOptions {
+export interface BackgroundWriterOptions extends SnapshotThreadOptions {
   /** Objects into a pack (default), or one file each (the layout before packs). */
   packs?: boolean;
-  /** Bytes of the shared ring (default DEFAULT_RING_BYTES). */
-  ringBytes?: number;
-  /**
-   * The worker thread's nice value (Linux; elsewhere ignored), default
-   * WORKER_NICE: it gives way to the machine's thread and V8's compiler
-   * threads. null: the process's priority.
-   */
-  workerNice?: number | null;
 }
 
 export class BackgroundWriter {
@@ -93,35 +77,22 @@ export class BackgroundWriter {
   readonly copies = { ring: 0, fresh: 0 };
 
   /**
-   * Starts the worker for the store in `dir` and a machine of `parts`'s
-   * shape, just built; the writer owns the machine's dirty marks from now
-   * on. `parts` undefined: the machine is not built yet, and the first
-   * capture gives its shape (it must be of a machine just built as well).
+   * Opens the store in `dir` for a machine of `parts`'s shape, just built, on
+   * a worker thread (the one prestartSnapshotWorker() started, if it was
+   * started with the same options, else a new one); the writer owns the
+   * machine's dirty marks from now on. `parts` undefined: the machine is not
+   * built yet, and the first capture gives its shape (it must be of a machine
+   * just built as well).
    */
   constructor(dir: string, parts: MachineParts | undefined, options: BackgroundWriterOptions = {}) {
-    // Not touched here: the worker does that (page faults on its thread), and says how far through control.
-    this.ring = new SharedArrayBuffer(options.ringBytes ?? DEFAULT_RING_BYTES);
+    const thread = snapshotThread(options);
+    this.worker = thread.worker;
+    this.ring = thread.ring;
     this.spans = new RingSpans(this.ring.byteLength);
-    const control = new SharedArrayBuffer(4);
-    this.control = new Int32Array(control);
-    const init: WorkerInit = {
-      dir,
-      packs: options.packs ?? true,
-      ...(parts ? { shape: { ram: { size: parts.ram.size }, disks: parts.disks.map((d) => ({ size: d.size, blockSize: d.blockSize })) } } : {}),
-      ring: this.ring,
-      control,
-      ...(options.workerNice === null ? {} : { nice: options.workerNice ?? WORKER_NICE }),
-    };
-    this.worker = new Worker(WORKER, { workerData: init });
-    let ready!: () => void;
-    let notReady!: (e: Error) => void;
-    this.ready = new Promise((resolve, reject) => {
-      ready = resolve;
-      notReady = reject;
-    });
-    this.ready.catch(() => {}); // a failure also rejects the requests, where callers see it
+    this.control = new Int32Array(thread.control);
+    this.ready = thread.ready;
     this.worker.on('message', (r: Reply) => {
-      if (r.id === READY_ID) return ready();
+      if (r.id === READY_ID) return;
       const w = this.waiting.get(r.id);
       if (!w) return;
       this.waiting.delete(r.id);
@@ -135,15 +106,16 @@ export class BackgroundWriter {
     const fail = (e: Error) => {
       this.failure = e;
       this.nudge();
-      notReady(e);
       for (const w of this.waiting.values()) w.reject(e);
       this.waiting.clear();
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => {
       if (this.waiting.size > 0) fail(new Error(`the snapshot worker thread exited (code ${code}) with work pending`));
-      notReady(new Error(`the snapshot worker thread exited (code ${code})`));
     });
+    // First of all requests: a capture or put posted later finds the store open.
+    const shape = parts && { ram: { size: parts.ram.size }, disks: parts.disks.map((d) => ({ size: d.size, blockSize: d.blockSize })) };
+    this.call<null>({ id: 0, op: 'open', store: { dir, packs: options.packs ?? true, ...(shape ? { shape } : {}) } }, []).catch(() => {}); // a failure fails every later request too
   }
 
   /** Resolves once the whole shared ring is touched (no copy into it pays a page fault from then on); rejects if the worker fails first. */

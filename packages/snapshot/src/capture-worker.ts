@@ -3,7 +3,9 @@
  * the recording's object store (packs) and a SnapshotWriter fed by deltas,
  * and does the hashing, compression and I/O of every capture and put in the
  * order they were posted. Messages are plain data (background-protocol.ts);
- * page bytes come through the shared ring, read in place.
+ * page bytes come through the shared ring, read in place. The writer's first
+ * request names the store: the thread may have been started before anyone
+ * knew it (snapshot-thread.ts).
  *
  * Start-up order matters to the machine's thread: the ring is touched first
  * (its page faults paid here), a slice at a time, with the touched length
@@ -15,7 +17,7 @@
  * compiler threads that the machine's thread waits for.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { READY_ID, RING_TOUCHED, type Reply, type Request, type WorkerInit } from './background-protocol.js';
+import { READY_ID, RING_TOUCHED, type Reply, type Request, type StoreInit, type WorkerInit } from './background-protocol.js';
 import type { CaptureDelta } from './capture-delta.js';
 import type { RingSpan } from './ring-spans.js';
 import type { SnapshotWriter } from './snapshot-writer.js';
@@ -26,12 +28,16 @@ const init = workerData as WorkerInit;
 // Requests that arrive before the modules are loaded wait in order behind them.
 let queue: Promise<unknown> = Promise.resolve();
 const inRing = (s: RingSpan) => new Uint8Array(init.ring, s.offset, s.length);
+/** The store's work, from the first request ('open'); a failure to open fails every later request too. */
+let work: Promise<(req: Request) => Promise<unknown>> | undefined;
 parentPort!.on('message', (req: Request) => {
   // In order: a capture's objects are in the store before a later sync() returns, and ring spans are freed in order.
   queue = queue.then(async () => {
     let reply: Reply;
     try {
-      reply = { id: req.id, ok: true, value: await (await work)(req) };
+      if (req.op === 'open') work ??= open(req.store);
+      const w = await (work ?? Promise.reject(new Error(`snapshot worker: '${req.op}' before the store was opened`)));
+      reply = { id: req.id, ok: true, value: req.op === 'open' ? null : await w(req) };
     } catch (e) {
       reply = { id: req.id, ok: false, error: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' };
     }
@@ -42,7 +48,7 @@ parentPort!.on('message', (req: Request) => {
 if (init.nice !== undefined) niceThisThread(init.nice); // before any work: the ring's page faults give way too
 touchRing();
 parentPort!.postMessage({ id: READY_ID, ok: true, value: null } satisfies Reply);
-const work = loadWork();
+const modules = loadModules();
 
 /**
  * Touches every page of the ring once, publishing the length touched after
@@ -63,12 +69,18 @@ function touchRing(): void {
   }
 }
 
-async function loadWork(): Promise<(req: Request) => Promise<unknown>> {
-  const [{ FsObjectStore }, { blake3Ready }, { SnapshotWriter: Writer }] = await Promise.all([import('./fs-object-store.js'), import('./hash.js'), import('./snapshot-writer.js')]);
+/** The store, hashing and writer modules, loaded once the ring is touched (whether or not a store is named yet). */
+async function loadModules() {
+  const [{ FsObjectStore }, { blake3Ready }, { SnapshotWriter }] = await Promise.all([import('./fs-object-store.js'), import('./hash.js'), import('./snapshot-writer.js')]);
   await blake3Ready();
-  const store = new FsObjectStore(init.dir, { packs: init.packs ?? true });
-  // From the machine's shape: given at start, or that of the first delta (a recorder starts the worker before it builds the machine).
-  let writer: Promise<SnapshotWriter> | undefined = init.shape && Writer.forNewShape(init.shape);
+  return { FsObjectStore, SnapshotWriter };
+}
+
+async function open(at: StoreInit): Promise<(req: Request) => Promise<unknown>> {
+  const { FsObjectStore, SnapshotWriter: Writer } = await modules;
+  const store = new FsObjectStore(at.dir, { packs: at.packs });
+  // From the machine's shape: given at open, or that of the first delta (a recorder starts the worker before it builds the machine).
+  let writer: Promise<SnapshotWriter> | undefined = at.shape && Writer.forNewShape(at.shape);
   const writerFor = (d: CaptureDelta) => (writer ??= Writer.forNewShape({ ram: { size: d.ram.size }, disks: d.disks.map((k) => ({ size: k.size, blockSize: k.blockSize })) }));
   return async (req) => {
     switch (req.op) {

@@ -31,6 +31,8 @@ export type { MachineParts, RamPart, DiskPart } from './machine-parts.js';
 export { SnapshotWriter, fullStateRoot } from './snapshot-writer.js';
 export type { CaptureResult, CaptureStats, SnapshotWriterOptions } from './snapshot-writer.js';
 export { BackgroundWriter, DEFAULT_RING_BYTES } from './background-writer.js';
+export { prestartSnapshotWorker } from './snapshot-thread.js';
+export type { SnapshotThreadOptions } from './snapshot-thread.js';
 export { WORKER_NICE } from './thread-priority.js';
 export type { BackgroundWriterOptions, PendingCapture } from './background-writer.js';
 export { takeDelta, dirtyRamBytes } from './capture-delta.js';
