@@ -116,5 +116,12 @@ describe('prnr record, slices, verify, replay, gc', () => {
     const exists = prnr('record', '-o', rec, '--max-insns', '1000');
     expect(exists.status).toBe(2);
     expect(exists.stderr.trim()).toBe(`prnr: ${rec} already exists and is not empty: choose a new directory for the recording`);
+    // A directory that cannot be made (here under a file): one line naming it, no stack trace.
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const under = prnr('record', '-o', join(file, 'x.rec'), '--max-insns', '1000');
+    expect(under.status).toBe(2);
+    expect(under.stderr.trim()).toBe(`prnr: cannot create the recording directory ${join(file, 'x.rec')}: ENOTDIR at ${join(file, 'x.rec', 'log')}`);
+    noStackTrace(under.stderr);
   });
 });

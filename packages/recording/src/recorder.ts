@@ -501,8 +501,14 @@ function createSegment(dir: string, index: number, startIcount: number): OpenSeg
 /** Creates the directory and its log/ and objects/; resolves once their names are durable (on the thread pool: the first manifest write waits for it). */
 function prepareDir(dir: string): Promise<void> {
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new RecordingError(`${dir} already exists and is not empty: choose a new directory for the recording`);
-  mkdirSync(join(dir, 'log'), { recursive: true });
-  mkdirSync(join(dir, 'objects'), { recursive: true });
+  for (const sub of ['log', 'objects']) {
+    try {
+      mkdirSync(join(dir, sub), { recursive: true });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new RecordingError(`cannot create the recording directory ${dir}: ${err.code ?? err.message} at ${err.path ?? join(dir, sub)}`);
+    }
+  }
   const synced = (async () => {
     const d = await open(dir, 'r');
     try {
