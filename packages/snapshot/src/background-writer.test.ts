@@ -1,5 +1,5 @@
 // The worker thread runs the built package (dist/capture-worker.js): build @prnr/snapshot first.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -264,11 +264,12 @@ describe('BackgroundWriter', () => {
     expect(r.root).toBe(expected);
   });
 
-  it('a prestarted worker that no writer takes does not keep the process alive', () => {
+  it('a prestarted worker that no writer takes keeps the process alive until it is ready, not after', () => {
     const built = new URL('../dist/snapshot-thread.js', import.meta.url).href;
-    const program = `import('${built}').then((m) => { m.prestartSnapshotWorker(); console.log('started'); });`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', timeout: 60_000 });
-    expect(r.stdout.trim()).toBe('started');
-    expect(r.status).toBe(0); // exited by itself, not killed by the timeout (status null)
+    const program = join(dir, 'prestart-alone.mjs'); // a file, not -e: a worker inherits node's options, and --input-type is refused there
+    writeFileSync(program, `const m = await import('${built}');\nconst { ready } = m.prestartSnapshotWorker();\nconsole.log('started');\nawait ready;\nconsole.log('ready');\n`);
+    const r = spawnSync(process.execPath, [program], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.trim().split('\n')).toEqual(['started', 'ready']); // awaiting ready alone did not let the process end early
+    expect(r.status).toBe(0); // then exited by itself, not killed by the timeout (status null)
   });
 });

@@ -53,14 +53,17 @@ let spare: { thread: SnapshotThread; nice: number | null; forget: () => void } |
  * Starts a snapshot worker for the next BackgroundWriter made in this
  * process with the same options (a recorder's), unless one is waiting
  * already; returns the waiting thread's id, and `ready` once its ring is
- * touched (rejected if it fails). The thread does not keep the process alive
- * while it waits, and one that fails meanwhile is forgotten (the writer
- * starts its own).
+ * touched (rejected if it fails). Once ready, a thread that no writer has
+ * taken does not keep the process alive (until then it does: awaiting
+ * `ready` alone keeps a process running, and that takes ~0.1 s). One that
+ * fails meanwhile is forgotten (the writer starts its own).
  */
 export function prestartSnapshotWorker(options: SnapshotThreadOptions = {}): { threadId: number; ready: Promise<void> } {
   if (spare) return { threadId: spare.thread.worker.threadId, ready: spare.thread.ready };
   const thread = startThread(options);
-  thread.worker.unref();
+  void thread.ready.then(() => {
+    if (spare?.thread === thread) thread.worker.unref();
+  }, () => {});
   const forget = () => {
     if (spare?.thread === thread) spare = undefined;
   };
