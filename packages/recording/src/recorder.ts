@@ -22,7 +22,7 @@
  */
 import { mkdirSync, readdirSync, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setImmediate as yieldToHost, setTimeout as sleep } from 'node:timers/promises';
 import { createDeviceRegistry, type ConsoleOutputSink, type LoadedDevicePlugin } from '@prnr/devices';
 import { Channel, PortRecorder, SegmentWriter, encodeUvarint, type RecordedInputs } from '@prnr/eventlog';
@@ -499,11 +499,22 @@ function createSegment(dir: string, index: number, startIcount: number): OpenSeg
 }
 
 /** Creates the directory and its log/ and objects/; resolves once their names are durable (on the thread pool: the first manifest write waits for it). */
+/**
+ * `mkdir -p`, a level at a time down from the nearest directory that exists. Node 20's
+ * `mkdirSync(path, { recursive: true })` spins for ever where a level can be neither made nor found
+ * (any path under /proc): each level answers ENOENT, which it takes for a missing parent.
+ */
+function makeDirs(path: string): void {
+  const missing: string[] = [];
+  for (let p = resolve(path); !existsSync(p); p = dirname(p)) missing.unshift(p);
+  for (const p of missing) mkdirSync(p);
+}
+
 function prepareDir(dir: string): Promise<void> {
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new RecordingError(`${dir} already exists and is not empty: choose a new directory for the recording`);
   for (const sub of ['log', 'objects']) {
     try {
-      mkdirSync(join(dir, sub), { recursive: true });
+      makeDirs(join(dir, sub));
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       throw new RecordingError(`cannot create the recording directory ${dir}: ${err.code ?? err.message} at ${err.path ?? join(dir, sub)}`);
