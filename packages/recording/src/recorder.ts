@@ -498,7 +498,6 @@ function createSegment(dir: string, index: number, startIcount: number): OpenSeg
   return s;
 }
 
-/** Creates the directory and its log/ and objects/; resolves once their names are durable (on the thread pool: the first manifest write waits for it). */
 /**
  * `mkdir -p`, a level at a time down from the nearest directory that exists. Node 20's
  * `mkdirSync(path, { recursive: true })` spins for ever where a level can be neither made nor found
@@ -510,6 +509,7 @@ function makeDirs(path: string): void {
   for (const p of missing) mkdirSync(p);
 }
 
+/** Creates the directory and its log/ and objects/; resolves once their names are durable (on the thread pool: the first manifest write waits for it). */
 function prepareDir(dir: string): Promise<void> {
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new RecordingError(`${dir} already exists and is not empty: choose a new directory for the recording`);
   for (const sub of ['log', 'objects']) {
