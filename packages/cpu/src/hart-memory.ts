@@ -85,6 +85,8 @@ export interface TlbSet {
   readonly rKey: Float64Array; readonly rOff: Int32Array; readonly rFlags: Uint8Array;
   readonly wKey: Float64Array; readonly wOff: Int32Array; readonly wFlags: Uint8Array;
   readonly xKey: Float64Array; readonly xOff: Int32Array; readonly xFlags: Uint8Array;
+  /** The three key arrays (r, w, x) as one, and the three flag arrays as one, bytes and words (sfence.vma scans them). */
+  readonly keys: Float64Array; readonly flags: Uint8Array; readonly flagWords: Uint32Array;
 }
 
 /** Views of TLB set `level` of the hart area at `area`, with every key invalid. */
@@ -95,6 +97,7 @@ export function tlbSetViews(buffer: ArrayBuffer, area: number, level: number): T
     rKey: new Float64Array(buffer, at + SET_R_KEY, TLB_SIZE), rOff: new Int32Array(buffer, at + SET_R_OFF, TLB_SIZE), rFlags: new Uint8Array(buffer, at + SET_R_FLAGS, TLB_SIZE),
     wKey: new Float64Array(buffer, at + SET_W_KEY, TLB_SIZE), wOff: new Int32Array(buffer, at + SET_W_OFF, TLB_SIZE), wFlags: new Uint8Array(buffer, at + SET_W_FLAGS, TLB_SIZE),
     xKey: new Float64Array(buffer, at + SET_X_KEY, TLB_SIZE), xOff: new Int32Array(buffer, at + SET_X_OFF, TLB_SIZE), xFlags: new Uint8Array(buffer, at + SET_X_FLAGS, TLB_SIZE),
+    keys: new Float64Array(buffer, at + SET_R_KEY, 3 * TLB_SIZE), flags: new Uint8Array(buffer, at + SET_R_FLAGS, 3 * TLB_SIZE), flagWords: new Uint32Array(buffer, at + SET_R_FLAGS, (3 * TLB_SIZE) >>> 2),
   };
   set.rKey.fill(NaN); set.wKey.fill(NaN); set.xKey.fill(NaN);
   return set;

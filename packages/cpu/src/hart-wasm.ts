@@ -10,7 +10,7 @@ import { readLoad, writeMem } from './hart-access.js';
 import { AREA_ATTN, AREA_PC_HI, AREA_PC_LO } from './hart-memory.js';
 import { amo, execBlock } from './hart-interp.js';
 import { publishWalk } from './hart-mmu.js';
-import { csrInstruction, systemInstruction } from './hart-traps.js';
+import { csrInstruction, ECALL, systemInstruction, takeEcall } from './hart-traps.js';
 import { LOOKUP_MASK } from './jit/block-cache.js';
 import { TLB_MASK } from './tlb.js';
 
@@ -91,13 +91,14 @@ export function slowInsn(h: Hart, insn: number, plo: number, phi: number, ic: nu
  * A SYSTEM instruction (not WFI) for the 'wasm' engine, as the interpreter runs it. A CSR access
  * (funct3 1-3, 5-7) returns whether the block must stop after it (on true the block stores the
  * next pc and leaves; else it goes on). Anything else leaves the next pc (nlo/nhi, or where an
- * xRET goes) in the area for the block, which ends here.
+ * xRET or an ECALL goes) in the area for the block, which ends here.
  */
 export function systemAt(h: Hart, insn: number, plo: number, phi: number, nlo: number, nhi: number, ic: number): boolean {
   h.pcLo = plo; h.pcHi = phi; h.icount = ic;
   const f3 = (insn >> 12) & 7;
   if (f3 !== 0 && f3 !== 4) return csrAt(h, insn, f3);
   if (f3 !== 0) csrInstruction(h, insn, (insn >> 7) & 31, (insn >> 15) & 31, f3); // reserved funct3: illegal
+  else if (insn === ECALL) { takeEcall(h); nlo = h.pcLo; nhi = h.pcHi; } // the trap counts as the step, as after run()'s catch
   else if (systemInstruction(h, insn, (insn >> 7) & 31) === 1) { nlo = h.pcLo; nhi = h.pcHi; }
   h.areaI32[AREA_PC_LO >>> 2] = nlo; h.areaI32[AREA_PC_HI >>> 2] = nhi;
   h.publishFpMode();

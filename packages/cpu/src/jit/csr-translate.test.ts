@@ -210,6 +210,29 @@ describe('CSR accesses inside translated blocks vs the interpreter', () => {
     expect(a.priv).toBe(0);
   });
 
+  // ECALL ends a block; the wasm engine's system slow path takes its trap itself (no throw through
+  // the block): the same cause, epc, privilege and step count as the interpreter's.
+  const ECALL = 0x00000073;
+  for (const c of [
+    { from: 'U', to: 'M', priv: 0, medeleg: 0, cause: 8n },
+    { from: 'U', to: 'S (delegated)', priv: 0, medeleg: 1 << 8, cause: 8n },
+    { from: 'S', to: 'M', priv: 1, medeleg: 1 << 8, cause: 9n },
+  ]) {
+    it(`ECALL from ${c.from} to ${c.to}, ending a translated block every pass, traps exactly as the interpreter does`, () => {
+      const code = [addi(5, 5, 1), ECALL, addi(6, 6, 1), addi(10, 10, 1), blt(10, 13, -16), spin];
+      // The S handler, like the M one: skip the ecall, count (x21), sum the causes (x20).
+      const sHandler = [csrrs(22, CSR.sepc, 0), addi(22, 22, 4), csrrw(0, CSR.sepc, 22), csrrs(23, CSR.scause, 0), add(20, 20, 23), addi(21, 21, 1), SRET];
+      const { a, b } = lockstep(program(enter(c.priv), code, sHandler), { regs: { 13: 200n }, hart: (h) => { h.medeleg = c.medeleg; } }, stops(40, 4000));
+      expect(a.getX(10)).toBe(200n);
+      expect(a.getX(21)).toBe(200n);
+      expect(a.getX(20)).toBe(200n * c.cause);
+      expect(b.priv).toBe(c.priv);
+      const [cause, epc] = c.to === 'M' ? [b.mcause, b.mepc] : [b.scause, b.sepc];
+      expect(cause).toBe(c.cause);
+      expect(epc).toBe(BigInt(BASE + CODE + 8)); // the ecall's pc, plus 4 from the handler
+    });
+  }
+
   for (const engine of ['interp', 'wasm'] as const) {
     it(`${engine}: the number path's values (sepc drops bit 0, 64-bit set/clear, sstatus with SD and UXL)`, () => {
       const code = [
