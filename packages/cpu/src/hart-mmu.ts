@@ -177,11 +177,11 @@ export function walk(h: Hart, vlo: number, vhi: number, access: number, priv: nu
 /** TLB entry flag: the page is a user page (U=1). The low 2 bits hold the leaf level (0: 4 KiB page). */
 const TLB_USER = 4;
 
-/** Drop the entries of one TLB array that translate virtual page `vpn` (a key), directly or as part of a superpage. */
 /**
- * Drop vpn's entries from a set's three arrays. Warm path (Linux flushes single pages often): a
- * 4 KiB entry for vpn can only sit at its direct-mapped index `at`; a piece of a superpage can sit
- * anywhere, so the flags are scanned a word (4 entries) at a time for a non-zero leaf level.
+ * Drop the entries of a set's three arrays that translate virtual page `vpn` (a key), directly or
+ * as part of a superpage. Warm path (Linux flushes single pages often): a 4 KiB entry for vpn can
+ * only sit at its direct-mapped index `at`, but the pieces of a superpage spread over every index,
+ * so the flags are scanned a word (4 entries) at a time for a non-zero leaf level.
  */
 function dropPage(t: TlbSet, vpn: number, at: number, mega: number, giga: number): void {
   const keys = t.keys, flags = t.flags, words = t.flagWords;
