@@ -318,7 +318,7 @@ export function execBlock(h: Hart, limit: number, toJump: boolean): number {
           csrInstruction(h, insn, rd, rs1, f3);
         } else {
           const r = systemInstruction(h, insn, rd);
-          if (r === 1) { // trap return: pc already set
+          if (r === 1) { // trap return or ECALL: pc already set
             plo = h.pcLo; phi = h.pcHi;
             ic++;
             return 0;

@@ -63,23 +63,18 @@ export function takePendingInterrupt(h: Hart): boolean {
   return false;
 }
 
-export const ECALL = 0x00000073;
-
-const ecallCause = (priv: number): number => (priv === PRIV_U ? CAUSE.ECALL_U : priv === PRIV_S ? CAUSE.ECALL_S : CAUSE.ECALL_M);
-
 /**
- * ECALL at pc (h.pcLo/pcHi, icount at the instruction), its trap taken at once: for a caller that
- * then goes on at the trap vector itself (translated code's system slow path), where throwing TRAP
- * through the WebAssembly frames cost ~10 µs a call (V8's unwinding; Linux makes ~9,000 SBI and
- * system calls in the smoke workload). Same state as the throw and run()'s catch leave.
+ * ECALL, EBREAK, xRET, WFI, SFENCE.VMA, with h.pc and h.icount at the instruction. Returns 1 when
+ * pc was set (xRET, ECALL), 2 for a WFI that stops. ECALL takes its trap here rather than throwing
+ * TRAP: both engines then go on at the trap vector as after an xRET, the trap counting as the step
+ * as it does after run()'s catch. Thrown through translated code, a trap costs V8 ~10 µs of
+ * unwinding, and Linux makes ~9,000 SBI and system calls in the smoke workload.
  */
-export function takeEcall(h: Hart): void {
-  takeTrap(h, ecallCause(h.priv), false, 0n);
-}
-
-/** ECALL, EBREAK, xRET, WFI, SFENCE.VMA. Returns 1 when pc was set (xRET), 2 for a WFI that stops. */
 export function systemInstruction(h: Hart, insn: number, rd: number): number {
-  if (insn === ECALL) h.exc(ecallCause(h.priv), 0n);
+  if (insn === 0x00000073) { // ECALL
+    takeTrap(h, h.priv === PRIV_U ? CAUSE.ECALL_U : h.priv === PRIV_S ? CAUSE.ECALL_S : CAUSE.ECALL_M, false, 0n);
+    return 1;
+  }
   if (insn === 0x00100073) h.exc(CAUSE.BREAKPOINT, h.pc); // EBREAK
   if (insn === 0x30200073) { // MRET
     if (h.priv !== PRIV_M) h.illegal();

@@ -10,7 +10,7 @@ import { readLoad, writeMem } from './hart-access.js';
 import { AREA_ATTN, AREA_PC_HI, AREA_PC_LO } from './hart-memory.js';
 import { amo, execBlock } from './hart-interp.js';
 import { publishWalk } from './hart-mmu.js';
-import { csrInstruction, ECALL, systemInstruction, takeEcall } from './hart-traps.js';
+import { csrInstruction, systemInstruction } from './hart-traps.js';
 import { LOOKUP_MASK } from './jit/block-cache.js';
 import { TLB_MASK } from './tlb.js';
 
@@ -98,7 +98,6 @@ export function systemAt(h: Hart, insn: number, plo: number, phi: number, nlo: n
   const f3 = (insn >> 12) & 7;
   if (f3 !== 0 && f3 !== 4) return csrAt(h, insn, f3);
   if (f3 !== 0) csrInstruction(h, insn, (insn >> 7) & 31, (insn >> 15) & 31, f3); // reserved funct3: illegal
-  else if (insn === ECALL) { takeEcall(h); nlo = h.pcLo; nhi = h.pcHi; } // the trap counts as the step, as after run()'s catch
   else if (systemInstruction(h, insn, (insn >> 7) & 31) === 1) { nlo = h.pcLo; nhi = h.pcHi; }
   h.areaI32[AREA_PC_LO >>> 2] = nlo; h.areaI32[AREA_PC_HI >>> 2] = nhi;
   h.publishFpMode();

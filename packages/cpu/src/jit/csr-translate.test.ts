@@ -210,8 +210,8 @@ describe('CSR accesses inside translated blocks vs the interpreter', () => {
     expect(a.priv).toBe(0);
   });
 
-  // ECALL ends a block; the wasm engine's system slow path takes its trap itself (no throw through
-  // the block): the same cause, epc, privilege and step count as the interpreter's.
+  // ECALL ends a block and takes its trap where it runs (no throw through the block): the same
+  // cause, epc, privilege and step count in both engines.
   const ECALL = 0x00000073;
   for (const c of [
     { from: 'U', to: 'M', priv: 0, medeleg: 0, cause: 8n },
