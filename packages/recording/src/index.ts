@@ -7,7 +7,7 @@ export type { RecordingSource, Divergence, SliceReplayResult, RunOptions, Sessio
 export { atSliceBoundary } from './slice-boundary.js';
 export { readManifest, parseManifest, writeManifest, segmentName, manifestSchema, RecordingError, RECORDING_FORMAT_VERSION, READABLE_FORMAT_VERSIONS, MANIFEST_FILE } from './manifest.js';
 export type { RecordingManifest, SliceEntry } from './manifest.js';
-export { runLoop } from './run-loop.js';
+export { runLoop, hostYields, HOST_YIELD_EVERY_MS } from './run-loop.js';
 export type { LoopHooks, LoopEnd } from './run-loop.js';
 export { encodeCheckpoint, compareCheckpoint } from './checkpoint.js';
 export { MachineSnapshots } from './machine-snapshots.js';

@@ -10,7 +10,7 @@
  * when its root comes back. Nor does the machine wait for files: a closed
  * segment is fsynced and renamed, the next one created (its first events
  * held until it exists) and recording.json rewritten while it runs; the run
- * loop yields to the host between chunks so that this work goes on.
+ * loop lets the host in every HOST_YIELD_EVERY_MS so that this work goes on.
  *
  * Crash safety: a slice appears in recording.json only after its segment is
  * closed (renamed from .partial, fsynced) and the snapshot that ends it is in
@@ -23,14 +23,14 @@
 import { mkdirSync, readdirSync, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { setImmediate as yieldToHost, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createDeviceRegistry, type ConsoleOutputSink, type LoadedDevicePlugin } from '@prnr/devices';
 import { Channel, PortRecorder, SegmentWriter, encodeUvarint, type RecordedInputs } from '@prnr/eventlog';
 import { VirtMachine, type BoardConfig, type MachineImages } from '@prnr/machine';
 import { BackgroundWriter, dirtyRamBytes, type MachineParts } from '@prnr/snapshot';
 import { encodeCheckpoint } from './checkpoint.js';
 import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, writeManifestAsync, type RecordingManifest } from './manifest.js';
-import { runLoop, type LoopEnd } from './run-loop.js';
+import { HOST_YIELD_EVERY_MS, hostYields, runLoop, type LoopEnd } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
 import { CodeCacheWriter, saveCodeCache } from './code-cache-file.js';
 import { acquireRecordingLock } from './recording-lock.js';
@@ -192,6 +192,8 @@ export class RecordSession {
   /** The machine thread's CPU time at the slice's start (null: the host does not say; busySeconds is then wall time). */
   private sliceCpuStart = threadCpuNs();
   private idleWait = 0n;
+  /** Lets the host in between chunks (HOST_YIELD_EVERY_MS). */
+  private readonly yieldToHost: () => Promise<void> | undefined;
   /**
    * publish(update, last) runs `update` (it completes the manifest once the
    * roots it needs are back from the worker), then rewrites recording.json
@@ -228,6 +230,7 @@ export class RecordSession {
     this.sliceSteps = o.sliceSteps ?? DEFAULT_SLICE_STEPS;
     this.sliceNs = BigInt(Math.round((o.sliceSeconds ?? (o.sliceSteps === undefined ? DEFAULT_SLICE_SECONDS : 0)) * 1e9));
     this.maxSteps = o.maxSteps ?? Number.MAX_SAFE_INTEGER;
+    this.yieldToHost = hostYields(o.realtime ? HOST_YIELD_EVERY_MS.realtime : HOST_YIELD_EVERY_MS.scripted);
   }
 
   /** Creates the recording directory (locked until release()), boots the machine, takes the first snapshot. */
@@ -324,14 +327,13 @@ export class RecordSession {
         // Time is looked at only after a chunk that ran to its limit (never right after an idle
         // jump), so the slice ends where a replay running to its end stops in the same state.
         shouldStop: () => timeUp || !!o.shouldStop?.(),
-        between: async () => {
+        between: () => {
           const busy = this.sliceNs > 0n ? process.hrtime.bigint() - this.sliceWallStart - this.idleWait : 0n;
           timeUp = this.sliceNs > 0n && busy >= this.sliceNs && (busy >= this.sliceNs * BigInt(CUT_WAITS_FOR_RING) || this.store.holdsNow(dirtyRamBytes(partsOf(machine, null))));
           o.onProgress?.({ icount: machine.hart.icount, slices: this.closed, events: this.totalEvents + this.events });
           // Let host input in, and the background work on (file writes, fsyncs and the snapshot
           // worker's replies complete as host events): the machine never waits for it.
-          if (o.realtime) await sleep(0);
-          else await yieldToHost();
+          return this.yieldToHost();
         },
       });
       const cut = end.reason === 'until' || (end.reason === 'stopped' && timeUp && !o.shouldStop?.());

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsoleInputPort, ConsoleOutputSink, PacketPort, PowerRequest } from '@prnr/devices';
 import { VirtMachine, guestBoard, hostPluginPorts, loadGuestImages, pluginDevicePorts } from '@prnr/machine';
 import { createDeviceRegistry } from '@prnr/devices';
+import { HOST_YIELD_EVERY_MS, hostYields } from '@prnr/recording';
 import { withDevices, type BoardDevices } from './device-options.js';
 import { hostClock, hostEntropy } from './host-ports.js';
 
@@ -50,13 +51,14 @@ export async function runSession(o: RunSessionOptions): Promise<RunSessionResult
   machine.boot();
   const max = o.maxSteps ?? Number.MAX_SAFE_INTEGER;
   const wallStart = process.hrtime.bigint();
+  const yieldToHost = hostYields(o.realtime ? HOST_YIELD_EVERY_MS.realtime : HOST_YIELD_EVERY_MS.scripted);
   for (;;) {
     if (o.shouldStop?.()) return { power: null, steps: machine.hart.icount, stopped: 'user' };
     const r = machine.run(Math.min(max, machine.hart.icount + CHUNK));
     if (r.reason === 'halt') return { power: r.power, steps: machine.hart.icount, stopped: 'poweroff' };
     if (r.reason === 'limit') {
       if (machine.hart.icount >= max) return { power: null, steps: machine.hart.icount, stopped: 'max-steps' };
-      await sleep(0); // let host input in
+      await yieldToHost(); // let host input in, every HOST_YIELD_EVERY_MS
       continue;
     }
     // Idle.
