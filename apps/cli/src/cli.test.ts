@@ -16,6 +16,12 @@ function prnrWith(env: Record<string, string>, ...args: string[]) {
 }
 
 describe('prnr CLI', () => {
+  it('output into a pipe its reader has closed: no EPIPE stack trace, exit 0', () => {
+    // `true` exits without reading, long before prnr (a Node start) writes its help.
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${MAIN}" run --help | true`], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(r.status).toBe(0);
+  });
   it('conformance on a missing directory: one clear line, exit 2, no stack trace', () => {
     const r = prnr('conformance', '/nonexistent/dir');
     expect(r.status).toBe(2);

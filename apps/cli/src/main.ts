@@ -9,6 +9,11 @@
 import { tuneV8ForHarts } from '@prnr/cpu/v8-tuning';
 import { startEarlyThreads } from './early-threads.js';
 
+// A reader that closed the pipe (`prnr slices rec | head`) gets no more output; the command goes
+// on to its end (a recording completes), without the EPIPE stack trace Node would print.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+});
 tuneV8ForHarts(); // before any thread compiles translated code
 startEarlyThreads(process.argv.slice(2));
 await import('./cli.js');
