@@ -22,14 +22,11 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { formatTable, machineInfo, median, medianInterval, parseArgs, writeJson } from './lib/report.mjs';
+import { oursRun, WORKLOAD } from './suites/boot.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const WORKLOAD = '/workloads/smoke.sh';
-const END_MARKER = 'smoke: done';
-const MAX_STEPS = 20_000_000_000;
 
 const args = parseArgs(process.argv.slice(2));
 if (typeof args.a !== 'string' || typeof args.b !== 'string') {
@@ -64,35 +61,11 @@ function layout(dir, cpuDist) {
   return join(dir, 'machine', 'dist', 'index.js');
 }
 
-/** The boot suite's smoke run on machine module `mod`: wall seconds and the step count at power-off. */
+/** The boot suite's smoke run on machine module `mod` (its oursRun): wall seconds and the step count at power-off. */
 function boot(mod, imgs) {
-  const config = mod.defaultBoardConfig({
-    ramSize: imgs.defaultMemoryMiB * 1024 * 1024,
-    cmdline: `${imgs.cmdline} prnr.run="${WORKLOAD}"`,
-    disk: imgs.disk.sha256,
-    images: { firmware: imgs.firmware.sha256, kernel: imgs.kernel.sha256, initrd: imgs.initrd.sha256 },
-  });
-  let out = '';
-  const t0 = performance.now();
-  const m = new mod.VirtMachine(
-    config,
-    { firmware: imgs.firmware.bytes, kernel: imgs.kernel.bytes, initrd: imgs.initrd.bytes, disks: { [imgs.disk.sha256]: imgs.disk.bytes } },
-    {
-      consoleOutput: { write: (b) => { out += String.fromCharCode(b); } },
-      clock: { now: () => 1_764_000_000_000_000_000n },
-      entropy: { fill: (buf) => buf.forEach((_, i) => { buf[i] = (i * 151 + 7) & 0xff; }) },
-    },
-  );
-  m.boot();
-  let r;
-  for (;;) {
-    r = m.run(MAX_STEPS);
-    if (r.reason === 'idle' && r.wakeAt !== null) { m.advanceIdle(r.wakeAt); continue; }
-    break;
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  if (r.reason !== 'halt' || r.power.action !== 'poweroff' || !out.includes(END_MARKER)) throw new Error(`the boot did not reach power-off (${r.reason}): ...${out.slice(-200)}`);
-  return { seconds, steps: m.hart.icount };
+  const r = oursRun(mod, imgs, `${imgs.cmdline} prnr.run="${WORKLOAD}"`, 'wasm');
+  if (!r.ok) throw new Error(`the boot did not reach power-off (${r.stop}): ...${r.tail}`);
+  return { seconds: r.ms / 1000, steps: r.steps };
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'prnr-ab-hart-'));

@@ -46,7 +46,7 @@ export const name = 'boot';
 export const order = 20;
 export const description = 'Linux boot + smoke workload (script mode) to power-off: our virt machine vs QEMU -M virt';
 
-const WORKLOAD = '/workloads/smoke.sh';
+export const WORKLOAD = '/workloads/smoke.sh';
 const END_MARKER = 'smoke: done';
 const MAX_STEPS = 10_000_000_000;
 const QEMU_TIMEOUT_MS = 300_000;
@@ -69,7 +69,8 @@ async function loadMachine(modulePath) {
 }
 
 /** One boot of our machine: wall ms from power-on to power-off, steps, and whether the workload ended. */
-function oursRun(mod, imgs, cmdline, engine) {
+/** One boot of our machine (module `mod`) on `engine`, power-on to power-off; also used by bench/ab-hart.mjs. */
+export function oursRun(mod, imgs, cmdline, engine) {
   const config = mod.defaultBoardConfig({
     ramSize: imgs.defaultMemoryMiB * 1024 * 1024,
     cmdline,

@@ -36,11 +36,12 @@ const CHUNK = 4_000_000;
  * How often a busy machine lets the host in (console and network input, signals, the completions
  * of background file writes and worker replies), with someone at the console (realtime) or not.
  * A turn of the event loop cost the machine's thread ~0.1 ms in a plain run and ~0.4 ms in a
- * recording (its background work's completions run in it), and a chunk takes 10-20 ms: yielding
- * after every chunk cost ~3% of a recording (the smoke workload: ~400 turns, ~160 ms; 84 turns
- * and 45 ms every 50 ms). setTimeout(0), used before in realtime runs, waits at least 1 ms: ~0.46 s
- * per 1.6G busy instructions (~9%). 20 ms keeps console echo, network replies and Ctrl-C prompt;
- * a scripted run only has signals and background completions waiting.
+ * recording (its background work's completions run in it, about half of that), and a chunk takes
+ * 10-20 ms. Turning after every chunk, the smoke workload's recording spent a median 226 ms outside
+ * the machine's run; paced, 199 ms (BENCHMARKS.md §4b, twelfth pass). setTimeout(0), used before in
+ * realtime runs and `prnr run`, waits at least 1 ms: ~0.46 s per 1.6G busy instructions (~9%).
+ * 20 ms keeps console echo, network replies and Ctrl-C prompt; a script only has signals and the
+ * background completions waiting.
  */
 export const HOST_YIELD_EVERY_MS = { realtime: 20, scripted: 100 } as const;
 
