@@ -1,35 +1,55 @@
 /**
- * BLAKE3-256 (hash-wasm) and hash helpers. The WebAssembly hasher needs one
- * async initialisation (`blake3Ready()`); after it, hashing is synchronous.
- * Binary hashes are 32-byte Uint8Arrays; at interfaces they are `Hash`, hex.
+ * BLAKE3-256 and hash helpers. Binary hashes are 32-byte Uint8Arrays; at
+ * interfaces they are `Hash`, hex.
  *
- * hash-wasm's BLAKE3-only bundle, not its main entry: the main entry is a
- * 284 KB CommonJS bundle of every algorithm (their WebAssembly as base64),
- * which Node compiles on every import. The snapshot worker loads it once per
- * recording (a new thread each time): 57-247 ms against 22-43 ms to a first
- * hash, measured in fresh workers. Loaded with require(), not import: an
- * ESM import of CommonJS runs Node's lexer over the whole source for its
- * export names, and the lexer is then optimized anew in every worker
- * (~70 ms of V8 compile-thread time per recording, measured with
- * --trace-opt).
+ * Two implementations of the same function, checked against each other and
+ * the BLAKE3 test vectors (hash.test.ts):
+ * - native (@napi-rs/blake-hash: Rust's blake3 crate, with SIMD), where this
+ *   platform has a prebuilt binding: ~10x hash-wasm on 16 MiB (4.9 against
+ *   0.4-0.6 GB/s) and ~2x on a 4 KiB page, and it loads in ~4 ms in a new
+ *   thread. Replay lanes verify every object they read (base disk images of
+ *   tens of MiB) and the snapshot worker hashes every page it stores;
+ * - hash-wasm elsewhere, or with PRNR_BLAKE3=wasm. Its BLAKE3-only bundle,
+ *   not its main entry (a 284 KB CommonJS bundle of every algorithm that
+ *   Node compiles on every import), loaded with require(): an ESM import of
+ *   CommonJS runs Node's lexer over the whole source in every worker.
+ *
+ * `blake3Ready()` resolves once hashing works (at once when native; hash-wasm
+ * needs one async initialisation); after it, hashing is synchronous.
  */
 import { createRequire } from 'node:module';
 import type { createBLAKE3, IHasher } from 'hash-wasm';
 import { HASH_BYTES, type Hash } from './schema.js';
 
-const blake3Bundle = createRequire(import.meta.url)('hash-wasm/dist/blake3.umd.min.js') as { createBLAKE3: typeof createBLAKE3 };
-let hasherPromise: Promise<IHasher> | undefined;
+const require = createRequire(import.meta.url);
+
+/** The native BLAKE3, or undefined where there is no binding for this platform (or PRNR_BLAKE3=wasm). */
+const native: ((bytes: Uint8Array) => Buffer) | undefined = (() => {
+  if (process.env.PRNR_BLAKE3 === 'wasm') return undefined;
+  try {
+    return (require('@napi-rs/blake-hash') as { blake3: (bytes: Uint8Array) => Buffer }).blake3;
+  } catch {
+    return undefined; // no prebuilt binding here: hash-wasm
+  }
+})();
+
+let hasherPromise: Promise<IHasher | undefined> | undefined;
 let hasher: IHasher | undefined;
 
-/** The shared hasher; safe to share because each use is synchronous (init/update/digest with no await between). */
-export function blake3Ready(): Promise<IHasher> {
-  hasherPromise ??= blake3Bundle.createBLAKE3(256).then((h) => (hasher = h));
+/** Which implementation hashes in this thread. */
+export const blake3Implementation: 'native' | 'wasm' = native ? 'native' : 'wasm';
+
+/** Resolves once hashing is synchronous in this thread. */
+export function blake3Ready(): Promise<unknown> {
+  hasherPromise ??= native
+    ? Promise.resolve(undefined)
+    : (require('hash-wasm/dist/blake3.umd.min.js') as { createBLAKE3: typeof createBLAKE3 }).createBLAKE3(256).then((h) => (hasher = h));
   return hasherPromise;
 }
 
 /** True once blake3Ready() has resolved (hashing is then synchronous). */
 export function blake3IsReady(): boolean {
-  return hasher !== undefined;
+  return native !== undefined || hasher !== undefined;
 }
 
 function ready(): IHasher {
@@ -39,6 +59,7 @@ function ready(): IHasher {
 
 /** BLAKE3-256 of `bytes`, binary. Needs blake3Ready(). */
 export function blake3Bin(bytes: Uint8Array): Uint8Array {
+  if (native) return native(bytes);
   const h = ready();
   h.init();
   h.update(bytes);
@@ -47,6 +68,7 @@ export function blake3Bin(bytes: Uint8Array): Uint8Array {
 
 /** BLAKE3-256 of `bytes`, hex. Needs blake3Ready(). */
 export function blake3Hex(bytes: Uint8Array): Hash {
+  if (native) return native(bytes).toString('hex');
   const h = ready();
   h.init();
   h.update(bytes);

@@ -13,7 +13,7 @@ export {
 export type { CodecId, Hash, SnapshotRoot } from './schema.js';
 
 // Hashing and canonical encoding.
-export { blake3Ready, blake3Hex, isHash, zeroHash } from './hash.js';
+export { blake3Ready, blake3Hex, blake3Implementation, isHash, zeroHash } from './hash.js';
 export { encodeCanonical, decodeCanonical, CanonicalDecodeError } from './canonical.js';
 
 // Object stores.
