@@ -34,6 +34,7 @@ const native: ((bytes: Uint8Array) => Buffer) | undefined = (() => {
 })();
 
 let hasherPromise: Promise<IHasher | undefined> | undefined;
+/** hash-wasm's hasher, shared: each use is synchronous (init, update, digest with no await between). */
 let hasher: IHasher | undefined;
 
 /** Which implementation hashes in this thread. */
