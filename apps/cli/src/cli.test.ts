@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -21,6 +23,26 @@ describe('prnr CLI', () => {
     const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${MAIN}" run --help | true`], { encoding: 'utf8' });
     expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
     expect(r.status).toBe(0);
+  });
+  it('a file named on the command line that cannot be read: one line naming the option and the file, exit 2, no stack trace', () => {
+    const cases: Array<[string[], string]> = [
+      [['run', '--script', '/nonexistent/smoke.sh'], '--script /nonexistent/smoke.sh: no such file or directory'],
+      [['run', '--script', '/'], '--script /: is a directory, not a file'],
+      [['run', '--disk', '/nonexistent/disk.ext4'], '--disk /nonexistent/disk.ext4: no such file or directory'],
+      [['demo', '--workload', '/nonexistent/buggy.sh'], '--workload /nonexistent/buggy.sh: no such file or directory'],
+    ];
+    for (const [args, line] of cases) {
+      const r = prnr(...args);
+      expect(r.stderr.trim(), args.join(' ')).toBe(`prnr: ${line}`);
+      expect(r.status, args.join(' ')).toBe(2);
+    }
+  });
+  it('record with a --script that cannot be read: one line, and no recording directory is left', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'prnr-cli-')), 'rec');
+    const r = prnr('record', '--script', '/nonexistent/smoke.sh', out);
+    expect(r.stderr.trim()).toBe('prnr: --script /nonexistent/smoke.sh: no such file or directory');
+    expect(r.status).toBe(2);
+    expect(existsSync(out)).toBe(false);
   });
   it('conformance on a missing directory: one clear line, exit 2, no stack trace', () => {
     const r = prnr('conformance', '/nonexistent/dir');

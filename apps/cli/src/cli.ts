@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './usage-error.js';
+import { pathErrorLine } from './named-files.js';
 import { applyEngineSetting } from './engine-setting.js';
 import { ConformanceDirError } from './conformance/manifest.js';
 import { ElfError, HartEngineError } from '@prnr/cpu';
@@ -50,11 +51,15 @@ for (const [, register] of named ? [named] : COMMANDS) (await register())(progra
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  const unreadable = pathErrorLine(e);
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
   } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof HartEngineError || e instanceof GuestImageError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError || e instanceof UnknownAnalysisError) {
     // One line, always: some messages quote input (JSON.parse does) that holds newlines.
     console.error(`prnr: ${e.message.replace(/\s*\n\s*/g, ' ')}`);
+    process.exitCode = 2;
+  } else if (unreadable !== undefined) {
+    console.error(`prnr: ${unreadable}`);
     process.exitCode = 2;
   } else {
     throw e;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -13,6 +13,7 @@ import { defaultImageDir, readGuestProfile } from '../session/default-images.js'
 import { hostClock, hostEntropy } from '../session/host-ports.js';
 import { formatBytes, formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
+import { readNamedFile } from '../named-files.js';
 import { EXIT_DIVERGED, reportDivergence } from './replay.js';
 
 export function registerDemo(program: Command): void {
@@ -26,12 +27,14 @@ export function registerDemo(program: Command): void {
     .option('--slice-insns <n>', `instructions per slice (default: ${DEFAULT_SLICE_STEPS}, or ${DEFAULT_SLICE_SECONDS} s of recording, whichever comes first)`, (v) => Number.parseInt(v, 10))
     .addHelpText('after', '\nExample:\n  prnr demo -o /tmp/demo.rec\n')
     .action(async (opts: { out: string; image: string; workload: string; parallel?: number; sliceInsns?: number }) => {
+      // Read before an earlier recording at --out is removed.
+      const workload = readNamedFile(opts.workload, '--workload').toString('utf8');
       if (existsSync(opts.out)) {
         if (!existsSync(join(opts.out, 'recording.json'))) throw new UsageError(`${opts.out} exists and is not a prnr recording: choose another --out`);
         rmSync(opts.out, { recursive: true });
       }
       const { config, images } = guestBoard(loadGuestImages(opts.image));
-      const input = new ScriptInput(readFileSync(opts.workload, 'utf8'));
+      const input = new ScriptInput(workload);
       const say = (s: string) => process.stderr.write(`prnr: ${s}\n`);
       say(`recording the default guest running ${opts.workload} into ${opts.out} ...`);
       const out: number[] = [];

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { guestBoard, loadGuestImages } from '@prnr/machine';
 import { DEFAULT_SLICE_SECONDS, DEFAULT_SLICE_STEPS, record } from '@prnr/recording';
@@ -7,6 +6,7 @@ import { hostClock, hostEntropy } from '../session/host-ports.js';
 import { openHostConsole } from '../session/host-console.js';
 import { formatBytes, formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
+import { readNamedFile } from '../named-files.js';
 import { collectDevice, DEVICE_OPTION_HELP, loadDeviceOptions, withDevices } from '../session/device-options.js';
 import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
 
@@ -34,7 +34,7 @@ export function registerRecord(program: Command): void {
       }
       if (opts.sliceSeconds !== undefined && !(Number.isFinite(opts.sliceSeconds) && opts.sliceSeconds >= 0)) throw new UsageError('--slice-seconds needs a number of seconds, 0 or more');
       const devices = await loadDeviceOptions(opts.device);
-      const { config: builtin, images } = guestBoard(loadGuestImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readFileSync(opts.disk) : undefined, cmdline: opts.cmdline, network: opts.net !== undefined });
+      const { config: builtin, images } = guestBoard(loadGuestImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readNamedFile(opts.disk, '--disk') : undefined, cmdline: opts.cmdline, network: opts.net !== undefined });
       const net = opts.net !== undefined ? await openUserNetwork(opts.net) : undefined;
       const config = withDevices(builtin, devices);
       const con = openHostConsole({ script: opts.script, echo: !opts.quiet });

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { defaultImageDir } from '../session/default-images.js';
 import { openHostConsole } from '../session/host-console.js';
 import { runSession } from '../session/run-session.js';
+import { readNamedFile } from '../named-files.js';
 import { collectDevice, DEVICE_OPTION_HELP, loadDeviceOptions } from '../session/device-options.js';
 import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
 
@@ -26,7 +26,7 @@ export function registerRun(program: Command): void {
           devices,
           imageDir: opts.image,
           memMiB: opts.mem,
-          disk: opts.disk ? readFileSync(opts.disk) : undefined,
+          disk: opts.disk ? readNamedFile(opts.disk, '--disk') : undefined,
           input: con.input,
           output: con.output,
           packets: net,

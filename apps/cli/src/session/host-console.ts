@@ -3,9 +3,9 @@
  * script typed one line per shell prompt, or the user's terminal in raw mode
  * (Ctrl-A x quits, as in QEMU). Output is batched to stdout.
  */
-import { readFileSync } from 'node:fs';
 import type { ConsoleInputPort, ConsoleOutputSink } from '@prnr/devices';
 import { ScriptInput } from '@prnr/machine';
+import { readNamedFile } from '../named-files.js';
 
 const CTRL_A = 0x01;
 
@@ -27,7 +27,7 @@ export function openHostConsole(o: { script?: string; echo?: boolean }): HostCon
   let observe = (_b: number) => {};
   const interactive = !o.script;
   if (o.script) {
-    const s = new ScriptInput(readFileSync(o.script, 'utf8'));
+    const s = new ScriptInput(readNamedFile(o.script, '--script').toString('utf8'));
     observe = (b) => s.observe(b);
     input = s;
   } else {
