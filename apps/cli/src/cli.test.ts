@@ -44,6 +44,19 @@ describe('prnr CLI', () => {
     expect(r.status).toBe(2);
     expect(existsSync(out)).toBe(false);
   });
+  it('--mem out of what the board takes: one line, exit 2, before anything starts', () => {
+    const cases: Array<[string[], string]> = [
+      [['run', '--mem', 'abc'], '--mem needs a whole number of MiB from 1 to 2048, got "abc"'],
+      [['run', '--mem', '4096'], '--mem needs a whole number of MiB from 1 to 2048, got "4096"'],
+      [['run', '--mem', '1'], /^the kernel \(\d+ bytes\) does not fit in 1 MiB of RAM$/.source],
+    ];
+    for (const [args, line] of cases) {
+      const r = prnr(...args);
+      if (line.startsWith('^')) expect(r.stderr.trim().replace(/^prnr: /, ''), args.join(' ')).toMatch(new RegExp(line));
+      else expect(r.stderr.trim(), args.join(' ')).toBe(`prnr: ${line}`);
+      expect(r.status, args.join(' ')).toBe(2);
+    }
+  });
   it('conformance on a missing directory: one clear line, exit 2, no stack trace', () => {
     const r = prnr('conformance', '/nonexistent/dir');
     expect(r.status).toBe(2);

@@ -11,7 +11,7 @@ import { pathErrorLine } from './named-files.js';
 import { applyEngineSetting } from './engine-setting.js';
 import { ConformanceDirError } from './conformance/manifest.js';
 import { ElfError, HartEngineError } from '@prnr/cpu';
-import { GuestImageError } from '@prnr/machine';
+import { BoardConfigError, GuestImageError } from '@prnr/machine';
 import { RecordingError } from '@prnr/recording';
 import { LogFormatError } from '@prnr/eventlog';
 import { ObjectCorruptError, ObjectMissingError, SnapshotFormatError } from '@prnr/snapshot';
@@ -54,7 +54,7 @@ try {
   const unreadable = pathErrorLine(e);
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
-  } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof HartEngineError || e instanceof GuestImageError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError || e instanceof UnknownAnalysisError) {
+  } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof HartEngineError || e instanceof GuestImageError || e instanceof BoardConfigError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError || e instanceof UnknownAnalysisError) {
     // One line, always: some messages quote input (JSON.parse does) that holds newlines.
     console.error(`prnr: ${e.message.replace(/\s*\n\s*/g, ' ')}`);
     process.exitCode = 2;

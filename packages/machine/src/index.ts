@@ -9,6 +9,7 @@ export { loadGuestImages, checkRiscvLinuxImage, GuestImageError, sha256 } from '
 export type { GuestImage, GuestImageSet } from './guest-images.js';
 export { ScriptInput } from './script-input.js';
 export { guestBoard } from './guest-board.js';
+export { BoardConfigError, MAX_RAM_MIB } from './board-config-error.js';
 export type { GuestBoardOptions } from './guest-board.js';
 export { pluginPortSlots, pluginDevicePorts, hostPluginPorts } from './plugin-ports.js';
 export type { PluginPortSlot } from './plugin-ports.js';

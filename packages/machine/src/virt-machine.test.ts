@@ -11,6 +11,7 @@ import { defaultBoardConfig } from '@prnr/devices';
 import { loadGuestImages, GuestImageError, checkRiscvLinuxImage } from './guest-images.js';
 import { ScriptInput } from './script-input.js';
 import { VirtMachine } from './virt-machine.js';
+import { BoardConfigError, MAX_RAM_MIB } from './board-config-error.js';
 
 const IMAGES = fileURLToPath(new URL('../../../guest/images', import.meta.url));
 const MAX_STEPS = 600_000_000;
@@ -85,5 +86,24 @@ describe('bad guest images', () => {
   it('a kernel of another architecture is refused', () => {
     const x86ish = new Uint8Array(4096).fill(0x90);
     expect(() => checkRiscvLinuxImage(x86ish, 'bzImage')).toThrow(/bzImage: not a RISC-V Linux kernel Image/);
+  });
+});
+
+describe('RAM sizes the board does not take', () => {
+  const imgs = () => loadGuestImages(IMAGES);
+  const build = (ramSize: number) => {
+    const i = imgs();
+    const config = defaultBoardConfig({ ramSize, images: { firmware: i.firmware.sha256, kernel: i.kernel.sha256, initrd: i.initrd!.sha256 } });
+    return new VirtMachine(config, { firmware: i.firmware.bytes, kernel: i.kernel.bytes, initrd: i.initrd!.bytes, disks: {} }, { clock: { now: () => 0n }, entropy: { fill: () => {} } });
+  };
+  it('more than RAM ending at 4 GiB, or not whole MiB: refused before any memory is taken', () => {
+    expect(() => build((MAX_RAM_MIB + 1) * 1048576)).toThrow(new BoardConfigError(`RAM of ${MAX_RAM_MIB + 1} MiB: this virt board takes a whole number of MiB from 1 to ${MAX_RAM_MIB}`));
+    expect(() => build(1048576 + 4096)).toThrow(BoardConfigError);
+    expect(() => build(0)).toThrow(BoardConfigError);
+  });
+  it('RAM too small for the kernel: refused at power-on, by name', () => {
+    const m = build(1048576);
+    expect(() => m.boot()).toThrow(/^the kernel \(\d+ bytes\) does not fit in 1 MiB of RAM$/);
+    expect(() => m.boot()).toThrow(BoardConfigError);
   });
 });

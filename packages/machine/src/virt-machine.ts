@@ -24,6 +24,7 @@ import {
   type HostPorts,
   type PowerRequest,
 } from '@prnr/devices';
+import { BoardConfigError, checkRamSize } from './board-config-error.js';
 import { MmioBus } from './mmio-bus.js';
 import { VirtualTime } from './virtual-time.js';
 
@@ -64,6 +65,7 @@ export class VirtMachine {
   private nextService: number;
 
   constructor(readonly config: BoardConfig, images: MachineImages, ports: MachinePorts, registry: DeviceRegistry = createDeviceRegistry()) {
+    checkRamSize(config.ramSize);
     this.ram = new Ram(VIRT_DRAM_BASE, config.ramSize);
     const bus = new MmioBus(this.ram, []);
     this.hart = new Hart(bus, { readTime: () => this.clock.mtime() });
@@ -115,13 +117,13 @@ export class VirtMachine {
     const end = VIRT_DRAM_BASE + config.ramSize;
     ram.write(VIRT_DRAM_BASE, images.firmware);
     const kernelAt = VIRT_DRAM_BASE + KERNEL_OFFSET;
-    if (kernelAt + images.kernel.length > end) throw new Error(`the kernel (${images.kernel.length} bytes) does not fit in ${config.ramSize} bytes of RAM`);
+    if (kernelAt + images.kernel.length > end) throw new BoardConfigError(`the kernel (${images.kernel.length} bytes) does not fit in ${config.ramSize / 1048576} MiB of RAM`);
     ram.write(kernelAt, images.kernel);
     let initrd: { start: number; end: number } | undefined;
     if (images.initrd) {
       // As QEMU: far enough above the kernel that its decompression and bss never reach it.
       const start = kernelAt + Math.min(config.ramSize / 2, 128 * 1024 * 1024);
-      if (start + images.initrd.length > end - 2 * 1024 * 1024) throw new Error(`the initrd (${images.initrd.length} bytes) does not fit in ${config.ramSize} bytes of RAM`);
+      if (start + images.initrd.length > end - 2 * 1024 * 1024) throw new BoardConfigError(`the initrd (${images.initrd.length} bytes) does not fit in ${config.ramSize / 1048576} MiB of RAM`);
       ram.write(start, images.initrd);
       initrd = { start, end: start + images.initrd.length };
     }

@@ -7,6 +7,7 @@ import { openHostConsole } from '../session/host-console.js';
 import { formatBytes, formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
 import { readNamedFile } from '../named-files.js';
+import { MEM_OPTION_HELP, parseMemMiB } from '../session/mem-option.js';
 import { collectDevice, DEVICE_OPTION_HELP, loadDeviceOptions, withDevices } from '../session/device-options.js';
 import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
 
@@ -16,7 +17,7 @@ export function registerRecord(program: Command): void {
     .description('run the guest and record it: every input, a snapshot per slice, checkpoints of the hart')
     .option('-o, --out <dir>', 'the recording directory to create', `recording-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`)
     .option('--image <dir>', 'guest image directory with manifest.json', defaultImageDir())
-    .option('--mem <MiB>', 'RAM size in MiB', (v) => Number.parseInt(v, 10))
+    .option('--mem <MiB>', MEM_OPTION_HELP, parseMemMiB)
     .option('--disk <file>', 'raw disk image for virtio-blk (default: the image set\'s disk; writes stay in the recording)')
     .option('--script <file>', 'type this file into the console, one line per shell prompt (default: interactive)')
     .option('--cmdline <text>', 'kernel command line (default: the image set\'s)')

@@ -3,6 +3,7 @@ import { defaultImageDir } from '../session/default-images.js';
 import { openHostConsole } from '../session/host-console.js';
 import { runSession } from '../session/run-session.js';
 import { readNamedFile } from '../named-files.js';
+import { MEM_OPTION_HELP, parseMemMiB } from '../session/mem-option.js';
 import { collectDevice, DEVICE_OPTION_HELP, loadDeviceOptions } from '../session/device-options.js';
 import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
 
@@ -11,7 +12,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('boot the guest (by default the committed default guest) and connect the console')
     .option('--image <dir>', 'guest image directory with manifest.json', defaultImageDir())
-    .option('--mem <MiB>', 'RAM size in MiB', (v) => Number.parseInt(v, 10))
+    .option('--mem <MiB>', MEM_OPTION_HELP, parseMemMiB)
     .option('--disk <file>', 'raw disk image for virtio-blk (default: the image set\'s disk; writes stay in memory)')
     .option('--script <file>', 'type this file into the console, one line per shell prompt, instead of the keyboard')
     .option('--device <module[,key=value...]>', DEVICE_OPTION_HELP, collectDevice)
