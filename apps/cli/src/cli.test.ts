@@ -57,6 +57,14 @@ describe('prnr CLI', () => {
       expect(r.status, args.join(' ')).toBe(2);
     }
   });
+  it('diagnose with an --out it could not write: refused before the replay, in one line', () => {
+    // The recording need not exist: the output is checked first of all.
+    const r = prnr('diagnose', '--out', '/nonexistent/report.txt', '/nonexistent/app.rec');
+    expect(r.stderr.trim()).toBe('prnr: --out /nonexistent/report.txt: the directory /nonexistent does not exist');
+    expect(r.status).toBe(2);
+    const d = prnr('diagnose', '--out', tmpdir(), '/nonexistent/app.rec');
+    expect(d.stderr.trim()).toBe(`prnr: --out ${tmpdir()}: is a directory, not a file`);
+  });
   it('conformance on a missing directory: one clear line, exit 2, no stack trace', () => {
     const r = prnr('conformance', '/nonexistent/dir');
     expect(r.status).toBe(2);

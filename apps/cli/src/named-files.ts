@@ -1,9 +1,10 @@
 /**
  * Files the user named on the command line (`--script`, `--disk`,
- * `--workload`): one that cannot be read is said in one line that names it
- * and the option, never with Node's stack trace.
+ * `--workload`, `-o`): one that cannot be read, or written, is said in one
+ * line that names it and the option, never with Node's stack trace.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from './usage-error.js';
 
 /** Node's error codes for a path that cannot be read, in words. */
@@ -30,6 +31,22 @@ export function readNamedFile(path: string, option: string): Buffer {
     const why = reasonOf(e);
     if (why) throw new UsageError(`${option} ${path}: ${why}`);
     throw e;
+  }
+}
+
+/**
+ * Throws now if `path` could not be written later (its directory missing or
+ * not writable, or the path a directory), so that a long job is not run for
+ * a result that has nowhere to go.
+ */
+export function checkWritable(path: string, option: string): void {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${option} ${path}: the directory ${dir} does not exist`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${option} ${path}: ${REASONS.EISDIR}`);
+  try {
+    accessSync(existsSync(path) ? path : dir, constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`${option} ${path}: ${reasonOf(e) ?? (e as Error).message}`);
   }
 }
 

@@ -15,6 +15,7 @@ import { formatBytes, formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
 import { readNamedFile } from '../named-files.js';
 import { EXIT_DIVERGED, reportDivergence } from './replay.js';
+import { wholeNumberOption } from '../number-options.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -24,7 +25,7 @@ export function registerDemo(program: Command): void {
     .option('--image <dir>', 'guest image directory with manifest.json', defaultImageDir())
     .option('--workload <file>', 'the script typed into the guest', join(defaultImageDir(), '..', 'workloads', 'buggy.sh'))
     .option('-j, --parallel <n>', 'slices replayed at once (default: the number of cores)', parseParallel)
-    .option('--slice-insns <n>', `instructions per slice (default: ${DEFAULT_SLICE_STEPS}, or ${DEFAULT_SLICE_SECONDS} s of recording, whichever comes first)`, (v) => Number.parseInt(v, 10))
+    .option('--slice-insns <n>', `instructions per slice (default: ${DEFAULT_SLICE_STEPS}, or ${DEFAULT_SLICE_SECONDS} s of recording, whichever comes first)`, wholeNumberOption('--slice-insns', 1))
     .addHelpText('after', '\nExample:\n  prnr demo -o /tmp/demo.rec\n')
     .action(async (opts: { out: string; image: string; workload: string; parallel?: number; sliceInsns?: number }) => {
       // Read before an earlier recording at --out is removed.

@@ -9,6 +9,8 @@ import { diagnose, reportSlices } from '../session/diagnose.js';
 import { chooseProfile } from '../session/calibrated-profile.js';
 import { UsageError } from '../usage-error.js';
 import { EXIT_DIVERGED, warnIfIncomplete } from './replay.js';
+import { wholeNumberOption } from '../number-options.js';
+import { checkWritable } from '../named-files.js';
 
 export function registerDiagnose(program: Command): void {
   program
@@ -18,7 +20,7 @@ export function registerDiagnose(program: Command): void {
     .option('-j, --parallel <n>', `the most slices replayed at once (default: the number of cores, ${availableParallelism()}); fewer where the planner predicts more would not pay for their start`, parseParallel)
     .option('--all-lanes', 'start every lane --parallel asks for, even where the planner predicts more would not pay for their start')
     .option('--redis <url>', 'replay on `prnr worker` processes through this Redis')
-    .option('--pid <pid>', 'only this process', (v) => Number.parseInt(v, 10))
+    .option('--pid <pid>', 'only this process', wholeNumberOption('--pid', 1))
     .option('--format <format>', 'text, json or html', 'text')
     .option('-o, --out <file>', 'write the report to a file (default: stdout)')
     .option('--profile <file>', 'guest profile to name processes with (from `prnr profile vmlinux`), instead of the recording\'s')
@@ -26,7 +28,7 @@ export function registerDiagnose(program: Command): void {
     .addHelpText('after', '\nAnomalies come first, most likely explanation first, each with the `prnr seek` command that jumps right before it.\n\nWithout a guest profile in the recording, the task_struct layout is first calibrated from the\nrecording itself (one more replay) and saved as guest-profile.json in the recording directory.\n\nExamples:\n  prnr diagnose app.rec\n  prnr diagnose app.rec --pid 42\n  prnr diagnose app.rec --format html -o report.html\n  prnr diagnose app.rec --profile profile.json\n')
     .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; redis?: string; pid?: number; format: string; out?: string; profile?: string; recalibrate?: boolean }) => {
       if (!['text', 'json', 'html'].includes(opts.format)) throw new UsageError(`--format must be text, json or html, not "${opts.format}"`);
-      if (opts.pid !== undefined && !(Number.isInteger(opts.pid) && opts.pid > 0)) throw new UsageError('--pid needs a process id (a positive whole number)');
+      if (opts.out) checkWritable(opts.out, '--out');
       const rec = openRecording(dir);
       warnIfIncomplete(rec);
       // --parallel is the most lanes: the planner starts fewer where more would not pay for their start.

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { collectGarbage, mergeSlices, openRecording } from '@prnr/recording';
 import { formatBytes } from '../format.js';
+import { wholeNumberOption } from '../number-options.js';
 
 export function registerGc(program: Command): void {
   program
     .command('gc')
     .description('reclaim space: remove objects and log files nothing refers to; optionally merge slices')
     .argument('<recording>', 'recording directory')
-    .option('--merge <k>', 'keep every k-th snapshot, merging the slices between them', (v) => Number.parseInt(v, 10))
+    .option('--merge <k>', 'keep every k-th snapshot, merging the slices between them', wholeNumberOption('--merge', 2))
     .addHelpText('after', '\nThe recording verifies afterwards, with fewer, longer slices when merged.\n\nExamples:\n  prnr gc smoke.rec\n  prnr gc smoke.rec --merge 4\n')
     .action(async (dir: string, opts: { merge?: number }) => {
       const rec = openRecording(dir, { replay: false }); // works without the recording's device modules

@@ -8,15 +8,16 @@ import { defaultImageDir } from '../session/default-images.js';
 import { openRecording } from '@prnr/recording';
 import { parseParallel } from '../session/executor.js';
 import { UsageError } from '../usage-error.js';
+import { wholeNumberOption } from '../number-options.js';
 
 export function registerGdb(program: Command): void {
   program
     .command('gdb')
     .description('serve a recording to gdb (remote serial protocol): breakpoints, watchpoints, stepi, continue, reverse-stepi, reverse-continue')
     .argument('<recording>', 'recording directory')
-    .option('--port <n>', 'TCP port to listen on (0: any free port, printed)', (v) => parsePort(v), 1234)
+    .option('--port <n>', 'TCP port to listen on (0: any free port, printed)', wholeNumberOption('--port', 0, 65535), 1234)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--icount <n>', 'where the debugger starts (default: the start of the recording)', (v) => parseIcount(v))
+    .option('--icount <n>', 'where the debugger starts (default: the start of the recording)', wholeNumberOption('--icount', 0, undefined, 'instructions'))
     .option('--symbol-file <file>', 'first write an ELF symbol file for gdb made from the guest kernel\'s System.map (gdb-multiarch FILE)')
     .option('--system-map <file>', 'the System.map (plain or .zst) for --symbol-file', join(defaultImageDir(), 'System.map.zst'))
     .option('-j, --parallel <n>', `slices reverse-continue searches at once on replay threads (default: the number of cores, ${availableParallelism()}; 1 searches in this process)`, parseParallel)
@@ -54,16 +55,4 @@ export function registerGdb(program: Command): void {
         await dbg.close();
       }
     });
-}
-
-function parsePort(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port needs a TCP port number (0..65535), got "${v}"`);
-  return n;
-}
-
-function parseIcount(v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--icount needs a whole number of instructions, got "${v}"`);
-  return n;
 }

@@ -7,6 +7,7 @@ import {
 import { openRecording, replayTo } from '@prnr/recording';
 import { readProfileFile } from '../session/calibrated-profile.js';
 import { UsageError } from '../usage-error.js';
+import { wholeNumberOption } from '../number-options.js';
 
 interface ProfileOptions { out?: string; release?: string; from?: string; compare?: string; recording?: string; icount?: number }
 
@@ -19,7 +20,7 @@ export function registerProfile(program: Command): void {
     .option('--release <text>', 'the kernel release to record in the profile (default: unknown; from a System.map: the recorded kernel\'s linux_banner)')
     .option('--from <kind>', 'which debug info of the vmlinux to read: btf or dwarf (default: BTF when it has both)')
     .option('--recording <dir>', 'with a System.map: the recording whose memory to read the layout from (init_task, located by the System.map, and the task list it heads)')
-    .option('--icount <n>', 'with --recording: the point whose memory to read (default: its end)', parseIcount)
+    .option('--icount <n>', 'with --recording: the point whose memory to read (default: its end)', wholeNumberOption('--icount', 0, undefined, 'instructions'))
     .option('--compare <profile>', 'check that another profile (e.g. guest-profile.json calibrated from a recording) agrees; exit 1 if not')
     .addHelpText('after', [
       '',
@@ -101,8 +102,3 @@ async function fromSystemMap(file: string, bytes: Uint8Array, dir: string, opts:
   }
 }
 
-function parseIcount(v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--icount needs a whole number of instructions, got "${v}"`);
-  return n;
-}

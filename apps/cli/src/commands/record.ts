@@ -10,6 +10,7 @@ import { readNamedFile } from '../named-files.js';
 import { MEM_OPTION_HELP, parseMemMiB } from '../session/mem-option.js';
 import { collectDevice, DEVICE_OPTION_HELP, loadDeviceOptions, withDevices } from '../session/device-options.js';
 import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
+import { wholeNumberOption } from '../number-options.js';
 
 export function registerRecord(program: Command): void {
   program
@@ -22,17 +23,14 @@ export function registerRecord(program: Command): void {
     .option('--script <file>', 'type this file into the console, one line per shell prompt (default: interactive)')
     .option('--cmdline <text>', 'kernel command line (default: the image set\'s)')
     .option('--device <module[,key=value...]>', `${DEVICE_OPTION_HELP}; the recording names the module by path and sha256`, collectDevice)
-    .option('--slice-insns <n>', `cut a slice every n instructions (default ${DEFAULT_SLICE_STEPS})`, (v) => Number.parseInt(v, 10))
+    .option('--slice-insns <n>', `cut a slice every n instructions (default ${DEFAULT_SLICE_STEPS})`, wholeNumberOption('--slice-insns', 1))
     .option('--slice-seconds <s>', `also cut a slice after s seconds of recording it (default ${DEFAULT_SLICE_SECONDS} unless --slice-insns is given; 0: by instructions only)`, (v) => Number(v))
-    .option('--checkpoint-insns <n>', 'log a checkpoint of the hart every n instructions', (v) => Number.parseInt(v, 10))
-    .option('--max-insns <n>', 'stop recording after n instructions', (v) => Number.parseInt(v, 10))
+    .option('--checkpoint-insns <n>', 'log a checkpoint of the hart every n instructions', wholeNumberOption('--checkpoint-insns', 1))
+    .option('--max-insns <n>', 'stop recording after n instructions', wholeNumberOption('--max-insns', 1))
     .option('--net <spec>', `${NET_OPTION_HELP}; frames that reach the guest are recorded, a replay needs no network`)
     .option('-q, --quiet', 'do not echo the guest console')
     .addHelpText('after', '\nInteractive: Ctrl-A x ends the recording.\n\nExamples:\n  prnr record -o smoke.rec --script guest/workloads/smoke.sh\n  prnr record -o session.rec\n')
     .action(async (opts: { device?: string[]; out: string; image: string; mem?: number; disk?: string; script?: string; cmdline?: string; sliceInsns?: number; sliceSeconds?: number; checkpointInsns?: number; maxInsns?: number; quiet?: boolean; net?: string }) => {
-      for (const [flag, v] of [['--slice-insns', opts.sliceInsns], ['--checkpoint-insns', opts.checkpointInsns], ['--max-insns', opts.maxInsns]] as const) {
-        if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new UsageError(`${flag} needs a positive whole number`);
-      }
       if (opts.sliceSeconds !== undefined && !(Number.isFinite(opts.sliceSeconds) && opts.sliceSeconds >= 0)) throw new UsageError('--slice-seconds needs a number of seconds, 0 or more');
       const devices = await loadDeviceOptions(opts.device);
       const { config: builtin, images } = guestBoard(loadGuestImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readNamedFile(opts.disk, '--disk') : undefined, cmdline: opts.cmdline, network: opts.net !== undefined });

@@ -7,6 +7,7 @@ import { UsageError } from '../usage-error.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
 import { decideLanes } from '../session/lanes.js';
 import { loadAnalyses, replayWithProgress } from '../session/replay-with-progress.js';
+import { wholeNumberOption } from '../number-options.js';
 
 /** Exit status of a replay that does not match its recording. */
 export const EXIT_DIVERGED = 4;
@@ -18,7 +19,7 @@ export function registerReplay(program: Command): void {
     .argument('<recording>', 'recording directory')
     .option('-j, --parallel <n>', `the most slices replayed at once (default: the number of cores, ${availableParallelism()}; fewer where the planner predicts more would not pay for their start; 1 streams the console as it replays)`, parseParallel)
     .option('--all-lanes', 'start every lane --parallel asks for, even where the planner predicts more would not pay for their start')
-    .option('--slice <index>', 'replay only this slice', (v) => Number.parseInt(v, 10))
+    .option('--slice <index>', 'replay only this slice', wholeNumberOption('--slice', 0))
     .option('--analyses <list>', 'analyses to run, comma-separated (see --list-analyses)')
     .option('--watch <paddr:len>', 'add a memory-write watch on a physical range, e.g. 0x80a00000:4096')
     .option('--list-analyses', 'list the available analyses and exit')

@@ -3,16 +3,17 @@ import { disassemble } from '@prnr/cpu';
 import { openRecording } from '@prnr/recording';
 import { seek } from '@prnr/scheduler';
 import { UsageError } from '../usage-error.js';
+import { wholeNumberOption } from '../number-options.js';
 
 export function registerSeek(program: Command): void {
   program
     .command('seek')
     .description('show the machine at any icount: restore the nearest snapshot before it, replay forward, stop exactly there')
     .argument('<recording>', 'recording directory')
-    .requiredOption('--icount <n>', 'the position: instructions since power-on', (v) => parsePosition(v))
+    .requiredOption('--icount <n>', 'the position: instructions since power-on', wholeNumberOption('--icount', 0, undefined, 'instructions'))
     .option('--memory <addr:len>', 'also dump memory, e.g. 0x80200000:64 (physical) or with --virtual a guest virtual address')
     .option('--virtual', '--memory is a virtual address, translated through the guest\'s page tables at that point')
-    .option('--console-lines <n>', 'lines of console to show (default 20; 0: all)', (v) => Number.parseInt(v, 10), 20)
+    .option('--console-lines <n>', 'lines of console to show (default 20; 0: all)', wholeNumberOption('--console-lines', 0), 20)
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExamples:\n  prnr seek smoke.rec --icount 123456789\n  prnr seek smoke.rec --icount 5e8 --memory 0xffffffff80e0b000:32 --virtual\n')
     .action(async (dir: string, opts: { icount: number; memory?: string; virtual?: boolean; consoleLines: number; json?: boolean }) => {
@@ -38,12 +39,6 @@ export function registerSeek(program: Command): void {
       process.stdout.write(Object.entries(r.csrs).map(([k, v]) => `${k} ${v}`).join('  ') + '\n');
       if (r.memory) process.stdout.write(`memory at ${r.memory.address}: ${r.memory.bytes === null ? 'not mapped' : hexdump(Buffer.from(r.memory.bytes, 'hex'))}\n`);
     });
-}
-
-function parsePosition(v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--icount needs a whole number of instructions, got "${v}"`);
-  return n;
 }
 
 function hexdump(b: Buffer): string {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { UsageError } from '../usage-error.js';
+import { wholeNumberOption } from '../number-options.js';
 
 export function registerServe(program: Command): void {
   program
@@ -8,14 +9,13 @@ export function registerServe(program: Command): void {
     .description('serve a directory of recordings: the web UI, the HTTP API (replay, verify, diagnose, seek jobs), and the read-only object endpoint for remote workers')
     .argument('<dir>', 'directory whose subdirectories are recordings')
     .option('--host <host>', 'address to listen on (anything but loopback needs --token)', '127.0.0.1')
-    .option('--port <port>', 'port', (v) => Number.parseInt(v, 10), 8470)
+    .option('--port <port>', 'port', wholeNumberOption('--port', 0, 65535), 8470)
     .option('--token <token>', 'bearer token required by the API (default: $PRNR_TOKEN)')
     .option('--redis <url>', 'run jobs on `prnr worker` processes through this Redis instead of local threads')
     .option('--public-url <url>', 'with --redis: the URL at which workers reach this server (default http://HOST:PORT, the machine\'s host name when HOST is a wildcard address)')
-    .option('--max-jobs <n>', 'jobs running at once', (v) => Number.parseInt(v, 10), 4)
+    .option('--max-jobs <n>', 'jobs running at once', wholeNumberOption('--max-jobs', 1), 4)
     .addHelpText('after', '\nWith --redis, `prnr worker` processes replay from PUBLIC-URL/recordings/NAME (give them PRNR_TOKEN when the server has a token).\n\nExamples:\n  prnr serve recordings/\n  PRNR_TOKEN=... prnr serve recordings/ --host 0.0.0.0 --redis redis://10.0.0.5:6379\n')
     .action(async (dir: string, opts: { host: string; port: number; token?: string; redis?: string; publicUrl?: string; maxJobs: number }) => {
-      if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new UsageError('--port needs a port number (0-65535)');
       if (opts.publicUrl !== undefined && !opts.redis) throw new UsageError('--public-url is for --redis: local worker threads read the recordings directly');
       const recordingsUrl = opts.redis ? workersUrl(opts) : undefined;
       const token = opts.token ?? process.env.PRNR_TOKEN;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_QUEUE, startQueueWorker } from '@prnr/scheduler';
+import { wholeNumberOption } from '../number-options.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -7,7 +8,7 @@ export function registerWorker(program: Command): void {
     .description('process replay tasks from a Redis queue (run one per core, on any host that can read the recordings)')
     .requiredOption('--redis <url>', 'the Redis the replaying `prnr` submits to, e.g. redis://10.0.0.5:6379')
     .option('--queue <name>', 'queue name', DEFAULT_QUEUE)
-    .option('--lock-ms <n>', 'a task held this long without a sign of life is given to another worker', (v) => Number.parseInt(v, 10), 30_000)
+    .option('--lock-ms <n>', 'a task held this long without a sign of life is given to another worker', wholeNumberOption('--lock-ms', 1, undefined, 'milliseconds'), 30_000)
     .addHelpText('after', '\nRecordings are read from the path (shared directory) or URL (`prnr serve`) the task names.\n\nExample:\n  prnr worker --redis redis://10.0.0.5:6379\n')
     .action(async (opts: { redis: string; queue: string; lockMs: number }) => {
       const w = startQueueWorker({

@@ -1,13 +1,9 @@
 /** The executor a command runs replay tasks on: this thread, worker threads, or Redis queue workers. */
 import { availableParallelism } from 'node:os';
 import { InlineExecutor, QueueExecutor, ThreadExecutor, type Executor } from '@prnr/scheduler';
-import { UsageError } from '../usage-error.js';
+import { wholeNumberOption } from '../number-options.js';
 
-export function parseParallel(v: string): number {
-  const n = Number.parseInt(v, 10);
-  if (!Number.isInteger(n) || n < 1 || String(n) !== v.trim()) throw new UsageError(`--parallel needs a whole number of at least 1, got "${v}"`);
-  return n;
-}
+export const parseParallel = wholeNumberOption('--parallel', 1);
 
 export function makeExecutor(o: { parallel?: number; redis?: string }): Executor {
   if (o.redis) return new QueueExecutor({ redis: o.redis });
