@@ -23,14 +23,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 // The workload
 
 const OP = { ADD: 0, ADDI: 1, ANDI: 2, XOR: 3, SLLI: 4, SRLI: 5, SLTU: 6, LD: 7, SD: 8, BLTU: 9 };
-const OP_NAMES = Object.keys(OP);
 
 const MEM_BASE = 0x8000_0000; // guest physical address of guest memory
 const MEM_BYTES = 8192;
 const NREGS = 33; // x0..x31 plus a sink: a decoder maps rd = x0 to 32, so writes need no check
 
 const U64 = (1n << 64n) - 1n;
-const u64 = (v) => BigInt.asUintN(64, BigInt(v));
 
 // One loop iteration: xorshift-style mixing, a load and a store that depend on
 // the data, a data-dependent forward branch and the loop-back branch.
@@ -77,7 +75,6 @@ function initialMemory() {
 }
 
 // Decoded program, struct of arrays, shared by the JS options.
-const N_INS = PROGRAM.length;
 const D_OP = Int32Array.from(PROGRAM, (p) => p[0]);
 const D_RD = Int32Array.from(PROGRAM, (p) => p[1]);
 const D_RS1 = Int32Array.from(PROGRAM, (p) => p[2]);
@@ -649,7 +646,7 @@ function buildWasm() {
   const EXT_U = 0xad, WRAP = 0xa7;
   const binop = (op) => [...field(4), ...reg(8), ...reg(12), op, ...st64(0)];
   const immop = (op) => [...field(4), ...reg(8), ...imm, op, ...st64(0)];
-  const addr = (what) => [
+  const addr = () => [
     // a = x[rs1] + imm - MEM_BASE; trap unless 0 <= a <= MEM_BYTES-8 and aligned
     ...reg(8), ...imm, I64_ADD, ...i64c(MEM_BASE), I64_SUB, ...tee(A),
     ...i64c(MEM_BYTES - 8), I64_GT_U,

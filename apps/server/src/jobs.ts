@@ -91,7 +91,7 @@ export class JobManager {
       if (bad !== undefined) throw badRequest(`slices: recording "${recording}" has no slice ${bad} (it has ${m.slices.length})`);
       slices = [...new Set(req.slices)].sort((a, b) => a - b);
     }
-    let requests: AnalysisRequest[] = [];
+    const requests: AnalysisRequest[] = [];
     if (req.type === 'seek') {
       if (req.icount === undefined) throw badRequest('a seek job needs "icount"');
       if (req.icount > last) throw badRequest(`icount ${req.icount} is outside the recording (0..${last})`);

@@ -185,6 +185,7 @@ describe('text report', () => {
     const colored = renderTextReport(input, { color: true });
     expect(colored).toContain('\x1b[1;31merror');
     expect(colored).not.toContain('\x1b[2J');
+    // eslint-disable-next-line no-control-regex -- the escape sequences are what is taken out
     expect(colored.replace(/\x1b\[[\d;]*m/g, '')).toBe(text);
   });
 

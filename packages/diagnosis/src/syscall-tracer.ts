@@ -152,7 +152,7 @@ export interface SyscallTrace {
   openAtEnd: SyscallEntryPart[];
 }
 
-export interface SyscallTracerOptions extends FormatOptions {}
+export type SyscallTracerOptions = FormatOptions;
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 

@@ -43,7 +43,7 @@ interface ConsoleException {
  */
 const CONSOLE_EXCEPTIONS: readonly ConsoleException[] = [
   // -- entropy
-  { line: /^00000000 ( [0-9a-f]{2}){8} ( [0-9a-f]{2}){8}  \|.{16}\|$/, mask: /(?<=^00000000).+/g, reason: "`hexdump /dev/hwrng`: random bytes (QEMU's -seed 1 stream there, a fixed pattern from the entropy port here)" },
+  { line: /^00000000 ( [0-9a-f]{2}){8} ( [0-9a-f]{2}){8} {2}\|.{16}\|$/, mask: /(?<=^00000000).+/g, reason: "`hexdump /dev/hwrng`: random bytes (QEMU's -seed 1 stream there, a fixed pattern from the entropy port here)" },
   // -- timing: asynchronous kernel work whose place in the log follows the scheduler
   { line: /^random: crng init done$/, moves: true, reason: 'printed when the entropy pool fills (virtio-rng kthread, interrupt timing): moves between QEMU runs' },
   { line: /^Freeing initrd memory: \d+K$/, moves: true, reason: 'end of the asynchronous initramfs unpacking (initramfs_async): moves between QEMU runs under plain TCG' },
@@ -197,12 +197,12 @@ describe('the comparison of consoles', () => {
     const bad = ours.map((l) => (l === 'uname' ? 'uname: not found' : l));
     const report = compareConsoles(qemu, bad);
     expect(report).toContain("QEMU's line 4, prnr's line 3");
-    expect(report).toMatch(/QEMU  > +4\| uname\n {2}prnr  > +3\| uname: not found/);
+    expect(report).toMatch(/QEMU {2}> +4\| uname\n {2}prnr {2}> +3\| uname: not found/);
   });
 
   it('reports a missing, an extra and a moved line that is not excepted', () => {
-    expect(compareConsoles(qemu, ours.slice(0, -1))).toMatch(/prnr  > +\| \(end of console\)/);
-    expect(compareConsoles(qemu, [...ours, 'extra'])).toMatch(/QEMU  > +\| \(end of console\)/);
+    expect(compareConsoles(qemu, ours.slice(0, -1))).toMatch(/prnr {2}> +\| \(end of console\)/);
+    expect(compareConsoles(qemu, [...ours, 'extra'])).toMatch(/QEMU {2}> +\| \(end of console\)/);
     expect(compareConsoles(qemu, ours.filter((l) => !l.startsWith('random')))).toMatch(/position is not compared differ/);
   });
 

@@ -252,6 +252,8 @@ export class RecordSession {
       // The first capture gives the worker the machine's shape.
       store = new BackgroundWriter(o.dir, undefined, { packs: o.objectLayout !== 'loose' });
       firstSegment = createSegment(o.dir, 0, 0);
+      // Assigned once the machine it wraps is built; the ports' callbacks run only after that.
+      // eslint-disable-next-line prefer-const
       let session!: RecordSession;
       const recorder = new PortRecorder({ append: (ev) => session.append(ev) }, () => session.machine.hart.icount);
       const inputs = recorder.wrap(o.inputs);

@@ -149,8 +149,10 @@ export function encodeCanonical(value: unknown): Uint8Array {
       case 'number':
         out.byte(T_NUMBER);
         out.room(8);
-        if (Number.isNaN(v)) out.dv.setUint32(out.n, 0, true), out.dv.setUint32(out.n + 4, 0x7ff80000, true);
-        else out.dv.setFloat64(out.n, v, true);
+        if (Number.isNaN(v)) {
+          out.dv.setUint32(out.n, 0, true);
+          out.dv.setUint32(out.n + 4, 0x7ff80000, true);
+        } else out.dv.setFloat64(out.n, v, true);
         out.n += 8;
         return;
       case 'bigint': {

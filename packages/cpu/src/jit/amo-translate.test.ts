@@ -16,7 +16,6 @@ const amo = (f5: number, f3: number, rd: number, rs1: number, rs2: number) => R(
 const lr = (f3: number, rd: number, rs1: number) => amo(0x02, f3, rd, rs1, 0);
 const sc = (f3: number, rd: number, rs1: number, rs2: number) => amo(0x03, f3, rd, rs1, rs2);
 const add = (rd: number, rs1: number, rs2: number) => R(0, rs2, rs1, 0, rd, 0x33);
-const mul = (rd: number, rs1: number, rs2: number) => R(1, rs2, rs1, 0, rd, 0x33);
 const fsd = (rs2: number, rs1: number, imm: number) => S(imm, rs2, rs1, 3, 0x27);
 const blt = (rs1: number, rs2: number, off: number) => B(off, rs2, rs1, 4);
 const spin = B(0, 0, 0, 0);

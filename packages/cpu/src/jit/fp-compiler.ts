@@ -487,7 +487,10 @@ class FpWriter {
   toInt(rd: number, rs1: number, kind: number, f3: number, dbl: boolean): void {
     const f = this.f, [a, r] = this.L.d;
     if (dbl) this.pushD(rs1);
-    else this.pushS(rs1), f.op(Op.f64_promote_f32);
+    else {
+      this.pushS(rs1);
+      f.op(Op.f64_promote_f32);
+    }
     f.tee(a);
     f.op(f3 === 1 ? Op.f64_trunc : f3 === 2 ? Op.f64_floor : f3 === 3 ? Op.f64_ceil : Op.f64_nearest).set(r);
     // In range after rounding (NaN fails every comparison); outside, the interpreter raises NV.

@@ -10,7 +10,7 @@ import { Uart16550a } from '../uart-16550a.js';
 import { VIRT_DRAM_BASE, virtioSlotBase, virtioSlotIrq, VIRT_VIRTIO_COUNT } from '../virt/virt-board.js';
 import { VirtioMmioTransport } from '../virtio/virtio-mmio-transport.js';
 import { VirtioRng } from '../virtio/virtio-rng.js';
-import { fdtCells, fdtFind, fdtStrings, parseFdt, type ParsedFdtNode } from './fdt-reader.js';
+import { fdtCells, fdtStrings, parseFdt, type ParsedFdtNode } from './fdt-reader.js';
 import { buildVirtFdt } from './virt-fdt.js';
 
 const MEM = 256 * 1024 * 1024;

@@ -141,6 +141,8 @@ export class VirtioMmioTransport implements Device {
     this.model = options.model;
     this.kind = options.model?.kind ?? VIRTIO_MMIO_EMPTY_KIND;
     this.queues = (options.model?.queueSizes ?? []).map((n) => new Virtqueue(n, options.memory));
+    // The context's getters have the context as their own `this`.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.ctx = {
       queue: (i) => self.queues[i],

@@ -50,7 +50,7 @@ describe('record and replay ports', () => {
   });
 
   it('an optional input that was absent at a position stays absent there until an idle jump', () => {
-    let p = 3;
+    const p = 3;
     const log: LogEvent[] = [];
     const rec = new PortRecorder({ append: (ev) => log.push(ev) }, () => p);
     const queue: number[] = [];
