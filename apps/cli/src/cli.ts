@@ -15,7 +15,7 @@ import { BoardConfigError, GuestImageError } from '@prnr/machine';
 import { RecordingError } from '@prnr/recording';
 import { LogFormatError } from '@prnr/eventlog';
 import { ObjectCorruptError, ObjectMissingError, SnapshotFormatError } from '@prnr/snapshot';
-import { UnknownAnalysisError } from '@prnr/scheduler';
+import { QueueUnreachableError, UnknownAnalysisError } from '@prnr/scheduler';
 
 const program = new Command();
 program
@@ -54,7 +54,7 @@ try {
   const unreadable = pathErrorLine(e);
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
-  } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof HartEngineError || e instanceof GuestImageError || e instanceof BoardConfigError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError || e instanceof UnknownAnalysisError) {
+  } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof HartEngineError || e instanceof GuestImageError || e instanceof BoardConfigError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError || e instanceof UnknownAnalysisError || e instanceof QueueUnreachableError) {
     // One line, always: some messages quote input (JSON.parse does) that holds newlines.
     console.error(`prnr: ${e.message.replace(/\s*\n\s*/g, ' ')}`);
     process.exitCode = 2;

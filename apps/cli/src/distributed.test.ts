@@ -52,10 +52,8 @@ function essence(json: string) {
   return { verified: r.verified, slices: r.slices.map(({ wallSeconds: _w, restoreSeconds: _r, ...s }) => s), analyses: r.analyses };
 }
 
-beforeAll(async () => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
-  redisTool.require();
-  const port = await freePort();
+/** A redis-server on loopback at `port`, ready. */
+async function startRedis(port: number): Promise<ChildProcess> {
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   children.push(redis);
   await new Promise<void>((resolve, reject) => {
@@ -63,6 +61,14 @@ beforeAll(async () => {
     redis.stdout!.on('data', (d) => { out += d; if (out.includes('Ready to accept connections')) resolve(); });
     redis.on('exit', (c) => reject(new Error(`redis-server exited (${c}): ${out}`)));
   });
+  return redis;
+}
+
+beforeAll(async () => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
+  redisTool.require();
+  const port = await freePort();
+  await startRedis(port);
   redisUrl = `redis://127.0.0.1:${port}`;
   const r = await run('record', '-o', rec, '--script', SMOKE, '--max-insns', '60000000', '--slice-insns', '15000000', '-q');
   expect(r.status, r.stderr).toBe(0);
@@ -140,6 +146,34 @@ describe.skipIf(redisTool.skip)('distributed replay on Redis', () => {
       server.kill('SIGTERM');
     }
   }, 300_000);
+
+  it('replay on a Redis nobody answers at: one line within seconds, exit 2, the password not shown', async () => {
+    const port = await freePort();
+    const r = await run('verify', rec, '--redis', `redis://user:secret@127.0.0.1:${port}`);
+    expect(r.stderr.trim()).toBe(`prnr: cannot reach Redis at redis://user:***@127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}; waited 5 s)`);
+    expect(r.status).toBe(2);
+  }, 60_000);
+
+  it('a worker started before its Redis: says so once, connects when Redis comes, and SIGTERM stops it at once without one', async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const said: string[] = [];
+    const early = spawn(process.execPath, [MAIN, 'worker', '--redis', url]);
+    children.push(early);
+    early.stderr!.on('data', (d) => said.push(String(d)));
+    await new Promise((r) => setTimeout(r, 2500)); // ioredis retries many times a second meanwhile
+    const refused = said.join('').split('\n').filter((l) => l.includes('ECONNREFUSED'));
+    expect(refused).toEqual([`prnr worker: connect ECONNREFUSED 127.0.0.1:${port} (retrying until Redis answers)`]);
+    const redis = await startRedis(port);
+    for (let i = 0; i < 200 && !said.join('').includes('connected to'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(said.join('')).toContain(`prnr worker: connected to ${url}`);
+    // Redis gone again: a stop must not wait for it.
+    redis.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    const exited = new Promise<number | null>((resolve) => early.on('exit', (c) => resolve(c)));
+    early.kill('SIGTERM');
+    expect(await exited).toBe(0); // before this fix it waited for Redis: the test's own timeout
+  }, 60_000);
 
   it('`prnr serve --redis` with --port 0 needs --public-url; a bad --public-url is one line', async () => {
     const zero = await run('serve', tmp, '--redis', redisUrl, '--port', '0');

@@ -17,7 +17,7 @@ export type { Executor, SharedTaskOptions } from './executor.js';
 export { SliceClaims } from './slice-claims.js';
 export { InlineExecutor } from './executors/inline.js';
 export { ThreadExecutor } from './executors/threads.js';
-export { QueueExecutor, startQueueWorker, DEFAULT_QUEUE } from './executors/queue.js';
+export { QueueExecutor, QueueUnreachableError, startQueueWorker, redisLabel, DEFAULT_QUEUE } from './executors/queue.js';
 export type { QueueOptions } from './executors/queue.js';
 export { replayRecording } from './replay-recording.js';
 export type { RecordingReplayResult, ReplayRecordingOptions, SliceOutcome, FixedCosts } from './replay-recording.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_QUEUE, startQueueWorker } from '@prnr/scheduler';
+import { DEFAULT_QUEUE, redisLabel, startQueueWorker } from '@prnr/scheduler';
 import { wholeNumberOption } from '../number-options.js';
 
 export function registerWorker(program: Command): void {
@@ -22,8 +22,18 @@ export function registerWorker(program: Command): void {
         },
       });
       w.worker.on('active', (job) => process.stderr.write(`prnr worker: started slices ${job.data.first}..${job.data.last} pass ${job.data.pass} of ${'url' in job.data.recording ? job.data.recording.url : job.data.recording.dir}\n`));
-      w.worker.on('error', (e) => process.stderr.write(`prnr worker: ${e.message}\n`));
-      process.stderr.write(`prnr worker: waiting for tasks on ${opts.redis} (queue ${opts.queue})\n`);
+      // Redis down: ioredis retries many times a second. Each new problem is said once, and so is the recovery.
+      let trouble = '';
+      w.worker.on('error', (e) => {
+        if (e.message === trouble) return;
+        trouble = e.message;
+        process.stderr.write(`prnr worker: ${e.message} (retrying until Redis answers)\n`);
+      });
+      w.worker.on('ready', () => {
+        if (trouble) process.stderr.write(`prnr worker: connected to ${redisLabel(opts.redis)}\n`);
+        trouble = '';
+      });
+      process.stderr.write(`prnr worker: waiting for tasks on ${redisLabel(opts.redis)} (queue ${opts.queue})\n`);
       const stop = async () => {
         process.stderr.write('prnr worker: stopping after the current task\n');
         await w.close();

@@ -36,43 +36,99 @@ function queueLibs(): NonNullable<typeof libs> {
 
 function connection(url: string): Redis {
   // BullMQ needs maxRetriesPerRequest null for its blocking commands.
-  return new (queueLibs().ioredis.Redis)(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  const c = new (queueLibs().ioredis.Redis)(url, { maxRetriesPerRequest: null, lazyConnect: false });
+  // ioredis retries on its own; without a listener each failed attempt is printed as an "unhandled error event".
+  c.on('error', () => {});
+  return c;
+}
+
+/** A Redis the coordinator cannot reach: said in one line, before any task is queued. */
+export class QueueUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueUnreachableError';
+  }
+}
+
+/** The Redis URL without its password, for messages. */
+export function redisLabel(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/** How long the coordinator waits for Redis to answer before it gives up. */
+const REACH_TIMEOUT_MS = 5000;
+
+/** Resolves once `conn` is ready; rejects with QueueUnreachableError if it is not within REACH_TIMEOUT_MS. */
+function reachable(conn: Redis, url: string): Promise<void> {
+  if (conn.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let last = 'no answer';
+    const onError = (e: Error) => { last = e.message; };
+    const done = () => { clearTimeout(timer); conn.off('error', onError); conn.off('ready', onReady); };
+    const onReady = () => { done(); resolve(); };
+    const timer = setTimeout(() => { done(); reject(new QueueUnreachableError(`cannot reach Redis at ${redisLabel(url)} (${last}; waited ${REACH_TIMEOUT_MS / 1000} s)`)); }, REACH_TIMEOUT_MS);
+    conn.on('error', onError);
+    conn.once('ready', onReady);
+  });
 }
 
 export class QueueExecutor implements Executor {
   readonly concurrency: number;
-  private readonly queue: Queue;
-  private readonly events: QueueEvents;
-  private readonly connections: Redis[];
+  /** The first connection: the queue's, once Redis has answered on it. */
+  private readonly probe: Redis;
+  /** Its readiness: a Redis that never answers fails the first task within seconds, not never. */
+  private readonly reached: Promise<void>;
+  /** The queue and its events, made once Redis answers (BullMQ's own connections would retry, and its close wait, forever). */
+  private bull: Promise<{ queue: Queue; events: QueueEvents; connections: Redis[] }> | undefined;
 
-  constructor(o: QueueOptions & { concurrency?: number }) {
-    const name = o.queue ?? DEFAULT_QUEUE;
-    this.connections = [connection(o.redis), connection(o.redis)];
-    const { Queue, QueueEvents } = queueLibs().bullmq;
-    this.queue = new Queue(name, { connection: this.connections[0] });
-    this.events = new QueueEvents(name, { connection: this.connections[1] });
+  constructor(private readonly o: QueueOptions & { concurrency?: number }) {
+    this.probe = connection(o.redis);
+    this.reached = reachable(this.probe, o.redis);
+    this.reached.catch(() => {}); // said by run()
     // Jobs wait in Redis for workers; how many run at once is up to the workers. Submit generously.
     this.concurrency = o.concurrency ?? 64;
   }
 
+  private open(): NonNullable<QueueExecutor['bull']> {
+    this.bull ??= this.reached.then(() => {
+      const name = this.o.queue ?? DEFAULT_QUEUE;
+      const connections = [this.probe, connection(this.o.redis)];
+      const { Queue, QueueEvents } = queueLibs().bullmq;
+      return { queue: new Queue(name, { connection: connections[0] }), events: new QueueEvents(name, { connection: connections[1] }), connections };
+    });
+    return this.bull;
+  }
+
   async run(task: ReplayTask, progress?: (p: TaskProgress) => void): Promise<TaskResult> {
-    await this.events.waitUntilReady();
-    const job = await this.queue.add(`slices-${task.first}-${task.last}-pass-${task.pass}`, task, { attempts: 3, removeOnComplete: true, removeOnFail: true });
+    const { queue, events } = await this.open();
+    await events.waitUntilReady();
+    const job = await queue.add(`slices-${task.first}-${task.last}-pass-${task.pass}`, task, { attempts: 3, removeOnComplete: true, removeOnFail: true });
     const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
       if (jobId === job.id && progress && typeof data === 'object' && data !== null) progress(data as TaskProgress);
     };
-    this.events.on('progress', onProgress);
+    events.on('progress', onProgress);
     try {
-      return (await job.waitUntilFinished(this.events)) as TaskResult;
+      return (await job.waitUntilFinished(events)) as TaskResult;
     } finally {
-      this.events.off('progress', onProgress);
+      events.off('progress', onProgress);
     }
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
-    await this.events.close();
-    for (const c of this.connections) c.disconnect();
+    const bull = await this.bull?.catch(() => undefined);
+    if (!bull) {
+      this.probe.disconnect();
+      return;
+    }
+    await bull.queue.close();
+    await bull.events.close();
+    for (const c of bull.connections) c.disconnect();
   }
 }
 
@@ -100,6 +156,12 @@ export function startQueueWorker(o: QueueOptions & { onTask?: (task: ReplayTask,
   return {
     worker,
     close: async () => {
+      // Never connected, or the connection lost: no task runs here, and BullMQ's close would wait for Redis.
+      if (conn.status !== 'ready') {
+        conn.disconnect();
+        void worker.close(true).catch(() => {}); // it settles only once its own connection is up: not awaited
+        return;
+      }
       await worker.close();
       conn.disconnect();
     },
