@@ -45,17 +45,14 @@ describe('prnr CLI', () => {
     expect(existsSync(out)).toBe(false);
   });
   it('--mem out of what the board takes: one line, exit 2, before anything starts', () => {
-    const cases: Array<[string[], string]> = [
-      [['run', '--mem', 'abc'], '--mem needs a whole number of MiB from 1 to 2048, got "abc"'],
-      [['run', '--mem', '4096'], '--mem needs a whole number of MiB from 1 to 2048, got "4096"'],
-      [['run', '--mem', '1'], /^the kernel \(\d+ bytes\) does not fit in 1 MiB of RAM$/.source],
-    ];
-    for (const [args, line] of cases) {
-      const r = prnr(...args);
-      if (line.startsWith('^')) expect(r.stderr.trim().replace(/^prnr: /, ''), args.join(' ')).toMatch(new RegExp(line));
-      else expect(r.stderr.trim(), args.join(' ')).toBe(`prnr: ${line}`);
-      expect(r.status, args.join(' ')).toBe(2);
+    for (const v of ['abc', '0', '4096']) {
+      const r = prnr('run', '--mem', v);
+      expect(r.stderr.trim(), v).toBe(`prnr: --mem needs a whole number of MiB from 1 to 2048, got "${v}"`);
+      expect(r.status, v).toBe(2);
     }
+    const tiny = prnr('run', '--mem', '1');
+    expect(tiny.stderr.trim()).toMatch(/^prnr: the kernel \(\d+ bytes\) does not fit in 1 MiB of RAM$/);
+    expect(tiny.status).toBe(2);
   });
   it('diagnose with an --out it could not write: refused before the replay, in one line', () => {
     // The recording need not exist: the output is checked first of all.
