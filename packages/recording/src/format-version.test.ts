@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScriptInput, guestBoard, loadGuestImages } from '@prnr/machine';
 import { FsObjectStore } from '@prnr/snapshot';
-import { MANIFEST_FILE, RECORDING_FORMAT_VERSION, RecordingError } from './manifest.js';
+import { MANIFEST_FILE, RECORDING_FORMAT_VERSION, RecordingError, manifestText, type RecordingManifest } from './manifest.js';
 import { record, type RecordResult } from './recorder.js';
 import { openRecording, replaySlice } from './replayer.js';
 
@@ -49,7 +49,7 @@ describe('recording format versions', () => {
     await to.sync();
     const manifest = JSON.parse(readFileSync(join(old, MANIFEST_FILE), 'utf8')) as { version: number };
     manifest.version = 1;
-    writeFileSync(join(old, MANIFEST_FILE), JSON.stringify(manifest));
+    writeFileSync(join(old, MANIFEST_FILE), manifestText(manifest as RecordingManifest)); // its checksum made again
   }, 600_000);
 
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readManifest, writeManifest, RecordingError, type RecordingManifest } from './manifest.js';
+import { manifestText, readManifest, writeManifest, RecordingError, type RecordingManifest } from './manifest.js';
 
 const H = 'a'.repeat(64);
 const sample: RecordingManifest = {
@@ -51,5 +52,42 @@ describe('recording.json', () => {
       expect(e).toThrow(RecordingError);
       try { e(); } catch (err) { expect((err as Error).message).not.toContain('\n'); }
     }
+  });
+});
+
+describe("recording.json's checksum", () => {
+  const written = () => {
+    const d = mkdtempSync(join(tmpdir(), 'prnr-manifest-'));
+    writeManifest(d, sample);
+    return { d, text: readFileSync(join(d, 'recording.json'), 'utf8') };
+  };
+  it('is the last field, the SHA-256 of the rest as written, and is checked and dropped on reading', () => {
+    const { d, text } = written();
+    const m = /,\n {2}"checksum": "sha256:([0-9a-f]{64})"\n\}\n$/.exec(text);
+    expect(m).not.toBeNull();
+    // Independently: the hash of the file without that field is the same as Node's of sample's JSON.
+    expect(m![1]).toBe(createHash('sha256').update(JSON.stringify(sample, null, 2)).digest('hex'));
+    expect(readManifest(d)).toEqual(sample);
+    expect(manifestText(readManifest(d))).toBe(text);
+  });
+  it('a changed byte is reported as damage to recording.json, before anything it says is used', () => {
+    const { text } = written();
+    const flips: Array<[string, string]> = [
+      ['"endIcount": 250', '"endIcount": 251'], // a number that would pass the schema and the slice checks
+      [`"endState": "${'c'.repeat(64)}"`, `"endState": "${'c'.repeat(63)}d"`], // a hash: replay would call it a divergence
+      ['"kind": "clint"', '"kind": "clinu"'],
+    ];
+    for (const [from, to] of flips) {
+      const dir = dirWith(text.replace(from, to));
+      expect(() => readManifest(dir), to).toThrow(new RecordingError(`${join(dir, 'recording.json')}: damaged: its content does not match its checksum (a byte changed after prnr wrote it)`));
+    }
+    expect(() => readManifest(dirWith(text.replace(/"sha256:[0-9a-f]{64}"/, '"sha256:xyz"')))).toThrow(/damaged: its checksum field is not "sha256:" and 64 hex digits/);
+    // A future version is still refused by its version first.
+    expect(() => readManifest(dirWith(text.replace('"version": 1', '"version": 3')))).toThrow(/recording format version 3 is not supported/);
+  });
+  it('re-indenting keeps it valid; a manifest without one (made before it) is read as it is', () => {
+    const { text } = written();
+    expect(readManifest(dirWith(JSON.stringify(JSON.parse(text))))).toEqual(sample);
+    expect(readManifest(dirWith(JSON.stringify(sample)))).toEqual(sample);
   });
 });

@@ -5,7 +5,15 @@
  * a slice closes, so it only ever lists slices whose log and snapshots are on
  * disk in full. `status` stays "recording" until the recorder finishes: a
  * recording left so was cut short (the recorder was killed).
+ *
+ * Its last field, `checksum`, is the SHA-256 of the rest as JSON.stringify
+ * writes it (two-space indent): a byte that changes on disk or on the way to
+ * a remote worker is reported as damage to recording.json, not met later as a
+ * missing object or, worse, as a divergence (a changed endState). It is
+ * checked on the content, not the bytes, so re-indenting the file keeps it
+ * valid. Recordings written before it have none and are read as they are.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -150,6 +158,8 @@ export function parseManifest(text: string, file: string): RecordingManifest {
   if ((raw as { format?: unknown } | null)?.format === 'prnr-recording' && typeof v === 'number' && !(READABLE_FORMAT_VERSIONS as readonly number[]).includes(v)) {
     throw new RecordingError(`${file}: recording format version ${v} is not supported (this prnr reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')})`);
   }
+  const damage = checksumProblem(raw);
+  if (damage) throw new RecordingError(`${file}: damaged: ${damage}`);
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -168,7 +178,7 @@ export function parseManifest(text: string, file: string): RecordingManifest {
 export function writeManifest(dir: string, m: RecordingManifest): void {
   const file = join(dir, MANIFEST_FILE);
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify(m, null, 2) + '\n');
+  writeFileSync(tmp, manifestText(m));
   const fd = openSync(tmp, 'r');
   try {
     fsyncSync(fd);
@@ -179,13 +189,13 @@ export function writeManifest(dir: string, m: RecordingManifest): void {
   syncDir(dir);
 }
 
-/** writeManifest on the thread pool: the same steps, none of them blocking the caller's thread (a recorder's machine runs on). `m` may be the text already made (JSON.stringify(m, null, 2) + "\n"). */
+/** writeManifest on the thread pool: the same steps, none of them blocking the caller's thread (a recorder's machine runs on). `m` may be the text already made (manifestText). */
 export async function writeManifestAsync(dir: string, m: RecordingManifest | string): Promise<void> {
   const file = join(dir, MANIFEST_FILE);
   const tmp = `${file}.tmp`;
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(typeof m === 'string' ? m : JSON.stringify(m, null, 2) + '\n');
+    await fh.writeFile(typeof m === 'string' ? m : manifestText(m));
     await fh.sync();
   } finally {
     await fh.close();
@@ -197,6 +207,31 @@ export async function writeManifestAsync(dir: string, m: RecordingManifest | str
   } finally {
     await d.close();
   }
+}
+
+/**
+ * recording.json's text: the manifest, then its checksum as the last field
+ * (checked and dropped by parseManifest, so a manifest in memory has none; one
+ * that came from JSON.parse may, and it is replaced).
+ */
+export function manifestText(m: RecordingManifest): string {
+  const { checksum: _old, ...rest } = m as RecordingManifest & { checksum?: unknown };
+  const body = JSON.stringify(rest, null, 2);
+  // The body ends in "\n}": the checksum goes in as the last field, so that the rest reads back as exactly `body`.
+  return `${body.slice(0, -2)},\n  "checksum": "sha256:${sha256(body)}"\n}\n`;
+}
+
+/** What is wrong with a parsed recording.json's checksum, or undefined (right, or absent as in older recordings). */
+function checksumProblem(raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== 'object' || !('checksum' in raw)) return undefined;
+  const { checksum, ...rest } = raw as Record<string, unknown>;
+  if (typeof checksum !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(checksum)) return 'its checksum field is not "sha256:" and 64 hex digits';
+  if (checksum !== `sha256:${sha256(JSON.stringify(rest, null, 2))}`) return 'its content does not match its checksum (a byte changed after prnr wrote it)';
+  return undefined;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 export function syncDir(dir: string): void {

@@ -29,7 +29,7 @@ import { Channel, PortRecorder, SegmentWriter, encodeUvarint, type RecordedInput
 import { VirtMachine, type BoardConfig, type MachineImages } from '@prnr/machine';
 import { BackgroundWriter, dirtyRamBytes, type MachineParts } from '@prnr/snapshot';
 import { encodeCheckpoint } from './checkpoint.js';
-import { RECORDING_FORMAT_VERSION, RecordingError, segmentName, writeManifestAsync, type RecordingManifest } from './manifest.js';
+import { RECORDING_FORMAT_VERSION, RecordingError, manifestText, segmentName, writeManifestAsync, type RecordingManifest } from './manifest.js';
 import { HOST_YIELD_EVERY_MS, hostYields, runLoop, type LoopEnd } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
 import { CodeCacheWriter, saveCodeCache } from './code-cache-file.js';
@@ -206,7 +206,7 @@ export class RecordSession {
    */
   private readonly publisher = new ManifestPublisher({
     write: async (last) => {
-      const text = JSON.stringify(this.manifest, null, 2) + '\n';
+      const text = manifestText(this.manifest);
       await (last ? this.store.close() : this.store.sync());
       await writeManifestAsync(this.o.dir, text); // on the thread pool: fsyncs here would stop the machine
     },

@@ -4,7 +4,7 @@
  * What a worker on another host replays from.
  */
 import { decodeObjectFile, blake3Hex, blake3Ready, ObjectCorruptError, ObjectMissingError, type Hash, type ObjectReader } from '@prnr/snapshot';
-import { manifestSchema, RecordingError, type RecordingSource } from '@prnr/recording';
+import { parseManifest, RecordingError, type RecordingSource } from '@prnr/recording';
 
 /** A server started with a token (`prnr serve --token`) wants it from workers too: PRNR_TOKEN. */
 function authHeaders(): Record<string, string> {
@@ -48,11 +48,11 @@ export async function openHttpRecording(url: string): Promise<RecordingSource> {
   const base = url.replace(/\/+$/, '');
   const text = await fetchBytes(`${base}/recording.json`);
   if (!text) throw new RecordingError(`${base} is not a prnr recording: recording.json is missing`);
-  const parsed = manifestSchema.safeParse(JSON.parse(Buffer.from(text).toString('utf8')));
-  if (!parsed.success) throw new RecordingError(`${base}/recording.json: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+  // Checked as a local recording.json is (JSON, format version, checksum, schema, slices).
+  const manifest = parseManifest(Buffer.from(text).toString('utf8'), `${base}/recording.json`);
   return {
     location: base,
-    manifest: parsed.data,
+    manifest,
     store: new HttpObjectReader(base),
     readFile: async (path) => {
       const b = await fetchBytes(`${base}/${path}`);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { readSegment, SegmentWriter, type LogEvent } from '@prnr/eventlog';
+import { manifestText, type RecordingManifest } from '@prnr/recording';
 
 export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
@@ -65,11 +66,11 @@ export function readManifestJson(rec: string): Manifest {
   return JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8')) as Manifest;
 }
 
-/** Rewrites recording.json through `edit`. */
+/** Rewrites recording.json through `edit`, as prnr writes it (its checksum made again). */
 export function editManifest(rec: string, edit: (m: Manifest) => void): void {
   const m = readManifestJson(rec);
   edit(m);
-  writeFileSync(join(rec, 'recording.json'), JSON.stringify(m, null, 2) + '\n');
+  writeFileSync(join(rec, 'recording.json'), manifestText(m as unknown as RecordingManifest));
 }
 
 /**
