@@ -173,6 +173,7 @@ describe.skipIf(redisTool.skip)('distributed replay on Redis', () => {
     const exited = new Promise<number | null>((resolve) => early.on('exit', (c) => resolve(c)));
     early.kill('SIGTERM');
     expect(await exited).toBe(0); // before this fix it waited for Redis: the test's own timeout
+    expect(said.join('')).toContain('prnr worker: stopping\n'); // no task was running
   }, 60_000);
 
   it('`prnr serve --redis` with --port 0 needs --public-url; a bad --public-url is one line', async () => {

@@ -21,7 +21,14 @@ export function registerWorker(program: Command): void {
           process.stderr.write(`prnr worker: slices ${t.first}..${t.last} pass ${t.pass}: ${failed.length ? `${failed.length} failed (${failed.map((s) => `${s.slice}: ${s.error ?? s.divergence?.message}`).join('; ')})` : 'replayed'} (${r.wallSeconds.toFixed(1)} s)\n`);
         },
       });
-      w.worker.on('active', (job) => process.stderr.write(`prnr worker: started slices ${job.data.first}..${job.data.last} pass ${job.data.pass} of ${'url' in job.data.recording ? job.data.recording.url : job.data.recording.dir}\n`));
+      let busy = false;
+      w.worker.on('active', (job) => {
+        busy = true;
+        process.stderr.write(`prnr worker: started slices ${job.data.first}..${job.data.last} pass ${job.data.pass} of ${'url' in job.data.recording ? job.data.recording.url : job.data.recording.dir}\n`);
+      });
+      // One task at a time (startQueueWorker's concurrency): it ends completed or failed.
+      w.worker.on('completed', () => (busy = false));
+      w.worker.on('failed', () => (busy = false));
       // Redis down: ioredis retries many times a second. Each new problem is said once, and so is the recovery.
       let trouble = '';
       w.worker.on('error', (e) => {
@@ -35,7 +42,7 @@ export function registerWorker(program: Command): void {
       });
       process.stderr.write(`prnr worker: waiting for tasks on ${redisLabel(opts.redis)} (queue ${opts.queue})\n`);
       const stop = async () => {
-        process.stderr.write('prnr worker: stopping after the current task\n');
+        process.stderr.write(busy ? 'prnr worker: stopping after the current task\n' : 'prnr worker: stopping\n');
         await w.close();
         process.exit(0);
       };
