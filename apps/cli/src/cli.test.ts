@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,34 @@ describe('prnr CLI', () => {
     const d = prnr('diagnose', '--out', tmpdir(), '/nonexistent/app.rec');
     expect(d.stderr.trim()).toBe(`prnr: --out ${tmpdir()}: is a directory, not a file`);
   });
+  it('Ctrl-C (SIGINT) during a scripted recording ends it complete and verifiable, exit 130; during run, quits', async () => {
+    const SMOKE = fileURLToPath(new URL('../../../guest/workloads/smoke.sh', import.meta.url));
+    const interrupt = async (args: string[]) => {
+      const c = spawn(process.execPath, [MAIN, ...args]);
+      let stdout = '', stderr = '';
+      c.stdout.on('data', (d) => (stdout += d));
+      c.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
+      // The guest's shell is up: the script is being typed.
+      for (let i = 0; i < 1200 && !stdout.includes('prnr:/#'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(stdout, stderr).toContain('prnr:/#');
+      c.kill('SIGINT');
+      return { code: await exited, stderr };
+    };
+    const rec = join(mkdtempSync(join(tmpdir(), 'prnr-cli-')), 'int.rec');
+    const r = await interrupt(['record', '-o', rec, '--script', SMOKE]);
+    expect(r.stderr).toContain('prnr: interrupted: stopping (Ctrl-C again to abort)');
+    expect(r.stderr).toMatch(/ended by user\n/);
+    expect(r.code).toBe(130);
+    const m = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8')) as { status: string; end: { reason: string } };
+    expect([m.status, m.end.reason]).toEqual(['complete', 'user']);
+    const v = prnr('verify', rec, '-j', '1');
+    expect(v.stdout).toMatch(/^verified: \d+ slice\(s\) end in their recorded state/m);
+    expect(v.status).toBe(0);
+    const run = await interrupt(['run', '--script', SMOKE]);
+    expect(run.stderr).toContain('prnr: quit');
+    expect(run.code).toBe(130);
+  }, 120_000);
   it('conformance on a missing directory: one clear line, exit 2, no stack trace', () => {
     const r = prnr('conformance', '/nonexistent/dir');
     expect(r.status).toBe(2);

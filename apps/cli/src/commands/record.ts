@@ -60,7 +60,8 @@ export function registerRecord(program: Command): void {
           `\nprnr: recorded ${formatCount(s.steps)} instructions in ${s.wallSeconds.toFixed(1)} s into ${opts.out}: ` +
             `${manifest.slices.length} slice(s), ${s.events} events, log ${formatBytes(s.logBytes)} (${(s.logBytes / (s.steps / 1e6)).toFixed(1)} bytes per million instructions); ended by ${manifest.end!.reason}\n`,
         );
-        if (end.reason === 'hung') process.exitCode = 3;
+        if (con.interrupted()) process.exitCode = 130;
+        else if (end.reason === 'hung') process.exitCode = 3;
         else if (end.reason === 'halt' && end.power.action === 'fail') process.exitCode = end.power.code || 1;
       } finally {
         con.close();

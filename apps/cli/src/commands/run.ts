@@ -43,6 +43,7 @@ export function registerRun(program: Command): void {
           process.exitCode = 3;
         } else if (r.stopped === 'user') {
           process.stderr.write('\r\nprnr: quit\r\n');
+          if (con.interrupted()) process.exitCode = 130;
         }
       } finally {
         con.close();

@@ -2,6 +2,11 @@
  * The host end of the guest console for `prnr run` and `prnr record`: either a
  * script typed one line per shell prompt, or the user's terminal in raw mode
  * (Ctrl-A x quits, as in QEMU). Output is batched to stdout.
+ *
+ * SIGINT (Ctrl-C where the terminal is not in raw mode: a script, input from a
+ * pipe, or `kill -INT`) stops the same way as Ctrl-A x, at the end of the
+ * current chunk, so that a recording ends complete rather than cut short; a
+ * second SIGINT aborts at once (a recording then keeps its closed slices).
  */
 import type { ConsoleInputPort, ConsoleOutputSink } from '@prnr/devices';
 import { ScriptInput } from '@prnr/machine';
@@ -15,6 +20,8 @@ export interface HostConsole {
   /** Interactive: idle time should follow the wall clock. */
   interactive: boolean;
   quitRequested(): boolean;
+  /** The quit came from SIGINT (the command exits 130, as an interrupted program does). */
+  interrupted(): boolean;
   /** Flushes output and gives the terminal back. */
   close(): void;
 }
@@ -53,6 +60,16 @@ export function openHostConsole(o: { script?: string; echo?: boolean }): HostCon
     }
   };
   const timer = setInterval(flush, 20);
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) {
+      process.stderr.write('\nprnr: interrupted again: stopping now\n');
+      process.exit(130);
+    }
+    interrupted = quit = true;
+    process.stderr.write('\nprnr: interrupted: stopping (Ctrl-C again to abort)\n');
+  };
+  process.on('SIGINT', onSigint);
   return {
     input,
     output: {
@@ -64,9 +81,11 @@ export function openHostConsole(o: { script?: string; echo?: boolean }): HostCon
     },
     interactive,
     quitRequested: () => quit,
+    interrupted: () => interrupted,
     close: () => {
       flush();
       clearInterval(timer);
+      process.off('SIGINT', onSigint);
       if (interactive) {
         if (process.stdin.isTTY) process.stdin.setRawMode(false);
         process.stdin.pause();
