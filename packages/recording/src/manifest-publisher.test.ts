@@ -2,11 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { ManifestPublisher } from './manifest-publisher.js';
 
 /** A steady stream: each update takes `stepNs` of (fake) host time, and the next is always queued before it ends. */
-async function steadyStream(maxAgeNs: bigint, updates: number, stepNs: bigint) {
+async function steadyStream(maxAgeNs: bigint, updates: number, stepNs: bigint, writeNs = 0n) {
   let now = 0n;
   const writes: Array<{ at: bigint; done: number; last: boolean }> = [];
   let done = 0;
-  const p = new ManifestPublisher({ write: async (last) => void writes.push({ at: now, done, last }), maxAgeNs, now: () => now });
+  const write = async (last: boolean) => {
+    writes.push({ at: now, done, last });
+    now += writeNs;
+  };
+  const p = new ManifestPublisher({ write, maxAgeNs, now: () => now });
   const gated = () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -48,6 +52,17 @@ describe('ManifestPublisher', () => {
     const during = writes.filter((w) => !w.last);
     expect(during.length).toBeGreaterThanOrEqual(3);
     expect(during.length).toBeLessThanOrEqual(6);
+  });
+
+  it('counts the age of a write from its end: writes slower than maxAge are still left to later updates', async () => {
+    // 100 ms updates, writes of 300 ms, maxAge 250 ms. Counted from a write's start, every update
+    // wrote (40 writes, and the chain fell behind); from its end, about one in three does.
+    const { writes, done } = await steadyStream(250_000_000n, 40, 100_000_000n, 300_000_000n);
+    expect(done).toBe(41);
+    const during = writes.filter((w) => !w.last);
+    expect(during.length).toBeGreaterThanOrEqual(5);
+    expect(during.length).toBeLessThanOrEqual(16);
+    for (let i = 1; i < during.length; i++) expect(during[i].at - during[i - 1].at).toBeLessThanOrEqual(900_000_000n);
   });
 
   it('writes after every update when none is queued behind it', async () => {

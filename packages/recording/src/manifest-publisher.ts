@@ -5,7 +5,7 @@
  * roots back from the snapshot worker, a segment closed) runs in order, then
  * the manifest is written, off the machine's thread. When a later update is
  * already queued, a write is left to it (it writes everything this one would,
- * after its own sync), unless the last write is older than `maxAgeNs`: under
+ * after its own sync), unless the last write ended more than `maxAgeNs` ago: under
  * a steady stream of slices some update is always queued, and without that
  * bound recording.json was first written at the recording's end (a crash
  * before lost every closed slice).
@@ -24,7 +24,7 @@ export class ManifestPublisher {
   private chain: Promise<void> = Promise.resolve();
   /** Updates queued and not done. */
   private queued = 0;
-  /** When the last write began (null: none yet). */
+  /** When the last write ended (null: none yet). */
   private writtenAt: bigint | null = null;
   /** The first failure of an update or a write. */
   private failed: { error: unknown } | undefined;
@@ -44,8 +44,11 @@ export class ManifestPublisher {
     this.chain = this.chain.then(async () => {
       await update();
       if (!last && this.queued > 1 && this.writtenAt !== null && this.now() - this.writtenAt < this.maxAgeNs) return;
-      this.writtenAt = this.now();
       await this.write(last);
+      // Its age counts from when it is on disk: counted from its start, a write slower than maxAgeNs
+      // (on a recorder's thread, three event-loop turns) made every later update write too, and the
+      // chain fell behind the machine by a slice every few.
+      this.writtenAt = this.now();
     });
     this.chain.then(
       () => void this.queued--,

@@ -116,8 +116,15 @@ interface OpenSegment {
   waiting: LogEvent[];
   ready: Promise<SegmentWriter>;
 }
-/** Slices whose manifest writes may wait behind the machine before it waits for them. */
-const MAX_PUBLISHING = 4;
+/**
+ * Slices whose manifest writes may wait behind the machine before it waits for them: a bound for a
+ * disk slower than the machine. On a local disk the chain trails by ~0.5 s (a slice's entry waits
+ * for its segment's close and its root, a write for the pack's fsync and its own two fsyncs, each
+ * step a turn of the event loop, which a recorder gives one per 100 ms): 3-5 slices of the smoke
+ * workload at the default slicing, up to ~8 at a snapshot every 20M instructions. At 4 the machine
+ * waited for the chain every few slices at 20M (~60 ms per recording).
+ */
+const MAX_PUBLISHING = 16;
 /**
  * How long start() waits for the snapshot worker to have touched enough of
  * its ring for the boot's pages (it starts before the machine is built, so
