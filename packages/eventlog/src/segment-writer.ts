@@ -244,7 +244,7 @@ export class SegmentWriter {
     this.write(end);
     this.state = 'closing';
     const fd = this.fd;
-    // Only the fsyncs go to the thread pool; close and rename (microseconds) are done at once. A
+    // Only the fsyncs go to the thread pool; close and rename (a fraction of a millisecond) are done at once. A
     // recorder's event loop turns once per 100 ms while its machine runs, and each await waits for a
     // turn: with every step awaited a close took ~6 turns, and the slice's manifest entry waited for it.
     await this.enqueue(async () => {

@@ -191,8 +191,8 @@ export function writeManifest(dir: string, m: RecordingManifest): void {
 
 /**
  * writeManifest for a recorder whose machine runs on: only the two fsyncs go
- * to the thread pool. The rest (create, write, close, rename: microseconds on
- * a local disk) is done at once, because each await here waits for a turn of
+ * to the thread pool. The rest (create, write, close, rename: a fraction of a
+ * millisecond on a local disk) is done at once, because each await here waits for a turn of
  * the caller's event loop, and a recorder gives its loop one turn per 100 ms:
  * with every step awaited, a write took ~8 turns. `m` may be the text
  * already made (manifestText).
