@@ -13,7 +13,11 @@
 // CPU seconds of the machine's thread (/proc/self/task/PID/stat; moves far
 // less with the host's load than wall time does), the CPU seconds of the
 // other threads (snapshot worker, V8's GC and compiler threads, the thread
-// pool), the machine thread's GC time, the load average, the snapshot pauses,
+// pool), the machine thread's GC time, the time outside VirtMachine.run on
+// each side (the recorder's own work on the machine's thread: slice closes,
+// code-cache pieces, checkpoints, the host's turns; a plain run only builds,
+// boots and idles) and the ratio of the time inside it (the guest's work, the
+// same on both sides), the load average, the snapshot pauses,
 // the objects, files and bytes of the last recording, and cold restores of
 // its first and last slice from its pack against the same objects as loose
 // files (the layout before packs).
@@ -85,12 +89,25 @@ export async function run(ctx) {
   gcObserver.observe({ entryTypes: ['gc'] });
   const settle = () => new Promise((r) => setTimeout(r, 20)); // GC entries are delivered asynchronously
 
+  // Wall time inside VirtMachine.run, per run (both sides call it: the recorder in chunks).
+  let inRunMs = 0;
+  const realRun = machine.VirtMachine.prototype.run;
+  machine.VirtMachine.prototype.run = function (limit) {
+    const t = performance.now();
+    try {
+      return realRun.call(this, limit);
+    } finally {
+      inRunMs += performance.now() - t;
+    }
+  };
+
   const plainRun = async () => {
     const { config, images } = machine.guestBoard(set);
     const input = new machine.ScriptInput(script);
     await settle();
     const g0 = gcMs;
     const c0 = cpu();
+    inRunMs = 0;
     const t = performance.now();
     const m = new machine.VirtMachine(config, images, { ...world(), consoleInput: input, consoleOutput: { write: (b) => input.observe(b) } });
     m.boot();
@@ -100,9 +117,10 @@ export async function run(ctx) {
       break;
     }
     const seconds = (performance.now() - t) / 1000;
+    const inRun = inRunMs / 1000;
     const used = cpuSince(c0);
     await settle();
-    return { seconds, steps: m.hart.icount, cpu: used, gcMs: gcMs - g0 };
+    return { seconds, inRun, steps: m.hart.icount, cpu: used, gcMs: gcMs - g0 };
   };
   let n = 0;
   const recordRun = async (sliceSteps) => {
@@ -115,15 +133,17 @@ export async function run(ctx) {
     await settle();
     const g0 = gcMs;
     const c0 = cpu();
+    inRunMs = 0;
     const t = performance.now();
     const { manifest } = await recording.record({
       dir, config, images, inputs: { ...world(), consoleInput: input }, output: { write: (b) => input.observe(b) },
       realtime: false, maxSteps: max, ...(sliceSteps === undefined ? {} : { sliceSteps }),
     });
     const seconds = (performance.now() - t) / 1000;
+    const inRun = inRunMs / 1000;
     const used = cpuSince(c0);
     await settle();
-    return { seconds, steps: manifest.stats.steps, manifest, dir, cpu: used, gcMs: gcMs - g0 };
+    return { seconds, inRun, steps: manifest.stats.steps, manifest, dir, cpu: used, gcMs: gcMs - g0 };
   };
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const filesUnder = (d) => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(d, e.name)) : [join(d, e.name)]));
@@ -141,6 +161,7 @@ export async function run(ctx) {
       const label = s === 'default' ? 'default slicing' : `snapshot every ${(Number(s) / 1e6).toFixed(0)}M insns`;
       const ratios = [];
       const cpuRatios = [];
+      const inRunRatios = [];
       const allRatios = [];
       const plains = [];
       const recs = [];
@@ -164,12 +185,13 @@ export async function run(ctx) {
         plains.push(p);
         recs.push(r);
         ratios.push(r.seconds / p.seconds);
+        inRunRatios.push(r.inRun / p.inRun);
         cpuRatios.push(r.cpu.main / p.cpu.main);
         allRatios.push(r.cpu.all / p.cpu.all);
         pauses.push(...r.manifest.snapshots.map((x) => x.pauseMs));
         running.push(...r.manifest.snapshots.filter((x) => x.icount > 0).map((x) => x.pauseMs));
-        ctx.log(`${label}, pair ${i + 1} (${i % 2 === 0 ? 'plain first' : 'record first'}, load ${loads.at(-1).toFixed(2)}): wall plain ${p.seconds.toFixed(2)} s, record ${r.seconds.toFixed(2)} s (${(r.seconds / p.seconds).toFixed(3)}x); machine-thread CPU ${p.cpu.main.toFixed(2)} s, ${r.cpu.main.toFixed(2)} s (${(r.cpu.main / p.cpu.main).toFixed(3)}x); other threads CPU ${(p.cpu.all - p.cpu.main).toFixed(2)} s, ${(r.cpu.all - r.cpu.main).toFixed(2)} s; GC ${p.gcMs.toFixed(0)} ms, ${r.gcMs.toFixed(0)} ms; ${r.manifest.snapshots.length} snapshots`);
-        records.push({ setting: s, pair: i, order: i % 2 === 0 ? 'plain-record' : 'record-plain', load: loads.at(-1), plainSeconds: p.seconds, recordSeconds: r.seconds, plainCpu: p.cpu, recordCpu: r.cpu, plainGcMs: p.gcMs, recordGcMs: r.gcMs, plainSteps: p.steps, steps: r.steps, snapshots: r.manifest.snapshots.length, pausesMs: r.manifest.snapshots.map((x) => x.pauseMs) });
+        ctx.log(`${label}, pair ${i + 1} (${i % 2 === 0 ? 'plain first' : 'record first'}, load ${loads.at(-1).toFixed(2)}): wall plain ${p.seconds.toFixed(2)} s, record ${r.seconds.toFixed(2)} s (${(r.seconds / p.seconds).toFixed(3)}x); machine-thread CPU ${p.cpu.main.toFixed(2)} s, ${r.cpu.main.toFixed(2)} s (${(r.cpu.main / p.cpu.main).toFixed(3)}x); outside run ${ms(p.seconds - p.inRun)}, ${ms(r.seconds - r.inRun)} ms; other threads CPU ${(p.cpu.all - p.cpu.main).toFixed(2)} s, ${(r.cpu.all - r.cpu.main).toFixed(2)} s; GC ${p.gcMs.toFixed(0)} ms, ${r.gcMs.toFixed(0)} ms; ${r.manifest.snapshots.length} snapshots`);
+        records.push({ setting: s, pair: i, order: i % 2 === 0 ? 'plain-record' : 'record-plain', load: loads.at(-1), plainSeconds: p.seconds, recordSeconds: r.seconds, plainInRunSeconds: p.inRun, recordInRunSeconds: r.inRun, plainCpu: p.cpu, recordCpu: r.cpu, plainGcMs: p.gcMs, recordGcMs: r.gcMs, plainSteps: p.steps, steps: r.steps, snapshots: r.manifest.snapshots.length, pausesMs: r.manifest.snapshots.map((x) => x.pauseMs) });
         last = r;
       }
       const minOf = (xs, f) => Math.min(...xs.map(f));
@@ -192,6 +214,8 @@ export async function run(ctx) {
         med(cpuRatios).toFixed(3),
         interval(cpuRatios),
         bestCpu.toFixed(3),
+        `${ms(med(plains.map((x) => x.seconds - x.inRun)))} / ${ms(med(recs.map((x) => x.seconds - x.inRun)))}`,
+        med(inRunRatios).toFixed(3),
         `${others(plains).toFixed(2)} / ${others(recs).toFixed(2)}`,
         `${med(plains.map((x) => x.gcMs)).toFixed(0)} / ${med(recs.map((x) => x.gcMs)).toFixed(0)}`,
         `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
@@ -204,17 +228,18 @@ export async function run(ctx) {
         `${restore.packs.first.toFixed(0)} / ${restore.packs.last.toFixed(0)}`,
         `${restore.loose.first.toFixed(0)} / ${restore.loose.last.toFixed(0)}`,
       ]);
-      records.push({ setting: s, world: worldKind, prestart, ratios, medianRatio: med(ratios), medianRatioCi90: medianInterval(ratios), bestWallRatio: bestWall, cpuRatios, medianCpuRatio: med(cpuRatios), medianCpuRatioCi90: medianInterval(cpuRatios), bestCpuRatio: bestCpu, processCpuRatios: allRatios, loads, medianPauseMs: med(pauses), maxPauseMs: Math.max(...pauses), maxRunningPauseMs: Math.max(...running), objects: st.objects, files: files.length, objectFiles, bytes, restoreMs: restore });
+      records.push({ setting: s, world: worldKind, prestart, ratios, medianRatio: med(ratios), medianRatioCi90: medianInterval(ratios), bestWallRatio: bestWall, cpuRatios, medianCpuRatio: med(cpuRatios), medianCpuRatioCi90: medianInterval(cpuRatios), bestCpuRatio: bestCpu, outsideRunMs: { plain: 1000 * med(plains.map((x) => x.seconds - x.inRun)), record: 1000 * med(recs.map((x) => x.seconds - x.inRun)) }, inRunRatios, medianInRunRatio: med(inRunRatios), processCpuRatios: allRatios, loads, medianPauseMs: med(pauses), maxPauseMs: Math.max(...pauses), maxRunningPauseMs: Math.max(...running), objects: st.objects, files: files.length, objectFiles, bytes, restoreMs: restore });
       notes.push(`${label}: ${pairs} alternating pairs, wall ratios ${ratios.map((x) => x.toFixed(3)).join(', ')}; machine-thread CPU ratios ${cpuRatios.map((x) => x.toFixed(3)).join(', ')}; ${pauses.length} pauses`);
       rmSync(last.dir, { recursive: true, force: true });
     }
   } finally {
+    machine.VirtMachine.prototype.run = realRun;
     gcObserver.disconnect();
     rmSync(tmp, { recursive: true, force: true });
   }
   return {
     title: `Recording overhead: smoke workload, plain run and recording in alternating pairs (guest clock and entropy: ${worldKind}; snapshot worker ${prestart ? 'prestarted, as by prnr record' : 'started by the recorder'})`,
-    columns: ['recorder', 'wall record/plain (median of pairs)', '90% CI of that median', 'range', 'wall best/best', 'machine-thread CPU record/plain (median)', '90% CI of that median', 'machine-thread CPU best/best', 'other threads CPU s plain / record', 'GC ms plain / record', 'load average', 'pause median ms', 'pause max ms', 'pause max ms (guest running)', 'objects', 'files', 'bytes', 'restore first/last ms (packs)', 'restore first/last ms (loose files)'],
+    columns: ['recorder', 'wall record/plain (median of pairs)', '90% CI of that median', 'range', 'wall best/best', 'machine-thread CPU record/plain (median)', '90% CI of that median', 'machine-thread CPU best/best', 'outside VirtMachine.run ms plain / record (median)', 'inside it record/plain (median)', 'other threads CPU s plain / record', 'GC ms plain / record', 'load average', 'pause median ms', 'pause max ms', 'pause max ms (guest running)', 'objects', 'files', 'bytes', 'restore first/last ms (packs)', 'restore first/last ms (loose files)'],
     rows,
     records,
     notes,
@@ -235,6 +260,8 @@ function fixedWorld() {
     entropy: { fill: (b) => { for (let i = 0; i < b.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; b[i] = x & 0xff; } } },
   };
 }
+
+const ms = (seconds) => (1000 * seconds).toFixed(0);
 
 const interval = (xs) => {
   const ci = medianInterval(xs);
