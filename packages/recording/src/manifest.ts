@@ -178,9 +178,9 @@ export function parseManifest(text: string, file: string): RecordingManifest {
 export function writeManifest(dir: string, m: RecordingManifest): void {
   const file = join(dir, MANIFEST_FILE);
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, manifestText(m));
-  const fd = openSync(tmp, 'r');
+  const fd = openSync(tmp, 'w');
   try {
+    writeFileSync(fd, manifestText(m)); // to an fd: written whole
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -190,7 +190,7 @@ export function writeManifest(dir: string, m: RecordingManifest): void {
 }
 
 /**
- * writeManifest for a recorder whose machine runs on: only the two fsyncs go
+ * writeManifest's steps for a recorder whose machine runs on: only the two fsyncs go
  * to the thread pool. The rest (create, write, close, rename: a fraction of a
  * millisecond on a local disk) is done at once, because each await here waits for a turn of
  * the caller's event loop, and a recorder gives its loop one turn per 100 ms:

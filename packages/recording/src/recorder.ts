@@ -215,7 +215,7 @@ export class RecordSession {
     write: async (last) => {
       const text = manifestText(this.manifest);
       await (last ? this.store.close() : this.store.sync());
-      await writeManifestAsync(this.o.dir, text); // on the thread pool: fsyncs here would stop the machine
+      await writeManifestAsync(this.o.dir, text); // its fsyncs on the thread pool: here they would stop the machine
     },
   });
   /** The last snapshot's manifest entry (entries are added in the order the snapshots were taken). */
