@@ -345,8 +345,10 @@ export class RecordSession {
           return this.yieldToHost();
         },
       });
-      const cut = end.reason === 'until' || (end.reason === 'stopped' && timeUp && !o.shouldStop?.());
-      if (!cut || machine.hart.icount >= this.maxSteps) return end.reason === 'stopped' && timeUp ? { reason: 'until' } : end;
+      // A stop the user asked for wins over a slice's time running out in the same chunk.
+      const cut = end.reason === 'until' || (end.reason === 'stopped' && !o.shouldStop?.());
+      if (!cut) return end;
+      if (machine.hart.icount >= this.maxSteps) return { reason: 'until' };
       await this.closeSlice();
       this.openSegment();
       this.codeCache?.append(); // the code this slice translated: off the pause, compressed and written off this thread

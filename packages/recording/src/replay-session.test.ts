@@ -159,4 +159,31 @@ describe('slices cut by recording time, and the code a recording carries', () =>
       rmSync(dirname(d), { recursive: true, force: true });
     }
   }, 300_000);
+  it('a stop asked for in the chunk where a slice\'s time runs out ends the recording by the user, not by max-steps', async () => {
+    const d = join(mkdtempSync(join(tmpdir(), 'prnr-timestop-')), 't.rec');
+    try {
+      const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
+      const input = new ScriptInput(readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8'));
+      let icount = 0;
+      const { manifest } = await record({
+        dir: d, config, images,
+        inputs: { consoleInput: input, clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } },
+        output: { write: (b) => input.observe(b) },
+        // Every chunk's time is up, so the user's stop always lands in a chunk that would also cut a slice.
+        realtime: false, maxSteps: 30_000_000, sliceSteps: 1_000_000_000, sliceSeconds: 1e-9,
+        onProgress: (p) => void (icount = p.icount),
+        shouldStop: () => icount >= 10_000_000,
+      });
+      expect(manifest.end?.reason).toBe('user');
+      expect(manifest.end!.icount).toBeGreaterThanOrEqual(10_000_000);
+      expect(manifest.end!.icount).toBeLessThan(30_000_000);
+      expect(manifest.status).toBe('complete');
+      const rec2 = openRecording(d);
+      const last = manifest.slices.at(-1)!;
+      expect(last.endIcount).toBe(manifest.end!.icount);
+      expect((await replaySlice(rec2, last.index)).verified).toBe(true);
+    } finally {
+      rmSync(dirname(d), { recursive: true, force: true });
+    }
+  }, 300_000);
 });
