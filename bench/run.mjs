@@ -5,6 +5,8 @@
 //   node bench/run.mjs                  every suite (no build)
 //   node bench/run.mjs --suite cpu      only the named suite(s); repeatable or comma-separated
 //   node bench/run.mjs --list           list the suites
+//   node bench/run.mjs --normal-helpers V8's helper threads at normal priority (by default they are
+//                                       lowered, as `prnr record` and `prnr run` lower them)
 //
 // Suite options are passed through (see each suite's header), e.g.
 //   node bench/run.mjs --suite cpu --program sieve --cpu-reps 3 --no-qemu
@@ -55,6 +57,13 @@ async function main() {
   // The V8 settings the CLI runs harts with (apps/cli/src/main.ts), for the suites that run them in this process.
   const tuning = new URL('../packages/cpu/dist/v8-tuning.js', import.meta.url);
   if (existsSync(tuning)) (await import(tuning.href)).tuneV8ForHarts();
+  // V8's helper threads give way to the machine's thread, as in `prnr record` and `prnr run`
+  // (apps/cli/src/early-threads.ts): the suites run machines in this thread. --normal-helpers: not.
+  const priorities = new URL('../packages/snapshot/dist/snapshot-thread.js', import.meta.url);
+  if (!args['normal-helpers'] && existsSync(priorities)) {
+    const { niceOtherThreads, HELPER_NICE } = await import(priorities.href);
+    niceOtherThreads(HELPER_NICE);
+  }
   const suites = await loadSuites();
 
   if (args.list) {

@@ -1,6 +1,13 @@
-import { availableParallelism } from 'node:os';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, getPriority } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { earlyThreadsFor, recordsFor } from './early-threads.js';
+import { HELPER_NICE } from '@prnr/snapshot';
+import { earlyThreadsFor, recordsFor, runsOneMachine } from './early-threads.js';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const SMOKE = fileURLToPath(new URL('../../../guest/workloads/smoke.sh', import.meta.url));
 
 describe('which commands start their replay threads before the CLI loads', () => {
   it('verify, replay and diagnose with 2 or more workers: one thread fewer than workers, for the recording named', () => {
@@ -36,4 +43,40 @@ describe('which commands start their snapshot worker before the CLI loads', () =
     expect(recordsFor(['run'])).toBe(false);
     expect(recordsFor([])).toBe(false);
   });
+});
+
+describe('which commands lower V8\'s helper threads below the machine\'s', () => {
+  it('record and run, not their help; not demo or the replays, whose lanes need those threads', () => {
+    expect(runsOneMachine(['record', '-o', 'a.rec'])).toBe(true);
+    expect(runsOneMachine(['run', '--script', 'w.sh'])).toBe(true);
+    expect(runsOneMachine(['run', '--help'])).toBe(false);
+    expect(runsOneMachine(['demo'])).toBe(false);
+    expect(runsOneMachine(['verify', 'a.rec', '-j', '2'])).toBe(false);
+    expect(runsOneMachine([])).toBe(false);
+  });
+
+  it('in a running `prnr run`, every thread but the machine\'s is at nice HELPER_NICE', async (ctx) => {
+    if (process.platform !== 'linux') {
+      console.log('skipped: per-thread priorities are set on Linux only');
+      ctx.skip();
+    }
+    const c = spawn(process.execPath, [MAIN, 'run', '--script', SMOKE]);
+    try {
+      let out = '';
+      c.stdout.on('data', (d) => (out += d));
+      for (let i = 0; i < 1200 && !out.includes('prnr:/#'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('prnr:/#'); // the guest runs: the CLI is past its start
+      const nices = new Map<number, number>();
+      for (const t of readdirSync(`/proc/${c.pid}/task`)) {
+        const stat = readFileSync(`/proc/${c.pid}/task/${t}/stat`, 'utf8');
+        nices.set(Number(t), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+      }
+      expect(nices.get(c.pid!)).toBe(getPriority()); // the machine's: the priority it started with
+      const others = [...nices].filter(([tid]) => tid !== c.pid).map(([, n]) => n);
+      expect(others.length).toBeGreaterThanOrEqual(4);
+      expect(others.filter((n) => n !== HELPER_NICE)).toEqual([]);
+    } finally {
+      c.kill('SIGKILL');
+    }
+  }, 120_000);
 });

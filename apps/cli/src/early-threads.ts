@@ -1,6 +1,7 @@
 /**
  * Starts a recording's snapshot worker, or a parallel replay's worker
- * threads, from the command line's first lines, before the rest of it loads.
+ * threads, from the command line's first lines, before the rest of it loads;
+ * and for a command that runs one machine, lowers V8's helper threads.
  *
  * `record` and `demo`: the snapshot worker's start and its ring's page
  * faults then overlap the command line's loading and the images' decoding,
@@ -19,7 +20,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { prestartReplayThreads, setReplayThreadHartDefaults } from '@prnr/scheduler/prestart';
-import { prestartSnapshotWorker } from '@prnr/snapshot/prestart';
+import { HELPER_NICE, niceOtherThreads, prestartSnapshotWorker } from '@prnr/snapshot/prestart';
 import { decideLanesFromDir } from './session/lanes.js';
 
 /** Per command, its options that take a value (so that the value is not taken for the recording). */
@@ -63,7 +64,15 @@ export function recordsFor(args: readonly string[]): boolean {
   return (args[0] === 'record' || args[0] === 'demo') && !args.includes('-h') && !args.includes('--help');
 }
 
+/** Whether these arguments run one machine and no replay lanes (`record`, `run`): V8's helper threads then give way to it. */
+export function runsOneMachine(args: readonly string[]): boolean {
+  return (args[0] === 'record' || args[0] === 'run') && !args.includes('-h') && !args.includes('--help');
+}
+
 export function startEarlyThreads(args: readonly string[]): void {
+  // First, while the only other threads are V8's (@prnr/snapshot niceOtherThreads); `demo` is left
+  // out: its replay lanes run at normal priority and need V8's compiler threads as much as its machine.
+  if (runsOneMachine(args)) niceOtherThreads(HELPER_NICE);
   if (recordsFor(args)) prestartSnapshotWorker();
   const plan = earlyThreadsFor(args);
   if (!plan) return;

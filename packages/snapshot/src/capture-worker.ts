@@ -13,8 +13,8 @@
  * capture (a few MiB of boot pages, taken ~0.1 s after the worker starts)
  * can copy into touched memory. The store, hashing and LZ4 modules are
  * loaded only then. The thread runs at a lower priority than the machine's
- * (thread-priority.ts): on two cores it otherwise takes time from V8's
- * compiler threads that the machine's thread waits for.
+ * (thread-priority.ts): on two cores it otherwise takes time from the
+ * machine's thread, and from V8's compiler threads that it waits for.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { READY_ID, RING_TOUCHED, type Reply, type Request, type StoreInit, type WorkerInit } from './background-protocol.js';

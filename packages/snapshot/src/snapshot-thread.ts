@@ -16,6 +16,8 @@ import { Worker } from 'node:worker_threads';
 import { READY_ID, type Reply, type WorkerInit } from './background-protocol.js';
 import { WORKER_NICE } from './thread-priority.js';
 
+export { HELPER_NICE, niceOtherThreads } from './thread-priority.js';
+
 // src/ and dist/ both sit one level below the package root; the worker runs built.
 const WORKER = new URL('../dist/capture-worker.js', import.meta.url);
 
@@ -32,8 +34,9 @@ export interface SnapshotThreadOptions {
   ringBytes?: number;
   /**
    * The worker thread's nice value (Linux; elsewhere ignored), default
-   * WORKER_NICE: it gives way to the machine's thread and V8's compiler
-   * threads. null: the process's priority.
+   * WORKER_NICE: it gives way to the machine's thread (and, where they
+   * are at normal priority, to V8's compiler threads). null: the process's
+   * priority.
    */
   workerNice?: number | null;
 }
