@@ -17,7 +17,9 @@
 // each side (the recorder's own work on the machine's thread: slice closes,
 // code-cache pieces, checkpoints, the host's turns; a plain run only builds,
 // boots and idles) and the ratio of the time inside it (the guest's work, the
-// same on both sides), the load average, the snapshot pauses,
+// same on both sides), how often the machine's thread was preempted and how
+// long it waited for a CPU (other threads on its core; the wait only where the
+// kernel accounts it: `sysctl kernel.task_delayacct=1`), the load average, the snapshot pauses,
 // the objects, files and bytes of the last recording, and cold restores of
 // its first and last slice from its pack against the same objects as loose
 // files (the layout before packs).
@@ -75,13 +77,19 @@ export async function run(ctx) {
   // CPU seconds of this process's main thread (the machine's) and of the whole process (the snapshot
   // worker and the thread pool too), from /proc: on a host shared with other work, CPU time moves far
   // less with the load than wall time does.
+  // Also how often the machine's thread was preempted (nonvoluntary context switches) and how long it
+  // waited for a CPU while runnable (schedstat's run delay: 0 unless the kernel accounts it, e.g.
+  // `sysctl kernel.task_delayacct=1`): other threads on its core, which its CPU time does not show.
   const cpu = () => {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const task = `/proc/self/task/${process.pid}`;
+    const stat = readFileSync(`${task}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const u = process.cpuUsage();
-    return { main: (Number(f[11]) + Number(f[12])) / 100, all: (u.user + u.system) / 1e6 };
+    const preempted = Number(/nonvoluntary_ctxt_switches:\s*(\d+)/.exec(readFileSync(`${task}/status`, 'utf8'))?.[1] ?? 0);
+    const waitMs = Number(readFileSync(`${task}/schedstat`, 'utf8').split(' ')[1] ?? 0) / 1e6;
+    return { main: (Number(f[11]) + Number(f[12])) / 100, all: (u.user + u.system) / 1e6, preempted, waitMs };
   };
-  const cpuSince = (c0) => { const c = cpu(); return { main: c.main - c0.main, all: c.all - c0.all }; };
+  const cpuSince = (c0) => { const c = cpu(); return { main: c.main - c0.main, all: c.all - c0.all, preempted: c.preempted - c0.preempted, waitMs: c.waitMs - c0.waitMs }; };
 
   // GC time on this thread (the machine's), from the runtime's own GC events.
   let gcMs = 0;
@@ -190,7 +198,7 @@ export async function run(ctx) {
         allRatios.push(r.cpu.all / p.cpu.all);
         pauses.push(...r.manifest.snapshots.map((x) => x.pauseMs));
         running.push(...r.manifest.snapshots.filter((x) => x.icount > 0).map((x) => x.pauseMs));
-        ctx.log(`${label}, pair ${i + 1} (${i % 2 === 0 ? 'plain first' : 'record first'}, load ${loads.at(-1).toFixed(2)}): wall plain ${p.seconds.toFixed(2)} s, record ${r.seconds.toFixed(2)} s (${(r.seconds / p.seconds).toFixed(3)}x); machine-thread CPU ${p.cpu.main.toFixed(2)} s, ${r.cpu.main.toFixed(2)} s (${(r.cpu.main / p.cpu.main).toFixed(3)}x); outside run ${ms(p.seconds - p.inRun)}, ${ms(r.seconds - r.inRun)} ms; other threads CPU ${(p.cpu.all - p.cpu.main).toFixed(2)} s, ${(r.cpu.all - r.cpu.main).toFixed(2)} s; GC ${p.gcMs.toFixed(0)} ms, ${r.gcMs.toFixed(0)} ms; ${r.manifest.snapshots.length} snapshots`);
+        ctx.log(`${label}, pair ${i + 1} (${i % 2 === 0 ? 'plain first' : 'record first'}, load ${loads.at(-1).toFixed(2)}): wall plain ${p.seconds.toFixed(2)} s, record ${r.seconds.toFixed(2)} s (${(r.seconds / p.seconds).toFixed(3)}x); machine-thread CPU ${p.cpu.main.toFixed(2)} s, ${r.cpu.main.toFixed(2)} s (${(r.cpu.main / p.cpu.main).toFixed(3)}x); outside run ${ms(p.seconds - p.inRun)}, ${ms(r.seconds - r.inRun)} ms; other threads CPU ${(p.cpu.all - p.cpu.main).toFixed(2)} s, ${(r.cpu.all - r.cpu.main).toFixed(2)} s; GC ${p.gcMs.toFixed(0)} ms, ${r.gcMs.toFixed(0)} ms; preempted ${p.cpu.preempted}, ${r.cpu.preempted} times, waiting ${p.cpu.waitMs.toFixed(0)}, ${r.cpu.waitMs.toFixed(0)} ms; ${r.manifest.snapshots.length} snapshots`);
         records.push({ setting: s, pair: i, order: i % 2 === 0 ? 'plain-record' : 'record-plain', load: loads.at(-1), plainSeconds: p.seconds, recordSeconds: r.seconds, plainInRunSeconds: p.inRun, recordInRunSeconds: r.inRun, plainCpu: p.cpu, recordCpu: r.cpu, plainGcMs: p.gcMs, recordGcMs: r.gcMs, plainSteps: p.steps, steps: r.steps, snapshots: r.manifest.snapshots.length, pausesMs: r.manifest.snapshots.map((x) => x.pauseMs) });
         last = r;
       }
@@ -198,6 +206,7 @@ export async function run(ctx) {
       const bestWall = minOf(recs, (x) => x.seconds) / minOf(plains, (x) => x.seconds);
       const bestCpu = minOf(recs, (x) => x.cpu.main) / minOf(plains, (x) => x.cpu.main);
       const others = (xs) => med(xs.map((x) => x.cpu.all - x.cpu.main));
+      const accountsWaits = [...plains, ...recs].some((x) => x.cpu.waitMs > 0);
       // The last recording: what it holds, and how fast it restores.
       const store = new snapshot.FsObjectStore(last.dir);
       const st = await store.stats();
@@ -218,6 +227,8 @@ export async function run(ctx) {
         med(inRunRatios).toFixed(3),
         `${others(plains).toFixed(2)} / ${others(recs).toFixed(2)}`,
         `${med(plains.map((x) => x.gcMs)).toFixed(0)} / ${med(recs.map((x) => x.gcMs)).toFixed(0)}`,
+        `${med(plains.map((x) => x.cpu.preempted))} / ${med(recs.map((x) => x.cpu.preempted))}`,
+        accountsWaits ? `${med(plains.map((x) => x.cpu.waitMs)).toFixed(0)} / ${med(recs.map((x) => x.cpu.waitMs)).toFixed(0)}` : 'not accounted',
         `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
         med(pauses).toFixed(2),
         Math.max(...pauses).toFixed(2),
@@ -239,7 +250,7 @@ export async function run(ctx) {
   }
   return {
     title: `Recording overhead: smoke workload, plain run and recording in alternating pairs (guest clock and entropy: ${worldKind}; snapshot worker ${prestart ? 'prestarted, as by prnr record' : 'started by the recorder'})`,
-    columns: ['recorder', 'wall record/plain (median of pairs)', '90% CI of that median', 'range', 'wall best/best', 'machine-thread CPU record/plain (median)', '90% CI of that median', 'machine-thread CPU best/best', 'outside VirtMachine.run ms plain / record (median)', 'inside it record/plain (median)', 'other threads CPU s plain / record', 'GC ms plain / record', 'load average', 'pause median ms', 'pause max ms', 'pause max ms (guest running)', 'objects', 'files', 'bytes', 'restore first/last ms (packs)', 'restore first/last ms (loose files)'],
+    columns: ['recorder', 'wall record/plain (median of pairs)', '90% CI of that median', 'range', 'wall best/best', 'machine-thread CPU record/plain (median)', '90% CI of that median', 'machine-thread CPU best/best', 'outside VirtMachine.run ms plain / record (median)', 'inside it record/plain (median)', 'other threads CPU s plain / record', 'GC ms plain / record', 'machine thread preempted, times plain / record (median)', 'machine thread waiting for a CPU ms plain / record (median)', 'load average', 'pause median ms', 'pause max ms', 'pause max ms (guest running)', 'objects', 'files', 'bytes', 'restore first/last ms (packs)', 'restore first/last ms (loose files)'],
     rows,
     records,
     notes,
