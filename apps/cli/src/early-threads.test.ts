@@ -4,7 +4,7 @@ import { availableParallelism, getPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HELPER_NICE } from '@prnr/snapshot';
-import { earlyThreadsFor, recordsFor, runsOneMachine } from './early-threads.js';
+import { earlyThreadsFor, recordsFor, replaysOnOneLane, runsOneMachine } from './early-threads.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const SMOKE = fileURLToPath(new URL('../../../guest/workloads/smoke.sh', import.meta.url));
@@ -46,13 +46,25 @@ describe('which commands start their snapshot worker before the CLI loads', () =
 });
 
 describe('which commands lower V8\'s helper threads below the machine\'s', () => {
-  it('record and run, not their help; not demo or the replays, whose lanes need those threads', () => {
+  it('record and run, not their help; not demo or the replays (their lanes are decided apart)', () => {
     expect(runsOneMachine(['record', '-o', 'a.rec'])).toBe(true);
     expect(runsOneMachine(['run', '--script', 'w.sh'])).toBe(true);
     expect(runsOneMachine(['run', '--help'])).toBe(false);
     expect(runsOneMachine(['demo'])).toBe(false);
     expect(runsOneMachine(['verify', 'a.rec', '-j', '2'])).toBe(false);
     expect(runsOneMachine([])).toBe(false);
+  });
+
+  it('verify, replay and diagnose asked for one lane (the CLI\'s thread alone), not for more, nor on queue workers or one slice', () => {
+    expect(replaysOnOneLane(['verify', 'a.rec', '-j', '1'])).toBe(true);
+    expect(replaysOnOneLane(['replay', '--parallel=1', 'a.rec'])).toBe(true);
+    expect(replaysOnOneLane(['diagnose', 'a.rec', '-j1', '--format', 'html'])).toBe(true);
+    expect(replaysOnOneLane(['verify', 'a.rec', '-j', '2'])).toBe(false);
+    expect(replaysOnOneLane(['verify', 'a.rec'])).toBe(availableParallelism() === 1);
+    expect(replaysOnOneLane(['verify', 'a.rec', '-j', '1', '--redis', 'redis://h:6379'])).toBe(false);
+    expect(replaysOnOneLane(['replay', 'a.rec', '--slice', '2', '-j', '1'])).toBe(false);
+    expect(replaysOnOneLane(['verify', '-j', '1'])).toBe(false); // no recording: the command says so
+    expect(replaysOnOneLane(['run', '-j', '1'])).toBe(false);
   });
 
   it('in a running `prnr run`, every thread but the machine\'s is at nice HELPER_NICE', async (ctx) => {

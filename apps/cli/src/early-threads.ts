@@ -1,7 +1,7 @@
 /**
  * Starts a recording's snapshot worker, or a parallel replay's worker
  * threads, from the command line's first lines, before the rest of it loads;
- * and for a command that runs one machine, lowers V8's helper threads.
+ * and where a command runs one machine alone, lowers V8's helper threads.
  *
  * `record` and `demo`: the snapshot worker's start and its ring's page
  * faults then overlap the command line's loading and the images' decoding,
@@ -32,8 +32,12 @@ const VALUE_OPTIONS: Record<string, string[]> = {
 /** Options with which no replay runs on local threads (or at most one lane does). */
 const NO_THREADS = ['--redis', '--slice', '--list-analyses', '-h', '--help'];
 
-/** What to prestart for these arguments (process.argv without node and the script): worker threads and the recording, or null. */
-export function earlyThreadsFor(args: readonly string[]): { threads: number; dir: string } | null {
+/**
+ * The recording and the number of lanes asked for (`-j`, else the cores) of a `verify`, `replay`
+ * or `diagnose` that replays on local threads; null for any other command, for `--redis`,
+ * `--slice`, help, or arguments it does not understand (the command itself says what is wrong).
+ */
+function localReplay(args: readonly string[]): { dir: string; lanes: number } | null {
   const [command, ...rest] = args;
   const valued = VALUE_OPTIONS[command ?? ''];
   if (!valued) return null;
@@ -53,10 +57,19 @@ export function earlyThreadsFor(args: readonly string[]): { threads: number; dir
       parallel = Number.parseInt(value, 10);
     }
   }
-  const n = parallel ?? availableParallelism();
-  if (dir === undefined || n < 2) return null;
+  return dir === undefined ? null : { dir, lanes: parallel ?? availableParallelism() };
+}
+
+/** What to prestart for these arguments (process.argv without node and the script): worker threads and the recording, or null. */
+export function earlyThreadsFor(args: readonly string[]): { threads: number; dir: string } | null {
+  const r = localReplay(args);
   // The CLI's own thread runs one lane.
-  return { threads: n - 1, dir };
+  return r && r.lanes >= 2 ? { threads: r.lanes - 1, dir: r.dir } : null;
+}
+
+/** Whether these arguments replay on the CLI's own thread alone because one lane is asked for (`-j 1`, or one core). */
+export function replaysOnOneLane(args: readonly string[]): boolean {
+  return localReplay(args)?.lanes === 1;
 }
 
 /** Whether these arguments record (`record`, `demo`; not their help): their snapshot worker starts at once. */
@@ -70,9 +83,10 @@ export function runsOneMachine(args: readonly string[]): boolean {
 }
 
 export function startEarlyThreads(args: readonly string[]): void {
-  // First, while the only other threads are V8's (@prnr/snapshot niceOtherThreads); `demo` is left
-  // out: its replay lanes run at normal priority and need V8's compiler threads as much as its machine.
-  if (runsOneMachine(args)) niceOtherThreads(HELPER_NICE);
+  // V8's helper threads give way to a machine that runs alone, lowered first, while they are the only
+  // other threads (@prnr/snapshot niceOtherThreads). Not where lanes run on threads of their own: they
+  // need V8's compiler threads as much (nor in `demo`, whose lanes are decided only once it has recorded).
+  if (runsOneMachine(args) || replaysOnOneLane(args)) niceOtherThreads(HELPER_NICE);
   if (recordsFor(args)) prestartSnapshotWorker();
   const plan = earlyThreadsFor(args);
   if (!plan) return;
@@ -81,7 +95,10 @@ export function startEarlyThreads(args: readonly string[]): void {
   if ((args[0] === 'verify' || args[0] === 'replay' || args[0] === 'diagnose') && !args.includes('--all-lanes')) {
     const d = decideLanesFromDir(plan.dir, plan.threads + 1);
     if (d) plan.threads = d.lanes - 1;
-    if (plan.threads < 1) return;
+    if (plan.threads < 1) {
+      niceOtherThreads(HELPER_NICE); // one lane after all: this thread's, alone
+      return;
+    }
   }
   // The threads' hart engine (engine-setting.ts checks the name once the command starts).
   setReplayThreadHartDefaults({ engine: process.env.PRNR_ENGINE || undefined });
