@@ -358,7 +358,10 @@ export class RecordSession {
   /** Closes the last slice and marks the recording complete, with how and where it ended. */
   async finish(end: LoopEnd): Promise<RecordResult> {
     const { machine, manifest } = this;
-    await this.closeSlice();
+    // A stop that came while a slice was being cut leaves an open slice in which nothing happened
+    // (no step, no event): it is dropped, not recorded as a slice of zero steps.
+    if (this.closed > 0 && machine.hart.icount === this.sliceStart && this.events === 0 && this.consoleBytes.length === 0) await this.dropOpenSlice();
+    else await this.closeSlice();
     const ended: RecordingManifest['end'] = {
       icount: machine.hart.icount,
       reason: end.reason === 'halt' ? end.power.action : end.reason === 'until' ? 'max-steps' : end.reason === 'stopped' ? 'user' : 'hung',
@@ -434,6 +437,11 @@ export class RecordSession {
   /** Starts the open slice's segment; the machine runs on while its file is created (its events wait until then). */
   private openSegment(): void {
     this.segment = createSegment(this.o.dir, this.closed, this.sliceStart);
+  }
+
+  /** Removes the open slice's segment file, never named by the manifest (a file that could not be made is not needed either). */
+  private async dropOpenSlice(): Promise<void> {
+    await this.segment.ready.then((w) => w.abort({ remove: true }), () => {});
   }
 
   /** Closes the open slice: its segment, the snapshot that ends it, its console; then recording.json names it. */

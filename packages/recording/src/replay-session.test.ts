@@ -6,7 +6,7 @@
  * and a slice whose log holds an event the guest never asks for is reported.
  */
 import { randomFillSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -182,6 +182,42 @@ describe('slices cut by recording time, and the code a recording carries', () =>
       const last = manifest.slices.at(-1)!;
       expect(last.endIcount).toBe(manifest.end!.icount);
       expect((await replaySlice(rec2, last.index)).verified).toBe(true);
+    } finally {
+      rmSync(dirname(d), { recursive: true, force: true });
+    }
+  }, 300_000);
+  it('a stop that comes while a slice is being cut ends the recording at that cut, with no empty slice after it', async () => {
+    const d = join(mkdtempSync(join(tmpdir(), 'prnr-cutstop-')), 't.rec');
+    try {
+      const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
+      const input = new ScriptInput(readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8'));
+      let icount = 0;
+      let asked = false;
+      const { manifest } = await record({
+        dir: d, config, images,
+        inputs: { consoleInput: input, clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } },
+        output: { write: (b) => input.observe(b) },
+        // Every chunk's time is up, so every chunk ends a slice. Past 10M steps the recorder's question
+        // whether the user stopped, asked when it decides to cut, says no; from the next question on,
+        // yes: the stop lands after the cut, before the new slice has run a step.
+        realtime: false, maxSteps: 30_000_000, sliceSteps: 1_000_000_000, sliceSeconds: 1e-9,
+        onProgress: (p) => void (icount = p.icount),
+        shouldStop: () => {
+          if (asked) return true;
+          if (icount >= 10_000_000) asked = true;
+          return false;
+        },
+      });
+      expect(asked).toBe(true);
+      expect(manifest.end?.reason).toBe('user');
+      expect(manifest.status).toBe('complete');
+      const last = manifest.slices.at(-1)!;
+      expect(last.endIcount).toBe(manifest.end!.icount);
+      expect(last.endIcount).toBeGreaterThan(last.startIcount);
+      for (const s of manifest.slices) expect(s.endIcount, `slice ${s.index}`).toBeGreaterThan(s.startIcount);
+      // The dropped slice's segment file is gone: every file in log/ is a slice's.
+      expect(readdirSync(join(d, 'log')).sort()).toEqual(manifest.slices.map((s) => s.log.replace(/^log\//, '')).sort());
+      expect((await replaySlice(openRecording(d), last.index)).verified).toBe(true);
     } finally {
       rmSync(dirname(d), { recursive: true, force: true });
     }
