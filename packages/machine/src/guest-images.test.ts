@@ -2,12 +2,19 @@
  * A malformed image set is refused with one line naming the file and the
  * problem: each case damages one file of a temporary copy of guest/images.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GuestImageError, checkRiscvLinuxImage, loadGuestImages, sha256 } from './guest-images.js';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GuestImageError, checkRiscvLinuxImage, loadGuestImages, sha256, type LoadGuestImagesOptions } from './guest-images.js';
+
+// Counts decompressions (the real fzstd does them), to tell a kept copy's use from a decompression.
+const zstd = vi.hoisted(() => ({ calls: 0 }));
+vi.mock('fzstd', async (importOriginal) => {
+  const real = await importOriginal<typeof import('fzstd')>();
+  return { ...real, decompress: (...args: Parameters<typeof real.decompress>) => { zstd.calls++; return real.decompress(...args); } };
+});
 
 const IMAGES = fileURLToPath(new URL('../../../guest/images', import.meta.url));
 
@@ -34,13 +41,13 @@ function zstdStored(data: Uint8Array): Uint8Array {
 }
 
 interface ManifestJson {
-  files: { name: string; role: string; size: number; sha256: string; stored: string }[];
+  files: { name: string; role: string; size: number; sha256: string; stored: string; compression: string; stored_sha256: string }[];
 }
 
 /** The error loadGuestImages(dir) throws; fails the test if it loads. */
-function loadError(dir: string): GuestImageError {
+function loadError(dir: string, options?: LoadGuestImagesOptions): GuestImageError {
   try {
-    loadGuestImages(dir);
+    loadGuestImages(dir, options);
   } catch (e) {
     expect(e).toBeInstanceOf(GuestImageError);
     const message = (e as Error).message;
@@ -140,5 +147,71 @@ describe('checkRiscvLinuxImage names what a foreign kernel is', () => {
     ['a stub', new Uint8Array(10), /bzImage: too short for a Linux Image header \(10 bytes\)/],
   ])('%s', (_, bytes, message) => {
     expect(() => checkRiscvLinuxImage(bytes, 'bzImage')).toThrow(message);
+  });
+});
+
+describe('decompressed images kept between loads (cacheDir)', () => {
+  const manifest = JSON.parse(readFileSync(join(IMAGES, 'manifest.json'), 'utf8')) as ManifestJson;
+  const zstdFiles = manifest.files.filter((f) => f.compression === 'zstd' && ['firmware', 'kernel', 'initrd', 'disk'].includes(f.role));
+  const kernelFile = manifest.files.find((f) => f.role === 'kernel')!;
+  let cacheDir: string;
+  beforeEach(() => {
+    cacheDir = join(mkdtempSync(join(tmpdir(), 'prnr-image-cache-')), 'images');
+  });
+  afterEach(() => rmSync(join(cacheDir, '..'), { recursive: true, force: true }));
+  /** The images of a load, as the manifest's sha256 of each. */
+  const shas = (set: ReturnType<typeof loadGuestImages>) => [set.firmware, set.kernel, set.initrd, set.disk].map((i) => i && sha256(i.bytes));
+
+  it('a load keeps each decompressed file under its stored file\'s sha256; the next load reads them instead of decompressing', () => {
+    expect(zstdFiles.length).toBeGreaterThanOrEqual(2);
+    const first = loadGuestImages(IMAGES, { cacheDir });
+    for (const f of zstdFiles) {
+      const kept = readFileSync(join(cacheDir, `${f.stored_sha256}.img`));
+      expect(sha256(kept), f.name).toBe(f.sha256);
+    }
+    expect(readdirSync(cacheDir).sort()).toEqual(zstdFiles.map((f) => `${f.stored_sha256}.img`).sort()); // no partial file left
+    const before = zstd.calls;
+    const second = loadGuestImages(IMAGES, { cacheDir });
+    expect(zstd.calls).toBe(before);
+    expect(shas(second)).toEqual(shas(first));
+    expect(second.kernel.sha256).toBe(kernelFile.sha256);
+    expect(second.kernel.bytes.length).toBe(kernelFile.size);
+  });
+
+  it('a damaged kept copy is not used: the file is decompressed again and the copy mended', () => {
+    loadGuestImages(IMAGES, { cacheDir });
+    const copy = join(cacheDir, `${kernelFile.stored_sha256}.img`);
+    const bad = readFileSync(copy);
+    bad[bad.length >> 1] ^= 0xff;
+    writeFileSync(copy, bad);
+    const before = zstd.calls;
+    expect(loadGuestImages(IMAGES, { cacheDir }).kernel.sha256).toBe(kernelFile.sha256);
+    expect(zstd.calls).toBe(before + 1);
+    expect(sha256(readFileSync(copy))).toBe(kernelFile.sha256);
+    writeFileSync(copy, bad.subarray(0, 1000)); // cut short: the same
+    expect(loadGuestImages(IMAGES, { cacheDir }).kernel.sha256).toBe(kernelFile.sha256);
+  });
+
+  it('a damaged stored file is refused as without a cache, though a copy of the undamaged one is kept', () => {
+    loadGuestImages(IMAGES, { cacheDir });
+    const dir = mkdtempSync(join(tmpdir(), 'prnr-images-'));
+    try {
+      cpSync(IMAGES, dir, { recursive: true });
+      const z = readFileSync(join(dir, 'Image.zst'));
+      writeFileSync(join(dir, 'Image.zst'), z.subarray(0, z.length >> 1));
+      const without = loadError(dir).message;
+      expect(without).toMatch(/cannot be decompressed/);
+      expect(loadError(dir, { cacheDir }).message).toBe(without);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a cache directory that cannot be made costs only the decompression', () => {
+    const notADir = join(cacheDir, '..', 'a-file');
+    writeFileSync(notADir, 'x');
+    const set = loadGuestImages(IMAGES, { cacheDir: join(notADir, 'images') });
+    expect(set.kernel.sha256).toBe(kernelFile.sha256);
+    expect(existsSync(join(notADir, 'images'))).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decompress as zstdDecompress } from 'fzstd';
+import { keepImage, readKeptImage } from './image-cache.js';
 
 export class GuestImageError extends Error {
   constructor(message: string) {
@@ -75,11 +76,29 @@ function foreignKernel(b: Uint8Array): string | undefined {
   return undefined;
 }
 
+export interface LoadGuestImagesOptions {
+  /**
+   * A directory where decompressed images are kept for the next load (image-cache.ts), created
+   * when needed; none when absent. The apps pass a per-user one.
+   */
+  cacheDir?: string;
+}
+
 /** Reads, decompresses and checks one file; `check` sees the bytes before the size and hash checks (to name a foreign file as such). */
-function loadFile(dir: string, f: ManifestFile, check?: (bytes: Uint8Array, path: string) => void): GuestImage {
+function loadFile(dir: string, f: ManifestFile, options: LoadGuestImagesOptions, check?: (bytes: Uint8Array, path: string) => void): GuestImage {
   const path = join(dir, f.stored);
   if (!existsSync(path)) throw new GuestImageError(`${path}: missing (the ${f.role} "${f.name}" listed in ${join(dir, 'manifest.json')})`);
   let stored: Uint8Array = readFileSync(path);
+  const cacheDir = f.compression === 'zstd' ? options.cacheDir : undefined;
+  const storedSha = cacheDir === undefined ? '' : sha256(stored);
+  if (cacheDir !== undefined) {
+    const kept = readKeptImage(cacheDir, storedSha);
+    // A kept copy that is not the manifest's file (damaged, or another image's) is decompressed again.
+    if (kept !== null && kept.length === f.size && sha256(kept) === f.sha256) {
+      check?.(kept, path);
+      return { name: f.name, role: f.role, bytes: kept, sha256: f.sha256 };
+    }
+  }
   let bytes: Uint8Array;
   try {
     bytes = f.compression === 'zstd' ? zstdDecompress(stored) : stored;
@@ -93,10 +112,11 @@ function loadFile(dir: string, f: ManifestFile, check?: (bytes: Uint8Array, path
   }
   const h = sha256(bytes);
   if (h !== f.sha256) throw new GuestImageError(`${path}: ${f.role} content does not match the manifest's sha256 (corrupt or replaced)`);
+  if (cacheDir !== undefined) keepImage(cacheDir, storedSha, bytes);
   return { name: f.name, role: f.role, bytes, sha256: h };
 }
 
-export function loadGuestImages(dir: string): GuestImageSet {
+export function loadGuestImages(dir: string, options: LoadGuestImagesOptions = {}): GuestImageSet {
   const mpath = join(dir, 'manifest.json');
   if (!existsSync(dir)) throw new GuestImageError(`guest image directory ${dir} does not exist`);
   if (!existsSync(mpath)) throw new GuestImageError(`${mpath} is missing: ${dir} is not a guest image directory (build one with guest/build.sh)`);
@@ -112,7 +132,7 @@ export function loadGuestImages(dir: string): GuestImageSet {
   const need = (role: string, check?: (bytes: Uint8Array, path: string) => void) => {
     const f = byRole(role);
     if (!f) throw new GuestImageError(`${mpath}: lists no ${role}`);
-    return loadFile(dir, f, check);
+    return loadFile(dir, f, options, check);
   };
   const firmware = need('firmware');
   // A kernel cut before the end of its header is reported as truncated (size check), not as foreign.
@@ -129,7 +149,7 @@ export function loadGuestImages(dir: string): GuestImageSet {
     defaultMemoryMiB: m.memory_default_mib ?? 256,
     firmware,
     kernel,
-    initrd: initrdFile ? loadFile(dir, initrdFile) : undefined,
-    disk: diskFile ? loadFile(dir, diskFile) : undefined,
+    initrd: initrdFile ? loadFile(dir, initrdFile, options) : undefined,
+    disk: diskFile ? loadFile(dir, diskFile, options) : undefined,
   };
 }

@@ -6,7 +6,7 @@ export type { BoardConfig, DefaultBoardOptions } from '@prnr/devices';
 export { VirtualTime } from './virtual-time.js';
 export { MmioBus } from './mmio-bus.js';
 export { loadGuestImages, checkRiscvLinuxImage, GuestImageError, sha256 } from './guest-images.js';
-export type { GuestImage, GuestImageSet } from './guest-images.js';
+export type { GuestImage, GuestImageSet, LoadGuestImagesOptions } from './guest-images.js';
 export { ScriptInput } from './script-input.js';
 export { guestBoard } from './guest-board.js';
 export { BoardConfigError, MAX_RAM_MIB } from './board-config-error.js';

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,4 +19,17 @@ export function defaultImageDir(): string {
 export function readGuestProfile(imageDir: string): unknown {
   const file = join(imageDir, 'profile.json');
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : undefined;
+}
+
+/**
+ * Where this user's decompressed guest images are kept between runs (@prnr/machine's
+ * loadGuestImages): $PRNR_CACHE_DIR/images, else $XDG_CACHE_HOME/prnr/images, else
+ * ~/.cache/prnr/images; none with PRNR_CACHE_DIR=off, or without a home directory.
+ */
+export function imageCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.PRNR_CACHE_DIR === 'off') return undefined;
+  if (env.PRNR_CACHE_DIR) return join(env.PRNR_CACHE_DIR, 'images');
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'prnr', 'images');
+  const home = env.HOME || homedir();
+  return home ? join(home, '.cache', 'prnr', 'images') : undefined;
 }

@@ -9,6 +9,7 @@ import type { ConsoleInputPort, ConsoleOutputSink, PacketPort, PowerRequest } fr
 import { VirtMachine, guestBoard, hostPluginPorts, loadGuestImages, pluginDevicePorts } from '@prnr/machine';
 import { createDeviceRegistry } from '@prnr/devices';
 import { HOST_YIELD_EVERY_MS, hostYields } from '@prnr/recording';
+import { imageCacheDir } from './default-images.js';
 import { withDevices, type BoardDevices } from './device-options.js';
 import { hostClock, hostEntropy } from './host-ports.js';
 
@@ -41,7 +42,7 @@ const CHUNK = 5_000_000;
 const TICK_NS = 100n; // 10 MHz timebase
 
 export async function runSession(o: RunSessionOptions): Promise<RunSessionResult> {
-  const board = guestBoard(loadGuestImages(o.imageDir), { memMiB: o.memMiB, disk: o.disk, network: o.packets !== undefined });
+  const board = guestBoard(loadGuestImages(o.imageDir, { cacheDir: imageCacheDir() }), { memMiB: o.memMiB, disk: o.disk, network: o.packets !== undefined });
   const { images } = board;
   const config = withDevices(board.config, o.devices ?? { plugins: [], devices: [] });
   const registry = createDeviceRegistry((o.devices?.plugins ?? []).map((p) => p.plugin));
