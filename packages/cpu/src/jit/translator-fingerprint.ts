@@ -4,7 +4,7 @@
  * reaches every path of wasm-compiler.ts (each instruction class, loads and
  * stores with their slow paths, the hart area and TLB offsets, a loop back to
  * a block's start, chained exits, 64-bit pc constants, a compressed
- * instruction, an exit through the exit table). Code caches kept outside this process (files) carry it, so
+ * instruction, an exit through the exit table, a far exit into another page). Code caches kept outside this process (files) carry it, so
  * code made by an older translator is never run by a newer one.
  */
 import { crc32 } from './code-cache-file.js';
@@ -53,7 +53,9 @@ function sample(): { at: number; words: number[] }[] {
   b.push(B(C - Bk - 4 * b.length, 0, 5, 1)); // BNE into C
   b.push(I(0x340, 5, 1, 6, 0x73)); // CSRRW: the block goes on after it
   b.push(0x10200073); // SRET: ends it
-  const c = [B(0x100, 0, 5, 1), I(16, 1, 0, 0, 0x67)]; // BNE into the page but no block of the batch (an exit-table slot), JALR
+  // BNE into the page but no block of the batch (an exit-table slot), BEQ into the next page (a far
+  // exit, with its guard), JALR
+  const c = [B(0x100, 0, 5, 1), B(0xc00, 0, 5, 0), I(16, 1, 0, 0, 0x67)];
   return [{ at: A, words: a }, { at: Bk, words: b }, { at: C, words: c }];
 }
 

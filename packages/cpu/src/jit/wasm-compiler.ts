@@ -29,7 +29,11 @@
  * at the block installed at the target's place in the same physical page, or
  * at a function that just returns to the dispatcher; the exit stores its pc
  * first, so either way is right. Such a call is made only when the longest
- * block (MAX_BLOCK_INSNS) would fit in the budget. A branch back to the
+ * block (MAX_BLOCK_INSNS) would fit in the budget. An exit into another page
+ * (a call, mostly) has a slot too, but the page's mapping is known only when it
+ * runs: its slot is taken only when the exec TLB maps the target where the
+ * block the slot points at lies (a guard per slot, a global the engine sets).
+ * A branch back to the
  * block's own start loops inside the function while a whole further pass fits
  * in `budget`.
  *
@@ -37,7 +41,7 @@
  * current privilege level inline and touch RAM directly (RAM is at offset 0 of
  * the memory); misses, misaligned accesses, MMIO and faults go to the hart.
  */
-import { AREA_F, AREA_FP_MODE, AREA_PC, AREA_RESERVATION, AREA_TLB_CURRENT, AREA_X, FP_MODE_FS_ON, SET_R_KEY, SET_R_OFF, SET_W_KEY, SET_W_OFF } from '../hart-memory.js';
+import { AREA_F, AREA_FP_MODE, AREA_PC, AREA_RESERVATION, AREA_TLB_CURRENT, AREA_X, FP_MODE_FS_ON, SET_R_KEY, SET_R_OFF, SET_W_KEY, SET_W_OFF, SET_X_KEY, SET_X_OFF } from '../hart-memory.js';
 import { emitFpOp, fpLocals, pushFpLegal } from './fp-compiler.js';
 import type { FpLocals, FpSite } from './fp-compiler.js';
 import { expandRvc } from '../rvc.js';
@@ -50,10 +54,11 @@ export const MAX_BLOCK_INSNS = 64;
 
 /**
  * Name of the custom section of a block module that lists its exit-table slots: per slot, the
- * function (block) index (u16) and the low half of the target pc (i32, little-endian); the high
- * half is the block's own (the target lies in its page). Read with `moduleExits`.
+ * function (block) index (u16), 1 for a far exit, else 0 (u16), and the target pc's low and high
+ * halves (i32 each), little-endian. Read with `moduleExits`.
  */
 export const EXITS_SECTION = 'prnr.exits';
+const EXIT_BYTES = 12;
 
 /** Where the generated code finds the hart and RAM in the memory. */
 export interface WasmLayout {
@@ -113,12 +118,19 @@ export interface ChainStub {
   readonly hi: number;
   readonly c: number;
   readonly hole: number;
+  /** The target lies in another page than the block's start (only an exit-table slot with a guard can take it). */
+  readonly far: boolean;
 }
 
-/** One slot of a module's exit table: the block whose exit uses it and that exit's target pc (low half; the high half is the block's). */
+/**
+ * One slot of a module's exit table: the block whose exit uses it and that exit's target pc. A
+ * `far` slot's target lies in another virtual page; its exit checks a guard first (see farExitCode).
+ */
 export interface ExitSlot {
   readonly block: number;
   readonly lo: number;
+  readonly hi: number;
+  readonly far: boolean;
 }
 
 /** Function type of a block: (budget, done) -> steps. */
@@ -188,15 +200,20 @@ export function chainBatch(batch: readonly BatchBlock[]): { chains: number[][]; 
   const index = new Map<string, number>();
   batch.forEach((p, i) => index.set(`${p.plo}:${p.phi}`, i));
   const exits: ExitSlot[] = [];
+  let guards = 0;
   const chains = batch.map((p, i) => {
     const chains: number[] = [];
     for (const s of p.stubs) {
-      if (s.hi !== p.phi || (s.lo >>> 12) !== (p.plo >>> 12)) continue;
+      if (s.far) {
+        p.body.fill(s.hole, farExitCode(s, exits.length, guards++));
+        exits.push({ block: i, lo: s.lo, hi: s.hi, far: true });
+        continue;
+      }
       const j = index.get(`${s.lo}:${s.hi}`);
       const q = j === undefined ? undefined : batch[j];
       if (j === undefined || q === undefined || q.off - p.off !== (s.lo >>> 0) - (p.plo >>> 0)) {
         p.body.fill(s.hole, exitCode(s, { slot: exits.length }));
-        exits.push({ block: i, lo: s.lo });
+        exits.push({ block: i, lo: s.lo, hi: s.hi, far: false });
         continue;
       }
       p.body.fill(s.hole, exitCode(s, { fn: j, n: q.n }));
@@ -208,7 +225,7 @@ export function chainBatch(batch: readonly BatchBlock[]): { chains: number[][]; 
 }
 
 // Locals of a block function that exits use (BlockWriter declares them first, in this order).
-const L_BUDGET = 0, L_DONE = 1, L_ND = 2, L_AREA = 3;
+const L_BUDGET = 0, L_DONE = 1, L_ND = 2, L_AREA = 3, L_SET = 4;
 /** Scratch for exit code (HOT: one per exit of every translated block). */
 const exitScratch = new FunctionBody(BLOCK_PARAMS);
 
@@ -240,6 +257,29 @@ function exitCode(s: ChainStub, way: { fn: number; n: number } | { slot: number 
 }
 
 /**
+ * The code of far exit `s` (its target in another virtual page), through exit-table slot `slot`
+ * whose guard is global `guard`: if the longest block fits in the budget, the exec TLB maps the
+ * target's page, and the target's RAM offset under that mapping is the guard's value (the engine
+ * keeps there the offset of the block the slot points at, or -1), tail-call the slot; else store
+ * the pc and return to the dispatcher. The TLB entry's index is a constant (the pc is), so the
+ * check is two loads from the TLB set and a global: about a third of a trip through the dispatcher,
+ * whose indirect call is one branch for all blocks, where this one is predicted per exit.
+ */
+function farExitCode(s: ChainStub, slot: number, guard: number): Uint8Array {
+  const f = exitScratch;
+  f.code.len = 0;
+  const idx = (s.lo >>> 12) & TLB_MASK;
+  const vpn = s.hi * 1048576 + (s.lo >>> 12); // (pc >> 12) as the TLB keys it: a double, signed
+  f.get(L_DONE).i32(s.c).op(Op.i32_add).tee(L_ND).i32(MAX_BLOCK_INSNS).op(Op.i32_add).get(L_BUDGET).op(Op.i32_le_s);
+  f.get(L_SET).mem(Op.f64_load, SET_X_KEY + 8 * idx, 3).f64(vpn).op(Op.f64_eq).op(Op.i32_and);
+  f.get(L_SET).mem(Op.i32_load, SET_X_OFF + 4 * idx, 2).i32(s.lo & 0xfff).op(Op.i32_add).globalGet(guard).op(Op.i32_eq).op(Op.i32_and);
+  f.open(Op.if).get(L_BUDGET).get(L_ND).i32(slot).returnCallIndirect(BLOCK_TYPE, EXIT_TABLE).op(Op.end);
+  f.get(L_AREA).i64(s.lo, s.hi).mem(Op.i64_store, AREA_PC, 3);
+  f.get(L_ND).op(Op.return);
+  return f.code.buf.slice(0, f.code.len);
+}
+
+/**
  * A module exporting the given block functions as "0", "1", ... (imports: the memory, the slow-path
  * table and the exit table `env.exits` of at least max(1, exits.length) slots), with its exit
  * slots in the EXITS_SECTION custom section.
@@ -251,20 +291,32 @@ export function blockModule(layout: WasmLayout, bodies: readonly FunctionBody[],
   for (const p of Object.values(SLOW_PATHS)) m.typeIndex(I32S(p.params), [T.i32]);
   if (m.typeIndex(BLOCK_PARAMS, [T.i32]) !== BLOCK_TYPE) throw new Error('blockModule: the block type index moved');
   bodies.forEach((body, i) => m.addFunction(String(i), BLOCK_PARAMS, [T.i32], body));
-  const list = new Uint8Array(6 * exits.length);
+  let guards = 0;
+  for (const e of exits) if (e.far) m.addGlobal(guardName(guards++), -1);
+  const list = new Uint8Array(EXIT_BYTES * exits.length);
   const v = new DataView(list.buffer);
-  exits.forEach((e, k) => { v.setUint16(6 * k, e.block, true); v.setInt32(6 * k + 2, e.lo, true); });
+  exits.forEach((e, k) => {
+    v.setUint16(EXIT_BYTES * k, e.block, true);
+    v.setUint16(EXIT_BYTES * k + 2, e.far ? 1 : 0, true);
+    v.setInt32(EXIT_BYTES * k + 4, e.lo, true);
+    v.setInt32(EXIT_BYTES * k + 8, e.hi, true);
+  });
   m.customSection(EXITS_SECTION, list);
   return m.encode();
 }
 
+/** The exported name of a block module's k-th far exit's guard (a mutable i32 global). */
+export const guardName = (k: number): string => `g${k}`;
+
 /** The exit-table slots of a compiled block module (its EXITS_SECTION). */
 export function moduleExits(module: object): ExitSlot[] {
   const sections = wasmApi.Module.customSections(module, EXITS_SECTION);
-  if (sections.length !== 1 || sections[0].byteLength % 6 !== 0) throw new Error(`block module without a valid ${EXITS_SECTION} section`);
+  if (sections.length !== 1 || sections[0].byteLength % EXIT_BYTES !== 0) throw new Error(`block module without a valid ${EXITS_SECTION} section`);
   const v = new DataView(sections[0]);
   const exits: ExitSlot[] = [];
-  for (let at = 0; at < v.byteLength; at += 6) exits.push({ block: v.getUint16(at, true), lo: v.getInt32(at + 2, true) });
+  for (let at = 0; at < v.byteLength; at += EXIT_BYTES) {
+    exits.push({ block: v.getUint16(at, true), far: v.getUint16(at + 2, true) === 1, lo: v.getInt32(at + 4, true), hi: v.getInt32(at + 8, true) });
+  }
   return exits;
 }
 
@@ -326,8 +378,9 @@ class BlockWriter {
     const f = this.f;
     this.nd = f.local(T.i32);
     this.ab = f.local(T.i32);
-    if (this.budget !== L_BUDGET || this.done !== L_DONE || this.nd !== L_ND || this.ab !== L_AREA) throw new Error('BlockWriter: the exit locals moved');
-    this.idx = f.local(T.i32); this.o = f.local(T.i32); this.set = f.local(T.i32); this.wa = f.local(T.i32); this.wb = f.local(T.i32);
+    this.set = f.local(T.i32);
+    if (this.budget !== L_BUDGET || this.done !== L_DONE || this.nd !== L_ND || this.ab !== L_AREA || this.set !== L_SET) throw new Error('BlockWriter: the exit locals moved');
+    this.idx = f.local(T.i32); this.o = f.local(T.i32); this.wa = f.local(T.i32); this.wb = f.local(T.i32);
     this.v = f.local(T.i64); this.p = f.local(T.i64);
     this.ta = f.local(T.i64); this.tb = f.local(T.i64); this.t0 = f.local(T.i64); this.t1 = f.local(T.i64); this.t2 = f.local(T.i64);
     this.tlb = { addr: this.v, vpn: this.p, idx: this.idx, set: this.set };
@@ -373,11 +426,11 @@ class BlockWriter {
   }
   /**
    * Leave with pc = (lo, hi) after `c` steps of this pass, or go straight on into the block there
-   * (see ChainStub). Only within the block's page: an exit to another page always leaves.
+   * (see ChainStub): within the block's page by a tail call or the exit table, into another page
+   * through the exit table behind a guard (farExitCode).
    */
   chainExit(lo: number, hi: number, c: number): void {
-    if (hi !== this.startHi || (lo >>> 12) !== (this.startLo >>> 12)) { this.exit(lo, hi, c); return; }
-    const s = { lo, hi, c, hole: 0 };
+    const s = { lo, hi, c, hole: 0, far: hi !== this.startHi || (lo >>> 12) !== (this.startLo >>> 12) };
     s.hole = this.f.hole(exitCode(s, null));
     this.stubs.push(s);
   }

@@ -25,6 +25,11 @@
  *   A module's blocks of one virtual page are bound to the first physical page
  *   they are installed at; installed at another while still live, their slots
  *   stay on `leave` for good (the chains inside the module would mix pages).
+ *   Exits into another page (`FarSlot`) have slots too, each with a guard: the
+ *   engine points the slot at a block installed for the target pc, and sets the
+ *   guard to that block's RAM offset; the exit takes the slot only where the
+ *   exec TLB maps the target pc to that offset (so never in another address
+ *   space, or after the page was remapped), else it leaves to the dispatcher.
  *
  * V8 compiles a module with its baseline compiler (Liftoff) in tens of
  * microseconds plus a few per function; importing JavaScript functions into
@@ -46,7 +51,7 @@ import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
 import { BlockCache, LOOKUP_MASK } from './block-cache.js';
 import type { Block } from './block-cache.js';
 import type { CachedModule, CodeCache, LayoutCode } from './code-cache.js';
-import { BLOCK_PARAMS, blockModule, chainBatch, compileWasmBlock, moduleExits, pushTlbHit, pushTlbOffset, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
+import { BLOCK_PARAMS, blockModule, chainBatch, compileWasmBlock, guardName, moduleExits, pushTlbHit, pushTlbOffset, SLOW_PATH_COUNT, SLOW_PATHS } from './wasm-compiler.js';
 import type { ChainStub, ExitSlot, WasmLayout } from './wasm-compiler.js';
 import type { WasmInstance } from '../wasm/api.js';
 import type { WalkLayout } from './wasm-walk.js';
@@ -111,6 +116,23 @@ interface BlockInstance {
   readonly exits: WasmTable;
   /** Per block (function index): the exit group of its virtual page, or null when that page's blocks have no exit slots. */
   readonly groups: readonly (ExitGroup | null)[];
+  /** Per block (function index): its exits into other pages. */
+  readonly far: readonly (readonly FarSlot[])[];
+}
+
+/** The exit-table slot of an exit into another page, in one instance (wasm-compiler.ts, farExitCode). */
+interface FarSlot {
+  readonly exits: WasmTable;
+  readonly slot: number;
+  /** The target pc. */
+  readonly lo: number;
+  readonly hi: number;
+  /** The instance's global the exit compares the target's RAM offset with (-1: never equal). */
+  readonly guard: { value: number };
+  /** Installed blocks that exit through it: while there are any, it is listed in `farWants`. */
+  users: number;
+  /** RAM offset of the block it points at (its guard's value); -1: it is on `leave`. */
+  target: number;
 }
 
 /** The blocks of one instance in one virtual page, and the exit slots they use. */
@@ -153,6 +175,15 @@ export class WasmEngine {
   /** Exit slots by their target's RAM offset, and the registered exit groups by RAM page. */
   private readonly wants = new Map<number, Want[]>();
   private readonly groupsByPage = new Map<number, ExitGroup[]>();
+  /** Far slots in use by the low half of their target pc, and the bound ones by their target's RAM offset. */
+  private readonly farWants = new Map<number, FarSlot[]>();
+  private readonly farBound = new Map<number, FarSlot[]>();
+  /** Per block-table slot: the far slots of the block installed there. */
+  private readonly farOf: (readonly FarSlot[] | undefined)[] = [];
+  /** The memory as words and doubles: the exec TLB, read where a far slot is first used. */
+  private readonly memI32: Int32Array;
+  private readonly memF64: Float64Array;
+  private readonly area: number;
   private readonly slowTable: WasmTable;
   private readonly memory: unknown;
   private readonly statsI32: Int32Array;
@@ -191,6 +222,9 @@ export class WasmEngine {
     const statsAt = ram.allocScratch(8);
     this.statsI32 = new Int32Array(ram.buffer, statsAt, 2);
     this.lookupI32 = new Int32Array(ram.buffer, lookupAt, (LOOKUP_MASK + 1) * (ENTRY_BYTES >>> 2));
+    this.memI32 = new Int32Array(ram.buffer);
+    this.memF64 = new Float64Array(ram.buffer);
+    this.area = area;
     const slowTable = new wasmApi.Table({ initial: SLOW_PATH_COUNT, element: 'anyfunc' });
     this.slowTable = slowTable;
     this.memory = ram.memory;
@@ -348,12 +382,19 @@ export class WasmEngine {
     const instance = new wasmApi.Instance(module, { env: { memory: this.memory, table: this.slowTable, exits: table } });
     const byPage = new Map<string, ExitGroup>();
     const key = (i: number) => `${blocks[i].phi}:${blocks[i].plo >>> 12}`;
+    const far = blocks.map((): FarSlot[] => []);
+    let guards = 0;
     exits.forEach((e, slot) => {
+      if (e.far) {
+        const guard = instance.exports[guardName(guards++)] as { value: number };
+        far[e.block].push({ exits: table, slot, lo: e.lo, hi: e.hi, guard, users: 0, target: -1 });
+        return;
+      }
       let g = byPage.get(key(e.block));
       if (g === undefined) { g = { exits: table, slots: [], page: -1, registered: false, multi: false }; byPage.set(key(e.block), g); }
-      g.slots.push({ slot, lo: e.lo, hi: blocks[e.block].phi });
+      g.slots.push({ slot, lo: e.lo, hi: e.hi });
     });
-    return { instance, exits: table, groups: blocks.map((_, i) => byPage.get(key(i)) ?? null) };
+    return { instance, exits: table, groups: blocks.map((_, i) => byPage.get(key(i)) ?? null), far };
   }
 
   /**
@@ -387,6 +428,11 @@ export class WasmEngine {
     this.blockTable.set(slot, fn);
     this.fns[slot] = fn;
     this.cache.insert(off, plo, phi, n, slot);
+    const far = bi.far[index];
+    if (far.length !== 0) {
+      this.farOf[slot] = far;
+      for (const s of far) if (s.users++ === 0) this.wantFar(s);
+    }
     const g = bi.groups[index];
     if (g === null || g.multi) return;
     const page = off >>> 12;
@@ -438,6 +484,56 @@ export class WasmEngine {
     }
   }
 
+  /** List far slot `s` as waiting for blocks at its target pc, and point it at the one the exec TLB leads to now, if any. */
+  private wantFar(s: FarSlot): void {
+    let list = this.farWants.get(s.lo);
+    if (list === undefined) { list = []; this.farWants.set(s.lo, list); }
+    list.push(s);
+    const off = this.mappedOff(s.lo, s.hi);
+    if (off < 0) return;
+    const b = this.cache.lookup[(off >>> 1) & LOOKUP_MASK];
+    if (b !== undefined && b.off === off && b.plo === s.lo && b.phi === s.hi && b.fn !== null) this.bindFar(s, b);
+  }
+
+  private unwantFar(s: FarSlot): void {
+    const list = this.farWants.get(s.lo);
+    if (list !== undefined) {
+      list.splice(list.indexOf(s), 1);
+      if (list.length === 0) this.farWants.delete(s.lo);
+    }
+    this.unbindFar(s);
+  }
+
+  /** Point far slot `s` at installed block `b` (the latest block installed for its pc wins). */
+  private bindFar(s: FarSlot, b: Block<number>): void {
+    if (s.target === b.off) return; // b is the block there: a block's removal unbinds its slots
+    this.unbindFar(s);
+    s.exits.set(s.slot, this.fns[b.fn!]);
+    s.guard.value = b.off;
+    s.target = b.off;
+    let list = this.farBound.get(b.off);
+    if (list === undefined) { list = []; this.farBound.set(b.off, list); }
+    list.push(s);
+  }
+
+  private unbindFar(s: FarSlot): void {
+    if (s.target < 0) return;
+    const list = this.farBound.get(s.target)!;
+    list.splice(list.indexOf(s), 1);
+    if (list.length === 0) this.farBound.delete(s.target);
+    s.guard.value = -1;
+    s.exits.set(s.slot, this.leave);
+    s.target = -1;
+  }
+
+  /** The RAM offset the exec TLB of the current privilege level maps virtual pc (lo, hi) to; -1: not mapped there. */
+  private mappedOff(lo: number, hi: number): number {
+    const set = this.memI32[(this.area + AREA_TLB_CURRENT) >>> 2];
+    const idx = (lo >>> 12) & TLB_MASK;
+    if (this.memF64[(set + SET_X_KEY + 8 * idx) >>> 3] !== hi * 1048576 + (lo >>> 12)) return -1;
+    return this.memI32[(set + SET_X_OFF + 4 * idx) >>> 2] + (lo & 0xfff);
+  }
+
   /** A page was written (or everything dropped, page -1): its groups' blocks are unreachable; unlist them. */
   private pageDropped(page: number): void {
     const groups = page === -1 ? [...this.groupsByPage.values()].flat() : [...(this.groupsByPage.get(page) ?? [])];
@@ -472,6 +568,8 @@ export class WasmEngine {
     this.lookupI32[e + 3] = b.phi;
     const wants = this.wants.get(b.off);
     if (wants !== undefined) for (const w of wants) if (w.lo === b.plo && w.hi === b.phi) w.exits.set(w.slot, this.fns[b.fn]);
+    const far = this.farWants.get(b.plo);
+    if (far !== undefined) for (const s of far) if (s.hi === b.phi) this.bindFar(s, b);
   }
 
   private remove(b: Block<number>, li: number): void {
@@ -479,6 +577,13 @@ export class WasmEngine {
     if (b.fn !== null) {
       const wants = this.wants.get(b.off);
       if (wants !== undefined) for (const w of wants) if (w.lo === b.plo && w.hi === b.phi) w.exits.set(w.slot, this.leave);
+      const bound = this.farBound.get(b.off);
+      if (bound !== undefined) for (const s of [...bound]) this.unbindFar(s);
+      const far = this.farOf[b.fn];
+      if (far !== undefined) {
+        this.farOf[b.fn] = undefined;
+        for (const s of far) if (--s.users === 0) this.unwantFar(s);
+      }
       this.blockTable.set(b.fn, null); // lets the block's module be collected
       this.fns[b.fn] = undefined;
       this.freeSlots.push(b.fn);

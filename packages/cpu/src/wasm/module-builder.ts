@@ -1,7 +1,7 @@
 /**
  * A minimal WebAssembly binary writer: enough to build the modules the 'wasm'
- * engine generates (one imported memory, imported functions, exported
- * functions with i32/i64/f64 locals). Written from the WebAssembly core
+ * engine generates (one imported memory, imported functions and tables,
+ * exported functions with i32/i64/f64 locals, exported mutable i32 globals). Written from the WebAssembly core
  * specification 2.0, section 5 (binary format).
  */
 
@@ -16,7 +16,7 @@ export const enum T {
 export const enum Op {
   unreachable = 0x00, block = 0x02, loop = 0x03, if = 0x04, else = 0x05, end = 0x0b, br = 0x0c, br_if = 0x0d, return = 0x0f, call = 0x10, call_indirect = 0x11, return_call = 0x12, return_call_indirect = 0x13,
   drop = 0x1a, select = 0x1b,
-  local_get = 0x20, local_set = 0x21, local_tee = 0x22,
+  local_get = 0x20, local_set = 0x21, local_tee = 0x22, global_get = 0x23,
   i32_load = 0x28, i64_load = 0x29, f64_load = 0x2b,
   i32_load8_u = 0x2d,
   i64_load8_s = 0x30, i64_load8_u = 0x31, i64_load16_s = 0x32, i64_load16_u = 0x33, i64_load32_s = 0x34, i64_load32_u = 0x35,
@@ -148,6 +148,7 @@ export class FunctionBody {
 
   op(o: Op): this { this.code.byte(o); return this; }
   get(l: number): this { return this.withIndex(Op.local_get, l); }
+  globalGet(g: number): this { return this.withIndex(Op.global_get, g); }
   set(l: number): this { return this.withIndex(Op.local_set, l); }
   tee(l: number): this { return this.withIndex(Op.local_tee, l); }
   private withIndex(o: Op, i: number): this {
@@ -273,6 +274,8 @@ export class ModuleBuilder {
   /** Imported funcref tables `env.<name>`, in table-index order. */
   private readonly tables: { name: string; size: number }[] = [];
   private readonly customs: { name: string; bytes: Uint8Array }[] = [];
+  /** Mutable i32 globals of the module's own, exported: (name, initial value). */
+  private readonly globals: { name: string; init: number }[] = [];
 
   constructor(private readonly memoryPages: number) {}
 
@@ -308,11 +311,18 @@ export class ModuleBuilder {
     return this.imports.length + this.funcs.length - 1;
   }
 
+  /** Add an exported mutable i32 global (each instance has its own); returns its global index. */
+  addGlobal(exportName: string, init: number): number {
+    this.globals.push({ name: exportName, init });
+    return this.globals.length - 1;
+  }
+
   encode(): Uint8Array {
     // Sized up front from the function bodies (the code section is nearly all of a block
     // module): growing by doubling from a small buffer cost a tenth of module building.
     let size = 1024;
     for (const f of this.funcs) size += f.body.encodedSizeBound() + f.name.length + 16;
+    size += 24 * this.globals.length;
     for (const c of this.customs) size += c.name.length + c.bytes.length + 16;
     const out = new Bytes(size);
     out.append(MAGIC_VERSION);
@@ -333,8 +343,14 @@ export class ModuleBuilder {
     sec.uleb(this.funcs.length);
     for (const f of this.funcs) sec.uleb(f.type);
     section(3);
-    sec.uleb(this.funcs.length);
+    if (this.globals.length > 0) {
+      sec.uleb(this.globals.length);
+      for (const g of this.globals) { sec.bytes2(T.i32, 0x01); sec.byte(Op.i32_const); sec.sleb32(g.init); sec.byte(Op.end); }
+      section(6);
+    }
+    sec.uleb(this.funcs.length + this.globals.length);
     this.funcs.forEach((f, i) => { sec.name(f.name); sec.byte(0x00); sec.uleb(this.imports.length + i); });
+    this.globals.forEach((g, i) => { sec.name(g.name); sec.byte(0x03); sec.uleb(i); });
     section(7);
     sec.uleb(this.funcs.length);
     for (const f of this.funcs) f.body.encodeInto(sec);
