@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { Hart } from '../hart.js';
 import type { HartEngine } from '../hart.js';
 import { addi, B, S } from '../testing/encode.js';
-import { bareMachine, lockstep as lockstepBare, stops } from '../testing/lockstep.js';
+import { bareMachine, lockstep as lockstepBare, lockstepPair, stops } from '../testing/lockstep.js';
 import { BASE, testHart } from '../testing/machine.js';
 import { BackgroundCompiler } from './background-compiler.js';
 import type { ModuleCompiler } from './background-compiler.js';
@@ -59,14 +59,6 @@ function pair(program: Map<number, number>, compiler: ModuleCompiler, codeCache:
   return { a: make('interp'), b: make('wasm') };
 }
 
-/** Run both to each position; states equal at every one, and RAM at the end. */
-function lockstep(a: Hart, b: Hart, positions: number[]): void {
-  for (const until of positions) {
-    expect(b.run(until), `stop reason at ${until}`).toBe(a.run(until));
-    expect(b.state(), `at ${until}`).toEqual(a.state());
-  }
-  expect(Buffer.from(b.bus.ram.u8).equals(Buffer.from(a.bus.ram.u8))).toBe(true);
-}
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -85,11 +77,11 @@ describe('wasm engine: batches compiled in the background', () => {
   it('runs interpreted while its batch compiles, then translated, at the same states as the interpreter', () => {
     const c = new HeldCompiler();
     const { a, b } = pair(loop(), c);
-    lockstep(a, b, range(1, 400));
+    lockstepPair(a, b, range(1, 400));
     expect(c.held.length).toBe(1); // the loop's block waits in its batch, then compiles (held)
     expect(b.engineStats.translated).toBe(0);
     c.release();
-    lockstep(a, b, [...range(401, 700), ...stops(3, 40, 100_000).map((n) => n + 700)]);
+    lockstepPair(a, b, [...range(401, 700), ...stops(3, 40, 100_000).map((n) => n + 700)]);
     expect(b.engineStats.translated).toBeGreaterThan(0); // the loop's blocks (also at 4 and 8, where stops left pc)
     expect(b.engineStats.interpreted).toBeLessThan(1000);
     expect(a.getX(5)).toBeGreaterThan(30_000n);
@@ -99,12 +91,12 @@ describe('wasm engine: batches compiled in the background', () => {
     it(`a batch whose code is written while it compiles is ${same ? 'installed when the same bytes were written back' : 'never installed; the code is translated again'}`, () => {
       const c = new HeldCompiler();
       const { a, b } = pair(loop(), c);
-      lockstep(a, b, range(1, 400));
+      lockstepPair(a, b, range(1, 400));
       expect(c.held.length).toBe(1);
       dma(a, b, BASE, addi(5, 5, 1000));
       if (same) dma(a, b, BASE, addi(5, 5, 1));
       c.release();
-      lockstep(a, b, range(401, 1200));
+      lockstepPair(a, b, range(401, 1200));
       // All of the batch, or none: its blocks at 4 and 8 chain into the one at 0.
       if (same) expect(b.engineStats.translated).toBeGreaterThan(0);
       else expect(b.engineStats.translated).toBe(0);
@@ -112,7 +104,7 @@ describe('wasm engine: batches compiled in the background', () => {
         // Translated again from the new bytes; installed once that batch is released.
         expect(c.held.length).toBe(1);
         c.release();
-        lockstep(a, b, [...range(1201, 1500), 50_000]);
+        lockstepPair(a, b, [...range(1201, 1500), 50_000]);
         expect(b.engineStats.translated).toBeGreaterThan(0);
         expect(b.engineStats.interpreted).toBeLessThan(5000);
       }
@@ -131,17 +123,17 @@ describe('wasm engine: batches compiled in the background', () => {
     const c = new HeldCompiler();
     const { a, b } = pair(p, c);
     for (const h of [a, b]) { h.setX(8, BigInt(addi(5, 5, 1000) >>> 0)); h.setX(9, BigInt(BASE)); }
-    lockstep(a, b, range(1, 600));
+    lockstepPair(a, b, range(1, 600));
     expect(c.held.length).toBeGreaterThan(0);
     expect(a.getX(6)).toBe(120n);
-    lockstep(a, b, range(601, 1100)); // the guest's store happens here
+    lockstepPair(a, b, range(601, 1100)); // the guest's store happens here
     expect(a.getX(6)).toBeGreaterThan(200n);
     c.release();
-    lockstep(a, b, range(1101, 1400));
+    lockstepPair(a, b, range(1101, 1400));
     // Batches held before the store held the old first instruction: none of their blocks at 0.
     expect(b.engineStats.translated).toBe(0);
     c.release();
-    lockstep(a, b, [...range(1401, 1700), 40_000]);
+    lockstepPair(a, b, [...range(1401, 1700), 40_000]);
     expect(b.engineStats.translated).toBeGreaterThan(0);
     expect(a.getX(5)).toBeGreaterThan(100n * a.getX(6)); // the rewritten instruction ran
   });
@@ -151,14 +143,14 @@ describe('wasm engine: batches compiled in the background', () => {
     const p = new Map([[0, addi(5, 5, 1)], [4, jal(0, 0xfc)], [0x100, addi(5, 5, 2)], [0x104, jal(0, -0x104)]]);
     const c = new HeldCompiler();
     const { a, b } = pair(p, c);
-    lockstep(a, b, range(1, 500));
+    lockstepPair(a, b, range(1, 500));
     expect(c.held.length).toBe(1);
     dma(a, b, BASE + 0x100, addi(5, 5, 7)); // B changes; A's own bytes do not
     c.release();
-    lockstep(a, b, range(501, 900));
+    lockstepPair(a, b, range(501, 900));
     expect(b.engineStats.translated).toBe(0);
     c.release();
-    lockstep(a, b, [...range(901, 1200), 30_000]);
+    lockstepPair(a, b, [...range(901, 1200), 30_000]);
     expect(b.engineStats.translated).toBeGreaterThan(1);
   });
 
@@ -166,14 +158,14 @@ describe('wasm engine: batches compiled in the background', () => {
     const c = new HeldCompiler();
     const cache = new CodeCache();
     const { a, b } = pair(loop(), c, cache);
-    lockstep(a, b, range(1, 400));
+    lockstepPair(a, b, range(1, 400));
     expect(c.held.length).toBe(1);
     b.restore(b.state()); // drops every translation, waiting ones too
     c.release();
     expect(c.poll()).toBe(1); // as another engine's poll would hand it over
     expect(b.engineStats.translated).toBe(0);
     expect(cache.stats.blocks).toBeGreaterThan(0);
-    lockstep(a, b, [...range(401, 600), 20_000]);
+    lockstepPair(a, b, [...range(401, 600), 20_000]);
     expect(b.engineStats.fromCache).toBeGreaterThan(0); // the locations found it there
     expect(b.engineStats.translated).toBe(0);
   });

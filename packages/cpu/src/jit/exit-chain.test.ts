@@ -13,7 +13,7 @@ import { Hart } from '../hart.js';
 import type { HartEngine } from '../hart.js';
 import { Ram } from '../ram.js';
 import { addi, B, csrrs, csrrw, I, R, S } from '../testing/encode.js';
-import { stops } from '../testing/lockstep.js';
+import { everyStep, lockstepPair, stops } from '../testing/lockstep.js';
 import { BASE } from '../testing/machine.js';
 import { CodeCache } from './code-cache.js';
 
@@ -83,28 +83,19 @@ function machine(o: Options, engine: HartEngine, codeCache: CodeCache | null): H
   return hart;
 }
 
-/** Run both to each position; the hart states and RAM must be the same at every one. */
-function lockstep(a: Hart, b: Hart, positions: number[]): void {
-  for (const until of positions) {
-    expect(b.run(until), `stop reason at ${until}`).toBe(a.run(until));
-    expect(b.state(), `at ${until}`).toEqual(a.state());
-  }
-  expect(Buffer.from(b.bus.ram.u8).equals(Buffer.from(a.bus.ram.u8))).toBe(true);
-}
 
-const everyStep = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 describe('wasm engine: exits through the exit table (blocks of one page in different modules)', () => {
   for (const cache of ['no code cache', 'a code cache'] as const) {
     it(`matches the interpreter at every step, then at random stops; the dispatcher is not entered per block (${cache})`, () => {
       const a = machine({}, 'interp', null);
       const b = machine({}, 'wasm', cache === 'a code cache' ? new CodeCache() : null);
-      lockstep(a, b, [...everyStep(600), ...stops(17, 60, 200_000).map((n) => n + 600)]);
+      lockstepPair(a, b, [...everyStep(600), ...stops(17, 60, 200_000).map((n) => n + 600)]);
       expect(b.engineStats.translated).toBeGreaterThan(32); // at least two modules
       // One long run: chains stay in WebAssembly (without the exit table, every exit from one
       // module into another would come back to the dispatcher: thousands of trips).
       const before = b.engineStats.dispatcherTrips;
-      lockstep(a, b, [400_000]);
+      lockstepPair(a, b, [400_000]);
       expect(b.engineStats.dispatcherTrips - before).toBeLessThan(20);
       expect(a.getX(7)).toBe(0n);
     });
@@ -113,7 +104,7 @@ describe('wasm engine: exits through the exit table (blocks of one page in diffe
   it('an interrupt raised in the middle of a chain is taken at the same step', () => {
     const a = machine({ raiseIn: 22 }, 'interp', null);
     const b = machine({ raiseIn: 22 }, 'wasm', null);
-    lockstep(a, b, [...everyStep(1500), ...stops(5, 60, 100_000).map((n) => n + 1500)]);
+    lockstepPair(a, b, [...everyStep(1500), ...stops(5, 60, 100_000).map((n) => n + 1500)]);
     expect(a.getX(7)).toBeGreaterThan(100n); // the handler ran
     expect(b.engineStats.translated).toBeGreaterThan(32);
   });
@@ -124,7 +115,7 @@ describe('wasm engine: exits through the exit table (blocks of one page in diffe
     it(`a chain that rewrites the block it goes into next runs the new instruction (block ${patchIn}, ${cache})`, () => {
       const a = machine({ patchIn }, 'interp', null);
       const b = machine({ patchIn }, 'wasm', cache === 'a code cache' ? new CodeCache() : null);
-      lockstep(a, b, [...everyStep(1500), ...stops(11, 60, 60_000).map((n) => n + 1500)]);
+      lockstepPair(a, b, [...everyStep(1500), ...stops(11, 60, 60_000).map((n) => n + 1500)]);
       expect(b.engineStats.invalidations).toBeGreaterThan(0);
       expect(a.getX(5)).toBeGreaterThan(1000n * 100n); // the patched instructions ran, many times
     });

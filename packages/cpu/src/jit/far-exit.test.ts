@@ -17,7 +17,7 @@ import { Hart } from '../hart.js';
 import type { HartEngine } from '../hart.js';
 import { Ram } from '../ram.js';
 import { addi, B, csrrs, csrrw, I, NOP, R, S, sd } from '../testing/encode.js';
-import { stops } from '../testing/lockstep.js';
+import { everyStep, lockstepPair, stops } from '../testing/lockstep.js';
 import { BASE } from '../testing/machine.js';
 import { CodeCache } from './code-cache.js';
 
@@ -38,16 +38,7 @@ function ramMachine(words: Map<number, number>, engine: HartEngine, codeCache: C
   return hart;
 }
 
-/** Run both to each position; the hart states and RAM must be the same at every one. */
-function lockstep(a: Hart, b: Hart, positions: number[]): void {
-  for (const until of positions) {
-    expect(b.run(until), `stop reason at ${until}`).toBe(a.run(until));
-    expect(b.state(), `at ${until}`).toEqual(a.state());
-  }
-  expect(Buffer.from(b.bus.ram.u8).equals(Buffer.from(a.bus.ram.u8))).toBe(true);
-}
 
-const everyStep = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 // ---- the ring: K blocks over PAGES pages (block k in page k % PAGES); block k goes on to block
 // (k + 7) % K, in the next page; every 8th pass a side exit (a branch) goes to block (k + 1) % K
@@ -90,11 +81,11 @@ describe('wasm engine: exits into another page through guarded exit-table slots'
   it('the ring matches the interpreter at every step, then at random stops; cross-page exits do not go through the dispatcher', () => {
     const a = ringMachine({}, 'interp', null);
     const b = ringMachine({}, 'wasm', null);
-    lockstep(a, b, [...everyStep(600), ...stops(23, 60, 200_000).map((n) => n + 600)]);
+    lockstepPair(a, b, [...everyStep(600), ...stops(23, 60, 200_000).map((n) => n + 600)]);
     // One long run: every block exits into another page, ~50,000 times here. Through the
     // dispatcher each would be a trip.
     const before = b.engineStats.dispatcherTrips;
-    lockstep(a, b, [500_000]);
+    lockstepPair(a, b, [500_000]);
     expect(b.engineStats.dispatcherTrips - before).toBeLessThan(20);
   });
 
@@ -104,10 +95,10 @@ describe('wasm engine: exits into another page through guarded exit-table slots'
     first.run(100_000);
     const a = ringMachine({}, 'interp', null);
     const b = ringMachine({}, 'wasm', cache);
-    lockstep(a, b, [...everyStep(300), ...stops(29, 40, 100_000).map((n) => n + 300)]);
+    lockstepPair(a, b, [...everyStep(300), ...stops(29, 40, 100_000).map((n) => n + 300)]);
     expect(b.engineStats.fromCache).toBeGreaterThan(K);
     const before = b.engineStats.dispatcherTrips;
-    lockstep(a, b, [300_000]);
+    lockstepPair(a, b, [300_000]);
     expect(b.engineStats.dispatcherTrips - before).toBeLessThan(20);
   });
 
@@ -115,7 +106,7 @@ describe('wasm engine: exits into another page through guarded exit-table slots'
     it(`a block that rewrites the block in another page it jumps into next runs the new instruction (block ${patchIn})`, () => {
       const a = ringMachine({ patchIn }, 'interp', null);
       const b = ringMachine({ patchIn }, 'wasm', null);
-      lockstep(a, b, [...everyStep(1500), ...stops(31, 60, 100_000).map((n) => n + 1500)]);
+      lockstepPair(a, b, [...everyStep(1500), ...stops(31, 60, 100_000).map((n) => n + 1500)]);
       expect(b.engineStats.invalidations).toBeGreaterThan(20);
       expect(a.getX(5)).toBeGreaterThan(1000n * 1000n); // the patched instructions ran, many times
     });
@@ -125,7 +116,7 @@ describe('wasm engine: exits into another page through guarded exit-table slots'
     const target = BigInt(BASE + blockAt(7));
     const a = ringMachine({}, 'interp', null);
     const b = ringMachine({}, 'wasm', null);
-    lockstep(a, b, [20_000]); // hot: block 0's slot points at block 7
+    lockstepPair(a, b, [20_000]); // hot: block 0's slot points at block 7
     const hits: Record<string, number[]> = { a: [], b: [] };
     for (const [name, h] of [['a', a], ['b', b]] as const) {
       h.watchFetches([target], (_pc, icount) => !hits[name].includes(icount));
@@ -188,7 +179,7 @@ describe('wasm engine: far exits under paging', () => {
       if (codeCache !== null) pagedMachine('wasm', codeCache).run(50_000);
       const a = pagedMachine('interp', null);
       const b = pagedMachine('wasm', codeCache);
-      lockstep(a, b, [...everyStep(2000), ...stops(37, 80, 200_000).map((n) => n + 2000)]);
+      lockstepPair(a, b, [...everyStep(2000), ...stops(37, 80, 200_000).map((n) => n + 2000)]);
       // Both physical pages ran, in turns of SWITCH passes each.
       const [xPasses, yPasses] = [a.getX(6), a.getX(14)];
       expect(xPasses).toBeGreaterThan(1000n);

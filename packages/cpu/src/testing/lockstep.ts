@@ -60,6 +60,18 @@ export function lockstepHarts(make: (engine: HartEngine) => { h: Hart; ram: Ram 
   return { a: a.h, b: b.h };
 }
 
+/** Run two harts to each position; their stop reasons and states must be equal at every one, their RAM at the end. */
+export function lockstepPair(a: Hart, b: Hart, positions: readonly number[]): void {
+  for (const until of positions) {
+    expect(b.run(until), `stop reason at ${until}`).toBe(a.run(until));
+    expect(b.state(), `at ${until}`).toEqual(a.state());
+  }
+  expect(Buffer.from(b.bus.ram.u8).equals(Buffer.from(a.bus.ram.u8))).toBe(true);
+}
+
+/** 1, 2, ..., n: a stop at every step. */
+export const everyStep = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
 /** Run both to each stop in turn; compare everything at every stop. Returns the last position reached. */
 export function lockstep(a: Bare, b: Bare, positions: number[]): number {
   for (const until of positions) {
