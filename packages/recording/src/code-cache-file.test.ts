@@ -152,4 +152,22 @@ describe('code-cache.bin', () => {
     await loadCodeCache({ location: dir, dir: join(dir, 'nothing-here') } as unknown as RecordingSource, warn, none);
     expect(content(none)).toEqual({ modules: 0, blocks: 0 });
   });
+
+  it('loadCodeCache: pieces that each give the same warning (made by another translator) are told once, different ones each', async () => {
+    const { file } = await twoPieces('warn-once-');
+    expect(decodeCodeCacheFile(file).caches).toHaveLength(2);
+    const d = mkdtempSync(join(dir, 'rec-'));
+    writeFileSync(join(d, CODE_CACHE_FILE), file);
+    // Stands in for the cpu's check of each piece, which refuses every piece of an older translator's file alike.
+    const refusing = (say: (piece: number) => string) => {
+      let piece = 0;
+      return { load: (_: Uint8Array, o: { onWarning?: (m: string) => void }) => o.onWarning?.(say(piece++)) } as unknown as CodeCache;
+    };
+    const told: string[] = [];
+    await loadCodeCache({ location: d, dir: d } as unknown as RecordingSource, (m) => told.push(m), refusing(() => 'code cache file ignored: made by another translator'));
+    expect(told).toEqual([`${d}/${CODE_CACHE_FILE}: code cache file ignored: made by another translator`]);
+    const each: string[] = [];
+    await loadCodeCache({ location: d, dir: d } as unknown as RecordingSource, (m) => each.push(m), refusing((k) => `piece ${k} is odd`));
+    expect(each).toEqual([`${d}/${CODE_CACHE_FILE}: piece 0 is odd`, `${d}/${CODE_CACHE_FILE}: piece 1 is odd`]);
+  });
 });

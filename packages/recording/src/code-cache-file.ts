@@ -249,7 +249,8 @@ const loaded = new WeakMap<RecordingSource, Promise<void>>();
 /**
  * Merges the recording's code cache into this thread's shared one, once per
  * recording per thread. A missing file is fine; anything wrong with it is
- * told to `onWarning` in one line and the file is ignored.
+ * told to `onWarning` in one line (the same message from several pieces,
+ * once) and what is wrong is ignored.
  */
 export function loadCodeCache(source: RecordingSource, onWarning: (message: string) => void, cache: CodeCache = CodeCache.shared): Promise<void> {
   let p = loaded.get(source);
@@ -272,7 +273,15 @@ export function loadCodeCache(source: RecordingSource, onWarning: (message: stri
           ? `${where} is damaged (${damage}): ignored, the replay translates code afresh`
           : `${where}: ${damage}; the ${caches.length} piece(s) before it are used`);
       }
-      for (const bytes of caches) cache.load(bytes, { onWarning: (m) => onWarning(`${where}: ${m}`) });
+      // Each piece is checked alone, and pieces made by another translator (a recording from before
+      // an upgrade) all say so: one line per distinct message, not one per piece.
+      const told = new Set<string>();
+      const warn = (m: string) => {
+        if (told.has(m)) return;
+        told.add(m);
+        onWarning(`${where}: ${m}`);
+      };
+      for (const bytes of caches) cache.load(bytes, { onWarning: warn });
     })();
     loaded.set(source, p);
   }
