@@ -261,9 +261,10 @@ function exitCode(s: ChainStub, way: { fn: number; n: number } | { slot: number 
  * whose guard is global `guard`: if the longest block fits in the budget, the exec TLB maps the
  * target's page, and the target's RAM offset under that mapping is the guard's value (the engine
  * keeps there the offset of the block the slot points at, or -1), tail-call the slot; else store
- * the pc and return to the dispatcher. The TLB entry's index is a constant (the pc is), so the
- * check is two loads from the TLB set and a global: about a third of a trip through the dispatcher,
- * whose indirect call is one branch for all blocks, where this one is predicted per exit.
+ * the pc and return to the dispatcher. The TLB entry's index is a constant (the pc is; TLB_MASK
+ * lies within its low 20 bits), so the check is two loads from the TLB set and a global. On the
+ * smoke workload this halves the dispatcher's trips and saves ~2% (BENCHMARKS.md §3, session 20):
+ * a trip costs little more than the guarded tail call.
  */
 function farExitCode(s: ChainStub, slot: number, guard: number): Uint8Array {
   const f = exitScratch;
