@@ -37,6 +37,20 @@ describe('prnr CLI', () => {
       expect(r.status, args.join(' ')).toBe(2);
     }
   });
+  it('a command line it cannot parse (unknown option or command, missing or malformed argument): one line, exit 2; --help and --version exit 0', () => {
+    const cases: Array<[string[], string]> = [
+      [['verify', '/nonexistent/x.rec', '-q'], "prnr: unknown option '-q'"],
+      [['verify'], "prnr: missing required argument 'recording'"],
+      [['replay', '/nonexistent/x.rec', '--slice'], "prnr: option '--slice <index>' argument missing"],
+      [['frobnicate'], "prnr: unknown command 'frobnicate'"],
+    ];
+    for (const [args, line] of cases) {
+      const r = prnr(...args);
+      expect(r.stderr.trim(), args.join(' ')).toBe(line);
+      expect(r.status, args.join(' ')).toBe(2);
+    }
+    for (const args of [['--help'], ['--version'], ['verify', '--help']]) expect(prnr(...args).status, args.join(' ')).toBe(0);
+  });
   it('record with a --script that cannot be read: one line, and no recording directory is left', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'prnr-cli-')), 'rec');
     const r = prnr('record', '--script', '/nonexistent/smoke.sh', out);

@@ -23,6 +23,9 @@ program
   .description('Parallel record-replay for RISC-V virtual machines running Linux')
   .version('0.1.0')
   .exitOverride()
+  // Commander's own errors (an unknown option, a missing argument) in the form of every other: one
+  // line starting "prnr: ". Commands registered below inherit this.
+  .configureOutput({ outputError: (text, write) => write(`prnr: ${text.replace(/^error: /, '')}`) })
   // Before any command makes a hart (not for --help or a usage error).
   .hook('preAction', () => applyEngineSetting());
 
@@ -53,7 +56,8 @@ try {
 } catch (e) {
   const unreadable = pathErrorLine(e);
   if (e instanceof CommanderError) {
-    process.exitCode = e.exitCode;
+    // 0 for --help and --version; anything else is input it cannot take: 2, as the README says.
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else if (e instanceof ConformanceDirError || e instanceof ElfError || e instanceof HartEngineError || e instanceof GuestImageError || e instanceof BoardConfigError || e instanceof UsageError || e instanceof RecordingError || e instanceof LogFormatError || e instanceof ObjectMissingError || e instanceof ObjectCorruptError || e instanceof SnapshotFormatError || e instanceof UnknownAnalysisError || e instanceof QueueUnreachableError) {
     // One line, always: some messages quote input (JSON.parse does) that holds newlines.
     console.error(`prnr: ${e.message.replace(/\s*\n\s*/g, ' ')}`);
