@@ -89,9 +89,9 @@ function loadFile(dir: string, f: ManifestFile, options: LoadGuestImagesOptions,
   const path = join(dir, f.stored);
   if (!existsSync(path)) throw new GuestImageError(`${path}: missing (the ${f.role} "${f.name}" listed in ${join(dir, 'manifest.json')})`);
   let stored: Uint8Array = readFileSync(path);
-  const cacheDir = f.compression === 'zstd' ? options.cacheDir : undefined;
-  const storedSha = cacheDir === undefined ? undefined : sha256(stored);
-  const kept = cacheDir === undefined || storedSha === undefined ? null : readKeptImage(cacheDir, storedSha);
+  // Only decompressed files are kept, named by the sha256 of the stored file.
+  const keep = f.compression === 'zstd' && options.cacheDir !== undefined ? { dir: options.cacheDir, storedSha: sha256(stored) } : null;
+  const kept = keep === null ? null : readKeptImage(keep.dir, keep.storedSha);
   // A kept copy that is not the manifest's file (damaged, or another image's) is decompressed again.
   if (kept !== null && kept.length === f.size && sha256(kept) === f.sha256) {
     check?.(kept, path);
@@ -110,7 +110,7 @@ function loadFile(dir: string, f: ManifestFile, options: LoadGuestImagesOptions,
   }
   const h = sha256(bytes);
   if (h !== f.sha256) throw new GuestImageError(`${path}: ${f.role} content does not match the manifest's sha256 (corrupt or replaced)`);
-  if (cacheDir !== undefined && storedSha !== undefined) keepImage(cacheDir, storedSha, bytes);
+  if (keep !== null) keepImage(keep.dir, keep.storedSha, bytes);
   return { name: f.name, role: f.role, bytes, sha256: h };
 }
 

@@ -2,14 +2,15 @@ import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { guestBoard, loadGuestImages, ScriptInput } from '@prnr/machine';
+import { guestBoard, ScriptInput } from '@prnr/machine';
 import { DEFAULT_SLICE_SECONDS, DEFAULT_SLICE_STEPS, openRecording, record } from '@prnr/recording';
 import type { PrivilegeProfile } from '@prnr/scheduler';
 import { renderTextReport } from '@prnr/diagnosis';
 import { diagnose, reportSlices } from '../session/diagnose.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
 import { decideLanes } from '../session/lanes.js';
-import { defaultImageDir, imageCacheDir, readGuestProfile } from '../session/default-images.js';
+import { defaultImageDir, readGuestProfile } from '../session/default-images.js';
+import { loadImages } from '../session/load-images.js';
 import { hostClock, hostEntropy } from '../session/host-ports.js';
 import { formatBytes, formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
@@ -34,7 +35,7 @@ export function registerDemo(program: Command): void {
         if (!existsSync(join(opts.out, 'recording.json'))) throw new UsageError(`${opts.out} exists and is not a prnr recording: choose another --out`);
         rmSync(opts.out, { recursive: true });
       }
-      const { config, images } = guestBoard(loadGuestImages(opts.image, { cacheDir: imageCacheDir() }));
+      const { config, images } = guestBoard(loadImages(opts.image));
       const input = new ScriptInput(workload);
       const say = (s: string) => process.stderr.write(`prnr: ${s}\n`);
       say(`recording the default guest running ${opts.workload} into ${opts.out} ...`);

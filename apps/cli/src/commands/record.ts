@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { guestBoard, loadGuestImages } from '@prnr/machine';
+import { guestBoard } from '@prnr/machine';
 import { DEFAULT_SLICE_SECONDS, DEFAULT_SLICE_STEPS, record } from '@prnr/recording';
-import { defaultImageDir, imageCacheDir, readGuestProfile } from '../session/default-images.js';
+import { defaultImageDir, readGuestProfile } from '../session/default-images.js';
+import { loadImages } from '../session/load-images.js';
 import { hostClock, hostEntropy } from '../session/host-ports.js';
 import { openHostConsole } from '../session/host-console.js';
 import { formatBytes, formatCount } from '../format.js';
@@ -33,7 +34,7 @@ export function registerRecord(program: Command): void {
     .action(async (opts: { device?: string[]; out: string; image: string; mem?: number; disk?: string; script?: string; cmdline?: string; sliceInsns?: number; sliceSeconds?: number; checkpointInsns?: number; maxInsns?: number; quiet?: boolean; net?: string }) => {
       if (opts.sliceSeconds !== undefined && !(Number.isFinite(opts.sliceSeconds) && opts.sliceSeconds >= 0)) throw new UsageError('--slice-seconds needs a number of seconds, 0 or more');
       const devices = await loadDeviceOptions(opts.device);
-      const { config: builtin, images } = guestBoard(loadGuestImages(opts.image, { cacheDir: imageCacheDir() }), { memMiB: opts.mem, disk: opts.disk ? readNamedFile(opts.disk, '--disk') : undefined, cmdline: opts.cmdline, network: opts.net !== undefined });
+      const { config: builtin, images } = guestBoard(loadImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readNamedFile(opts.disk, '--disk') : undefined, cmdline: opts.cmdline, network: opts.net !== undefined });
       const net = opts.net !== undefined ? await openUserNetwork(opts.net) : undefined;
       const config = withDevices(builtin, devices);
       const con = openHostConsole({ script: opts.script, echo: !opts.quiet });

@@ -6,10 +6,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsoleInputPort, ConsoleOutputSink, PacketPort, PowerRequest } from '@prnr/devices';
-import { VirtMachine, guestBoard, hostPluginPorts, loadGuestImages, pluginDevicePorts } from '@prnr/machine';
+import { VirtMachine, guestBoard, hostPluginPorts, pluginDevicePorts } from '@prnr/machine';
 import { createDeviceRegistry } from '@prnr/devices';
 import { HOST_YIELD_EVERY_MS, hostYields } from '@prnr/recording';
-import { imageCacheDir } from './default-images.js';
+import { loadImages } from './load-images.js';
 import { withDevices, type BoardDevices } from './device-options.js';
 import { hostClock, hostEntropy } from './host-ports.js';
 
@@ -42,7 +42,7 @@ const CHUNK = 5_000_000;
 const TICK_NS = 100n; // 10 MHz timebase
 
 export async function runSession(o: RunSessionOptions): Promise<RunSessionResult> {
-  const board = guestBoard(loadGuestImages(o.imageDir, { cacheDir: imageCacheDir() }), { memMiB: o.memMiB, disk: o.disk, network: o.packets !== undefined });
+  const board = guestBoard(loadImages(o.imageDir), { memMiB: o.memMiB, disk: o.disk, network: o.packets !== undefined });
   const { images } = board;
   const config = withDevices(board.config, o.devices ?? { plugins: [], devices: [] });
   const registry = createDeviceRegistry((o.devices?.plugins ?? []).map((p) => p.plugin));
