@@ -7,7 +7,9 @@
 //
 // Ours runs on each engine of the hart: 'interp' (the reference interpreter)
 // and 'wasm' (the default: hot blocks translated to WebAssembly), in that order,
-// in this process.
+// in this process. The runs go round by round (ours on each engine, QEMU TCG,
+// QEMU -icount), and ours on 'wasm' is also given against the QEMU -icount run
+// of the same round: the first round is ours cold, the later ones warm.
 //
 // Options:
 //   --boot-reps N      timed runs of our machine per engine, median (default 1)
@@ -284,85 +286,101 @@ export async function run({ args, log, benchDir }) {
   notes.push(`tree: ${rev}; workload: ${WORKLOAD} given as prnr.run= (script mode), no virtio-net on either side`);
 
   const ENGINES = typeof args['boot-engines'] === 'string' ? args['boot-engines'].split(',') : ['interp', 'wasm'];
-  const oursBy = {};
-  if (args['no-ours']) {
-    notes.push('ours: skipped (--no-ours)');
-  } else if (machine.error) {
+  const oursOn = !args['no-ours'] && !machine.error;
+  if (args['no-ours']) notes.push('ours: skipped (--no-ours)');
+  else if (machine.error) {
     notes.push(`ours: ${machine.error}`);
     log(`  ours: ${machine.error}`);
-  } else {
-    const cmdline = cmdlineFor(imgs.cmdline);
-    for (const engine of ENGINES) {
-      const runs = [];
-      for (let i = 0; i < oursReps; i++) {
+  }
+  const version = args['no-qemu'] ? null : qemuVersion(process.env.QEMU ?? 'qemu-system-riscv64');
+  if (!version) notes.push(args['no-qemu'] ? 'QEMU: skipped (--no-qemu)' : 'QEMU: qemu-system-riscv64 not on PATH; QEMU rows empty');
+  const dir = mkdtempSync(join(tmpdir(), 'prnr-bench-boot-'));
+  const disk = join(dir, 'disk.ext4');
+  let cmd = null;
+  if (version) {
+    cmd = qemuCommand(guestDir, disk);
+    if (cmd.error || !imgs?.disk.bytes) {
+      ok = false;
+      notes.push(`QEMU: ${cmd.error ?? 'needs the disk image from @prnr/machine (not built?)'}`);
+      cmd = null;
+    } else {
+      const shown = [cmd.bin, ...cmd.args].map((a) => a.replace(disk, 'DISK')).map((a) => (/[\s"]/.test(a) ? `'${a}'` : a));
+      notes.push(`QEMU: ${version}; \`${shown.join(' ')}\` (guest/run-qemu.sh --print-args; DISK: a fresh copy of disk.ext4 each run)`);
+    }
+  }
+
+  // Round by round: each of our engines, then QEMU's two modes. So a slow patch of this shared host
+  // falls on both sides rather than on whichever ran during it (run one side after the other, the
+  // host's drift moved the ratio by more than the changes measured; BENCHMARKS.md §3).
+  const oursRuns = Object.fromEntries(ENGINES.map((e) => [e, []]));
+  const oursFailed = new Set();
+  const QEMU_MODES = [['tcg', []], ['icount', ['-icount', 'shift=0']]];
+  const qemuRuns = { tcg: [], icount: [] };
+  const qemuFailed = new Set();
+  let qemuCount = null;
+  const cmdline = imgs ? cmdlineFor(imgs.cmdline) : null;
+  try {
+    for (let i = 0; i < Math.max(oursOn ? oursReps : 0, cmd ? qemuReps : 0); i++) {
+      for (const engine of oursOn && i < oursReps ? ENGINES : []) {
+        if (oursFailed.has(engine)) continue;
         log(`  ours (${engine}), run ${i + 1}/${oursReps} ...`);
         const r = oursRun(machine.mod, imgs, cmdline, engine);
-        runs.push(r);
+        oursRuns[engine].push(r);
         if (!r.ok) {
           ok = false;
+          oursFailed.add(engine);
           notes.push(`ours (${engine}) FAILED: stopped by ${r.stop} at step ${r.steps} without "${END_MARKER}"; console tail: ${JSON.stringify(r.tail)}`);
-          break;
         }
       }
-      if (runs.every((r) => r.ok)) {
-        if (runs[0].engine !== engine) notes.push(`this build of the hart has no '${engine}' engine (ran '${runs[0].engine}')`);
-        oursBy[engine] = { ms: median(runs.map((r) => r.ms)), instructions: runs[0].steps, runs: runs.map((r) => r.ms) };
-        if (runs.some((r) => r.steps !== runs[0].steps)) notes.push(`ours (${engine}): step counts differ between runs (${runs.map((r) => r.steps).join(', ')}): NOT deterministic`);
-        // Counts that do not depend on the machine's load (the 'wasm' engine's; deterministic for one build).
-        const st = runs[0].stats;
-        notes.push(`ours (${engine}): user CPU s per run ${runs.map((r) => r.userS.toFixed(2)).join(', ')}; wall s ${runs.map((r) => (r.ms / 1000).toFixed(2)).join(', ')}`
-          + (st && st.compiled > 0 ? `; first run: dispatcher trips ${st.dispatcherTrips ?? '?'}, blocks translated ${st.translated} (installed ${st.compiled}, ${st.fromCache} from the code cache), interpreted steps ${st.interpreted} in ${st.excursions} turns` : ''));
-        records.push({ engine: `prnr-${engine}`, wallMs: oursBy[engine].ms, runsMs: oursBy[engine].runs, instructions: oursBy[engine].instructions, instructionsExact: true, module: machine.module, ramMiB: imgs.defaultMemoryMiB, cmdline });
+      for (const [mode, extra] of cmd && i < qemuReps ? QEMU_MODES : []) {
+        if (qemuFailed.has(mode)) continue;
+        log(`  QEMU ${mode}, run ${i + 1}/${qemuReps} ...`);
+        const r = qemuRun(cmd, extra, disk, imgs.disk.bytes);
+        if (!r.ok) {
+          ok = false;
+          qemuFailed.add(mode);
+          notes.push(`QEMU ${mode} FAILED: exit ${r.status} ${r.signal ?? ''}; output tail: ${JSON.stringify(r.tail)}`);
+        } else qemuRuns[mode].push(r.ms);
       }
     }
-    if (oursBy.interp && oursBy.wasm && oursBy.interp.instructions !== oursBy.wasm.instructions) {
-      ok = false;
-      notes.push(`the engines ended at different steps: interp ${oursBy.interp.instructions}, wasm ${oursBy.wasm.instructions}`);
+    if (cmd) {
+      log('  QEMU icount: instruction count ...');
+      const addr = kernelSymbol(imageDir, 'machine_power_off');
+      const count = addr === null ? { error: 'machine_power_off not found in guest/images/System.map.zst (zstd missing?)' } : await qemuInstructions(cmd, disk, imgs.disk.bytes, addr, dir);
+      if (count.error) notes.push(`QEMU instruction count not available: ${count.error}`);
+      else qemuCount = count.instructions;
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const oursBy = {};
+  for (const engine of oursOn ? ENGINES : []) {
+    const runs = oursRuns[engine];
+    if (oursFailed.has(engine) || runs.length === 0) continue;
+    if (runs[0].engine !== engine) notes.push(`this build of the hart has no '${engine}' engine (ran '${runs[0].engine}')`);
+    oursBy[engine] = { ms: median(runs.map((r) => r.ms)), instructions: runs[0].steps, runs: runs.map((r) => r.ms) };
+    if (runs.some((r) => r.steps !== runs[0].steps)) notes.push(`ours (${engine}): step counts differ between runs (${runs.map((r) => r.steps).join(', ')}): NOT deterministic`);
+    // Counts that do not depend on the machine's load (the 'wasm' engine's; deterministic for one build).
+    const st = runs[0].stats;
+    notes.push(`ours (${engine}): user CPU s per run ${runs.map((r) => r.userS.toFixed(2)).join(', ')}; wall s ${runs.map((r) => (r.ms / 1000).toFixed(2)).join(', ')}`
+      + (st && st.compiled > 0 ? `; first run: dispatcher trips ${st.dispatcherTrips ?? '?'}, blocks translated ${st.translated} (installed ${st.compiled}, ${st.fromCache} from the code cache), interpreted steps ${st.interpreted} in ${st.excursions} turns` : ''));
+    records.push({ engine: `prnr-${engine}`, wallMs: oursBy[engine].ms, runsMs: oursBy[engine].runs, instructions: oursBy[engine].instructions, instructionsExact: true, module: machine.module, ramMiB: imgs.defaultMemoryMiB, cmdline });
+  }
+  if (oursBy.interp && oursBy.wasm && oursBy.interp.instructions !== oursBy.wasm.instructions) {
+    ok = false;
+    notes.push(`the engines ended at different steps: interp ${oursBy.interp.instructions}, wasm ${oursBy.wasm.instructions}`);
   }
   const ours = oursBy.wasm ?? oursBy.interp ?? null;
-
-  const version = args['no-qemu'] ? null : qemuVersion(process.env.QEMU ?? 'qemu-system-riscv64');
-  const qemu = {};
-  if (!version) {
-    notes.push(args['no-qemu'] ? 'QEMU: skipped (--no-qemu)' : 'QEMU: qemu-system-riscv64 not on PATH; QEMU rows empty');
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'prnr-bench-boot-'));
-    try {
-      const disk = join(dir, 'disk.ext4');
-      const cmd = qemuCommand(guestDir, disk);
-      const diskBytes = imgs?.disk.bytes ?? null;
-      if (cmd.error || !diskBytes) {
-        ok = false;
-        notes.push(`QEMU: ${cmd.error ?? 'needs the disk image from @prnr/machine (not built?)'}`);
-      } else {
-        const shown = [cmd.bin, ...cmd.args].map((a) => a.replace(disk, 'DISK')).map((a) => (/[\s"]/.test(a) ? `'${a}'` : a));
-        notes.push(`QEMU: ${version}; \`${shown.join(' ')}\` (guest/run-qemu.sh --print-args; DISK: a fresh copy of disk.ext4 each run)`);
-        for (const [mode, extra] of [['tcg', []], ['icount', ['-icount', 'shift=0']]]) {
-          const runs = [];
-          for (let i = 0; i < qemuReps; i++) {
-            log(`  QEMU ${mode}, run ${i + 1}/${qemuReps} ...`);
-            const r = qemuRun(cmd, extra, disk, diskBytes);
-            if (!r.ok) {
-              ok = false;
-              notes.push(`QEMU ${mode} FAILED: exit ${r.status} ${r.signal ?? ''}; output tail: ${JSON.stringify(r.tail)}`);
-              break;
-            }
-            runs.push(r.ms);
-          }
-          if (runs.length === qemuReps) qemu[mode] = { ms: median(runs), runs };
-        }
-        log('  QEMU icount: instruction count ...');
-        const addr = kernelSymbol(imageDir, 'machine_power_off');
-        const count = addr === null ? { error: 'machine_power_off not found in guest/images/System.map.zst (zstd missing?)' } : await qemuInstructions(cmd, disk, diskBytes, addr, dir);
-        if (count.error) notes.push(`QEMU instruction count not available: ${count.error}`);
-        else qemu.instructions = count.instructions;
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  const qemu = { instructions: qemuCount };
+  for (const [mode] of QEMU_MODES) if (!qemuFailed.has(mode) && qemuRuns[mode].length === qemuReps && qemuReps > 0) qemu[mode] = { ms: median(qemuRuns[mode]), runs: qemuRuns[mode] };
+  // Ours against the QEMU -icount run of the same round: the first of ours is a cold process (V8 compiles
+  // the hart's JavaScript and every translated block), the later ones warm.
+  const pairs = oursBy.wasm && qemu.icount ? oursBy.wasm.runs.slice(0, qemu.icount.runs.length).map((ms, i) => ms / qemu.icount.runs[i]) : [];
+  if (pairs.length > 0) {
+    const warm = pairs.slice(1);
+    notes.push(`ours (wasm) / QEMU -icount, round by round: ${pairs.map((x, i) => `${x.toFixed(2)}${i === 0 ? ' (cold)' : ''}`).join(', ')}` + (warm.length ? `; warm rounds median ${median(warm).toFixed(2)}` : ''));
   }
-
   const rows = [];
   const mips = (n, ms) => (n && ms ? n / (ms / 1000) / 1e6 : null);
   const vsInterp = (ms) => (oursBy.interp && ms ? `${(oursBy.interp.ms / ms).toFixed(2)}×` : '');
@@ -394,6 +412,6 @@ export async function run({ args, log, benchDir }) {
     records,
     notes,
     ok,
-    extra: { qemuVersion: version, tree: rev, qemuInstructions: qemu.instructions ?? null },
+    extra: { qemuVersion: version, tree: rev, qemuInstructions: qemu.instructions ?? null, wasmOverIcountByRound: pairs },
   };
 }
