@@ -271,10 +271,12 @@ function farExitCode(s: ChainStub, slot: number, guard: number): Uint8Array {
   f.code.len = 0;
   const idx = (s.lo >>> 12) & TLB_MASK;
   const vpn = s.hi * 1048576 + (s.lo >>> 12); // (pc >> 12) as the TLB keys it: a double, signed
-  f.get(L_DONE).i32(s.c).op(Op.i32_add).tee(L_ND).i32(MAX_BLOCK_INSNS).op(Op.i32_add).get(L_BUDGET).op(Op.i32_le_s);
-  f.get(L_SET).mem(Op.f64_load, SET_X_KEY + 8 * idx, 3).f64(vpn).op(Op.f64_eq).op(Op.i32_and);
-  f.get(L_SET).mem(Op.i32_load, SET_X_OFF + 4 * idx, 2).i32(s.lo & 0xfff).op(Op.i32_add).globalGet(guard).op(Op.i32_eq).op(Op.i32_and);
-  f.open(Op.if).get(L_BUDGET).get(L_ND).i32(slot).returnCallIndirect(BLOCK_TYPE, EXIT_TABLE).op(Op.end);
+  // One br_if per condition: V8 then branches on each compare instead of and-ing their values.
+  f.open(Op.block);
+  f.get(L_DONE).i32(s.c).op(Op.i32_add).tee(L_ND).i32(MAX_BLOCK_INSNS).op(Op.i32_add).get(L_BUDGET).op(Op.i32_gt_s).br(Op.br_if, 0);
+  f.get(L_SET).mem(Op.f64_load, SET_X_KEY + 8 * idx, 3).f64(vpn).op(Op.f64_ne).br(Op.br_if, 0);
+  f.get(L_SET).mem(Op.i32_load, SET_X_OFF + 4 * idx, 2).i32(s.lo & 0xfff).op(Op.i32_add).globalGet(guard).op(Op.i32_ne).br(Op.br_if, 0);
+  f.get(L_BUDGET).get(L_ND).i32(slot).returnCallIndirect(BLOCK_TYPE, EXIT_TABLE).op(Op.end);
   f.get(L_AREA).i64(s.lo, s.hi).mem(Op.i64_store, AREA_PC, 3);
   f.get(L_ND).op(Op.return);
   return f.code.buf.slice(0, f.code.len);
@@ -330,13 +332,14 @@ export interface TlbLocals {
 }
 
 /**
- * Push whether the TLB array at `keyOff` in the set holds the page of `addr`; sets vpn and idx.
+ * Push whether the TLB array at `keyOff` in the set holds the page of `addr` (with `miss`,
+ * whether it does not: an empty entry's NaN key never matches); sets vpn and idx.
  * The key is vpn (addr >> 12, signed) as a double, as the hart writes it (tlb.ts).
  */
-export function pushTlbHit(f: FunctionBody, l: TlbLocals, keyOff: number): void {
+export function pushTlbHit(f: FunctionBody, l: TlbLocals, keyOff: number, miss = false): void {
   f.get(l.addr).i64(12, 0).op(Op.i64_shr_s).tee(l.vpn).op(Op.i32_wrap_i64).i32(TLB_MASK).op(Op.i32_and).set(l.idx);
   f.get(l.idx).i32(3).op(Op.i32_shl).get(l.set).op(Op.i32_add).mem(Op.f64_load, keyOff, 3);
-  f.get(l.vpn).op(Op.f64_convert_i64_s).op(Op.f64_eq);
+  f.get(l.vpn).op(Op.f64_convert_i64_s).op(miss ? Op.f64_ne : Op.f64_eq);
 }
 
 /** Push the RAM offset of `addr` from the entry at idx of the TLB array at `offOff` (after a hit). */
@@ -455,10 +458,29 @@ class BlockWriter {
     this.f.set(this.v);
   }
   /** Push (TLB hit for v in the array at keyOff, and v aligned to `size`); sets idx. */
-  private probe(keyOff: number, size: number): void {
+  /**
+   * Opens the fast way of a memory access at v: taken when v is aligned to `size`, `legal` (an
+   * i32 it pushes, if given) is non-zero, and the TLB array at `keyOff` holds v's page. Each
+   * condition is its own br_if out to the slow way (elseMiss), so that V8 branches on each
+   * compare rather than computing the three as values and and-ing them (HOT PATH: every
+   * translated load and store).
+   *   block $join  block $miss  (br_if $miss ...)*  <fast>  br $join  end  <slow>  end
+   */
+  private openHit(keyOff: number, size: number, legal?: () => void): void {
     const f = this.f;
-    pushTlbHit(f, this.tlb, keyOff);
-    if (size > 1) f.get(this.v).op(Op.i32_wrap_i64).i32(size - 1).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_and);
+    f.open(Op.block); f.open(Op.block); this.ifs += 2;
+    if (size > 1) f.get(this.v).op(Op.i32_wrap_i64).i32(size - 1).op(Op.i32_and).br(Op.br_if, 0);
+    if (legal) { legal(); f.op(Op.i32_eqz).br(Op.br_if, 0); }
+    pushTlbHit(f, this.tlb, keyOff, true);
+    f.br(Op.br_if, 0);
+  }
+  /** Ends openHit's fast way; the slow way follows. */
+  private elseMiss(): void {
+    this.f.br(Op.br, 1).op(Op.end);
+    this.ifs--;
+  }
+  private closeHit(): void {
+    this.close();
   }
   /** o = the RAM offset of v, from the TLB entry at idx in the array at offOff. */
   private ramOffset(offOff: number): void {
@@ -628,15 +650,14 @@ class BlockWriter {
     const ops = [Op.i64_load8_s, Op.i64_load16_s, Op.i64_load32_s, Op.i64_load, Op.i64_load8_u, Op.i64_load16_u, Op.i64_load32_u];
     const size = 1 << (f3 & 3);
     this.address(rs1, insn >> 20);
-    this.probe(SET_R_KEY, size);
-    this.openIf();
+    this.openHit(SET_R_KEY, size);
     this.setX(rd, () => {
       this.ramOffset(SET_R_OFF);
       f.get(this.o).mem(ops[f3], 0, 0);
     });
-    f.op(Op.else);
+    this.elseMiss();
     this.slowCall(F_LOAD, () => { this.vHalves(); f.i32(f3).i32(rd).i32(clo).i32(chi); this.steps(k); }, k, nlo, nhi);
-    this.close();
+    this.closeHit();
     return 'ok';
   }
 
@@ -673,14 +694,14 @@ class BlockWriter {
    * TLB probe, and whatever else the instruction needs); then `fast` runs with o = the RAM offset
    * from the TLB array at `offOff`, or else the interpreter runs instruction `k`.
    */
-  private inRamOrSlow(guard: () => void, offOff: number, fast: () => void, insn: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
-    guard();
-    this.openIf();
-    this.ramOffset(offOff);
+  /** openHit(keyOff, size, legal): RAM offset and `fast`; else the interpreter runs the instruction. */
+  private inRamOrSlow(keyOff: number, size: number, legal: (() => void) | undefined, fast: () => void, insn: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
+    this.openHit(keyOff, size, legal);
+    this.ramOffset(keyOff === SET_R_KEY ? SET_R_OFF : SET_W_OFF);
     fast();
-    this.f.op(Op.else);
+    this.elseMiss();
     this.slowInsn(insn, clo, chi, nlo, nhi, k);
-    this.close();
+    this.closeHit();
     return 'ok';
   }
 
@@ -689,10 +710,7 @@ class BlockWriter {
     const f = this.f, fo = AREA_F + 8 * rd;
     const size = f3 === 2 ? 4 : 8;
     this.address(rs1, insn >> 20);
-    return this.inRamOrSlow(() => {
-      this.probe(SET_R_KEY, size);
-      pushFpLegal(f, this.ab, 'rne'); f.op(Op.i32_and);
-    }, SET_R_OFF, () => {
+    return this.inRamOrSlow(SET_R_KEY, size, () => pushFpLegal(f, this.ab, 'rne'), () => {
       if (size === 8) f.get(this.ab).get(this.o).mem(Op.i64_load, 0, 0).mem(Op.i64_store, fo, 3);
       else {
         f.get(this.ab).get(this.o).mem(Op.i32_load, 0, 0).mem(Op.i32_store, fo, 2);
@@ -707,11 +725,8 @@ class BlockWriter {
     const size = f3 === 2 ? 4 : 8;
     const imm = ((insn >> 25) << 5) | ((insn >> 7) & 31);
     this.address(rs1, imm);
-    return this.inRamOrSlow(() => {
-      this.probe(SET_W_KEY, size);
-      // Legal with FS Clean or Initial too: a store reads FP state and leaves mstatus.FS as it is.
-      f.get(this.ab).mem(Op.i32_load, AREA_FP_MODE, 2).i32(FP_MODE_FS_ON).op(Op.i32_and).i32(2).op(Op.i32_shr_u).op(Op.i32_and); // 4 -> 1
-    }, SET_W_OFF, () => {
+    // Legal with FS Clean or Initial too: a store reads FP state and leaves mstatus.FS as it is.
+    return this.inRamOrSlow(SET_W_KEY, size, () => f.get(this.ab).mem(Op.i32_load, AREA_FP_MODE, 2).i32(FP_MODE_FS_ON).op(Op.i32_and), () => {
       f.get(this.o);
       if (size === 8) f.get(this.ab).mem(Op.i64_load, fo, 3).mem(Op.i64_store, 0, 0);
       else f.get(this.ab).mem(Op.i32_load, fo, 2).mem(Op.i32_store, 0, 0);
@@ -729,7 +744,7 @@ class BlockWriter {
     const f = this.f, f5 = insn >>> 27, rs2 = (insn >> 20) & 31, size = f3 === 2 ? 4 : 8;
     const a = this.ta, b = this.tb;
     this.address(rs1, 0);
-    return this.inRamOrSlow(() => this.probe(SET_W_KEY, size), SET_W_OFF, () => {
+    return this.inRamOrSlow(SET_W_KEY, size, undefined, () => {
       f.get(this.o).mem(size === 4 ? Op.i64_load32_s : Op.i64_load, 0, 0).set(a);
       if (size === 4) { this.getX32(rs2); f.op(Op.i64_extend_i32_s); } else this.getX(rs2);
       f.set(b);
@@ -755,7 +770,7 @@ class BlockWriter {
   private loadReserved(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
     const f = this.f, size = f3 === 2 ? 4 : 8;
     this.address(rs1, 0);
-    return this.inRamOrSlow(() => this.probe(SET_R_KEY, size), SET_R_OFF, () => {
+    return this.inRamOrSlow(SET_R_KEY, size, undefined, () => {
       this.setX(rd, () => f.get(this.o).mem(size === 4 ? Op.i64_load32_s : Op.i64_load, 0, 0));
       f.get(this.ab).get(this.o).op(Op.f64_convert_i32_u).mem(Op.f64_store, AREA_RESERVATION, 3);
     }, insn, clo, chi, nlo, nhi, k);
@@ -768,7 +783,7 @@ class BlockWriter {
   private storeConditional(insn: number, rd: number, rs1: number, f3: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
     const f = this.f, size = f3 === 2 ? 4 : 8, rs2 = (insn >> 20) & 31, at = AREA_RESERVATION;
     this.address(rs1, 0);
-    return this.inRamOrSlow(() => this.probe(SET_W_KEY, size), SET_W_OFF, () => {
+    return this.inRamOrSlow(SET_W_KEY, size, undefined, () => {
       f.get(this.ab).mem(Op.f64_load, at, 3).get(this.o).op(Op.f64_convert_i32_u).op(Op.f64_eq);
       f.get(this.ab).f64(NaN).mem(Op.f64_store, at, 3);
       this.openIf();
@@ -799,12 +814,11 @@ class BlockWriter {
     const size = 1 << f3;
     const imm = ((insn >> 25) << 5) | ((insn >> 7) & 31);
     this.address(rs1, imm);
-    this.probe(SET_W_KEY, size);
-    this.openIf();
+    this.openHit(SET_W_KEY, size);
     this.ramOffset(SET_W_OFF);
     f.get(this.o); this.getX(rs2); f.mem(ops[f3], 0, 0);
     this.storeDone(nlo, nhi, k);
-    f.op(Op.else);
+    this.elseMiss();
     this.slowCall(F_STORE, () => {
       this.vHalves(); f.i32(size);
       this.getX32(rs2);
@@ -812,7 +826,7 @@ class BlockWriter {
       else f.get(this.ab).mem(Op.i32_load, AREA_X + 8 * rs2 + 4, 2);
       f.i32(clo).i32(chi); this.steps(k);
     }, k, nlo, nhi);
-    this.close();
+    this.closeHit();
     return 'ok';
   }
 
