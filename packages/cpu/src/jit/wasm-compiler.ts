@@ -690,11 +690,9 @@ class BlockWriter {
   }
 
   /**
-   * The shape of the memory instructions below: `guard` pushes the i32 "the fast path may run" (the
-   * TLB probe, and whatever else the instruction needs); then `fast` runs with o = the RAM offset
-   * from the TLB array at `offOff`, or else the interpreter runs instruction `k`.
+   * The shape of the memory instructions below: openHit(keyOff, size, legal), then `fast` runs with
+   * o = the RAM offset from the TLB array, or else the interpreter runs instruction `k`.
    */
-  /** openHit(keyOff, size, legal): RAM offset and `fast`; else the interpreter runs the instruction. */
   private inRamOrSlow(keyOff: number, size: number, legal: (() => void) | undefined, fast: () => void, insn: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
     this.openHit(keyOff, size, legal);
     this.ramOffset(keyOff === SET_R_KEY ? SET_R_OFF : SET_W_OFF);
