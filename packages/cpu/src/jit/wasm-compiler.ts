@@ -457,10 +457,10 @@ class BlockWriter {
     if (imm !== 0) this.f.i64(imm, imm >> 31).op(Op.i64_add);
     this.f.set(this.v);
   }
-  /** Push (TLB hit for v in the array at keyOff, and v aligned to `size`); sets idx. */
   /**
-   * Opens the fast way of a memory access at v: taken when v is aligned to `size`, `legal` (an
-   * i32 it pushes, if given) is non-zero, and the TLB array at `keyOff` holds v's page. Each
+   * Opens the fast way of a memory access at v, with o = v's RAM offset: taken when v is aligned
+   * to `size`, `legal` (an i32 it pushes, if given) is non-zero, and the TLB array at `keyOff`
+   * (the read or the write one) holds v's page. Each
    * condition is its own br_if out to the slow way (elseMiss), so that V8 branches on each
    * compare rather than computing the three as values and and-ing them (HOT PATH: every
    * translated load and store).
@@ -473,6 +473,7 @@ class BlockWriter {
     if (legal) { legal(); f.op(Op.i32_eqz).br(Op.br_if, 0); }
     pushTlbHit(f, this.tlb, keyOff, true);
     f.br(Op.br_if, 0);
+    this.ramOffset(keyOff === SET_R_KEY ? SET_R_OFF : SET_W_OFF);
   }
   /** Ends openHit's fast way; the slow way follows. */
   private elseMiss(): void {
@@ -651,10 +652,7 @@ class BlockWriter {
     const size = 1 << (f3 & 3);
     this.address(rs1, insn >> 20);
     this.openHit(SET_R_KEY, size);
-    this.setX(rd, () => {
-      this.ramOffset(SET_R_OFF);
-      f.get(this.o).mem(ops[f3], 0, 0);
-    });
+    this.setX(rd, () => f.get(this.o).mem(ops[f3], 0, 0));
     this.elseMiss();
     this.slowCall(F_LOAD, () => { this.vHalves(); f.i32(f3).i32(rd).i32(clo).i32(chi); this.steps(k); }, k, nlo, nhi);
     this.closeHit();
@@ -691,11 +689,10 @@ class BlockWriter {
 
   /**
    * The shape of the memory instructions below: openHit(keyOff, size, legal), then `fast` runs with
-   * o = the RAM offset from the TLB array, or else the interpreter runs instruction `k`.
+   * o = the RAM offset, or else the interpreter runs instruction `k`.
    */
   private inRamOrSlow(keyOff: number, size: number, legal: (() => void) | undefined, fast: () => void, insn: number, clo: number, chi: number, nlo: number, nhi: number, k: number): Emitted {
     this.openHit(keyOff, size, legal);
-    this.ramOffset(keyOff === SET_R_KEY ? SET_R_OFF : SET_W_OFF);
     fast();
     this.elseMiss();
     this.slowInsn(insn, clo, chi, nlo, nhi, k);
@@ -813,7 +810,6 @@ class BlockWriter {
     const imm = ((insn >> 25) << 5) | ((insn >> 7) & 31);
     this.address(rs1, imm);
     this.openHit(SET_W_KEY, size);
-    this.ramOffset(SET_W_OFF);
     f.get(this.o); this.getX(rs2); f.mem(ops[f3], 0, 0);
     this.storeDone(nlo, nhi, k);
     this.elseMiss();
