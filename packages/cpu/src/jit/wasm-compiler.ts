@@ -24,7 +24,7 @@
  * decided when the batch is compiled: each such exit is a hole in the
  * function (`ChainStub`) filled then with the code of the way it takes. An exit into the same page that does not chain so
  * (its target is in another module, or not translated yet) goes through the
- * module's exit table instead (`env.exits`, table 1, one slot per such exit,
+ * module's exit table instead (`env.exits`, table 0, one slot per such exit,
  * listed in the module's EXITS_SECTION): the engine keeps each slot pointing
  * at the block installed at the target's place in the same physical page, or
  * at a function that just returns to the dispatcher; the exit stores its pc
@@ -137,8 +137,13 @@ export interface ExitSlot {
 export const BLOCK_PARAMS: readonly T[] = [T.i32, T.i32];
 /** Its type index in a block module: right after the slow paths' types (blockModule checks it). */
 const BLOCK_TYPE = SLOW_PATH_COUNT;
-/** Table index of a block module's exit table (`env.exits`; the slow-path table is 0). */
-const EXIT_TABLE = 1;
+/**
+ * Table indices in a block module. The exit table is table 0 because V8 keeps table 0's arrays on
+ * the instance itself: a call through any other table first loads that table's object. Exits are
+ * taken far more often than slow paths.
+ */
+const EXIT_TABLE = 0;
+const SLOW_TABLE = 1;
 
 const TWO32 = 4294967296;
 
@@ -289,8 +294,8 @@ function farExitCode(s: ChainStub, slot: number, guard: number): Uint8Array {
  */
 export function blockModule(layout: WasmLayout, bodies: readonly FunctionBody[], exits: readonly ExitSlot[]): Uint8Array {
   const m = new ModuleBuilder(layout.memoryPages);
-  m.importTable('table', SLOW_PATH_COUNT);
   if (m.importTable('exits', Math.max(1, exits.length)) !== EXIT_TABLE) throw new Error('blockModule: the exit table index moved');
+  if (m.importTable('table', SLOW_PATH_COUNT) !== SLOW_TABLE) throw new Error('blockModule: the slow-path table index moved');
   for (const p of Object.values(SLOW_PATHS)) m.typeIndex(I32S(p.params), [T.i32]);
   if (m.typeIndex(BLOCK_PARAMS, [T.i32]) !== BLOCK_TYPE) throw new Error('blockModule: the block type index moved');
   bodies.forEach((body, i) => m.addFunction(String(i), BLOCK_PARAMS, [T.i32], body));
@@ -443,7 +448,7 @@ class BlockWriter {
   /** Call slow path `fn` (arguments pushed by `args`), leaving the block after instruction `k` if it returns non-zero. */
   private slowCall(fn: number, args: () => void, k: number, nlo: number, nhi: number): void {
     args();
-    this.f.i32(fn).callIndirect(fn);
+    this.f.i32(fn).callIndirect(fn, SLOW_TABLE);
     this.openIf();
     this.exit(nlo, nhi, k + 1);
     this.close();
@@ -616,7 +621,7 @@ class BlockWriter {
         // xRET, ECALL, EBREAK, SFENCE.VMA end the block; the hart sets the next pc.
         f.i32(insn).i32(clo).i32(chi).i32(nlo).i32(nhi);
         this.steps(k);
-        f.i32(F_SYSTEM).callIndirect(F_SYSTEM).op(Op.drop);
+        f.i32(F_SYSTEM).callIndirect(F_SYSTEM, SLOW_TABLE).op(Op.drop);
         this.steps(k + 1);
         f.op(Op.return);
         return 'jump';
@@ -797,7 +802,7 @@ class BlockWriter {
     f.get(this.o).i32(12).op(Op.i32_shr_u).tee(this.idx).i32(1).mem(Op.i32_store8, this.layout.dirtyOffset, 0);
     f.get(this.idx).mem(Op.i32_load8_u, this.layout.codeOffset, 0);
     this.openIf();
-    f.get(this.idx).i32(F_CODE_WRITTEN).callIndirect(F_CODE_WRITTEN).op(Op.drop);
+    f.get(this.idx).i32(F_CODE_WRITTEN).callIndirect(F_CODE_WRITTEN, SLOW_TABLE).op(Op.drop);
     this.exit(nlo, nhi, k + 1);
     this.close();
   }

@@ -211,8 +211,8 @@ export class FunctionBody {
   call(fn: number): this { this.code.byte(Op.call); this.code.uleb(fn); return this; }
   /** return_call_indirect through `table` with function type `type` (the index in the table is on the stack). */
   returnCallIndirect(type: number, table: number): this { this.withIndex(Op.return_call_indirect, type); this.code.uleb(table); return this; }
-  /** call_indirect through table 0 with function type `type` (the table index is on the stack). */
-  callIndirect(type: number): this { this.withIndex(Op.call_indirect, type); this.code.byte(0); return this; }
+  /** call_indirect through `table` (default 0) with function type `type` (the index in the table is on the stack). */
+  callIndirect(type: number, table = 0): this { this.withIndex(Op.call_indirect, type); this.code.uleb(table); return this; }
 
   /**
    * Leave a place here for code decided later (`fill`), `initial` until then. Unlike patchI32's
@@ -279,7 +279,7 @@ export class ModuleBuilder {
 
   constructor(private readonly memoryPages: number) {}
 
-  /** Import a funcref table `env.<name>` of at least `size` entries; returns its table index (the first is 0, for call_indirect). */
+  /** Import a funcref table `env.<name>` of at least `size` entries; returns its table index (in import order, from 0). */
   importTable(name: string, size: number): number {
     this.tables.push({ name, size });
     return this.tables.length - 1;
