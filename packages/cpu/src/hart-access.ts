@@ -7,7 +7,7 @@ import { BusFault } from './bus.js';
 import { CAUSE } from './csr-numbers.js';
 import type { Hart } from './hart.js';
 import { accessFault, ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, translate } from './hart-mmu.js';
-import { TLB_MASK, tlbKey, unwatchedKey, watchedKey } from './tlb.js';
+import { TLB_MASK, tlbKey } from './tlb.js';
 import { toBig, TWO32 } from './u64.js';
 
 /** A LOAD's slow path: read the size funct3 `f3` names into rLo/rHi, sign- or zero-extended as it says. */
@@ -135,8 +135,8 @@ export function watchFetches(h: Hart, pcs: Iterable<bigint> | null, stop: ((pc: 
     for (let i = 0; i < t.xKey.length; i++) {
       const k = t.xKey[i];
       if (k !== k) continue;
-      const real = unwatchedKey(k);
-      t.xKey[i] = h.fetchWatch !== null && h.fetchWatch.has(real) ? watchedKey(real) : real;
+      const real = Math.floor(k);
+      t.xKey[i] = h.fetchWatch !== null && h.fetchWatch.has(real) ? real + 0.5 : real;
     }
   }
 }
@@ -155,7 +155,7 @@ export function watchedFetch(h: Hart, plo: number, phi: number, ic: number): boo
 export function fetchWatchedPage(h: Hart, plo: number, phi: number): number {
   const fidx = (plo >>> 12) & TLB_MASK;
   const po = plo & 0xfff;
-  if (po < 0xffe && h.tlbXKey[fidx] === watchedKey(tlbKey(plo, phi))) {
+  if (po < 0xffe && h.tlbXKey[fidx] === tlbKey(plo, phi) + 0.5) {
     const off = h.tlbXOff[fidx] + po;
     const ram = h.ram;
     return (off & 2) === 0 ? ram.i32[off >>> 2] : ram.u16[off >>> 1] | (ram.u16[(off >>> 1) + 1] << 16);

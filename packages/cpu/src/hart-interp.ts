@@ -15,7 +15,7 @@ import { csrInstruction, systemInstruction } from './hart-traps.js';
 import { LOOKUP_MASK } from './jit/block-cache.js';
 import type { Block } from './jit/block-cache.js';
 import { expandRvc } from './rvc.js';
-import { TLB_KEY_BIAS, TLB_MASK, tlbKey } from './tlb.js';
+import { TLB_MASK } from './tlb.js';
 import { toBig, TWO32 } from './u64.js';
 
 const NO_BLOCKS: (Block | undefined)[] = [];
@@ -51,7 +51,7 @@ export function execBlock(h: Hart, limit: number, toJump: boolean): number {
     let insn: number;
     const fidx = (plo >>> 12) & TLB_MASK;
     const pageOff = plo & 0xfff;
-    if (tlbXKey[fidx] === TLB_KEY_BIAS + phi * 1048576 + (plo >>> 12) && pageOff < 0xffe) {
+    if (tlbXKey[fidx] === phi * 1048576 + (plo >>> 12) && pageOff < 0xffe) {
       const off = tlbXOff[fidx] + pageOff;
       if (chk) {
         chk = false;
@@ -168,7 +168,7 @@ export function execBlock(h: Hart, limit: number, toJump: boolean): number {
         const po = vlo & 0xfff;
         const size = 1 << (f3 & 3);
         let lo: number, hi: number;
-        if (tlbRKey[idx] === TLB_KEY_BIAS + vhi * 1048576 + (vlo >>> 12) && (po & (size - 1)) === 0) {
+        if (tlbRKey[idx] === vhi * 1048576 + (vlo >>> 12) && (po & (size - 1)) === 0) {
           const off = tlbROff[idx] + po;
           switch (f3) {
             case 0: lo = (u8[off] << 24) >> 24; hi = lo >> 31; break;
@@ -201,7 +201,7 @@ export function execBlock(h: Hart, limit: number, toJump: boolean): number {
         const size = 1 << f3;
         const idx = (vlo >>> 12) & TLB_MASK;
         const po = vlo & 0xfff;
-        if (tlbWKey[idx] === TLB_KEY_BIAS + vhi * 1048576 + (vlo >>> 12) && (po & (size - 1)) === 0) {
+        if (tlbWKey[idx] === vhi * 1048576 + (vlo >>> 12) && (po & (size - 1)) === 0) {
           const off = tlbWOff[idx] + po;
           switch (f3) {
             case 0: u8[off] = x[rs2 << 1]; break;
@@ -425,7 +425,7 @@ export function amo(h: Hart, insn: number, rd: number, rs1: number, f3: number):
   // Fast path: the page is in the read (LR) or write (SC, AMO) TLB, so it is RAM with its A (and D)
   // bits set and not watched: the same effects as the translate + readMem/writeMem of the slow path.
   const ram = h.ram, i32 = ram.i32;
-  const idx = (vlo >>> 12) & TLB_MASK, key = tlbKey(vlo, vhi);
+  const idx = (vlo >>> 12) & TLB_MASK, key = vhi * 1048576 + (vlo >>> 12);
   if (f5 === 2) { // LR
     if (rs2 !== 0) h.illegal();
     if (h.tlbRKey[idx] === key) {

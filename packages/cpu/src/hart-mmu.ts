@@ -5,7 +5,7 @@
 import { CAUSE, MSTATUS, PRIV_M, PRIV_S, PRIV_U } from './csr-numbers.js';
 import type { Hart } from './hart.js';
 import { AREA_TLB_CURRENT, AREA_WALK, AREA_WALK_ROOT, WALK_FETCH, WALK_MXR, WALK_ON, WALK_SUM, WALK_USER, type TlbSet } from './hart-memory.js';
-import { TLB_MASK, TLB_SIZE, tlbKey, unwatchedKey, watchedKey } from './tlb.js';
+import { TLB_MASK, TLB_SIZE } from './tlb.js';
 import { toBig, TWO32 } from './u64.js';
 
 /**
@@ -47,12 +47,12 @@ export function privSwitched(h: Hart): void {
  * including every 4 KiB piece cached of a superpage that contains it.
  */
 export function flushTlbPage(h: Hart, vlo: number, vhi: number): void {
-  const key = tlbKey(vlo, vhi);
+  const vpn = vhi * 1048576 + (vlo >>> 12);
   const at = (vlo >>> 12) & TLB_MASK;
-  // The keys of the first 4 KiB page of the 2 MiB and of the 1 GiB superpage that hold the page
-  // (TLB_KEY_BIAS is a multiple of 2^18, so a key rounds down as its page number does).
-  const mega = Math.floor(key / 512) * 512, giga = Math.floor(key / 262144) * 262144;
-  for (const t of h.tlbSets) dropPage(t, key, at, mega, giga);
+  // The first 4 KiB page of the 2 MiB and of the 1 GiB superpage that hold vpn (keys of
+  // sign-extended addresses are negative: floor, not truncation).
+  const mega = Math.floor(vpn / 512) * 512, giga = Math.floor(vpn / 262144) * 262144;
+  for (const t of h.tlbSets) dropPage(t, vpn, at, mega, giga);
 }
 
 /** SUM was cleared: S-mode entries for user pages are no longer allowed. */
@@ -94,15 +94,15 @@ export function translate(h: Hart, vlo: number, vhi: number, access: number): nu
   const pageP = paddr - (paddr % 4096);
   if (priv === h.priv && pageP >= ram.base && pageP + 4096 <= ram.base + ram.size) {
     const idx = (vlo >>> 12) & TLB_MASK;
-    const key = tlbKey(vlo, vhi);
+    const key = vhi * 1048576 + (vlo >>> 12);
     const off = pageP - ram.base;
     const set = h.tlbSets[priv & 3];
     if (access === ACCESS_READ) {
       if (h.readWatched[off >>> 12] === 0) { h.tlbRKey[idx] = key; h.tlbROff[idx] = off; set.rFlags[idx] = h.walkFlags; }
     } else if (access === ACCESS_EXEC) {
-      // A watched page's entry is kept with a key no fetch matches (watchedKey): every fetch from it
+      // A watched page's entry is kept with a key no fetch matches (key + 0.5): every fetch from it
       // takes the slow path, while the TLB holds and drops exactly what it would hold unwatched.
-      h.tlbXKey[idx] = h.fetchWatch !== null && h.fetchWatch.has(key) ? watchedKey(key) : key;
+      h.tlbXKey[idx] = h.fetchWatch !== null && h.fetchWatch.has(key) ? key + 0.5 : key;
       h.tlbXOff[idx] = off; set.xFlags[idx] = h.walkFlags;
     } else if (h.watched[off >>> 12] === 0) {
       // Only a write walk fills h TLB, and a write walk has set the D bit.
@@ -187,7 +187,7 @@ function dropPage(t: TlbSet, vpn: number, at: number, mega: number, giga: number
   const keys = t.keys, flags = t.flags, words = t.flagWords;
   for (let a = at; a < 3 * TLB_SIZE; a += TLB_SIZE) {
     const k = keys[a];
-    if (k === vpn || k === watchedKey(vpn)) { keys[a] = NaN; flags[a] = 0; } // watchedKey: a watched exec page (see watchFetches)
+    if (k === vpn || k === vpn + 0.5) { keys[a] = NaN; flags[a] = 0; } // + 0.5: a watched exec page (see watchFetches)
   }
   for (let w = 0; w < words.length; w++) {
     if ((words[w] & 0x03030303) === 0) continue;
@@ -195,7 +195,7 @@ function dropPage(t: TlbSet, vpn: number, at: number, mega: number, giga: number
       const level = flags[i] & 3;
       if (level === 0) continue;
       const base = level === 1 ? mega : giga;
-      const k = unwatchedKey(keys[i]); // NaN (no entry) compares false
+      const k = keys[i]; // NaN (no entry) compares false
       if (k >= base && k < base + (level === 1 ? 512 : 262144)) { keys[i] = NaN; flags[i] = 0; }
     }
   }

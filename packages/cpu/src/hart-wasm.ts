@@ -12,7 +12,7 @@ import { amo, execBlock } from './hart-interp.js';
 import { publishWalk } from './hart-mmu.js';
 import { csrInstruction, systemInstruction } from './hart-traps.js';
 import { LOOKUP_MASK } from './jit/block-cache.js';
-import { TLB_KEY_BIAS, TLB_MASK } from './tlb.js';
+import { TLB_MASK } from './tlb.js';
 
 /**
  * The 'wasm' engine's loop: the WebAssembly dispatcher runs translated blocks; where pc has none
@@ -42,7 +42,7 @@ export function execWasm(h: Hart, limit: number): number {
     if (engine.inFlight !== 0 && engine.poll()) continue;
     const plo = h.pcLo, phi = h.pcHi;
     const fidx = (plo >>> 12) & TLB_MASK;
-    if (h.tlbXKey[fidx] === TLB_KEY_BIAS + phi * 1048576 + (plo >>> 12)) {
+    if (h.tlbXKey[fidx] === phi * 1048576 + (plo >>> 12)) {
       const off = h.tlbXOff[fidx] + (plo & 0xfff);
       const li = (off >>> 1) & LOOKUP_MASK;
       const b = lookup[li];

@@ -45,7 +45,7 @@ import { AREA_F, AREA_FP_MODE, AREA_PC, AREA_RESERVATION, AREA_TLB_CURRENT, AREA
 import { emitFpOp, fpLocals, pushFpLegal } from './fp-compiler.js';
 import type { FpLocals, FpSite } from './fp-compiler.js';
 import { expandRvc } from '../rvc.js';
-import { TLB_KEY_BIAS_BITS_HI, TLB_MASK, tlbKey } from '../tlb.js';
+import { TLB_MASK } from '../tlb.js';
 import { wasmApi } from '../wasm/api.js';
 import { FunctionBody, ModuleBuilder, Op, T } from '../wasm/module-builder.js';
 
@@ -146,13 +146,6 @@ const EXIT_TABLE = 0;
 const SLOW_TABLE = 1;
 
 const TWO32 = 4294967296;
-
-const keyBits = new DataView(new ArrayBuffer(8));
-/** The bits of the TLB key of pc (lo, hi) as an i64's (low, high) halves, for code that compares a constant page (tlb.ts). */
-function tlbKeyBits(lo: number, hi: number): [number, number] {
-  keyBits.setFloat64(0, tlbKey(lo, hi), true);
-  return [keyBits.getInt32(0, true), keyBits.getInt32(4, true)];
-}
 
 function addPc(lo: number, hi: number, delta: number): [number, number] {
   const t = (lo >>> 0) + delta;
@@ -282,11 +275,11 @@ function farExitCode(s: ChainStub, slot: number, guard: number): Uint8Array {
   const f = exitScratch;
   f.code.len = 0;
   const idx = (s.lo >>> 12) & TLB_MASK;
-  const key = tlbKeyBits(s.lo, s.hi);
+  const vpn = s.hi * 1048576 + (s.lo >>> 12); // (pc >> 12) as the TLB keys it: a double, signed
   // One br_if per condition: V8 then branches on each compare instead of and-ing their values.
   f.open(Op.block);
   f.get(L_DONE).i32(s.c).op(Op.i32_add).tee(L_ND).i32(MAX_BLOCK_INSNS).op(Op.i32_add).get(L_BUDGET).op(Op.i32_gt_s).br(Op.br_if, 0);
-  f.get(L_SET).mem(Op.i64_load, SET_X_KEY + 8 * idx, 3).i64(key[0], key[1]).op(Op.i64_ne).br(Op.br_if, 0);
+  f.get(L_SET).mem(Op.f64_load, SET_X_KEY + 8 * idx, 3).f64(vpn).op(Op.f64_ne).br(Op.br_if, 0);
   f.get(L_SET).mem(Op.i32_load, SET_X_OFF + 4 * idx, 2).i32(s.lo & 0xfff).op(Op.i32_add).globalGet(guard).op(Op.i32_ne).br(Op.br_if, 0);
   f.get(L_BUDGET).get(L_ND).i32(slot).returnCallIndirect(BLOCK_TYPE, EXIT_TABLE).op(Op.end);
   f.get(L_AREA).i64(s.lo, s.hi).mem(Op.i64_store, AREA_PC, 3);
@@ -335,32 +328,23 @@ export function moduleExits(module: object): ExitSlot[] {
   return exits;
 }
 
-/**
- * Locals for a software-TLB probe: the virtual address (i64), its page number (i64), the entry
- * index and the set (i32), and optionally an i64 holding TLB_KEY_BIAS's bits (else the probe has
- * them as a constant: 10 bytes of code each time).
- */
+/** Locals for a software-TLB probe: the virtual address (i64), its page number (i64), the entry index and the set (i32). */
 export interface TlbLocals {
   readonly addr: number;
   readonly vpn: number;
   readonly idx: number;
   readonly set: number;
-  readonly bias?: number;
 }
 
 /**
  * Push whether the TLB array at `keyOff` in the set holds the page of `addr` (with `miss`,
  * whether it does not: an empty entry's NaN key never matches); sets vpn and idx.
- * The key is the double TLB_KEY_BIAS + vpn (vpn = addr >> 12, signed), as the hart writes it
- * (tlb.ts), compared as its bits: those of TLB_KEY_BIAS plus vpn (HOT PATH).
+ * The key is vpn (addr >> 12, signed) as a double, as the hart writes it (tlb.ts).
  */
 export function pushTlbHit(f: FunctionBody, l: TlbLocals, keyOff: number, miss = false): void {
   f.get(l.addr).i64(12, 0).op(Op.i64_shr_s).tee(l.vpn).op(Op.i32_wrap_i64).i32(TLB_MASK).op(Op.i32_and).set(l.idx);
-  f.get(l.idx).i32(3).op(Op.i32_shl).get(l.set).op(Op.i32_add).mem(Op.i64_load, keyOff, 3);
-  f.get(l.vpn);
-  if (l.bias === undefined) f.i64(0, TLB_KEY_BIAS_BITS_HI);
-  else f.get(l.bias);
-  f.op(Op.i64_add).op(miss ? Op.i64_ne : Op.i64_eq);
+  f.get(l.idx).i32(3).op(Op.i32_shl).get(l.set).op(Op.i32_add).mem(Op.f64_load, keyOff, 3);
+  f.get(l.vpn).op(Op.f64_convert_i64_s).op(miss ? Op.f64_ne : Op.f64_eq);
 }
 
 /** Push the RAM offset of `addr` from the entry at idx of the TLB array at `offOff` (after a hit). */
@@ -398,9 +382,6 @@ class BlockWriter {
   /** Open `if`s inside `loop $top` (a branch to depth `ifs` reaches the loop). */
   private ifs = 0;
   private readonly tlb: TlbLocals;
-  /** Where the block sets tlb.bias, filled in by finish() when a TLB probe uses it. */
-  private readonly biasHole: number;
-  private probes = 0;
 
   constructor(private readonly layout: WasmLayout, private readonly startLo: number, private readonly startHi: number) {
     const f = this.f;
@@ -411,10 +392,9 @@ class BlockWriter {
     this.idx = f.local(T.i32); this.o = f.local(T.i32); this.wa = f.local(T.i32); this.wb = f.local(T.i32);
     this.v = f.local(T.i64); this.p = f.local(T.i64);
     this.ta = f.local(T.i64); this.tb = f.local(T.i64); this.t0 = f.local(T.i64); this.t1 = f.local(T.i64); this.t2 = f.local(T.i64);
-    this.tlb = { addr: this.v, vpn: this.p, idx: this.idx, set: this.set, bias: f.local(T.i64) };
+    this.tlb = { addr: this.v, vpn: this.p, idx: this.idx, set: this.set };
     // The TLB set of the current privilege level (it cannot change inside a block), then the pass loop.
     f.i32(layout.area).tee(this.ab).mem(Op.i32_load, AREA_TLB_CURRENT, 2).set(this.set);
-    this.biasHole = f.hole(new Uint8Array(0));
     f.open(Op.loop);
   }
 
@@ -497,7 +477,6 @@ class BlockWriter {
     if (size > 1) f.get(this.v).op(Op.i32_wrap_i64).i32(size - 1).op(Op.i32_and).br(Op.br_if, 0);
     if (legal) { legal(); f.op(Op.i32_eqz).br(Op.br_if, 0); }
     pushTlbHit(f, this.tlb, keyOff, true);
-    this.probes++;
     f.br(Op.br_if, 0);
     this.ramOffset(keyOff === SET_R_KEY ? SET_R_OFF : SET_W_OFF);
   }
@@ -951,12 +930,6 @@ class BlockWriter {
   /** The function, once all its instructions are written: patch in the pass length, close the loop. */
   finish(n: number): FunctionBody {
     for (const at of this.passCheckAt) this.f.patchI32(at, n);
-    if (this.probes > 0) {
-      const g = exitScratch;
-      g.code.len = 0;
-      g.i64(0, TLB_KEY_BIAS_BITS_HI).set(this.tlb.bias!);
-      this.f.fill(this.biasHole, g.code.buf.slice(0, g.code.len));
-    }
     return this.f.op(Op.end).op(Op.unreachable);
   }
 

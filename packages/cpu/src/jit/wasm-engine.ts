@@ -43,7 +43,7 @@
  * module (one per module per engine) instead of being translated.
  */
 import { AREA_ATTN, AREA_PC, AREA_TLB_CURRENT, AREA_X, SET_R_OFF, SET_W_OFF, SET_X_KEY, SET_X_OFF } from '../hart-memory.js';
-import { TLB_MASK, tlbKey } from '../tlb.js';
+import { TLB_MASK } from '../tlb.js';
 import type { Ram } from '../ram.js';
 import { wasmApi } from '../wasm/api.js';
 import type { WasmTable } from '../wasm/api.js';
@@ -530,7 +530,7 @@ export class WasmEngine {
   private mappedOff(lo: number, hi: number): number {
     const set = this.memI32[(this.area + AREA_TLB_CURRENT) >>> 2];
     const idx = (lo >>> 12) & TLB_MASK;
-    if (this.memF64[(set + SET_X_KEY + 8 * idx) >>> 3] !== tlbKey(lo, hi)) return -1;
+    if (this.memF64[(set + SET_X_KEY + 8 * idx) >>> 3] !== hi * 1048576 + (lo >>> 12)) return -1;
     return this.memI32[(set + SET_X_OFF + 4 * idx) >>> 2] + (lo & 0xfff);
   }
 

@@ -20,7 +20,7 @@
  * Warm path (generated code): one call per TLB miss.
  */
 import { AREA_TLB_CURRENT, AREA_WALK, AREA_WALK_ROOT, SET_R_FLAGS, SET_R_KEY, SET_R_OFF, SET_W_FLAGS, SET_W_KEY, SET_W_OFF, SET_X_FLAGS, SET_X_KEY, SET_X_OFF, WALK_FETCH, WALK_MXR, WALK_ON, WALK_SUM, WALK_USER } from '../hart-memory.js';
-import { TLB_KEY_BIAS_BITS_HI, TLB_MASK } from '../tlb.js';
+import { TLB_MASK } from '../tlb.js';
 import { FunctionBody, Op, T } from '../wasm/module-builder.js';
 
 /** Where the walk finds RAM and the hart's page maps. */
@@ -132,13 +132,12 @@ export function refillBody(l: WalkLayout): FunctionBody {
   f.get(rel).get(lo).get(want).op(Op.i32_or).mem(Op.i32_store, 0, 2);
   f.get(rel).i32(12).op(Op.i32_shr_u).i32(1).mem(Op.i32_store8, l.dirtyOffset, 0);
   f.op(Op.end);
-  // The TLB entry of the current level's set: key (TLB_KEY_BIAS + the virtual page number, a double
-  // whose bits are TLB_KEY_BIAS's plus that number: tlb.ts),
+  // The TLB entry of the current level's set: key (the virtual page number as a double, tlb.ts),
   // RAM offset, flags (leaf level | 4 for a U page).
   f.i32(0).mem(Op.i32_load, l.area + AREA_TLB_CURRENT, 2).set(set);
   f.get(v).i64(12, 0).op(Op.i64_shr_s).op(Op.i32_wrap_i64).i32(TLB_MASK).op(Op.i32_and).set(idx);
   const fill = (keyOff: number, offOff: number, flagsOff: number) => {
-    f.get(idx).i32(3).op(Op.i32_shl).get(set).op(Op.i32_add).get(v).i64(12, 0).op(Op.i64_shr_s).i64(0, TLB_KEY_BIAS_BITS_HI).op(Op.i64_add).mem(Op.i64_store, keyOff, 3);
+    f.get(idx).i32(3).op(Op.i32_shl).get(set).op(Op.i32_add).get(v).i64(12, 0).op(Op.i64_shr_s).op(Op.f64_convert_i64_s).mem(Op.f64_store, keyOff, 3);
     f.get(idx).i32(2).op(Op.i32_shl).get(set).op(Op.i32_add).get(page).op(Op.i32_wrap_i64).mem(Op.i32_store, offOff, 2);
     f.get(idx).get(set).op(Op.i32_add).get(leafLevel).get(lo).i32(0x10).op(Op.i32_and).i32(2).op(Op.i32_shr_u).op(Op.i32_or).mem(Op.i32_store8, flagsOff, 0);
   };
