@@ -465,10 +465,9 @@ class BlockWriter {
   /**
    * Opens the fast way of a memory access at v, with o = v's RAM offset: taken when v is aligned
    * to `size`, `legal` (an i32 it pushes, if given) is non-zero, and the TLB array at `keyOff`
-   * (the read or the write one) holds v's page. Each
-   * condition is its own br_if out to the slow way (elseMiss), so that V8 branches on each
-   * compare rather than computing the three as values and and-ing them (HOT PATH: every
-   * translated load and store).
+   * (the read or the write one) holds v's page. Each condition is its own br_if out to the slow
+   * way (elseMiss), so that V8 branches on each compare rather than computing the three as values
+   * and and-ing them (HOT PATH: every translated load and store).
    *   block $join  block $miss  (br_if $miss ...)*  <fast>  br $join  end  <slow>  end
    */
   private openHit(keyOff: number, size: number, legal?: () => void): void {
