@@ -12,6 +12,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRecording } from '@prnr/recording';
+import { reachableObjects } from '@prnr/snapshot';
 import { copyRecording, editManifest, expectBadInput, expectFailure, literal, prnr, readManifestJson, recordPoweroff, rewriteSegment, type Manifest } from './testing/cli-run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'prnr-exit-'));
@@ -94,6 +96,25 @@ describe('exit status 4: a replay that does not match its recording', () => {
     expect(from).toBeGreaterThanOrEqual(s.startIcount);
     expect(to).toBeLessThanOrEqual(s.endIcount);
     expect(from).toBeLessThanOrEqual(to);
+  }, 120_000);
+
+  it('an object only a later snapshot has, damaged: verify fails that slice with the pack and offset, with one lane as with two', async () => {
+    const rec = damaged();
+    const { store } = openRecording(rec);
+    // Slice 2's snapshot is never restored by one lane running straight through from slice 0.
+    const before = await reachableObjects([manifest.slices[0].snapshot, manifest.slices[1].snapshot], store);
+    const only = [...(await reachableObjects(manifest.slices[2].snapshot, store))].find((h) => !before.has(h))!;
+    const at = store.locate(only)!;
+    expect(at.file).toMatch(/\.pack$/);
+    const bytes = readFileSync(at.file);
+    bytes[at.offset + at.length - 1] ^= 0x40; // the last byte of its body
+    writeFileSync(at.file, bytes);
+    const line = new RegExp(`^slice +2 .*FAILED: its stored snapshot cannot be restored: (snapshot [0-9a-f]{64}: .*: )?object ${only} in ${literal(at.file)} at offset \\d+ is corrupt`);
+    for (const j of ['1', '2']) {
+      const v = prnr(['verify', rec, '-j', j, '--all-lanes']);
+      expectFailure(v, 4, 'stdout', line);
+      expect(v.stdout).toContain('1 of 3 slice(s) did not verify');
+    }
   }, 120_000);
 
   it('a segment that is missing: the file, named by recording.json; the other slices verify', () => {

@@ -12,6 +12,8 @@ export type { LoopHooks, LoopEnd } from './run-loop.js';
 export { encodeCheckpoint, compareCheckpoint } from './checkpoint.js';
 export { MachineSnapshots } from './machine-snapshots.js';
 export { collectGarbage, mergeSlices, spaceReport } from './reclaim.js';
+export { checkStoredSnapshots } from './check-snapshots.js';
+export type { StoredSliceProblem } from './check-snapshots.js';
 export type { GcResult, SpaceReport } from './reclaim.js';
 export type { SnapshotStats } from './manifest.js';
 export { acquireRecordingLock, assertNotBeingRecorded, LOCK_FILE } from './recording-lock.js';

@@ -48,6 +48,7 @@ describe('recording.json', () => {
     expect(readManifest(dirWith(JSON.stringify({ ...sample, version: 2 }))).version).toBe(2);
     expect(() => readManifest(dirWith(JSON.stringify({ ...sample, slices: [{ ...sample.slices[0], snapshot: 'xyz' }] })))).toThrow(/slices\.0\.snapshot: must be a 64-digit hex hash/);
     expect(() => readManifest(dirWith(JSON.stringify({ ...sample, slices: [sample.slices[0], { ...sample.slices[1], startIcount: 101 }] })))).toThrow(/slice 1 does not start where slice 0 ends/);
+    expect(() => readManifest(dirWith(JSON.stringify({ ...sample, slices: [sample.slices[0], { ...sample.slices[1], snapshot: 'd'.repeat(64) }] })))).toThrow(`slice 1 starts from snapshot ${'d'.repeat(64)}, not from slice 0's end state ${'b'.repeat(64)}`);
     for (const e of [() => readManifest(dirWith('[]')), () => readManifest(dirWith('{"format": "prnr-recording", "version": 1}'))]) {
       expect(e).toThrow(RecordingError);
       try { e(); } catch (err) { expect((err as Error).message).not.toContain('\n'); }

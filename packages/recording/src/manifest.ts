@@ -170,6 +170,7 @@ export function parseManifest(text: string, file: string): RecordingManifest {
     if (s.index !== i) throw new RecordingError(`${file}: slices.${i} has index ${s.index}`);
     if (s.endIcount < s.startIcount) throw new RecordingError(`${file}: slice ${i} ends (icount ${s.endIcount}) before it starts (${s.startIcount})`);
     if (i > 0 && m.slices[i - 1].endIcount !== s.startIcount) throw new RecordingError(`${file}: slice ${i} does not start where slice ${i - 1} ends`);
+    if (i > 0 && m.slices[i - 1].endState !== s.snapshot) throw new RecordingError(`${file}: slice ${i} starts from snapshot ${s.snapshot}, not from slice ${i - 1}'s end state ${m.slices[i - 1].endState}`);
   });
   return m;
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { openRecording } from '@prnr/recording';
+import { checkStoredSnapshots, openRecording, type StoredSliceProblem } from '@prnr/recording';
+import type { RecordingReplayResult } from '@prnr/scheduler';
 import { formatCount } from '../format.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
 import { decideLanes } from '../session/lanes.js';
@@ -10,13 +11,13 @@ import { EXIT_DIVERGED, sliceIndices, warnIfIncomplete } from './replay.js';
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('replay the recording in parallel (a chunk of consecutive slices per worker) and check every slice ends in its recorded state')
+    .description('replay the recording in parallel (a chunk of consecutive slices per worker), check every slice ends in its recorded state, and read back every stored snapshot')
     .argument('<recording>', 'recording directory')
     .option('-j, --parallel <n>', `the most slices verified at once (default: the number of cores, ${availableParallelism()}); fewer where the planner predicts more would not pay for their start`, parseParallel)
     .option('--all-lanes', 'start every lane --parallel asks for, even where the planner predicts more would not pay for their start')
     .option('--redis <url>', 'verify on `prnr worker` processes through this Redis')
     .option('--json', 'print the results as JSON')
-    .addHelpText('after', '\nExit status: 0 when every slice verifies, 4 when one diverges or cannot be replayed.\n\nExamples:\n  prnr verify smoke.rec\n  prnr verify smoke.rec --parallel 1 --json\n')
+    .addHelpText('after', '\nExit status: 0 when every slice verifies, 4 when one diverges, cannot be replayed, or has a stored snapshot that cannot be restored.\n\nExamples:\n  prnr verify smoke.rec\n  prnr verify smoke.rec --parallel 1 --json\n')
     .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; redis?: string; json?: boolean }) => {
       const rec = openRecording(dir);
       if (!opts.json) warnIfIncomplete(rec);
@@ -25,12 +26,16 @@ export function registerVerify(program: Command): void {
       const lanes = opts.redis || opts.allLanes ? null : decideLanes(slices.map((i) => rec.manifest.slices[i]), opts.parallel ?? availableParallelism());
       if (lanes && lanes.asked > 1 && !opts.json) process.stderr.write(`prnr: ${lanes.reason}\n`);
       const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel });
+      // Beside the replay, every stored snapshot is read back: a lane running straight through a chunk restores only its first.
+      const stored = checkStoredSnapshots(rec, slices);
+      stored.catch(() => {}); // awaited below; a replay that throws first must not leave it unhandled
       let r;
       try {
         r = await replayWithProgress(rec, { executor, slices, progress: !opts.json });
       } finally {
         await executor.close();
       }
+      failStoredProblems(r, await stored);
       if (opts.json) {
         process.stdout.write(JSON.stringify({ recording: dir, complete: rec.manifest.status === 'complete', verified: r.verified, wallSeconds: r.wallSeconds, fixed: r.fixed, ...(lanes ? { lanes: { used: lanes.lanes, asked: lanes.asked, expectedSeconds: lanes.expectedSeconds, predictedSeconds: lanes.predicted, reason: lanes.reason } } : {}), slices: r.slices }, null, 2) + '\n');
       } else {
@@ -47,4 +52,15 @@ export function registerVerify(program: Command): void {
       }
       if (!r.verified) process.exitCode = EXIT_DIVERGED;
     });
+}
+
+/** A slice that replayed to its end state but whose stored snapshot cannot be read back fails, with what is wrong. */
+function failStoredProblems(r: RecordingReplayResult, problems: StoredSliceProblem[]): void {
+  for (const p of problems) {
+    const s = r.slices.find((x) => x.slice === p.slice);
+    if (!s?.verified) continue; // its replay already failed, and says why
+    s.verified = false;
+    s.error = p.error;
+    r.verified = false;
+  }
 }
