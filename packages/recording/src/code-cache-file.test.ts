@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CodeCache, runBareElf } from '@prnr/cpu';
 import { CODE_CACHE_FILE, CodeCacheWriter, decodeCodeCacheFile, decodeCodeCacheFileAsync, loadCodeCache, saveCodeCache } from './code-cache-file.js';
 import type { RecordingSource } from './replay-session.js';
+import { makeFifo } from './test-support/fifo.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prnr-cc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -169,5 +170,28 @@ describe('code-cache.bin', () => {
     const each: string[] = [];
     await loadCodeCache({ location: d, dir: d } as unknown as RecordingSource, (m) => each.push(m), refusing((k) => `piece ${k} is odd`));
     expect(each).toEqual([`${d}/${CODE_CACHE_FILE}: piece 0 is odd`, `${d}/${CODE_CACHE_FILE}: piece 1 is odd`]);
+  });
+
+  it('loadCodeCache: a code-cache.bin that is a directory, a FIFO or a symbolic link is one warning naming it, never read (a FIFO would block)', async () => {
+    const { file } = await twoPieces('not-regular-');
+    const stops: Array<() => void> = [];
+    const kinds: Array<[string, (path: string) => void]> = [
+      ['a directory', (path) => mkdirSync(path)],
+      ['a FIFO', (path) => stops.push(makeFifo(path).stop)],
+      ['a symbolic link', (path) => { writeFileSync(`${path}.real`, file); symlinkSync(`${path}.real`, path); }],
+    ];
+    try {
+      for (const [kind, make] of kinds) {
+        const d = mkdtempSync(join(dir, 'rec-'));
+        make(join(d, CODE_CACHE_FILE));
+        const told: string[] = [];
+        const cache = new CodeCache();
+        await loadCodeCache({ location: d, dir: d } as unknown as RecordingSource, (m) => told.push(m), cache);
+        expect(told).toEqual([`${d}/${CODE_CACHE_FILE} is ${kind}, not a regular file: ignored, the replay translates code afresh`]);
+        expect(content(cache)).toEqual({ modules: 0, blocks: 0 });
+      }
+    } finally {
+      for (const stop of stops) stop();
+    }
   });
 });

@@ -22,13 +22,13 @@
  * 3.0 MB. Pieces: a recording's end then compresses and writes only the last
  * slice's code instead of the whole cache (~0.1 s it waited for).
  */
-import { readFileSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRaw, inflateRawSync } from 'node:zlib';
 import { compress as lz4Compress, uncompress as lz4UncompressAsync, uncompressSync as lz4Uncompress } from 'lz4-napi';
 import { CodeCache } from '@prnr/cpu';
+import { NotRegularFileError, readRegularFileSync } from '@prnr/snapshot';
 import type { RecordingSource } from './replay-session.js';
 
 export const CODE_CACHE_FILE = 'code-cache.bin';
@@ -256,17 +256,19 @@ export function loadCodeCache(source: RecordingSource, onWarning: (message: stri
   let p = loaded.get(source);
   if (!p) {
     p = (async () => {
+      const where = `${source.location}/${CODE_CACHE_FILE}`;
       let packed: Uint8Array;
       try {
         // A local file is read at once, on this thread (~2 ms for the smoke recording's 3.4 MB), so
         // that its decompression is on the pool before the caller goes on: a machine's build keeps
         // this thread from its event loop until it is done, so a read on the pool (fs's readFile:
         // 512 KiB at a time, each next read started from the loop) would only arrive after it.
-        packed = isLocal(source) ? readFileSync(join(source.dir, CODE_CACHE_FILE)) : await source.readFile(CODE_CACHE_FILE);
-      } catch {
+        // Only a regular file: a FIFO there would block this thread.
+        packed = isLocal(source) ? readRegularFileSync(join(source.dir, CODE_CACHE_FILE)) : await source.readFile(CODE_CACHE_FILE);
+      } catch (e) {
+        if (e instanceof NotRegularFileError) onWarning(`${where} is ${e.kind}, not a regular file: ignored, the replay translates code afresh`);
         return; // none: the replay translates as it goes
       }
-      const where = `${source.location}/${CODE_CACHE_FILE}`;
       const { caches, damage } = await decodeCodeCacheFileAsync(packed);
       if (damage !== undefined) {
         onWarning(caches.length === 0

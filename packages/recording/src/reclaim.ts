@@ -4,13 +4,15 @@
  *
  * Order of work keeps the recording valid at every moment: new segments are
  * written (under new names) before the manifest that names them replaces the
- * old one atomically; only then is anything deleted.
+ * old one atomically; only then is anything deleted. A merge first reads
+ * every object the gc after it will copy, so damage stops it before it has
+ * written anything; what it wrote before a failure is removed.
  */
-import { readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { SegmentWriter, readSegment, type LogEvent } from '@prnr/eventlog';
-import { reachableObjects } from '@prnr/snapshot';
-import { RecordingError, writeManifest, type SliceEntry } from './manifest.js';
+import { SegmentWriter, readSegmentBytes, type LogEvent } from '@prnr/eventlog';
+import { reachableObjects, type Hash, type ObjectReader } from '@prnr/snapshot';
+import { RecordingError, writeManifest, type RecordingManifest, type SliceEntry } from './manifest.js';
 import { assertNotBeingRecorded } from './recording-lock.js';
 import type { Recording } from './replayer.js';
 
@@ -24,13 +26,7 @@ export interface GcResult {
 export async function collectGarbage(rec: Recording): Promise<GcResult> {
   assertNotBeingRecorded(rec.dir, 'gc');
   const m = rec.manifest;
-  const roots = new Set<string>();
-  for (const s of m.slices) roots.add(s.snapshot).add(s.endState);
-  const keep = await reachableObjects([...roots], rec.store);
-  for (const h of Object.values(m.disks)) keep.add(h);
-  for (const s of m.slices) if (s.console) keep.add(s.console);
-  if (m.guestProfile) keep.add(m.guestProfile);
-  for (const p of m.devicePlugins ?? []) if (p.object) keep.add(p.object);
+  const keep = await neededObjects(m, rec.store);
   // Loose objects (recordings before packs) are unlinked; packs holding anything else are rewritten with the kept objects only.
   const { objectsRemoved, bytesFreed } = await rec.store.retainOnly(keep);
   const named = new Set(m.slices.map((s) => s.log.slice('log/'.length)));
@@ -46,10 +42,27 @@ export async function collectGarbage(rec: Recording): Promise<GcResult> {
   return { objectsRemoved, segmentsRemoved, bytesFreed };
 }
 
+/** Every object a recording with these slices needs: its snapshots' trees, base disks, consoles, guest profile, device modules. */
+async function neededObjects(m: Pick<RecordingManifest, 'slices' | 'disks' | 'guestProfile' | 'devicePlugins'>, store: ObjectReader): Promise<Set<Hash>> {
+  const roots = new Set<string>();
+  for (const s of m.slices) roots.add(s.snapshot).add(s.endState);
+  const keep = await reachableObjects([...roots], store);
+  for (const h of Object.values(m.disks)) keep.add(h);
+  for (const s of m.slices) if (s.console) keep.add(s.console);
+  if (m.guestProfile) keep.add(m.guestProfile);
+  for (const p of m.devicePlugins ?? []) if (p.object) keep.add(p.object);
+  return keep;
+}
+
 /**
  * Keeps every `k`-th snapshot: slices [ik, (i+1)k) become one slice that
  * starts from slice ik's snapshot and has their events in one segment. Then
  * collects garbage. The merged recording still verifies.
+ *
+ * A merge that fails changes nothing: the objects the gc would copy are
+ * checked first, and the merged segments are removed if one cannot be written
+ * (a damaged or missing log), before any object is added or the manifest is
+ * replaced.
  */
 export async function mergeSlices(rec: Recording, k: number): Promise<GcResult & { slicesBefore: number; slicesAfter: number }> {
   if (!Number.isInteger(k) || k < 2) throw new RecordingError(`--merge needs a whole number of at least 2, got ${k}`);
@@ -57,47 +70,101 @@ export async function mergeSlices(rec: Recording, k: number): Promise<GcResult &
   const m = rec.manifest;
   if (m.status !== 'complete') throw new RecordingError(`${rec.dir} is incomplete (its recorder did not finish): run gc without --merge, or record again`);
   const before = m.slices.length;
+  const groups: SliceEntry[][] = [];
+  for (let i = 0; i < m.slices.length; i += k) groups.push(m.slices.slice(i, i + k));
+  // What the merged recording keeps (its new consoles aside: they are made from objects read below), read as the gc will read it.
+  const slices = groups.map((g) => ({ ...g[0], endState: g[g.length - 1].endState, console: g.length === 1 ? g[0].console : undefined }));
+  await rec.store.checkRetain(await neededObjects({ ...m, slices }, rec.store));
+  const written = await writeMergedSegments(rec, groups);
   const merged: SliceEntry[] = [];
-  for (let i = 0; i < m.slices.length; i += k) {
-    const group = m.slices.slice(i, i + k);
-    if (group.length === 1) {
-      merged.push({ ...group[0], index: merged.length });
-      continue;
+  try {
+    for (const [i, group] of groups.entries()) {
+      const w = written[i];
+      if (!w) {
+        merged.push({ ...group[0], index: merged.length });
+        continue;
+      }
+      const first = group[0];
+      const last = group[group.length - 1];
+      merged.push({
+        index: merged.length,
+        startIcount: first.startIcount,
+        endIcount: last.endIcount,
+        snapshot: first.snapshot,
+        log: w.log,
+        endState: last.endState,
+        events: w.events,
+        logBytes: w.logBytes,
+        ...(w.consoles.length === group.length ? { console: await rec.store.put(Buffer.concat(w.consoles)) } : {}),
+        startMtime: first.startMtime,
+        endMtime: last.endMtime,
+      });
     }
-    const first = group[0];
-    const last = group[group.length - 1];
-    const log = `log/${first.startIcount}-${last.endIcount}.seg`;
-    const w = await SegmentWriter.create(join(rec.dir, log), { segmentIndex: merged.length, startIcount: BigInt(first.startIcount) });
-    let events = 0;
-    const consoles: Uint8Array[] = [];
-    for (const s of group) {
-      if (s.console) consoles.push(await rec.store.get(s.console));
-      const seg = await readSegment(join(rec.dir, s.log));
-      seg.events.forEach((e: LogEvent) => w.append(e));
-      events += seg.events.length;
-    }
-    await w.close(BigInt(last.endIcount));
-    merged.push({
-      index: merged.length,
-      startIcount: first.startIcount,
-      endIcount: last.endIcount,
-      snapshot: first.snapshot,
-      log,
-      endState: last.endState,
-      events,
-      logBytes: w.bytesWritten,
-      ...(consoles.length === group.length ? { console: await rec.store.put(Buffer.concat(consoles)) } : {}),
-      startMtime: first.startMtime,
-      endMtime: last.endMtime,
-    });
+    await rec.store.sync(); // the merged consoles are durable before a manifest names them
+  } catch (e) {
+    removeSegments(rec, written.flatMap((w) => (w ? [w.log] : [])));
+    throw e;
   }
   const kept = new Set(merged.flatMap((s) => [s.snapshot, s.endState]));
   m.slices = merged;
   m.snapshots = m.snapshots.filter((s) => kept.has(s.root));
-  await rec.store.sync(); // the merged consoles are durable before a manifest names them
   writeManifest(rec.dir, m);
   const gc = await collectGarbage(rec);
   return { ...gc, slicesBefore: before, slicesAfter: merged.length };
+}
+
+/** A merged slice's segment, written, and what it holds. */
+interface MergedSegment {
+  log: string;
+  events: number;
+  logBytes: number;
+  /** The consoles of its slices that have one (verified as read). */
+  consoles: Uint8Array[];
+}
+
+/**
+ * Writes one segment per group of two or more slices (undefined for a group
+ * of one, which stays as it is). If any fails, every segment written here,
+ * finished or not, is removed before the error goes on.
+ */
+async function writeMergedSegments(rec: Recording, groups: SliceEntry[][]): Promise<Array<MergedSegment | undefined>> {
+  let open: SegmentWriter | undefined;
+  const out: Array<MergedSegment | undefined> = [];
+  try {
+    for (const [i, group] of groups.entries()) {
+      if (group.length === 1) {
+        out.push(undefined);
+        continue;
+      }
+      const first = group[0];
+      const last = group[group.length - 1];
+      const log = `log/${first.startIcount}-${last.endIcount}.seg`;
+      const w = await SegmentWriter.create(join(rec.dir, log), { segmentIndex: i, startIcount: BigInt(first.startIcount) });
+      open = w;
+      let events = 0;
+      const consoles: Uint8Array[] = [];
+      for (const s of group) {
+        if (s.console) consoles.push(await rec.store.get(s.console));
+        // Through the recording's reader: a missing file or one that is not a regular file is one line naming it.
+        const seg = readSegmentBytes(await rec.readFile(s.log), join(rec.dir, s.log));
+        seg.events.forEach((e: LogEvent) => w.append(e));
+        events += seg.events.length;
+      }
+      await w.close(BigInt(last.endIcount));
+      open = undefined;
+      out.push({ log, events, logBytes: w.bytesWritten, consoles });
+    }
+  } catch (e) {
+    await open?.abort({ remove: true }).catch(() => {}); // its .partial
+    removeSegments(rec, out.flatMap((w) => (w ? [w.log] : [])));
+    throw e;
+  }
+  return out;
+}
+
+/** Removes merged segments no manifest names (a merge that failed); best effort, the failure is what is reported. */
+function removeSegments(rec: Recording, logs: string[]): void {
+  for (const log of logs) rmSync(join(rec.dir, log), { force: true });
 }
 
 export interface SpaceReport {

@@ -5,8 +5,7 @@
 import { join } from 'node:path';
 import { checkDeviceModuleFile, DevicePluginError, type ConsoleOutputSink } from '@prnr/devices';
 import type { VirtMachine } from '@prnr/machine';
-import { FsObjectStore } from '@prnr/snapshot';
-import { readFile } from 'node:fs/promises';
+import { FsObjectStore, NotRegularFileError, readRegularFile } from '@prnr/snapshot';
 import { MANIFEST_FILE, readManifest, RecordingError, type SliceEntry } from './manifest.js';
 import { ReplaySession, type RecordingSource, type RunOptions, type SliceReplayResult } from './replay-session.js';
 
@@ -46,11 +45,14 @@ export function openRecording(dir: string, options: OpenRecordingOptions = {}): 
     manifest,
     // Reads packs and loose objects alike; what merge adds goes into a pack.
     store: new FsObjectStore(dir, { packs: true }),
+    // Only a regular file is read: a FIFO under the name would block the thread, a directory says EISDIR without the path.
     readFile: async (path) => {
+      const file = join(dir, path);
       try {
-        return await readFile(join(dir, path));
+        return await readRegularFile(file);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RecordingError(`${join(dir, path)} is missing (recording.json names it)`);
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RecordingError(`${file} is missing (recording.json names it)`);
+        if (e instanceof NotRegularFileError) throw new RecordingError(e.message);
         throw e;
       }
     },

@@ -21,7 +21,7 @@
  * then their directories), so a manifest that names objects is written only
  * after sync() resolves. close() completes the pack (appends its index).
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { forEachLimit } from './concurrency.js';
@@ -31,6 +31,7 @@ import { decodeObjectFile, decodeObjectFileAsync, encodeObjectFile, encodeObject
 import type { ObjectStore, PutOutcome, StoreStats } from './object-store.js';
 import { ENTRY_HEADER_BYTES, PackFormatError } from './pack-format.js';
 import { PackSet, type Located } from './pack-set.js';
+import { NotRegularFileError, openRegularFile } from './regular-file.js';
 import { Codec, OBJECT_HEADER_BYTES, type CodecId, type Hash } from './schema.js';
 
 export interface FsObjectStoreOptions {
@@ -292,8 +293,18 @@ export class FsObjectStore implements ObjectStore {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
     }
-    const r = this.packs.retain(keep);
+    const r = this.packs.retain(keep, corruptAt);
     return { objectsRemoved: objectsRemoved + r.objectsRemoved, bytesFreed: bytesFreed + r.bytesFreed, packsRewritten: r.packsRewritten };
+  }
+
+  /**
+   * Reads every object that retainOnly(keep) would copy (the kept objects
+   * in packs it would rewrite), checking each as the copy would; throws
+   * ObjectCorruptError naming the pack and offset of the first that fails.
+   * A merge calls it before it changes anything. Returns objects checked.
+   */
+  async checkRetain(keep: ReadonlySet<Hash>): Promise<number> {
+    return this.packs.checkRetain(keep, corruptAt);
   }
 
   async get(h: Hash): Promise<Uint8Array> {
@@ -320,11 +331,10 @@ export class FsObjectStore implements ObjectStore {
     const path = this.pathOf(h);
     const at = this.packs.locate(h, false) ?? (existsSync(path) ? undefined : this.packs.locate(h, true));
     if (!at) return { file: this.readObjectFile(h, path), where: path };
-    const where = `${at.file} at offset ${at.entry.offset}`;
     try {
-      return { file: this.packs.read(h, at), where };
+      return { file: this.packs.read(h, at), where: packWhere(at) };
     } catch (e) {
-      if (e instanceof PackFormatError) throw new ObjectCorruptError(h, where, e.message);
+      if (e instanceof PackFormatError) throw corruptAt({ h, at }, e);
       throw e;
     }
   }
@@ -345,15 +355,14 @@ export class FsObjectStore implements ObjectStore {
       if (at) packed.push({ h, at });
       else rest.push(h);
     }
-    const where = (x: { at: Located }) => `${x.at.file} at offset ${x.at.entry.offset}`;
     this.packs.readEach(
       packed,
       (x, file) => {
-        const bytes = this.verified(x.h, file, where(x));
+        const bytes = this.verified(x.h, file, packWhere(x.at));
         const lent = bytes.buffer === file.buffer || bytes.buffer === this.decodeBuffer.buffer;
         each(x.h, bytes, !lent && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength);
       },
-      (x, e) => new ObjectCorruptError(x.h, where(x), e.message),
+      corruptAt,
     );
     for (const h of rest) each(h, await this.get(h), true);
   }
@@ -377,24 +386,28 @@ export class FsObjectStore implements ObjectStore {
     return bytes;
   }
 
-  /** The file's bytes: in the read buffer (valid until the next read) when they fit, else a new buffer. One open, one read, one close for small objects. */
+  /**
+   * The file's bytes: in the read buffer (valid until the next read) when they fit, else a new buffer.
+   * One open, one fstat (a FIFO or a directory under the name is corrupt, never waited on), one read, one close for small objects.
+   */
   private readObjectFile(h: Hash, path: string): Uint8Array {
     let fd: number;
+    let size: number;
     try {
-      fd = openSync(path, 'r');
+      ({ fd, size } = openRegularFile(path));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         const damage = this.packs.damage();
         const inPacks = this.packs.files() > 0 ? ` and in no pack${damage.length ? `; ${damage.join('; ')}` : ''}` : '';
         throw new ObjectMissingError(h, `no file ${path}${inPacks}`);
       }
+      if (e instanceof NotRegularFileError) throw new ObjectCorruptError(h, path, `it is ${e.kind}, not a regular file`);
       throw e;
     }
     try {
       const buf = this.readBuffer;
       let n = readSync(fd, buf, 0, buf.length, 0);
       if (n < buf.length) return buf.subarray(0, n);
-      const size = fstatSync(fd).size;
       const big = Buffer.allocUnsafe(Math.max(size, n));
       buf.copy(big, 0, 0, n);
       for (let k; n < big.length && (k = readSync(fd, big, n, big.length - n, n)) > 0; ) n += k;
@@ -438,7 +451,7 @@ export class FsObjectStore implements ObjectStore {
 
   /** Removes one object; one in a pack costs a rewrite of that pack (gc calls retainOnly once instead). */
   async delete(h: Hash): Promise<void> {
-    if (this.packs.locate(h, true)) this.packs.retain(new Set(this.packs.hashes().filter((x) => x !== h)));
+    if (this.packs.locate(h, true)) this.packs.retain(new Set(this.packs.hashes().filter((x) => x !== h)), corruptAt);
     try {
       await unlink(this.pathOf(h));
     } catch (e) {
@@ -457,7 +470,13 @@ export class FsObjectStore implements ObjectStore {
     for (const h of seen) {
       const at = this.locate(h);
       if (!at) continue; // deleted meanwhile
-      const fd = openSync(at.file, 'r');
+      let fd: number;
+      try {
+        ({ fd } = openRegularFile(at.file));
+      } catch (e) {
+        if (e instanceof NotRegularFileError) continue; // get() says so; stats counts what can be read
+        throw e;
+      }
       try {
         const n = readSync(fd, head, 0, OBJECT_HEADER_BYTES, at.offset);
         objects++;
@@ -473,6 +492,16 @@ export class FsObjectStore implements ObjectStore {
     }
     return { objects, storedBytes, logicalBytes };
   }
+}
+
+/** Where a packed object lies, as errors name it. */
+function packWhere(at: Located): string {
+  return `${at.file} at offset ${at.entry.offset}`;
+}
+
+/** A pack entry that failed its check, as the store reports it. */
+function corruptAt(x: { h: Hash; at: Located }, e: PackFormatError): ObjectCorruptError {
+  return new ObjectCorruptError(x.h, packWhere(x.at), e.message);
 }
 
 /** fsync a file or a directory (Linux syncs a directory opened read-only). One deleted meanwhile (gc) needs nothing. */

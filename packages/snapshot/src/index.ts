@@ -25,6 +25,7 @@ export { PACK_VERSION, PackFormatError } from './pack-format.js';
 export { ObjectCache, CachedObjectReader } from './object-cache.js';
 export { encodeObjectFile, decodeObjectFile, ObjectFileError } from './object-file.js';
 export { ObjectMissingError, ObjectCorruptError, SnapshotFormatError } from './errors.js';
+export { NotRegularFileError, openRegularFile, readRegularFile, readRegularFileSync } from './regular-file.js';
 
 // Snapshots.
 export type { MachineParts, RamPart, DiskPart } from './machine-parts.js';

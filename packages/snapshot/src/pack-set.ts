@@ -5,10 +5,12 @@
  *
  * Reads and appends are synchronous syscalls: entries are small and in the
  * page cache, where the thread pool only adds latency. Each pack is opened
- * once and its descriptor kept until close(). Reads that follow one another
- * through a pack (a cold restore reads a capture's pages in the order they
- * were appended) are batched: such a read fetches READ_AHEAD_BYTES at once
- * and the next entries come from that window.
+ * once and its descriptor kept until close(); a name that is not a regular
+ * file (a FIFO would block the thread) is skipped and named by damage().
+ * Reads that follow one another through a pack (a cold restore reads a
+ * capture's pages in the order they were appended) are batched: such a read
+ * fetches READ_AHEAD_BYTES at once and the next entries come from that
+ * window.
  *
  * A writer appends to a pack of its own (a new file per store instance):
  * each entry is encoded straight into one reused buffer of FLUSH_BYTES
@@ -38,6 +40,7 @@ import {
   TRAILER_BYTES,
   type PackEntry,
 } from './pack-format.js';
+import { NotRegularFileError, openRegularFile } from './regular-file.js';
 import type { Hash } from './schema.js';
 
 /** Bytes of a writer's append buffer: appended entries are written when the next one does not fit (and at sync/close). */
@@ -62,6 +65,12 @@ export interface Located {
   entry: PackEntry;
 }
 
+/** An object retain() copies, and where it is. */
+export interface Copy {
+  h: Hash;
+  at: Located;
+}
+
 /** Bytes of a pack read ahead, and where its last read ended. */
 interface ReadWindow {
   at: number;
@@ -78,6 +87,8 @@ interface Pack {
   end: number;
   indexed: boolean;
   damage?: string;
+  /** Not a regular file (a FIFO, a directory, a link): skipped, never opened again (`damage` says what it is). */
+  refused?: boolean;
 }
 
 /** A pack being appended to by this process. */
@@ -206,7 +217,7 @@ export class PackSet {
    * entry that fails a check throws `corrupt(item, error)`.
    */
   readEach<T extends { h: Hash; at: Located }>(wanted: readonly T[], each: (item: T, body: Uint8Array) => void, corrupt: (item: T, e: PackFormatError) => Error): void {
-    const checked = (item: T, body: () => Uint8Array): Uint8Array => {
+    const checked = <R>(item: T, body: () => R): R => {
       try {
         return body();
       } catch (e) {
@@ -233,7 +244,7 @@ export class PackSet {
       const buf = end - start <= SPAN_BYTES ? (this.spanBuffer ??= new Uint8Array(SPAN_BYTES)) : new Uint8Array(end - start);
       const p = this.packs.get(first.at.file)!;
       // A pack cut short after it was indexed reads short: the entries past the cut fail their length check.
-      const got = readFully(this.fdOf(p), buf.subarray(0, end - start), start);
+      const got = readFully(checked(first, () => this.fdOf(p)), buf.subarray(0, end - start), start);
       for (; i < j; i++) {
         const x = sorted[i];
         const from = x.at.entry.offset - start;
@@ -308,35 +319,28 @@ export class PackSet {
    * Rewrites the packs so that they hold only objects in `keep`: every pack
    * holding something else is copied, kept entries only, into a new pack,
    * which is fsynced and named before the old packs are removed. A crash
-   * midway leaves duplicates, never a loss. Returns what was dropped.
+   * midway leaves duplicates, never a loss; an entry that fails its check
+   * throws `corrupt(...)` and the new packs are removed: nothing changed.
+   * Returns what was dropped.
    */
-  retain(keep: ReadonlySet<Hash>): { objectsRemoved: number; bytesFreed: number; packsRewritten: number } {
-    this.load();
-    this.refresh();
+  retain(keep: ReadonlySet<Hash>, corrupt: (item: Copy, e: PackFormatError) => Error): { objectsRemoved: number; bytesFreed: number; packsRewritten: number } {
     this.closeWriting();
     this.sync();
-    const victims = [...this.packs.values()].filter((p) => [...p.entries.keys()].some((h) => !keep.has(h)));
-    const victim = new Set(victims);
-    const kept = [...this.packs.values()].filter((p) => !victim.has(p));
+    const { victims, copies, objectsRemoved } = this.plan(keep);
     if (victims.length === 0) return { objectsRemoved: 0, bytesFreed: 0, packsRewritten: 0 };
-    let objectsRemoved = 0;
+    const before = new Set(this.packs.keys());
     let bytesFreed = 0;
-    for (const p of victims) {
-      bytesFreed += statSync(p.file).size;
-      for (const [h, e] of p.entries) {
-        if (!keep.has(h)) {
-          objectsRemoved++;
-          continue;
-        }
-        if (this.writing?.entries.has(h) || kept.some((q) => q.entries.has(h))) continue; // kept elsewhere
-        const body = this.read(h, { file: p.file, entry: e });
-        this.append(h, body);
-      }
+    for (const p of victims) bytesFreed += statSync(p.file).size;
+    try {
+      // In file order, neighbours with one read; append() copies each body out of the reused buffer.
+      this.readEach(copies, (x, body) => this.append(x.h, body), corrupt);
+      this.closeWriting();
+      this.sync();
+    } catch (e) {
+      this.discardSince(before);
+      throw e;
     }
-    const fresh = this.writing;
-    this.closeWriting();
-    this.sync();
-    if (fresh) bytesFreed -= statSync(fresh.file).size;
+    for (const [file, p] of this.packs) if (!before.has(file)) bytesFreed -= statSync(p.file).size;
     for (const p of victims) {
       if (p.fd !== undefined) closeSync(p.fd);
       unlinkSync(p.file);
@@ -344,6 +348,58 @@ export class PackSet {
     }
     fsyncDir(this.dir);
     return { objectsRemoved, bytesFreed, packsRewritten: victims.length };
+  }
+
+  /**
+   * Reads what retain(keep) would copy, checking each entry as it would:
+   * `corrupt(...)` for the first that fails. Lets a caller (a merge) find
+   * damage before it changes anything.
+   */
+  checkRetain(keep: ReadonlySet<Hash>, corrupt: (item: Copy, e: PackFormatError) => Error): number {
+    const { copies } = this.plan(keep);
+    this.readEach(copies, () => {}, corrupt);
+    return copies.length;
+  }
+
+  /** What retain(keep) would do: the packs to rewrite, the kept entries it copies (each once), the objects it drops. */
+  private plan(keep: ReadonlySet<Hash>): { victims: Pack[]; copies: Copy[]; objectsRemoved: number } {
+    this.load();
+    this.refresh();
+    const victims = [...this.packs.values()].filter((p) => [...p.entries.keys()].some((h) => !keep.has(h)));
+    const victim = new Set(victims);
+    const kept = [...this.packs.values()].filter((p) => !victim.has(p));
+    const copies: Copy[] = [];
+    const copied = new Set<Hash>();
+    let objectsRemoved = 0;
+    for (const p of victims) {
+      for (const [h, entry] of p.entries) {
+        if (!keep.has(h)) {
+          objectsRemoved++;
+          continue;
+        }
+        if (copied.has(h) || this.writing?.entries.has(h) || kept.some((q) => q.entries.has(h))) continue; // kept elsewhere
+        copied.add(h);
+        copies.push({ h, at: { file: p.file, entry } });
+      }
+    }
+    return { victims, copies, objectsRemoved };
+  }
+
+  /** Removes the packs this instance made since `before` was taken (a rewrite that failed midway): written, not yet named by anything. */
+  private discardSince(before: ReadonlySet<string>): void {
+    const w = this.writing;
+    this.writing = undefined;
+    const fds = [...this.unsynced, ...(w ? [w.fd] : [])];
+    this.unsynced = [];
+    const files = [...this.packs.keys()].filter((f) => !before.has(f)).concat(w ? [w.file] : []);
+    for (const f of files) {
+      const fd = this.packs.get(f)?.fd;
+      if (fd !== undefined) fds.push(fd);
+      this.packs.delete(f);
+    }
+    // Best effort: the error that stopped the rewrite is the one to report.
+    for (const fd of fds) tryIgnoring(() => closeSync(fd));
+    for (const f of files) tryIgnoring(() => unlinkSync(f));
   }
 
   private load(): void {
@@ -366,15 +422,33 @@ export class PackSet {
       const file = join(this.dir, name);
       if (this.writing?.file === file) continue;
       const known = this.packs.get(file);
-      if (known?.indexed) continue;
-      const p = known ?? { file, fd: undefined, entries: new Map(), end: 0, indexed: false };
+      if (known?.indexed || known?.refused) continue;
+      const p: Pack = known ?? { file, fd: undefined, entries: new Map(), end: 0, indexed: false };
       if (!known) this.packs.set(file, p);
-      readPack(p, this.fdOf(p));
+      let fd: number;
+      try {
+        fd = this.fdOf(p);
+      } catch (e) {
+        if (!(e instanceof PackFormatError)) throw e;
+        // Skipped, said by damage(): the objects of the other packs stay readable.
+        p.damage = e.message;
+        p.refused = true;
+        continue;
+      }
+      readPack(p, fd);
     }
   }
 
+  /** The pack's descriptor, opened once and kept. One that is not a regular file is a PackFormatError (a FIFO would block the thread, a directory reads EISDIR). */
   private fdOf(p: Pack | OpenPack): number {
-    if (p.fd === undefined) p.fd = openSync(p.file, 'r');
+    if (p.fd === undefined) {
+      try {
+        p.fd = openRegularFile(p.file).fd;
+      } catch (e) {
+        if (e instanceof NotRegularFileError) throw new PackFormatError(`${e.kind}, not a regular file`);
+        throw e;
+      }
+    }
     return p.fd;
   }
 
@@ -476,6 +550,14 @@ function readFully(fd: number, buf: Uint8Array, at: number): number {
   let n = 0;
   for (let k; n < buf.length && (k = readSync(fd, buf, n, buf.length - n, at + n)) > 0; ) n += k;
   return n;
+}
+
+function tryIgnoring(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // see the caller
+  }
 }
 
 function fsyncDir(dir: string): void {

@@ -263,6 +263,37 @@ describe('FsObjectStore with packs', () => {
     expect((await fresh.retainOnly(keep)).packsRewritten).toBe(0);
   });
 
+  it('retainOnly and checkRetain with a damaged kept object: one line naming the pack and offset, the new pack removed, nothing else changed', async () => {
+    const dir = tempDir();
+    const w = new FsObjectStore(dir, { packs: true });
+    const objs = objects(20);
+    const hs = await putAll(w, objs);
+    await w.close();
+    const [pack] = packFiles(dir);
+    const at = new FsObjectStore(dir).locate(hs[15])!;
+    const bytes = readFileSync(pack);
+    bytes[at.offset + 200] ^= 0x01; // inside the body: its CRC fails when the rewrite copies it
+    writeFileSync(pack, bytes);
+    const keep = new Set([...hs.filter((_, i) => i % 2 === 0), hs[15]]);
+    const line = `object ${hs[15]} in ${pack} at offset ${at.offset - ENTRY_HEADER_BYTES} is corrupt: body checksum mismatch (bytes ${ENTRY_HEADER_BYTES}..${ENTRY_HEADER_BYTES + at.length} of the entry)`;
+    const store = new FsObjectStore(dir);
+    // The check a merge makes first: the same error, and nothing written.
+    await expect(store.checkRetain(keep)).rejects.toThrow(line);
+    expect(packFiles(dir)).toEqual([pack]);
+    const err = await store.retainOnly(keep).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ObjectCorruptError);
+    expect((err as Error).message).toBe(line);
+    // The pack being written (objects before the damaged one were copied into it) is gone; the old one is whole.
+    expect(packFiles(dir)).toEqual([pack]);
+    expect(readFileSync(pack).equals(bytes)).toBe(true);
+    for (const [i, h] of hs.entries()) if (i !== 15) expect(Buffer.from(await store.get(h)).equals(Buffer.from(objs[i]))).toBe(true);
+    // Without the damaged object the same store rewrites the pack.
+    keep.delete(hs[15]);
+    expect(await store.checkRetain(keep)).toBe(keep.size);
+    expect((await store.retainOnly(keep)).packsRewritten).toBe(1);
+    for (const h of keep) await new FsObjectStore(dir).get(h);
+  });
+
   it('starts every pack with its header and appends nothing but whole entries before sync', async () => {
     const dir = tempDir();
     const store = new FsObjectStore(dir, { packs: true });

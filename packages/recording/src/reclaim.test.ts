@@ -1,0 +1,144 @@
+/**
+ * gc and merge on a damaged recording: a damaged object or log stops a merge
+ * with one line naming the file (and the offset), and a failed merge changes
+ * nothing (manifest, segments, packs as they were); log segments that are not
+ * regular files (a FIFO, a directory, a symbolic link) are refused at once,
+ * naming the path. On a short recording of the default guest.
+ */
+import { randomFillSync } from 'node:crypto';
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LogFormatError } from '@prnr/eventlog';
+import { ScriptInput, guestBoard, loadGuestImages } from '@prnr/machine';
+import { ObjectCorruptError } from '@prnr/snapshot';
+import { RecordingError } from './manifest.js';
+import { collectGarbage, mergeSlices } from './reclaim.js';
+import { record } from './recorder.js';
+import { openRecording, replaySlice } from './replayer.js';
+import { loadEvents } from './replay-session.js';
+import { makeFifo } from './test-support/fifo.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SLICES = 5;
+const SLICE = 4_000_000;
+const top = mkdtempSync(join(tmpdir(), 'prnr-reclaim-'));
+const original = join(top, 'original.rec');
+const stops: Array<() => void> = [];
+
+beforeAll(async () => {
+  const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
+  const input = new ScriptInput(readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8'));
+  await record({
+    dir: original, config, images,
+    inputs: { consoleInput: input, clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } },
+    output: { write: (b) => input.observe(b) },
+    realtime: false, maxSteps: SLICES * SLICE, sliceSteps: SLICE,
+  });
+}, 600_000);
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+afterAll(() => rmSync(top, { recursive: true, force: true }));
+
+let copies = 0;
+/** A copy of the recording to damage. */
+function copy(): string {
+  const dir = join(top, `copy-${++copies}.rec`);
+  cpSync(original, dir, { recursive: true });
+  return dir;
+}
+
+/** Every file of a recording and its bytes (or what it is, if not a regular file): what "nothing changed" compares. */
+function files(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const sub of ['', 'log', 'objects/pack']) {
+    for (const name of readdirSync(join(dir, sub)).sort()) {
+      const path = join(dir, sub, name);
+      if (name === 'log' || name === 'objects' || name === 'pack') continue;
+      const st = lstatSync(path);
+      out.set(join(sub, name), st.isFile() ? readFileSync(path).toString('base64') : `mode ${st.mode}`);
+    }
+  }
+  return out;
+}
+
+/** Flips one byte at `offset` of `file`. */
+function flip(file: string, offset: number): void {
+  const b = readFileSync(file);
+  b[offset] ^= 0xff;
+  writeFileSync(file, b);
+}
+
+describe('merge of a damaged recording', () => {
+  it('a damaged object that the gc would copy: one line naming the pack and offset, nothing changed; a later gc works, and once repaired the merge does', async () => {
+    const dir = copy();
+    const rec = openRecording(dir, { replay: false });
+    expect(rec.manifest.slices).toHaveLength(SLICES);
+    // The base disk image: kept, and never read by the gc's walk of the snapshot trees, only copied.
+    const disk = Object.values(rec.manifest.disks)[0];
+    const at = rec.store.locate(disk)!;
+    expect(at.file).toMatch(/objects\/pack\/pack-\d+\.pack$/);
+    flip(at.file, at.offset + 200);
+    const before = files(dir);
+    const err = await mergeSlices(openRecording(dir, { replay: false }), 2).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ObjectCorruptError);
+    expect((err as Error).message).toBe(`object ${disk} in ${at.file} at offset ${at.offset - 48} is corrupt: body checksum mismatch (bytes 48..${48 + at.length} of the entry)`);
+    expect(files(dir)).toEqual(before); // no merged segment, no new pack, the manifest as it was
+    expect((await collectGarbage(openRecording(dir, { replay: false }))).segmentsRemoved).toEqual([]);
+    expect(files(dir)).toEqual(before);
+    flip(at.file, at.offset + 200);
+    const merged = await mergeSlices(openRecording(dir, { replay: false }), 2);
+    expect(merged).toMatchObject({ slicesBefore: SLICES, slicesAfter: Math.ceil(SLICES / 2) });
+    expect(merged.objectsRemoved).toBeGreaterThan(0);
+    const after = openRecording(dir);
+    expect((await replaySlice(after, 1)).verified).toBe(true);
+  });
+
+  it('a damaged log segment: the error names it, and no merged segment (finished or .partial) is left', async () => {
+    const dir = copy();
+    const rec = openRecording(dir, { replay: false });
+    const third = join(dir, rec.manifest.slices[2].log);
+    flip(third, readFileSync(third).length - 3); // the end block: slices 0-1 merge first, then this fails
+    const before = files(dir);
+    const err = await mergeSlices(rec, 2).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LogFormatError);
+    expect((err as Error).message).toContain(third);
+    expect(files(dir)).toEqual(before);
+  });
+
+  it('a missing log segment: one line naming it, and nothing left', async () => {
+    const dir = copy();
+    const rec = openRecording(dir, { replay: false });
+    const fourth = join(dir, rec.manifest.slices[3].log);
+    rmSync(fourth);
+    const before = files(dir);
+    await expect(mergeSlices(rec, 2)).rejects.toThrow(new RecordingError(`${fourth} is missing (recording.json names it)`));
+    expect(files(dir)).toEqual(before);
+  });
+});
+
+describe('log segments that are not regular files', () => {
+  const kinds: Array<[kind: string, make: (path: string) => void]> = [
+    ['a FIFO', (path) => stops.push(makeFifo(path).stop)],
+    ['a directory', (path) => mkdirSync(path)],
+    ['a symbolic link', (path) => symlinkSync(join(original, 'log', path.split('/').pop()!), path)],
+  ];
+
+  it.each(kinds)('%s: refused at once in one line naming the path, by a replay and by a merge (nothing left)', async (kind, make) => {
+    const dir = copy();
+    const rec = openRecording(dir);
+    const slice = rec.manifest.slices[1];
+    const path = join(dir, slice.log);
+    rmSync(path);
+    make(path);
+    const line = `${path} is ${kind}, not a regular file`;
+    await expect(rec.readFile(slice.log)).rejects.toThrow(new RecordingError(line));
+    await expect(loadEvents(rec, slice)).rejects.toThrow(line);
+    const before = files(dir);
+    await expect(mergeSlices(openRecording(dir, { replay: false }), 2)).rejects.toThrow(new RecordingError(line));
+    expect(files(dir)).toEqual(before);
+  });
+});
