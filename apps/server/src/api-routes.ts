@@ -1,6 +1,6 @@
 /** /api: recordings (list, inspect, upload), jobs (start, read, follow), and what this server can do. */
 import type { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Analyses } from './analyses.js';
 import type { JobEvent, ServerFeatures } from './api-types.js';
 import { HttpError } from './http-error.js';
@@ -27,6 +27,8 @@ type WithId = FastifyRequest<{ Params: { id: string } }>;
 const HEARTBEAT_MS = 15_000;
 /** Uploads received at once: each holds a temporary copy of a recording on disk while it is checked. */
 export const MAX_CONCURRENT_UPLOADS = 2;
+
+const notAnUpload = () => new HttpError(415, `send the recording as a tar or tar.gz with Content-Type ${UPLOAD_TYPES[0]}`);
 
 export function apiRoutes(c: ApiContext) {
   return async (app: FastifyInstance): Promise<void> => {
@@ -98,15 +100,21 @@ export function apiRoutes(c: ApiContext) {
     // Upload: a tar or tar.gz of a recording directory, streamed.
     let uploading = 0;
     await app.register(async (upload) => {
-      upload.addContentTypeParser(UPLOAD_TYPES, (_req, payload, done) => done(null, payload));
+      // Every body reaches the route as it streams (none is parsed as JSON here): the route's own check answers any content type.
+      upload.removeAllContentTypeParsers();
+      upload.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+      // A Content-Type too malformed for Fastify to look up gets the same answer.
+      upload.setErrorHandler((err: FastifyError) => {
+        throw err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? notAnUpload() : err;
+      });
       upload.post('/api/recordings', async (req: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply: FastifyReply) => {
+        // A refused upload is not read to its end: the connection closes after the answer.
+        reply.header('connection', 'close');
         const { name } = validate(uploadQuerySchema, req.query, 'query');
         checkRecordingName(name);
         const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-        if (!UPLOAD_TYPES.includes(type)) throw new HttpError(415, `send the recording as a tar or tar.gz with Content-Type ${UPLOAD_TYPES[0]}`);
+        if (!UPLOAD_TYPES.includes(type)) throw notAnUpload();
         const length = Number(req.headers['content-length']);
-        // A refused upload is not read to its end: the connection closes after the answer.
-        reply.header('connection', 'close');
         if (Number.isFinite(length) && length > c.upload.maxBytes) throw new HttpError(413, `the upload is larger than the limit of ${c.upload.maxBytes} bytes`);
         if (uploading >= MAX_CONCURRENT_UPLOADS) throw new HttpError(429, `${uploading} uploads are running, the limit is ${MAX_CONCURRENT_UPLOADS}: try again when one finishes`, { 'retry-after': '10' });
         uploading++;

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readManifest, type RecordingManifest } from '@prnr/recording';
 import { blake3Hex, blake3Ready, decodeObjectFile } from '@prnr/snapshot';
 import { buildApp } from './app.js';
@@ -177,10 +177,23 @@ describe('bad requests', () => {
   const post = (payload: string | object, headers: Record<string, string> = { 'content-type': 'application/json' }, name = 'short.rec') =>
     app.inject({ method: 'POST', url: `/api/recordings/${name}/jobs`, headers, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
 
-  it('malformed JSON', async () => {
-    expect(expectClientError(await post('{"type": "verify",'), 400)).toMatch(/^malformed JSON body/);
-    expect(expectClientError(await post('{type: verify}'), 400)).toMatch(/^malformed JSON body/);
-    expectClientError(await post(''), 400);
+  it('malformed JSON: the message says where', async () => {
+    expect(expectClientError(await post('{"type": "verify",'), 400)).toMatch(/^malformed JSON body: .* at position 18\b/);
+    expect(expectClientError(await post('{type: verify}'), 400)).toMatch(/^malformed JSON body: .* at position 1\b/);
+    expect(expectClientError(await post('{"type": "verify"'), 400)).toMatch(/^malformed JSON body: .* at position 17\b/);
+    expect(expectClientError(await post('{"type":'), 400)).toBe('malformed JSON body: Unexpected end of JSON input at position 8 (the end of the body)');
+    expect(expectClientError(await post(''), 400)).toBe('the JSON body is empty');
+    // With parameters the body is still parsed as JSON (here: valid JSON, a wrong type).
+    expect(expectClientError(await post('{"type": "explode"}', { 'content-type': 'application/json; charset=utf-8' }), 400)).toMatch(/^job request: type: /);
+  });
+
+  it('a __proto__ or constructor key is refused with its own message, wherever it is', async () => {
+    expect(expectClientError(await post('{"type": "verify", "__proto__": {"parallel": 1}}'), 400)).toBe(
+      'the JSON body has a "__proto__" key (at top level): refused, as it could change objects\' prototypes',
+    );
+    expect(expectClientError(await post('{"type": "verify", "slices": [{"constructor": {"prototype": {}}}]}'), 400)).toMatch(/^the JSON body has a "constructor" key \(at slices\.0\)/);
+    // Deep nesting is walked without recursion: still a clear 400.
+    expect(expectClientError(await post(`${'['.repeat(20_000)}{"__proto__":1}${']'.repeat(20_000)}`), 400)).toMatch(/^the JSON body has a "__proto__" key \(at 0\.0\.0\.[0.]*…[0.]*\.0\): refused/);
   });
 
   it('schema errors say which field', async () => {
@@ -192,6 +205,15 @@ describe('bad requests', () => {
     expect(expectClientError(await post({ type: 'verify', parallel: 0 }), 400)).toMatch(/^job request: parallel/);
     expect(expectClientError(await post({ type: 'verify', extra: 1 }), 400)).toMatch(/Unrecognized key/);
     expect(expectClientError(await post({ type: 'replay', analyses: ['../x'] }), 400)).toMatch(/^job request: analyses.0/);
+  });
+
+  it('a field that does not apply to the job\'s type is refused, naming it', async () => {
+    expect(expectClientError(await post({ type: 'verify', icount: 5 }), 400)).toBe('job request: icount: does not apply to a verify job (only to seek)');
+    expect(expectClientError(await post({ type: 'diagnose', icount: 5 }), 400)).toMatch(/^job request: icount: does not apply to a diagnose job/);
+    for (const field of ['analyses', 'parallel', 'allLanes', 'slices'] as const) {
+      const value = { analyses: ['console'], parallel: 2, allLanes: true, slices: [0] }[field];
+      expect(expectClientError(await post({ type: 'seek', icount: 5, [field]: value }), 400), field).toBe(`job request: ${field}: does not apply to a seek job (only to verify, replay, diagnose)`);
+    }
   });
 
   it('requests that fit the schema but not the recording or the server', async () => {
@@ -206,8 +228,9 @@ describe('bad requests', () => {
 
   it('a JSON body over the limit is a 413; another content type gets a clear error', async () => {
     expect(expectClientError(await post({ type: 'verify', analyses: ['x'.repeat(100_000)] }), 413)).toMatch(/larger than/);
-    expectClientError(await post('type=verify', { 'content-type': 'application/x-www-form-urlencoded' }), 415);
-    expectClientError(await post('verify', { 'content-type': 'text/plain' }), 400);
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      expect(expectClientError(await post('{"type": "verify"}', { 'content-type': type }), 415), type).toBe('unsupported content type: send JSON with Content-Type: application/json');
+    }
   });
 
   it('unknown routes and jobs are JSON 404s', async () => {
@@ -219,6 +242,38 @@ describe('bad requests', () => {
 
   it('the server still serves after all of that', async () => {
     expect((await app.inject({ method: 'GET', url: '/api/recordings/short.rec' })).statusCode).toBe(200);
+  });
+});
+
+describe('internal errors', () => {
+  /** A server with a route that fails as a bug would; what it writes to stderr, and its answer. */
+  async function failOnce(options: { debug?: boolean }) {
+    const a = buildApp({ recordingsDir: root, host: '127.0.0.1', executor: 'inline', ...options });
+    a.get('/api/fails', async () => {
+      throw new TypeError('cannot read the thing\nsecond line');
+    });
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const r = await a.inject({ method: 'GET', url: '/api/fails?x=1' });
+      return { r, written: write.mock.calls.map((c) => String(c[0])).join('') };
+    } finally {
+      write.mockRestore();
+      await a.close();
+    }
+  }
+
+  it('without a logger, a 500 is written to stderr as one line with the route; the client gets no detail', async () => {
+    const { r, written } = await failOnce({});
+    expect(r.statusCode).toBe(500);
+    expect(JSON.parse(r.body)).toEqual({ error: 'internal server error (see the server log)' });
+    expect(written).toBe('prnr serve: internal error in GET /api/fails: cannot read the thing second line\n');
+  });
+
+  it('with debug, the stack follows the line', async () => {
+    const { written } = await failOnce({ debug: true });
+    const [line, ...stack] = written.trimEnd().split('\n');
+    expect(line).toBe('prnr serve: internal error in GET /api/fails: cannot read the thing second line');
+    expect(stack.join('\n')).toMatch(/^TypeError: cannot read the thing\nsecond line\n\s+at /);
   });
 });
 

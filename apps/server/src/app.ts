@@ -4,8 +4,7 @@
  * one error shape. Nothing here replays: jobs run on @prnr/scheduler.
  */
 import { existsSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -13,10 +12,13 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import { loadAnalyses, type Analyses } from './analyses.js';
 import { apiRoutes } from './api-routes.js';
 import { isLoopback, requireToken, tokenProblem } from './auth.js';
+import { answerClientError } from './client-error.js';
+import { logInternalError } from './error-log.js';
 import { fileRoutes } from './file-routes.js';
 import { hostGuard } from './host-guard.js';
 import { HttpError } from './http-error.js';
 import { JobManager, type ExecutorChoice } from './jobs.js';
+import { parseJsonBody } from './json-body.js';
 import { RecordingsDir } from './recordings-dir.js';
 
 export interface ServerOptions {
@@ -42,8 +44,10 @@ export interface ServerOptions {
   webDir?: string;
   /** A guest profile (profile.json) for diagnosing recordings that carry none; a recording's own always wins. */
   profilePath?: string;
-  /** Log requests (pino, to stdout). */
+  /** Log requests (pino, to stdout). Without it an internal error (a 500) is still written to stderr, one line. */
   logger?: boolean;
+  /** Without `logger`: write an internal error's stack after its line (`prnr serve` sets it from PRNR_DEBUG). */
+  debug?: boolean;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1 << 30;
@@ -71,8 +75,10 @@ export function buildApp(options: ServerOptions): FastifyInstance {
   // maxParamLength: a recording name may be 128 characters (RECORDING_NAME); Fastify's default of 100 answered 414 to longer ones.
   // requestTimeout: a request that trickles in cannot hold a connection forever.
   // clientErrorHandler: what Node's parser refuses (a malformed request, headers too large, a timeout) gets the same JSON error as the rest.
+  // requireHostHeader: Node's own answer to a request without Host is a bare 400; the host guard says what is wrong.
   const app = Fastify({
     logger: options.logger ?? false,
+    http: { requireHostHeader: false },
     bodyLimit: JSON_BODY_LIMIT,
     exposeHeadRoutes: true,
     return503OnClosing: true,
@@ -96,6 +102,10 @@ export function buildApp(options: ServerOptions): FastifyInstance {
   const executor = options.executor ?? 'threads';
   const jobs = new JobManager({ recordings, analyses: getAnalyses, executor, maxConcurrent: maxConcurrentJobs });
 
+  // JSON only, parsed by the server's own parser (it says where a body is malformed); text/plain is no job request (415).
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
+
   app.register(async () => {
     analyses = await loadAnalyses({ profilePath: options.profilePath });
   });
@@ -112,7 +122,8 @@ export function buildApp(options: ServerOptions): FastifyInstance {
     if (err instanceof HttpError) return reply.code(err.statusCode).headers(err.headers).send({ error: oneLine(recordings.clean(err.message)) });
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) return reply.code(status).send({ error: oneLine(recordings.clean(clientMessage(err, status))) });
-    req.log.error(err);
+    if (options.logger) req.log.error(err);
+    else logInternalError(err, req, options.debug ?? false);
     return reply.code(500).send({ error: 'internal server error (see the server log)' });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0].slice(0, 200)}` }));
@@ -149,12 +160,9 @@ function clientMessage(err: FastifyError, status: number): string {
       return `the request body is larger than ${JSON_BODY_LIMIT} bytes`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return 'unsupported content type: send JSON with Content-Type: application/json';
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return 'the JSON body is empty';
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return 'the Content-Length does not match the body';
   }
-  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return `malformed JSON body: ${err.message}`;
   return status === 404 ? 'not found' : err.message;
 }
 
@@ -162,19 +170,6 @@ function clientMessage(err: FastifyError, status: number): string {
 function oneLine(message: string): string {
   const line = message.split(/\r?\n/)[0].trim();
   return line.length > MAX_ERROR_CHARS ? `${line.slice(0, MAX_ERROR_CHARS)}…` : line || 'bad request';
-}
-
-/** What Node's HTTP parser refuses, before any route sees it: a 4xx with a one-line JSON error, then the connection ends. */
-function answerClientError(err: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, message] =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request took too long to arrive']
-    : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are too large']
-    : err.code === 'HPE_URI_TOO_LONG' ? [414, 'the request line is too long']
-    : [400, `malformed HTTP request (${(err.code ?? 'unparsable').replace(/^HPE_/, '').toLowerCase().replace(/_/g, ' ')})`];
-  const body = JSON.stringify({ error: message });
-  if (!socket.writable) return void socket.destroy();
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n\r\n${body}`);
 }
 
 export interface RunningServer {

@@ -18,6 +18,8 @@ import { recordFixture } from './testing/fixture-recording.js';
 import { tempDir } from './testing/helpers.js';
 
 const root = tempDir('hardening');
+/** Outside the served directory: where links placed in it lead. */
+const outside = tempDir('hardening-outside');
 let app: FastifyInstance;
 const LONGEST = `a${'b'.repeat(127)}`; // 128 characters: the longest valid name
 /** Long enough that a job cancelled early has seconds of work left: 15 slices of 8M steps. */
@@ -28,10 +30,10 @@ beforeAll(async () => {
   await recordFixture({ dir: join(root, 'short.rec'), steps: 12_000_000, sliceSteps: 4_000_000 });
   await recordFixture({ dir: join(root, 'long.rec'), steps: LONG_STEPS, sliceSteps: LONG_SLICE });
   cpSync(join(root, 'short.rec'), join(root, LONGEST), { recursive: true });
-  // A recording whose slice 1 is said to end in another state: its replay cannot verify.
+  // A recording whose last slice is said to end in another state: its replay cannot verify (the last, since a slice must start from the one before's end state).
   cpSync(join(root, 'short.rec'), join(root, 'lies.rec'), { recursive: true });
   const m = readManifest(join(root, 'lies.rec'));
-  m.slices[1].endState = m.slices[1].endState.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+  m.slices[2].endState = m.slices[2].endState.replace(/^./, (c) => (c === '0' ? '1' : '0'));
   writeFileSync(join(root, 'lies.rec', 'recording.json'), JSON.stringify(m));
   // A recording that keeps 11 of its objects (the issue's: 11 of 3,929), placed straight into the served directory.
   cpSync(join(root, 'short.rec'), join(root, 'hollow.rec'), { recursive: true });
@@ -40,17 +42,27 @@ beforeAll(async () => {
     for (const f of readdirSync(join(root, 'hollow.rec', 'objects', sub))) if (++kept > 11) rmSync(join(root, 'hollow.rec', 'objects', sub, f));
   }
   // Links to files outside, placed where a segment and an object directory would be, and a directory that is a link.
-  symlinkSync('/etc/passwd', join(root, 'short.rec', 'log', 'x.seg'));
+  cpSync(join(root, 'short.rec'), join(root, 'traps.rec'), { recursive: true });
+  symlinkSync('/etc/passwd', join(root, 'traps.rec', 'log', 'x.seg'));
   symlinkSync(join(root, 'short.rec'), join(root, 'linked.rec'));
-  cpSync(join(root, 'short.rec'), join(root, 'linkdir.rec'), { recursive: true, verbatimSymlinks: true });
+  cpSync(join(root, 'short.rec'), join(root, 'linkdir.rec'), { recursive: true });
   const hash = m.slices[0].snapshot;
   const linkedObjects = join(root, 'linkdir.rec', 'objects', hash.slice(0, 2));
   rmSync(linkedObjects, { recursive: true });
   symlinkSync(join(root, 'short.rec', 'objects', hash.slice(0, 2)), linkedObjects);
+  // Recordings whose log/ is a link to a directory outside, and whose code-cache.bin is a link to a file.
+  cpSync(join(root, 'short.rec'), join(root, 'linklog.rec'), { recursive: true });
+  cpSync(join(root, 'short.rec', 'log'), join(outside, 'log'), { recursive: true });
+  rmSync(join(root, 'linklog.rec', 'log'), { recursive: true });
+  symlinkSync(join(outside, 'log'), join(root, 'linklog.rec', 'log'));
+  cpSync(join(root, 'short.rec'), join(root, 'linkcache.rec'), { recursive: true });
+  cpSync(join(root, 'short.rec', 'code-cache.bin'), join(outside, 'code-cache.bin'));
+  rmSync(join(root, 'linkcache.rec', 'code-cache.bin'));
+  symlinkSync(join(outside, 'code-cache.bin'), join(root, 'linkcache.rec', 'code-cache.bin'));
   // A FIFO named recording.json would hang a read of it; a FIFO where a segment would be, too.
   mkdirSync(join(root, 'fifo.rec'));
   execFileSync('mkfifo', [join(root, 'fifo.rec', 'recording.json')]);
-  execFileSync('mkfifo', [join(root, 'short.rec', 'log', 'fifo.seg')]);
+  execFileSync('mkfifo', [join(root, 'traps.rec', 'log', 'fifo.seg')]);
   // A recording.json over the size limit (a valid manifest, padded with spaces).
   mkdirSync(join(root, 'huge.rec'));
   writeFileSync(join(root, 'huge.rec', MANIFEST_FILE), JSON.stringify(m) + ' '.repeat(17 * 1024 * 1024));
@@ -61,6 +73,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   rmSync(root, { recursive: true, force: true });
+  rmSync(outside, { recursive: true, force: true });
 });
 
 const json = (r: { body: string }) => JSON.parse(r.body) as any;
@@ -173,7 +186,7 @@ describe('DNS rebinding and cross-site requests', () => {
 
 describe('the served directory', () => {
   it('links are not followed: a linked segment, a linked object directory and a linked recording directory are not served', async () => {
-    const seg = await app.inject({ method: 'GET', url: '/recordings/short.rec/log/x.seg' });
+    const seg = await app.inject({ method: 'GET', url: '/recordings/traps.rec/log/x.seg' });
     expect(seg.statusCode).toBe(404);
     expect(seg.body).not.toContain('root:');
     expect((await app.inject({ method: 'GET', url: '/recordings/linked.rec/recording.json' })).statusCode).toBe(404);
@@ -193,8 +206,32 @@ describe('the served directory', () => {
     expect(names).not.toContain('linked.rec');
     expect((await app.inject({ method: 'GET', url: '/api/recordings/fifo.rec' })).statusCode).toBe(404);
     expect((await app.inject({ method: 'GET', url: '/recordings/fifo.rec/recording.json' })).statusCode).toBe(404);
-    expect((await app.inject({ method: 'GET', url: '/recordings/short.rec/log/fifo.seg' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/recordings/traps.rec/log/fifo.seg' })).statusCode).toBe(404);
   });
+
+  it('a job on a recording holding a link (to a directory or a file) or a FIFO is refused up front, naming the entry', async () => {
+    const h = readManifest(join(root, 'short.rec')).slices[0].snapshot;
+    const cases: [string, string][] = [
+      ['linklog.rec', 'log is a symbolic link'],
+      ['linkdir.rec', `objects/${h.slice(0, 2)} is a symbolic link`],
+      ['linkcache.rec', 'code-cache.bin is a symbolic link'],
+      ['traps.rec', 'log/fifo.seg is a FIFO'],
+    ];
+    for (const [name, what] of cases) {
+      for (const payload of [{ type: 'seek', icount: 1000 }, { type: 'verify' }, { type: 'replay', analyses: ['console'] }]) {
+        const r = await app.inject({ method: 'POST', url: `/api/recordings/${name}/jobs`, payload });
+        const error = expectOneLineError(r, 422);
+        expect(error, `${name} ${payload.type}`).toBe(`recording "${name}": ${what}: a job reads only regular files and directories, never through a link`);
+        expect(r.body).not.toContain(outside);
+      }
+      // No job was started.
+      expect(json(await app.inject({ method: 'GET', url: `/api/recordings/${name}/jobs` })).jobs).toEqual([]);
+    }
+    // The recording they were copied from, with no link in it, runs.
+    const ok = await app.inject({ method: 'POST', url: '/api/recordings/short.rec/jobs', payload: { type: 'seek', icount: 1000 } });
+    expect(ok.statusCode, ok.body).toBe(202);
+    expect((await waitFor(json(ok).id)).status).toBe('done');
+  }, 120_000);
 
   it('a recording.json over 16 MiB is not parsed: listed as invalid, a 422 to inspect, no job', async () => {
     const list = (json(await app.inject({ method: 'GET', url: '/api/recordings' })) as { recordings: RecordingSummary[] }).recordings;
@@ -242,14 +279,22 @@ describe('malformed HTTP', () => {
       ['a bad chunk', 'POST /api/recordings/short.rec/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', 400],
       ['both Content-Length and chunked', 'POST /api/recordings/short.rec/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
       ['headers too large', `GET /api/recordings HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+      ['a URL too long', `GET /api/recordings/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 414],
+      ['a URL too long, its request line not ended', `GET /api/recordings/${'a'.repeat(20_000)}`, 414],
     ];
+    const messages: Record<number, string> = { 400: 'malformed HTTP request', 414: 'the URL is too long', 431: 'the request headers are too large' };
     for (const [what, request, status] of cases) {
       const r = await rawRequest(server.url, request);
       expect(r.headers, what).toMatch(/content-type: application\/json/i);
-      expectOneLineError(r, status);
+      expect(expectOneLineError(r, status), what).toMatch(new RegExp(`^${messages[status]}`));
     }
     const ok = await rawRequest(server.url, 'GET /api/recordings HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     expect(ok.status).toBe(200);
+  });
+
+  it('an HTTP/1.1 request without Host gets the host guard\'s answer, not Node\'s bare 400', async () => {
+    const r = await rawRequest(server.url, 'GET /api/features HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(expectOneLineError(r, 403)).toBe('the request has no Host header: this server answers only to 127.0.0.1, localhost and [::1] (a guard against DNS rebinding)');
   });
 
   it('a URL the router cannot decode and a JSON body that is not JSON are 400s with one line', async () => {
@@ -298,7 +343,7 @@ describe('jobs', () => {
     expect(r.statusCode, r.body).toBe(202);
     const job = await waitFor(json(r).id);
     expect(job.status).toBe('failed');
-    expect(job.error).toMatch(/^1 of 3 slice\(s\) did not replay to their recorded state; slice 1: /);
+    expect(job.error).toMatch(/^1 of 3 slice\(s\) did not replay to their recorded state; slice 2: /);
   }, 120_000);
 
   it('a verify job on a recording that lacks its objects ends as failed, every slice failed, naming a missing object', async () => {

@@ -37,6 +37,9 @@ export function hostGuard(listenHost: string) {
   return async (req: FastifyRequest): Promise<void> => {
     const host = typeof req.headers.host === 'string' ? req.headers.host : '';
     const name = hostName(host);
+    if (loopbackOnly && req.headers.host === undefined) {
+      throw new HttpError(403, 'the request has no Host header: this server answers only to 127.0.0.1, localhost and [::1] (a guard against DNS rebinding)');
+    }
     if (loopbackOnly && (name === null || !isLoopback(name))) {
       throw new HttpError(403, `Host "${host.slice(0, 100)}" is not this server: it answers only to 127.0.0.1, localhost and [::1] (a guard against DNS rebinding)`);
     }

@@ -25,6 +25,7 @@ import type { Analyses } from './analyses.js';
 import type { AnomalyInfo, JobEvent, JobInfo, JobRequest, ReplayJobResult, SeekJobResult, SliceProgress } from './api-types.js';
 import { HttpError, badRequest, notFound } from './http-error.js';
 import { JobExecutor } from './job-executor.js';
+import { checkRecordingTree } from './recording-tree.js';
 import type { RecordingsDir } from './recordings-dir.js';
 
 /** Where replay tasks run: this thread, a pool of worker threads, or `prnr worker`s on a Redis queue. */
@@ -77,11 +78,14 @@ export class JobManager {
     return n;
   }
 
-  /** Checks the request against the recording, then starts the job. Throws HttpError (400, 404, 422, 429, 503). */
+  /** Checks the request against the recording (and its tree: no links, no FIFOs), then starts the job. Throws HttpError (400, 404, 422, 429, 503). */
   async start(recording: string, req: JobRequest): Promise<JobInfo> {
     if (this.closing) throw new HttpError(503, 'the server is shutting down');
     const m = await this.o.recordings.manifest(recording);
-    const location = await this.location(recording);
+    const dir = await this.o.recordings.dir(recording);
+    // The replay libraries follow links; the server's own answer comes first, naming the entry.
+    await checkRecordingTree(dir, recording);
+    const location = this.location(recording, dir);
     const last = m.slices.at(-1)?.endIcount ?? 0;
     if (m.slices.length === 0) throw badRequest(`recording "${recording}" has no closed slice: nothing to replay`);
     const analyses = this.o.analyses();
@@ -215,10 +219,10 @@ export class JobManager {
     return j;
   }
 
-  private async location(recording: string): Promise<RecordingLocation> {
+  private location(recording: string, dir: string): RecordingLocation {
     const e = this.o.executor;
     if (typeof e === 'object' && e.recordingsUrl) return { url: `${e.recordingsUrl.replace(/\/+$/, '')}/recordings/${recording}` };
-    return { dir: await this.o.recordings.dir(recording) };
+    return { dir };
   }
 
   private makeExecutor(job: Job): JobExecutor {

@@ -210,6 +210,19 @@ describe('upload', () => {
     expectRefused(await app.inject({ method: 'POST', url: '/api/recordings', headers: { 'content-type': 'application/gzip' }, payload: tarGz }), 400, /query: name: Required/);
     expectRefused(await app.inject({ method: 'POST', url: '/api/recordings?name=x.rec', payload: { not: 'a tar' } }), 415, /tar/);
   });
+
+  it('a body of another content type, or none, gets the upload\'s own 415 (never the JSON routes\' advice or a JSON parse error)', async () => {
+    const advice = 'send the recording as a tar or tar.gz with Content-Type application/gzip';
+    const post = (headers: Record<string, string>, payload: Buffer | string) => app.inject({ method: 'POST', url: '/api/recordings?name=x.rec', headers, payload });
+    for (const type of ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'not a type']) {
+      expectRefused(await post({ 'content-type': type }, '{bad'), 415, new RegExp(`^${advice}$`));
+      expectRefused(await post({ 'content-type': type }, tarGz), 415, new RegExp(`^${advice}$`));
+    }
+    // No Content-Type at all (inject sets none for a Buffer), with a body and without.
+    expectRefused(await post({}, tarGz), 415, new RegExp(`^${advice}$`));
+    expectRefused(await post({}, ''), 415, new RegExp(`^${advice}$`));
+    expect(existsSync(join(root, 'x.rec'))).toBe(false);
+  });
 });
 
 /** The source recording copied and changed by `change`, as a tar.gz (its directory dropped afterwards). */
