@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,9 @@ describe('recording.json', () => {
     expect(readManifest(dirWith(JSON.stringify({ ...sample, version: 2 }))).version).toBe(2);
     expect(() => readManifest(dirWith(JSON.stringify({ ...sample, slices: [{ ...sample.slices[0], snapshot: 'xyz' }] })))).toThrow(/slices\.0\.snapshot: must be a 64-digit hex hash/);
     expect(() => readManifest(dirWith(JSON.stringify({ ...sample, slices: [sample.slices[0], { ...sample.slices[1], startIcount: 101 }] })))).toThrow(/slice 1 does not start where slice 0 ends/);
+    const fifo = mkdtempSync(join(tmpdir(), 'prnr-manifest-'));
+    execFileSync('mkfifo', [join(fifo, 'recording.json')]);
+    expect(() => readManifest(fifo)).toThrow(new RecordingError(`${join(fifo, 'recording.json')} is a FIFO, not a regular file`));
     expect(() => readManifest(dirWith(JSON.stringify({ ...sample, slices: [sample.slices[0], { ...sample.slices[1], snapshot: 'd'.repeat(64) }] })))).toThrow(`slice 1 starts from snapshot ${'d'.repeat(64)}, not from slice 0's end state ${'b'.repeat(64)}`);
     for (const e of [() => readManifest(dirWith('[]')), () => readManifest(dirWith('{"format": "prnr-recording", "version": 1}'))]) {
       expect(e).toThrow(RecordingError);

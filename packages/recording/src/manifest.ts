@@ -14,11 +14,12 @@
  * valid. Recordings written before it have none and are read as they are.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { boardConfigSchema } from '@prnr/devices';
+import { NotRegularFileError, readRegularFileSync } from '@prnr/snapshot';
 
 /**
  * The format version a recorder writes. 2: objects are in packs
@@ -138,9 +139,10 @@ export function readManifest(dir: string): RecordingManifest {
   const file = join(dir, MANIFEST_FILE);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFileSync(file).toString('utf8'); // a FIFO there would block the thread
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RecordingError(`${dir} is not a prnr recording: ${MANIFEST_FILE} is missing`);
+    if (e instanceof NotRegularFileError) throw new RecordingError(e.message);
     throw new RecordingError(`${file}: cannot read: ${(e as Error).message}`);
   }
   return parseManifest(text, file);
