@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,77 @@ describe('prnr CLI', () => {
     expect(tiny.stderr.trim()).toMatch(/^prnr: the kernel \(\d+ bytes\) does not fit in 1 MiB of RAM$/);
     expect(tiny.status).toBe(2);
   });
+  it('numeric options empty or out of range: one line that says the range (and why, for --parallel), exit 2', () => {
+    const parallel = (v: string) => `--parallel needs a whole number from 1 to 256 (each lane is a thread with a machine of its own), got "${v}"`;
+    const cases: Array<[string[], string]> = [
+      [['record', '-o', '/nonexistent/x.rec', '--slice-seconds', ''], '--slice-seconds needs a number of seconds, 0 or more, got ""'],
+      [['seek', '/nonexistent/x.rec', '--icount', '1e20'], '--icount needs a whole number of instructions from 0 to 9007199254740991, got "1e20"'],
+      // Not -j 1000000000: the CLI's entry would start threads for it before the option is checked (early-threads.ts).
+      ...['verify', 'replay', 'diagnose'].map((c): [string[], string] => [[c, '/nonexistent/x.rec', '-j', '1e9'], parallel('1e9')]),
+      [['demo', '-j', '1e9'], parallel('1e9')],
+    ];
+    for (const [args, line] of cases) {
+      const r = prnr(...args);
+      expect(r.stderr.trim(), args.join(' ')).toBe(`prnr: ${line}`);
+      expect(r.status, args.join(' ')).toBe(2);
+    }
+  });
+  it('replay --watch with a range no watch can take: one line, exit 2, before the recording is opened', () => {
+    const cases: Array<[string, string]> = [
+      ['0x80a00000:0', 'the length must be at least 1 byte'],
+      ['0xffffffffffffffff:8', 'the range must end at or below 0x20000000000000 (2^53), the highest address a watch takes'],
+      ['9007199254740990:8', 'the range must end at or below 0x20000000000000 (2^53), the highest address a watch takes'],
+    ];
+    for (const [watch, why] of cases) {
+      const r = prnr('replay', '/nonexistent/x.rec', '--watch', watch);
+      expect(r.stderr.trim(), watch).toBe(`prnr: --watch ${watch}: ${why}`);
+      expect(r.status, watch).toBe(2);
+    }
+  });
+  it('record with a --disk not whole 512-byte sectors, or a --mem the kernel does not fit: one line, exit 2, no recording directory left', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'prnr-cli-'));
+    const disk = join(tmp, 'three-bytes.img');
+    writeFileSync(disk, 'abc');
+    const script = join(tmp, 'poweroff.sh');
+    writeFileSync(script, 'poweroff -f\n');
+    const out = join(tmp, 'q4.rec');
+    const r = prnr('record', '-o', out, '--script', script, '-q', '--disk', disk);
+    expect(r.stderr.trim()).toBe(`prnr: --disk ${disk}: the image is 3 bytes, not a whole number of 512-byte sectors`);
+    expect(r.status).toBe(2);
+    expect(existsSync(out)).toBe(false);
+    const run = prnr('run', '--script', script, '--disk', disk);
+    expect(run.stderr.trim()).toBe('prnr: --disk: the image is 3 bytes, not a whole number of 512-byte sectors');
+    expect(run.status).toBe(2);
+    // The board refuses it once the recording has started: what the start wrote is removed, so a retry
+    // is not told the directory "already exists"; a directory the user made (empty) is kept, empty.
+    const tiny = prnr('record', '-o', out, '--script', script, '-q', '--mem', '1');
+    expect(tiny.stderr.trim()).toMatch(/^prnr: the kernel \(\d+ bytes\) does not fit in 1 MiB of RAM$/);
+    expect(tiny.status).toBe(2);
+    expect(existsSync(out)).toBe(false);
+    const empty = join(tmp, 'empty.rec');
+    mkdirSync(empty);
+    expect(prnr('record', '-o', empty, '--script', script, '-q', '--mem', '1').status).toBe(2);
+    expect(readdirSync(empty)).toEqual([]);
+  });
+  it('demo replaces only a recording that prnr demo made: a user\'s recording at --out is refused and kept', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'prnr-cli-'));
+    const users = join(tmp, 'demo.rec');
+    mkdirSync(users);
+    writeFileSync(join(users, 'recording.json'), '{}');
+    const r = prnr('demo', '-o', users);
+    expect(r.stderr.trim()).toBe(`prnr: ${users} is a recording that prnr demo did not make: choose another --out, or remove it yourself`);
+    expect(r.status).toBe(2);
+    expect(readdirSync(users)).toEqual(['recording.json']);
+    // An earlier demo's (it holds the marker): replaced, and the new recording is marked in turn.
+    const earlier = join(tmp, 'earlier.rec');
+    mkdirSync(earlier);
+    for (const f of ['recording.json', '.prnr-demo', 'left-from-before']) writeFileSync(join(earlier, f), '{}');
+    const d = prnr('demo', '-o', earlier);
+    expect(d.status, d.stderr).toBe(0);
+    expect(readdirSync(earlier)).toContain('.prnr-demo');
+    expect(readdirSync(earlier)).not.toContain('left-from-before');
+    expect((JSON.parse(readFileSync(join(earlier, 'recording.json'), 'utf8')) as { status: string }).status).toBe('complete');
+  }, 300_000);
   it('diagnose with an --out it could not write: refused before the replay, in one line', () => {
     // The recording need not exist: the output is checked first of all.
     const r = prnr('diagnose', '--out', '/nonexistent/report.txt', '/nonexistent/app.rec');

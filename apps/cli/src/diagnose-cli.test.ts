@@ -4,7 +4,7 @@
  * processes, and each must point at a position that seek can jump to.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +87,25 @@ describe('prnr diagnose', () => {
     expect(r.icount).toBe(killed.icount);
     expect(r.console).toContain('app: starting without config');
   }, 120_000);
+  it('a slice that fails: its error is said on stderr as replay says it, and given in --format json', () => {
+    const bad = join(tmp, 'bad.rec');
+    cpSync(rec, bad, { recursive: true });
+    const m = JSON.parse(readFileSync(join(bad, 'recording.json'), 'utf8')) as { slices: Array<{ log: string }> };
+    const seg = join(bad, m.slices[1].log);
+    const bytes = readFileSync(seg);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    writeFileSync(seg, bytes);
+    const r = prnr('diagnose', bad, '-j', '1', '--format', 'json');
+    expect(r.status, r.stderr).toBe(4);
+    const failed = r.stderr.split('\n').filter((l) => l.startsWith('prnr: slice '));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatch(new RegExp(`^prnr: slice 1 FAILED: ${seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+    const out = JSON.parse(r.stdout) as { slices: Array<{ index: number; verified: boolean; error?: string }> };
+    expect(out.slices.filter((s) => !s.verified).map((s) => [s.index, `prnr: slice ${s.index} FAILED: ${s.error}`])).toEqual([[1, failed[0]]]);
+    // replay says the same of it.
+    const replay = prnr('replay', bad, '-q', '--slice', '1', '--json');
+    expect(JSON.parse(replay.stdout).slices[0].error).toBe(out.slices[1].error);
+  }, 300_000);
   it('-j 2 takes the lanes verify would: one on this short recording, said on stderr; --all-lanes starts both, with the same report', () => {
     const one = prnr('diagnose', rec, '-j', '2', '--format', 'json');
     expect(one.status, one.stderr).toBe(0);

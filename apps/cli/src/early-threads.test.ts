@@ -28,6 +28,7 @@ describe('which commands start their replay threads before the CLI loads', () =>
     expect(earlyThreadsFor(['verify', '--help'])).toBeNull();
     expect(earlyThreadsFor(['verify', '-j', '2'])).toBeNull(); // no recording
     expect(earlyThreadsFor(['verify', 'a.rec', '-j', 'two'])).toBeNull(); // the command says what is wrong
+    expect(earlyThreadsFor(['verify', 'a.rec', '-j', '1000000000'])).toBeNull(); // more than MAX_PARALLEL: the command refuses it
     expect(earlyThreadsFor(['record', '-o', 'a.rec'])).toBeNull();
     expect(earlyThreadsFor([])).toBeNull();
   });

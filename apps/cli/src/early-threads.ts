@@ -21,7 +21,7 @@
 import { availableParallelism } from 'node:os';
 import { prestartReplayThreads, setReplayThreadHartDefaults } from '@prnr/scheduler/prestart';
 import { HELPER_NICE, niceOtherThreads, prestartSnapshotWorker } from '@prnr/snapshot/prestart';
-import { decideLanesFromDir } from './session/lanes.js';
+import { decideLanesFromDir, MAX_PARALLEL, slicesFromDir } from './session/lanes.js';
 
 /** Per command, its options that take a value (so that the value is not taken for the recording). */
 const VALUE_OPTIONS: Record<string, string[]> = {
@@ -55,6 +55,7 @@ function localReplay(args: readonly string[]): { dir: string; lanes: number } | 
     if ((name === '-j' || name === '--parallel' || /^-j\d+$/.test(a)) && value !== undefined) {
       if (!/^\s*\d+\s*$/.test(value)) return null;
       parallel = Number.parseInt(value, 10);
+      if (parallel > MAX_PARALLEL) return null; // the command refuses it
     }
   }
   return dir === undefined ? null : { dir, lanes: parallel ?? availableParallelism() };
@@ -99,6 +100,11 @@ export function startEarlyThreads(args: readonly string[]): void {
       niceOtherThreads(HELPER_NICE); // one lane after all: this thread's, alone
       return;
     }
+  } else {
+    // Every lane asked for, but never more than there are slices (the command's executor makes no more).
+    const slices = slicesFromDir(plan.dir);
+    if (slices) plan.threads = Math.min(plan.threads, slices.length - 1);
+    if (plan.threads < 1) return;
   }
   // The threads' hart engine (engine-setting.ts checks the name once the command starts).
   setReplayThreadHartDefaults({ engine: process.env.PRNR_ENGINE || undefined });

@@ -179,6 +179,22 @@ describe('exit status 2: not a usable recording', () => {
     expectBadInput(prnr(['slices', nowhere]), new RegExp(`^prnr: ${literal(nowhere)} is not a prnr recording: recording.json is missing$`));
   });
 
+  it('replay, seek and diagnose on a file, or a path that does not exist: which of the two, in one line', () => {
+    const file = join(tmp, 'not-a-dir');
+    writeFileSync(file, 'not a recording');
+    const nowhere = join(tmp, 'nowhere-at-all.rec');
+    for (const command of [['replay'], ['seek', '--icount', '5'], ['diagnose']]) {
+      expectBadInput(prnr([...command, file]), new RegExp(`^prnr: ${literal(file)} is a file, not a recording directory$`));
+      expectBadInput(prnr([...command, nowhere]), new RegExp(`^prnr: ${literal(nowhere)} does not exist: give a recording directory \\(made by prnr record\\)$`));
+    }
+  });
+
+  it('replay --watch on a range outside the recording\'s RAM: one line that gives the RAM', () => {
+    for (const watch of ['0x1000:8', '0x80a00000:99999999999']) {
+      expectBadInput(prnr(['replay', base, '-q', '--slice', '1', '--watch', watch]), new RegExp(`^prnr: --watch ${watch}: the range is not in the recording's RAM \\(0x80000000 to 0x[0-9a-f]+\\)$`));
+    }
+  });
+
   it('another format, a newer format version', () => {
     const rec = damaged();
     const json = join(rec, 'recording.json');

@@ -57,6 +57,16 @@ describe('lane costs', () => {
     expect(chooseLanes({ slices: slices([30, 30]), asked: 8, cores: 8, costs }).lanes).toBe(2);
     expect(chooseLanes({ slices: slices([30]), asked: 8, cores: 8, costs }).lanes).toBe(1);
   });
+
+  it('asked for far more lanes than slices (-j 1e9): predicts only the lane counts it could use', () => {
+    // Nine long slices on many cores: every lane pays, so all nine are taken.
+    const long = Array.from({ length: 9 }, (_, i) => ({ startIcount: i * 1e13, endIcount: (i + 1) * 1e13, busySeconds: 1000 }));
+    const d = chooseLanes({ slices: long, asked: 1e9, cores: 1000, costs });
+    expect(d.asked).toBe(1e9);
+    expect(d.predicted).toHaveLength(9);
+    expect(d.lanes).toBe(9);
+    expect(d.reason).toBe('9 lane(s) of 1000000000 asked: the recording has 9 slice(s)');
+  });
 });
 
 describe('pickSteal', () => {

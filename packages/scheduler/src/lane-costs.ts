@@ -93,7 +93,7 @@ export interface LaneDecision {
   lanes: number;
   /** The most lanes asked for (e.g. --parallel). */
   asked: number;
-  /** Expected one-lane replay seconds, and the predicted seconds per lane count 1..asked. */
+  /** Expected one-lane replay seconds, and the predicted seconds per lane count 1..min(asked, slices). */
   expectedSeconds: number;
   predicted: number[];
   /** One line saying what was decided and why. */
@@ -110,7 +110,8 @@ export function chooseLanes(o: { slices: readonly SliceSize[]; asked: number; co
   const asked = Math.max(1, Math.floor(o.asked));
   const most = Math.max(1, Math.min(asked, o.slices.length));
   const expectedSeconds = expectedReplaySeconds(o.slices, costs) * Math.max(1, o.passes ?? 1);
-  const predicted = Array.from({ length: asked }, (_, i) => predictReplaySeconds(expectedSeconds, i + 1, o.cores, costs));
+  // Only the lane counts that can be used: `asked` may be anything a user typed (-j 1e9).
+  const predicted = Array.from({ length: most }, (_, i) => predictReplaySeconds(expectedSeconds, i + 1, o.cores, costs));
   let lanes = 1;
   for (let n = 2; n <= most; n++) if (predicted[n - 1] <= predicted[lanes - 1] * (1 - costs.minGain)) lanes = n;
   const fmt = (s: number) => `${s.toFixed(1)} s`;

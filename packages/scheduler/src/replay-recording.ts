@@ -38,11 +38,27 @@ export interface FixedCosts {
   restoreSeconds: number;
 }
 
+/**
+ * A pass after pass 0 (a heavy analysis's own pass) that failed or diverged on some slices: its
+ * analyses' results lack those slices. (Pass 0's failures are in `slices`.)
+ */
+export interface PassFailure {
+  pass: number;
+  /** The analyses the pass ran. */
+  analyses: string[];
+  /** The slices it failed or diverged on, in order. */
+  slices: number[];
+  /** What went wrong on the first of them. */
+  error: string;
+}
+
 export interface RecordingReplayResult {
   /** One per slice, in slice order (from pass 0, which verifies). */
   slices: SliceOutcome[];
   /** Every slice of every pass verified. */
   verified: boolean;
+  /** The passes after pass 0 that did not replay every slice (empty when all did). */
+  passFailures: PassFailure[];
   /** Merged analysis results by kind (over the slices whose task ran; see `slices` for any that failed). */
   analyses: Record<string, unknown>;
   passes: number;
@@ -197,9 +213,13 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
   const context: AnalysisContext = { profile: o.profile ?? (o.analyses?.length ? await profileOf(source) : undefined) };
   const analyses: Record<string, unknown> = {};
   let verified = true;
+  const passFailures: PassFailure[] = [];
   plan.passes.forEach((reqs, pass) => {
     const rs = reports(pass);
-    verified &&= rs.every((r) => judge(r).verified);
+    const bad = rs.map(judge).filter((r) => !r.verified);
+    verified &&= bad.length === 0;
+    // Said, not only counted: an analysis pass that failed (its analysis could not start, say) leaves its results short.
+    if (pass > 0 && bad.length > 0) passFailures.push({ pass, analyses: reqs.map((a) => a.kind), slices: bad.map((r) => r.slice), error: bad[0].error ?? bad[0].divergence?.message ?? 'did not reach the recorded state' });
     for (const a of reqs) {
       const parts = rs.filter((r) => !r.error && a.kind in r.analyses).map((r) => r.analyses[a.kind]);
       analyses[a.kind] = o.registry.get(a.kind).merge(parts, context);
@@ -208,6 +228,7 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
   return {
     slices: reports(0).map(judge),
     verified,
+    passFailures,
     analyses,
     passes: plan.passes.length,
     tasks: results.length,

@@ -133,6 +133,16 @@ describe('multi-slice, multi-dimension replay', () => {
     expect(r.slices[1].divergence?.message).toContain(`the recording says ${rec.manifest.slices[1].endState}`);
   }, 300_000);
 
+  it('an analysis pass that fails is reported (its analyses, slices and error), not only counted against verified', async () => {
+    // Not in RAM: the watch cannot attach, so its pass fails on the slice; pass 0 verifies it.
+    const r = await replayRecording({ recording: { dir }, slices: [3], analyses: [{ kind: 'watch', options: { paddr: 0x1000, length: 8 } }], registry: new AnalysisRegistry(), executor: new InlineExecutor() });
+    expect(r.slices.map((s) => s.verified)).toEqual([true]);
+    expect(r.verified).toBe(false);
+    expect(r.passFailures).toEqual([{ pass: 1, analyses: ['watch'], slices: [3], error: expect.stringMatching(/^watch range 0x1000\+8 is not in RAM/) }]);
+    const ok = await replayRecording({ recording: { dir }, slices: [3], registry: new AnalysisRegistry(), executor: new InlineExecutor() });
+    expect([ok.verified, ok.passFailures]).toEqual([true, []]);
+  }, 300_000);
+
   it('a damaged slice is reported with its index; the others still verify', async () => {
     const { writeFileSync, readFileSync } = await import('node:fs');
     const { join } = await import('node:path');

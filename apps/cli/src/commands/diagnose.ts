@@ -2,12 +2,13 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { renderHtmlReport, renderTextReport } from '@prnr/diagnosis';
-import { openRecording } from '@prnr/recording';
 import { makeExecutor, parseParallel } from '../session/executor.js';
 import { decideLanes } from '../session/lanes.js';
 import { diagnose, reportSlices } from '../session/diagnose.js';
 import { chooseProfile } from '../session/calibrated-profile.js';
 import { UsageError } from '../usage-error.js';
+import { openRecordingDir } from '../session/open-recording.js';
+import { reportProblems } from '../session/replay-problems.js';
 import { EXIT_DIVERGED, warnIfIncomplete } from './replay.js';
 import { wholeNumberOption } from '../number-options.js';
 import { checkWritable } from '../named-files.js';
@@ -29,11 +30,11 @@ export function registerDiagnose(program: Command): void {
     .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; redis?: string; pid?: number; format: string; out?: string; profile?: string; recalibrate?: boolean }) => {
       if (!['text', 'json', 'html'].includes(opts.format)) throw new UsageError(`--format must be text, json or html, not "${opts.format}"`);
       if (opts.out) checkWritable(opts.out, '--out');
-      const rec = openRecording(dir);
+      const rec = openRecordingDir(dir);
       warnIfIncomplete(rec);
       // --parallel is the most lanes: the planner starts fewer where more would not pay for their start.
       const lanes = opts.redis || opts.allLanes ? null : decideLanes(rec.manifest.slices, opts.parallel ?? availableParallelism());
-      const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel });
+      const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel, slices: rec.manifest.slices.length });
       let d;
       let choice;
       try {
@@ -60,6 +61,7 @@ export function registerDiagnose(program: Command): void {
         process.stdout.write(text);
       }
       if (!d.replay.verified) {
+        reportProblems(d.replay);
         process.stderr.write('prnr: some slices did not replay to their recorded state: the report covers the rest\n');
         process.exitCode = EXIT_DIVERGED;
       }

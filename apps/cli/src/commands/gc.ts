@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { collectGarbage, mergeSlices, openRecording } from '@prnr/recording';
+import { collectGarbage, mergeSlices } from '@prnr/recording';
+import { openRecordingDir } from '../session/open-recording.js';
 import { formatBytes } from '../format.js';
 import { wholeNumberOption } from '../number-options.js';
 
@@ -11,7 +12,7 @@ export function registerGc(program: Command): void {
     .option('--merge <k>', 'keep every k-th snapshot, merging the slices between them', wholeNumberOption('--merge', 2))
     .addHelpText('after', '\nThe recording verifies afterwards, with fewer, longer slices when merged.\n\nExamples:\n  prnr gc smoke.rec\n  prnr gc smoke.rec --merge 4\n')
     .action(async (dir: string, opts: { merge?: number }) => {
-      const rec = openRecording(dir, { replay: false }); // works without the recording's device modules
+      const rec = openRecordingDir(dir, { replay: false }); // works without the recording's device modules
       if (opts.merge !== undefined) {
         const r = await mergeSlices(rec, opts.merge);
         process.stdout.write(`merged ${r.slicesBefore} slices into ${r.slicesAfter}; removed ${r.objectsRemoved} objects and ${r.segmentsRemoved.length} log files, freed ${formatBytes(r.bytesFreed)}\n`);

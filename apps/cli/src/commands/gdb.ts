@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugSession, readSystemMap, serveGdb, symbolFile, threadSearcher } from '@prnr/debugger';
 import { defaultImageDir } from '../session/default-images.js';
-import { openRecording } from '@prnr/recording';
+import { openRecordingDir } from '../session/open-recording.js';
 import { parseParallel } from '../session/executor.js';
 import { UsageError } from '../usage-error.js';
 import { wholeNumberOption } from '../number-options.js';
@@ -33,7 +33,7 @@ export function registerGdb(program: Command): void {
         writeFileSync(opts.symbolFile, symbolFile(syms));
         process.stderr.write(`prnr: wrote ${syms.length} kernel symbols from ${opts.systemMap} to ${opts.symbolFile}\n`);
       }
-      const rec = openRecording(dir);
+      const rec = openRecordingDir(dir);
       const threads = opts.parallel ?? availableParallelism();
       const dbg = new DebugSession(rec, threads > 1 ? { searcher: threadSearcher({ dir: resolve(dir) }, threads) } : {});
       const say = (s: string) => process.stderr.write(`prnr: ${s}\n`);

@@ -4,7 +4,8 @@ import {
   DebugInfoError, GuestMemory, isSystemMapFile, profileDifferences, profileFromDebugInfo, profileFromSystemMap, systemMapFromBytes,
   SYSTEM_MAP_MESSAGE, type DebugInfoKind, type SystemMapProfile,
 } from '@prnr/diagnosis';
-import { openRecording, replayTo } from '@prnr/recording';
+import { replayTo } from '@prnr/recording';
+import { openRecordingDir } from '../session/open-recording.js';
 import { readProfileFile } from '../session/calibrated-profile.js';
 import { UsageError } from '../usage-error.js';
 import { wholeNumberOption } from '../number-options.js';
@@ -85,7 +86,7 @@ export function registerProfile(program: Command): void {
 /** The layout anchored on init_task in the recording's memory at one point (restored from the snapshot before it and replayed to it). */
 async function fromSystemMap(file: string, bytes: Uint8Array, dir: string, opts: ProfileOptions): Promise<SystemMapProfile> {
   const symbols = systemMapFromBytes(bytes, file);
-  const rec = openRecording(dir);
+  const rec = openRecordingDir(dir);
   const end = rec.manifest.slices.at(-1)?.endIcount;
   if (end === undefined) throw new UsageError(`${dir}: the recording has no slices`);
   // Default: the end, where the most processes have started (a replay of at most the last slice).

@@ -6,12 +6,12 @@ import { loadImages } from '../session/load-images.js';
 import { hostClock, hostEntropy } from '../session/host-ports.js';
 import { openHostConsole } from '../session/host-console.js';
 import { formatBytes, formatCount } from '../format.js';
-import { UsageError } from '../usage-error.js';
-import { readNamedFile } from '../named-files.js';
+import { readDiskImage } from '../session/disk-image.js';
+import { failedStartCleanup } from '../session/failed-start.js';
 import { MEM_OPTION_HELP, parseMemMiB } from '../session/mem-option.js';
 import { collectDevice, DEVICE_OPTION_HELP, loadDeviceOptions, withDevices } from '../session/device-options.js';
 import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
-import { wholeNumberOption } from '../number-options.js';
+import { numberOption, wholeNumberOption } from '../number-options.js';
 
 export function registerRecord(program: Command): void {
   program
@@ -25,18 +25,18 @@ export function registerRecord(program: Command): void {
     .option('--cmdline <text>', 'kernel command line (default: the image set\'s)')
     .option('--device <module[,key=value...]>', `${DEVICE_OPTION_HELP}; the recording names the module by path and sha256`, collectDevice)
     .option('--slice-insns <n>', `cut a slice every n instructions (default ${DEFAULT_SLICE_STEPS})`, wholeNumberOption('--slice-insns', 1))
-    .option('--slice-seconds <s>', `also cut a slice after s seconds of recording it (default ${DEFAULT_SLICE_SECONDS} unless --slice-insns is given; 0: by instructions only)`, (v) => Number(v))
+    .option('--slice-seconds <s>', `also cut a slice after s seconds of recording it (default ${DEFAULT_SLICE_SECONDS} unless --slice-insns is given; 0: by instructions only)`, numberOption('--slice-seconds', 0, 'seconds'))
     .option('--checkpoint-insns <n>', 'log a checkpoint of the hart every n instructions', wholeNumberOption('--checkpoint-insns', 1))
     .option('--max-insns <n>', 'stop recording after n instructions', wholeNumberOption('--max-insns', 1))
     .option('--net <spec>', `${NET_OPTION_HELP}; frames that reach the guest are recorded, a replay needs no network`)
     .option('-q, --quiet', 'do not echo the guest console')
     .addHelpText('after', '\nInteractive: Ctrl-A x ends the recording.\n\nExamples:\n  prnr record -o smoke.rec --script guest/workloads/smoke.sh\n  prnr record -o session.rec\n')
     .action(async (opts: { device?: string[]; out: string; image: string; mem?: number; disk?: string; script?: string; cmdline?: string; sliceInsns?: number; sliceSeconds?: number; checkpointInsns?: number; maxInsns?: number; quiet?: boolean; net?: string }) => {
-      if (opts.sliceSeconds !== undefined && !(Number.isFinite(opts.sliceSeconds) && opts.sliceSeconds >= 0)) throw new UsageError('--slice-seconds needs a number of seconds, 0 or more');
       const devices = await loadDeviceOptions(opts.device);
-      const { config: builtin, images } = guestBoard(loadImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readNamedFile(opts.disk, '--disk') : undefined, cmdline: opts.cmdline, network: opts.net !== undefined });
+      const { config: builtin, images } = guestBoard(loadImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readDiskImage(opts.disk) : undefined, cmdline: opts.cmdline, network: opts.net !== undefined });
       const net = opts.net !== undefined ? await openUserNetwork(opts.net) : undefined;
       const config = withDevices(builtin, devices);
+      const cleanUp = failedStartCleanup(opts.out);
       const con = openHostConsole({ script: opts.script, echo: !opts.quiet });
       try {
         const { manifest, end } = await record({
@@ -54,6 +54,9 @@ export function registerRecord(program: Command): void {
           checkpointInterval: opts.checkpointInsns,
           maxSteps: opts.maxInsns,
           shouldStop: con.quitRequested,
+        }).catch((e: unknown) => {
+          cleanUp(); // a start that failed leaves no directory in the way of the next try
+          throw e;
         });
         con.close();
         const s = manifest.stats!;

@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { openRecording, type Recording } from '@prnr/recording';
+import type { Recording } from '@prnr/recording';
 import { AnalysisRegistry, InlineExecutor, replayRecording, type AnalysisRequest, type RecordingReplayResult } from '@prnr/scheduler';
 import { formatCount } from '../format.js';
 import { UsageError } from '../usage-error.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
 import { decideLanes } from '../session/lanes.js';
 import { loadAnalyses, replayWithProgress } from '../session/replay-with-progress.js';
+import { openRecordingDir } from '../session/open-recording.js';
+import { reportProblems } from '../session/replay-problems.js';
+import { checkWatchInRam, parseWatch, type WatchRange } from '../session/watch-option.js';
 import { wholeNumberOption } from '../number-options.js';
 
 /** Exit status of a replay that does not match its recording. */
@@ -21,13 +24,13 @@ export function registerReplay(program: Command): void {
     .option('--all-lanes', 'start every lane --parallel asks for, even where the planner predicts more would not pay for their start')
     .option('--slice <index>', 'replay only this slice', wholeNumberOption('--slice', 0))
     .option('--analyses <list>', 'analyses to run, comma-separated (see --list-analyses)')
-    .option('--watch <paddr:len>', 'add a memory-write watch on a physical range, e.g. 0x80a00000:4096')
+    .option('--watch <paddr:len>', 'add a memory-write watch on a physical range in the recording\'s RAM, e.g. 0x80a00000:4096', parseWatch)
     .option('--list-analyses', 'list the available analyses and exit')
     .option('--redis <url>', 'run the slices on `prnr worker` processes through this Redis instead of local threads')
     .option('--json', 'print the results as JSON (no console, no progress)')
     .option('-q, --quiet', 'do not print the guest console')
     .addHelpText('after', '\nExit status: 0 when every slice reaches its recorded state, 4 when one diverges or fails.\n\nExamples:\n  prnr replay smoke.rec\n  prnr replay smoke.rec --parallel 1              # classic sequential replay, console streamed\n  prnr replay smoke.rec --analyses profile,console --json\n  prnr replay smoke.rec --watch 0x805b2ca8:8\n  prnr replay smoke.rec --redis redis://10.0.0.5:6379\n')
-    .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; slice?: number; analyses?: string; watch?: string; listAnalyses?: boolean; redis?: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; slice?: number; analyses?: string; watch?: WatchRange; listAnalyses?: boolean; redis?: string; json?: boolean; quiet?: boolean }) => {
       // The analysis modules (@prnr/diagnosis) only when analyses are asked for: console and watch are built in.
       const analysisSet = opts.listAnalyses || opts.analyses ? await loadAnalyses() : { registry: new AnalysisRegistry(), modules: [] };
       const { registry } = analysisSet;
@@ -35,7 +38,8 @@ export function registerReplay(program: Command): void {
         for (const k of registry.list()) process.stdout.write(`${k.name.padEnd(10)} ${k.weight.padEnd(6)} ${k.description}\n`);
         return;
       }
-      const rec = openRecording(dir);
+      const rec = openRecordingDir(dir);
+      if (opts.watch) checkWatchInRam(opts.watch, rec.manifest);
       if (!opts.json) warnIfIncomplete(rec);
       const slices = sliceIndices(rec, opts.slice);
       const analyses = parseAnalyses(opts.analyses, opts.watch, registry);
@@ -47,18 +51,21 @@ export function registerReplay(program: Command): void {
       const passes = 1 + analyses.filter((a) => registry.get(a.kind).weight === 'heavy').length;
       const lanes = opts.redis || opts.allLanes ? null : decideLanes(slices.map((i) => rec.manifest.slices[i]), opts.parallel ?? availableParallelism(), passes);
       if (lanes && lanes.asked > 1 && !opts.json) process.stderr.write(`prnr: ${lanes.reason}\n`);
-      const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel });
+      const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel, slices: slices.length });
       let result: RecordingReplayResult;
       try {
         result = await replayWithProgress(rec, { executor, slices, analyses, analysisSet, progress: !opts.json });
       } finally {
         await executor.close();
       }
+      // An analysis whose pass failed on every slice has no result, only the error (result.passFailures).
+      const none = new Set(result.passFailures.filter((p) => p.slices.length === slices.length).flatMap((p) => p.analyses));
+      const merged = Object.fromEntries(Object.entries(result.analyses).filter(([kind]) => !none.has(kind)));
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ recording: dir, ...result }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ recording: dir, ...result, analyses: merged }, null, 2) + '\n');
       } else {
         if (wantConsole) process.stdout.write((result.analyses.console as { text: string }).text);
-        for (const a of analyses) if (a.kind !== 'console' || !wantConsole) process.stdout.write(`\n== ${a.kind} ==\n${JSON.stringify(result.analyses[a.kind], null, 2)}\n`);
+        for (const a of analyses) if ((a.kind !== 'console' || !wantConsole) && a.kind in merged) process.stdout.write(`\n== ${a.kind} ==\n${JSON.stringify(merged[a.kind], null, 2)}\n`);
         report(rec, result);
       }
       if (!result.verified) process.exitCode = EXIT_DIVERGED;
@@ -67,10 +74,7 @@ export function registerReplay(program: Command): void {
 
 function report(rec: Recording, r: RecordingReplayResult): void {
   const steps = r.slices.reduce((a, s) => a + s.steps, 0);
-  for (const s of r.slices) {
-    if (s.error) process.stderr.write(`prnr: slice ${s.slice} FAILED: ${s.error}\n`);
-    else if (!s.verified) process.stderr.write(`prnr: slice ${s.slice} DIVERGED between icount ${s.divergence?.from} and ${s.divergence?.to}: ${s.divergence?.message}\n`);
-  }
+  reportProblems(r);
   const ok = r.slices.filter((s) => s.verified).length;
   const last = rec.manifest.slices[r.slices.at(-1)!.slice];
   process.stderr.write(
@@ -101,7 +105,7 @@ async function sequential(rec: Recording, indices: number[], quiet: boolean): Pr
   process.stderr.write(`\nprnr: replayed ${indices.length === 1 ? `slice ${last.slice}` : `${indices.length} slices`} to icount ${formatCount(end)} in ${r.wallSeconds.toFixed(1)} s, every slice end checked: state ${last.endState} matches the recording\n`);
 }
 
-export function parseAnalyses(list: string | undefined, watch: string | undefined, registry: AnalysisRegistry): AnalysisRequest[] {
+export function parseAnalyses(list: string | undefined, watch: WatchRange | undefined, registry: AnalysisRegistry): AnalysisRequest[] {
   const out: AnalysisRequest[] = [];
   for (const name of (list ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
     try {
@@ -112,11 +116,7 @@ export function parseAnalyses(list: string | undefined, watch: string | undefine
     if (name === 'watch') throw new UsageError('--analyses: give the watch range with --watch PADDR:LEN');
     out.push({ kind: name });
   }
-  if (watch) {
-    const m = /^(0x[0-9a-f]+|\d+):(\d+)$/i.exec(watch.trim());
-    if (!m) throw new UsageError(`--watch: expected PADDR:LEN (e.g. 0x80a00000:4096), got "${watch}"`);
-    out.push({ kind: 'watch', options: { paddr: Number(m[1]), length: Number(m[2]) } });
-  }
+  if (watch) out.push({ kind: 'watch', options: { paddr: watch.paddr, length: watch.length } });
   return out;
 }
 

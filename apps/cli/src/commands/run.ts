@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { defaultImageDir } from '../session/default-images.js';
 import { openHostConsole } from '../session/host-console.js';
 import { runSession } from '../session/run-session.js';
-import { readNamedFile } from '../named-files.js';
+import { readDiskImage } from '../session/disk-image.js';
 import { MEM_OPTION_HELP, parseMemMiB } from '../session/mem-option.js';
 import { collectDevice, DEVICE_OPTION_HELP, loadDeviceOptions } from '../session/device-options.js';
 import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
@@ -27,7 +27,7 @@ export function registerRun(program: Command): void {
           devices,
           imageDir: opts.image,
           memMiB: opts.mem,
-          disk: opts.disk ? readNamedFile(opts.disk, '--disk') : undefined,
+          disk: opts.disk ? readDiskImage(opts.disk) : undefined,
           input: con.input,
           output: con.output,
           packets: net,

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { disassemble } from '@prnr/cpu';
-import { openRecording } from '@prnr/recording';
 import { seek } from '@prnr/scheduler';
 import { UsageError } from '../usage-error.js';
+import { openRecordingDir } from '../session/open-recording.js';
 import { wholeNumberOption } from '../number-options.js';
 
 export function registerSeek(program: Command): void {
@@ -17,7 +17,7 @@ export function registerSeek(program: Command): void {
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExamples:\n  prnr seek smoke.rec --icount 123456789\n  prnr seek smoke.rec --icount 5e8 --memory 0xffffffff80e0b000:32 --virtual\n')
     .action(async (dir: string, opts: { icount: number; memory?: string; virtual?: boolean; consoleLines: number; json?: boolean }) => {
-      const rec = openRecording(dir);
+      const rec = openRecordingDir(dir);
       let memory;
       if (opts.memory) {
         const m = /^(0x[0-9a-f]+|\d+):(\d+)$/i.exec(opts.memory.trim());

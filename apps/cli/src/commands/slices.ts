@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { openRecording, spaceReport } from '@prnr/recording';
+import { spaceReport } from '@prnr/recording';
+import { openRecordingDir } from '../session/open-recording.js';
 import { formatBytes, formatCount } from '../format.js';
 import { warnIfIncomplete } from './replay.js';
 
@@ -14,7 +15,7 @@ export function registerSlices(program: Command): void {
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExamples:\n  prnr slices smoke.rec\n  prnr slices smoke.rec --space\n')
     .action((dir: string, opts: { space?: boolean; json?: boolean }) => {
-      const rec = openRecording(dir, { replay: false }); // works without the recording's device modules
+      const rec = openRecordingDir(dir, { replay: false }); // works without the recording's device modules
       const m = rec.manifest;
       const added = new Map(m.snapshots.map((s) => [s.root, s]));
       const space = spaceReport(rec);

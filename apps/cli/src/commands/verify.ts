@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { checkStoredSnapshots, openRecording, type StoredSliceProblem } from '@prnr/recording';
+import { checkStoredSnapshots, type StoredSliceProblem } from '@prnr/recording';
 import type { RecordingReplayResult } from '@prnr/scheduler';
 import { formatCount } from '../format.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
+import { openRecordingDir } from '../session/open-recording.js';
 import { decideLanes } from '../session/lanes.js';
 import { replayWithProgress } from '../session/replay-with-progress.js';
 import { EXIT_DIVERGED, sliceIndices, warnIfIncomplete } from './replay.js';
@@ -19,13 +20,13 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the results as JSON')
     .addHelpText('after', '\nExit status: 0 when every slice verifies, 4 when one diverges, cannot be replayed, or has a stored snapshot that cannot be restored.\n\nExamples:\n  prnr verify smoke.rec\n  prnr verify smoke.rec --parallel 1 --json\n')
     .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; redis?: string; json?: boolean }) => {
-      const rec = openRecording(dir);
+      const rec = openRecordingDir(dir);
       if (!opts.json) warnIfIncomplete(rec);
       const slices = sliceIndices(rec);
       // --parallel is the most lanes: the planner starts fewer where more would not pay for their start.
       const lanes = opts.redis || opts.allLanes ? null : decideLanes(slices.map((i) => rec.manifest.slices[i]), opts.parallel ?? availableParallelism());
       if (lanes && lanes.asked > 1 && !opts.json) process.stderr.write(`prnr: ${lanes.reason}\n`);
-      const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel });
+      const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel, slices: slices.length });
       // Beside the replay, every stored snapshot is read back: a lane running straight through a chunk restores only its first.
       const stored = checkStoredSnapshots(rec, slices);
       stored.catch(() => {}); // awaited below; a replay that throws first must not leave it unhandled

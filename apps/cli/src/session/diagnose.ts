@@ -20,6 +20,8 @@ export async function diagnose(rec: Recording, executor: Executor, o: { progress
 export function reportSlices(rec: Recording, r: RecordingReplayResult) {
   return r.slices.map((s) => {
     const m = rec.manifest.slices[s.slice];
-    return { index: s.slice, startIcount: m.startIcount, endIcount: m.endIcount, startMtime: m.startMtime, endMtime: m.endMtime, verified: s.verified };
+    // A slice not verified says why (in --format json; the text and HTML reports only mark it).
+    const error = s.verified ? undefined : (s.error ?? s.divergence?.message);
+    return { index: s.slice, startIcount: m.startIcount, endIcount: m.endIcount, startMtime: m.startMtime, endMtime: m.endMtime, verified: s.verified, ...(error !== undefined ? { error } : {}) };
   });
 }

@@ -2,14 +2,16 @@
 import { availableParallelism } from 'node:os';
 import { InlineExecutor, QueueExecutor, ThreadExecutor, type Executor } from '@prnr/scheduler';
 import { wholeNumberOption } from '../number-options.js';
+import { MAX_PARALLEL } from './lanes.js';
 
-export const parseParallel = wholeNumberOption('--parallel', 1);
+export const parseParallel = wholeNumberOption('--parallel', 1, MAX_PARALLEL, undefined, 'each lane is a thread with a machine of its own');
 
-export function makeExecutor(o: { parallel?: number; redis?: string }): Executor {
+/** `slices`: how many slices will be replayed; a lane beyond them would only start and wait, so none is started. */
+export function makeExecutor(o: { parallel?: number; redis?: string; slices?: number }): Executor {
   if (o.redis) return new QueueExecutor({ redis: o.redis });
-  const n = o.parallel ?? availableParallelism();
+  const n = Math.min(o.parallel ?? availableParallelism(), o.slices ?? Infinity);
   // This thread would only wait: it replays one lane itself.
-  return n === 1 ? new InlineExecutor() : new ThreadExecutor(n, { callerRuns: true });
+  return n <= 1 ? new InlineExecutor() : new ThreadExecutor(n, { callerRuns: true, slices: o.slices });
 }
 
 /** Modules with more analyses, by URL, so worker threads and remote workers load the same ones. */

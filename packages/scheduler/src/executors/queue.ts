@@ -78,6 +78,30 @@ function reachable(conn: Redis, url: string): Promise<void> {
   });
 }
 
+/** Each running job's progress callback, by job id. */
+export interface ProgressRoutes {
+  /** Sends `jobId`'s progress to `fn` until the returned function is called. */
+  add(jobId: string, fn: (p: TaskProgress) => void): () => void;
+}
+
+/**
+ * One 'progress' listener on the queue's events for all of this executor's jobs, handing each event
+ * to its job's callback: a listener per job would pass Node's limit of 10 with the 11th task at once
+ * (MaxListenersExceededWarning), and each would see every other job's events.
+ */
+export function progressRoutes(events: { on(event: 'progress', listener: (args: { jobId: string; data: unknown }) => void): unknown }): ProgressRoutes {
+  const routes = new Map<string, (p: TaskProgress) => void>();
+  events.on('progress', ({ jobId, data }) => {
+    if (typeof data === 'object' && data !== null) routes.get(jobId)?.(data as TaskProgress);
+  });
+  return {
+    add(jobId, fn) {
+      routes.set(jobId, fn);
+      return () => routes.delete(jobId);
+    },
+  };
+}
+
 export class QueueExecutor implements Executor {
   readonly concurrency: number;
   /** The first connection: the queue's, once Redis has answered on it. */
@@ -85,7 +109,7 @@ export class QueueExecutor implements Executor {
   /** Its readiness: a Redis that never answers fails the first task within seconds, not never. */
   private readonly reached: Promise<void>;
   /** The queue and its events, made once Redis answers (BullMQ's own connections would retry, and its close wait, forever). */
-  private bull: Promise<{ queue: Queue; events: QueueEvents; connections: Redis[] }> | undefined;
+  private bull: Promise<{ queue: Queue; events: QueueEvents; progress: ProgressRoutes; connections: Redis[] }> | undefined;
 
   constructor(private readonly o: QueueOptions & { concurrency?: number }) {
     this.probe = connection(o.redis);
@@ -100,23 +124,25 @@ export class QueueExecutor implements Executor {
       const name = this.o.queue ?? DEFAULT_QUEUE;
       const connections = [this.probe, connection(this.o.redis)];
       const { Queue, QueueEvents } = queueLibs().bullmq;
-      return { queue: new Queue(name, { connection: connections[0] }), events: new QueueEvents(name, { connection: connections[1] }), connections };
+      const queue = new Queue(name, { connection: connections[0] });
+      // Each job waited for (BullMQ's waitUntilFinished) listens for the queue's 'closing' meanwhile:
+      // up to `concurrency` at once, past Node's warning at 10 listeners.
+      queue.setMaxListeners(queue.getMaxListeners() + this.concurrency);
+      const events = new QueueEvents(name, { connection: connections[1] });
+      return { queue, events, progress: progressRoutes(events), connections };
     });
     return this.bull;
   }
 
   async run(task: ReplayTask, progress?: (p: TaskProgress) => void): Promise<TaskResult> {
-    const { queue, events } = await this.open();
+    const { queue, events, progress: routes } = await this.open();
     await events.waitUntilReady();
     const job = await queue.add(`slices-${task.first}-${task.last}-pass-${task.pass}`, task, { attempts: 3, removeOnComplete: true, removeOnFail: true });
-    const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
-      if (jobId === job.id && progress && typeof data === 'object' && data !== null) progress(data as TaskProgress);
-    };
-    events.on('progress', onProgress);
+    const stop = progress && job.id !== undefined ? routes.add(job.id, progress) : undefined;
     try {
       return (await job.waitUntilFinished(events)) as TaskResult;
     } finally {
-      events.off('progress', onProgress);
+      stop?.();
     }
   }
 

@@ -27,8 +27,13 @@ export class ThreadExecutor implements Executor {
   private readonly warmed: Array<Set<string>>;
   private next = 0;
 
-  constructor(threads = availableParallelism(), o: { callerRuns?: boolean } = {}) {
-    this.concurrency = Math.max(1, threads);
+  /**
+   * `slices`: how many slices the caller will hand it, where it knows: no more lanes are made than
+   * that (the planner never cuts a pass into more chunks than slices), a lane beyond them would only
+   * start a thread, and a machine, to wait.
+   */
+  constructor(threads = availableParallelism(), o: { callerRuns?: boolean; slices?: number } = {}) {
+    this.concurrency = Math.max(1, Math.min(threads, o.slices ?? threads));
     // Every thread starts now, while the caller opens the recording, unless it started earlier still
     // (prestart.ts): a thread's first start (loading the packages, V8 warming up) is then off the
     // replay's critical path.
