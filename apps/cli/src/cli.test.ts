@@ -126,7 +126,7 @@ describe('prnr CLI', () => {
     mkdirSync(users);
     writeFileSync(join(users, 'recording.json'), '{}');
     const r = prnr('demo', '-o', users);
-    expect(r.stderr.trim()).toBe(`prnr: ${users} is a recording that prnr demo did not make: choose another --out, or remove it yourself`);
+    expect(r.stderr.trim()).toBe(`prnr: ${users} is a recording prnr demo did not mark (yours, or one from a prnr demo before it marked its recordings): choose another --out, or remove it yourself`);
     expect(r.status).toBe(2);
     expect(readdirSync(users)).toEqual(['recording.json']);
     // An earlier demo's (it holds the marker): replaced, and the new recording is marked in turn.

@@ -176,7 +176,7 @@ describe('exit status 2: not a usable recording', () => {
     writeFileSync(file, 'not a recording');
     expectBadInput(prnr(['replay', file]), new RegExp(`^prnr: ${literal(file)}`));
     const nowhere = join(tmp, 'nowhere.rec');
-    expectBadInput(prnr(['slices', nowhere]), new RegExp(`^prnr: ${literal(nowhere)} is not a prnr recording: recording.json is missing$`));
+    expectBadInput(prnr(['slices', nowhere]), new RegExp(`^prnr: ${literal(nowhere)} does not exist: give a recording directory \\(made by prnr record\\)$`));
   });
 
   it('replay, seek and diagnose on a file, or a path that does not exist: which of the two, in one line', () => {

@@ -182,6 +182,8 @@ describe('bad requests', () => {
     expect(expectClientError(await post('{type: verify}'), 400)).toMatch(/^malformed JSON body: .* at position 1\b/);
     expect(expectClientError(await post('{"type": "verify"'), 400)).toMatch(/^malformed JSON body: .* at position 17\b/);
     expect(expectClientError(await post('{"type":'), 400)).toBe('malformed JSON body: Unexpected end of JSON input at position 8 (the end of the body)');
+    // A wrong token: V8 quotes the body instead of a position, and no position is made up.
+    expect(expectClientError(await post('{"type": x}'), 400)).toBe('malformed JSON body: Unexpected token \'x\', "{"type": x}" is not valid JSON');
     expect(expectClientError(await post(''), 400)).toBe('the JSON body is empty');
     // With parameters the body is still parsed as JSON (here: valid JSON, a wrong type).
     expect(expectClientError(await post('{"type": "explode"}', { 'content-type': 'application/json; charset=utf-8' }), 400)).toMatch(/^job request: type: /);

@@ -30,8 +30,9 @@ export function parseJson(body: string): unknown {
     value = JSON.parse(body);
   } catch (e) {
     const message = (e as Error).message;
-    // V8 names the position of a wrong character, but not of a body that stops too soon.
-    throw badRequest(`malformed JSON body: ${/position \d+/.test(message) ? message : `${message} at position ${body.length} (the end of the body)`}`);
+    // V8 names the position of most wrong characters (an unexpected token, by quoting the body), but
+    // not of a body that stops too soon: that one is at its end.
+    throw badRequest(`malformed JSON body: ${message === 'Unexpected end of JSON input' ? `${message} at position ${body.length} (the end of the body)` : message}`);
   }
   const key = poisonKey(value);
   if (key) throw badRequest(`the JSON body has a "${key.key}" key (at ${key.where}): refused, as it could change objects' prototypes`);

@@ -104,8 +104,11 @@ describe('upload', () => {
     }
   }, 120_000);
 
-  it('a plain tar of the directory contents works too (the code cache first or anywhere)', async () => {
-    const tar = await tarOf(join(source, 'up.rec'), ['code-cache.bin', 'recording.json', 'log', 'objects'], false);
+  it('a plain tar of the directory contents works too (the code cache first or anywhere; a demo recording\'s mark)', async () => {
+    const demo = join(source, 'demo-mark');
+    cpSync(join(source, 'up.rec'), demo, { recursive: true });
+    writeFileSync(join(demo, '.prnr-demo'), 'made by prnr demo\n');
+    const tar = await tarOf(demo, ['code-cache.bin', '.prnr-demo', 'recording.json', 'log', 'objects'], false);
     const big = buildApp({ recordingsDir: root, host: '127.0.0.1', executor: 'inline', maxUploadBytes: tar.length + 1000 });
     try {
       const r = await upload('plain.rec', tar, 'application/x-tar', big);

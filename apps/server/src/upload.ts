@@ -27,10 +27,12 @@ import { SEGMENT_NAME, inside } from './safe-paths.js';
 /** Content types the upload accepts (node-tar detects gzip by its magic). */
 export const UPLOAD_TYPES = ['application/gzip', 'application/x-gzip', 'application/x-tar', 'application/octet-stream'];
 
-/** Files of a recording, relative to it. */
-const LAYOUT_FILE = new RegExp(`^(recording\\.json|code-cache\\.bin|log/${SEGMENT_NAME.source.slice(1, -1)}|objects/[0-9a-f]{2}/[0-9a-f]{62}|objects/pack/[0-9a-z-]{1,100}\\.pack)$`);
+/** Files of a recording, relative to it (.prnr-demo: the mark of a recording `prnr demo` made). */
+const LAYOUT_FILE = new RegExp(`^(recording\\.json|code-cache\\.bin|\\.prnr-demo|log/${SEGMENT_NAME.source.slice(1, -1)}|objects/[0-9a-f]{2}/[0-9a-f]{62}|objects/pack/[0-9a-z-]{1,100}\\.pack)$`);
 const LAYOUT_DIR = /^(log|objects|objects\/[0-9a-f]{2}|objects\/pack)$/;
 const TOP_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+/** What a recording holds at its top: an entry named otherwise is the one directory that holds the recording. */
+const TOP_ENTRIES = new Set([MANIFEST_FILE, 'code-cache.bin', '.prnr-demo', 'log', 'objects', '']);
 /** Bytes extracted per byte received, past the first RATIO_SLACK bytes: a recording's objects are compressed already. */
 const MAX_RATIO = 16;
 const RATIO_SLACK = 64 * 1024 * 1024;
@@ -124,7 +126,7 @@ async function extract(tmp: string, body: Readable, limits: UploadLimits): Promi
       const parts = entry.path.replace(/^\.\/+/, '').split('/').filter((p, i, all) => p !== '' || i < all.length - 1);
       // A single top directory (tar -C parent NAME) is allowed and dropped; it must be the same for every entry.
       const first = parts[0] ?? '';
-      const here = first === MANIFEST_FILE || first === 'code-cache.bin' || first === 'log' || first === 'objects' || first === '' ? null : first;
+      const here = TOP_ENTRIES.has(first) ? null : first;
       if (prefix === undefined) prefix = here;
       if (here !== prefix) throw badRequest(`unexpected entry "${clip(entry.path)}": the upload must hold one recording directory`);
       if (here !== null && !TOP_NAME.test(here)) throw badRequest(`unexpected entry "${clip(entry.path)}"`);

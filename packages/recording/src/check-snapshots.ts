@@ -1,7 +1,8 @@
 /**
  * Whether every snapshot a recording stores can be restored: each object a
- * slice's snapshot reaches (root, meta, tree nodes, pages, disk blocks), and
- * its console, is read from the store and checked against its hash.
+ * slice's snapshot reaches (root, meta, tree nodes, pages, disk blocks), its
+ * console, and what every restore needs (the base disks, the guest profile,
+ * the device modules) is read from the store and checked against its hash.
  *
  * A replay straight through a chunk of slices restores only the chunk's first
  * snapshot and compares the later ones by their root hashes, computed in
@@ -10,8 +11,9 @@
  * count), so verify checks them here and its answer does not depend on how
  * many lanes ran.
  */
-import { reachableObjects } from '@prnr/snapshot';
+import { reachableObjects, type Hash } from '@prnr/snapshot';
 import type { SliceEntry } from './manifest.js';
+import { consoleObjects, recordingObjects } from './named-objects.js';
 import type { Recording } from './replayer.js';
 
 export interface StoredSliceProblem {
@@ -20,23 +22,31 @@ export interface StoredSliceProblem {
   error: string;
 }
 
+/** Objects read per turn of the event loop: the check shares its thread with a replay lane and its workers' messages. */
+const OBJECTS_PER_TURN = 256;
+
 /**
  * Problems with the stored snapshots of `slices` (indices into the manifest), in slice order; empty
- * when every one reads back whole. Objects shared by several snapshots are read once, so the cost is
- * the store's distinct objects, not the number of slices.
+ * when every one reads back whole. Objects shared by several snapshots are read once.
  */
 export async function checkStoredSnapshots(rec: Recording, slices: readonly number[]): Promise<StoredSliceProblem[]> {
   const entries = slices.map((i) => rec.manifest.slices[i]);
   try {
-    await readAll(rec, entries);
+    await readBack(rec, entries, recordingObjects(rec.manifest), new Set());
     return [];
   } catch {
-    // Something is wrong: find which slices it touches, one slice at a time (slower, and only now).
+    // Something is wrong: find which slices it touches, one at a time, skipping what read back whole.
+  }
+  const good = new Set<Hash>();
+  try {
+    await readBack(rec, [], recordingObjects(rec.manifest), good);
+  } catch (e) {
+    return entries.map((s) => ({ slice: s.index, error: `what every restore needs cannot be read: ${(e as Error).message}` }));
   }
   const problems: StoredSliceProblem[] = [];
   for (const s of entries) {
     try {
-      await readAll(rec, [s]);
+      await readBack(rec, [s], [], good);
     } catch (e) {
       problems.push({ slice: s.index, error: `its stored snapshot cannot be restored: ${(e as Error).message}` });
     }
@@ -44,13 +54,22 @@ export async function checkStoredSnapshots(rec: Recording, slices: readonly numb
   return problems;
 }
 
-/** Reads every object of the slices' snapshots (and of the recording's final state, with its last slice) and their consoles. */
-async function readAll(rec: Recording, entries: readonly SliceEntry[]): Promise<void> {
+/**
+ * Reads every object of the slices' snapshots (and of the recording's final state, with its last
+ * slice), their consoles and `extra`, except those in `good`; adds what read back whole to `good`.
+ */
+async function readBack(rec: Recording, entries: readonly SliceEntry[], extra: readonly Hash[], good: Set<Hash>): Promise<void> {
   const last = rec.manifest.slices.at(-1);
   // A slice's end state is the next one's snapshot, and the last slice's is stored too (seek to the end).
   const roots = entries.flatMap((s) => (s === last ? [s.snapshot, s.endState] : [s.snapshot]));
-  const objects = await reachableObjects(roots, rec.store);
-  for (const s of entries) if (s.console) objects.add(s.console);
-  // getEach verifies each object against its hash; the bytes themselves are not needed.
-  await rec.store.getEach([...objects], () => {});
+  const objects = roots.length > 0 ? await reachableObjects(roots, rec.store) : new Set<Hash>();
+  for (const h of [...consoleObjects(entries), ...extra]) objects.add(h);
+  const todo = [...objects].filter((h) => !good.has(h));
+  for (let i = 0; i < todo.length; i += OBJECTS_PER_TURN) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    const batch = todo.slice(i, i + OBJECTS_PER_TURN);
+    // getEach verifies each object against its hash; the bytes themselves are not needed.
+    await rec.store.getEach(batch, () => {});
+    for (const h of batch) good.add(h);
+  }
 }

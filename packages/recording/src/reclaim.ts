@@ -8,12 +8,13 @@
  * every object the gc after it will copy, so damage stops it before it has
  * written anything; what it wrote before a failure is removed.
  */
-import { readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SegmentWriter, readSegmentBytes, type LogEvent } from '@prnr/eventlog';
 import { reachableObjects, type Hash, type ObjectReader } from '@prnr/snapshot';
 import { RecordingError, writeManifest, type RecordingManifest, type SliceEntry } from './manifest.js';
 import { assertNotBeingRecorded } from './recording-lock.js';
+import { consoleObjects, recordingObjects, type NamingManifest } from './named-objects.js';
 import type { Recording } from './replayer.js';
 
 export interface GcResult {
@@ -43,14 +44,11 @@ export async function collectGarbage(rec: Recording): Promise<GcResult> {
 }
 
 /** Every object a recording with these slices needs: its snapshots' trees, base disks, consoles, guest profile, device modules. */
-async function neededObjects(m: Pick<RecordingManifest, 'slices' | 'disks' | 'guestProfile' | 'devicePlugins'>, store: ObjectReader): Promise<Set<Hash>> {
+async function neededObjects(m: NamingManifest & Pick<RecordingManifest, 'slices'>, store: ObjectReader): Promise<Set<Hash>> {
   const roots = new Set<string>();
   for (const s of m.slices) roots.add(s.snapshot).add(s.endState);
   const keep = await reachableObjects([...roots], store);
-  for (const h of Object.values(m.disks)) keep.add(h);
-  for (const s of m.slices) if (s.console) keep.add(s.console);
-  if (m.guestProfile) keep.add(m.guestProfile);
-  for (const p of m.devicePlugins ?? []) if (p.object) keep.add(p.object);
+  for (const h of [...recordingObjects(m), ...consoleObjects(m.slices)]) keep.add(h);
   return keep;
 }
 
@@ -59,10 +57,10 @@ async function neededObjects(m: Pick<RecordingManifest, 'slices' | 'disks' | 'gu
  * starts from slice ik's snapshot and has their events in one segment. Then
  * collects garbage. The merged recording still verifies.
  *
- * A merge that fails changes nothing: the objects the gc would copy are
- * checked first, and the merged segments are removed if one cannot be written
- * (a damaged or missing log), before any object is added or the manifest is
- * replaced.
+ * A merge that fails leaves the recording as it was: the objects the gc would
+ * copy are checked first, and the merged segments are removed if one cannot be
+ * written (a damaged or missing log), before the manifest is replaced (merged
+ * consoles stored by then are unreferenced, and the next gc removes them).
  */
 export async function mergeSlices(rec: Recording, k: number): Promise<GcResult & { slicesBefore: number; slicesAfter: number }> {
   if (!Number.isInteger(k) || k < 2) throw new RecordingError(`--merge needs a whole number of at least 2, got ${k}`);
@@ -138,7 +136,7 @@ async function writeMergedSegments(rec: Recording, groups: SliceEntry[][]): Prom
       }
       const first = group[0];
       const last = group[group.length - 1];
-      const log = `log/${first.startIcount}-${last.endIcount}.seg`;
+      const log = freeSegmentName(rec, `${first.startIcount}-${last.endIcount}`);
       const w = await SegmentWriter.create(join(rec.dir, log), { segmentIndex: i, startIcount: BigInt(first.startIcount) });
       open = w;
       let events = 0;
@@ -160,6 +158,20 @@ async function writeMergedSegments(rec: Recording, groups: SliceEntry[][]): Prom
     throw e;
   }
   return out;
+}
+
+/**
+ * `log/BASE.seg`, or `log/BASE-N.seg` where that is taken: a group whose first slice was merged
+ * before and whose others are empty spans the same icounts, and its segment must not replace (or,
+ * on a failure, remove) the one the manifest names.
+ */
+function freeSegmentName(rec: Recording, base: string): string {
+  const named = new Set(rec.manifest.slices.map((s) => s.log));
+  const free = (log: string) => !named.has(log) && !existsSync(join(rec.dir, log)) && !existsSync(join(rec.dir, `${log}.partial`));
+  for (let n = 1; ; n++) {
+    const log = n === 1 ? `log/${base}.seg` : `log/${base}-${n}.seg`;
+    if (free(log)) return log;
+  }
 }
 
 /** Removes merged segments no manifest names (a merge that failed); best effort, the failure is what is reported. */

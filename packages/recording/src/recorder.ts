@@ -318,8 +318,11 @@ export class RecordSession {
       await session.segment.ready; // the first segment's file exists before start() returns
       return session;
     } catch (e) {
-      release();
-      void firstSegment?.ready.then((w) => w.abort(), () => {}); // left as a crash leaves it: .partial
+      // Stopped, not only told to stop, before the error goes on: a caller may remove the directory then
+      // (a worker still closing would write into it again).
+      const stopped = [store?.abort(), codeCache?.abort(), firstSegment?.ready.then((w) => w.abort())]; // the segment left as a crash leaves it: .partial
+      await Promise.all(stopped.map((p) => Promise.resolve(p).catch(() => {})));
+      unlock();
       throw e;
     }
   }

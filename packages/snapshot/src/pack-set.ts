@@ -282,11 +282,14 @@ export class PackSet {
   /** Writes what is buffered and fsyncs every pack this instance wrote to since the last call; returns packs synced. */
   sync(): number {
     let n = this.unsynced.length;
-    for (const fd of this.unsynced) {
-      fsyncSync(fd);
-      closeSync(fd);
+    // Each off the list before it is closed: after a failed fsync the list holds only open descriptors.
+    for (let fd = this.unsynced.shift(); fd !== undefined; fd = this.unsynced.shift()) {
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
     }
-    this.unsynced = [];
     const w = this.writing;
     if (w && w.syncedTo < w.end) {
       this.flush(w);

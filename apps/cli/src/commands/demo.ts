@@ -106,5 +106,5 @@ function removeEarlierDemo(out: string): void {
     return;
   }
   if (!existsSync(join(out, 'recording.json'))) throw new UsageError(`${out} exists and is not a prnr recording: choose another --out`);
-  throw new UsageError(`${out} is a recording that prnr demo did not make: choose another --out, or remove it yourself`);
+  throw new UsageError(`${out} is a recording prnr demo did not mark (yours, or one from a prnr demo before it marked its recordings): choose another --out, or remove it yourself`);
 }

@@ -4,7 +4,7 @@
  * closed slice, not one holding a file a recorder's start does not write.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { failedStartCleanup } from './failed-start.js';
@@ -15,9 +15,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** Writes what a recorder's start writes into `dir` (made if missing), with `extra` files beside. */
 function start(dir: string, o: { slices?: number; segment?: string; extra?: string[] } = {}): void {
   mkdirSync(join(dir, 'log'), { recursive: true });
-  mkdirSync(join(dir, 'objects', 'packs'), { recursive: true });
+  mkdirSync(join(dir, 'objects', 'pack'), { recursive: true });
   writeFileSync(join(dir, 'log', o.segment ?? '000000.seg.partial'), 'x');
-  writeFileSync(join(dir, 'objects', 'packs', 'pack-000001.pack'), 'x');
+  writeFileSync(join(dir, 'objects', 'pack', 'pack-000001.pack'), 'x');
   if (o.slices !== undefined) writeFileSync(join(dir, 'recording.json'), JSON.stringify({ slices: Array(o.slices).fill({}) }));
   for (const f of o.extra ?? []) writeFileSync(join(dir, f), 'mine');
 }
@@ -59,6 +59,16 @@ describe('failedStartCleanup', () => {
     expect([a(), b(), c(), d()]).toEqual([false, false, false, false]);
     for (const dir of [closed, listed, other, users]) expect(existsSync(dir), dir).toBe(true);
     expect(readdirSync(users)).toEqual(['notes.txt']);
+  });
+
+  it("keeps another recorder's start: one that made the directory first and holds its lock", () => {
+    const dir = join(tmp, 'raced.rec');
+    const cleanUp = failedStartCleanup(dir); // this command looked first: nothing there
+    start(dir);
+    // The other recorder's lock (this test's parent process stands for it: alive, not this one).
+    writeFileSync(join(dir, 'recording.lock'), JSON.stringify({ pid: process.ppid, host: hostname(), since: new Date().toISOString() }) + '\n');
+    expect(cleanUp()).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual(['log', 'objects', 'recording.lock']);
   });
 
   it('a path no recording can be made at (under a file) is left to the recorder to refuse', () => {

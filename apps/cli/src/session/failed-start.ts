@@ -8,6 +8,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { assertNotBeingRecorded } from '@prnr/recording';
 
 /** What a recorder writes before its first slice closes (@prnr/recording's recorder, manifest, lock, code cache). */
 const START_FILES = new Set(['log', 'objects', 'recording.json', 'recording.json.tmp', 'recording.lock', 'code-cache.bin', 'code-cache.bin.partial']);
@@ -41,6 +42,8 @@ export function failedStartCleanup(dir: string): () => boolean {
 function onlyAStart(dir: string): boolean {
   try {
     if (!statSync(dir).isDirectory() || !readdirSync(dir).every((n) => START_FILES.has(n))) return false;
+    // Another recorder that made it first and is starting there (this one's lock is gone by now).
+    assertNotBeingRecorded(dir);
     const log = join(dir, 'log');
     if (existsSync(log) && !readdirSync(log).every((n) => n === FIRST_OPEN_SEGMENT)) return false;
     const manifest = join(dir, 'recording.json');
