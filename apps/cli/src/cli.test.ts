@@ -107,7 +107,7 @@ describe('prnr CLI', () => {
     expect(r.status).toBe(2);
     expect(existsSync(out)).toBe(false);
     const run = prnr('run', '--script', script, '--disk', disk);
-    expect(run.stderr.trim()).toBe('prnr: --disk: the image is 3 bytes, not a whole number of 512-byte sectors');
+    expect(run.stderr.trim()).toBe(`prnr: --disk ${disk}: the image is 3 bytes, not a whole number of 512-byte sectors`);
     expect(run.status).toBe(2);
     // The board refuses it once the recording has started: what the start wrote is removed, so a retry
     // is not told the directory "already exists"; a directory the user made (empty) is kept, empty.

@@ -4,7 +4,7 @@
  * leaves behind.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,7 +104,9 @@ describe('prnr record, slices, verify, replay, gc', () => {
     const empty = join(tmp, 'empty');
     const r = prnr('verify', empty);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe(`prnr: ${empty} is not a prnr recording: recording.json is missing`);
+    expect(r.stderr.trim()).toBe(`prnr: ${empty} does not exist: give a recording directory (made by prnr record)`);
+    mkdirSync(empty);
+    expect(prnr('verify', empty).stderr.trim()).toBe(`prnr: ${empty} is not a prnr recording: recording.json is missing`);
     const future = join(tmp, 'future.rec');
     rmSync(future, { recursive: true, force: true });
     spawnSync('mkdir', ['-p', future]);
