@@ -59,7 +59,7 @@ export interface RecordingReplayResult {
   verified: boolean;
   /** The passes after pass 0 that did not replay every slice (empty when all did). */
   passFailures: PassFailure[];
-  /** Merged analysis results by kind (over the slices whose task ran; see `slices` for any that failed). */
+  /** Merged analysis results by kind (over the slices whose task ran; see `slices` for any that failed; none for a heavy analysis whose pass failed on every slice). */
   analyses: Record<string, unknown>;
   passes: number;
   /** Tasks that ran slices (with an executor that shares memory, those taken from another lane's task included). */
@@ -222,6 +222,8 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
     if (pass > 0 && bad.length > 0) passFailures.push({ pass, analyses: reqs.map((a) => a.kind), slices: bad.map((r) => r.slice), error: bad[0].error ?? bad[0].divergence?.message ?? 'did not reach the recorded state' });
     for (const a of reqs) {
       const parts = rs.filter((r) => !r.error && a.kind in r.analyses).map((r) => r.analyses[a.kind]);
+      // A heavy analysis's own pass that gave no slice a result: none is made up (passFailures says why).
+      if (pass > 0 && parts.length === 0 && rs.length > 0) continue;
       analyses[a.kind] = o.registry.get(a.kind).merge(parts, context);
     }
   });

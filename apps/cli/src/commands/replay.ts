@@ -58,14 +58,12 @@ export function registerReplay(program: Command): void {
       } finally {
         await executor.close();
       }
-      // An analysis whose pass failed on every slice has no result, only the error (result.passFailures).
-      const none = new Set(result.passFailures.filter((p) => p.slices.length === slices.length).flatMap((p) => p.analyses));
-      const merged = Object.fromEntries(Object.entries(result.analyses).filter(([kind]) => !none.has(kind)));
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ recording: dir, ...result, analyses: merged }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ recording: dir, ...result }, null, 2) + '\n');
       } else {
         if (wantConsole) process.stdout.write((result.analyses.console as { text: string }).text);
-        for (const a of analyses) if ((a.kind !== 'console' || !wantConsole) && a.kind in merged) process.stdout.write(`\n== ${a.kind} ==\n${JSON.stringify(merged[a.kind], null, 2)}\n`);
+        // An analysis whose own pass failed on every slice has no result, only its error (reportProblems).
+        for (const a of analyses) if ((a.kind !== 'console' || !wantConsole) && a.kind in result.analyses) process.stdout.write(`\n== ${a.kind} ==\n${JSON.stringify(result.analyses[a.kind], null, 2)}\n`);
         report(rec, result);
       }
       if (!result.verified) process.exitCode = EXIT_DIVERGED;

@@ -11,13 +11,8 @@ import { UsageError } from '../usage-error.js';
 /** The image's bytes; a UsageError naming the file when it cannot be read or is not whole sectors. */
 export function readDiskImage(path: string): Uint8Array {
   const bytes = readNamedFile(path, '--disk');
-  checkDiskImage(bytes, `--disk ${path}`);
-  return bytes;
-}
-
-/** `what`: how the message names the image ("--disk my.ext4"). */
-export function checkDiskImage(bytes: Uint8Array, what: string): void {
   if (bytes.length % VIRTIO_BLK_SECTOR_SIZE !== 0) {
-    throw new UsageError(`${what}: the image is ${bytes.length} bytes, not a whole number of ${VIRTIO_BLK_SECTOR_SIZE}-byte sectors`);
+    throw new UsageError(`--disk ${path}: the image is ${bytes.length} bytes, not a whole number of ${VIRTIO_BLK_SECTOR_SIZE}-byte sectors`);
   }
+  return bytes;
 }

@@ -10,7 +10,6 @@ import { VirtMachine, guestBoard, hostPluginPorts, pluginDevicePorts } from '@pr
 import { createDeviceRegistry } from '@prnr/devices';
 import { HOST_YIELD_EVERY_MS, hostYields } from '@prnr/recording';
 import { loadImages } from './load-images.js';
-import { checkDiskImage } from './disk-image.js';
 import { withDevices, type BoardDevices } from './device-options.js';
 import { hostClock, hostEntropy } from './host-ports.js';
 
@@ -43,7 +42,6 @@ const CHUNK = 5_000_000;
 const TICK_NS = 100n; // 10 MHz timebase
 
 export async function runSession(o: RunSessionOptions): Promise<RunSessionResult> {
-  if (o.disk) checkDiskImage(o.disk, '--disk');
   const board = guestBoard(loadImages(o.imageDir), { memMiB: o.memMiB, disk: o.disk, network: o.packets !== undefined });
   const { images } = board;
   const config = withDevices(board.config, o.devices ?? { plugins: [], devices: [] });
