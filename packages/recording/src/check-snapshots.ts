@@ -11,10 +11,15 @@
  * count), so verify checks them here and its answer does not depend on how
  * many lanes ran.
  */
+import { Worker } from 'node:worker_threads';
 import { reachableObjects, type Hash } from '@prnr/snapshot';
 import type { SliceEntry } from './manifest.js';
 import { consoleObjects, recordingObjects } from './named-objects.js';
 import type { Recording } from './replayer.js';
+import type { CheckRequest, CheckReply } from './check-snapshots-worker.js';
+
+/** What the check reads: the manifest and the store. */
+export type StoredRecording = Pick<Recording, 'manifest' | 'store'>;
 
 export interface StoredSliceProblem {
   slice: number;
@@ -29,7 +34,7 @@ const OBJECTS_PER_TURN = 256;
  * Problems with the stored snapshots of `slices` (indices into the manifest), in slice order; empty
  * when every one reads back whole. Objects shared by several snapshots are read once.
  */
-export async function checkStoredSnapshots(rec: Recording, slices: readonly number[]): Promise<StoredSliceProblem[]> {
+export async function checkStoredSnapshots(rec: StoredRecording, slices: readonly number[]): Promise<StoredSliceProblem[]> {
   const entries = slices.map((i) => rec.manifest.slices[i]);
   try {
     await readBack(rec, entries, recordingObjects(rec.manifest), new Set());
@@ -58,7 +63,7 @@ export async function checkStoredSnapshots(rec: Recording, slices: readonly numb
  * Reads every object of the slices' snapshots (and of the recording's final state, with its last
  * slice), their consoles and `extra`, except those in `good`; adds what read back whole to `good`.
  */
-async function readBack(rec: Recording, entries: readonly SliceEntry[], extra: readonly Hash[], good: Set<Hash>): Promise<void> {
+async function readBack(rec: StoredRecording, entries: readonly SliceEntry[], extra: readonly Hash[], good: Set<Hash>): Promise<void> {
   const last = rec.manifest.slices.at(-1);
   // A slice's end state is the next one's snapshot, and the last slice's is stored too (seek to the end).
   const roots = entries.flatMap((s) => (s === last ? [s.snapshot, s.endState] : [s.snapshot]));
@@ -72,4 +77,37 @@ async function readBack(rec: Recording, entries: readonly SliceEntry[], extra: r
     await rec.store.getEach(batch, () => {});
     for (const h of batch) good.add(h);
   }
+}
+
+// src/ and dist/ both sit one level below the package root; the thread runs built.
+const WORKER = new URL('../dist/check-snapshots-worker.js', import.meta.url);
+
+/**
+ * checkStoredSnapshots on a thread of its own, at a low priority: a replay's lane 0 runs on the
+ * caller's thread (a command line's), and the ~0.1-0.2 s of reading and hashing was taken from it.
+ * Where the thread cannot start or fails, the check runs here instead: the answer is the same.
+ */
+export function checkStoredSnapshotsInThread(rec: Recording, slices: readonly number[]): Promise<StoredSliceProblem[]> {
+  return new Promise<StoredSliceProblem[]>((resolve) => {
+    const here = () => resolve(checkStoredSnapshots(rec, slices));
+    let worker: Worker;
+    try {
+      worker = new Worker(WORKER, { workerData: { dir: rec.dir, manifest: rec.manifest, slices: [...slices] } satisfies CheckRequest });
+    } catch {
+      return here();
+    }
+    let answered = false;
+    worker.once('message', (r: CheckReply) => {
+      answered = true;
+      void worker.terminate();
+      if ('problems' in r) resolve(r.problems);
+      else here();
+    });
+    worker.once('error', () => {
+      if (!answered) { answered = true; here(); }
+    });
+    worker.once('exit', () => {
+      if (!answered) { answered = true; here(); }
+    });
+  });
 }

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CodeCache, runBareElf } from '@prnr/cpu';
 import { CODE_CACHE_FILE, CodeCacheWriter, decodeCodeCacheFile, decodeCodeCacheFileAsync, loadCodeCache, saveCodeCache } from './code-cache-file.js';
 import type { RecordingSource } from './replay-session.js';
-import { makeFifo } from './test-support/fifo.js';
+import { makeFifo } from '@prnr/test-env/fifo';
 
 const dir = mkdtempSync(join(tmpdir(), 'prnr-cc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,7 @@
  * naming the path. On a short recording of the default guest.
  */
 import { randomFillSync } from 'node:crypto';
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { collectGarbage, mergeSlices } from './reclaim.js';
 import { record } from './recorder.js';
 import { openRecording, replaySlice } from './replayer.js';
 import { loadEvents } from './replay-session.js';
-import { makeFifo } from './test-support/fifo.js';
+import { makeFifo } from '@prnr/test-env/fifo';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SLICES = 5;
@@ -140,5 +140,41 @@ describe('log segments that are not regular files', () => {
     const before = files(dir);
     await expect(mergeSlices(openRecording(dir, { replay: false }), 2)).rejects.toThrow(new RecordingError(line));
     expect(files(dir)).toEqual(before);
+  });
+});
+
+describe('gc and what else is in log/', () => {
+  it('removes stray segments (a crashed recorder\'s .partial, an unnamed .seg) and leaves everything else there, naming it', async () => {
+    const dir = copy();
+    const log = join(dir, 'log');
+    writeFileSync(join(log, '000099.seg.partial'), 'cut short');
+    writeFileSync(join(log, '12-34.seg'), 'merged once, named no more');
+    writeFileSync(join(log, 'notes.txt'), 'the user\'s own');
+    mkdirSync(join(log, 'old'));
+    writeFileSync(join(log, 'old', '000001.seg'), 'kept under a folder');
+    symlinkSync(join(original, 'log', '000000.seg'), join(log, 'linked.seg'));
+    const r = await collectGarbage(openRecording(dir, { replay: false }));
+    expect(r.segmentsRemoved.sort()).toEqual(['log/000099.seg.partial', 'log/12-34.seg']);
+    expect(r.leftAlone.sort()).toEqual(['log/linked.seg', 'log/notes.txt', 'log/old']);
+    expect(readFileSync(join(log, 'notes.txt'), 'utf8')).toBe('the user\'s own');
+    expect(readFileSync(join(log, 'old', '000001.seg'), 'utf8')).toBe('kept under a folder');
+    expect(lstatSync(join(log, 'linked.seg')).isSymbolicLink()).toBe(true);
+    expect((await replaySlice(openRecording(dir), 0)).verified).toBe(true);
+  });
+});
+
+describe('a merged segment\'s name', () => {
+  it('is never one a file already has (a stray of an earlier merge): the merge takes another, the stray goes with the gc, and the recording verifies', async () => {
+    const dir = copy();
+    const rec = openRecording(dir, { replay: false });
+    const [a, b] = rec.manifest.slices;
+    const stray = join(dir, 'log', `${a.startIcount}-${b.endIcount}.seg`);
+    writeFileSync(stray, 'an earlier merge\'s, which no manifest names');
+    const r = await mergeSlices(rec, 2);
+    const merged = openRecording(dir);
+    expect(merged.manifest.slices[0].log).toBe(`log/${a.startIcount}-${b.endIcount}-2.seg`);
+    expect(r.segmentsRemoved).toContain(`log/${a.startIcount}-${b.endIcount}.seg`);
+    expect(existsSync(stray)).toBe(false);
+    expect((await replaySlice(merged, 0)).verified).toBe(true);
   });
 });

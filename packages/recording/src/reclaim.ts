@@ -20,10 +20,19 @@ import type { Recording } from './replayer.js';
 export interface GcResult {
   objectsRemoved: number;
   segmentsRemoved: string[];
+  /** Entries of log/ that no recorder or merge writes (someone else's files, directories, links): kept, named here. */
+  leftAlone: string[];
   bytesFreed: number;
 }
 
-/** Removes objects no snapshot or disk refers to, and log files no slice names (e.g. the .partial of a crashed recorder). */
+/** What a recorder or a merge names a file of log/: a segment (manifest.ts), or one not yet closed (its .partial). */
+const SEGMENT_FILE = /^[0-9a-z-]{1,64}\.seg(\.partial)?$/;
+
+/**
+ * Removes objects no snapshot or disk refers to, and segment files no slice names (e.g. the .partial of
+ * a crashed recorder). Nothing else in log/ is touched: a file the recorder would not have written there
+ * is not the recorder's to delete.
+ */
 export async function collectGarbage(rec: Recording): Promise<GcResult> {
   assertNotBeingRecorded(rec.dir, 'gc');
   const m = rec.manifest;
@@ -32,15 +41,20 @@ export async function collectGarbage(rec: Recording): Promise<GcResult> {
   const { objectsRemoved, bytesFreed } = await rec.store.retainOnly(keep);
   const named = new Set(m.slices.map((s) => s.log.slice('log/'.length)));
   const segmentsRemoved: string[] = [];
+  const leftAlone: string[] = [];
   // An incomplete recording's open segment may still be written by a live recorder: only a complete one loses its strays.
   if (m.status === 'complete') {
-    for (const f of readdirSync(join(rec.dir, 'log'))) {
-      if (named.has(f)) continue;
-      unlinkSync(join(rec.dir, 'log', f));
-      segmentsRemoved.push(`log/${f}`);
+    for (const f of readdirSync(join(rec.dir, 'log'), { withFileTypes: true })) {
+      if (named.has(f.name)) continue;
+      if (!f.isFile() || !SEGMENT_FILE.test(f.name)) {
+        leftAlone.push(`log/${f.name}`);
+        continue;
+      }
+      unlinkSync(join(rec.dir, 'log', f.name));
+      segmentsRemoved.push(`log/${f.name}`);
     }
   }
-  return { objectsRemoved, segmentsRemoved, bytesFreed };
+  return { objectsRemoved, segmentsRemoved, leftAlone, bytesFreed };
 }
 
 /** Every object a recording with these slices needs: its snapshots' trees, base disks, consoles, guest profile, device modules. */

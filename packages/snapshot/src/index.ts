@@ -34,7 +34,7 @@ export type { CaptureResult, CaptureStats, SnapshotWriterOptions } from './snaps
 export { BackgroundWriter, DEFAULT_RING_BYTES } from './background-writer.js';
 export { prestartSnapshotWorker } from './snapshot-thread.js';
 export type { SnapshotThreadOptions } from './snapshot-thread.js';
-export { HELPER_NICE, niceOtherThreads, WORKER_NICE } from './thread-priority.js';
+export { HELPER_NICE, niceOtherThreads, niceThisThread, WORKER_NICE } from './thread-priority.js';
 export type { BackgroundWriterOptions, PendingCapture } from './background-writer.js';
 export { takeDelta, dirtyRamBytes } from './capture-delta.js';
 export type { CaptureDelta, DeltaTarget } from './capture-delta.js';

@@ -12,7 +12,8 @@ import { ObjectCorruptError, ObjectMissingError } from './errors.js';
 import { FsObjectStore } from './fs-object-store.js';
 import { blake3Ready } from './hash.js';
 import { NotRegularFileError, openRegularFile, readRegularFile, readRegularFileSync } from './regular-file.js';
-import { makeFifo, prng, randomBytes } from './test-support.js';
+import { makeFifo } from '@prnr/test-env/fifo';
+import { prng, randomBytes } from './test-support.js';
 
 const dirs: string[] = [];
 const cleanups: Array<() => void> = [];

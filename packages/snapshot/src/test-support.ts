@@ -2,7 +2,6 @@
  * Test helpers (not exported by the package): a seeded PRNG and a small
  * machine made of the real cpu Ram and devices CowDisk.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { Ram } from '@prnr/cpu';
 import { CowDisk } from '@prnr/devices';
 import type { MachineParts } from './machine-parts.js';
@@ -91,13 +90,3 @@ export function livedInMachine(seed: number): FakeMachine {
   return m;
 }
 
-/**
- * Makes a FIFO at `path`, and a process that opens it for writing and holds it
- * for `holdSeconds`: a reader that (wrongly) blocks on the FIFO is released then,
- * so the test fails instead of hanging the run. stop() ends that process.
- */
-export function makeFifo(path: string, holdSeconds = 30): { stop(): void } {
-  execFileSync('mkfifo', [path]);
-  const holder = spawn('sh', ['-c', 'exec 3>"$1"; exec sleep "$2"', 'sh', path, String(holdSeconds)], { stdio: 'ignore' });
-  return { stop: () => void holder.kill() };
-}

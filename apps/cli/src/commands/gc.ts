@@ -13,12 +13,16 @@ export function registerGc(program: Command): void {
     .addHelpText('after', '\nThe recording verifies afterwards, with fewer, longer slices when merged.\n\nExamples:\n  prnr gc smoke.rec\n  prnr gc smoke.rec --merge 4\n')
     .action(async (dir: string, opts: { merge?: number }) => {
       const rec = openRecordingDir(dir, { replay: false }); // works without the recording's device modules
+      let merged = '';
+      let r;
       if (opts.merge !== undefined) {
-        const r = await mergeSlices(rec, opts.merge);
-        process.stdout.write(`merged ${r.slicesBefore} slices into ${r.slicesAfter}; removed ${r.objectsRemoved} objects and ${r.segmentsRemoved.length} log files, freed ${formatBytes(r.bytesFreed)}\n`);
+        const m = await mergeSlices(rec, opts.merge);
+        merged = `merged ${m.slicesBefore} slices into ${m.slicesAfter}; `;
+        r = m;
       } else {
-        const r = await collectGarbage(rec);
-        process.stdout.write(`removed ${r.objectsRemoved} objects and ${r.segmentsRemoved.length} log files, freed ${formatBytes(r.bytesFreed)}\n`);
+        r = await collectGarbage(rec);
       }
+      process.stdout.write(`${merged}removed ${r.objectsRemoved} objects and ${r.segmentsRemoved.length} log files, freed ${formatBytes(r.bytesFreed)}\n`);
+      if (r.leftAlone.length > 0) process.stderr.write(`prnr: left alone in ${dir}: ${r.leftAlone.join(', ')} (not files a recorder writes there)\n`);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { checkStoredSnapshots, type StoredSliceProblem } from '@prnr/recording';
+import { checkStoredSnapshotsInThread, type StoredSliceProblem } from '@prnr/recording';
 import type { RecordingReplayResult } from '@prnr/scheduler';
 import { formatCount } from '../format.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
@@ -27,8 +27,9 @@ export function registerVerify(program: Command): void {
       const lanes = opts.redis || opts.allLanes ? null : decideLanes(slices.map((i) => rec.manifest.slices[i]), opts.parallel ?? availableParallelism());
       if (lanes && lanes.asked > 1 && !opts.json) process.stderr.write(`prnr: ${lanes.reason}\n`);
       const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel, slices: slices.length });
-      // Beside the replay, every stored snapshot is read back: a lane running straight through a chunk restores only its first.
-      const stored = checkStoredSnapshots(rec, slices);
+      // Beside the replay, on a thread of its own, every stored snapshot is read back: a lane running
+      // straight through a chunk restores only its first.
+      const stored = checkStoredSnapshotsInThread(rec, slices);
       stored.catch(() => {}); // awaited below; a replay that throws first must not leave it unhandled
       let r;
       try {

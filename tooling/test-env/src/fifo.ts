@@ -1,8 +1,8 @@
 /**
- * A FIFO for tests of readers that must refuse one (as @prnr/snapshot's tests
- * make theirs): with a process holding it open for writing, so that a reader
- * that (wrongly) blocks on it is released and the test fails instead of
- * hanging the run.
+ * A FIFO for tests of readers that must refuse one (packs, segments,
+ * manifests), with a process holding it open for writing: a reader that
+ * (wrongly) blocks on it is released, and the test fails instead of hanging
+ * the run.
  */
 import { execFileSync, spawn } from 'node:child_process';
 

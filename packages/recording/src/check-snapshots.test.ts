@@ -1,0 +1,77 @@
+/**
+ * The read-back of stored snapshots gives the same answer on its own thread
+ * as on the caller's: nothing for a whole recording, and for a damaged object
+ * the slices whose snapshots reach it, each naming the pack and offset. On a
+ * short recording of the default guest.
+ */
+import { randomFillSync } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ScriptInput, guestBoard, loadGuestImages } from '@prnr/machine';
+import { reachableObjects } from '@prnr/snapshot';
+import { checkStoredSnapshots, checkStoredSnapshotsInThread } from './check-snapshots.js';
+import { record } from './recorder.js';
+import { openRecording } from './replayer.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SLICES = 4;
+const SLICE = 4_000_000;
+const top = mkdtempSync(join(tmpdir(), 'prnr-check-snapshots-'));
+const original = join(top, 'original.rec');
+
+beforeAll(async () => {
+  const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
+  const input = new ScriptInput(readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8'));
+  await record({
+    dir: original, config, images,
+    inputs: { consoleInput: input, clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } },
+    output: { write: (b) => input.observe(b) },
+    realtime: false, maxSteps: SLICES * SLICE, sliceSteps: SLICE,
+  });
+}, 600_000);
+afterAll(() => rmSync(top, { recursive: true, force: true }));
+
+it('a whole recording: no problem, on either thread', async () => {
+  const rec = openRecording(original, { replay: false });
+  const all = rec.manifest.slices.map((s) => s.index);
+  expect(all).toHaveLength(SLICES);
+  expect(await checkStoredSnapshots(rec, all)).toEqual([]);
+  expect(await checkStoredSnapshotsInThread(rec, all)).toEqual([]);
+});
+
+it('an object only the last two snapshots reach, damaged: those slices fail, naming the pack and offset, the same on either thread', async () => {
+  const dir = join(top, 'damaged.rec');
+  cpSync(original, dir, { recursive: true });
+  const rec = openRecording(dir, { replay: false });
+  const slices = rec.manifest.slices;
+  const early = await reachableObjects([slices[0].snapshot, slices[1].snapshot], rec.store);
+  const later = await reachableObjects([slices[2].snapshot], rec.store);
+  const only = [...later].find((h) => !early.has(h))!;
+  expect(only).toBeDefined();
+  const reachable = new Map<string, Set<string>>();
+  for (const s of slices) {
+    const roots = s === slices.at(-1) ? [s.snapshot, s.endState] : [s.snapshot];
+    reachable.set(roots.join(), await reachableObjects(roots, rec.store));
+  }
+  const at = rec.store.locate(only)!;
+  const bytes = readFileSync(at.file);
+  bytes[at.offset + at.length - 1] ^= 0x40; // the last byte of its body
+  writeFileSync(at.file, bytes);
+  const all = slices.map((s) => s.index);
+  const inline = await checkStoredSnapshots(openRecording(dir, { replay: false }), all);
+  const aside = await checkStoredSnapshotsInThread(openRecording(dir, { replay: false }), all);
+  expect(aside).toEqual(inline);
+  // The slices whose snapshot (the last one's end state too) reaches the object, walked before the damage.
+  const reaching: number[] = [];
+  for (const s of slices) {
+    const roots = s === slices.at(-1) ? [s.snapshot, s.endState] : [s.snapshot];
+    if ((reachable.get(roots.join()) ?? new Set()).has(only)) reaching.push(s.index);
+  }
+  expect(reaching[0]).toBe(2);
+  expect(inline.map((p) => p.slice)).toEqual(reaching);
+  expect(inline[0].error).toContain(`object ${only} in ${at.file} at offset`);
+  expect(inline[0].error).toContain('is corrupt');
+});
