@@ -168,6 +168,29 @@ describe('BackgroundWriter', () => {
     }
   });
 
+  it('a Node Buffer too large for the ring (a disk image read from a file) is stored from a copy: the caller\'s Buffer, and Node\'s pool, stay whole', async () => {
+    const bg = new BackgroundWriter(join(dir, 'buffer'), undefined, { ringBytes: 16 * 4096 });
+    const rand = prng(31);
+    // A Buffer whose slice() is a view of its memory: posting that view's buffer would detach this one.
+    const image = Buffer.from(randomBytes(rand, 32 * 4096));
+    const pooled = Buffer.from('a small Buffer from the pool');
+    const small = pooled.subarray(2, 7); // a view into Node's shared pool, smaller than its buffer
+    try {
+      await bg.whenReady();
+      expect(await bg.put(image)).toBe(blake3Hex(image));
+      expect(image.buffer.byteLength).toBeGreaterThan(0); // not detached
+      expect(image.length).toBe(32 * 4096);
+      expect(await bg.putLeavingRoom(image, 8 * 4096, AbortSignal.timeout(30_000))).toBe(blake3Hex(image));
+      expect(image.length).toBe(32 * 4096);
+      expect(await bg.put(small)).toBe(blake3Hex(small));
+      expect(pooled.toString()).toBe('a small Buffer from the pool');
+      await bg.sync();
+    } finally {
+      await bg.close();
+    }
+    expect(Buffer.from(await new FsObjectStore(join(dir, 'buffer')).get(blake3Hex(image))).equals(image)).toBe(true);
+  });
+
   it('a put that leaves room waits behind captures: a capture taken meanwhile still goes through the ring', async () => {
     const m = livedInMachine(14);
     const bg = new BackgroundWriter(join(dir, 'room'), m.parts(), { ringBytes: 16 * 4096 });

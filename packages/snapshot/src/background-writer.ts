@@ -39,6 +39,7 @@ import { snapshotThread, type SnapshotThreadOptions } from './snapshot-thread.js
 import type { MachineParts } from './machine-parts.js';
 import type { Hash } from './schema.js';
 import type { CaptureResult } from './snapshot-writer.js';
+import { copyBytes } from './copy-bytes.js';
 
 export { DEFAULT_RING_BYTES } from './snapshot-thread.js';
 
@@ -192,7 +193,7 @@ export class BackgroundWriter {
       new Uint8Array(this.ring, span.offset, bytes.length).set(bytes);
       return this.call<Hash>({ id: 0, op: 'put', bytes: new Uint8Array(0), ring: span }, [], span);
     }
-    const copy = bytes.slice();
+    const copy = copyBytes(bytes); // its buffer is posted, so detached here: never the caller's
     return this.call<Hash>({ id: 0, op: 'put', bytes: copy }, [copy.buffer as ArrayBuffer]);
   }
 

@@ -33,6 +33,7 @@ import { ENTRY_HEADER_BYTES, PackFormatError } from './pack-format.js';
 import { PackSet, type Located } from './pack-set.js';
 import { NotRegularFileError, openRegularFile } from './regular-file.js';
 import { Codec, OBJECT_HEADER_BYTES, type CodecId, type Hash } from './schema.js';
+import { copyBytes } from './copy-bytes.js';
 
 export interface FsObjectStoreOptions {
   /** Codec for new objects (default lz4). Every codec is always readable. */
@@ -136,7 +137,7 @@ export class FsObjectStore implements ObjectStore {
         return Promise.reject(e);
       }
     }
-    const copy = bytes.slice();
+    const copy = copyBytes(bytes);
     // Known to sync() from this moment, before it has a hash (and so an entry in inFlight).
     const p = blake3Ready().then(async () => {
       const h = blake3Hex(copy);
@@ -318,12 +319,12 @@ export class FsObjectStore implements ObjectStore {
     let own = file;
     if (!blake3IsReady()) {
       // The thread's first read waits for the hasher: out of the shared buffer first.
-      if (own.buffer === this.readBuffer.buffer) own = own.slice();
+      if (own.buffer === this.readBuffer.buffer) own = copyBytes(own);
       await blake3Ready();
     }
     const bytes = this.verified(h, own, where);
     // The caller owns what get() returns: not a view of a buffer the next read reuses.
-    return bytes.buffer === this.readBuffer.buffer || bytes.buffer === this.decodeBuffer.buffer ? bytes.slice() : bytes;
+    return bytes.buffer === this.readBuffer.buffer || bytes.buffer === this.decodeBuffer.buffer ? copyBytes(bytes) : bytes;
   }
 
   /** Object `h`'s file bytes (in the read buffer when they fit, valid until the next read) and where they are, for errors. */

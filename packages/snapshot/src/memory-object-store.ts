@@ -7,13 +7,14 @@ import { ObjectMissingError } from './errors.js';
 import { assertHash, blake3Hex, blake3Ready } from './hash.js';
 import type { ObjectStore, PutOutcome, StoreStats } from './object-store.js';
 import type { Hash } from './schema.js';
+import { copyBytes } from './copy-bytes.js';
 
 export class MemoryObjectStore implements ObjectStore {
   private readonly objects = new Map<Hash, Uint8Array>();
   private logical = 0;
 
   async put(bytes: Uint8Array): Promise<Hash> {
-    const copy = bytes.slice();
+    const copy = copyBytes(bytes);
     await blake3Ready();
     const h = blake3Hex(copy);
     this.add(h, copy);
@@ -23,7 +24,7 @@ export class MemoryObjectStore implements ObjectStore {
   async putHashed(h: Hash, bytes: Uint8Array): Promise<PutOutcome> {
     assertHash(h);
     if (this.objects.has(h)) return { added: false, storedBytes: 0 };
-    this.add(h, bytes.slice());
+    this.add(h, copyBytes(bytes));
     return { added: true, storedBytes: bytes.length };
   }
 
@@ -31,7 +32,7 @@ export class MemoryObjectStore implements ObjectStore {
     assertHash(h);
     const b = this.objects.get(h);
     if (!b) throw new ObjectMissingError(h, 'not in the memory store');
-    return b.slice();
+    return copyBytes(b);
   }
 
   async has(h: Hash): Promise<boolean> {

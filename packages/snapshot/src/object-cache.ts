@@ -16,6 +16,7 @@
 import type { ObjectReader } from './object-store.js';
 import { readEach } from './read-object.js';
 import type { Hash } from './schema.js';
+import { copyBytes } from './copy-bytes.js';
 
 /** Gets in flight for an inner reader without getEach (an HTTP reader). */
 const GET_CONCURRENCY = 32;
@@ -51,7 +52,8 @@ export class ObjectCache {
 
   /** A copy of object `h`, or undefined. */
   get(h: Hash): Uint8Array | undefined {
-    return this.view(h)?.slice();
+    const b = this.view(h);
+    return b && copyBytes(b);
   }
 
   /**
@@ -73,7 +75,7 @@ export class ObjectCache {
 
   /** Keeps a copy of `bytes`, which the caller vouches are verified object `h`. */
   set(h: Hash, bytes: Uint8Array): void {
-    if (this.wants(h, bytes)) this.keep(h, bytes.slice());
+    if (this.wants(h, bytes)) this.keep(h, copyBytes(bytes));
   }
 
   /**

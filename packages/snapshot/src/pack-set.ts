@@ -42,6 +42,7 @@ import {
 } from './pack-format.js';
 import { NotRegularFileError, openRegularFile } from './regular-file.js';
 import type { Hash } from './schema.js';
+import { copyBytes } from './copy-bytes.js';
 
 /** Bytes of a writer's append buffer: appended entries are written when the next one does not fit (and at sync/close). */
 const FLUSH_BYTES = 1 << 20;
@@ -184,7 +185,7 @@ export class PackSet {
     const w = this.writing;
     if (w && w.file === at.file) {
       const b = w.buffered.get(h);
-      if (b) return b.slice();
+      if (b) return copyBytes(b);
     }
     const p = w && w.file === at.file ? w : this.packs.get(at.file)!;
     const n = ENTRY_HEADER_BYTES + at.entry.length;

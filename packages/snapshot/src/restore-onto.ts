@@ -19,6 +19,7 @@ import { HASH_BYTES, PAGE_SIZE, type Hash, type SnapshotRoot } from './schema.js
 import { parseRoot } from './snapshot-root.js';
 import type { WriterTrees } from './snapshot-writer.js';
 import { readTreeDiff } from './tree-diff.js';
+import { copyBytes } from './copy-bytes.js';
 
 export interface RestoredDisk {
   size: number;
@@ -272,7 +273,7 @@ async function restoreDisk(
       const ks = byHash.get(h)!;
       if (data.length !== blockSize) throw new SnapshotFormatError(`${where(ks)} (${h}) is ${data.length} bytes, not ${blockSize}`);
       // The disk takes its blocks over (and writes them): a copy of bytes only lent.
-      ks.forEach((k, n) => (blocks[k] = { index: indices[k], data: n === 0 && fresh ? data : data.slice() }));
+      ks.forEach((k, n) => (blocks[k] = { index: indices[k], data: n === 0 && fresh ? data : copyBytes(data) }));
     },
     { concurrency: conc, contextOf: (h) => where(byHash.get(h)!) },
   );
