@@ -5,8 +5,8 @@
  * search gives the same answers on search threads; and a replay stopped at
  * many points still ends in the recorded state.
  */
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRecording, type Recording } from '@prnr/recording';
 import { AnalysisRegistry, InlineExecutor, replayRecording, seek, type MemoryWatchResult, type WatchedStore } from '@prnr/scheduler';
@@ -124,6 +124,52 @@ describe('DebugSession', () => {
     await d.reverseStepi();
     expect(d.icount).toBe(first);
     await d.close();
+  });
+
+  it('a watchpoint set again where its page is unmapped watches where it was first set; one never mapped is refused', async () => {
+    const d = new DebugSession(rec);
+    await d.seek(stores[1].icount + 1);
+    d.setWatchpoint(JIFFIES, 8, true);
+    const set = d.points().watchpoints;
+    // As GDB does: its points come off at a stop and go back on to resume, here where paging is off.
+    d.setWatchpoint(JIFFIES, 8, false);
+    await d.seek(d.start);
+    expect(d.readMemory(JIFFIES, 8)).toBeNull();
+    d.setWatchpoint(JIFFIES, 8, true);
+    expect(d.points().watchpoints).toEqual(set);
+    expect(() => d.setWatchpoint(JIFFIES + 8n, 8, true)).toThrow(`0x${(JIFFIES + 8n).toString(16)}+8 is not mapped to RAM at icount 0: set the watchpoint where it is mapped`);
+    expect(() => d.setWatchpoint(JIFFIES, 0, true)).toThrow('a watchpoint needs a length of 1 byte or more, got 0');
+    expect(d.points().watchpoints).toEqual(set);
+    // It watches jiffies_64 from the start: the first store stops the continue.
+    expect((await d.cont()).kind).toBe('watch');
+    expect(d.icount).toBe(stores[0].icount);
+    await d.close();
+  });
+
+  it('a continue into a damaged log segment fails, saying why, and the debugger stays where it was', async () => {
+    const copy = join(dirname(dir), 'damaged.rec');
+    cpSync(dir, copy, { recursive: true });
+    try {
+      const damaged = rec.manifest.slices[5];
+      const seg = join(copy, damaged.log);
+      const bytes = readFileSync(seg);
+      bytes[bytes.length >> 1] ^= 0xff;
+      writeFileSync(seg, bytes);
+      const d = new DebugSession(openRecording(copy));
+      const at = damaged.startIcount - 1000;
+      await d.seek(at);
+      const pc = d.hart.pc;
+      await expect(d.cont()).rejects.toThrow(new RegExp(`checksum mismatch.* \\(the debugger stays at icount ${at}\\)$`));
+      expect(d.icount).toBe(at);
+      expect(d.hart.pc).toBe(pc);
+      // It still moves: both ways.
+      expect(await d.reverseStepi()).toEqual({ kind: 'step' });
+      expect(await d.stepi()).toEqual({ kind: 'step' });
+      expect(d.icount).toBe(at);
+      await d.close();
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('reverse-stepi and stepi land where seek does, registers and all', async () => {

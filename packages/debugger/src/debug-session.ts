@@ -11,6 +11,7 @@
  * a replay crosses is checked against the recording as always.
  */
 import { peekVirtual, translatePeek, type Hart } from '@prnr/cpu';
+import type { VirtMachine } from '@prnr/machine';
 import { ReplaySession, type RecordingSource, type SliceEntry } from '@prnr/recording';
 import { Probe, noDebugPoints, type DebugPoints, type Hit, type WatchKind } from './probe.js';
 import { searchSlice, SLICE_SEARCH_VERSION, type SliceSearch, type SliceSearchResult } from './slice-search.js';
@@ -41,12 +42,19 @@ export interface SearchStats {
 }
 
 const SV39 = 8n;
+const NO_MACHINE = 'the debugger has no machine: it has not moved yet, or a replay failed and going back to where it stood failed too';
 
 export class DebugSession {
   readonly session: ReplaySession;
   lastSearch: SearchStats | null = null;
   private readonly breakpoints = new Set<bigint>();
   private readonly watchpoints = new Map<string, { vaddr: bigint; paddr: number; length: number; kind: WatchKind }>();
+  /**
+   * The physical address each watchpoint (kind, address, length) was first set at, kept after it is
+   * removed: GDB removes every point at a stop and sets them again to resume, maybe where the page is
+   * no longer mapped.
+   */
+  private readonly watchTranslations = new Map<string, number>();
   private probe: Probe | null = null;
   private pointsChanged = true;
   private interrupted = false;
@@ -72,19 +80,47 @@ export class DebugSession {
   }
 
   get icount(): number {
-    return this.session.icount!;
+    const icount = this.session.icount;
+    if (icount === null) throw new Error(NO_MACHINE);
+    return icount;
   }
 
   get hart(): Hart {
-    return this.session.machine!.hart;
+    const m = this.session.machine;
+    if (!m) throw new Error(NO_MACHINE);
+    return m.hart;
   }
 
-  /** Moves to `icount` (replaying from the nearest snapshot, or on from here). */
+  /** Moves to `icount` (replaying from the nearest snapshot, or on from here); stays where it was if that fails. */
   async seek(icount: number): Promise<void> {
+    await this.keepPosition(() => this.moveTo(icount));
+  }
+
+  private async moveTo(icount: number): Promise<void> {
     if (!(icount >= this.start && icount <= this.end)) throw new RangeError(`icount ${icount} is outside the recording (${this.start}..${this.end})`);
     // The probe stays on (it only notes hits here): taking watched pages off and on costs TLB flushes.
     if (this.probe) this.probe.stopping = false;
     await this.session.seek(icount);
+  }
+
+  /**
+   * Runs a move of the session; if it fails (a damaged recording, say), goes back to where the session
+   * stood, since a failed replay leaves it no machine, and throws the failure saying so.
+   */
+  private async keepPosition<T>(move: () => Promise<T>): Promise<T> {
+    const here = this.session.icount;
+    try {
+      return await move();
+    } catch (e) {
+      const why = (e as Error).message;
+      if (here === null) throw e;
+      try {
+        await this.session.seek(here);
+      } catch (back) {
+        throw new Error(`${why}; going back to icount ${here} failed too: ${(back as Error).message}`, { cause: e });
+      }
+      throw new Error(`${why} (the debugger stays at icount ${here})`, { cause: e });
+    }
   }
 
   /** Stops a forward run or a backward search at the next chance (GDB's Ctrl-C). */
@@ -99,17 +135,25 @@ export class DebugSession {
     if (had !== on) this.pointsChanged = true;
   }
 
-  /** A watchpoint on `length` bytes at virtual address `vaddr`, watched at the physical address it maps to here. */
+  /**
+   * A watchpoint on `length` bytes at virtual address `vaddr`, watched at the physical address it
+   * maps to where it is first set: setting the same watchpoint again reuses that address.
+   */
   setWatchpoint(vaddr: bigint, length: number, on: boolean, kind: WatchKind = 'write'): void {
+    if (!Number.isSafeInteger(length) || length < 1) throw new RangeError(`a watchpoint needs a length of 1 byte or more, got ${length}`);
     const key = `${kind}:${vaddr}:${length}`;
     if (!on) {
       if (this.watchpoints.delete(key)) this.pointsChanged = true;
       return;
     }
-    const paddr = this.translate(vaddr);
-    const ram = this.session.machine!.ram;
-    if (paddr === null || !ram.contains(paddr, length) || this.translate(vaddr + BigInt(length - 1)) !== paddr + length - 1) {
-      throw new RangeError(`0x${vaddr.toString(16)}+${length} is not mapped to RAM at icount ${this.icount}`);
+    let paddr = this.watchTranslations.get(key);
+    if (paddr === undefined) {
+      const p = this.translate(vaddr);
+      if (p === null || !this.hart.bus.ram.contains(p, length) || this.translate(vaddr + BigInt(length - 1)) !== p + length - 1) {
+        throw new RangeError(`0x${vaddr.toString(16)}+${length} is not mapped to RAM at icount ${this.icount}: set the watchpoint where it is mapped`);
+      }
+      paddr = p;
+      this.watchTranslations.set(key, paddr);
     }
     this.watchpoints.set(key, { vaddr, paddr, length, kind });
     this.pointsChanged = true;
@@ -139,6 +183,10 @@ export class DebugSession {
 
   /** Forward to the first breakpoint or watchpoint hit, or the end of the recording. */
   async cont(): Promise<Stop> {
+    return this.keepPosition(() => this.runForward());
+  }
+
+  private async runForward(): Promise<Stop> {
     this.interrupted = false;
     const probe = this.attachProbe();
     probe.stopping = true;
@@ -176,7 +224,7 @@ export class DebugSession {
    * and GDB steps over it itself); the machine stopped after it, so it replays back to it.
    */
   private async forwardStop(hit: Hit): Promise<Stop> {
-    if (hit.kind === 'watch') await this.seek(hit.icount);
+    if (hit.kind === 'watch') await this.moveTo(hit.icount);
     return stopFor(hit);
   }
 
@@ -187,13 +235,17 @@ export class DebugSession {
    * wins; the session then moves there.
    */
   async reverseCont(): Promise<Stop> {
+    return this.keepPosition(() => this.searchBackward());
+  }
+
+  private async searchBackward(): Promise<Stop> {
     this.interrupted = false;
     const here = this.icount;
     const started = process.hrtime.bigint();
     const stats: SearchStats = { slicesSearched: 0, batches: 0, seconds: 0 };
     this.lastSearch = stats;
     const finish = async (stop: Stop, at: number): Promise<Stop> => {
-      await this.seek(at);
+      await this.moveTo(at);
       stats.seconds = Number(process.hrtime.bigint() - started) / 1e9;
       return stop;
     };
@@ -265,9 +317,12 @@ export class DebugSession {
     const points = this.points();
     // GDB takes every point off when it stops and puts them back when it resumes: the same points
     // keep the probe as it is.
-    if (!this.probe || (this.pointsChanged && JSON.stringify(points) !== this.probePoints)) {
+    const machine = this.session.machine!;
+    // A failed restore may have built a new machine: the probe goes on the one that runs.
+    if (!this.probe || this.probeMachine !== machine || (this.pointsChanged && JSON.stringify(points) !== this.probePoints)) {
       this.probe?.detach();
-      this.probe = new Probe(this.session.machine!, points);
+      this.probe = new Probe(machine, points);
+      this.probeMachine = machine;
       this.probe.attach();
       this.probePoints = JSON.stringify(points);
     }
@@ -275,8 +330,9 @@ export class DebugSession {
     return this.probe;
   }
 
-  /** The points the probe was made with. */
+  /** The points and the machine the probe was made with. */
   private probePoints = '';
+  private probeMachine: VirtMachine | null = null;
 
   private detachProbe(): void {
     this.probe?.detach();

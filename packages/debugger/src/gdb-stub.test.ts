@@ -48,7 +48,8 @@ describe('GdbStub', () => {
       expect(r[0]).toBe('m');
     }
     expect(xml).toBe(targetXml());
-    expect(xml).toContain('<architecture>riscv:rv64</architecture>');
+    // No OS ABI: GDB then steps with `s`, not with a breakpoint and a continue (which ran on through ecalls).
+    expect(xml).toContain('<architecture>riscv:rv64</architecture>\n  <osabi>none</osabi>\n');
     for (const f of ['cpu', 'fpu', 'csr', 'virtual']) expect(xml).toContain(`<feature name="org.gnu.gdb.riscv.${f}">`);
     expect(xml).toContain(`<reg name="sepc" bitsize="64" type="int" regnum="${65 + 0x141}"`);
     expect(await stub.handle('qXfer:features:read:other.xml:0,100')).toBe('E00');
@@ -73,7 +74,48 @@ describe('GdbStub', () => {
     const mine = dbg.readMemory(pc, 4)!;
     expect(await stub.handle(`m${pc.toString(16)},4`)).toBe(Buffer.from(mine).toString('hex'));
     expect(await stub.handle('m10,4')).toBe('E14');
-    for (const bad of ['m10', 'm,4', 'mzz,4', 'm10,-4', 'm10,4,4']) expect(await stub.handle(bad)).toBe('E01');
+    // A zero length too: its reply, no bytes, would be empty, which says "not supported".
+    for (const bad of ['m10', 'm,4', 'mzz,4', 'm10,-4', 'm10,4,4', `m${pc.toString(16)},0`]) expect(await stub.handle(bad)).toBe('E01');
+  });
+
+  it('refuses malformed breakpoint packets and empty watchpoints with a clean error', async () => {
+    const ram = (dbg.hart.pc & ~7n).toString(16);
+    for (const bad of ['Z', 'Zq,10,4', 'Z0', 'Z0,', 'z0', 'Z0,ffffffff80001000', 'Z0,ffffffff80001000,2,0', 'Z0,ffffffff80001000,2;X1,ff', 'Z0,zz,2', `Z2,${ram},`]) {
+      const r = await stub.handle(bad);
+      expect(r, bad).toMatch(/^E\.malformed packet "[^"]*": expected [Zz]type,addr,kind$/);
+    }
+    expect(await stub.handle(`Z2,${ram},0`)).toBe('E.a watchpoint needs a length of 1 byte or more, got 0');
+    expect(dbg.points()).toMatchObject({ breakpoints: [], watchpoints: [] });
+    expect(await stub.handle('Z5,80200000,8')).toBe('');
+    expect(logged.some((l) => /BigInt/.test(l))).toBe(false);
+  });
+
+  it('takes C and S with a signal as c and s (a replay cannot deliver it); vCont is not offered', async () => {
+    await dbg.seek(2_900_000);
+    expect(await stub.handle('S02')).toBe('T05thread:01;');
+    expect(dbg.icount).toBe(2_900_001);
+    expect(await stub.handle(`S0b;${dbg.hart.pc.toString(16)}`)).toBe('T05thread:01;');
+    expect(dbg.icount).toBe(2_900_002);
+    expect(await stub.handle(`C02;${(dbg.hart.pc + 4n).toString(16)}`)).toMatch(/^E\.the past is read-only/);
+    expect(dbg.icount).toBe(2_900_002);
+    for (const bad of ['C2', 'S', 'C02;', 'C02;zz', 'czz']) expect(await stub.handle(bad), bad).toMatch(/^E\.malformed /);
+    // No points: the continue runs to the end of the recording.
+    expect(await stub.handle('C02')).toBe('T05replaylog:end;thread:01;');
+    expect(dbg.icount).toBe(dbg.end);
+    expect(await stub.handle('vCont?')).toBe('');
+    await dbg.seek(2_500_000); // where the other tests expect it
+  });
+
+  it('monitor errors come back as output GDB prints (hex), not as an E. reply it cannot read', async () => {
+    dbg.seek = () => Promise.reject(new Error('the log is damaged'));
+    try {
+      const r = await stub.handle(`qRcmd,${hex('seek 5')}`);
+      expect(r).toMatch(/^([0-9a-f]{2})+$/);
+      expect(Buffer.from(r, 'hex').toString()).toBe('error: the log is damaged\n');
+    } finally {
+      // @ts-expect-error -- back to the prototype's method
+      delete dbg.seek;
+    }
   });
 
   it('refuses every write, saying why', async () => {
@@ -132,23 +174,81 @@ async function until(cond: () => boolean, what: string, ms = 30_000): Promise<vo
 }
 
 describe('serveGdb', () => {
-  it('serves one debugger at a time: a second connection is closed, the first goes on', async () => {
+  it('serves one debugger at a time: a second one is told why and closed, the first goes on', async () => {
     const server = await serveGdb(dbg, { port: 0, log: (l) => logged.push(l) });
     const sockets: Socket[] = [];
     try {
       const a = await client(server.port);
       const b = await client(server.port);
       sockets.push(a.socket, b.socket);
-      await until(b.closed, 'the second debugger to be turned away', 10_000);
       a.send('qC');
       await until(() => a.replies.length > 0, 'the reply to the first debugger');
-      expect(a.replies).toEqual(['QC01']);
+      b.send('qSupported:swbreak+');
+      await until(b.closed, 'the second debugger to be turned away', 10_000);
+      expect(b.replies).toEqual(['E.prnr gdb serves one debugger at a time, and another one is connected']);
+      a.send('qC');
+      await until(() => a.replies.length > 1, 'the second reply to the first debugger');
+      expect(a.replies).toEqual(['QC01', 'QC01']);
       expect(a.closed()).toBe(false);
       expect(logged.some((l) => /another one is connected/.test(l))).toBe(true);
       a.socket.destroy();
-      await server.done;
+      expect(await server.done).toBe('disconnected');
     } finally {
       for (const c of sockets) c.destroy();
+      await server.close();
+    }
+  }, 60_000);
+
+  it('a connection that closes without sending a packet (a port probe) does not end the session', async () => {
+    const lines: string[] = [];
+    const server = await serveGdb(dbg, { port: 0, log: (l) => lines.push(l) });
+    let ended = false;
+    void server.done.then(() => (ended = true));
+    try {
+      const probe = await client(server.port);
+      probe.socket.end(Buffer.from('+\x03')); // an ack and a Ctrl-C are no packet
+      await until(() => lines.some((l) => /closed without sending a packet; still waiting for a debugger/.test(l)), 'the probe to be seen closing');
+      const c = await client(server.port);
+      c.send('qC');
+      await until(() => c.replies.length === 1, 'the reply to the debugger');
+      expect(c.replies).toEqual(['QC01']);
+      expect(ended).toBe(false);
+      c.send('D');
+      expect(await server.done).toBe('detached');
+      expect(c.replies).toEqual(['QC01', 'OK']);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
+  it('refuses a packet longer than the PacketSize it announces with an error, and goes on', async () => {
+    const server = await serveGdb(dbg, { port: 0 });
+    try {
+      const c = await client(server.port);
+      c.send('qC');
+      await until(() => c.replies.length === 1, 'the first reply');
+      c.send(`X80200000,2001:${'a'.repeat(0x4001)}`);
+      c.send('qC');
+      await until(() => c.replies.length === 3, 'the replies');
+      expect(c.replies.slice(1)).toEqual(['E.packet longer than the PacketSize (0x4000 bytes) this stub takes', 'QC01']);
+      c.socket.destroy();
+      await server.done;
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
+  it('after k answers nothing more and writes nothing to the closed side', async () => {
+    const lines: string[] = [];
+    const server = await serveGdb(dbg, { port: 0, log: (l) => lines.push(l) });
+    try {
+      const c = await client(server.port);
+      c.socket.write(Buffer.concat([framePacket('QStartNoAckMode'), framePacket('k'), framePacket('qC'), framePacket('g')]));
+      expect(await server.done).toBe('killed');
+      await until(c.closed, 'the connection to close');
+      expect(c.replies).toEqual(['OK']);
+      expect(lines.filter((l) => /^connection: /.test(l))).toEqual([]);
+    } finally {
       await server.close();
     }
   }, 60_000);

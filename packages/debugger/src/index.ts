@@ -2,7 +2,7 @@ export { DebugSession, inlineSearcher } from './debug-session.js';
 export type { Stop, SliceSearcher, SearchStats } from './debug-session.js';
 export { threadSearcher } from './search-pool.js';
 export { GdbStub, serveGdb } from './gdb-stub.js';
-export type { GdbServer } from './gdb-stub.js';
+export type { GdbServer, GdbSessionEnd } from './gdb-stub.js';
 export { Probe, noDebugPoints, DEBUG_POINTS_VERSION } from './probe.js';
 export type { DebugPoints, Hit, WatchKind } from './probe.js';
 export { searchSlice, SLICE_SEARCH_VERSION } from './slice-search.js';

@@ -63,7 +63,8 @@ export class Probe {
     const { hart, ram } = this.machine;
     const pcs = points.breakpoints.map((p) => BigInt(p));
     hart.watchFetches(pcs.length ? pcs : null, pcs.length ? (pc, icount) => this.fetched(pc, icount) : null);
-    const ranges = points.watchpoints.filter((w) => ram.contains(w.paddr, w.length));
+    // An empty range watches nothing (and its last page would be computed below its first).
+    const ranges = points.watchpoints.filter((w) => w.length > 0 && ram.contains(w.paddr, w.length));
     if (ranges.length) {
       for (const w of ranges) {
         for (let p = (w.paddr - ram.base) >>> 12; p <= (w.paddr + w.length - 1 - ram.base) >>> 12; p++) {

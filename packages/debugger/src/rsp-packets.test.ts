@@ -57,12 +57,20 @@ describe('PacketReader', () => {
       out.push(...r.push(Buffer.alloc(10_000, 0x61)));
       expect(held()).toBeLessThanOrEqual(1000);
     }
-    expect(out).toEqual([{ kind: 'bad-packet' }]);
+    expect(out).toEqual([{ kind: 'too-long' }]);
     // Its end and checksum, cut across chunks, then a good packet.
     expect(r.push(Buffer.from('aa#'))).toEqual([]);
     expect(r.push(Buffer.from('1'))).toEqual([]);
     expect(r.push(Buffer.from('2+$g#67'))).toEqual([{ kind: 'ack' }, { kind: 'packet', payload: Buffer.from('g') }]);
     // An over-long packet that arrives whole.
-    expect(r.push(Buffer.from(`$${'b'.repeat(2000)}#00$g#67`))).toEqual([{ kind: 'bad-packet' }, { kind: 'packet', payload: Buffer.from('g') }]);
+    expect(r.push(Buffer.from(`$${'b'.repeat(2000)}#00$g#67`))).toEqual([{ kind: 'too-long' }, { kind: 'packet', payload: Buffer.from('g') }]);
+  });
+
+  it('takes by default a body of exactly the PacketSize the stub announces (0x4000), escapes counted, and no more', () => {
+    const r = new PacketReader();
+    const fits = framePacket('a'.repeat(0x4000));
+    expect(r.push(fits)).toEqual([{ kind: 'packet', payload: Buffer.from('a'.repeat(0x4000)) }]);
+    // 0x3fff bytes and one escaped byte: 0x4001 on the wire.
+    expect(r.push(framePacket(`${'a'.repeat(0x3fff)}#`))).toEqual([{ kind: 'too-long' }]);
   });
 });

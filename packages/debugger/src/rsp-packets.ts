@@ -11,18 +11,23 @@ export type Incoming =
   | { kind: 'packet'; payload: Buffer }
   /** A packet whose checksum did not match: ask for it again with `-`. */
   | { kind: 'bad-packet' }
+  /** A packet longer than the reader takes (its bytes were dropped). */
+  | { kind: 'too-long' }
   | { kind: 'ack' }
   | { kind: 'nack' }
   | { kind: 'interrupt' };
 
 const DOLLAR = 0x24, HASH = 0x23, ESCAPE = 0x7d, STAR = 0x2a;
 
-/** Longest packet body taken (we announce PacketSize=0x4000; escapes may make GDB's packets longer on the wire). */
-export const MAX_PACKET_BODY = 0x10000;
+/**
+ * Longest packet body taken, escapes included: the PacketSize the stub announces (GDB never sends
+ * more; it counts escaped bytes against it).
+ */
+export const MAX_PACKET_BODY = 0x4000;
 
 /**
  * Splits the byte stream from the debugger into packets, acks and interrupts; keeps a partial packet
- * until the rest arrives. A packet body longer than `maxBody` is reported as a bad packet and its bytes
+ * until the rest arrives. A packet body longer than `maxBody` is reported as too long and its bytes
  * are dropped as they come, so a peer that never sends `#` cannot make the stub hold unbounded data.
  */
 export class PacketReader {
@@ -61,7 +66,7 @@ export class PacketReader {
       const end = b.indexOf(HASH, i + 1);
       const bodyLength = (end < 0 ? b.length : end) - (i + 1);
       if (bodyLength > this.maxBody) {
-        out.push({ kind: 'bad-packet' });
+        out.push({ kind: 'too-long' });
         if (end < 0) { this.discarding = true; i = b.length; } else { this.discardChecksum = 2; i = end + 1; }
         continue;
       }

@@ -46,7 +46,11 @@ export const G_PACKET_REGISTERS = REGISTERS.filter((r) => r.regnum <= 64);
 
 const FEATURE_NAMES = { cpu: 'org.gnu.gdb.riscv.cpu', fpu: 'org.gnu.gdb.riscv.fpu', csr: 'org.gnu.gdb.riscv.csr', virtual: 'org.gnu.gdb.riscv.virtual' } as const;
 
-/** target.xml: riscv64, every register above with its protocol number. */
+/**
+ * target.xml: riscv64, no OS ABI, every register above with its protocol number. Without
+ * `<osabi>none</osabi>` GDB may assume GNU/Linux and single-step by a breakpoint at the next pc and
+ * a continue, which runs on through an ecall or sret; with it GDB sends `s` (exactly one instruction).
+ */
 export function targetXml(): string {
   const features = (Object.keys(FEATURE_NAMES) as Array<keyof typeof FEATURE_NAMES>).map((f) => {
     const regs = REGISTERS.filter((r) => r.feature === f)
@@ -54,5 +58,5 @@ export function targetXml(): string {
       .join('\n');
     return `  <feature name="${FEATURE_NAMES[f]}">\n${regs}\n  </feature>`;
   });
-  return `<?xml version="1.0"?>\n<!DOCTYPE target SYSTEM "gdb-target.dtd">\n<target version="1.0">\n  <architecture>riscv:rv64</architecture>\n${features.join('\n')}\n</target>\n`;
+  return `<?xml version="1.0"?>\n<!DOCTYPE target SYSTEM "gdb-target.dtd">\n<target version="1.0">\n  <architecture>riscv:rv64</architecture>\n  <osabi>none</osabi>\n${features.join('\n')}\n</target>\n`;
 }

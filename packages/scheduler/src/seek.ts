@@ -4,7 +4,7 @@
  * it, within reach), replays forward, stops exactly there. Costs at most about
  * one slice of replay.
  */
-import { ABI_REGISTER_NAMES, peekVirtual, type Hart } from '@prnr/cpu';
+import { ABI_REGISTER_NAMES, CSR, peekCsr, peekVirtual, type Hart } from '@prnr/cpu';
 import { ReplaySession, type RecordingSource } from '@prnr/recording';
 
 const PRIV = ['U', 'S', '?', 'M'];
@@ -23,6 +23,7 @@ export interface SeekResult {
   /** The raw instruction at pc (32 bits; the low 16 for a compressed one), null if pc is not readable. */
   instruction: number | null;
   registers: Record<string, string>;
+  /** satp, sstatus (as the guest reads it: the supervisor's view of mstatus), sepc, scause, stval, sscratch. */
   csrs: Record<string, string>;
   /** The console up to this point: earlier slices' recorded output, then this slice's replayed output. */
   console: string;
@@ -66,7 +67,7 @@ export class Seeker {
       priv: PRIV[hart.priv] as SeekResult['priv'],
       instruction: peekInstruction(hart),
       registers,
-      csrs: { satp: hex(hart.satp), sstatus: hex(BigInt(hart.mstatus)), sepc: hex(hart.sepc), scause: hex(hart.scause), stval: hex(hart.stval), sscratch: hex(hart.sscratch) },
+      csrs: { satp: hex(hart.satp), sstatus: hex(peekCsr(hart, CSR.sstatus)!), sepc: hex(hart.sepc), scause: hex(hart.scause), stval: hex(hart.stval), sscratch: hex(hart.sscratch) },
       console: Buffer.concat([...before, Uint8Array.from(this.out)]).toString('latin1'),
     };
     if (o.memory) {

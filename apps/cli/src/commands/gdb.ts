@@ -3,12 +3,19 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DebugSession, readSystemMap, serveGdb, symbolFile, threadSearcher } from '@prnr/debugger';
+import { DebugSession, readSystemMap, serveGdb, symbolFile, threadSearcher, type GdbSessionEnd } from '@prnr/debugger';
 import { defaultImageDir } from '../session/default-images.js';
 import { openRecordingDir } from '../session/open-recording.js';
 import { parseParallel } from '../session/executor.js';
 import { UsageError } from '../usage-error.js';
 import { wholeNumberOption } from '../number-options.js';
+
+/** Why `prnr gdb` exits, by how the debugger's session ended. */
+const EXIT_REASON: Record<GdbSessionEnd, string> = {
+  detached: 'debugger disconnected (it detached)',
+  killed: 'debugger disconnected (it killed the session)',
+  disconnected: 'debugger disconnected (its connection closed)',
+};
 
 export function registerGdb(program: Command): void {
   program
@@ -21,7 +28,9 @@ export function registerGdb(program: Command): void {
     .option('--symbol-file <file>', 'first write an ELF symbol file for gdb made from the guest kernel\'s System.map (gdb-multiarch FILE)')
     .option('--system-map <file>', 'the System.map (plain or .zst) for --symbol-file', join(defaultImageDir(), 'System.map.zst'))
     .option('-j, --parallel <n>', `slices reverse-continue searches at once on replay threads (default: the number of cores, ${availableParallelism()}; 1 searches in this process)`, parseParallel)
-    .addHelpText('after', '\nExample:\n  prnr gdb demo.rec --port 1234 &\n  prnr gdb demo.rec --symbol-file /tmp/vmlinux.sym &\n  gdb-multiarch /tmp/vmlinux.sym -ex "target remote :1234" -ex "break do_sys_openat2" -ex continue\n')
+    .addHelpText('after', '\nServes one debugger and exits when it detaches, kills or disconnects. A connection that closes\n'
+      + 'without sending a packet (a port probe) does not count; a second debugger is refused with a message.\n'
+      + '\nExample:\n  prnr gdb demo.rec --port 1234 &\n  prnr gdb demo.rec --symbol-file /tmp/vmlinux.sym &\n  gdb-multiarch /tmp/vmlinux.sym -ex "target remote :1234" -ex "break do_sys_openat2" -ex continue\n')
     .action(async (dir: string, opts: { port: number; host: string; icount?: number; parallel?: number; symbolFile?: string; systemMap: string }) => {
       if (opts.symbolFile) {
         let syms;
@@ -49,8 +58,9 @@ export function registerGdb(program: Command): void {
         }
         say(`serving ${dir} at icount ${at} on ${opts.host}:${server.port} (reverse-continue searches ${threads} slice(s) at once)`);
         say(`connect with: gdb-multiarch -ex "target remote ${opts.host}:${server.port}"`);
-        await server.done;
+        const end = await server.done;
         await server.close();
+        say(`${EXIT_REASON[end]}; exiting`);
       } finally {
         await dbg.close();
       }

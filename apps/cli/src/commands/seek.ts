@@ -11,7 +11,7 @@ export function registerSeek(program: Command): void {
     .description('show the machine at any icount: restore the nearest snapshot before it, replay forward, stop exactly there')
     .argument('<recording>', 'recording directory')
     .requiredOption('--icount <n>', 'the position: instructions since power-on', wholeNumberOption('--icount', 0, undefined, 'instructions'))
-    .option('--memory <addr:len>', 'also dump memory, e.g. 0x80200000:64 (physical) or with --virtual a guest virtual address')
+    .option('--memory <addr:len>', 'also dump memory, e.g. 0x80200000:64 (physical) or with --virtual a guest virtual address; ADDR and LEN in decimal or 0x hex')
     .option('--virtual', '--memory is a virtual address, translated through the guest\'s page tables at that point')
     .option('--console-lines <n>', 'lines of console to show (default 20; 0: all)', wholeNumberOption('--console-lines', 0), 20)
     .option('--json', 'print as JSON')
@@ -20,9 +20,10 @@ export function registerSeek(program: Command): void {
       const rec = openRecordingDir(dir);
       let memory;
       if (opts.memory) {
-        const m = /^(0x[0-9a-f]+|\d+):(\d+)$/i.exec(opts.memory.trim());
-        if (!m || Number(m[2]) > 1 << 20) throw new UsageError(`--memory: expected ADDR:LEN with LEN up to 1 MiB, got "${opts.memory}"`);
-        memory = { address: BigInt(m[1]), length: Number(m[2]), virtual: !!opts.virtual };
+        const m = /^(0x[0-9a-f]+|\d+):(0x[0-9a-f]+|\d+)$/i.exec(opts.memory.trim());
+        const length = m ? Number(m[2]) : NaN;
+        if (!(length >= 1 && length <= 1 << 20)) throw new UsageError(`--memory: expected ADDR:LEN with LEN from 1 byte to 1 MiB, got "${opts.memory}"`);
+        memory = { address: BigInt(m![1]), length, virtual: !!opts.virtual };
       }
       const r = await seek(rec, opts.icount, { memory });
       const dis = r.instruction === null ? '(not readable)' : disassemble(r.instruction, BigInt(r.pc)).text;
@@ -30,9 +31,14 @@ export function registerSeek(program: Command): void {
         process.stdout.write(JSON.stringify({ ...r, disassembly: dis }, null, 2) + '\n');
         return;
       }
-      const lines = r.console.split('\n');
-      const shown = opts.consoleLines > 0 ? lines.slice(-opts.consoleLines) : lines;
-      process.stdout.write(`--- console up to icount ${r.icount} (last ${shown.length} lines) ---\n${shown.join('\n')}\n--- machine ---\n`);
+      // A final newline ends the last line rather than starting an empty one.
+      const text = r.console.endsWith('\n') ? r.console.slice(0, -1) : r.console;
+      if (r.console === '') process.stdout.write(`--- no console output up to icount ${r.icount} ---\n--- machine ---\n`);
+      else {
+        const lines = text.split('\n');
+        const shown = opts.consoleLines > 0 ? lines.slice(-opts.consoleLines) : lines;
+        process.stdout.write(`--- console up to icount ${r.icount} (last ${shown.length} lines) ---\n${shown.join('\n')}\n--- machine ---\n`);
+      }
       process.stdout.write(`icount ${r.icount} (slice ${r.slice})  priv ${r.priv}  pc ${r.pc}  ${r.instruction === null ? '' : `${r.instruction.toString(16).padStart(r.instruction > 0xffff ? 8 : 4, '0')}  `}${dis}\n`);
       const names = Object.keys(r.registers);
       for (let i = 0; i < names.length; i += 4) process.stdout.write(names.slice(i, i + 4).map((n) => `${n.padStart(4)} ${r.registers[n]}`).join('  ') + '\n');
