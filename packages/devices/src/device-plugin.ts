@@ -70,6 +70,52 @@ export class DevicePluginError extends Error {
   }
 }
 
+/**
+ * A device module's own code threw, or gave back what prnr cannot use: the
+ * message names the device (kind and module file, where known), the call and
+ * what went wrong, in one line. `icount` is set by the machine when it
+ * happened while the guest ran.
+ */
+export class DeviceModuleError extends DevicePluginError {
+  icount: number | undefined;
+
+  /** `device`: as describeDevicePlugin says it; `what`: "create() threw"; `detail`: the cause's message. */
+  constructor(readonly device: string, readonly what: string, readonly detail: string, cause?: unknown) {
+    super(`${device}: ${what}: ${detail}`);
+    this.name = 'DeviceModuleError';
+    if (cause !== undefined) this.cause = cause;
+  }
+
+  /** Says at which instruction count it happened (the first one given sticks). */
+  at(icount: number): this {
+    if (this.icount === undefined) {
+      this.icount = icount;
+      this.message = `${this.device}: ${this.what} at icount ${icount}: ${this.detail}`;
+    }
+    return this;
+  }
+}
+
+/** The module file each loaded plugin came from, for messages (a plugin made in code has none). */
+const moduleFiles = new WeakMap<object, string>();
+
+/** Remembers that `plugin` is the default export of `file` (loadDevicePlugin does). */
+export function noteDevicePluginModule(plugin: DevicePlugin, file: string): void {
+  moduleFiles.set(plugin, file);
+}
+
+/** How messages name a plugin's device: "device temperature-sensor (/path/to/module.mjs)". */
+export function describeDevicePlugin(plugin: DevicePlugin): string {
+  const file = moduleFiles.get(plugin);
+  return file === undefined ? `device ${plugin.kind}` : `device ${plugin.kind} (${file})`;
+}
+
+/** The first line of what was thrown. */
+export function thrownMessage(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split('\n')[0].trim() || (e instanceof Error ? e.name : 'an empty error');
+}
+
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Checks a module's default export against the contract; `where` names the module in messages. */

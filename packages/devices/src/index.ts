@@ -165,9 +165,10 @@ export { CowDisk } from './disk/cow-disk.js';
 export type { CowDiskOptions, CowDiskState, CowBlock, CowBlockSize } from './disk/cow-disk.js';
 
 // Registry of device kinds: the built-in ones, and device plugins (the one way to add your own).
-export { DeviceRegistry, DeviceConfigError, createDeviceRegistry } from './registry.js';
+export { DeviceRegistry, DeviceConfigError, createDeviceRegistry, builtinDeviceKinds } from './registry.js';
 export type { DeviceConfig, DeviceContext, HartIrqName } from './registry.js';
-export { DEVICE_PLUGIN_CONTRACT, DevicePluginError, checkDevicePlugin, parseSettingValue } from './device-plugin.js';
+export { DEVICE_PLUGIN_CONTRACT, DevicePluginError, DeviceModuleError, checkDevicePlugin, parseSettingValue, describeDevicePlugin, noteDevicePluginModule, thrownMessage } from './device-plugin.js';
+export { callDeviceModule, plainDataProblem } from './plugin-device-guard.js';
 export type { DevicePlugin, DeviceSettings, DevicePortDeclaration, PluginDeviceOptions } from './device-plugin.js';
 export { loadDevicePlugin, loadDevicePluginCopy, checkDeviceModuleFile } from './host/device-plugin-loader.js';
 export type { DeviceModuleRef, LoadedDevicePlugin } from './host/device-plugin-loader.js';

@@ -11,7 +11,8 @@
  */
 import type { IrqLine } from '@prnr/cpu';
 import { Clint } from './clint.js';
-import { checkDevicePlugin, DevicePluginError, type DevicePlugin } from './device-plugin.js';
+import { checkDevicePlugin, describeDevicePlugin, DevicePluginError, type DevicePlugin } from './device-plugin.js';
+import { callDeviceModule, checkMadeDevice, guardPluginDevice, markPortErrors } from './plugin-device-guard.js';
 import { FDT_LABEL_PLIC } from './fdt/labels.js';
 import type { Device, IrqSource } from './device.js';
 import { CowDisk, type CowBlockSize } from './disk/cow-disk.js';
@@ -105,7 +106,10 @@ export class DeviceRegistry {
     const factory = this.factories.get(config.kind);
     if (!factory) throw new DeviceConfigError(`unknown device kind '${config.kind}' (known: ${this.kinds().join(', ')})`);
     const device = factory(config, ctx);
-    if (device.kind !== config.kind) throw new DeviceConfigError(`the factory for '${config.kind}' made a device of kind '${device.kind}'`);
+    if (device.kind !== config.kind) {
+      const plugin = this.plugins.get(config.kind);
+      throw new DeviceConfigError(`${plugin ? `${describeDevicePlugin(plugin)}: ` : ''}the factory for '${config.kind}' made a device of kind '${device.kind}'`);
+    }
     return device;
   }
 }
@@ -115,14 +119,30 @@ export function createDeviceRegistry(plugins: readonly DevicePlugin[] = []): Dev
   return new DeviceRegistry(plugins);
 }
 
-/** A plugin's kind: the device gets the ports it declared from the board's per-device ports (MachinePorts.devicePorts). */
+/**
+ * A plugin's kind: the device gets the ports it declared from the board's per-device ports
+ * (MachinePorts.devicePorts). Every call into the module's code is guarded (plugin-device-guard.ts).
+ */
 function pluginFactory(plugin: DevicePlugin): DeviceFactory {
   return (c, ctx) => {
+    const device = describeDevicePlugin(plugin);
     const ports: Record<string, Record<string, (...args: never[]) => unknown>> = {};
-    for (const name of Object.keys(plugin.ports)) ports[name] = requirePort(ctx, name, c.kind);
+    for (const [name, methods] of Object.entries(plugin.ports)) ports[name] = markPortErrors(requirePort(ctx, name, c.kind), methods);
     const settings = (c.settings ?? {}) as Record<string, string | number | boolean>;
-    return plugin.create({ base: c.base ?? plugin.defaultBase, irq: ctx.irq(c.irq ?? plugin.defaultIrq), settings, ports, memory: ctx.memory, clock: ctx.clock, interruptParent: FDT_LABEL_PLIC });
+    // The board's parts first, outside the module's code: a refused irq is the board's to say.
+    const base = c.base ?? plugin.defaultBase;
+    const irq = ctx.irq(c.irq ?? plugin.defaultIrq);
+    const made = callDeviceModule(device, 'create()', () => plugin.create({ base, irq, settings, ports, memory: ctx.memory, clock: ctx.clock, interruptParent: FDT_LABEL_PLIC }));
+    const guarded = guardPluginDevice(checkMadeDevice(made, device), device);
+    // A state that cannot be stored is refused now, while nothing runs, not at the first snapshot.
+    guarded.save();
+    return guarded;
   };
+}
+
+/** The kinds every registry has (a plugin may not take one). */
+export function builtinDeviceKinds(): string[] {
+  return [...builtinFactories().keys()];
 }
 
 /** A port from the context, or a clear error naming the device that needs it. */

@@ -12,6 +12,8 @@ import {
   Plic,
   buildVirtFdt,
   createDeviceRegistry,
+  describeDevicePlugin,
+  DeviceModuleError,
   VIRT_DRAM_BASE,
   type Device,
   type DeviceConfig,
@@ -25,6 +27,7 @@ import {
   type PowerRequest,
 } from '@prnr/devices';
 import { BoardConfigError, checkRamSize } from './board-config-error.js';
+import { checkDeviceWindows, IrqAssignments } from './board-layout.js';
 import { MmioBus } from './mmio-bus.js';
 import { VirtualTime } from './virtual-time.js';
 
@@ -78,9 +81,17 @@ export class VirtMachine {
         this.hart.requestStop();
       },
     };
+    // Who is being built, so that the PLIC source a device asks for is checked against the others'.
+    let building = -1;
+    const irqs = new IrqAssignments();
+    const nameOf = (c: DeviceConfig) => {
+      const plugin = registry.plugin(c.kind);
+      return plugin ? describeDevicePlugin(plugin) : c.kind;
+    };
     const ctx: DeviceContext = {
       irq: (id) => {
         if (!plic) throw new Error('the board config has no plic, but a device needs an interrupt');
+        irqs.claim(id, building, nameOf(config.devices[building]));
         return plic.source(id);
       },
       hartIrq: (name) => ({ set: (level: boolean) => this.hart.setIrq(name, level) }),
@@ -96,12 +107,14 @@ export class VirtMachine {
     // In the board's build order (virt-board.ts); `devices` keeps the config's order.
     const made = new Map<DeviceConfig, Device>();
     for (const c of virtBuildOrder(config.devices)) {
-      const own = ports.devicePorts?.[config.devices.indexOf(c)];
+      building = config.devices.indexOf(c);
+      const own = ports.devicePorts?.[building];
       const d = registry.create(c, own ? { ...ctx, ports: { ...ctx.ports, ...own } } : ctx);
       if (d instanceof Plic) plic = d;
       made.set(c, d);
     }
     this.devices = config.devices.map((c) => made.get(c)!);
+    checkDeviceWindows(this.devices.map((device, i) => ({ device, name: nameOf(config.devices[i]), added: registry.plugin(config.devices[i].kind) !== undefined })), config.ramSize);
     this.disks = this.devices.flatMap((d) => d.disks ?? []);
     bus.reset(this.devices);
     this.clint = this.devices.find((d): d is Clint => d instanceof Clint);
@@ -142,6 +155,19 @@ export class VirtMachine {
    * at each timer deadline.
    */
   run(limit: number): RunResult {
+    try {
+      return this.runDevices(limit);
+    } catch (e) {
+      throw this.placed(e);
+    }
+  }
+
+  /** A device module's failure, with the instruction count it happened at (the hart stands there: an access sets it first). */
+  private placed(e: unknown): unknown {
+    return e instanceof DeviceModuleError ? e.at(this.hart.icount) : e;
+  }
+
+  private runDevices(limit: number): RunResult {
     const hart = this.hart;
     while (this.power === null) {
       if (hart.icount >= limit) return { reason: 'limit' };
@@ -175,7 +201,11 @@ export class VirtMachine {
   advanceIdle(mtime: bigint): void {
     const now = this.clock.mtime();
     if (mtime > now) this.clock.idleTicks += mtime - now;
-    this.serviceAll();
+    try {
+      this.serviceAll();
+    } catch (e) {
+      throw this.placed(e);
+    }
   }
 
   serviceAll(): void {

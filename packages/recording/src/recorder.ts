@@ -162,6 +162,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const session = await RecordSession.start(o);
   try {
     return await session.finish(await session.run());
+  } catch (e) {
+    await session.settle(); // the slices closed before the failure stay in recording.json
+    throw e;
   } finally {
     session.release();
   }
@@ -356,6 +359,17 @@ export class RecordSession {
       this.openSegment();
       this.codeCache?.append(); // the code this slice translated: off the pause, compressed and written off this thread
     }
+  }
+
+  /**
+   * After run() or finish() failed (a device module that threw, say), before release(): waits for
+   * what was under way, never throwing. The slices closed by then get their manifest entries once
+   * their snapshots and segments are on disk, and the open slice's start snapshot is settled. The
+   * recording stays marked "recording"; release() stops the snapshot worker at once, as a crash
+   * would, so without this wait closed slices not yet in recording.json were lost.
+   */
+  async settle(): Promise<void> {
+    await Promise.allSettled([this.publisher.done(), this.sliceRoot]);
   }
 
   /** Closes the last slice and marks the recording complete, with how and where it ended. */

@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
+import { DeviceModuleError } from '@prnr/devices';
 import { guestBoard } from '@prnr/machine';
-import { DEFAULT_SLICE_SECONDS, DEFAULT_SLICE_STEPS, record } from '@prnr/recording';
+import { DEFAULT_SLICE_SECONDS, DEFAULT_SLICE_STEPS, RecordSession, type RecordResult } from '@prnr/recording';
 import { defaultImageDir, readGuestProfile } from '../session/default-images.js';
 import { loadImages } from '../session/load-images.js';
 import { hostClock, hostEntropy } from '../session/host-ports.js';
-import { openHostConsole } from '../session/host-console.js';
+import { exitStatusOf, openHostConsole } from '../session/host-console.js';
 import { formatBytes, formatCount } from '../format.js';
 import { readDiskImage } from '../session/disk-image.js';
 import { failedStartCleanup } from '../session/failed-start.js';
+import { checkNewRecordingDir, EXIT_RECORDING_FAILED, reportDeviceFailure, reportIncomplete } from '../session/record-outcome.js';
 import { MEM_OPTION_HELP, parseMemMiB } from '../session/mem-option.js';
-import { collectDevice, DEVICE_OPTION_HELP, loadDeviceOptions, withDevices } from '../session/device-options.js';
+import { collectDevice, DEVICE_OPTION_HELP, deviceStartRefusal, loadDeviceOptions, withDevices } from '../session/device-options.js';
 import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
 import { numberOption, wholeNumberOption } from '../number-options.js';
 
@@ -32,14 +34,16 @@ export function registerRecord(program: Command): void {
     .option('-q, --quiet', 'do not echo the guest console')
     .addHelpText('after', '\nInteractive: Ctrl-A x ends the recording.\n\nExamples:\n  prnr record -o smoke.rec --script guest/workloads/smoke.sh\n  prnr record -o session.rec\n')
     .action(async (opts: { device?: string[]; out: string; image: string; mem?: number; disk?: string; script?: string; cmdline?: string; sliceInsns?: number; sliceSeconds?: number; checkpointInsns?: number; maxInsns?: number; quiet?: boolean; net?: string }) => {
+      checkNewRecordingDir(opts.out); // before anything is loaded or a hostfwd port bound
       const devices = await loadDeviceOptions(opts.device);
       const { config: builtin, images } = guestBoard(loadImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readDiskImage(opts.disk) : undefined, cmdline: opts.cmdline, network: opts.net !== undefined });
       const net = opts.net !== undefined ? await openUserNetwork(opts.net) : undefined;
       const config = withDevices(builtin, devices);
       const cleanUp = failedStartCleanup(opts.out);
-      const con = openHostConsole({ script: opts.script, echo: !opts.quiet });
+      // SIGTERM and SIGHUP end it as SIGINT does: the recording is finished and marked complete, not left half-written.
+      const con = openHostConsole({ script: opts.script, echo: !opts.quiet, stopOn: ['SIGTERM', 'SIGHUP'] });
       try {
-        const { manifest, end } = await record({
+        const session = await RecordSession.start({
           dir: opts.out,
           config,
           images,
@@ -56,15 +60,34 @@ export function registerRecord(program: Command): void {
           shouldStop: con.quitRequested,
         }).catch((e: unknown) => {
           cleanUp(); // a start that failed leaves no directory in the way of the next try
-          throw e;
+          throw deviceStartRefusal(e);
         });
+        let outcome: RecordResult;
+        try {
+          outcome = await session.finish(await session.run());
+        } catch (e) {
+          // Cut short: the recording stays marked "recording", its closed slices kept (record-outcome.ts).
+          con.close();
+          if (e instanceof DeviceModuleError) reportDeviceFailure(e);
+          await session.settle();
+          session.release();
+          reportIncomplete(opts.out, cleanUp);
+          if (e instanceof DeviceModuleError) {
+            process.exitCode = EXIT_RECORDING_FAILED;
+            return;
+          }
+          throw e;
+        }
+        session.release();
         con.close();
+        const { manifest, end } = outcome;
         const s = manifest.stats!;
         process.stderr.write(
           `\nprnr: recorded ${formatCount(s.steps)} instructions in ${s.wallSeconds.toFixed(1)} s into ${opts.out}: ` +
             `${manifest.slices.length} slice(s), ${s.events} events, log ${formatBytes(s.logBytes)} (${(s.logBytes / (s.steps / 1e6)).toFixed(1)} bytes per million instructions); ended by ${manifest.end!.reason}\n`,
         );
-        if (con.interrupted()) process.exitCode = 130;
+        const signal = con.stopSignal();
+        if (signal !== null) process.exitCode = exitStatusOf(signal);
         else if (end.reason === 'hung') process.exitCode = 3;
         else if (end.reason === 'halt' && end.power.action === 'fail') process.exitCode = end.power.code || 1;
       } finally {

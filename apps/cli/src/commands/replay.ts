@@ -8,7 +8,7 @@ import { makeExecutor, parseParallel } from '../session/executor.js';
 import { decideLanes } from '../session/lanes.js';
 import { loadAnalyses, replayWithProgress } from '../session/replay-with-progress.js';
 import { openRecordingDir } from '../session/open-recording.js';
-import { reportProblems } from '../session/replay-problems.js';
+import { reportDeviceModuleHint, reportProblems } from '../session/replay-problems.js';
 import { checkWatchInRam, parseWatch, type WatchRange } from '../session/watch-option.js';
 import { wholeNumberOption } from '../number-options.js';
 
@@ -72,7 +72,7 @@ export function registerReplay(program: Command): void {
 
 function report(rec: Recording, r: RecordingReplayResult): void {
   const steps = r.slices.reduce((a, s) => a + s.steps, 0);
-  reportProblems(r);
+  reportProblems(r, rec.manifest);
   const ok = r.slices.filter((s) => s.verified).length;
   const last = rec.manifest.slices[r.slices.at(-1)!.slice];
   process.stderr.write(
@@ -95,6 +95,7 @@ async function sequential(rec: Recording, indices: number[], quiet: boolean): Pr
   if (bad) {
     if (bad.error) process.stderr.write(`\nprnr: slice ${bad.slice} FAILED: ${bad.error}\n`);
     else reportDivergence(bad);
+    reportDeviceModuleHint([bad], rec.manifest);
     process.exitCode = EXIT_DIVERGED;
     return;
   }

@@ -7,6 +7,7 @@ import { makeExecutor, parseParallel } from '../session/executor.js';
 import { openRecordingDir } from '../session/open-recording.js';
 import { decideLanes } from '../session/lanes.js';
 import { replayWithProgress } from '../session/replay-with-progress.js';
+import { reportDeviceModuleHint } from '../session/replay-problems.js';
 import { EXIT_DIVERGED, sliceIndices, warnIfIncomplete } from './replay.js';
 
 export function registerVerify(program: Command): void {
@@ -51,6 +52,7 @@ export function registerVerify(program: Command): void {
         const fixed = r.fixed.startupSeconds + r.fixed.restoreSeconds;
         process.stdout.write(`fixed costs: ${r.fixed.chunks} chunk(s), start-up ${r.fixed.startupSeconds.toFixed(2)} s, restores ${r.fixed.restoreSeconds.toFixed(2)} s: ${(replaying > 0 ? (100 * fixed) / replaying : 0).toFixed(1)}% of the replay time (${(fixed / r.slices.length).toFixed(3)} s per slice)\n`);
         process.stdout.write(bad === 0 ? `verified: ${r.slices.length} slice(s) end in their recorded state (${r.wallSeconds.toFixed(1)} s)\n` : `${bad} of ${r.slices.length} slice(s) did not verify\n`);
+        reportDeviceModuleHint(r.slices, rec.manifest);
       }
       if (!r.verified) process.exitCode = EXIT_DIVERGED;
     });

@@ -3,11 +3,11 @@
  * module (see the device plugin contract in @prnr/devices) added to the board
  * with its settings. `base=` and `irq=` place it; other keys are its settings.
  */
-import { DevicePluginError, loadDevicePlugin, parseSettingValue, type DeviceConfig, type LoadedDevicePlugin } from '@prnr/devices';
+import { DeviceConfigError, DevicePluginError, loadDevicePlugin, parseSettingValue, type DeviceConfig, type LoadedDevicePlugin } from '@prnr/devices';
 import type { BoardConfig } from '@prnr/machine';
 import { UsageError } from '../usage-error.js';
 
-export const DEVICE_OPTION_HELP = 'add a device from an ES module (see examples/devices/), repeatable; base=ADDR and irq=N place it, other key=value pairs are its settings';
+export const DEVICE_OPTION_HELP = 'add a device from an ES module (see examples/devices/), repeatable; base=ADDR (4 KiB-aligned, free, in 0x10100000..0x1fffffff) and irq=N (a PLIC source in 1..95 no other device uses) place it, other key=value pairs are its settings';
 
 /** commander's collector for a repeatable option. */
 export function collectDevice(value: string, previous: string[] = []): string[] {
@@ -62,4 +62,12 @@ export async function loadDeviceOptions(specs: readonly string[] = []): Promise<
 /** `config` with the devices added after its own (their device-tree nodes follow the built-in ones). */
 export function withDevices(config: BoardConfig, extra: BoardDevices): BoardConfig {
   return extra.devices.length === 0 ? config : { ...config, devices: [...config.devices, ...extra.devices] };
+}
+
+/**
+ * A machine's start refused by a device (its module's code threw, its board entry is wrong) is a
+ * usage error: one line, exit 2. Anything else is returned as it is.
+ */
+export function deviceStartRefusal(e: unknown): unknown {
+  return e instanceof DevicePluginError || e instanceof DeviceConfigError ? new UsageError(e.message) : e;
 }

@@ -7,7 +7,10 @@
  * pipe, or `kill -INT`) stops the same way as Ctrl-A x, at the end of the
  * current chunk, so that a recording ends complete rather than cut short; a
  * second SIGINT aborts at once (a recording then keeps its closed slices).
+ * `stopOn` adds other signals that stop the same way (a recorder also takes
+ * SIGTERM, as from `kill` or a service manager, and SIGHUP, a closed terminal).
  */
+import { constants as osConstants } from 'node:os';
 import type { ConsoleInputPort, ConsoleOutputSink } from '@prnr/devices';
 import { ScriptInput } from '@prnr/machine';
 import { readNamedFile } from '../named-files.js';
@@ -22,13 +25,15 @@ export interface HostConsole {
   quitRequested(): boolean;
   /** The quit came from SIGINT (the command exits 130, as an interrupted program does). */
   interrupted(): boolean;
+  /** The signal that stopped it (null: none); the command exits 128 + its number, as one killed by it would. */
+  stopSignal(): NodeJS.Signals | null;
   /** Flushes output and gives the terminal back. */
   close(): void;
 }
 
-export function openHostConsole(o: { script?: string; echo?: boolean }): HostConsole {
+export function openHostConsole(o: { script?: string; echo?: boolean; stopOn?: readonly NodeJS.Signals[] }): HostConsole {
   const out = process.stdout;
-  const echo = o.echo ?? true;
+  let echo = o.echo ?? true;
   let quit = false;
   let input: ConsoleInputPort;
   let observe = (_b: number) => {};
@@ -60,16 +65,30 @@ export function openHostConsole(o: { script?: string; echo?: boolean }): HostCon
     }
   };
   const timer = setInterval(flush, 20);
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) {
-      process.stderr.write('\nprnr: interrupted again: stopping now\n');
-      process.exit(130);
+  let stoppedBy: NodeJS.Signals | null = null;
+  const say = (text: string) => {
+    try {
+      process.stderr.write(text);
+    } catch {
+      // a terminal that hung up: nobody to tell
     }
-    interrupted = quit = true;
-    process.stderr.write('\nprnr: interrupted: stopping (Ctrl-C again to abort)\n');
   };
-  process.on('SIGINT', onSigint);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppedBy !== null) {
+      say(signal === 'SIGINT' ? '\nprnr: interrupted again: stopping now\n' : `\nprnr: ${signal} again: stopping now\n`);
+      process.exit(exitStatusOf(signal));
+    }
+    stoppedBy = signal;
+    quit = true;
+    if (signal === 'SIGHUP') {
+      if (out.isTTY) echo = false; // the terminal is gone: writes to it would fail
+      process.stdout.on('error', () => {});
+      process.stderr.on('error', () => {});
+    }
+    say(signal === 'SIGINT' ? '\nprnr: interrupted: stopping (Ctrl-C again to abort)\n' : `\nprnr: ${signal}: stopping (again to abort)\n`);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', ...(o.stopOn ?? []).filter((s) => s !== 'SIGINT')];
+  for (const s of signals) process.on(s, onSignal);
   return {
     input,
     output: {
@@ -81,15 +100,21 @@ export function openHostConsole(o: { script?: string; echo?: boolean }): HostCon
     },
     interactive,
     quitRequested: () => quit,
-    interrupted: () => interrupted,
+    interrupted: () => stoppedBy === 'SIGINT',
+    stopSignal: () => stoppedBy,
     close: () => {
       flush();
       clearInterval(timer);
-      process.off('SIGINT', onSigint);
+      for (const s of signals) process.off(s, onSignal);
       if (interactive) {
         if (process.stdin.isTTY) process.stdin.setRawMode(false);
         process.stdin.pause();
       }
     },
   };
+}
+
+/** What a process killed by `signal` exits with: 128 + the signal's number (SIGINT 130, SIGTERM 143, SIGHUP 129). */
+export function exitStatusOf(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 0);
 }

@@ -1,7 +1,7 @@
 /** Each failed slice, diverged slice and failed analysis pass of a replay: one line on stderr each. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RecordingReplayResult } from '@prnr/scheduler';
-import { reportProblems } from './replay-problems.js';
+import { deviceModuleHint, reportProblems } from './replay-problems.js';
 
 type Slice = RecordingReplayResult['slices'][number];
 const slice = (i: number, o: Partial<Slice> = {}): Slice => ({ slice: i, verified: true, endState: 'ab', divergence: null, wallSeconds: 0, restoreSeconds: 0, steps: 0, checkpoints: 0, ...o });
@@ -25,5 +25,19 @@ describe('reportProblems', () => {
       'prnr: analysis watch FAILED on slice 0: watch range 0x1000+8 is not in RAM\n',
       'prnr: analysis x FAILED on 9 slices (0, 1, 2, 3, 4, 5, 6, 7, ...): boom\n',
     ]);
+  });
+
+  it('adds one hint line after a divergence when the recording has device modules, none after a failure only', () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (lines.push(String(s)), true));
+    const manifest = { devicePlugins: [{ module: '/m/random.mjs', sha256: 'a'.repeat(64), kind: 'temperature-sensor', version: 1 }] };
+    const diverged = slice(1, { verified: false, divergence: { from: 10, to: 20, message: 'the replay ran past a consoleInput event' } });
+    reportProblems({ slices: [slice(0), diverged, { ...diverged, slice: 2 }], passFailures: [] }, manifest);
+    const hint = 'prnr: hint: the recording uses device module temperature-sensor (/m/random.mjs); a module that reads the host outside its ports (Date.now, Math.random, files) makes replays diverge\n';
+    expect(lines.slice(2)).toEqual([hint]);
+    lines.length = 0;
+    reportProblems({ slices: [slice(0, { verified: false, error: 'boom' })], passFailures: [] }, manifest);
+    expect(lines).toEqual(['prnr: slice 0 FAILED: boom\n']);
+    expect(deviceModuleHint({})).toBeUndefined();
   });
 });

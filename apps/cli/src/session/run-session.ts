@@ -10,7 +10,7 @@ import { VirtMachine, guestBoard, hostPluginPorts, pluginDevicePorts } from '@pr
 import { createDeviceRegistry } from '@prnr/devices';
 import { HOST_YIELD_EVERY_MS, hostYields } from '@prnr/recording';
 import { loadImages } from './load-images.js';
-import { withDevices, type BoardDevices } from './device-options.js';
+import { deviceStartRefusal, withDevices, type BoardDevices } from './device-options.js';
 import { hostClock, hostEntropy } from './host-ports.js';
 
 export interface RunSessionOptions {
@@ -46,9 +46,14 @@ export async function runSession(o: RunSessionOptions): Promise<RunSessionResult
   const { images } = board;
   const config = withDevices(board.config, o.devices ?? { plugins: [], devices: [] });
   const registry = createDeviceRegistry((o.devices?.plugins ?? []).map((p) => p.plugin));
-  const plugged = hostPluginPorts(config, registry);
-  const devicePorts = pluginDevicePorts(plugged.slots, plugged.host);
-  const machine = new VirtMachine(config, images, { consoleInput: o.input, consoleOutput: o.output, clock: hostClock, entropy: hostEntropy, devicePorts, ...(o.packets ? { packets: o.packets } : {}) }, registry);
+  let machine: VirtMachine;
+  try {
+    const plugged = hostPluginPorts(config, registry);
+    const devicePorts = pluginDevicePorts(plugged.slots, plugged.host);
+    machine = new VirtMachine(config, images, { consoleInput: o.input, consoleOutput: o.output, clock: hostClock, entropy: hostEntropy, devicePorts, ...(o.packets ? { packets: o.packets } : {}) }, registry);
+  } catch (e) {
+    throw deviceStartRefusal(e);
+  }
   machine.boot();
   const max = o.maxSteps ?? Number.MAX_SAFE_INTEGER;
   const wallStart = process.hrtime.bigint();

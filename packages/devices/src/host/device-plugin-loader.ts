@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { threadId } from 'node:worker_threads';
-import { checkDevicePlugin, DevicePluginError, type DevicePlugin } from '../device-plugin.js';
+import { checkDevicePlugin, DevicePluginError, noteDevicePluginModule, type DevicePlugin } from '../device-plugin.js';
+import { builtinDeviceKinds } from '../registry.js';
 
 /** A device module as a recording names it. Plain JSON. */
 export interface DeviceModuleRef {
@@ -46,6 +47,9 @@ export async function loadDevicePlugin(path: string, expected?: DeviceModuleRef)
     throw new DevicePluginError(`device module ${file} does not load: ${(e as Error).message.split('\n')[0]}`);
   }
   const plugin = checkDevicePlugin(ns.default, `device module ${file}`);
+  // Here rather than only when a registry is made (a recorder's start): refused while nothing has started.
+  if (builtinDeviceKinds().includes(plugin.kind)) throw new DevicePluginError(`device module ${file}: kind '${plugin.kind}' is a built-in kind; a module must name a kind of its own`);
+  noteDevicePluginModule(plugin, file);
   if (expected && (expected.kind !== plugin.kind || expected.version !== plugin.version)) {
     throw new DevicePluginError(`device module ${file} now makes ${plugin.kind}@${plugin.version}, the recording has ${expected.kind}@${expected.version} (sha256 ${sha256})`);
   }
@@ -100,5 +104,6 @@ export async function loadDevicePluginCopy(bytes: Uint8Array, expected: DeviceMo
   writeFileSync(part, bytes);
   renameSync(part, file);
   const loaded = await loadDevicePlugin(file, { ...expected, module: file });
+  noteDevicePluginModule(loaded.plugin, expected.module); // messages name the module the recording names, not the cache's copy
   return { ...loaded, ref: expected };
 }

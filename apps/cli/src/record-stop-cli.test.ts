@@ -1,0 +1,80 @@
+/**
+ * How `prnr record` ends when it is told to from outside (the built CLI, a
+ * real child process): SIGTERM (`kill`, a service manager) and SIGHUP (a
+ * closed terminal) end it as SIGINT does, complete and unlocked, with the
+ * exit status of a process killed by that signal; and a directory that cannot
+ * take the recording is refused before any host port is forwarded.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const SMOKE = fileURLToPath(new URL('../../../guest/workloads/smoke.sh', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'prnr-cli-stop-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Records the smoke workload, sends `signal` once the guest's shell is up, and returns how it ended. */
+async function recordUntil(signal: NodeJS.Signals, rec: string): Promise<{ code: number | null; stderr: string }> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
+  const c = spawn(process.execPath, [MAIN, 'record', '-o', rec, '--script', SMOKE]);
+  let stdout = '';
+  let stderr = '';
+  c.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
+  // The script is being typed: the recorder runs the guest.
+  await new Promise<void>((resolve) => {
+    c.stdout.on('data', (d) => {
+      stdout += d;
+      if (stdout.includes('prnr:/#')) resolve();
+    });
+    void exited.then(() => resolve());
+  });
+  expect(stdout, stderr).toContain('prnr:/#');
+  c.kill(signal);
+  return { code: await exited, stderr };
+}
+
+const manifestOf = (rec: string) => JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8')) as { status: string; end?: { reason: string }; slices: unknown[] };
+
+describe('prnr record stopped by a signal', () => {
+  for (const [signal, status] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    it(`${signal}: the recording ends complete, ended by user, its lock gone; exit ${status}`, async () => {
+      const rec = join(tmp, `${signal}.rec`);
+      const r = await recordUntil(signal, rec);
+      expect(r.stderr).toContain(`prnr: ${signal}: stopping (again to abort)`);
+      expect(r.stderr).toMatch(/ended by user\n/);
+      expect(r.code).toBe(status);
+      const m = manifestOf(rec);
+      expect([m.status, m.end?.reason]).toEqual(['complete', 'user']);
+      expect(m.slices.length).toBeGreaterThan(0);
+      expect(existsSync(join(rec, 'recording.lock'))).toBe(false);
+    }, 300_000);
+  }
+});
+
+describe('prnr record into a directory it cannot use', () => {
+  it('is refused before --net forwards a host port: one line, exit 2', async () => {
+    const full = join(tmp, 'full.rec');
+    mkdirSync(full);
+    writeFileSync(join(full, 'keep.txt'), 'not a recording\n');
+    const port = await freePort();
+    const r = spawnSync(process.execPath, [MAIN, 'record', '-o', full, '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:22`, '--max-insns', '1000'], { encoding: 'utf8' });
+    expect(r.stderr.trim().split('\n')).toEqual([`prnr: ${full} already exists and is not empty: choose a new directory for the recording`]);
+    expect(r.status).toBe(2);
+    expect(readFileSync(join(full, 'keep.txt'), 'utf8')).toBe('not a recording\n');
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
