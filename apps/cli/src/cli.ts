@@ -12,6 +12,7 @@ import { applyEngineSetting } from './engine-setting.js';
 import { ConformanceDirError } from './conformance/manifest.js';
 import { ElfError, HartEngineError } from '@prnr/cpu';
 import { BoardConfigError, GuestImageError } from '@prnr/machine';
+import { DeviceModuleError, DevicePluginError } from '@prnr/devices';
 import { RecordingError } from '@prnr/recording';
 import { LogFormatError } from '@prnr/eventlog';
 import { ObjectCorruptError, ObjectMissingError, SnapshotFormatError } from '@prnr/snapshot';
@@ -62,6 +63,11 @@ try {
     // One line, always: some messages quote input (JSON.parse does) that holds newlines.
     console.error(`prnr: ${e.message.replace(/\s*\n\s*/g, ' ')}`);
     process.exitCode = 2;
+  } else if (e instanceof DevicePluginError) {
+    // A device module that failed while the guest ran (`run`; `record` says more itself) is not bad
+    // input on the command line: exit 1, as for a recording cut short.
+    console.error(`prnr: ${e.message.replace(/\s*\n\s*/g, ' ')}`);
+    process.exitCode = e instanceof DeviceModuleError && e.icount !== undefined ? 1 : 2;
   } else if (unreadable !== undefined) {
     console.error(`prnr: ${unreadable}`);
     process.exitCode = 2;

@@ -115,6 +115,15 @@ describe('device modules that fail while the guest runs', () => {
     expectIncompleteAndVerifying(rec, said);
   }, 300_000);
 
+  it('run, with a read() that throws: one line naming the device and the icount (no stack trace), exit 1', () => {
+    const module = variant('run-read-throws', 'case 0x08: return this.sample() >>> 0;', 'case 0x08: throw new Error("sensor read boom");');
+    const r = prnr('run', '--device', module, '--script', script('run-read-throws', 'devmem 0x10200008 32\n'));
+    const said = lines(r.stderr);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^prnr: device temperature-sensor \(.*run-read-throws\.mjs\): read\(\) threw at icount \d+: sensor read boom$/);
+    expect(r.status).toBe(1);
+  }, 300_000);
+
   it('a host setting that fails (file=/nonexistent): names the device, the port and the setting; the recording stays incomplete', () => {
     const { rec, r, said } = failingRecording('no-file', `${EXAMPLE},file=/nonexistent`);
     expect(said).toHaveLength(2);
