@@ -70,6 +70,14 @@ describe('prnr diagnose without a guest profile', () => {
     expect(out.anomalies[0]).toMatchObject({ kind: 'failed-syscalls', comm: 'cat' });
   }, 300_000);
 
+  it('--recalibrate says it sets the saved profile aside, and calibrates again', () => {
+    const r = prnr('diagnose', rec, '--recalibrate', '--format', 'json', '-o', join(tmp, 'd3.json'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`prnr: --recalibrate: calibrating the task_struct layout from the recording itself (not using ${join(rec, 'guest-profile.json')})`);
+    expect(r.stderr).not.toMatch(/has no guest profile/);
+    expect((JSON.parse(readFileSync(join(tmp, 'd3.json'), 'utf8')) as Out).profile.source).toBe('calibrated');
+  }, 300_000);
+
   it("prnr profile: the System.map anchored on init_task in the recording's memory agrees with the calibrated profile", () => {
     const map = join(IMAGES, 'System.map.zst');
     const r = prnr('profile', map, '--recording', rec, '--compare', join(rec, 'guest-profile.json'), '-o', join(tmp, 'map.json'));

@@ -18,7 +18,10 @@ function prnr(...args: string[]) {
   return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
 }
 
-interface Anomaly { kind: string; message: string; pid: number | null; comm: string | null; icount: number; slice: number; errno?: string; signal?: string | number; exitCode?: number; count?: number }
+interface Anomaly { kind: string; severity: string; message: string; pid: number | null; comm: string | null; icount: number; slice: number; rank: number; why: string; syscall?: string; example?: string; errno?: string; signal?: string | number; exitCode?: number; count?: number }
+interface TraceEvent { pid: number | null; comm: string | null; name: string; text: string; errno: string | null; entry: { icount: number } }
+const PROFILE = fileURLToPath(new URL('../../../guest/images/profile.json', import.meta.url));
+const ALT_PROFILE = fileURLToPath(new URL('../../../guest/images-alt/profile.json', import.meta.url));
 
 beforeAll(() => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
@@ -29,13 +32,18 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('prnr diagnose', () => {
   let anomalies: Anomaly[];
+  let events: TraceEvent[];
 
   it('finds the retry loop, the crash and the failed exit, each at a position', () => {
     const r = prnr('diagnose', rec, '--format', 'json');
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { verified: boolean; anomalies: Anomaly[]; trace: { events: Array<{ comm: string | null; name: string; text: string }> } };
+    const out = JSON.parse(r.stdout) as { verified: boolean; warnings: string[]; anomalies: Anomaly[]; trace: { events: TraceEvent[] } };
     expect(out.verified).toBe(true);
+    // The recording's own profile fits it: no warning.
+    expect(out.warnings).toEqual([]);
+    expect(r.stderr).not.toContain('warning');
     anomalies = out.anomalies;
+    events = out.trace.events;
     const retry = anomalies.find((a) => a.kind === 'retry-loop');
     expect(retry, JSON.stringify(anomalies, null, 1)).toBeDefined();
     expect(retry!.message).toContain('/etc/app.conf');
@@ -56,6 +64,83 @@ describe('prnr diagnose', () => {
     }
   }, 300_000);
 
+  it("the helper's failure ranks above the failures by design of its shell: a PATH lookup and a WNOHANG wait", () => {
+    // `sh -c 'cat /mnt/app/state.db; exit 3'`: the shell that exited 3, and cat's failed openat.
+    const shell = anomalies.find((a) => a.kind === 'exit-nonzero' && a.exitCode === 3)!;
+    const state = anomalies.find((a) => a.kind === 'failed-syscalls' && a.example?.includes('"/mnt/app/state.db"'));
+    const lookup = anomalies.find((a) => a.kind === 'failed-syscalls' && a.pid === shell.pid && a.example?.includes('"/sbin/cat"'));
+    const echild = anomalies.find((a) => a.kind === 'failed-syscalls' && a.pid === shell.pid && a.errno === 'ECHILD');
+    expect(state, JSON.stringify(anomalies, null, 1)).toBeDefined();
+    expect(lookup).toBeDefined();
+    expect(echild).toBeDefined();
+    // What the trace says of the two: the lookup of /sbin/cat is followed by one of /bin/cat that succeeds; the wait has WNOHANG.
+    const shellCalls = events.filter((e) => e.pid === shell.pid);
+    const miss = shellCalls.findIndex((e) => e.text.startsWith('newfstatat(AT_FDCWD, "/sbin/cat"') && e.errno === 'ENOENT');
+    expect(shellCalls[miss + 1].text).toMatch(/^newfstatat\(AT_FDCWD, "\/bin\/cat", \{st_mode=S_IFREG.* = 0$/);
+    expect(shellCalls.find((e) => e.errno === 'ECHILD')!.text).toMatch(/^wait4\(-1, .*, WNOHANG, NULL\) = -1 ECHILD/);
+    expect(state!.rank).toBeLessThan(lookup!.rank);
+    expect(state!.rank).toBeLessThan(echild!.rank);
+    expect(state!.why).toMatch(/the likely cause of that failure/);
+    for (const a of [lookup!, echild!]) {
+      expect(a.severity).toBe('info');
+      expect(a.why).not.toMatch(/likely cause/);
+      expect(a.message).toMatch(/by design/);
+    }
+    // Only the crash ranks above cat's failure.
+    expect(anomalies.filter((a) => a.rank < state!.rank).map((a) => a.kind)).toEqual(['killed-by-signal']);
+  });
+
+  it('a profile of another kernel: a warning with the counts and what to try; a release other than the recording\'s: a warning', () => {
+    const alt = prnr('diagnose', rec, '--profile', ALT_PROFILE, '--format', 'json');
+    expect(alt.status, alt.stderr).toBe(0);
+    const warnings = alt.stderr.split('\n').filter((l) => l.startsWith('prnr: warning:'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`^prnr: warning: the guest profile ${ALT_PROFILE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} looks wrong for this recording: \\d+ of \\d+ system calls are attributed to .*; try without --profile, or with --recalibrate instead of it`));
+    // What the other kernel's offsets name in this one, by the trace itself.
+    const out = JSON.parse(alt.stdout) as { warnings: string[]; trace: { events: TraceEvent[] } };
+    expect(out.warnings).toEqual([warnings[0].slice('prnr: warning: '.length)]);
+    const odd = out.trace.events.filter((e) => e.pid === 0 || e.pid === null || !/^[\x20-\x7e]+$/.test(e.comm ?? ''));
+    expect(odd.length * 2).toBeGreaterThan(out.trace.events.length);
+
+    // The default guest's own layout under another release: attribution is right, the release is not.
+    const relabelled = join(tmp, 'other-release.json');
+    const p = JSON.parse(readFileSync(PROFILE, 'utf8')) as { kernel: { release: string } };
+    const own = p.kernel.release;
+    p.kernel.release = '6.6.0';
+    writeFileSync(relabelled, JSON.stringify(p));
+    const rel = prnr('diagnose', rec, '--profile', relabelled, '--format', 'json');
+    expect(rel.status, rel.stderr).toBe(0);
+    expect(rel.stderr.split('\n').filter((l) => l.startsWith('prnr: warning:'))).toEqual([
+      `prnr: warning: the guest profile ${relabelled} is for Linux 6.6.0, but the recording's own profile is for Linux ${own}: processes may be misnamed`,
+    ]);
+  }, 300_000);
+
+  it('a profile with sizes or offsets no kernel has is refused at once, in one line naming the field', () => {
+    for (const [edit, field] of [
+      [(p: { sizes: Record<string, number>; offsets: Record<string, Record<string, number>> }) => void (p.sizes.task_comm_len = 100_000_000), 'sizes.task_comm_len is 100000000'],
+      [(p: { sizes: Record<string, number>; offsets: Record<string, Record<string, number>> }) => void (p.offsets.task_struct.comm = 99_999_999), 'offsets.task_struct.comm is 99999999'],
+    ] as const) {
+      const file = join(tmp, 'bad-profile.json');
+      const p = JSON.parse(readFileSync(PROFILE, 'utf8')) as Parameters<typeof edit>[0];
+      edit(p);
+      writeFileSync(file, JSON.stringify(p));
+      const r = prnr('diagnose', rec, '--profile', file);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`^prnr: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the guest profile's ${field.replace(/\./g, '\\.')}: [^\n]*; at most \\d+\n$`));
+    }
+  }, 120_000);
+
+  it('--pid of a process not in the trace says so, on stderr and in the report', () => {
+    const pids = new Set(events.map((e) => e.pid));
+    expect(pids.has(9999)).toBe(false);
+    const r = prnr('diagnose', rec, '--pid', '9999');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^prnr: warning: --pid 9999 is not in the trace: it made no traced syscall \(the trace has pids 1 to \d+\)$/m);
+    expect(r.stdout).toContain('ANOMALIES: none for pid 9999, which is not in the trace');
+    expect(r.stdout).not.toContain('none found');
+  }, 300_000);
+
   it('text: anomalies first, with the seek command; html: one self-contained file', () => {
     const t = prnr('diagnose', rec);
     expect(t.status).toBe(0);
@@ -74,6 +159,11 @@ describe('prnr diagnose', () => {
     const h = prnr('diagnose', rec, '--format', 'html', '-o', html);
     expect(h.status).toBe(0);
     const page = readFileSync(html, 'utf8');
+    // The count said on stderr is the one both reports give.
+    const said = /^prnr: \d+ anomalies, (\d+) system calls; report written to /m.exec(h.stderr);
+    expect(said, h.stderr).not.toBeNull();
+    expect(page).toContain(`<b>${said![1]}</b><span>syscalls traced</span>`);
+    expect(t.stdout).toMatch(new RegExp(`^  syscalls +${said![1]} traced in`, 'm'));
     expect(page).toMatch(/^<!doctype html>/i);
     expect(page).toContain('<svg');
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);

@@ -8,7 +8,7 @@
  * screenshot, into docs/ui.png only when PRNR_UPDATE_SCREENSHOT=1 asks for it.
  * Without chromium it is skipped, or fails under CI=true (testing/host-tools.ts).
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -113,11 +113,10 @@ describe.skipIf(chromiumTool.skip)('the web UI in a real browser', () => {
     expect(await cat.locator('table').textContent()).toContain('openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT');
   });
 
-  /** Moves the slider to `icount` and waits for the console of that point. */
+  /** Types `icount` into the position box and waits for the console of that point. */
   async function travel(p: Page, icount: number): Promise<string> {
-    await p.locator('[data-testid="tt-slider"]').fill(String(icount));
-    const at = Number(await p.locator('[data-testid="tt-slider"]').inputValue());
-    await p.locator(`[data-testid="tt-console"][data-icount="${at}"]`).waitFor({ timeout: 60_000 });
+    await p.locator('[data-testid="tt-icount"]').fill(String(icount));
+    await p.locator(`[data-testid="tt-console"][data-icount="${icount}"]`).waitFor({ timeout: 60_000 });
     return (await p.locator('[data-testid="tt-console"]').textContent()) ?? '';
   }
 
@@ -139,11 +138,74 @@ describe.skipIf(chromiumTool.skip)('the web UI in a real browser', () => {
       const there = (await page.locator('[data-testid="tt-console"]').textContent()) ?? '';
       expect(there).toContain('cat /nonexistent');
       expect(there).not.toContain('time-travel-marker');
+      // The anomaly's position is just before its syscall: the pc is at the ecall, and the call is not made yet.
+      expect(await page.locator('.machine .insn').textContent()).toMatch(/^ecall\b/);
+      expect(await page.locator('[data-testid="tt-call-at"]').textContent()).toContain('openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT');
+      expect(await page.locator('[data-testid="tt-call-before"]').textContent()).not.toContain('/nonexistent');
     }
     await page.fill('[data-testid="syscall-filter"]', '').catch(() => {});
     mkdirSync(join(screenshot, '..'), { recursive: true });
     await page.screenshot({ path: screenshot, fullPage: true });
     expect(existsSync(screenshot)).toBe(true);
     expect(pageErrors).toEqual([]);
+  });
+
+  it("the slider's last position is the recording's end", async () => {
+    const slider = page.locator('[data-testid="tt-slider"]');
+    await slider.fill((await slider.getAttribute('max'))!);
+    expect(await page.locator('[data-testid="tt-icount"]').inputValue()).toBe(String(end));
+    await page.locator(`[data-testid="tt-console"][data-icount="${end}"]`).waitFor({ timeout: 60_000 });
+    expect(await page.locator('[data-testid="tt-console"]').textContent()).toContain('time-travel-marker');
+  });
+
+  it('a seek that fails leaves the previous point greyed out and says so; the next one that works clears it', async () => {
+    const before = Number(await page.locator('[data-testid="tt-console"]').getAttribute('data-icount'));
+    const errors = pageErrors.length;
+    const seekRoute = `${server.url}/api/recordings/boot.rec/jobs`;
+    await page.route(seekRoute, (route) =>
+      route.request().method() === 'POST' && (route.request().postData() ?? '').includes('"seek"')
+        ? route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'internal server error' }) })
+        : route.continue(),
+    );
+    const target = Math.floor(end / 3);
+    await page.locator('[data-testid="tt-icount"]').fill(String(target));
+    await page.locator('[data-testid="tt-stale"]').waitFor({ timeout: 60_000 });
+    expect(await page.locator('[data-testid="tt-stale"]').textContent()).toBe(
+      `The seek to icount ${target.toLocaleString('en-US')} failed: below is the previous position, icount ${before.toLocaleString('en-US')}.`,
+    );
+    expect(await page.locator('.tt-body').getAttribute('data-stale')).toBe('true');
+    expect(await page.locator('[data-testid="tt-console"]').getAttribute('data-icount')).toBe(String(before));
+    expect(await page.locator('[data-testid="tt-status"]').textContent()).toContain('internal server error');
+    await page.unroute(seekRoute);
+    await travel(page, target + 1);
+    expect(await page.locator('[data-testid="tt-stale"]').count()).toBe(0);
+    expect(await page.locator('.tt-body').getAttribute('data-stale')).toBe('false');
+    // The browser logs the refused request; nothing else went wrong.
+    expect(pageErrors.slice(errors).filter((e) => !/status of 500/.test(e))).toEqual([]);
+  });
+
+  it('a diagnosis that failed on one slice still shows what the others found, under the failure', async () => {
+    if (!features.diagnosis) {
+      console.warn(`partial diagnosis not run: the server has no syscalls analysis (${features.diagnosisNote})`);
+      return;
+    }
+    // A copy of the recording with one byte of slice 1's log changed: that slice cannot replay, the others can.
+    const cut = join(root, 'cut.rec');
+    cpSync(join(root, 'boot.rec'), cut, { recursive: true });
+    const m = JSON.parse(readFileSync(join(cut, 'recording.json'), 'utf8')) as { slices: Array<{ log: string }> };
+    const seg = join(cut, m.slices[1].log);
+    const bytes = readFileSync(seg);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    writeFileSync(seg, bytes);
+    await page.goto(`${server.url}/#/r/cut.rec`);
+    await page.locator('[data-testid="start-diagnose"]').click();
+    await page.locator('[data-testid="job-status"][data-status="failed"]').waitFor({ timeout: 240_000 });
+    const partial = page.locator('[data-testid="diagnosis-partial"]');
+    await partial.waitFor();
+    expect(await partial.textContent()).toMatch(new RegExp(`^diagnose failed: 1 of ${slices} slice\\(s\\) did not replay to their recorded state; slice 1: .*The diagnosis below covers the ${slices - 1} of ${slices} slices that replayed to their recorded state\\.$`));
+    expect(await page.locator('.cell[data-state="failed"]').count()).toBe(1);
+    const anomalies = await page.locator('[data-testid="anomaly"]').allTextContents();
+    expect(anomalies.some((a) => /cat \(pid \d+\)/.test(a) && /ENOENT|status 1/.test(a))).toBe(true);
+    expect(await page.locator('details.process').count()).toBeGreaterThan(0);
   });
 });

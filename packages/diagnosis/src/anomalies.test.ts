@@ -215,4 +215,58 @@ describe('anomaly rules', () => {
     expect(findAnomalies([p2, fork2, w, tail]).filter((x) => x.kind === 'blocked-at-end')).toHaveLength(1);
     expect(findAnomalies([p2, fork2, w, reap, tail]).filter((x) => x.kind === 'blocked-at-end')).toEqual([]);
   });
+
+  describe('failures by design are information, even in a process that then failed', () => {
+    /** A lookup: the path is argument 1 (argument 0 for execve), as decoded. */
+    const lookup = (pid: number, comm: string, name: string, path: string, result: number): SyscallRecord =>
+      rec(pid, comm, name, name === 'execve' ? [`"${path}"`, '0x1', '0x2'] : [-100, `"${path}"`, '0x1', 0], result);
+
+    it('a PATH search: misses in other directories before the name is found; the real failure after it ranks first', () => {
+      const rs = [
+        lookup(40, 'sh', 'newfstatat', '/sbin/cat', -2),
+        lookup(40, 'sh', 'newfstatat', '/usr/sbin/cat', -2),
+        rec(40, 'sh', 'rt_sigaction', [2, 0, 0, 8], 0), // calls without a path in between do not end the search
+        lookup(40, 'sh', 'newfstatat', '/bin/cat', 0),
+        lookup(40, 'sh', 'openat', '/mnt/app/state.db', -2),
+        rec(40, 'sh', 'exit_group', [3], null),
+      ];
+      const a = findAnomalies(rs).filter((x) => x.kind === 'failed-syscalls');
+      expect(a.map((x) => [x.rank, x.severity, x.syscall, x.count, x.icount])).toEqual([
+        [1, 'warning', 'openat', 1, rs[4].entry.icount],
+        [3, 'info', 'newfstatat', 2, rs[0].entry.icount],
+      ]);
+      expect(a[0].why).toMatch(/likely cause/);
+      expect(a[1].message).toBe('sh (pid 40): newfstatat failed with ENOENT 2 times, by design: searches that found the name elsewhere (the first found "cat" as /bin/cat)');
+      // Searches for other names in the same process join the same group; one alone says what it found.
+      const two = findAnomalies([...rs.slice(0, 4), lookup(40, 'sh', 'newfstatat', '/sbin/ls', -2), lookup(40, 'sh', 'newfstatat', '/bin/ls', 0)]);
+      expect(two.filter((x) => x.kind === 'failed-syscalls').map((x) => x.count)).toEqual([3]);
+      const one = findAnomalies([lookup(40, 'sh', 'newfstatat', '/sbin/ls', -2), lookup(40, 'sh', 'newfstatat', '/bin/ls', 0)]);
+      expect(one[0].message).toBe('sh (pid 40): newfstatat failed with ENOENT, by design: a search that found "ls" as /bin/ls');
+      expect(a[1].why).not.toMatch(/likely cause/);
+      expect(a[1].why).toMatch(/^information: failed by design/);
+    });
+
+    it('not a search: the name never found, found under the same path (a retry), another name next, or an error other than a miss', () => {
+      const never = [lookup(7, 'app', 'openat', '/etc/app.conf', -2), rec(7, 'app', 'exit_group', [1], null), lookup(8, 'x', 'openat', '/etc/app.conf', 3)];
+      const same = [lookup(7, 'app', 'openat', '/run/ready', -2), lookup(7, 'app', 'openat', '/run/ready', 3), rec(7, 'app', 'exit_group', [1], null)];
+      const other = [lookup(7, 'app', 'openat', '/etc/a.conf', -2), lookup(7, 'app', 'openat', '/etc/b.conf', -2), lookup(7, 'app', 'openat', '/usr/etc/a.conf', 3), rec(7, 'app', 'exit_group', [1], null)];
+      const denied = [lookup(7, 'app', 'execve', '/tmp/script', -13), lookup(7, 'app', 'execve', '/bin/script', 0), rec(7, 'app', 'exit_group', [1], null)];
+      for (const rs of [never, same, other, denied]) {
+        const first = findAnomalies(rs).find((x) => x.kind === 'failed-syscalls' && x.pid === 7);
+        expect(first, rs[0].text).toMatchObject({ severity: 'warning', icount: rs[0].entry.icount });
+      }
+    });
+
+    it('ECHILD from a wait for any child, or with WNOHANG, when none is left; not from a wait for one given child', () => {
+      const wnohang = rec(40, 'sh', 'wait4', [41, '0x3ff0', 1, 0], -10); // WNOHANG
+      const any = rec(40, 'sh', 'wait4', [-1, '0x3ff0', 0, 0], -10);
+      const anyId = rec(40, 'sh', 'waitid', [0, 0, '0x3ff0', 4, 0], -10); // P_ALL, WEXITED
+      const given = rec(40, 'sh', 'wait4', [41, '0x3ff0', 0, 0], -10);
+      for (const [r, design] of [[wnohang, true], [any, true], [anyId, true], [given, false]] as const) {
+        const a = findAnomalies([r, rec(40, 'sh', 'exit_group', [3], null)]).find((x) => x.kind === 'failed-syscalls')!;
+        expect(a.severity, r.text).toBe(design ? 'info' : 'warning');
+        if (design) expect(a.message).toMatch(/by design: a (wait for any child|WNOHANG poll) when (none|no child) is left$/);
+      }
+    });
+  });
 });

@@ -9,7 +9,10 @@
  * - failed-syscalls (warning or info): failed calls grouped by process,
  *   syscall and errno, with a count and the first one's position. A group is a
  *   warning when the process later exits non-zero or is killed (its failures
- *   likely matter), info otherwise (lookups along PATH, probes that fail by design).
+ *   likely matter), info otherwise. Failures by design are info whatever the
+ *   process did, in groups of their own (failsByDesign): a lookup that missed
+ *   in one directory before the same name was found in another (a PATH
+ *   search), and ECHILD from a wait for any child or with WNOHANG.
  * - retry-loop (warning): one task repeats the same failing call (same number,
  *   same decoded arguments, same errno) at least `retryMin` times (default 5); calls
  *   that succeed in between (a sleep, a log line) do not break the run if there
@@ -83,7 +86,7 @@ const RANKING = [
   { id: 'retry', why: 'a call failing again and again: a retry loop, a symptom more often than a cause' },
   { id: 'exit', why: 'a non-zero exit status: a failure, explained by the anomalies above it if any' },
   { id: 'slow', why: 'a slow call: it delays the run but does not fail it' },
-  { id: 'info', why: 'information: expected by design (a pipeline writer ended by SIGPIPE, failed lookups in a process that succeeded)' },
+  { id: 'info', why: 'information: expected by design (a pipeline writer ended by SIGPIPE, failed calls in a process that succeeded, searches that found the name elsewhere, waits when no child is left)' },
 ] as const;
 type RankClass = (typeof RANKING)[number]['id'];
 
@@ -287,31 +290,37 @@ export function findAnomalies(input: SyscallTrace | readonly SyscallRecord[], op
     if (!failed(r)) fds.observe(r);
   }
 
-  // Failed calls, grouped by process, syscall and errno.
-  const groups = new Map<string, { first: SyscallRecord; count: number }>();
-  for (const r of records) {
-    if (!failed(r)) continue;
-    const key = `${processKey(r)}|${r.comm}|${r.name}|${r.errno}`;
-    const g = groups.get(key);
-    if (g === undefined) groups.set(key, { first: r, count: 1 });
-    else g.count++;
-  }
-  for (const { first, count } of groups.values()) {
-    const bad = first.pid !== null && badEnd.has(first.pid);
-    out.push({
-      kind: 'failed-syscalls', severity: bad ? 'warning' : 'info',
-      message: `${who(first)}: ${first.name} failed with ${first.errno}${count > 1 ? ` ${count} times` : ''}${bad ? ' before the process failed' : ''}`,
-      syscall: first.name, errno: first.errno ?? undefined, count, ...at(first),
-    });
-  }
-
-  // Retry loops, per task.
   const byTask = new Map<string, SyscallRecord[]>();
   for (const r of records) {
     const k = taskKey(r);
     if (!byTask.has(k)) byTask.set(k, []);
     byTask.get(k)!.push(r);
   }
+
+  // Failed calls, grouped by process, syscall, errno and whether they fail by design.
+  const groups = new Map<string, { first: SyscallRecord; count: number; design: ByDesign | null }>();
+  for (const seq of byTask.values()) {
+    seq.forEach((r, i) => {
+      if (!failed(r)) return;
+      const design = failsByDesign(seq, i);
+      const key = `${processKey(r)}|${r.comm}|${r.name}|${r.errno}|${design?.kind ?? ''}`;
+      const g = groups.get(key);
+      if (g === undefined || r.entry.icount < g.first.entry.icount) groups.set(key, { first: r, count: (g?.count ?? 0) + 1, design });
+      else g.count++;
+    });
+  }
+  for (const { first, count, design } of groups.values()) {
+    // A failure by design explains nothing, even in a process that then failed.
+    const bad = design === null && first.pid !== null && badEnd.has(first.pid);
+    out.push({
+      kind: 'failed-syscalls', severity: bad ? 'warning' : 'info',
+      message: `${who(first)}: ${first.name} failed with ${first.errno}${count > 1 ? ` ${count} times` : ''}${bad ? ' before the process failed' : ''}${design !== null ? `, by design: ${count === 1 ? design.one : design.first === null ? design.plural : `${design.plural} (the first ${design.first})`}` : ''}`,
+      because: design !== null ? `information: failed by design (${design.plural}), not a cause` : undefined,
+      syscall: first.name, errno: first.errno ?? undefined, count, ...at(first),
+    });
+  }
+
+  // Retry loops, per task.
   for (const seq of byTask.values()) {
     let run: SyscallRecord[] = [];
     let gap = 0;
@@ -356,6 +365,65 @@ export function findAnomalies(input: SyscallTrace | readonly SyscallRecord[], op
       const { because, ...rest } = a;
       return { ...rest, rank: i + 1, why: because ?? RANKING[order(c)].why };
     });
+}
+
+/** Calls that look a path up, with the index of their path argument. */
+const LOOKUP_PATH_ARG: ReadonlyMap<string, number> = new Map([
+  ['execve', 0], ['execveat', 1], ['newfstatat', 1], ['statx', 1], ['faccessat', 1], ['faccessat2', 1],
+  ['openat', 1], ['openat2', 1], ['readlinkat', 1],
+]);
+/** How a lookup misses in one directory of a search. */
+const LOOKUP_MISSES = new Set(['ENOENT', 'ENOTDIR']);
+const WNOHANG = 1;
+/** waitid's idtype for "any child". */
+const P_ALL = 0;
+
+/** A kind of failure by design: what one is, what several are, and what the first one did (when worth saying). */
+interface ByDesign {
+  kind: 'search' | 'no-child';
+  one: string;
+  plural: string;
+  first: string | null;
+}
+
+function lookupPath(r: SyscallRecord): string | null {
+  const i = LOOKUP_PATH_ARG.get(r.name);
+  return i === undefined ? null : quotedText(r.argText[i]);
+}
+
+const basename = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
+
+/**
+ * How the failed call `seq[i]` fails by design, or null: a lookup that missed
+ * in one directory while the same name, looked up in another right after,
+ * was found (a search along PATH or a library path); a wait for any child,
+ * or one that does not block, when there is no child left (ECHILD: the end of
+ * a reaping loop).
+ */
+function failsByDesign(seq: readonly SyscallRecord[], i: number): ByDesign | null {
+  const r = seq[i];
+  if (r.errno === 'ECHILD' && (r.name === 'wait4' || r.name === 'waitid')) {
+    const any = r.name === 'wait4' ? int32(r.args[0]) === -1 : int32(r.args[0]) === P_ALL;
+    const poll = (int32(r.args[r.name === 'wait4' ? 2 : 3]) & WNOHANG) !== 0;
+    const one = any ? 'a wait for any child when none is left' : poll ? 'a WNOHANG poll when no child is left' : null;
+    if (one !== null) return { kind: 'no-child', one, plural: 'waits for any child, or WNOHANG polls, when no child is left', first: null };
+  }
+  const path = lookupPath(r);
+  if (path === null || !LOOKUP_MISSES.has(r.errno ?? '')) return null;
+  const name = basename(path);
+  if (name === '') return null;
+  // The task's next lookups: misses of the same name elsewhere go on with the search; anything else ends it.
+  for (const next of seq.slice(i + 1)) {
+    const p = lookupPath(next);
+    if (p === null) {
+      if (next.name === 'exit' || next.name === 'exit_group') return null;
+      continue;
+    }
+    if (basename(p) !== name || p === path) return null;
+    if (!failed(next)) return { kind: 'search', one: `a search that found "${name}" as ${p}`, plural: 'searches that found the name elsewhere', first: `found "${name}" as ${p}` };
+    if (!LOOKUP_MISSES.has(next.errno ?? '')) return null;
+  }
+  return null;
 }
 
 const SIGPIPE = 13, SIGKILL = 9;

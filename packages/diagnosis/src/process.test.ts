@@ -22,6 +22,48 @@ describe('the guest profile', () => {
     expect(taskLayoutFromProfile({ schema: 'prnr.guest-profile/1', kernel: { machine: 'x86_64' } })).toMatchObject({ ok: false, reason: expect.stringMatching(/x86_64/) });
     expect(taskLayoutFromProfile({ schema: 'prnr.guest-profile/1', offsets: { task_struct: { pid: 1 } } })).toMatchObject({ ok: false, reason: expect.stringMatching(/pid, tgid or comm/) });
   });
+
+  it('refuses sizes and offsets no kernel has, in one line naming the field', () => {
+    const base = PROFILE as { sizes: Record<string, unknown>; offsets: Record<string, Record<string, unknown>> };
+    const edited = (edit: (p: typeof base) => void): unknown => {
+      const p = structuredClone(base);
+      edit(p);
+      return p;
+    };
+    const cases: [(p: typeof base) => void, string][] = [
+      [(p) => void (p.sizes.task_comm_len = 100_000_000), "the guest profile's sizes.task_comm_len is 100000000: longer than a task name can be; at most 64"],
+      [(p) => void (p.sizes.task_comm_len = 0), "the guest profile's sizes.task_comm_len is 0: a task name has at least 1 byte"],
+      [(p) => void (p.sizes.task_comm_len = -3), "the guest profile's sizes.task_comm_len is -3: not a whole number of bytes"],
+      [(p) => void (p.offsets.task_struct.comm = 99_999_999), "the guest profile's offsets.task_struct.comm is 99999999: past the end of the task_struct (2048 bytes); at most 2032"],
+      [(p) => void (p.offsets.task_struct.pid = 2046), "the guest profile's offsets.task_struct.pid is 2046: past the end of the task_struct (2048 bytes); at most 2044"],
+      [(p) => void (p.sizes.task_struct = 1 << 30), "the guest profile's sizes.task_struct is 1073741824: larger than any task_struct; at most 16384"],
+      [(p) => void (p.offsets.thread_info.kernel_sp = 5000), "the guest profile's offsets.thread_info.kernel_sp is 5000: past the end of the task_struct (2048 bytes); at most 2040"],
+      [(p) => void (p.offsets.pt_regs.cause = 288), "the guest profile's offsets.pt_regs.cause is 288: past the end of pt_regs (288 bytes); at most 280"],
+      [(p) => void (p.sizes.pt_regs = 1 << 20), "the guest profile's sizes.pt_regs is 1048576: larger than any pt_regs; at most 1024"],
+    ];
+    for (const [edit, reason] of cases) expect(taskLayoutFromProfile(edited(edit))).toEqual({ ok: false, reason });
+    // Without sizes.task_struct, offsets are bounded by the largest task_struct taken.
+    const noSize = edited((p) => {
+      delete p.sizes.task_struct;
+      p.offsets.task_struct.comm = 99_999_999;
+    });
+    expect(taskLayoutFromProfile(noSize)).toMatchObject({ ok: false, reason: expect.stringMatching(/^the guest profile's offsets\.task_struct\.comm is 99999999: past the end of the task_struct \(16384 bytes\)/) });
+    // The edges are taken: a name of 64 bytes, comm ending at the task_struct's end.
+    expect(taskLayoutFromProfile(edited((p) => { p.sizes.task_comm_len = 64; p.offsets.task_struct.comm = 2048 - 64; }))).toMatchObject({ ok: true, layout: { commLen: 64, comm: 1984 } });
+  });
+
+  it('labels the layout by where it came from', () => {
+    const origin = (extra: object): string => {
+      const c = taskLayoutFromProfile({ ...(PROFILE as object), ...extra });
+      if (!c.ok) throw new Error(c.reason);
+      return c.layout.origin;
+    };
+    expect(origin({})).toBe('guest profile: Linux 6.1.192');
+    expect(origin({ calibration: { confidence: 'high' } })).toBe('layout calibrated from the recording, high confidence');
+    expect(origin({ calibration: { confidence: 'medium' }, source: { kind: 'system-map' } })).toBe("layout from System.map's init_task in a recording, medium confidence");
+    expect(origin({ source: { kind: 'btf' } })).toBe("guest profile from the kernel's BTF: Linux 6.1.192");
+    expect(origin({ source: { kind: 'dwarf' }, kernel: { release: 'unknown' } })).toBe("guest profile from the kernel's DWARF");
+  });
 });
 
 describe('reading a task', () => {

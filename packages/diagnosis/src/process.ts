@@ -33,7 +33,7 @@ export interface TaskLayout {
   ptCause: number | null;
   /** The profile's kernel release, for messages. */
   kernelRelease: string;
-  /** Where the layout came from, for messages: the kernel build, or calibration from the recording (with its confidence). */
+  /** Where the layout came from, for messages: the kernel build, its BTF or DWARF, a System.map, or calibration from the recording. */
   origin: string;
 }
 
@@ -61,8 +61,41 @@ const PID_MAX = 4 * 1024 * 1024;
 
 export type ProfileCheck = { ok: true; layout: TaskLayout } | { ok: false; reason: string };
 
+/** TASK_COMM_LEN is 16; the longest proposed for Linux is 64. */
+export const MAX_COMM_LEN = 64;
+/** Far above any riscv64 task_struct (2-3 KiB on the test kernels): an offset past it is another kernel's, or garbage. */
+export const MAX_TASK_STRUCT = 16 * 1024;
+/** riscv pt_regs is 288 bytes (36 words); this leaves room for growth. */
+export const MAX_PT_REGS = 1024;
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null);
+
+class ProfileFieldError extends Error {}
+
+/**
+ * A size or offset of the profile: null when absent; an error naming the
+ * field when it is there but not a whole number in 0..max (a field `width`
+ * bytes wide at this offset must end within `max`).
+ */
+function bounded(obj: Record<string, unknown>, key: string, path: string, max: number, what: string, width = 0): number | null {
+  const v = obj[key];
+  if (v === undefined || v === null) return null;
+  const n = num(v);
+  if (n === null) throw new ProfileFieldError(`the guest profile's ${path} is ${JSON.stringify(v)}: not a whole number of bytes`);
+  if (n + width > max) throw new ProfileFieldError(`the guest profile's ${path} is ${n}: ${what}; at most ${max - width}`);
+  return n;
+}
+
+/** Where the profile came from, for messages: its source, else calibration from a recording, else the kernel build. */
+function originOf(profile: Record<string, unknown>, release: string): string {
+  const source = isObj(profile.source) ? profile.source.kind : undefined;
+  const confidence = isObj(profile.calibration) ? `, ${String(profile.calibration.confidence)} confidence` : '';
+  if (source === 'system-map') return `layout from System.map's init_task in a recording${confidence}`;
+  if (source === 'btf' || source === 'dwarf') return `guest profile from the kernel's ${source.toUpperCase()}${release === 'unknown' ? '' : `: Linux ${release}`}`;
+  if (confidence !== '') return `layout calibrated from the recording${confidence}`;
+  return `guest profile: Linux ${release}`;
+}
 
 /** Reads the layout out of a guest profile, or says why it cannot be used. */
 export function taskLayoutFromProfile(profile: unknown): ProfileCheck {
@@ -76,28 +109,40 @@ export function taskLayoutFromProfile(profile: unknown): ProfileCheck {
   const ti = isObj(offsets.thread_info) ? offsets.thread_info : {};
   const pt = isObj(offsets.pt_regs) ? offsets.pt_regs : {};
   const sizes = isObj(profile.sizes) ? profile.sizes : {};
-  const pid = num(ts.pid), tgid = num(ts.tgid), comm = num(ts.comm);
-  if (pid === null || tgid === null || comm === null) return { ok: false, reason: 'the guest profile lacks the task_struct offsets of pid, tgid or comm' };
-  const commLen = num(sizes.task_comm_len) ?? 16;
-  // pt_regs ends with orig_a0 after cause (arch/riscv/include/asm/ptrace.h); the profile names cause, not orig_a0.
-  const ptSize = num(sizes.pt_regs);
-  const cause = num(pt.cause);
-  let origA0 = num(pt.orig_a0);
-  if (origA0 === null && ptSize !== null && cause !== null && cause + 16 === ptSize) origA0 = cause + 8;
-  return {
-    ok: true,
-    layout: {
-      pid, tgid, comm, commLen,
-      kernelSp: num(ti.kernel_sp),
-      ptRegsOnStack: ptSize === null ? null : Math.ceil(ptSize / 16) * 16,
-      ptOrigA0: origA0,
-      ptCause: cause,
-      kernelRelease: typeof kernel.release === 'string' ? kernel.release : 'unknown',
-      origin: isObj(profile.calibration)
-        ? `layout calibrated from the recording, ${String(profile.calibration.confidence)} confidence`
-        : `guest profile: Linux ${typeof kernel.release === 'string' ? kernel.release : 'unknown'}`,
-    },
-  };
+  if (num(ts.pid) === null || num(ts.tgid) === null || num(ts.comm) === null) return { ok: false, reason: 'the guest profile lacks the task_struct offsets of pid, tgid or comm' };
+  // Bounded here, once: the tracer reads commLen bytes at every syscall, and offsets far off read garbage or nothing.
+  try {
+    const taskSize = bounded(sizes, 'task_struct', 'sizes.task_struct', MAX_TASK_STRUCT, 'larger than any task_struct') ?? MAX_TASK_STRUCT;
+    const commLen = bounded(sizes, 'task_comm_len', 'sizes.task_comm_len', MAX_COMM_LEN, 'longer than a task name can be') ?? 16;
+    if (commLen === 0) throw new ProfileFieldError("the guest profile's sizes.task_comm_len is 0: a task name has at least 1 byte");
+    const inTask = `past the end of the task_struct (${taskSize} bytes)`;
+    const pid = bounded(ts, 'pid', 'offsets.task_struct.pid', taskSize, inTask, 4)!;
+    const tgid = bounded(ts, 'tgid', 'offsets.task_struct.tgid', taskSize, inTask, 4)!;
+    const comm = bounded(ts, 'comm', 'offsets.task_struct.comm', taskSize, inTask, commLen)!;
+    // thread_info is at offset 0 of task_struct (THREAD_INFO_IN_TASK, always on riscv).
+    const kernelSp = bounded(ti, 'kernel_sp', 'offsets.thread_info.kernel_sp', taskSize, inTask, 8);
+    const ptSize = bounded(sizes, 'pt_regs', 'sizes.pt_regs', MAX_PT_REGS, 'larger than any pt_regs');
+    const inRegs = `past the end of pt_regs (${ptSize ?? MAX_PT_REGS} bytes)`;
+    const cause = bounded(pt, 'cause', 'offsets.pt_regs.cause', ptSize ?? MAX_PT_REGS, inRegs, 8);
+    let origA0 = bounded(pt, 'orig_a0', 'offsets.pt_regs.orig_a0', ptSize ?? MAX_PT_REGS, inRegs, 8);
+    // pt_regs ends with orig_a0 after cause (arch/riscv/include/asm/ptrace.h); the profile names cause, not orig_a0.
+    if (origA0 === null && ptSize !== null && cause !== null && cause + 16 === ptSize) origA0 = cause + 8;
+    const release = typeof kernel.release === 'string' ? kernel.release : 'unknown';
+    return {
+      ok: true,
+      layout: {
+        pid, tgid, comm, commLen, kernelSp,
+        ptRegsOnStack: ptSize === null ? null : Math.ceil(ptSize / 16) * 16,
+        ptOrigA0: origA0,
+        ptCause: cause,
+        kernelRelease: release,
+        origin: originOf(profile, release),
+      },
+    };
+  } catch (e) {
+    if (e instanceof ProfileFieldError) return { ok: false, reason: e.message };
+    throw e;
+  }
 }
 
 /** The current task pointer: sscratch in user mode, tp in the kernel. Meaningless in M-mode and inside the first instructions of handle_exception. */

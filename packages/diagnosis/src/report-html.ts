@@ -22,7 +22,7 @@
 import type { Anomaly, AnomalySeverity } from './anomalies.js';
 import type { ReportInput, ReportModel, ReportProcess } from './report-text.js';
 import {
-  MTIME_HZ, anomalyCounts, anomalyPosition, buildReportModel, callParts, isFailure, printable, processLabel, seconds, seekCommand,
+  MTIME_HZ, anomalyCounts, anomalyPosition, buildReportModel, callParts, failureCounts, isFailure, printable, processLabel, seconds, seekCommand,
 } from './report-text.js';
 import type { SyscallRecord } from './syscall-tracer.js';
 
@@ -158,7 +158,7 @@ function header(m: ReportModel): string {
   const parts = [
     '<header>',
     `<h1>prnr diagnosis: <span class="mono">${esc(input.recording)}</span></h1>`,
-    `<div class="note">icount ${m.span.startIcount} – ${m.span.endIcount} · virtual time ${seconds(m.span.startMtime)} – ${seconds(m.span.endMtime)} s${input.pid !== undefined ? ` · <b>only pid ${input.pid}</b> and its threads (of ${m.totalRecords} syscalls in ${m.totalProcesses} processes)` : ''}</div>`,
+    `<div class="note">icount ${m.span.startIcount} – ${m.span.endIcount} · virtual time ${seconds(m.span.startMtime)} – ${seconds(m.span.endMtime)} s${input.pid !== undefined ? ` · <b>only pid ${input.pid}</b>${m.pidAbsent ? ', <b>which is not in the trace</b>: it made no traced syscall' : ' and its threads'} (of ${m.totalRecords} syscalls in ${m.totalProcesses} processes)` : ''}</div>`,
     '<div class="stats">',
     sl.length === 0 ? stat(String(input.trace.slices.length), 'slices') : stat(`${sl.length - unverified.length}/${sl.length}`, 'slices verified'),
     stat(String(m.records.length), 'syscalls traced'),
@@ -179,7 +179,7 @@ const OPEN_CARDS = 8;
 
 function anomalySection(m: ReportModel): string {
   const out = ['<section id="anomalies">', `<h2>Anomalies${m.anomalies.length > 0 ? `, most likely explanation first (${anomalyCounts(m.anomalies)})` : ''}</h2>`];
-  if (m.anomalies.length === 0) out.push('<p class="note">None found.</p>');
+  if (m.anomalies.length === 0) out.push(m.pidAbsent ? `<p class="note">None for pid ${m.input.pid}, which is not in the trace.</p>` : '<p class="note">None found.</p>');
   const open = Math.max(OPEN_CARDS, m.anomalies.filter((a) => a.severity === 'error').length);
   const cards = m.anomalies.map((a, i) => card(m, a, i));
   if (cards.length > 0) out.push('<div class="cards">', ...cards.slice(0, open), '</div>');
@@ -350,7 +350,7 @@ function processSection(m: ReportModel, maxRows: number): string {
   ];
   const anomalyAt = new Set(m.anomalyRecords.filter((x): x is SyscallRecord => x !== null));
   for (const p of m.processes) {
-    const meta = `${p.records.length} ${p.records.length === 1 ? 'syscall' : 'syscalls'}${p.failures > 0 ? `, ${p.failures} failed` : ''} · icount ${p.first} – ${p.last}${p.tids.length > 1 ? ` · ${p.tids.length} threads` : ''}`;
+    const meta = `${p.records.length} ${p.records.length === 1 ? 'syscall' : 'syscalls'}${failureCounts(p)} · icount ${p.first} – ${p.last}${p.tids.length > 1 ? ` · ${p.tids.length} threads` : ''}`;
     out.push(
       `<details class="proc" id="${procId(p)}" open>`,
       `<summary>${esc(processLabel(p))}<span class="meta">${meta}</span></summary>`,

@@ -60,7 +60,9 @@ export interface ReportProcess {
   /** icount of its first entry and its last entry or exit. */
   first: number;
   last: number;
+  /** Calls that failed (an errno), and calls that never returned: counted apart, as the summary counts them. */
   failures: number;
+  unfinished: number;
 }
 
 export interface ReportModel {
@@ -79,6 +81,8 @@ export interface ReportModel {
   /** Traced records in the whole trace (before the pid filter). */
   totalRecords: number;
   totalProcesses: number;
+  /** A pid was asked for and made no traced call. */
+  pidAbsent: boolean;
 }
 
 const SEVERITY_RANK: Record<AnomalySeverity, number> = { error: 0, warning: 1, info: 2 };
@@ -100,12 +104,13 @@ export function buildReportModel(input: ReportInput): ReportModel {
     const key = processKeyOf(r);
     let p = byKey.get(key);
     if (p === undefined) {
-      p = { key, pid: r.pid, comms: [], tids: [], records: [], first: r.entry.icount, last: r.entry.icount, failures: 0 };
+      p = { key, pid: r.pid, comms: [], tids: [], records: [], first: r.entry.icount, last: r.entry.icount, failures: 0, unfinished: 0 };
       byKey.set(key, p);
     }
     p.records.push(r);
     p.last = Math.max(p.last, lastIcount(r));
-    if (isFailure(r)) p.failures++;
+    if (r.errno !== null) p.failures++;
+    if (r.outcome === 'unfinished') p.unfinished++;
     for (const c of [r.comm, r.commAtExit]) if (c != null && p.comms[p.comms.length - 1] !== c) p.comms.push(c);
     if (r.tid !== null && !p.tids.includes(r.tid)) p.tids.push(r.tid);
   }
@@ -134,7 +139,10 @@ export function buildReportModel(input: ReportInput): ReportModel {
       startIcount: all[0]?.entry.icount ?? 0, endIcount: Math.max(0, ...all.map(lastIcount)),
       startMtime: all[0]?.entry.mtime ?? 0, endMtime: Math.max(0, ...all.map((r) => r.exit?.mtime ?? r.entry.mtime)),
     };
-  return { input, records, processes, anomalies, anomalyRecords, anomalyProcesses, span, totalRecords: all.length, totalProcesses: keys.size };
+  return {
+    input, records, processes, anomalies, anomalyRecords, anomalyProcesses, span, totalRecords: all.length, totalProcesses: keys.size,
+    pidAbsent: input.pid !== undefined && records.length === 0,
+  };
 }
 
 /**
@@ -240,12 +248,17 @@ function summaryRows(m: ReportModel): [string, string][] {
   const failed = m.records.filter((r) => r.errno !== null).length;
   const unfinished = m.records.filter((r) => r.outcome === 'unfinished').length;
   rows.push(['syscalls', `${m.records.length} traced in ${plural(m.processes.length, 'process', 'processes')}, ${failed} failed${unfinished > 0 ? `, ${unfinished} unfinished` : ''}`]);
-  if (input.pid !== undefined) rows.push(['filter', `pid ${input.pid} and its threads only (of ${m.totalRecords} syscalls in ${plural(m.totalProcesses, 'process', 'processes')})`]);
+  if (input.pid !== undefined) rows.push(['filter', `${m.pidAbsent ? `pid ${input.pid}: NOT IN THE TRACE, it made no traced syscall` : `pid ${input.pid} and its threads only`} (of ${m.totalRecords} syscalls in ${plural(m.totalProcesses, 'process', 'processes')})`]);
   const att = input.trace.attribution;
   rows.push(['attribution', att.available ? att.note : `UNAVAILABLE: ${att.note}`]);
   if (input.trace.openAtStart.length > 0) rows.push(['not shown', `${plural(input.trace.openAtStart.length, 'return')} whose entry came before the trace`]);
   rows.push(['anomalies', anomalyCounts(m.anomalies)]);
   return rows;
+}
+
+/** `, 2 failed, 1 unfinished` for a process header (empty when neither), counted as the summary counts them. */
+export function failureCounts(p: ReportProcess): string {
+  return `${p.failures > 0 ? `, ${p.failures} failed` : ''}${p.unfinished > 0 ? `, ${p.unfinished} unfinished` : ''}`;
 }
 
 /** `1 error, 2 warnings, 3 info`, or `none`. */
@@ -278,7 +291,7 @@ export function renderTextReport(r: ReportInput, o: TextReportOptions = {}): str
     out.push(`  ${k.padEnd(w)}  ${value}`);
   }
 
-  heading(m.anomalies.length === 0 ? 'ANOMALIES: none found' : `ANOMALIES (${anomalyCounts(m.anomalies)}), most likely explanation first`);
+  heading(m.pidAbsent ? `ANOMALIES: none for pid ${r.pid}, which is not in the trace` : m.anomalies.length === 0 ? 'ANOMALIES: none found' : `ANOMALIES (${anomalyCounts(m.anomalies)}), most likely explanation first`);
   const num = String(m.anomalies.length).length;
   const sevW = Math.max(0, ...m.anomalies.map((a) => a.severity.length));
   const kindW = Math.max(0, ...m.anomalies.map((a) => a.kind.length));
@@ -297,7 +310,7 @@ export function renderTextReport(r: ReportInput, o: TextReportOptions = {}): str
   const icW = String(m.span.endIcount).length;
   heading(m.processes.length === 0 ? 'TRACE: no syscalls' : `TRACE (${plural(m.processes.length, 'process', 'processes')}, in order of their first syscall)`);
   for (const p of m.processes) {
-    out.push('', paint('bold', `== ${processLabel(p)}: ${plural(p.records.length, 'syscall')}${p.failures > 0 ? `, ${p.failures} failed` : ''}, icount ${p.first} .. ${p.last}${p.tids.length > 1 ? `, ${plural(p.tids.length, 'thread')}` : ''}`));
+    out.push('', paint('bold', `== ${processLabel(p)}: ${plural(p.records.length, 'syscall')}${failureCounts(p)}, icount ${p.first} .. ${p.last}${p.tids.length > 1 ? `, ${plural(p.tids.length, 'thread')}` : ''}`));
     const keep = chooseLines(p, anomalyAt, max);
     let next = 0;
     const skipped = (k: number): void => {

@@ -179,6 +179,30 @@ describe('text report', () => {
     expect([...crashy.matchAll(/^== pid (\d+)/gm)].map((x) => x[1])).toEqual(['40']);
   });
 
+  it('a process header counts failed and unfinished calls apart, as the summary does', () => {
+    // The daemon's only call is a read still running at the end: unfinished, not failed.
+    expect(text).toMatch(/^== pid 44 daemon: 1 syscall, 1 unfinished, icount \d+ \.\. \d+$/m);
+    const failed = run.events.filter((r) => r.errno !== null).length;
+    expect(text).toContain(`syscalls     ${run.events.length + 1} traced in 6 processes, ${failed} failed, 1 unfinished`);
+    // Summed over the headers, the same numbers as the summary.
+    const sum = (what: string): number => [...text.matchAll(new RegExp(`^== .*, (\\d+) ${what},`, 'gm'))].reduce((n, x) => n + Number(x[1]), 0);
+    expect(sum('failed')).toBe(failed);
+    expect(sum('unfinished')).toBe(1);
+    expect(renderHtmlReport(input)).toContain('<span class="meta">1 syscall, 1 unfinished · icount');
+  });
+
+  it('--pid of a process that is not in the trace says so, in the text and the HTML', () => {
+    const absent = renderTextReport({ ...input, pid: 9999 });
+    expect(absent).toContain('filter       pid 9999: NOT IN THE TRACE, it made no traced syscall');
+    expect(absent).toContain('ANOMALIES: none for pid 9999, which is not in the trace');
+    expect(absent).not.toContain('none found');
+    const html = renderHtmlReport({ ...input, pid: 9999 });
+    expect(html).toContain('<b>only pid 9999</b>, <b>which is not in the trace</b>');
+    expect(html).toContain('None for pid 9999, which is not in the trace.');
+    // A pid in the trace is not called absent.
+    expect(renderTextReport({ ...input, pid: 43 })).not.toContain('NOT IN THE TRACE');
+  });
+
   it('colours only when asked; guest text never reaches the terminal raw', () => {
     expect(text).not.toContain('\x1b');
     expect(text).toContain('[pid 42 <script>"x\\x1b[2J]');

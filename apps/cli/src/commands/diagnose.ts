@@ -1,11 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { renderHtmlReport, renderTextReport } from '@prnr/diagnosis';
+import { attributionProblem, profileRelease, renderHtmlReport, renderTextReport, type SyscallTrace } from '@prnr/diagnosis';
+import { loadGuestProfile, type Recording } from '@prnr/recording';
 import { makeExecutor, parseParallel } from '../session/executor.js';
 import { decideLanes } from '../session/lanes.js';
 import { diagnose, reportSlices } from '../session/diagnose.js';
-import { chooseProfile } from '../session/calibrated-profile.js';
+import { chooseProfile, type ProfileChoice } from '../session/calibrated-profile.js';
 import { UsageError } from '../usage-error.js';
 import { openRecordingDir } from '../session/open-recording.js';
 import { reportProblems } from '../session/replay-problems.js';
@@ -29,6 +30,8 @@ export function registerDiagnose(program: Command): void {
     .addHelpText('after', '\nAnomalies come first, most likely explanation first, each with the `prnr seek` command that jumps right before it.\n\nWithout a guest profile in the recording, the task_struct layout is first calibrated from the\nrecording itself (one more replay) and saved as guest-profile.json in the recording directory.\n\nExamples:\n  prnr diagnose app.rec\n  prnr diagnose app.rec --pid 42\n  prnr diagnose app.rec --format html -o report.html\n  prnr diagnose app.rec --profile profile.json\n')
     .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; redis?: string; pid?: number; format: string; out?: string; profile?: string; recalibrate?: boolean }) => {
       if (!['text', 'json', 'html'].includes(opts.format)) throw new UsageError(`--format must be text, json or html, not "${opts.format}"`);
+      // chooseProfile would take the file and drop --recalibrate without a word.
+      if (opts.profile !== undefined && opts.recalibrate) throw new UsageError('--profile and --recalibrate exclude each other: --profile gives the layout, --recalibrate learns it from the recording');
       if (opts.out) checkWritable(opts.out, '--out');
       const rec = openRecordingDir(dir);
       warnIfIncomplete(rec);
@@ -47,16 +50,23 @@ export function registerDiagnose(program: Command): void {
       } finally {
         await executor.close();
       }
+      const warnings = await profileWarnings(rec, choice, d.trace);
+      if (opts.pid !== undefined) {
+        const absent = pidAbsent(d.trace, opts.pid);
+        if (absent !== null) warnings.push(absent);
+      }
+      for (const w of warnings) process.stderr.write(`prnr: warning: ${w}\n`);
       const input = { recording: dir, trace: d.trace, anomalies: d.anomalies, slices: reportSlices(rec, d.replay), pid: opts.pid };
       const text =
         opts.format === 'json'
-          ? JSON.stringify({ recording: dir, verified: d.replay.verified, profile: { source: choice.source, ...('file' in choice ? { file: choice.file } : {}) }, slices: input.slices, anomalies: d.anomalies, trace: d.trace }, null, 2) + '\n'
+          ? JSON.stringify({ recording: dir, verified: d.replay.verified, profile: { source: choice.source, ...('file' in choice ? { file: choice.file } : {}) }, warnings, slices: input.slices, anomalies: d.anomalies, trace: d.trace }, null, 2) + '\n'
           : opts.format === 'html'
             ? renderHtmlReport(input)
             : renderTextReport(input, { color: !opts.out && process.stdout.isTTY });
       if (opts.out) {
         writeFileSync(opts.out, text);
-        process.stderr.write(`prnr: ${d.anomalies.length} anomalies, ${d.trace.events.length} system calls; report written to ${opts.out}\n`);
+        // Counted as the reports count them: calls still running at the end (unfinished) included.
+        process.stderr.write(`prnr: ${d.anomalies.length} anomalies, ${d.trace.events.length + d.trace.openAtEnd.length} system calls; report written to ${opts.out}\n`);
       } else {
         process.stdout.write(text);
       }
@@ -66,4 +76,36 @@ export function registerDiagnose(program: Command): void {
         process.exitCode = EXIT_DIVERGED;
       }
     });
+}
+
+/** What to try when the profile looks wrong, by where it came from. */
+const REMEDY: Record<ProfileChoice['source'], string> = {
+  file: 'try without --profile, or with --recalibrate instead of it to learn the layout from the recording itself',
+  recording: 'try --recalibrate, which learns the layout from the recording itself instead of using its profile',
+  'saved-calibration': 'try --recalibrate, which calibrates again from the recording',
+  calibrated: "try --profile with a profile from the kernel's debug info (prnr profile vmlinux)",
+  none: '',
+};
+
+/** Lines saying the guest profile used looks wrong for this recording: what it attributed, and its kernel release. */
+async function profileWarnings(rec: Recording, choice: ProfileChoice, trace: SyscallTrace): Promise<string[]> {
+  const out: string[] = [];
+  const which = 'file' in choice ? `the guest profile ${choice.file}` : "the recording's guest profile";
+  const problem = attributionProblem(trace);
+  if (problem !== null) out.push(`${which} looks wrong for this recording: ${problem}; ${REMEDY[choice.source]}`);
+  if (choice.source === 'file' && rec.manifest.guestProfile !== undefined) {
+    const theirs = profileRelease(choice.profile);
+    const own = profileRelease(await loadGuestProfile(rec).catch(() => undefined));
+    if (theirs !== null && own !== null && theirs !== own) out.push(`${which} is for Linux ${theirs}, but the recording's own profile is for Linux ${own}: processes may be misnamed`);
+  }
+  return out;
+}
+
+/** A line saying `pid` made no traced call, or null when it did. */
+function pidAbsent(trace: SyscallTrace, pid: number): string | null {
+  const pids = new Set<number>();
+  for (const r of [...trace.events, ...trace.openAtEnd]) if (r.pid !== null) pids.add(r.pid);
+  if (pids.has(pid)) return null;
+  const seen = pids.size === 0 ? 'the trace names no process: attribution is unavailable' : `the trace has pids ${Math.min(...pids)} to ${Math.max(...pids)}`;
+  return `--pid ${pid} is not in the trace: it made no traced syscall (${seen})`;
 }

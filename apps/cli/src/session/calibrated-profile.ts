@@ -37,7 +37,9 @@ export async function chooseProfile(rec: Recording, executor: Executor, o: { pro
   if (rec.manifest.guestProfile !== undefined && !o.recalibrate) return { source: 'recording', profile: undefined };
   const saved = join(rec.dir, CALIBRATED_PROFILE);
   if (existsSync(saved) && !o.recalibrate) return { source: 'saved-calibration', profile: readProfileFile(saved), file: saved };
-  o.say('prnr: the recording has no guest profile: calibrating the task_struct layout from the recording itself');
+  o.say(o.recalibrate
+    ? `prnr: --recalibrate: calibrating the task_struct layout from the recording itself (not using ${rec.manifest.guestProfile !== undefined ? "the recording's guest profile" : existsSync(saved) ? saved : 'any saved calibration'})`
+    : 'prnr: the recording has no guest profile: calibrating the task_struct layout from the recording itself');
   const r = await replayWithProgress(rec, { executor, analyses: [{ kind: 'task-layout' }], progress: o.progress });
   const result = calibrateTaskLayout(r.analyses['task-layout'] as TaskObservations);
   if (!result.ok) return { source: 'none', profile: undefined, reason: result.reason };

@@ -10,6 +10,13 @@ import { bytes, count, exact } from './format.js';
 import { SliceTimeline } from './slice-timeline.js';
 import { TimeTravel, type Jump } from './time-travel.js';
 
+/** The diagnosis a diagnose job left, whole or partial: a failed job keeps what the slices that replayed found. */
+function diagnosisOf(job: JobInfo): JobInfo | null {
+  if (job.type !== 'diagnose' || (job.status !== 'done' && job.status !== 'failed')) return null;
+  const r = job.result as ReplayJobResult | undefined;
+  return r?.analyses?.syscalls ? job : null;
+}
+
 /** Applies one event to the job as the page shows it. */
 function apply(job: JobInfo | null, e: JobEvent): JobInfo | null {
   if (e.type === 'state') return e.job;
@@ -30,7 +37,8 @@ export function RecordingPage({ name, features }: { name: string; features: Serv
   const [rec, setRec] = useState<RecordingDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [job, setJob] = useState<JobInfo | null>(null);
-  const [diagnosis, setDiagnosis] = useState<ReplayJobResult | null>(null);
+  /** The diagnose job whose diagnosis is shown (done, or failed with a partial result). */
+  const [diagnosed, setDiagnosed] = useState<JobInfo | null>(null);
   const [jump, setJump] = useState<Jump | null>(null);
   const [parallel, setParallel] = useState('');
   const following = useRef<AbortController | null>(null);
@@ -51,7 +59,8 @@ export function RecordingPage({ name, features }: { name: string; features: Serv
       .then(() => api<JobInfo>(`/api/jobs/${id}`, { signal: ctl.signal }))
       .then((final) => {
         setJob(final);
-        if (final.type === 'diagnose' && final.status === 'done') setDiagnosis(final.result as ReplayJobResult);
+        const d = diagnosisOf(final);
+        if (d) setDiagnosed(d);
       })
       .catch((e: Error) => {
         if (e.name !== 'AbortError') setError(e.message);
@@ -61,7 +70,7 @@ export function RecordingPage({ name, features }: { name: string; features: Serv
   useEffect(() => {
     setRec(null);
     setJob(null);
-    setDiagnosis(null);
+    setDiagnosed(null);
     api<RecordingDetail>(`/api/recordings/${encodeURIComponent(name)}`).then(setRec, (e: Error) => setError(e.message));
     // Pick up where this page was left: a job still running, the last diagnosis.
     api<{ jobs: JobInfo[] }>(`/api/recordings/${encodeURIComponent(name)}/jobs`).then((r) => {
@@ -69,8 +78,8 @@ export function RecordingPage({ name, features }: { name: string; features: Serv
       const running = replays.find((j) => j.status === 'running');
       if (running) follow(running.id);
       else if (replays[0]) setJob(replays[0]);
-      const diag = r.jobs.find((j) => j.type === 'diagnose' && j.status === 'done');
-      if (diag) api<JobInfo>(`/api/jobs/${diag.id}`).then((j) => setDiagnosis(j.result as ReplayJobResult), () => {});
+      const diag = r.jobs.find((j) => j.type === 'diagnose' && (j.status === 'done' || j.status === 'failed'));
+      if (diag) api<JobInfo>(`/api/jobs/${diag.id}`).then((j) => setDiagnosed(diagnosisOf(j)), () => {});
     }, () => {});
     return () => following.current?.abort();
   }, [name, follow]);
@@ -85,7 +94,9 @@ export function RecordingPage({ name, features }: { name: string; features: Serv
   if (!rec) return <p className="muted">Loading {name}…</p>;
   const running = job?.status === 'running';
   const result = job?.status === 'done' && job.type !== 'seek' ? (job.result as ReplayJobResult | undefined) : undefined;
+  const diagnosis = diagnosed?.result as ReplayJobResult | undefined;
   const trace = diagnosis?.analyses.syscalls as SyscallTraceInfo | undefined;
+  const partial = diagnosed?.status === 'failed' && diagnosis ? diagnosis.slices.filter((s) => s.verified).length : null;
   const verifiedCount = job?.progress.filter((p) => p.pass === 0 && p.state === 'verified').length ?? 0;
 
   return (
@@ -129,6 +140,11 @@ export function RecordingPage({ name, features }: { name: string; features: Serv
         </p>
       </section>
 
+      {partial !== null && (
+        <p className="error" data-testid="diagnosis-partial">
+          diagnose failed: {diagnosed!.error ?? 'some slices did not replay'}. The diagnosis below covers the {partial} of {diagnosis!.slices.length} slices that replayed to their recorded state.
+        </p>
+      )}
       {trace ? (
         <DiagnosisView trace={trace} anomalies={diagnosis?.anomalies} onSeek={(icount) => setJump({ icount, at: Date.now() })} />
       ) : (

@@ -3,7 +3,8 @@
  * a seek job replays to exactly that instruction; the guest console as it was
  * then, the registers, and the process (from the diagnosis, when there is one)
  * are shown. Seeks run one at a time; moving on while one runs asks for the
- * latest position next.
+ * latest position next. A seek that fails leaves the last point shown, greyed
+ * and labelled as the previous position.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { SeekJobResult, SyscallRecordInfo } from '../../src/api-types.js';
@@ -11,6 +12,8 @@ import { ApiError, runJob } from './api.js';
 import { count, exact } from './format.js';
 
 const DEBOUNCE_MS = 300;
+/** Positions of the slider: finer is below a pixel; the number box takes any icount. */
+const SLIDER_STOPS = 2000;
 const PRIV_NAMES = { U: 'user', S: 'supervisor (kernel)', M: 'machine (firmware)', '?': '?' } as const;
 
 export interface Jump {
@@ -24,24 +27,28 @@ function cleanConsole(s: string): string {
   return s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 }
 
-/** The last syscall that started at or before `icount` (events are in icount order). */
-function lastCallBefore(events: SyscallRecordInfo[], icount: number): SyscallRecordInfo | null {
+/**
+ * The calls around `icount` (events are in icount order): the last one entered
+ * before it, and the one whose ecall is at it. A call's entry icount is the
+ * point just before its ecall executes, so a seek there stops with the pc at
+ * the ecall and the call not yet made.
+ */
+function callsAround(events: SyscallRecordInfo[], icount: number): { before: SyscallRecordInfo | null; at: SyscallRecordInfo | null } {
   let lo = 0;
   let hi = events.length - 1;
-  let found: SyscallRecordInfo | null = null;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (events[mid].entry.icount <= icount) {
-      found = events[mid];
-      lo = mid + 1;
-    } else hi = mid - 1;
+    if (events[mid].entry.icount < icount) lo = mid + 1;
+    else hi = mid - 1;
   }
-  return found;
+  // lo: the first call entered at or after icount.
+  return { before: lo > 0 ? events[lo - 1] : null, at: events[lo]?.entry.icount === icount ? events[lo] : null };
 }
 
 export function TimeTravel({ name, end, jump, syscalls }: { name: string; end: number; jump: Jump | null; syscalls?: SyscallRecordInfo[] }) {
   const [pos, setPos] = useState(Math.floor(end / 2));
-  const [view, setView] = useState<{ r: SeekJobResult; ms: number } | null>(null);
+  /** What is shown; `failedAt` when a later seek failed (the view is then the previous position's). */
+  const [view, setView] = useState<{ r: SeekJobResult; ms: number; failedAt?: number } | null>(null);
   const [status, setStatus] = useState('');
   const [error, setError] = useState<string | null>(null);
   const busy = useRef(false);
@@ -71,6 +78,7 @@ export function TimeTravel({ name, end, jump, syscalls }: { name: string; end: n
             await new Promise((r) => setTimeout(r, 1000));
           } else {
             setError((e as Error).message);
+            setView((v) => v && { ...v, failedAt: at });
             setStatus('');
           }
         }
@@ -98,8 +106,13 @@ export function TimeTravel({ name, end, jump, syscalls }: { name: string; end: n
   }, [view]);
 
   const r = view?.r;
-  const call = r && syscalls ? lastCallBefore(syscalls, r.icount) : null;
-  const step = Math.max(1, Math.floor(end / 2000));
+  const stale = view?.failedAt !== undefined;
+  const calls = r && syscalls ? callsAround(syscalls, r.icount) : { before: null, at: null };
+  const who = calls.at ?? calls.before;
+  // The slider moves over stops, the last of which is the recording's end (a step of the icount would stop short of it).
+  const stops = Math.max(1, Math.min(end, SLIDER_STOPS));
+  const toStop = (icount: number): number => Math.round((icount * stops) / Math.max(1, end));
+  const fromStop = (stop: number): number => (stop >= stops ? end : Math.round((stop * end) / stops));
   return (
     <section className="time-travel" data-testid="time-travel">
       <h2>Time travel</h2>
@@ -107,10 +120,10 @@ export function TimeTravel({ name, end, jump, syscalls }: { name: string; end: n
         <input
           type="range"
           min={0}
-          max={end}
-          step={step}
-          value={pos}
-          onChange={(e) => setPos(Number(e.target.value))}
+          max={stops}
+          step={1}
+          value={toStop(pos)}
+          onChange={(e) => setPos(fromStop(Number(e.target.value)))}
           data-testid="tt-slider"
           aria-label="position (icount)"
         />
@@ -125,6 +138,7 @@ export function TimeTravel({ name, end, jump, syscalls }: { name: string; end: n
           }}
           className="icount-input"
           aria-label="icount"
+          data-testid="tt-icount"
         />
         <span className="muted small">of {count(end)}</span>
       </div>
@@ -132,7 +146,12 @@ export function TimeTravel({ name, end, jump, syscalls }: { name: string; end: n
         {status || (r ? `at icount ${exact(r.icount)} (slice ${r.slice}), replayed in ${Math.round(view!.ms)} ms` : '')}
         {error && <span className="error"> {error}</span>}
       </p>
-      <div className="tt-body">
+      {stale && (
+        <p className="stale-note small" data-testid="tt-stale">
+          The seek to icount {exact(view!.failedAt!)} failed: below is the previous position, icount {exact(r!.icount)}.
+        </p>
+      )}
+      <div className={stale ? 'tt-body stale' : 'tt-body'} data-stale={stale}>
         <pre className="console" ref={consoleRef} data-testid="tt-console" data-icount={r?.icount ?? ''}>
           {r ? cleanConsole(r.console) || '(nothing on the console yet)' : ''}
         </pre>
@@ -145,13 +164,25 @@ export function TimeTravel({ name, end, jump, syscalls }: { name: string; end: n
               <code className="insn">{r.disassembly}</code>
             </p>
           )}
-          {call && (
+          {who && (
             <p data-testid="tt-process">
-              process: <b>{call.comm ?? '?'}</b> {call.pid !== null && `(pid ${call.pid})`}
-              <br />
-              <span className="muted small">
-                last syscall before this point: <code>{call.text}</code>
-              </span>
+              process: <b>{who.comm ?? '?'}</b> {who.pid !== null && `(pid ${who.pid})`}
+              {calls.at && (
+                <>
+                  <br />
+                  <span className="muted small" data-testid="tt-call-at">
+                    about to make (the pc is at its ecall): <code>{calls.at.text}</code>
+                  </span>
+                </>
+              )}
+              {calls.before && (
+                <>
+                  <br />
+                  <span className="muted small" data-testid="tt-call-before">
+                    last syscall before this point: <code>{calls.before.text}</code>
+                  </span>
+                </>
+              )}
             </p>
           )}
           {r && (
