@@ -99,7 +99,8 @@ export function buildApp(options: ServerOptions): FastifyInstance {
   };
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const maxConcurrentJobs = options.maxConcurrentJobs ?? DEFAULT_MAX_CONCURRENT_JOBS;
-  const executor = options.executor ?? 'threads';
+  // With Redis the server reads its recordings over HTTP as the workers do: with its own token.
+  const executor = typeof options.executor === 'object' ? { token: options.token, ...options.executor } : (options.executor ?? 'threads');
   const jobs = new JobManager({ recordings, analyses: getAnalyses, executor, maxConcurrent: maxConcurrentJobs });
 
   // JSON only, parsed by the server's own parser (it says where a body is malformed); text/plain is no job request (415).

@@ -5,13 +5,14 @@
  * read by @prnr/scheduler's HTTP reader and by queue workers through Redis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readManifest, replaySlice, type RecordingManifest } from '@prnr/recording';
+import { openRecording, readManifest, replaySlice, type RecordingManifest } from '@prnr/recording';
+import { reachableObjects } from '@prnr/snapshot';
 import { openHttpRecording, startQueueWorker } from '@prnr/scheduler';
 import { buildApp, startServer, type ServerOptions } from './app.js';
 import type { JobInfo, ReplayJobResult, SeekJobResult } from './api-types.js';
@@ -174,6 +175,44 @@ describe('jobs on worker threads', () => {
     expect(job.lanes).toEqual({ used: 1, asked: 2, reason: expect.stringMatching(/^1 lane\(s\) of 2 asked: .*too short/) });
     expect((job.result as ReplayJobResult).slices.map((s) => s.endState)).toEqual(manifest.slices.map((s) => s.endState));
   });
+});
+
+describe('verify reads back every stored snapshot, as `prnr verify` does', () => {
+  it('an object only a later snapshot has, damaged in its pack: that slice fails, the job fails naming it, the others verify', async () => {
+    const rec = join(root, 'packed.rec');
+    await recordFixture({ dir: rec, steps: 18_000_000, sliceSteps: 6_000_000, objectLayout: 'packs' });
+    const m = readManifest(rec);
+    expect(m.slices).toHaveLength(3);
+    const { store } = openRecording(rec);
+    // Slice 2's snapshot is never restored by one lane running straight through from slice 0.
+    const before = await reachableObjects([m.slices[0].snapshot, m.slices[1].snapshot], store);
+    const only = [...(await reachableObjects(m.slices[2].snapshot, store))].find((h) => !before.has(h))!;
+    const at = store.locate(only)!;
+    expect(at.file).toMatch(/\.pack$/);
+    const bytes = readFileSync(at.file);
+    bytes[at.offset + at.length - 1] ^= 0x40; // the last byte of its body
+    writeFileSync(at.file, bytes);
+
+    const app = await makeApp({ executor: 'threads' });
+    const { job, events } = await follow(app, await startJob(app, { type: 'verify', parallel: 1 }, 'packed.rec'));
+    expect(job.lanes?.used).toBe(1);
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatch(new RegExp(`^1 of 3 slice\\(s\\) did not replay to their recorded state; slice 2: its stored snapshot cannot be restored: .*object ${only} in packed\\.rec/objects/.*\\.pack at offset \\d+ is corrupt`));
+    const result = job.result as ReplayJobResult;
+    expect(result.verified).toBe(false);
+    expect(result.slices.map((s) => [s.slice, s.verified])).toEqual([[0, true], [1, true], [2, false]]);
+    // The replay itself reached slice 2's recorded end state; the read-back is what fails it.
+    expect(result.slices[2].endState).toBe(m.slices[2].endState);
+    expect(job.progress.map((p) => p.state)).toEqual(['verified', 'verified', 'failed']);
+    expect(job.progress[2].error).toBe(result.slices[2].error);
+    // The page following the job hears of it: the last task event for slice 2 is its failure.
+    const last2 = events.filter((e) => e.event === 'task' && e.data.slice === 2).at(-1)!;
+    expect(last2.data).toMatchObject({ verified: false, diverged: false, error: result.slices[2].error });
+    expect(job.error).not.toContain(root);
+    // A replay job does not read snapshots back: it reports what the replay did.
+    const replay = await follow(app, await startJob(app, { type: 'replay', analyses: [], parallel: 1 }, 'packed.rec'));
+    expect(replay.job.status, replay.job.error).toBe('done');
+  }, 180_000);
 });
 
 describe('recording files for distributed workers', () => {

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { disassemble } from '@prnr/cpu';
+import { checkStoredSnapshotsInThread, type RecordingManifest, type StoredSliceProblem } from '@prnr/recording';
 import {
   QueueExecutor,
   ThreadExecutor,
@@ -26,10 +27,14 @@ import type { AnomalyInfo, JobEvent, JobInfo, JobRequest, ReplayJobResult, SeekJ
 import { HttpError, badRequest, notFound } from './http-error.js';
 import { JobExecutor } from './job-executor.js';
 import { checkRecordingTree } from './recording-tree.js';
-import type { RecordingsDir } from './recordings-dir.js';
+import { asRecording, type RecordingsDir } from './recordings-dir.js';
 
-/** Where replay tasks run: this thread, a pool of worker threads, or `prnr worker`s on a Redis queue. */
-export type ExecutorChoice = 'inline' | 'threads' | { redis: string; recordingsUrl?: string };
+/**
+ * Where replay tasks run: this thread, a pool of worker threads, or `prnr worker`s on a Redis queue
+ * (`token`: what this server sends when it reads its own recordings at `recordingsUrl`, as the
+ * workers do; buildApp passes the server's own).
+ */
+export type ExecutorChoice = 'inline' | 'threads' | { redis: string; recordingsUrl?: string; token?: string };
 
 export interface JobManagerOptions {
   recordings: RecordingsDir;
@@ -148,7 +153,9 @@ export class JobManager {
     });
     this.jobs.set(job.info.id, job);
     this.prune();
-    const work = (req.type === 'seek' ? this.runSeek(job, location, req.icount!) : this.runReplay(job, location, slices, requests, modules, profile)).then(
+    // As `prnr verify`: read back every stored snapshot of the slices, from this server's copy whatever replays them.
+    const stored = req.type === 'verify' ? { dir, manifest: m } : null;
+    const work = (req.type === 'seek' ? this.runSeek(job, location, req.icount!) : this.runReplay(job, location, slices, requests, modules, profile, stored)).then(
       (result) => {
         // Cancelled (or stopped by the server's close) while it ran: what it finished with is not its result.
         if (job.finished) return;
@@ -230,13 +237,16 @@ export class JobManager {
     const parallel = job.info.request.parallel;
     if (e === 'inline') return new JobExecutor(null);
     if (e === 'threads') return new JobExecutor(new ThreadExecutor(job.info.lanes?.used ?? 1)); // start() sets lanes for every replay job here
-    return new JobExecutor(new QueueExecutor({ redis: e.redis, ...(parallel ? { concurrency: parallel } : {}) }));
+    return new JobExecutor(new QueueExecutor({ redis: e.redis, reader: { token: e.token, who: 'the server running the job' }, ...(parallel ? { concurrency: parallel } : {}) }));
   }
 
-  private async runReplay(job: Job, location: RecordingLocation, slices: number[], requests: AnalysisRequest[], modules: string[], profile: unknown): Promise<ReplayJobResult> {
+  private async runReplay(job: Job, location: RecordingLocation, slices: number[], requests: AnalysisRequest[], modules: string[], profile: unknown, stored: { dir: string; manifest: RecordingManifest } | null): Promise<ReplayJobResult> {
     const analyses = this.o.analyses();
     const executor = this.makeExecutor(job);
     job.executor = executor;
+    // Beside the replay, on a thread of its own: a lane running straight through a chunk restores only its first snapshot.
+    const readBack = stored ? checkStoredSnapshotsInThread(asRecording(stored.dir, stored.manifest), slices) : null;
+    readBack?.catch(() => {}); // awaited below; a replay that throws first must not leave it unhandled
     const inline = this.o.executor === 'inline';
     // A replay in this thread reports progress between chunks of steps: there the server answers other requests, and a stopped job ends.
     const breathe = (): Promise<void> => {
@@ -269,9 +279,31 @@ export class JobManager {
         analyses: r.analyses,
       };
       if (job.info.type === 'diagnose') result.anomalies = anomaliesOf(r.analyses, analyses);
+      if (readBack) this.failStored(job, result, await readBack);
       return result;
     } finally {
       await executor.close().catch(() => {});
+      // The job's work ends when the read-back does (close() waits for it), whatever the replay did.
+      await readBack?.catch(() => {});
+    }
+  }
+
+  /** A slice that replayed to its end state but whose stored snapshot cannot be read back fails, with what is wrong, as `prnr verify` has it. */
+  private failStored(job: Job, result: ReplayJobResult, problems: StoredSliceProblem[]): void {
+    for (const p of problems) {
+      const s = result.slices.find((x) => x.slice === p.slice);
+      if (!s?.verified) continue; // its replay already failed, and says why
+      const error = this.o.recordings.clean(p.error);
+      s.verified = false;
+      s.error = error;
+      result.verified = false;
+      if (job.finished) continue;
+      const e = this.entry(job, p.slice, 0);
+      if (e) {
+        e.state = 'failed';
+        e.error = error;
+      }
+      job.emit({ type: 'task', slice: p.slice, pass: 0, verified: false, diverged: false, error, mips: e?.mips ?? 0, wallSeconds: s.wallSeconds });
     }
   }
 

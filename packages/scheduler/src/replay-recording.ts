@@ -32,7 +32,12 @@ export interface SliceOutcome {
 export interface FixedCosts {
   /** Chunks (tasks) run. */
   chunks: number;
-  /** Seconds from submitting a task until its first slice started (worker start, opening the recording, loading analyses and the code cache, queueing). */
+  /**
+   * Seconds each task spent before its first slice started (opening the recording, loading analyses
+   * and the code cache): on an executor in this process from its submission (a thread's start
+   * included); on others (a queue) from when a worker began it, as the worker measured, since a task
+   * waits in the queue only for a worker to be free, which is no cost of the task.
+   */
   startupSeconds: number;
   /** Seconds restoring snapshots, all slices together. */
   restoreSeconds: number;
@@ -157,7 +162,7 @@ export async function replayRecording(o: ReplayRecordingOptions): Promise<Record
     results.push(r);
     fixed.chunks++;
     const sliceSeconds = r.slices.reduce((a, s) => a + s.wallSeconds, 0);
-    fixed.startupSeconds += Math.max(0, Number(process.hrtime.bigint() - submitted) / 1e9 - sliceSeconds);
+    fixed.startupSeconds += shares ? Math.max(0, Number(process.hrtime.bigint() - submitted) / 1e9 - sliceSeconds) : r.setupSeconds;
     for (const s of r.slices) tell(s, r.pass);
   };
   if (shares) {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { UsageError } from '../usage-error.js';
 import { wholeNumberOption } from '../number-options.js';
+import { checkRedisOption } from '../session/executor.js';
 
 export function registerServe(program: Command): void {
   program
@@ -17,6 +18,7 @@ export function registerServe(program: Command): void {
     .addHelpText('after', '\nWith --redis, `prnr worker` processes replay from PUBLIC-URL/recordings/NAME (give them PRNR_TOKEN when the server has a token).\nAn internal error is written to stderr, one line; PRNR_DEBUG=1 adds its stack.\n\nExamples:\n  prnr serve recordings/\n  PRNR_TOKEN=... prnr serve recordings/ --host 0.0.0.0 --redis redis://10.0.0.5:6379\n')
     .action(async (dir: string, opts: { host: string; port: number; token?: string; redis?: string; publicUrl?: string; maxJobs: number }) => {
       if (opts.publicUrl !== undefined && !opts.redis) throw new UsageError('--public-url is for --redis: local worker threads read the recordings directly');
+      if (opts.redis) checkRedisOption(opts.redis);
       const recordingsUrl = opts.redis ? workersUrl(opts) : undefined;
       const token = opts.token ?? process.env.PRNR_TOKEN;
       // Loaded here: the server's web framework takes longer to load than a short replay takes to run.

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { DEFAULT_QUEUE, redisLabel, startQueueWorker } from '@prnr/scheduler';
+import { DEFAULT_QUEUE, redisLabel, startQueueWorker, type ReplayTask } from '@prnr/scheduler';
+import { checkRedisOption } from '../session/executor.js';
 import { wholeNumberOption } from '../number-options.js';
 
 export function registerWorker(program: Command): void {
@@ -11,6 +12,8 @@ export function registerWorker(program: Command): void {
     .option('--lock-ms <n>', 'a task held this long without a sign of life is given to another worker', wholeNumberOption('--lock-ms', 1, undefined, 'milliseconds'), 30_000)
     .addHelpText('after', '\nRecordings are read from the path (shared directory) or URL (`prnr serve`) the task names.\n\nExample:\n  prnr worker --redis redis://10.0.0.5:6379\n')
     .action(async (opts: { redis: string; queue: string; lockMs: number }) => {
+      const of = (t: ReplayTask) => `slices ${t.first}..${t.last} pass ${t.pass} of ${'url' in t.recording ? t.recording.url : t.recording.dir}`;
+      checkRedisOption(opts.redis);
       const w = startQueueWorker({
         redis: opts.redis,
         queue: opts.queue,
@@ -20,12 +23,11 @@ export function registerWorker(program: Command): void {
           const failed = r.slices.filter((s) => s.error || s.divergence);
           process.stderr.write(`prnr worker: slices ${t.first}..${t.last} pass ${t.pass}: ${failed.length ? `${failed.length} failed (${failed.map((s) => `${s.slice}: ${s.error ?? s.divergence?.message}`).join('; ')})` : 'replayed'} (${r.wallSeconds.toFixed(1)} s)\n`);
         },
+        onStart: (t) => process.stderr.write(`prnr worker: started ${of(t)}\n`),
+        onSkip: (t, why) => process.stderr.write(`prnr worker: skipped ${of(t)}: ${why}\n`),
       });
       let busy = false;
-      w.worker.on('active', (job) => {
-        busy = true;
-        process.stderr.write(`prnr worker: started slices ${job.data.first}..${job.data.last} pass ${job.data.pass} of ${'url' in job.data.recording ? job.data.recording.url : job.data.recording.dir}\n`);
-      });
+      w.worker.on('active', () => (busy = true));
       // One task at a time (startQueueWorker's concurrency): it ends completed or failed.
       w.worker.on('completed', () => (busy = false));
       w.worker.on('failed', () => (busy = false));
@@ -34,7 +36,7 @@ export function registerWorker(program: Command): void {
       w.worker.on('error', (e) => {
         if (e.message === trouble) return;
         trouble = e.message;
-        process.stderr.write(`prnr worker: ${e.message} (retrying until Redis answers)\n`);
+        process.stderr.write(`prnr worker: ${e.message}${w.retrying(e) ? ' (retrying until Redis answers)' : ''}\n`);
       });
       w.worker.on('ready', () => {
         if (trouble) process.stderr.write(`prnr worker: connected to ${redisLabel(opts.redis)}\n`);

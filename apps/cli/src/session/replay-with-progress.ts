@@ -1,6 +1,6 @@
 /** A whole-recording replay on an executor, with the per-slice progress display: what replay, verify, diagnose and demo share. */
 import type { Recording } from '@prnr/recording';
-import { AnalysisRegistry, replayRecording, type AnalysisRequest, type Executor, type RecordingReplayResult } from '@prnr/scheduler';
+import { AnalysisRegistry, QueueExecutor, replayRecording, type AnalysisRequest, type Executor, type RecordingReplayResult } from '@prnr/scheduler';
 import { analysisModules } from './executor.js';
 import { replayProgress } from './progress.js';
 
@@ -21,6 +21,7 @@ export async function replayWithProgress(
   const slices = o.slices ?? rec.manifest.slices.map((s) => s.index);
   const totals = new Map(rec.manifest.slices.map((s) => [s.index, s.endIcount - s.startIcount]));
   const progress = replayProgress({ totals, enabled: o.progress });
+  const signals = o.executor instanceof QueueExecutor ? stopOnSignals(o.executor, () => progress.stop()) : undefined;
   try {
     return await replayRecording({
       recording: { dir: rec.dir },
@@ -33,7 +34,34 @@ export async function replayWithProgress(
       onProgress: (p) => progress.update(p),
       onSliceDone: (s, pass) => progress.done(s, pass),
     });
+  } catch (e) {
+    // Stopped by a signal: the runs fail as the executor closes, and the exit is the signal's, not their error.
+    await signals?.stopping;
+    throw e;
   } finally {
+    signals?.remove();
     progress.stop();
   }
+}
+
+/**
+ * Ctrl-C (or SIGTERM) during a replay on queue workers: its tasks no worker has taken are removed
+ * from Redis before the exit (128 + the signal's number), so that workers do not replay them for
+ * nobody. A second signal exits at once (the handler is gone).
+ */
+function stopOnSignals(executor: Executor, before: () => void): { stopping: Promise<never> | undefined; remove(): void } {
+  const s: { stopping: Promise<never> | undefined; remove(): void } = { stopping: undefined, remove: () => {} };
+  const on = (signal: NodeJS.Signals, code: number) => {
+    const handler = () => {
+      s.remove();
+      before();
+      process.stderr.write('\nprnr: interrupted: removing the tasks no worker has taken\n');
+      s.stopping = executor.close().then(() => process.exit(code));
+    };
+    process.once(signal, handler);
+    return () => process.off(signal, handler);
+  };
+  const offs = [on('SIGINT', 130), on('SIGTERM', 143)];
+  s.remove = () => { for (const off of offs) off(); };
+  return s;
 }
