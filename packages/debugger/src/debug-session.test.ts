@@ -146,6 +146,34 @@ describe('DebugSession', () => {
     await d.close();
   });
 
+  it('a watchpoint set again where its address maps elsewhere watches the new physical address', async () => {
+    const d = new DebugSession(rec);
+    await d.seek(stores[1].icount + 1);
+    d.setWatchpoint(JIFFIES, 8, true);
+    expect(d.points().watchpoints[0].paddr).toBe(kernelPhys('jiffies_64'));
+    d.setWatchpoint(JIFFIES, 8, false);
+    // Another address space (as in another process): the same address now maps one page further on.
+    // The guest's kernel maps alike everywhere, so the change of mapping is simulated.
+    const s = d as unknown as { translate(v: bigint): number | null };
+    const real = s.translate.bind(d);
+    s.translate = (v) => { const p = real(v); return p === null ? null : p + 0x1000; };
+    d.setWatchpoint(JIFFIES, 8, true);
+    expect(d.points().watchpoints).toEqual([{ paddr: kernelPhys('jiffies_64') + 0x1000, length: 8, vaddr: `0x${JIFFIES.toString(16)}`, kind: 'write' }]);
+    await d.close();
+  });
+
+  it('a new debugger\'s watchpoint on an address not mapped where it sets it is refused, not set where an old one was', async () => {
+    const d = new DebugSession(rec);
+    await d.seek(stores[1].icount + 1);
+    d.setWatchpoint(JIFFIES, 8, true);
+    d.setWatchpoint(JIFFIES, 8, false);
+    await d.seek(d.start);
+    d.forgetWatchTranslations();
+    expect(() => d.setWatchpoint(JIFFIES, 8, true)).toThrow('is not mapped to RAM at icount 0');
+    expect(d.points().watchpoints).toEqual([]);
+    await d.close();
+  });
+
   it('a continue into a damaged log segment fails, saying why, and the debugger stays where it was', async () => {
     const copy = join(dirname(dir), 'damaged.rec');
     cpSync(dir, copy, { recursive: true });

@@ -50,9 +50,9 @@ export class DebugSession {
   private readonly breakpoints = new Set<bigint>();
   private readonly watchpoints = new Map<string, { vaddr: bigint; paddr: number; length: number; kind: WatchKind }>();
   /**
-   * The physical address each watchpoint (kind, address, length) was first set at, kept after it is
+   * The physical address each watchpoint (kind, address, length) was last set at, kept after it is
    * removed: GDB removes every point at a stop and sets them again to resume, maybe where the page is
-   * no longer mapped.
+   * no longer mapped. Used only when the address does not translate where it is set again.
    */
   private readonly watchTranslations = new Map<string, number>();
   private probe: Probe | null = null;
@@ -137,7 +137,7 @@ export class DebugSession {
 
   /**
    * A watchpoint on `length` bytes at virtual address `vaddr`, watched at the physical address it
-   * maps to where it is first set: setting the same watchpoint again reuses that address.
+   * maps to where it is set; where it maps to no RAM, the address the same watchpoint was last set at.
    */
   setWatchpoint(vaddr: bigint, length: number, on: boolean, kind: WatchKind = 'write'): void {
     if (!Number.isSafeInteger(length) || length < 1) throw new RangeError(`a watchpoint needs a length of 1 byte or more, got ${length}`);
@@ -146,17 +146,27 @@ export class DebugSession {
       if (this.watchpoints.delete(key)) this.pointsChanged = true;
       return;
     }
-    let paddr = this.watchTranslations.get(key);
-    if (paddr === undefined) {
-      const p = this.translate(vaddr);
-      if (p === null || !this.hart.bus.ram.contains(p, length) || this.translate(vaddr + BigInt(length - 1)) !== p + length - 1) {
-        throw new RangeError(`0x${vaddr.toString(16)}+${length} is not mapped to RAM at icount ${this.icount}: set the watchpoint where it is mapped`);
-      }
+    // Translated afresh each time: the same address may map elsewhere now (another process, or a
+    // debugger that deleted it and set it again later).
+    const p = this.translate(vaddr);
+    let paddr: number | undefined;
+    if (p !== null && this.hart.bus.ram.contains(p, length) && this.translate(vaddr + BigInt(length - 1)) === p + length - 1) {
       paddr = p;
       this.watchTranslations.set(key, paddr);
+    } else {
+      paddr = this.watchTranslations.get(key);
+      if (paddr === undefined) throw new RangeError(`0x${vaddr.toString(16)}+${length} is not mapped to RAM at icount ${this.icount}: set the watchpoint where it is mapped`);
     }
     this.watchpoints.set(key, { vaddr, paddr, length, kind });
     this.pointsChanged = true;
+  }
+
+  /**
+   * Forgets where watchpoints were set before (a new debugger connected): its points are its own, and
+   * one it sets where the address is unmapped must be refused, not watch an old debugger's address.
+   */
+  forgetWatchTranslations(): void {
+    this.watchTranslations.clear();
   }
 
   points(): DebugPoints {

@@ -221,6 +221,27 @@ describe('serveGdb', () => {
     }
   }, 60_000);
 
+  it('close() resolves while a connection that never sent a packet is still open, and closes it', async () => {
+    const server = await serveGdb(dbg, { port: 0 });
+    const idle = await client(server.port);
+    const c = await client(server.port);
+    try {
+      // Connections are accepted in order: a reply to the later one means the idle one was accepted too.
+      c.send('qC');
+      await until(() => c.replies.length === 1, 'the reply to the debugger');
+      expect(idle.closed()).toBe(false);
+      let closed = false;
+      void server.close().then(() => (closed = true));
+      // Before the fix, close() waited for the idle connection to end, which it never does.
+      await until(() => closed, 'close() to resolve', 10_000);
+      await until(idle.closed, 'the idle connection to be closed', 10_000);
+      expect(idle.replies).toEqual([]);
+    } finally {
+      idle.socket.destroy();
+      c.socket.destroy();
+    }
+  }, 60_000);
+
   it('refuses a packet longer than the PacketSize it announces with an error, and goes on', async () => {
     const server = await serveGdb(dbg, { port: 0 });
     try {

@@ -227,7 +227,12 @@ export function serveGdb(dbg: DebugSession, o: { port: number; host?: string; lo
   let finish!: (end: GdbSessionEnd) => void;
   const done = new Promise<GdbSessionEnd>((r) => { finish = r; });
   let served: Socket | null = null;
+  // Every open connection: server.close() waits for them all, and one that never sends a packet (an
+  // idle port probe, a refused client that keeps its side open) would keep it waiting forever.
+  const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     // The session is claimed by the first packet, so a connection that sends none takes nothing.
     const claim = (): boolean => {
@@ -236,6 +241,8 @@ export function serveGdb(dbg: DebugSession, o: { port: number; host?: string; lo
         return false;
       }
       served = socket;
+      // Where an earlier debugger set its watchpoints says nothing about this one's.
+      dbg.forgetWatchTranslations();
       log(`debugger connected from ${peer}`);
       return true;
     };
@@ -255,7 +262,10 @@ export function serveGdb(dbg: DebugSession, o: { port: number; host?: string; lo
       resolve({
         port: typeof address === 'object' && address ? address.port : o.port,
         done,
-        close: () => new Promise<void>((r) => server.close(() => r())),
+        close: () => new Promise<void>((r) => {
+          server.close(() => r());
+          for (const s of sockets) s.destroy();
+        }),
       });
     });
   });
@@ -305,6 +315,10 @@ function connection(socket: Socket, stub: GdbStub, log: (line: string) => void, 
             write('+');
             send(BUSY);
             socket.end();
+            // A client that keeps its side open would hold the server's close(): a short grace for
+            // the reply to go out, then it is dropped. Unref'd, so it keeps no process alive.
+            const drop = setTimeout(() => socket.destroy(), 2_000).unref();
+            socket.once('close', () => clearTimeout(drop));
             return;
           }
           role = 'debugger';

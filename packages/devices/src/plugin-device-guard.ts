@@ -115,25 +115,32 @@ export function guardPluginDevice(d: Device, device: string): Device {
  * bigints, strings, Uint8Array, arrays, plain objects; no cycles).
  */
 export function plainDataProblem(value: unknown): string | undefined {
+  // Runs at every snapshot (inside the recorder's pause): a path is built only for what is wrong.
   const seen = new Set<object>();
-  const walk = (v: unknown, path: string, depth: number): string | undefined => {
+  const walk = (v: unknown, path: () => string, depth: number): string | undefined => {
     const t = typeof v;
     if (v === undefined || v === null || t === 'boolean' || t === 'number' || t === 'bigint' || t === 'string') return undefined;
-    const at = path === '' ? 'the state' : path;
-    if (t !== 'object') return `${at} is a ${t}`;
+    const at = () => path() || 'the state';
+    if (t !== 'object') return `${at()} is a ${t}`;
     if (v instanceof Uint8Array) return undefined;
-    if (depth > 256) return `${at} is nested deeper than 256`;
-    if (seen.has(v as object)) return `${at} is a cycle`;
+    if (depth > 256) return `${at()} is nested deeper than 256`;
+    if (seen.has(v as object)) return `${at()} is a cycle`;
     const proto = Object.getPrototypeOf(v) as object | null;
-    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return `${at} is a ${(proto?.constructor as { name?: string } | undefined)?.name ?? 'class instance'}, not plain data`;
+    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return `${at()} is a ${(proto?.constructor as { name?: string } | undefined)?.name ?? 'class instance'}, not plain data`;
     seen.add(v as object);
-    const entries: Array<[string, unknown]> = Array.isArray(v) ? v.map((x, i) => [`${path}[${i}]`, x]) : Object.entries(v as object).map(([k, x]) => [`${path}.${k}`, x]);
-    for (const [p, x] of entries) {
-      const problem = walk(x, p, depth + 1);
-      if (problem !== undefined) return problem;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const problem = walk(v[i], () => `${path()}[${i}]`, depth + 1);
+        if (problem !== undefined) return problem;
+      }
+    } else {
+      for (const k of Object.keys(v as object)) {
+        const problem = walk((v as Record<string, unknown>)[k], () => `${path()}.${k}`, depth + 1);
+        if (problem !== undefined) return problem;
+      }
     }
     seen.delete(v as object);
     return undefined;
   };
-  return walk(value, '', 0);
+  return walk(value, () => '', 0);
 }

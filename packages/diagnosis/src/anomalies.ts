@@ -413,7 +413,8 @@ function failsByDesign(seq: readonly SyscallRecord[], i: number): ByDesign | nul
   const name = basename(path);
   if (name === '') return null;
   // The task's next lookups: misses of the same name elsewhere go on with the search; anything else ends it.
-  for (const next of seq.slice(i + 1)) {
+  for (let j = i + 1; j < seq.length; j++) {
+    const next = seq[j];
     const p = lookupPath(next);
     if (p === null) {
       if (next.name === 'exit' || next.name === 'exit_group') return null;

@@ -22,8 +22,11 @@ if (parentPort) {
   const port = parentPort;
   const { dir, manifest, slices } = workerData as CheckRequest;
   niceThisThread(HELPER_NICE);
-  checkStoredSnapshots({ manifest, store: new FsObjectStore(dir, { packs: true }) }, slices).then(
-    (problems) => port.postMessage({ problems } satisfies CheckReply),
-    (e: Error) => port.postMessage({ failed: e.message } satisfies CheckReply),
+  const store = new FsObjectStore(dir, { packs: true });
+  // The store is closed (its pack descriptors with it) before the answer; the thread then ends by itself.
+  const answer = (reply: CheckReply) => store.close().catch(() => {}).then(() => port.postMessage(reply));
+  checkStoredSnapshots({ manifest, store }, slices).then(
+    (problems) => answer({ problems }),
+    (e: Error) => answer({ failed: e.message }),
   );
 }

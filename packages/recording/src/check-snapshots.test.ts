@@ -39,7 +39,9 @@ it('a whole recording: no problem, on either thread', async () => {
   const all = rec.manifest.slices.map((s) => s.index);
   expect(all).toHaveLength(SLICES);
   expect(await checkStoredSnapshots(rec, all)).toEqual([]);
-  expect(await checkStoredSnapshotsInThread(rec, all)).toEqual([]);
+  const fellBack: string[] = [];
+  expect(await checkStoredSnapshotsInThread(rec, all, { onFallback: (why) => fellBack.push(why) })).toEqual([]);
+  expect(fellBack).toEqual([]); // the thread answered (it runs the built package: dist/check-snapshots-worker.js)
 });
 
 it('an object only the last two snapshots reach, damaged: those slices fail, naming the pack and offset, the same on either thread', async () => {
@@ -62,7 +64,9 @@ it('an object only the last two snapshots reach, damaged: those slices fail, nam
   writeFileSync(at.file, bytes);
   const all = slices.map((s) => s.index);
   const inline = await checkStoredSnapshots(openRecording(dir, { replay: false }), all);
-  const aside = await checkStoredSnapshotsInThread(openRecording(dir, { replay: false }), all);
+  const fellBack: string[] = [];
+  const aside = await checkStoredSnapshotsInThread(openRecording(dir, { replay: false }), all, { onFallback: (why) => fellBack.push(why) });
+  expect(fellBack).toEqual([]);
   expect(aside).toEqual(inline);
   // The slices whose snapshot (the last one's end state too) reaches the object, walked before the damage.
   const reaching: number[] = [];

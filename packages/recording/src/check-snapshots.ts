@@ -12,7 +12,7 @@
  * many lanes ran.
  */
 import { Worker } from 'node:worker_threads';
-import { reachableObjects, type Hash } from '@prnr/snapshot';
+import { reachableObjects, threadExecArgv, type Hash } from '@prnr/snapshot';
 import type { SliceEntry } from './manifest.js';
 import { consoleObjects, recordingObjects } from './named-objects.js';
 import type { Recording } from './replayer.js';
@@ -85,29 +85,35 @@ const WORKER = new URL('../dist/check-snapshots-worker.js', import.meta.url);
 /**
  * checkStoredSnapshots on a thread of its own, at a low priority: a replay's lane 0 runs on the
  * caller's thread (a command line's), and the ~0.1-0.2 s of reading and hashing was taken from it.
- * Where the thread cannot start or fails, the check runs here instead: the answer is the same.
+ * Where the thread cannot start or fails, the check runs here instead (`onFallback` is told why):
+ * the answer is the same. The thread does not keep the process alive: a caller that gives up on
+ * the answer (its replay failed first) is not held up by it.
  */
-export function checkStoredSnapshotsInThread(rec: Recording, slices: readonly number[]): Promise<StoredSliceProblem[]> {
+export function checkStoredSnapshotsInThread(rec: Recording, slices: readonly number[], o: { onFallback?: (why: string) => void } = {}): Promise<StoredSliceProblem[]> {
   return new Promise<StoredSliceProblem[]>((resolve) => {
-    const here = () => resolve(checkStoredSnapshots(rec, slices));
+    let answered = false;
+    const here = (why: string) => {
+      if (answered) return;
+      answered = true;
+      o.onFallback?.(why);
+      resolve(checkStoredSnapshots(rec, slices));
+    };
     let worker: Worker;
     try {
-      worker = new Worker(WORKER, { workerData: { dir: rec.dir, manifest: rec.manifest, slices: [...slices] } satisfies CheckRequest });
-    } catch {
-      return here();
+      worker = new Worker(WORKER, { ...threadExecArgv(process.execArgv), workerData: { dir: rec.dir, manifest: rec.manifest, slices: [...slices] } satisfies CheckRequest });
+    } catch (e) {
+      return here((e as Error).message);
     }
-    let answered = false;
+    worker.unref();
     worker.once('message', (r: CheckReply) => {
-      answered = true;
-      void worker.terminate();
-      if ('problems' in r) resolve(r.problems);
-      else here();
+      if ('problems' in r && !answered) {
+        answered = true;
+        resolve(r.problems);
+      } else if ('failed' in r) {
+        here(r.failed);
+      }
     });
-    worker.once('error', () => {
-      if (!answered) { answered = true; here(); }
-    });
-    worker.once('exit', () => {
-      if (!answered) { answered = true; here(); }
-    });
+    worker.once('error', (e) => here(e.message));
+    worker.once('exit', (code) => here(`the read-back thread exited (code ${code}) without an answer`));
   });
 }

@@ -150,15 +150,16 @@ describe('gc and what else is in log/', () => {
     writeFileSync(join(log, '000099.seg.partial'), 'cut short');
     writeFileSync(join(log, '12-34.seg'), 'merged once, named no more');
     writeFileSync(join(log, 'notes.txt'), 'the user\'s own');
+    writeFileSync(join(log, 'backup.seg'), 'a user\'s copy, not a name a recorder gives');
     mkdirSync(join(log, 'old'));
     writeFileSync(join(log, 'old', '000001.seg'), 'kept under a folder');
-    symlinkSync(join(original, 'log', '000000.seg'), join(log, 'linked.seg'));
+    symlinkSync(join(original, 'log', '000000.seg'), join(log, '000098.seg'));
     const r = await collectGarbage(openRecording(dir, { replay: false }));
     expect(r.segmentsRemoved.sort()).toEqual(['log/000099.seg.partial', 'log/12-34.seg']);
-    expect(r.leftAlone.sort()).toEqual(['log/linked.seg', 'log/notes.txt', 'log/old']);
+    expect(r.leftAlone.sort()).toEqual(['log/000098.seg', 'log/backup.seg', 'log/notes.txt', 'log/old']);
     expect(readFileSync(join(log, 'notes.txt'), 'utf8')).toBe('the user\'s own');
     expect(readFileSync(join(log, 'old', '000001.seg'), 'utf8')).toBe('kept under a folder');
-    expect(lstatSync(join(log, 'linked.seg')).isSymbolicLink()).toBe(true);
+    expect(lstatSync(join(log, '000098.seg')).isSymbolicLink()).toBe(true); // a segment's name, but a link: not the recorder's
     expect((await replaySlice(openRecording(dir), 0)).verified).toBe(true);
   });
 });

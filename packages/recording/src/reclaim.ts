@@ -25,8 +25,11 @@ export interface GcResult {
   bytesFreed: number;
 }
 
-/** What a recorder or a merge names a file of log/: a segment (manifest.ts), or one not yet closed (its .partial). */
-const SEGMENT_FILE = /^[0-9a-z-]{1,64}\.seg(\.partial)?$/;
+/**
+ * The names a recorder (segmentName: 000012.seg) or a merge (START-END.seg, START-END-N.seg) gives a
+ * file of log/, closed or not yet (.partial). A user's backup.seg is not one of them.
+ */
+const SEGMENT_FILE = /^(\d{6,}|\d+-\d+(-\d+)?)\.seg(\.partial)?$/;
 
 /**
  * Removes objects no snapshot or disk refers to, and segment files no slice names (e.g. the .partial of

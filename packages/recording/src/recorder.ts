@@ -166,7 +166,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     await session.settle(); // the slices closed before the failure stay in recording.json
     throw e;
   } finally {
-    session.release();
+    void session.release();
   }
 }
 
@@ -232,7 +232,8 @@ export class RecordSession {
     private readonly recorder: PortRecorder,
     machine: VirtMachine,
     manifest: RecordingManifest,
-    readonly release: () => void,
+    /** Stops the snapshot worker and the code cache's writes and unlocks; resolves once they have stopped. */
+    readonly release: () => Promise<void>,
   ) {
     this.machine = machine;
     this.manifest = manifest;
@@ -251,10 +252,10 @@ export class RecordSession {
     let firstSegment: OpenSegment | undefined;
     let codeCache: CodeCacheWriter | undefined;
     // A session that fails or is dropped stops its worker (objects not yet synced are lost, as in a crash).
-    const release = () => {
-      void store?.abort();
-      void codeCache?.abort();
+    const release = async () => {
+      const stopped = Promise.allSettled([store?.abort(), codeCache?.abort()]);
       unlock();
+      await stopped;
     };
     try {
       // Started before the machine is built, so that both are ready when it has booted: the worker
@@ -370,6 +371,8 @@ export class RecordSession {
    */
   async settle(): Promise<void> {
     await Promise.allSettled([this.publisher.done(), this.sliceRoot]);
+    // The open slice's segment is closed as a crash would leave it (its .partial), not left open.
+    await this.segment?.ready.then((w) => w.abort(), () => {}).catch(() => {});
   }
 
   /** Closes the last slice and marks the recording complete, with how and where it ended. */

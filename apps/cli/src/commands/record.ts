@@ -70,7 +70,7 @@ export function registerRecord(program: Command): void {
           con.close();
           if (e instanceof DeviceModuleError) reportDeviceFailure(e);
           await session.settle();
-          session.release();
+          await session.release(); // the worker stopped before anything is said or removed
           reportIncomplete(opts.out, cleanUp);
           if (e instanceof DeviceModuleError) {
             process.exitCode = EXIT_RECORDING_FAILED;
@@ -78,7 +78,7 @@ export function registerRecord(program: Command): void {
           }
           throw e;
         }
-        session.release();
+        void session.release();
         con.close();
         const { manifest, end } = outcome;
         const s = manifest.stats!;

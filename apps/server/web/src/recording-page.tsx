@@ -78,7 +78,8 @@ export function RecordingPage({ name, features }: { name: string; features: Serv
       const running = replays.find((j) => j.status === 'running');
       if (running) follow(running.id);
       else if (replays[0]) setJob(replays[0]);
-      const diag = r.jobs.find((j) => j.type === 'diagnose' && (j.status === 'done' || j.status === 'failed'));
+      // A complete diagnosis first; else the newest failed one, which may hold a partial result.
+      const diag = r.jobs.find((j) => j.type === 'diagnose' && j.status === 'done') ?? r.jobs.find((j) => j.type === 'diagnose' && j.status === 'failed');
       if (diag) api<JobInfo>(`/api/jobs/${diag.id}`).then((j) => setDiagnosed(diagnosisOf(j)), () => {});
     }, () => {});
     return () => following.current?.abort();

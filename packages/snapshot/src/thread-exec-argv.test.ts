@@ -1,11 +1,11 @@
 /**
- * The Node options replay threads start with: the process's own, inherited, unless a test
+ * The Node options threads that run built code start with (replay threads, the read-back thread): the process's own, inherited, unless a test
  * runner's resolution flags must be dropped; then those given explicitly carry no V8 flag, which
  * Node refuses in a thread's execArgv (it applies to every thread of the process anyway).
  */
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { threadExecArgv } from './worker-pool.js';
+import { threadExecArgv } from './thread-exec-argv.js';
 
 /** Whether Node starts a thread with these options (the independent check: Node itself). */
 function starts(execArgv: string[] | undefined): Promise<true | string> {
