@@ -36,6 +36,7 @@ export { prestartSnapshotWorker } from './snapshot-thread.js';
 export type { SnapshotThreadOptions } from './snapshot-thread.js';
 export { HELPER_NICE, niceOtherThreads, niceThisThread, WORKER_NICE } from './thread-priority.js';
 export { threadExecArgv } from './thread-exec-argv.js';
+export { copyBytes } from './copy-bytes.js';
 export type { BackgroundWriterOptions, PendingCapture } from './background-writer.js';
 export { takeDelta, dirtyRamBytes } from './capture-delta.js';
 export type { CaptureDelta, DeltaTarget } from './capture-delta.js';
