@@ -57,6 +57,9 @@ function serve(rec: string, ...args: string[]): Promise<{ port: number; stderr: 
   });
 }
 
+/** The first lines of every script: no pager or questions in batch mode, then the connection. */
+const attach = (port: number) => ['set pagination off', 'set confirm off', `target remote 127.0.0.1:${port}`];
+
 /** Runs a gdb script in batch mode; returns its output split at `echo @NAME` markers. */
 function gdb(symbols: string, script: string): { out: string; at: Record<string, string> } {
   const file = join(tmp, 'session.gdb');
@@ -124,9 +127,7 @@ describe.skipIf(gdbMultiarch.skip)('prnr gdb under gdb-multiarch', () => {
     probe.on('connect', () => probe.end());
     await until(() => /closed without sending a packet; still waiting for a debugger/.test(server.stderr()), 'the server to see the probe close');
     const { out, at } = gdb(symbols, [
-      'set pagination off',
-      'set confirm off',
-      `target remote 127.0.0.1:${server.port}`,
+      ...attach(server.port),
       'break do_sys_openat2',
       'continue',
       'echo @break\\n', 'monitor icount', PRINT_REGS, 'printf "stack=0x%lx\\n", *(unsigned long *)$sp',
@@ -186,9 +187,7 @@ describe.skipIf(gdbMultiarch.skip)('prnr gdb under gdb-multiarch', () => {
   it('stepi runs exactly one instruction over an sret and over a user ecall; signal SIGINT continues', async () => {
     const server = await serve(rec, '--symbol-file', symbols);
     const { out, at } = gdb(symbols, [
-      'set pagination off',
-      'set confirm off',
-      `target remote 127.0.0.1:${server.port}`,
+      ...attach(server.port),
       'python',
       'def icount():',
       '    return int(gdb.execute("monitor icount", to_string=True))',
@@ -244,9 +243,7 @@ describe.skipIf(gdbMultiarch.skip)('prnr gdb under gdb-multiarch', () => {
   it('a watchpoint set where jiffies_64 is mapped still works after a move to icount 0, where it is not', async () => {
     const server = await serve(rec, '--symbol-file', symbols);
     const { out, at } = gdb(symbols, [
-      'set pagination off',
-      'set confirm off',
-      `target remote 127.0.0.1:${server.port}`,
+      ...attach(server.port),
       'break do_sys_openat2',
       'continue',
       'delete',
@@ -287,9 +284,7 @@ describe.skipIf(gdbMultiarch.skip)('prnr gdb under gdb-multiarch', () => {
     const start = slice.startIcount - 1000;
     const server = await serve(copy, '--symbol-file', symbols, '--icount', String(start));
     const { out, at } = gdb(symbols, [
-      'set pagination off',
-      'set confirm off',
-      `target remote 127.0.0.1:${server.port}`,
+      ...attach(server.port),
       'echo @seek\\n', `monitor seek ${slice.startIcount + 1000}`,
       'echo @continue\\n', 'continue',
       'echo @after\\n', 'monitor icount', PRINT_REGS,

@@ -4,34 +4,21 @@
  * the slices whose snapshots reach it, each naming the pack and offset. On a
  * short recording of the default guest.
  */
-import { randomFillSync } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ScriptInput, guestBoard, loadGuestImages } from '@prnr/machine';
 import { reachableObjects } from '@prnr/snapshot';
 import { checkStoredSnapshots, checkStoredSnapshotsInThread } from './check-snapshots.js';
-import { record } from './recorder.js';
+import { recordSmoke } from './test-support/smoke-recording.js';
 import { openRecording } from './replayer.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SLICES = 4;
 const SLICE = 4_000_000;
 const top = mkdtempSync(join(tmpdir(), 'prnr-check-snapshots-'));
 const original = join(top, 'original.rec');
 
-beforeAll(async () => {
-  const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
-  const input = new ScriptInput(readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8'));
-  await record({
-    dir: original, config, images,
-    inputs: { consoleInput: input, clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } },
-    output: { write: (b) => input.observe(b) },
-    realtime: false, maxSteps: SLICES * SLICE, sliceSteps: SLICE,
-  });
-}, 600_000);
+beforeAll(() => recordSmoke(original, SLICES, SLICE), 600_000);
 afterAll(() => rmSync(top, { recursive: true, force: true }));
 
 it('a whole recording: no problem, on either thread', async () => {

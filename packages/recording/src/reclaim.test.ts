@@ -5,39 +5,26 @@
  * regular files (a FIFO, a directory, a symbolic link) are refused at once,
  * naming the path. On a short recording of the default guest.
  */
-import { randomFillSync } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LogFormatError } from '@prnr/eventlog';
-import { ScriptInput, guestBoard, loadGuestImages } from '@prnr/machine';
 import { ObjectCorruptError } from '@prnr/snapshot';
 import { RecordingError } from './manifest.js';
 import { collectGarbage, mergeSlices } from './reclaim.js';
-import { record } from './recorder.js';
+import { recordSmoke } from './test-support/smoke-recording.js';
 import { openRecording, replaySlice } from './replayer.js';
 import { loadEvents } from './replay-session.js';
 import { makeFifo } from '@prnr/test-env/fifo';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SLICES = 5;
 const SLICE = 4_000_000;
 const top = mkdtempSync(join(tmpdir(), 'prnr-reclaim-'));
 const original = join(top, 'original.rec');
 const stops: Array<() => void> = [];
 
-beforeAll(async () => {
-  const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
-  const input = new ScriptInput(readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8'));
-  await record({
-    dir: original, config, images,
-    inputs: { consoleInput: input, clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } },
-    output: { write: (b) => input.observe(b) },
-    realtime: false, maxSteps: SLICES * SLICE, sliceSteps: SLICE,
-  });
-}, 600_000);
+beforeAll(() => recordSmoke(original, SLICES, SLICE), 600_000);
 afterEach(() => {
   for (const stop of stops.splice(0)) stop();
 });
