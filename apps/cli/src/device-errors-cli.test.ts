@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_DEVICE as EXAMPLE, exampleDeviceVariant } from '@prnr/test-env/example-device';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const EXAMPLE = fileURLToPath(new URL('../../../examples/devices/temperature-sensor.mjs', import.meta.url));
 function prnr(...args: string[]) {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
   return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -25,14 +25,7 @@ function prnr(...args: string[]) {
 const tmp = mkdtempSync(join(tmpdir(), 'prnr-cli-deverr-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** The example module with `from` replaced by `to`, as a file of its own. */
-function variant(name: string, from: string, to: string): string {
-  const text = readFileSync(EXAMPLE, 'utf8');
-  if (!text.includes(from)) throw new Error(`the example no longer has ${JSON.stringify(from)}`);
-  const file = join(tmp, `${name}.mjs`);
-  writeFileSync(file, text.replace(from, to));
-  return file;
-}
+const variant = (name: string, from: string, to: string) => exampleDeviceVariant(tmp, name, from, to);
 
 /** A script that reads the sensor's ID, then VALUE three times (the reads that reach the host side), then powers off. */
 function script(name: string, reads: string): string {

@@ -4,29 +4,21 @@
  * its module file and the call; errors from the ports the device calls pass
  * through as they are; a saved state a snapshot cannot hold is refused.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeviceModuleError, DevicePluginError } from './device-plugin.js';
 import { loadDevicePlugin } from './host/device-plugin-loader.js';
 import { plainDataProblem } from './plugin-device-guard.js';
 import { createDeviceRegistry, type DeviceContext } from './registry.js';
 import type { DeviceState } from './device.js';
+import { exampleDeviceVariant } from '@prnr/test-env/example-device';
 
-const EXAMPLE = fileURLToPath(new URL('../../../examples/devices/temperature-sensor.mjs', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'prnr-guard-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** The example module with `from` replaced by `to`, as a file of its own. */
-function variant(name: string, from: string, to: string): string {
-  const text = readFileSync(EXAMPLE, 'utf8');
-  if (!text.includes(from)) throw new Error(`the example no longer has ${JSON.stringify(from)}`);
-  const file = join(tmp, `${name}.mjs`);
-  writeFileSync(file, text.replace(from, to));
-  return file;
-}
+const variant = (name: string, from: string, to: string) => exampleDeviceVariant(tmp, name, from, to);
 
 function context(sample: () => unknown): DeviceContext {
   return {

@@ -160,14 +160,18 @@ const CUT_WAITS_FOR_RING = 4;
 /** Records a whole run: start a RecordSession, run it to its end, finish it. */
 export async function record(o: RecordOptions): Promise<RecordResult> {
   const session = await RecordSession.start(o);
+  let result: RecordResult;
   try {
-    return await session.finish(await session.run());
+    result = await session.finish(await session.run());
   } catch (e) {
-    await session.settle(); // the slices closed before the failure stay in recording.json
+    // As `prnr record` does: the slices closed before the failure stay in recording.json, and the
+    // worker has stopped before the error goes on (a caller may then remove the directory).
+    await session.settle();
+    await session.release();
     throw e;
-  } finally {
-    void session.release();
   }
+  void session.release();
+  return result;
 }
 
 /**
