@@ -16,19 +16,30 @@ const MSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.MIE | MSTATUS.SPIE | MSTATUS.MPIE
 const SSTATUS_VISIBLE = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.UBE | MSTATUS.SPP | (3 << 9) | MSTATUS.FS | MSTATUS.XS |
   MSTATUS.SUM | MSTATUS.MXR;
 const SSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.FS | MSTATUS.SUM | MSTATUS.MXR;
-/** UXL = SXL = 2 (64-bit), fixed. */
-const XLEN_FIELDS = (2n << 32n) | (2n << 34n);
-/** The same, as the high half of the register. */
-const XLEN_FIELDS_HI = (2 << 0) | (2 << 2);
+/** mstatus's UXL = SXL = 2 (64-bit, fixed), as the register's high half. */
+const MSTATUS_XLEN_HI = (2 << 0) | (2 << 2);
+/** sstatus's UXL = 2, as the register's high half. */
+const SSTATUS_UXL_HI = 2 << 0;
+
+/**
+ * sstatus's high half but SD, for a hart of behaviour version `version` (hart-behaviour.ts): UXL = 2
+ * (64-bit, fixed); bits 35:34 are WPRI in sstatus (SXL is only in mstatus), but version 1 showed
+ * SXL = 2 there too. Each hart keeps its value (Hart.sstatusXlenHi).
+ */
+export function sstatusXlenHi(version: number): number {
+  return version === 1 ? MSTATUS_XLEN_HI : SSTATUS_UXL_HI;
+}
+
 const MIP_SOFT = 0x222; // SSIP, STIP, SEIP
 const MIE_MASK = 0xaaa;
 const MEDELEG_MASK = 0xb3ff; // every exception except ecall from M (11) and the reserved 10, 14
 const PMPADDR_MASK = (1n << 54n) - 1n;
 
-function fullStatus(h: Hart, visible: number): bigint {
+/** mstatus's `visible` fields, SD (FS Dirty; no XS) and the high half `xlenHi` (UXL, SXL). */
+function fullStatus(h: Hart, visible: number, xlenHi: number): bigint {
   const low = h.mstatus & visible;
   const sd = (low & MSTATUS.FS) === MSTATUS.FS ? 1n << 63n : 0n;
-  return sd | XLEN_FIELDS | BigInt(low >>> 0);
+  return sd | (BigInt(xlenHi) << 32n) | BigInt(low >>> 0);
 }
 
 function counterAllowed(h: Hart, csr: number): boolean {
@@ -120,11 +131,12 @@ export function csrNumberPath(h: Hart, csr: number, op: number, sLo: number, sHi
     lo = h.areaI32[at]; hi = h.areaI32[at + 1];
     if (writes) writeTrapCsr(h, csr, op === 1 ? sLo : op === 2 ? lo | sLo : lo & ~sLo, op === 1 ? sHi : op === 2 ? hi | sHi : hi & ~sHi);
   } else if (csr === CSR.sstatus || csr === CSR.mstatus) {
-    lo = h.mstatus & (csr === CSR.sstatus ? SSTATUS_VISIBLE : 0x7fffffff);
-    hi = (lo & MSTATUS.FS) === MSTATUS.FS ? XLEN_FIELDS_HI | (1 << 31) : XLEN_FIELDS_HI; // SD: FS Dirty (no XS)
+    const sstatus = csr === CSR.sstatus;
+    lo = h.mstatus & (sstatus ? SSTATUS_VISIBLE : 0x7fffffff);
+    hi = (sstatus ? h.sstatusXlenHi : MSTATUS_XLEN_HI) | ((lo & MSTATUS.FS) === MSTATUS.FS ? 1 << 31 : 0); // SD: FS Dirty (no XS)
     if (writes) {
       const v = op === 1 ? sLo : op === 2 ? lo | sLo : lo & ~sLo;
-      if (csr === CSR.sstatus) writeSstatus(h, v); else writeMstatus(h, v);
+      if (sstatus) writeSstatus(h, v); else writeMstatus(h, v);
     }
   } else if (csr === CSR.misa) {
     lo = MISA_LO; hi = MISA_HI; // writes are ignored (fixed)
@@ -149,7 +161,7 @@ export function readCsr(h: Hart, csr: number): bigint {
     case CSR.cycle: if (!counterAllowed(h, csr)) h.illegal(); return BigInt.asUintN(64, BigInt(h.icount) + h.mcycleBase);
     case CSR.time: if (!counterAllowed(h, csr)) h.illegal(); return h.readTime(h.icount);
     case CSR.instret: if (!counterAllowed(h, csr)) h.illegal(); return BigInt.asUintN(64, BigInt(h.icount) + h.minstretBase);
-    case CSR.sstatus: return fullStatus(h, SSTATUS_VISIBLE);
+    case CSR.sstatus: return fullStatus(h, SSTATUS_VISIBLE, h.sstatusXlenHi);
     case CSR.sie: return BigInt(h.mie & h.mideleg);
     case CSR.stvec: return h.stvec;
     case CSR.scounteren: return BigInt(h.scounteren >>> 0);
@@ -162,7 +174,7 @@ export function readCsr(h: Hart, csr: number): bigint {
     case CSR.satp:
       if (h.priv === PRIV_S && (h.mstatus & MSTATUS.TVM) !== 0) h.illegal();
       return h.satp;
-    case CSR.mstatus: return fullStatus(h, 0x7fffffff);
+    case CSR.mstatus: return fullStatus(h, 0x7fffffff, MSTATUS_XLEN_HI);
     case CSR.misa: return MISA;
     case CSR.medeleg: return BigInt(h.medeleg);
     case CSR.mideleg: return BigInt(h.mideleg);

@@ -19,6 +19,8 @@ import type { CodeCache } from './jit/code-cache.js';
 export interface Hart {
   readonly bus: Bus;
   readonly hartId: number;
+  /** Behaviour version (HartOptions.behaviourVersion; HART_BEHAVIOUR_VERSION lists what each changed). */
+  readonly behaviourVersion: number;
   /** Steps so far: retired instructions plus trap entries (see hart.ts). */
   readonly icount: number;
   /** The pc; written by a board at reset (a0/a1 through setX), never during a run. */

@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CSR } from './csr-numbers.js';
+import { Hart } from './hart.js';
+import { HART_BEHAVIOUR_VERSION, isHartBehaviourVersion } from './hart-behaviour.js';
 import { addi, B, csrrs, csrrw, I, ld, NOP, sd } from './testing/encode.js';
 import { BASE, testHart } from './testing/machine.js';
 
@@ -27,6 +29,28 @@ describe('CSRs', () => {
     const v = hart.getX(5);
     expect((v >> 11n) & 3n).toBe(0n);
     expect((v >> 32n) & 0xfn).toBe(0xan);
+  });
+
+  it('sstatus: UXL reads as 64-bit, bits 35:34 (SXL in mstatus, WPRI in sstatus) as 0; behaviour version 1 shows SXL there', () => {
+    const run = (behaviourVersion?: number) => {
+      const { hart } = testHart([csrrs(5, CSR.sstatus, 0), csrrs(6, CSR.mstatus, 0)]);
+      const h = new Hart(hart.bus, { behaviourVersion });
+      h.pc = BigInt(BASE);
+      h.run(2);
+      return { v: h.behaviourVersion, sstatus: h.getX(5), mstatus: h.getX(6) };
+    };
+    expect(HART_BEHAVIOUR_VERSION).toBe(2);
+    expect(run()).toEqual({ v: HART_BEHAVIOUR_VERSION, sstatus: 2n << 32n, mstatus: (2n << 34n) | (2n << 32n) });
+    expect(run(2)).toEqual({ v: 2, sstatus: 2n << 32n, mstatus: (2n << 34n) | (2n << 32n) });
+    expect(run(1)).toEqual({ v: 1, sstatus: (2n << 34n) | (2n << 32n), mstatus: (2n << 34n) | (2n << 32n) });
+  });
+
+  it('a hart refuses a behaviour version this build does not run', () => {
+    const { hart } = testHart();
+    for (const v of [0, -1, 1.5, HART_BEHAVIOUR_VERSION + 1, NaN]) {
+      expect(() => new Hart(hart.bus, { behaviourVersion: v }), String(v)).toThrow(new RangeError(`hart behaviour version ${v}: this build runs versions 1 to ${HART_BEHAVIOUR_VERSION}`));
+    }
+    expect(isHartBehaviourVersion(1) && isHartBehaviourVersion(HART_BEHAVIOUR_VERSION)).toBe(true);
   });
 
   it('satp ignores modes other than Bare and Sv39 (Linux probes Sv57, Sv48 first)', () => {

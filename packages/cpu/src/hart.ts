@@ -35,6 +35,8 @@ import { WASM_HOT_THRESHOLD, WasmEngine } from './jit/wasm-engine.js';
 import { BackgroundCompiler } from './jit/background-compiler.js';
 import type { ModuleCompiler } from './jit/background-compiler.js';
 import { toBig } from './u64.js';
+import { sstatusXlenHi } from './csr.js';
+import { HART_BEHAVIOUR_VERSION, isHartBehaviourVersion } from './hart-behaviour.js';
 import { primeHartFeedback } from './interp-primer.js';
 import type { Ram } from './ram.js';
 
@@ -79,6 +81,12 @@ export interface HartOptions {
    * to run.
    */
   backgroundCompile?: boolean | ModuleCompiler;
+  /**
+   * Behaviour version (hart-behaviour.ts): 1 to HART_BEHAVIOUR_VERSION (the default). A board
+   * passes the one its config names, so a recording replays with the behaviour it was made with.
+   * 1: sstatus reads show SXL in bits 35:34; 2: they read 0, as the spec has it.
+   */
+  behaviourVersion?: number;
 }
 
 
@@ -145,7 +153,7 @@ export class Hart {
   waiting = false;
 
   // CSR state. Numbers for fields that fit in 32 bits, bigint for full-width registers.
-  mstatus = 0; // low 32 bits; the upper half (UXL=SXL=2, SD) is derived
+  mstatus = 0; // low 32 bits; the upper half (UXL=SXL=2, SD; in sstatus, sstatusXlenHi) is derived
   mie = 0;
   mipSoft = 0; // SSIP, STIP, SEIP as written by software
   mipExt = 0; // MSIP, MTIP, MEIP, SEIP driven by devices
@@ -164,6 +172,10 @@ export class Hart {
   minstretBase = 0n;
 
   readonly hartId: number;
+  /** Behaviour version (HartOptions.behaviourVersion, hart-behaviour.ts). */
+  readonly behaviourVersion: number;
+  /** sstatus's high half but SD, from the behaviour version (csr.ts's sstatusXlenHi): UXL, and SXL in version 1. */
+  /** @internal */ readonly sstatusXlenHi: number;
   readTime: (icount: number) => bigint;
   hooks: HartHooks = {};
 
@@ -230,6 +242,8 @@ export class Hart {
   /** @internal */ blockBase = NOT_SMI;
 
   constructor(readonly bus: Bus, opts: HartOptions = {}) {
+    const version = opts.behaviourVersion ?? HART_BEHAVIOUR_VERSION;
+    if (!isHartBehaviourVersion(version)) throw new RangeError(`hart behaviour version ${version}: this build runs versions 1 to ${HART_BEHAVIOUR_VERSION}`);
     this.pcLo = this.icount = this.rLo = this.blockBase = 0; // now doubles that hold 0: see NOT_SMI
     const ram = bus.ram;
     this.ram = ram;
@@ -250,6 +264,8 @@ export class Hart {
     this.tlbXKey = t.xKey; this.tlbXOff = t.xOff;
     this.areaI32[AREA_TLB_CURRENT >>> 2] = t.at;
     this.hartId = opts.hartId ?? 0;
+    this.behaviourVersion = version;
+    this.sstatusXlenHi = sstatusXlenHi(version);
     this.readTime = opts.readTime ?? ((n) => BigInt(n));
     // In the RAM's memory, where the WebAssembly page walk (jit/wasm-walk.ts) reads them too.
     const pages = bus.ram.size >>> 12;

@@ -5,6 +5,7 @@ export { Hart } from './hart-public.js';
 export type { HartConstructor } from './hart-public.js';
 export { HartEngineError, HART_ENGINES, parseHartEngine } from './hart.js';
 export type { HartEngine, HartHooks, HartOptions, StopReason } from './hart.js';
+export { HART_BEHAVIOUR_VERSION, isHartBehaviourVersion } from './hart-behaviour.js';
 /** The first Hart of a thread runs it; a caller with something to wait for (a file, the thread pool) may run it earlier. */
 export { primeHartFeedback } from './interp-primer.js';
 export { tuneV8ForHarts, WASM_TIERING_BUDGET } from './v8-tuning.js';

@@ -26,7 +26,7 @@ import {
   type HostPorts,
   type PowerRequest,
 } from '@prnr/devices';
-import { BoardConfigError, checkRamSize } from './board-config-error.js';
+import { BoardConfigError, checkRamSize, hartVersionOf } from './board-config-error.js';
 import { checkDeviceWindows, IrqAssignments } from './board-layout.js';
 import { MmioBus } from './mmio-bus.js';
 import { VirtualTime } from './virtual-time.js';
@@ -69,9 +69,10 @@ export class VirtMachine {
 
   constructor(readonly config: BoardConfig, images: MachineImages, ports: MachinePorts, registry: DeviceRegistry = createDeviceRegistry()) {
     checkRamSize(config.ramSize);
+    const behaviourVersion = hartVersionOf(config); // before any memory is taken
     this.ram = new Ram(VIRT_DRAM_BASE, config.ramSize);
     const bus = new MmioBus(this.ram, []);
-    this.hart = new Hart(bus, { readTime: () => this.clock.mtime() });
+    this.hart = new Hart(bus, { readTime: () => this.clock.mtime(), behaviourVersion });
     this.clock = new VirtualTime(this.hart, config.stepsPerTick);
     this.images = images;
     let plic: Plic | undefined;

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { HART_BEHAVIOUR_VERSION } from '@prnr/cpu';
 import { manifestText, readManifest, writeManifest, RecordingError, type RecordingManifest } from './manifest.js';
 
 const H = 'a'.repeat(64);
@@ -47,6 +48,10 @@ describe('recording.json', () => {
     // Version 1 (one file per object, before packs) is still read.
     expect(readManifest(dirWith(JSON.stringify({ ...sample, version: 1 }))).version).toBe(1);
     expect(readManifest(dirWith(JSON.stringify({ ...sample, version: 2 }))).version).toBe(2);
+    // A hart newer than this prnr's: refused once, here, in one line (an absent version is 1, the oldest).
+    expect(() => readManifest(dirWith(JSON.stringify({ ...sample, board: { ...sample.board, hartVersion: HART_BEHAVIOUR_VERSION + 1 } }))))
+      .toThrow(`recording.json: recorded with hart behaviour version ${HART_BEHAVIOUR_VERSION + 1}, newer than this prnr's (${HART_BEHAVIOUR_VERSION}): replay it with a newer prnr`);
+    expect(readManifest(dirWith(JSON.stringify({ ...sample, board: { ...sample.board, hartVersion: HART_BEHAVIOUR_VERSION } }))).board.hartVersion).toBe(HART_BEHAVIOUR_VERSION);
     expect(() => readManifest(dirWith(JSON.stringify({ ...sample, slices: [{ ...sample.slices[0], snapshot: 'xyz' }] })))).toThrow(/slices\.0\.snapshot: must be a 64-digit hex hash/);
     expect(() => readManifest(dirWith(JSON.stringify({ ...sample, slices: [sample.slices[0], { ...sample.slices[1], startIcount: 101 }] })))).toThrow(/slice 1 does not start where slice 0 ends/);
     const fifo = mkdtempSync(join(tmpdir(), 'prnr-manifest-'));

@@ -18,6 +18,7 @@ import { closeSync, fsync, fsyncSync, openSync, renameSync, writeFileSync } from
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
+import { HART_BEHAVIOUR_VERSION } from '@prnr/cpu';
 import { boardConfigSchema } from '@prnr/devices';
 import { NotRegularFileError, readRegularFileSync } from '@prnr/snapshot';
 
@@ -168,6 +169,9 @@ export function parseManifest(text: string, file: string): RecordingManifest {
     throw new RecordingError(`${file}: ${issue.path.join('.') || 'top level'}: ${issue.message}`);
   }
   const m = parsed.data;
+  // A newer hart is refused once, here, not by every slice's machine (the board's check).
+  const hart = m.board.hartVersion ?? 1;
+  if (hart > HART_BEHAVIOUR_VERSION) throw new RecordingError(`${file}: recorded with hart behaviour version ${hart}, newer than this prnr's (${HART_BEHAVIOUR_VERSION}): replay it with a newer prnr`);
   m.slices.forEach((s, i) => {
     if (s.index !== i) throw new RecordingError(`${file}: slices.${i} has index ${s.index}`);
     if (s.endIcount < s.startIcount) throw new RecordingError(`${file}: slice ${i} ends (icount ${s.endIcount}) before it starts (${s.startIcount})`);

@@ -6,6 +6,7 @@
  * config (plain versioned JSON, with its schema) that a recording stores.
  * All addresses are physical, sizes in bytes.
  */
+import { HART_BEHAVIOUR_VERSION } from '@prnr/cpu';
 import { z } from 'zod';
 import type { DeviceConfig } from '../registry.js';
 
@@ -91,6 +92,8 @@ export const boardConfigSchema = z.object({
   serviceQuantum: z.number().int().positive(),
   /** sha256 of the firmware, kernel and initrd the machine boots. */
   images: z.object({ firmware: z.string(), kernel: z.string(), initrd: z.string().optional() }),
+  /** The hart's behaviour version (@prnr/cpu's HART_BEHAVIOUR_VERSION); absent: 1. See BoardConfig. */
+  hartVersion: z.number().int().positive().optional(),
 });
 
 export interface BoardConfig {
@@ -102,6 +105,14 @@ export interface BoardConfig {
   stepsPerTick: number;
   serviceQuantum: number;
   images: { firmware: string; kernel: string; initrd?: string };
+  /**
+   * The behaviour version of the hart (@prnr/cpu's HART_BEHAVIOUR_VERSION, which lists what each
+   * changed): the machine builds its hart with it, so a recording replays with the hart it was made
+   * with. Absent: 1, the behaviour before versions were kept (sstatus reads showed SXL in bits
+   * 35:34), as in recordings made before then. defaultBoardConfig writes the current one; a version
+   * newer than this prnr's is refused when the machine is built.
+   */
+  hartVersion?: number;
 }
 
 /** Compile-time check that the schema and the interface describe the same JSON: what the schema accepts is a BoardConfig. */
@@ -121,7 +132,7 @@ export interface DefaultBoardOptions {
 export const DEFAULT_RAM_SIZE = 256 * 1024 * 1024;
 export const DEFAULT_CMDLINE = 'console=ttyS0 earlycon=sbi';
 
-/** QEMU virt's devices: sifive test, goldfish RTC, 16550A, PLIC, CLINT, 8 virtio-mmio slots. */
+/** QEMU virt's devices: sifive test, goldfish RTC, 16550A, PLIC, CLINT, 8 virtio-mmio slots; the current hart behaviour version. */
 export function defaultBoardConfig(o: DefaultBoardOptions): BoardConfig {
   const slots: DeviceConfig[] = [];
   for (let slot = 0; slot < VIRT_VIRTIO_COUNT; slot++) {
@@ -139,5 +150,6 @@ export function defaultBoardConfig(o: DefaultBoardOptions): BoardConfig {
     stepsPerTick: 10,
     serviceQuantum: 100_000,
     images: o.images,
+    hartVersion: HART_BEHAVIOUR_VERSION,
   };
 }
