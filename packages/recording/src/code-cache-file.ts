@@ -52,19 +52,22 @@ function header(version: number, extra = 0): Uint8Array {
 }
 
 /** Writes this thread's shared code cache into the recording directory as one piece (version 1: compressed on the thread pool; atomically). */
-export async function saveCodeCache(dir: string, cache: CodeCache = CodeCache.shared): Promise<void> {
-  const tmp = join(dir, `${CODE_CACHE_FILE}.partial`);
-  const bytes = cache.serialize();
+export function saveCodeCache(dir: string, cache: CodeCache = CodeCache.shared): Promise<void> {
+  return writeWholeCodeCacheFile(join(dir, CODE_CACHE_FILE), join(dir, `${CODE_CACHE_FILE}.partial`), cache.serialize());
+}
+
+/** `serialized` (CodeCache.serialize's bytes) as a version 1 file at `file`, through `tmp` and a rename: readers see the old file or the new one. */
+export async function writeWholeCodeCacheFile(file: string, tmp: string, serialized: Uint8Array): Promise<void> {
   const head = header(VERSION_WHOLE, WHOLE_HEADER_BYTES - HEADER_BYTES);
-  new DataView(head.buffer).setUint32(8, bytes.length, true);
-  const body = await lz4Compress(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+  new DataView(head.buffer).setUint32(8, serialized.length, true);
+  const body = await lz4Compress(Buffer.from(serialized.buffer, serialized.byteOffset, serialized.length));
   const fh = await open(tmp, 'w');
   try {
     await fh.writev([head, body]);
   } finally {
     await fh.close();
   }
-  await rename(tmp, join(dir, CODE_CACHE_FILE));
+  await rename(tmp, file);
 }
 
 /**
@@ -269,23 +272,34 @@ export function loadCodeCache(source: RecordingSource, onWarning: (message: stri
         if (e instanceof NotRegularFileError) onWarning(`${where} is ${e.kind}, not a regular file: ignored, the replay translates code afresh`);
         return; // none: the replay translates as it goes
       }
-      const { caches, damage } = await decodeCodeCacheFileAsync(packed);
-      if (damage !== undefined) {
-        onWarning(caches.length === 0
-          ? `${where} is damaged (${damage}): ignored, the replay translates code afresh`
-          : `${where}: ${damage}; the ${caches.length} piece(s) before it are used`);
-      }
-      // Each piece is checked alone, and pieces made by another translator (a recording from before
-      // an upgrade) all say so: one line per distinct message, not one per piece.
-      const told = new Set<string>();
-      const warn = (m: string) => {
-        if (told.has(m)) return;
-        told.add(m);
-        onWarning(`${where}: ${m}`);
-      };
-      for (const bytes of caches) cache.load(bytes, { onWarning: warn });
+      await loadCodeCacheFile(packed, where, 'the replay', onWarning, cache);
     })();
     loaded.set(source, p);
   }
   return p;
+}
+
+/**
+ * Merges a code-cache.bin's content (`packed`, read from `where`) into `cache`. Anything wrong
+ * is told to `onWarning` in one line naming `where` (`who` translates afresh when none of it is
+ * usable), and ignored. Returns the blocks added.
+ */
+export async function loadCodeCacheFile(packed: Uint8Array, where: string, who: string, onWarning: (message: string) => void, cache: CodeCache = CodeCache.shared): Promise<number> {
+  const { caches, damage } = await decodeCodeCacheFileAsync(packed);
+  if (damage !== undefined) {
+    onWarning(caches.length === 0
+      ? `${where} is damaged (${damage}): ignored, ${who} translates code afresh`
+      : `${where}: ${damage}; the ${caches.length} piece(s) before it are used`);
+  }
+  // Each piece is checked alone, and pieces made by another translator (a recording from before
+  // an upgrade) all say so: one line per distinct message, not one per piece.
+  const told = new Set<string>();
+  const warn = (m: string) => {
+    if (told.has(m)) return;
+    told.add(m);
+    onWarning(`${where}: ${m}`);
+  };
+  let blocks = 0;
+  for (const bytes of caches) blocks += cache.load(bytes, { onWarning: warn });
+  return blocks;
 }

@@ -18,4 +18,4 @@ export type { StoredSliceProblem } from './check-snapshots.js';
 export type { GcResult, SpaceReport } from './reclaim.js';
 export type { SnapshotStats } from './manifest.js';
 export { acquireRecordingLock, assertNotBeingRecorded, LOCK_FILE } from './recording-lock.js';
-export { saveCodeCache, loadCodeCache, CodeCacheWriter, decodeCodeCacheFile, decodeCodeCacheFileAsync, CODE_CACHE_FILE } from './code-cache-file.js';
+export { saveCodeCache, loadCodeCache, loadCodeCacheFile, writeWholeCodeCacheFile, CodeCacheWriter, decodeCodeCacheFile, decodeCodeCacheFileAsync, CODE_CACHE_FILE } from './code-cache-file.js';

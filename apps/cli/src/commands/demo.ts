@@ -19,6 +19,7 @@ import { failedStartCleanup } from '../session/failed-start.js';
 import { reportProblems } from '../session/replay-problems.js';
 import { EXIT_DIVERGED } from './replay.js';
 import { wholeNumberOption } from '../number-options.js';
+import { loadUserCodeCache, saveUserCodeCache, warnOnStderr } from '../session/user-code-cache.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -40,6 +41,7 @@ export function registerDemo(program: Command): void {
       say(`recording the default guest running ${opts.workload} into ${opts.out} ...`);
       const out: number[] = [];
       const flush = () => { if (out.length) process.stdout.write(Buffer.from(out)); out.length = 0; };
+      const codeCache = await loadUserCodeCache(warnOnStderr);
       const cleanUp = failedStartCleanup(opts.out);
       let marked = false;
       const mark = () => {
@@ -64,6 +66,7 @@ export function registerDemo(program: Command): void {
       });
       flush();
       mark();
+      const saved = saveUserCodeCache(codeCache, warnOnStderr); // written while the replay runs
       const s = manifest.stats!;
       say(`recorded ${formatCount(s.steps)} instructions in ${s.wallSeconds.toFixed(1)} s: ${manifest.slices.length} slices, log ${formatBytes(s.logBytes)} (${(s.logBytes / (s.steps / 1e6)).toFixed(1)} bytes per million instructions)`);
       const rec = openRecording(opts.out);
@@ -87,6 +90,7 @@ export function registerDemo(program: Command): void {
       say(`profile: ${formatCount(p.steps.U)} instructions in user mode, ${formatCount(p.steps.S)} in the kernel, ${formatCount(p.steps.M)} in OpenSBI; ${p.exceptions['8'] ?? 0} system calls`);
       process.stdout.write('\n' + renderTextReport({ recording: opts.out, trace: d.trace, anomalies: d.anomalies.filter((a) => a.severity !== 'info'), slices: reportSlices(rec, r) }, { color: process.stdout.isTTY }).split(/\n(?=TRACE \()/)[0] + '\n');
       say(`the whole trace: prnr diagnose ${opts.out}   (or --format html -o report.html)`);
+      await saved;
       if (ok !== r.slices.length) process.exitCode = EXIT_DIVERGED;
     });
 }

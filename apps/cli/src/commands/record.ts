@@ -14,6 +14,7 @@ import { MEM_OPTION_HELP, parseMemMiB } from '../session/mem-option.js';
 import { collectDevice, DEVICE_OPTION_HELP, deviceStartRefusal, loadDeviceOptions, withDevices } from '../session/device-options.js';
 import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
 import { numberOption, wholeNumberOption } from '../number-options.js';
+import { loadUserCodeCache, saveUserCodeCache, warnOnStderr } from '../session/user-code-cache.js';
 
 export function registerRecord(program: Command): void {
   program
@@ -39,6 +40,7 @@ export function registerRecord(program: Command): void {
       const { config: builtin, images } = guestBoard(loadImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readDiskImage(opts.disk) : undefined, cmdline: opts.cmdline, network: opts.net !== undefined });
       const net = opts.net !== undefined ? await openUserNetwork(opts.net) : undefined;
       const config = withDevices(builtin, devices);
+      const codeCache = await loadUserCodeCache(warnOnStderr);
       const cleanUp = failedStartCleanup(opts.out);
       // SIGTERM and SIGHUP end it as SIGINT does: the recording is finished and marked complete, not left half-written.
       const con = openHostConsole({ script: opts.script, echo: !opts.quiet, stopOn: ['SIGTERM', 'SIGHUP'] });
@@ -80,6 +82,7 @@ export function registerRecord(program: Command): void {
         }
         void session.release();
         con.close();
+        await saveUserCodeCache(codeCache, warnOnStderr);
         const { manifest, end } = outcome;
         const s = manifest.stats!;
         process.stderr.write(

@@ -6,6 +6,7 @@ import { readDiskImage } from '../session/disk-image.js';
 import { MEM_OPTION_HELP, parseMemMiB } from '../session/mem-option.js';
 import { collectDevice, DEVICE_OPTION_HELP, loadDeviceOptions } from '../session/device-options.js';
 import { NET_OPTION_HELP, openUserNetwork } from '../session/user-net.js';
+import { loadUserCodeCache, saveUserCodeCache, warnOnStderr } from '../session/user-code-cache.js';
 
 export function registerRun(program: Command): void {
   program
@@ -21,6 +22,7 @@ export function registerRun(program: Command): void {
     .action(async (opts: { device?: string[]; image: string; mem?: number; disk?: string; script?: string; net?: string }) => {
       const net = opts.net !== undefined ? await openUserNetwork(opts.net) : undefined;
       const devices = await loadDeviceOptions(opts.device);
+      const codeCache = await loadUserCodeCache(warnOnStderr);
       const con = openHostConsole({ script: opts.script });
       try {
         const r = await runSession({
@@ -36,6 +38,7 @@ export function registerRun(program: Command): void {
           shouldStop: con.quitRequested,
         });
         con.close();
+        await saveUserCodeCache(codeCache, warnOnStderr);
         if (r.stopped === 'poweroff' && r.power) {
           process.exitCode = r.power.action === 'fail' ? (r.power.code || 1) : 0;
         } else if (r.stopped === 'hung') {

@@ -22,14 +22,19 @@ export function readGuestProfile(imageDir: string): unknown {
 }
 
 /**
- * Where this user's decompressed guest images are kept between runs (@prnr/machine's
- * loadGuestImages): $PRNR_CACHE_DIR/images, else $XDG_CACHE_HOME/prnr/images, else
- * ~/.cache/prnr/images; none with PRNR_CACHE_DIR=off, or without a home directory.
+ * Where this user's caches are kept between runs: $PRNR_CACHE_DIR, else $XDG_CACHE_HOME/prnr,
+ * else ~/.cache/prnr; none with PRNR_CACHE_DIR=off, or without a home directory.
  */
-export function imageCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.PRNR_CACHE_DIR === 'off') return undefined;
-  if (env.PRNR_CACHE_DIR) return join(env.PRNR_CACHE_DIR, 'images');
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'prnr', 'images');
+  if (env.PRNR_CACHE_DIR) return env.PRNR_CACHE_DIR;
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'prnr');
   const home = env.HOME || homedir();
-  return home ? join(home, '.cache', 'prnr', 'images') : undefined;
+  return home ? join(home, '.cache', 'prnr') : undefined;
+}
+
+/** Where the decompressed guest images are kept between runs (@prnr/machine's loadGuestImages): `images` in userCacheDir. */
+export function imageCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = userCacheDir(env);
+  return dir === undefined ? undefined : join(dir, 'images');
 }

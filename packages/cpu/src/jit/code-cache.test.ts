@@ -465,6 +465,22 @@ describe('code cache: least recently used', () => {
     ram.set(source, 0x2000 / 2);
     expect(bounded.bucket(layout).find(ram, 0x2000, 0x2000, 0), 'module 2 is gone').toBeNull();
   });
+  it('modules of a loaded file that no lookup wanted come first when built whole; serialize(maxBytes) keeps the most recently used', () => {
+    const layout = { memoryPages: 17, area: 0x10040, dirtyOffset: 0x8000, codeOffset: 0x9000 };
+    const bytes = translatorSample().bytes;
+    const source = Uint16Array.of(0x0293, 0x0012); // addi x5, x5, 1
+    const data = (k: number): CodeCacheModuleData => ({ layout, bytes, module: null, blocks: [{ plo: 0x1000 * k, phi: 0, n: 1, source, chains: [] }] });
+    const c = new CodeCache();
+    c.load(writeCodeCacheFile(translatorFingerprint(), [data(1), data(2), data(3)]));
+    const ram = new Uint16Array(0x4000);
+    ram.set(source, 0x2000 / 2);
+    expect(c.bucket(layout).find(ram, 0x2000, 0x2000, 0), 'module 2 is found').not.toBeNull();
+    const plos = (file: Uint8Array) => CodeCache.load(file).snapshot().modules.map((m) => m.blocks[0].plo);
+    expect(plos(c.serialize())).toEqual([0x1000, 0x3000, 0x2000]);
+    const each = c.stats.bytes / 3;
+    expect(plos(c.serialize(Math.floor(1.5 * each)))).toEqual([0x2000]);
+    expect(plos(c.serialize(Math.floor(2.5 * each)))).toEqual([0x3000, 0x2000]);
+  });
 });
 
 describe('code cache: replacing a block', () => {

@@ -145,6 +145,11 @@ export class CodeCache {
     return { modules: this.lru.size, blocks: this.blockCount, bytes: this.bytes, ...this.counts };
   }
 
+  /** Modules added so far, ever, loaded ones included: a run that added none has nothing new to save. Reading it builds nothing. */
+  get modulesAdded(): number {
+    return this.seq;
+  }
+
   /** Modules of loaded files whose entries are not built yet (see the top of this file); reading it builds nothing. */
   get pendingModules(): number {
     return this.pendingLeft;
@@ -176,10 +181,17 @@ export class CodeCache {
     return this.addAll(snapshot.modules, options, 'code cache snapshot');
   }
 
-  /** Everything held, as a file (code-cache-file.ts). Compiled code is not kept: `load` compiles each module on first use. */
-  serialize(): Uint8Array {
+  /**
+   * Everything held, as a file (code-cache-file.ts), least recently used first; with `maxBytes`,
+   * only the most recently used modules that fit in it (sizes as maxBytes counts them). Compiled
+   * code is not kept: `load` compiles each module on first use.
+   */
+  serialize(maxBytes = Infinity): Uint8Array {
     this.buildAll();
-    return writeCodeCacheFile(translatorFingerprint(), [...this.lru].map((m) => moduleData(m, false)));
+    const held = [...this.lru];
+    let from = held.length;
+    for (let room = maxBytes; from > 0 && held[from - 1].size <= room;) room -= held[--from].size;
+    return writeCodeCacheFile(translatorFingerprint(), held.slice(from).map((m) => moduleData(m, false)));
   }
 
   /**
@@ -280,10 +292,15 @@ export class CodeCache {
     p.bucket.add(d.bytes, null, d.blocks, p.seq);
   }
 
-  /** Build every pending module, oldest first. */
+  /**
+   * Build every pending module, oldest first. No lookup has wanted them, so they go to the least
+   * recently used end: a cache saved after a run (serialize) keeps what the run used last.
+   */
   private buildAll(): void {
     if (this.pendingLeft === 0) return;
+    const used = [...this.lru];
     for (const p of this.pending) this.build(p);
+    for (const m of used) if (this.lru.delete(m)) this.lru.add(m);
   }
 
   /** Forget what is pending (every module of it built, or the cache cleared). */

@@ -1,0 +1,105 @@
+/**
+ * The per-user code cache: what one run translated is saved, and a later run
+ * loads it and runs from it, ending exactly where the interpreter does; a
+ * damaged or odd file is one warning, never trusted, never a hang.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { CodeCache, runBareElf } from '@prnr/cpu';
+import { makeFifo } from '@prnr/test-env/fifo';
+import { loadUserCodeCache, saveUserCodeCache, userCodeCacheFile } from './user-code-cache.js';
+
+const ELF = new Uint8Array(readFileSync(fileURLToPath(new URL('../../../../bench/programs/int-sieve-crc.elf', import.meta.url))));
+const STEPS = 3_000_000;
+const tmp = mkdtempSync(join(tmpdir(), 'prnr-ucc-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+let n = 0;
+/** A fresh cache directory, and the lines warned while using it. */
+function place() {
+  const dir = join(tmp, `c${n++}`);
+  const warnings: string[] = [];
+  return { env: { PRNR_CACHE_DIR: dir }, file: join(dir, 'code-cache.bin'), warnings, warn: (l: string) => void warnings.push(l) };
+}
+const run = (engine: 'wasm' | 'interp') => runBareElf(ELF, { engine, jitThreshold: 8, maxInstructions: STEPS });
+const reference = run('interp');
+
+describe('the per-user code cache', () => {
+  beforeEach(() => CodeCache.shared.clear()); // each case starts as a new process would
+
+  it('lives in the user cache directory; PRNR_CACHE_DIR=off: nowhere', () => {
+    expect(userCodeCacheFile({ PRNR_CACHE_DIR: '/c' })).toBe(join('/c', 'code-cache.bin'));
+    expect(userCodeCacheFile({ XDG_CACHE_HOME: '/x' })).toBe(join('/x', 'prnr', 'code-cache.bin'));
+    expect(userCodeCacheFile({ PRNR_CACHE_DIR: 'off', HOME: '/h' })).toBeUndefined();
+  });
+
+  it('a run that translated nothing saves nothing; none there yet is no warning', async () => {
+    const p = place();
+    const loaded = await loadUserCodeCache(p.warn, p.env);
+    await saveUserCodeCache(loaded, p.warn);
+    expect(existsSync(p.file)).toBe(false);
+    expect(p.warnings).toEqual([]);
+  });
+
+  it('saved after a run, loaded by the next: its blocks run from the cache, and the run ends as the interpreter\'s does', async () => {
+    const p = place();
+    const first = await loadUserCodeCache(p.warn, p.env);
+    const cold = run('wasm');
+    expect(cold.hart.engineStats.fromCache).toBe(0);
+    await saveUserCodeCache(first, p.warn);
+    expect(readdirSync(join(p.file, '..'))).toEqual(['code-cache.bin']); // no temporary file left
+    CodeCache.shared.clear();
+    await loadUserCodeCache(p.warn, p.env);
+    const hot = run('wasm');
+    expect(p.warnings).toEqual([]);
+    expect(hot.hart.engineStats.fromCache).toBeGreaterThan(0);
+    expect(hot.hart.engineStats.translated).toBeLessThan(cold.hart.engineStats.translated);
+    for (const r of [cold, hot]) {
+      expect(r.icount).toBe(reference.icount);
+      expect(r.pc).toBe(reference.pc);
+      expect(r.console).toBe(reference.console);
+    }
+  });
+
+  it('a damaged file: one warning that names it, none of it used, the run exact', async () => {
+    const p = place();
+    const loaded = await loadUserCodeCache(p.warn, p.env);
+    run('wasm');
+    await saveUserCodeCache(loaded, p.warn);
+    const bytes = readFileSync(p.file);
+    bytes[bytes.length >> 1] ^= 0x5a;
+    writeFileSync(p.file, bytes);
+    CodeCache.shared.clear();
+    await loadUserCodeCache(p.warn, p.env);
+    expect(p.warnings).toHaveLength(1);
+    expect(p.warnings[0]).toContain(p.file);
+    const r = run('wasm');
+    expect(r.hart.engineStats.fromCache).toBe(0);
+    expect(r.icount).toBe(reference.icount);
+    expect(r.console).toBe(reference.console);
+  });
+
+  it('a FIFO in its place is one warning, not a hang; a directory that cannot be made is one warning on save, not an error', async () => {
+    const p = place();
+    const loaded = await loadUserCodeCache(p.warn, p.env); // nothing there: the directory is made on save
+    run('wasm');
+    await saveUserCodeCache(loaded, p.warn);
+    rmSync(p.file);
+    const fifo = makeFifo(p.file);
+    try {
+      await loadUserCodeCache(p.warn, p.env);
+    } finally {
+      fifo.stop();
+    }
+    expect(p.warnings).toEqual([`${p.file} is a FIFO, not a regular file: ignored`]);
+    const blocked = join(tmp, 'a-file');
+    writeFileSync(blocked, '');
+    const q = place();
+    await saveUserCodeCache({ file: join(blocked, 'prnr', 'code-cache.bin'), modulesAtLoad: -1 }, q.warn);
+    expect(q.warnings).toHaveLength(1);
+    expect(q.warnings[0]).toMatch(/^the code cache was not saved to .*a-file\/prnr\/code-cache\.bin: ENOTDIR/);
+  });
+});

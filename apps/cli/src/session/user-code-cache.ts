@@ -1,0 +1,69 @@
+/**
+ * The per-user code cache: the translated code of earlier runs, so that `prnr run`,
+ * `record` and `demo` start with it instead of translating a Linux boot again (a
+ * recording's own code-cache.bin does this for its replays). One file,
+ * code-cache.bin in the user's cache directory (userCacheDir; none with
+ * PRNR_CACHE_DIR=off). A hint, never trusted: the cpu checks every cached block
+ * against the guest's bytes before it runs it, and a damaged file is ignored with
+ * one warning. Saved whole through a temporary file and a rename, so that two
+ * prnr processes ending at once leave one of their files, never a mix.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { CodeCache } from '@prnr/cpu';
+import { CODE_CACHE_FILE, loadCodeCacheFile, writeWholeCodeCacheFile } from '@prnr/recording';
+import { NotRegularFileError, readRegularFileSync } from '@prnr/snapshot';
+import { userCacheDir } from './default-images.js';
+
+/**
+ * Bound on what is saved (wasm bytes plus block sources, as CodeCache counts them), the most
+ * recently used modules first: about two default-guest boots' code, ~8 MB on disk.
+ */
+export const USER_CODE_CACHE_MAX_BYTES = 32 << 20;
+
+export function userCodeCacheFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = userCacheDir(env);
+  return dir === undefined ? undefined : join(dir, CODE_CACHE_FILE);
+}
+
+/** Warnings of the user's code cache go to stderr, one line each. */
+export const warnOnStderr = (line: string): void => void process.stderr.write(`prnr: warning: ${line}\n`);
+
+/** What a save compares against: the cache's modules when it was loaded (CodeCache.modulesAdded). */
+export interface LoadedUserCodeCache {
+  readonly file: string | undefined;
+  readonly modulesAtLoad: number;
+}
+
+/** Adds the user's code cache to this thread's shared one; a missing file is fine, anything wrong with it is one line to `warn`. */
+export async function loadUserCodeCache(warn: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<LoadedUserCodeCache> {
+  const file = userCodeCacheFile(env);
+  if (file !== undefined) {
+    try {
+      await loadCodeCacheFile(readRegularFileSync(file), file, 'this run', warn);
+    } catch (e) {
+      // None yet (the first run) is no news; otherwise say why. This run translates as it goes.
+      if (e instanceof NotRegularFileError) warn(`${e.message}: ignored`);
+      else if ((e as NodeJS.ErrnoException).code !== 'ENOENT') warn(`${file}: cannot read (${(e as Error).message}): ignored`);
+    }
+  }
+  return { file, modulesAtLoad: CodeCache.shared.modulesAdded };
+}
+
+/** Saves the shared cache as the user's, when this run translated something; a failure is one line to `warn`, never an error. */
+export async function saveUserCodeCache(loaded: LoadedUserCodeCache, warn: (line: string) => void): Promise<void> {
+  const { file } = loaded;
+  if (file === undefined || CodeCache.shared.modulesAdded === loaded.modulesAtLoad) return;
+  const tmp = `${file}.${process.pid}.partial`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    await writeWholeCodeCacheFile(file, tmp, CodeCache.shared.serialize(USER_CODE_CACHE_MAX_BYTES));
+  } catch (e) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was written there
+    }
+    warn(`the code cache was not saved to ${file}: ${(e as Error).message}`);
+  }
+}
