@@ -19,6 +19,7 @@
 //   --machine PATH     the module exporting VirtMachine, defaultBoardConfig and
 //                      loadGuestImages (default packages/machine/dist/index.js),
 //                      e.g. to compare two builds
+//   --no-cli           leave out the `prnr run` rows (below)
 //   --boot-background-compile
 //                      harts compile translated blocks on a worker thread
 //                      (Hart.defaultBackgroundCompile, set on the @prnr/cpu that
@@ -28,6 +29,13 @@
 // Wall time: ours from building the machine (images already loaded and
 // unpacked) to the guest's power-off; QEMU's from spawning the process to its
 // exit (QEMU's startup, ≈0.03 s, included), a fresh copy of the disk each run.
+// The `prnr run` rows time what a user runs: the CLI as a process of its own
+// (`prnr run --cmdline '... prnr.run=...' --script EMPTY`: the same workload
+// in script mode, nothing typed, idle time skipped as above), spawn to exit as
+// QEMU's, so node's start, loading the images (from the image cache) and a
+// cold V8 are in. Cold: no per-user code cache (PRNR_CACHE_DIR's
+// code-cache.bin removed first); user code cache: the one the run before left.
+// One of each per round, beside our in-process runs.
 // Instructions: ours, the hart's step count at power-off. QEMU's, from a
 // separate -icount shift=0 run: with a gdbstub breakpoint on the kernel's
 // machine_power_off (address from System.map) the VM stops there, and QMP
@@ -120,6 +128,17 @@ function qemuCommand(guestDir, disk) {
   if (r.status !== 0) return { error: `guest/run-qemu.sh --print-args failed: ${(r.stderr || r.stdout).trim()}` };
   const [bin, ...args] = r.stdout.trimEnd().split('\n');
   return { bin, args };
+}
+
+/** One `prnr run` process (see the header), wall ms from spawn to exit; `cacheDir` is its PRNR_CACHE_DIR. */
+function cliRun(cliMain, cmdline, emptyScript, cacheDir) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cliMain, 'run', '--cmdline', cmdline, '--script', emptyScript], {
+    env: { ...process.env, PRNR_CACHE_DIR: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'], timeout: QEMU_TIMEOUT_MS, encoding: 'latin1', maxBuffer: 1 << 26,
+  });
+  const ms = performance.now() - t0;
+  const ok = r.status === 0 && r.stdout.includes(END_MARKER);
+  return { ms, ok, status: r.status, signal: r.signal, tail: (r.stdout + r.stderr).slice(-300) };
 }
 
 /** One QEMU run: wall ms from spawn to exit, and whether the workload ended with power-off (exit status 0). */
@@ -319,6 +338,16 @@ export async function run({ args, log, benchDir }) {
   const qemuFailed = new Set();
   let qemuCount = null;
   const cmdline = imgs ? cmdlineFor(imgs.cmdline) : null;
+  // `prnr run` as a process (see the header): cold, then with the code cache the cold run left.
+  const cliMain = join(root, 'apps/cli/dist/main.js');
+  const CLI_MODES = ['cold', 'user code cache'];
+  const cliOn = oursOn && !args['no-cli'] && ENGINES.includes('wasm') && typeof args.machine !== 'string';
+  if (cliOn && !existsSync(cliMain)) notes.push(`prnr run: ${cliMain} is missing (not built?); its rows left out`);
+  const cliRuns = { cold: [], 'user code cache': [] };
+  const cliFailed = new Set();
+  const cliCache = join(dir, 'cli-cache');
+  const emptyScript = join(dir, 'empty.sh');
+  writeFileSync(emptyScript, '');
   try {
     for (let i = 0; i < Math.max(oursOn ? oursReps : 0, cmd ? qemuReps : 0); i++) {
       for (const engine of oursOn && i < oursReps ? ENGINES : []) {
@@ -331,6 +360,17 @@ export async function run({ args, log, benchDir }) {
           oursFailed.add(engine);
           notes.push(`ours (${engine}) FAILED: stopped by ${r.stop} at step ${r.steps} without "${END_MARKER}"; console tail: ${JSON.stringify(r.tail)}`);
         }
+      }
+      for (const mode of cliOn && existsSync(cliMain) && i < oursReps ? CLI_MODES : []) {
+        if (cliFailed.has(mode)) continue;
+        log(`  prnr run (${mode}), run ${i + 1}/${oursReps} ...`);
+        if (mode === 'cold') rmSync(join(cliCache, 'code-cache.bin'), { force: true });
+        const r = cliRun(cliMain, cmdline, emptyScript, cliCache);
+        if (!r.ok) {
+          ok = false;
+          cliFailed.add(mode);
+          notes.push(`prnr run (${mode}) FAILED: exit ${r.status} ${r.signal ?? ''}; output tail: ${JSON.stringify(r.tail)}`);
+        } else cliRuns[mode].push(r.ms);
       }
       for (const [mode, extra] of cmd && i < qemuReps ? QEMU_MODES : []) {
         if (qemuFailed.has(mode)) continue;
@@ -388,6 +428,16 @@ export async function run({ args, log, benchDir }) {
   for (const engine of ENGINES) {
     const o = oursBy[engine];
     if (o) rows.push([`prnr, ${engine}`, fmtS(o.ms), fmtCount(o.instructions), fmtM(mips(o.instructions, o.ms)), vsInterp(o.ms), vsWasm(o.ms)]);
+  }
+  for (const mode of CLI_MODES) {
+    const runs = cliRuns[mode];
+    if (cliFailed.has(mode) || runs.length === 0) continue;
+    const ms = median(runs);
+    const n = oursBy.wasm?.instructions;
+    // The CLI's guest reads the host's clock (`date`), so its count is the in-process runs' within a few instructions: ≈.
+    rows.push([`prnr run process, ${mode}`, fmtS(ms), n ? `≈${fmtCount(n)}` : 'n/a', n ? `≈${fmtM(mips(n, ms))}` : '', vsInterp(ms), vsWasm(ms)]);
+    records.push({ engine: `prnr-run-cli-${mode.replace(/ /g, '-')}`, wallMs: ms, runsMs: runs, instructions: n ?? null, instructionsExact: false });
+    if (qemu.icount) notes.push(`prnr run process (${mode}) / QEMU -icount, round by round: ${runs.slice(0, qemu.icount.runs.length).map((x, i) => (x / qemu.icount.runs[i]).toFixed(2)).join(', ')}; medians ${(ms / qemu.icount.ms).toFixed(2)}`);
   }
   if (qemu.tcg) {
     const n = qemu.instructions;

@@ -16,10 +16,11 @@ export function registerRun(program: Command): void {
     .option('--mem <MiB>', MEM_OPTION_HELP, parseMemMiB)
     .option('--disk <file>', 'raw disk image for virtio-blk (default: the image set\'s disk; writes stay in memory)')
     .option('--script <file>', 'type this file into the console, one line per shell prompt, instead of the keyboard')
+    .option('--cmdline <text>', 'kernel command line (default: the image set\'s)')
     .option('--device <module[,key=value...]>', DEVICE_OPTION_HELP, collectDevice)
     .option('--net <spec>', NET_OPTION_HELP)
     .addHelpText('after', '\nInteractive: Ctrl-A x quits.\n\nExamples:\n  prnr run\n  prnr run --script guest/workloads/smoke.sh\n  prnr run --mem 128 --disk my.ext4\n  prnr run --net user,hostfwd=tcp::8080-:80\n')
-    .action(async (opts: { device?: string[]; image: string; mem?: number; disk?: string; script?: string; net?: string }) => {
+    .action(async (opts: { device?: string[]; image: string; mem?: number; disk?: string; script?: string; cmdline?: string; net?: string }) => {
       const net = opts.net !== undefined ? await openUserNetwork(opts.net) : undefined;
       const devices = await loadDeviceOptions(opts.device);
       const codeCache = await loadUserCodeCache(warnOnStderr);
@@ -29,6 +30,7 @@ export function registerRun(program: Command): void {
           devices,
           imageDir: opts.image,
           memMiB: opts.mem,
+          cmdline: opts.cmdline,
           disk: opts.disk ? readDiskImage(opts.disk) : undefined,
           input: con.input,
           output: con.output,

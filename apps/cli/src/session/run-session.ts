@@ -18,6 +18,8 @@ export interface RunSessionOptions {
   devices?: BoardDevices;
   imageDir: string;
   memMiB?: number;
+  /** Kernel command line (default: the image set's). */
+  cmdline?: string;
   /** A disk image file to use instead of the image set's disk. */
   disk?: Uint8Array;
   input: ConsoleInputPort;
@@ -42,7 +44,7 @@ const CHUNK = 5_000_000;
 const TICK_NS = 100n; // 10 MHz timebase
 
 export async function runSession(o: RunSessionOptions): Promise<RunSessionResult> {
-  const board = guestBoard(loadImages(o.imageDir), { memMiB: o.memMiB, disk: o.disk, network: o.packets !== undefined });
+  const board = guestBoard(loadImages(o.imageDir), { memMiB: o.memMiB, disk: o.disk, cmdline: o.cmdline, network: o.packets !== undefined });
   const { images } = board;
   const config = withDevices(board.config, o.devices ?? { plugins: [], devices: [] });
   const registry = createDeviceRegistry((o.devices?.plugins ?? []).map((p) => p.plugin));
