@@ -32,7 +32,7 @@ import { encodeCheckpoint } from './checkpoint.js';
 import { RECORDING_FORMAT_VERSION, RecordingError, manifestText, segmentName, writeManifestAsync, type RecordingManifest } from './manifest.js';
 import { HOST_YIELD_EVERY_MS, hostYields, runLoop, type LoopEnd } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
-import { CodeCacheWriter, saveCodeCache } from './code-cache-file.js';
+import { CODE_CACHE_FILE, CodeCacheWriter, saveCodeCache } from './code-cache-file.js';
 import { acquireRecordingLock } from './recording-lock.js';
 import { recordPluginPorts } from './plugin-channels.js';
 import { threadCpuNs } from './thread-cpu.js';
@@ -93,6 +93,8 @@ export interface RecordOptions {
   maxSteps?: number;
   shouldStop?: () => boolean;
   onProgress?: (p: RecordProgress) => void;
+  /** Told, in one line, what went wrong that leaves the recording whole (its code cache not written: replays then translate afresh). */
+  onWarning?: (line: string) => void;
 }
 
 export interface RecordProgress {
@@ -396,7 +398,9 @@ export class RecordSession {
     const events = this.totalEvents;
     // The code translated while recording goes with the recording: its replays start hot. Its last
     // piece is compressed off this thread while the worker stores the last snapshot.
-    const codeCache = this.codeCache ? this.codeCache.close() : machine.hart.engine === 'wasm' ? saveCodeCache(this.o.dir) : Promise.resolve();
+    // Only a hint (readers check it, and ignore a damaged one): a failure to write it leaves the recording complete.
+    const codeCache = (this.codeCache ? this.codeCache.close() : machine.hart.engine === 'wasm' ? saveCodeCache(this.o.dir) : Promise.resolve())
+      .catch((e: Error) => this.o.onWarning?.(`${join(this.o.dir, CODE_CACHE_FILE)} was not written (${e.message}): replays translate code afresh`));
     // Complete once the last slice is in (its update is queued before this one, and adds its log bytes).
     this.publisher.publish(async () => {
       manifest.status = 'complete';

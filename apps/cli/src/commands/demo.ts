@@ -60,6 +60,7 @@ export function registerDemo(program: Command): void {
         // The guest's console is the progress display. The mark goes in as soon as the directory is there,
         // so that a demo cut short (killed, a crash) is still replaced by the next one.
         onProgress: () => { mark(); flush(); },
+        onWarning: warnOnStderr,
       }).catch((e: unknown) => {
         cleanUp(); // a start that failed leaves no directory in the way of the next try
         throw e;

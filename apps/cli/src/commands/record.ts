@@ -60,6 +60,7 @@ export function registerRecord(program: Command): void {
           checkpointInterval: opts.checkpointInsns,
           maxSteps: opts.maxInsns,
           shouldStop: con.quitRequested,
+          onWarning: warnOnStderr,
         }).catch((e: unknown) => {
           cleanUp(); // a start that failed leaves no directory in the way of the next try
           throw deviceStartRefusal(e);
