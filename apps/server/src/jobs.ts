@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { disassemble } from '@prnr/cpu';
-import { checkStoredSnapshotsInThread, type RecordingManifest, type StoredSliceProblem } from '@prnr/recording';
+import type { RecordingManifest } from '@prnr/recording';
 import {
   QueueExecutor,
   ThreadExecutor,
@@ -244,9 +244,8 @@ export class JobManager {
     const analyses = this.o.analyses();
     const executor = this.makeExecutor(job);
     job.executor = executor;
-    // Beside the replay, on a thread of its own: a lane running straight through a chunk restores only its first snapshot.
-    const readBack = stored ? checkStoredSnapshotsInThread(asRecording(stored.dir, stored.manifest), slices) : null;
-    readBack?.catch(() => {}); // awaited below; a replay that throws first must not leave it unhandled
+    // Slices whose stored snapshot could not be read back, by index: their error as the job says it.
+    const unreadable = new Map<number, string>();
     const inline = this.o.executor === 'inline';
     // A replay in this thread reports progress between chunks of steps: there the server answers other requests, and a stopped job ends.
     const breathe = (): Promise<void> => {
@@ -267,11 +266,14 @@ export class JobManager {
           return inline ? breathe() : undefined;
         },
         onSliceDone: (t, pass) => this.onSliceDone(job, t, pass),
+        // Beside the replay, on a thread of its own (a lane running straight through a chunk restores only its
+        // first snapshot), from this server's copy whatever replays them.
+        ...(stored ? { readBack: asRecording(stored.dir, stored.manifest), onReadBackFailure: (t: SliceOutcome) => this.onReadBackFailure(job, t, unreadable) } : {}),
       });
       const steps = r.slices.reduce((a, s) => a + s.steps, 0);
       const result: ReplayJobResult = {
         verified: r.verified,
-        slices: r.slices.map((s) => ({ ...s, divergence: s.divergence ?? null })),
+        slices: r.slices.map((s) => ({ ...s, divergence: s.divergence ?? null, ...(unreadable.has(s.slice) ? { error: unreadable.get(s.slice) } : {}) })),
         passes: r.passes,
         tasks: r.tasks,
         wallSeconds: r.wallSeconds,
@@ -279,32 +281,27 @@ export class JobManager {
         analyses: r.analyses,
       };
       if (job.info.type === 'diagnose') result.anomalies = anomaliesOf(r.analyses, analyses);
-      if (readBack) this.failStored(job, result, await readBack);
       return result;
     } finally {
+      // The read-back has ended by now (replayRecording waits for it, whatever the replay did): close() waits for the job's work.
       await executor.close().catch(() => {});
-      // The job's work ends when the read-back does (close() waits for it), whatever the replay did.
-      await readBack?.catch(() => {});
     }
   }
 
-  /** A slice that replayed to its end state but whose stored snapshot cannot be read back fails, with what is wrong, as `prnr verify` has it. */
-  private failStored(job: Job, result: ReplayJobResult, problems: StoredSliceProblem[]): void {
-    for (const p of problems) {
-      const s = result.slices.find((x) => x.slice === p.slice);
-      if (!s?.verified) continue; // its replay already failed, and says why
-      const error = this.o.recordings.clean(p.error);
-      s.verified = false;
-      s.error = error;
-      result.verified = false;
-      if (job.finished) continue;
-      const e = this.entry(job, p.slice, 0);
-      if (e) {
-        e.state = 'failed';
-        e.error = error;
-      }
-      job.emit({ type: 'task', slice: p.slice, pass: 0, verified: false, diverged: false, error, mips: e?.mips ?? 0, wallSeconds: s.wallSeconds });
+  /**
+   * A slice that replayed to its end state but whose stored snapshot cannot be read back has failed, as `prnr verify` has it:
+   * its entry and the page following the job say so, with the error cleaned as the job's result will have it (`unreadable`).
+   */
+  private onReadBackFailure(job: Job, t: SliceOutcome, unreadable: Map<number, string>): void {
+    const error = this.o.recordings.clean(t.error ?? '');
+    unreadable.set(t.slice, error);
+    if (job.finished) return;
+    const e = this.entry(job, t.slice, 0);
+    if (e) {
+      e.state = 'failed';
+      e.error = error;
     }
+    job.emit({ type: 'task', slice: t.slice, pass: 0, verified: false, diverged: false, error, mips: e?.mips ?? 0, wallSeconds: t.wallSeconds });
   }
 
   private async runSeek(job: Job, location: RecordingLocation, icount: number): Promise<SeekJobResult> {

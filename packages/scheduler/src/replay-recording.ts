@@ -4,8 +4,11 @@
  * check every slice's end state against recording.json here (a worker's word
  * is not taken for it, remote workers included), and merge each analysis's
  * slice results in slice order. A failed or diverging slice is reported with
- * its index; the others still run and are reported.
+ * its index; the others still run and are reported. Optionally (`readBack`,
+ * as `prnr verify` does) every stored snapshot of the slices is read back
+ * beside the replay, on a thread of its own.
  */
+import { checkStoredSnapshotsInThread, type Recording, type StoredSliceProblem } from '@prnr/recording';
 import type { AnalysisContext } from './analysis.js';
 import type { AnalysisRegistry } from './analysis-registry.js';
 import type { Executor, SharedTaskOptions } from './executor.js';
@@ -91,9 +94,66 @@ export interface ReplayRecordingOptions {
    * by what this run measures as it goes (its restores, its replay seconds per unit of slice cost).
    */
   costs?: LaneCosts;
+  /**
+   * Also read back every object each slice's stored snapshot reaches (its console, and what every
+   * restore needs), as `prnr verify` does, on a thread of its own beside the replay
+   * (@prnr/recording's checkStoredSnapshotsInThread, over `slices`): a lane running straight
+   * through a chunk restores only the chunk's first snapshot, so a damaged object of a later one
+   * would otherwise go unnoticed, and the answer would depend on the number of lanes.
+   *
+   * Given: the same recording as `recording`, opened from a local directory, which is where it is
+   * read back from. The read-back needs the files, so it is always local: a caller whose workers
+   * read the recording by URL (`{ url }`) passes its own copy here (the server does). Not given:
+   * no read-back (replay, diagnose).
+   *
+   * The read-back starts as replayRecording does and has always ended when it returns or throws
+   * (a replay that throws is not held up by its answer, which is dropped; its failure never goes
+   * unhandled). A slice of pass 0 that replayed to its recorded end state but whose stored
+   * snapshot cannot be read back is then not verified, with the problem as its `error`, and
+   * neither is the result; a slice whose replay already failed keeps its own error.
+   */
+  readBack?: Recording;
+  /**
+   * With `readBack`: a slice that `onSliceDone` reported verified (pass 0) failed the read-back,
+   * after the replay and before replayRecording returns. `s` is its outcome as the result now
+   * has it: `verified` false, `error` the read-back's problem. Told at most once per slice, in
+   * the order of `slices`.
+   */
+  onReadBackFailure?: (s: SliceOutcome) => void;
 }
 
+/**
+ * Replays `o.slices` of the recording on `o.executor` (see ReplayRecordingOptions), and with
+ * `o.readBack` reads back their stored snapshots beside it.
+ */
 export async function replayRecording(o: ReplayRecordingOptions): Promise<RecordingReplayResult> {
+  // Started first, on its own thread; awaited after the replay, whatever the replay did.
+  const readBack = o.readBack ? checkStoredSnapshotsInThread(o.readBack, o.slices) : undefined;
+  readBack?.catch(() => {}); // a replay that throws first must not leave it unhandled
+  let r: RecordingReplayResult;
+  try {
+    r = await replaySlices(o);
+  } catch (e) {
+    await readBack?.catch(() => {}); // the work has ended when replayRecording throws
+    throw e;
+  }
+  if (readBack) failUnreadable(r, await readBack, o.onReadBackFailure);
+  return r;
+}
+
+/** A slice that replayed to its end state but whose stored snapshot cannot be read back fails, with what is wrong. */
+function failUnreadable(r: RecordingReplayResult, problems: StoredSliceProblem[], told?: (s: SliceOutcome) => void): void {
+  for (const p of problems) {
+    const s = r.slices.find((x) => x.slice === p.slice);
+    if (!s?.verified) continue; // its replay already failed, and says why
+    s.verified = false;
+    s.error = p.error;
+    r.verified = false;
+    told?.(s);
+  }
+}
+
+async function replaySlices(o: ReplayRecordingOptions): Promise<RecordingReplayResult> {
   const started = process.hrtime.bigint();
   traceReplay('replay-recording');
   o.executor.warm?.(o.recording, o.modules);

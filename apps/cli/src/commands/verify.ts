@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { checkStoredSnapshotsInThread, type StoredSliceProblem } from '@prnr/recording';
-import type { RecordingReplayResult } from '@prnr/scheduler';
 import { formatCount } from '../format.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
 import { openRecordingDir } from '../session/open-recording.js';
@@ -28,17 +26,14 @@ export function registerVerify(program: Command): void {
       const lanes = opts.redis || opts.allLanes ? null : decideLanes(slices.map((i) => rec.manifest.slices[i]), opts.parallel ?? availableParallelism());
       if (lanes && lanes.asked > 1 && !opts.json) process.stderr.write(`prnr: ${lanes.reason}\n`);
       const executor = makeExecutor({ ...opts, parallel: lanes?.lanes ?? opts.parallel, slices: slices.length });
-      // Beside the replay, on a thread of its own, every stored snapshot is read back: a lane running
-      // straight through a chunk restores only its first.
-      const stored = checkStoredSnapshotsInThread(rec, slices);
-      stored.catch(() => {}); // awaited below; a replay that throws first must not leave it unhandled
+      // Beside the replay, on a thread of its own, every stored snapshot is read back (replayRecording's
+      // readBack): a lane running straight through a chunk restores only its first.
       let r;
       try {
-        r = await replayWithProgress(rec, { executor, slices, progress: !opts.json });
+        r = await replayWithProgress(rec, { executor, slices, progress: !opts.json, readBack: true });
       } finally {
         await executor.close();
       }
-      failStoredProblems(r, await stored);
       if (opts.json) {
         process.stdout.write(JSON.stringify({ recording: dir, complete: rec.manifest.status === 'complete', verified: r.verified, wallSeconds: r.wallSeconds, fixed: r.fixed, ...(lanes ? { lanes: { used: lanes.lanes, asked: lanes.asked, expectedSeconds: lanes.expectedSeconds, predictedSeconds: lanes.predicted, reason: lanes.reason } } : {}), slices: r.slices }, null, 2) + '\n');
       } else {
@@ -56,15 +51,4 @@ export function registerVerify(program: Command): void {
       }
       if (!r.verified) process.exitCode = EXIT_DIVERGED;
     });
-}
-
-/** A slice that replayed to its end state but whose stored snapshot cannot be read back fails, with what is wrong. */
-function failStoredProblems(r: RecordingReplayResult, problems: StoredSliceProblem[]): void {
-  for (const p of problems) {
-    const s = r.slices.find((x) => x.slice === p.slice);
-    if (!s?.verified) continue; // its replay already failed, and says why
-    s.verified = false;
-    s.error = p.error;
-    r.verified = false;
-  }
 }

@@ -14,7 +14,16 @@ export async function loadAnalyses(): Promise<{ registry: AnalysisRegistry; modu
 
 export async function replayWithProgress(
   rec: Recording,
-  o: { executor: Executor; slices?: number[]; analyses?: AnalysisRequest[]; progress: boolean; analysisSet?: { registry: AnalysisRegistry; modules: string[] }; profile?: unknown },
+  o: {
+    executor: Executor;
+    slices?: number[];
+    analyses?: AnalysisRequest[];
+    progress: boolean;
+    analysisSet?: { registry: AnalysisRegistry; modules: string[] };
+    profile?: unknown;
+    /** Read back every stored snapshot of the slices beside the replay (replayRecording's `readBack`, from `rec`), as verify does. */
+    readBack?: boolean;
+  },
 ): Promise<RecordingReplayResult> {
   o.executor.warm?.({ dir: rec.dir }, o.analyses?.length ? analysisModules() : []); // workers get ready while the analyses load
   const { registry, modules } = o.analysisSet ?? (o.analyses?.length ? await loadAnalyses() : { registry: new AnalysisRegistry(), modules: [] });
@@ -31,6 +40,7 @@ export async function replayWithProgress(
       modules,
       executor: o.executor,
       profile: o.profile,
+      ...(o.readBack ? { readBack: rec } : {}),
       onProgress: (p) => progress.update(p),
       onSliceDone: (s, pass) => progress.done(s, pass),
     });
