@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackgroundWriter } from './background-writer.js';
+import { BackgroundWriter, DEFAULT_RING_BYTES } from './background-writer.js';
 import { FsObjectStore } from './fs-object-store.js';
 import { blake3Hex, blake3Ready } from './hash.js';
 import { restoreSnapshot } from './restore.js';
@@ -276,7 +276,7 @@ describe('BackgroundWriter', () => {
     let expected = '';
     try {
       await bg.whenReady();
-      expect(bg.holdsNow(16 << 20)).toBe(true); // its ring is touched, all of it
+      expect(bg.holdsNow(DEFAULT_RING_BYTES)).toBe(true); // its ring is touched, all of it
       expected = await fullStateRoot(m.parts());
       expect((await bg.capture(m.parts()).done).root).toBe(expected);
       await bg.sync();

@@ -22,12 +22,17 @@ export { HELPER_NICE, niceOtherThreads } from './thread-priority.js';
 const WORKER = new URL('../dist/capture-worker.js', import.meta.url);
 
 /**
- * The shared ring's size: room for an 8 MiB base disk image and the
- * captures of a running guest (median ~30 pages); a capture that does not
- * fit in its free part copies into fresh memory. The worker touches all of
- * it once (~4,000 page faults, on its thread), so it is not made larger.
+ * The shared ring's size: room for an 8 MiB base disk image, the boot's
+ * first captures (~1,100-1,300 pages each in the first 20M instructions)
+ * and the captures of a running guest (median ~30 pages); a capture that
+ * does not fit in its free part copies into fresh memory, paying its page
+ * faults in the pause. The worker touches all of it once (~8,000 page
+ * faults, on its thread). 32 MiB since 2026-12-07: with 16, a boot's second
+ * or third snapshot copied into fresh memory in 5 of 14 smoke recordings on
+ * an AMD EPYC host, pausing the guest 18-24 ms; with 32, at most 6 ms in
+ * 14, at the same record/plain ratio (BENCHMARKS.md §4b, twenty-first pass).
  */
-export const DEFAULT_RING_BYTES = 16 << 20;
+export const DEFAULT_RING_BYTES = 32 << 20;
 
 export interface SnapshotThreadOptions {
   /** Bytes of the shared ring (default DEFAULT_RING_BYTES). */
