@@ -4,6 +4,7 @@
  * damaged or odd file is one warning, never trusted, never a hang.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +63,25 @@ describe('the per-user code cache', () => {
       expect(r.pc).toBe(reference.pc);
       expect(r.console).toBe(reference.console);
     }
+  });
+
+  it('a save removes the temporary files of saves whose process is gone, not those of a live one', async () => {
+    const p = place();
+    const loaded = await loadUserCodeCache(p.warn, p.env);
+    run('wasm');
+    await saveUserCodeCache(loaded, p.warn); // makes the directory
+    const dir = join(p.file, '..');
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid is free
+    const live = process.ppid;
+    writeFileSync(join(dir, `code-cache.bin.${gone}.partial`), 'cut short');
+    writeFileSync(join(dir, `code-cache.bin.${live}.partial`), 'being written');
+    writeFileSync(join(dir, 'notes.txt'), 'the user\'s');
+    CodeCache.shared.clear();
+    const again = await loadUserCodeCache(p.warn, p.env);
+    run('wasm');
+    await saveUserCodeCache({ ...again, modulesAtLoad: -1 }, p.warn);
+    expect(readdirSync(dir).sort()).toEqual(['code-cache.bin', `code-cache.bin.${live}.partial`, 'notes.txt']);
+    expect(p.warnings).toEqual([]);
   });
 
   it('a damaged file: one warning that names it, none of it used, the run exact', async () => {

@@ -8,8 +8,8 @@
  * one warning. Saved whole through a temporary file and a rename, so that two
  * prnr processes ending at once leave one of their files, never a mix.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { CodeCache } from '@prnr/cpu';
 import { CODE_CACHE_FILE, loadCodeCacheFile, writeWholeCodeCacheFile } from '@prnr/recording';
 import { NotRegularFileError, readRegularFileSync } from '@prnr/snapshot';
@@ -58,6 +58,7 @@ export async function saveUserCodeCache(loaded: LoadedUserCodeCache, warn: (line
   try {
     mkdirSync(dirname(file), { recursive: true });
     await writeWholeCodeCacheFile(file, tmp, CodeCache.shared.serialize(USER_CODE_CACHE_MAX_BYTES));
+    removeOrphans(file);
   } catch (e) {
     try {
       rmSync(tmp, { force: true });
@@ -65,5 +66,24 @@ export async function saveUserCodeCache(loaded: LoadedUserCodeCache, warn: (line
       // nothing was written there
     }
     warn(`the code cache was not saved to ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Temporary files of saves whose process is gone (killed while it wrote): nothing else removes them. */
+function removeOrphans(file: string): void {
+  const prefix = `${basename(file)}.`;
+  for (const name of readdirSync(dirname(file))) {
+    const pid = name.startsWith(prefix) && name.endsWith('.partial') ? Number(name.slice(prefix.length, -'.partial'.length)) : NaN;
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    rmSync(join(dirname(file), name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // there, but another user's
   }
 }
