@@ -21,6 +21,9 @@ import type { CheckRequest, CheckReply } from './check-snapshots-worker.js';
 /** What the check reads: the manifest and the store. */
 export type StoredRecording = Pick<Recording, 'manifest' | 'store'>;
 
+/** What a slice whose stored snapshot cannot be read fails with, in front of what is wrong. */
+export const UNRESTORABLE = 'its stored snapshot cannot be restored';
+
 export interface StoredSliceProblem {
   slice: number;
   /** One line: which object of which snapshot, and what is wrong with it. */
@@ -53,7 +56,7 @@ export async function checkStoredSnapshots(rec: StoredRecording, slices: readonl
     try {
       await readBack(rec, [s], [], good);
     } catch (e) {
-      problems.push({ slice: s.index, error: `its stored snapshot cannot be restored: ${(e as Error).message}` });
+      problems.push({ slice: s.index, error: `${UNRESTORABLE}: ${(e as Error).message}` });
     }
   }
   return problems;

@@ -11,10 +11,11 @@ import { loadRecordedModules } from './device-modules.js';
 import { Channel, DivergenceError, PortReplayer, decodeUvarint, readSegmentBytes, type LogEvent } from '@prnr/eventlog';
 import { primeHartFeedback } from '@prnr/cpu';
 import { VirtMachine } from '@prnr/machine';
-import type { ObjectReader } from '@prnr/snapshot';
+import { ObjectCorruptError, ObjectMissingError, type ObjectReader } from '@prnr/snapshot';
 import { compareCheckpoint } from './checkpoint.js';
 import { MANIFEST_FILE, RecordingError, type RecordingManifest, type SliceEntry } from './manifest.js';
 import { MachineSnapshots } from './machine-snapshots.js';
+import { UNRESTORABLE } from './check-snapshots.js';
 import { runLoop, type LoopHooks } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
 import { loadCodeCache } from './code-cache-file.js';
@@ -155,7 +156,7 @@ export class ReplaySession {
         this.snapshots = await MachineSnapshots.restore(this.m!, this.source.store, slice.snapshot, { fresh: true });
       } catch (e) {
         this.m = null; // partly written: no longer a fresh machine
-        throw e;
+        throw unrestorable(e);
       }
       this.stats.coldRestores++;
     } else {
@@ -164,7 +165,7 @@ export class ReplaySession {
         await this.snapshots.jumpTo(slice.snapshot);
       } catch (e) {
         this.current = -1;
-        throw e;
+        throw unrestorable(e);
       }
     }
     this.replayer!.load(await events);
@@ -418,4 +419,12 @@ function baseImage(store: ObjectReader, hash: string): Promise<Uint8Array> {
     while (baseImages.size > BASE_IMAGES_KEPT) baseImages.delete(baseImages.keys().next().value!);
   }
   return p;
+}
+
+/**
+ * A snapshot object that cannot be read, said as verify's read-back says it, so that a slice's
+ * answer does not depend on whether its lane restored it or ran into it from the slice before.
+ */
+function unrestorable(e: unknown): unknown {
+  return e instanceof ObjectMissingError || e instanceof ObjectCorruptError ? e.withContext(UNRESTORABLE) : e;
 }
