@@ -21,7 +21,7 @@ export { peekVirtual, translatePeek, peekCsr } from './peek.js';
 export { disassemble, csrName, ABI_REGISTER_NAMES } from './disasm.js';
 export type { Disassembly } from './disasm.js';
 export { CodeCache, CODE_CACHE_DEFAULT_MAX_BYTES } from './jit/code-cache.js';
-export type { CodeCacheOptions, CodeCacheLoadOptions, CodeCacheStats } from './jit/code-cache.js';
+export type { CodeCacheCursor, CodeCacheOptions, CodeCacheLoadOptions, CodeCacheStats } from './jit/code-cache.js';
 export { CODE_CACHE_VERSION } from './jit/code-cache-file.js';
 export type { CodeCacheSnapshot, CodeCacheModuleData, CodeCacheBlockData } from './jit/code-cache-file.js';
 export type { WasmLayout } from './jit/wasm-compiler.js';

@@ -56,15 +56,14 @@ describe('code-cache.bin', () => {
     const d = mkdtempSync(join(dir, 'reuse-'));
     const w = new CodeCacheWriter(d, cache);
     const expected: Buffer[] = [];
-    let mark = 0;
+    const cursor = cache.cursor();
     // Pieces of several programs' code, growing and shrinking: the spare buffer is sometimes too small, sometimes larger than needed.
     const program = (name: string) => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../../bench/programs/${name}.elf`, import.meta.url))));
     const runs = [['int-sieve-crc', 150_000, true], ['sort-matmul', 400_000, false], ['int-sieve-crc', 3_000_000, false], ['u64-sha512-muldiv', 300_000, true], ['ptr-chase', 200_000, true], ['sort-matmul', 3_000_000, false], ['coremark-small', 2_000_000, true]] as const;
     for (const [name, steps, spaced] of runs) {
       runBareElf(program(name), { engine: 'wasm', jitThreshold: 8, codeCache: cache, maxInstructions: steps });
-      const r = cache.serializeSince(mark);
-      mark = r.mark;
-      if (r.bytes) expected.push(Buffer.from(r.bytes));
+      const r = cache.serializeUsed(cursor);
+      if (r) expected.push(Buffer.from(r));
       w.append();
       if (spaced) await new Promise((done) => setTimeout(done, 50)); // its compression done: the next piece reuses the buffer
     }
@@ -73,6 +72,23 @@ describe('code-cache.bin', () => {
     expect(damage).toBeUndefined();
     expect(expected.length).toBeGreaterThanOrEqual(5);
     expect(caches.map((c) => Buffer.from(c).toString('hex'))).toEqual(expected.map((b) => b.toString('hex')));
+  });
+
+  it('holds what the runs translated or found: what a loaded file brought and no run looked up stays out', async () => {
+    // A per-user cache loaded before a recording, as `prnr record` loads it: code of machines with
+    // another RAM size (another layout), which these runs can never find.
+    const elsewhere = new CodeCache();
+    runBareElf(ELF, { engine: 'wasm', jitThreshold: 8, codeCache: elsewhere, maxInstructions: 3_000_000, ramSize: 64 << 20 });
+    const cache = CodeCache.load(elsewhere.serialize());
+    expect(cache.pendingModules).toBe(content(elsewhere).modules);
+    const d = mkdtempSync(join(dir, 'used-'));
+    const w = new CodeCacheWriter(d, cache);
+    translate(cache, 3_000_000);
+    await w.close();
+    const alone = new CodeCache();
+    translate(alone, 3_000_000);
+    expect(content(loaded(readFileSync(join(d, CODE_CACHE_FILE))))).toEqual(content(alone));
+    expect(cache.pendingModules, 'the loaded modules were not even built').toBe(content(elsewhere).modules);
   });
 
   it('files of version 1 (one piece, written at the end) and of the older layout (raw deflate) still read', async () => {

@@ -9,7 +9,9 @@
  * - version 2: pieces, appended while the recording runs (CodeCacheWriter):
  *   each a u32 LE length, then that many bytes of one LZ4 block (lz4-napi's:
  *   its own u32 LE length first) holding a serialized cache (@prnr/cpu's
- *   CodeCache.serializeSince: the modules translated since the piece before).
+ *   CodeCache.serializeUsed: the modules the recording's machine translated or
+ *   found in the cache since the piece before; what a loaded per-user cache
+ *   holds and the run never used stays out).
  *   A crash can cut the last piece short; the reader uses the pieces before.
  * - version 1 (one piece written at the end): 4 more header bytes, the
  *   serialized cache's length u32 LE, then the whole cache as one LZ4 block.
@@ -27,7 +29,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRaw, inflateRawSync } from 'node:zlib';
 import { compress as lz4Compress, uncompress as lz4UncompressAsync, uncompressSync as lz4Uncompress } from 'lz4-napi';
-import { CodeCache } from '@prnr/cpu';
+import { CodeCache, type CodeCacheCursor } from '@prnr/cpu';
 import { NotRegularFileError, readRegularFileSync } from '@prnr/snapshot';
 import type { RecordingSource } from './replay-session.js';
 
@@ -74,24 +76,26 @@ export async function writeWholeCodeCacheFile(file: string, tmp: string, seriali
  * A buffer the next piece (of any writer in this thread) is serialized into, once the piece that
  * used it is compressed; null meanwhile. Fresh memory costs a page fault per 4 KiB written (~12 us
  * each on a VM), on the machine's thread, and the pieces add up to the whole cache (~14 MB for
- * the smoke workload; a recorder's first piece holds all a warm process has translated). Kept for
+ * the smoke workload; a recorder's first piece holds what it found of a warm process's code). Kept for
  * the thread's next recording: the size of the largest piece.
  */
 let spare: Uint8Array | null = null;
 
 /**
  * Writes code-cache.bin while a recording runs: `append` (at each slice's end)
- * adds the code translated since the last piece, serialized on this thread,
+ * adds the code translated or found in the cache since the last piece, serialized on this thread,
  * compressed and written on the thread pool, in order; `close` adds the last.
  * Not fsynced: the file is a hint, and a piece a crash cut short is dropped by
  * the reader, so the code of the slices closed before the crash stays usable.
  */
 export class CodeCacheWriter {
-  private mark = 0;
+  /** From the writer's start: modules that machines of this thread add or find from then on, each once. */
+  private readonly cursor: CodeCacheCursor;
   private readonly file: Promise<FileHandle>;
   private written: Promise<void>;
 
   constructor(dir: string, private readonly cache: CodeCache = CodeCache.shared) {
+    this.cursor = cache.cursor();
     this.file = open(join(dir, CODE_CACHE_FILE), 'w');
     this.written = this.file.then(async (fh) => void (await fh.write(header(VERSION_PIECES))));
     this.written.catch(() => {}); // thrown by close()
@@ -100,9 +104,8 @@ export class CodeCacheWriter {
   append(): void {
     const held = spare;
     spare = null; // lent to this piece until its compression is done
-    // A new buffer with room to spare: the next recording's first piece (all a warm process holds) is a little larger.
-    const { bytes, mark } = this.cache.serializeSince(this.mark, (n) => (held && held.length >= n ? held : new Uint8Array(n + (n >>> 3))));
-    this.mark = mark;
+    // A new buffer with room to spare: the next recording's first piece (what it finds of a warm process's code) may be a little larger.
+    const bytes = this.cache.serializeUsed(this.cursor, (n) => (held && held.length >= n ? held : new Uint8Array(n + (n >>> 3))));
     if (bytes === null) {
       spare = held;
       return;

@@ -282,25 +282,56 @@ describe('code cache: files', () => {
     expect(loaded.stats.blocks).toBe(source.stats.blocks);
   });
 
-  it('serializeSince: files of the modules added since a mark; loaded one after another they hold what serialize() holds', () => {
+  it('serializeUsed: pieces of the modules used since a cursor, each once; loaded one after another they hold what serialize() holds', () => {
     const cache = new CodeCache();
-    const first = cache.serializeSince(0);
-    expect(first.bytes).toBeNull();
+    const cursor = cache.cursor();
+    expect(cache.serializeUsed(cursor)).toBeNull();
     fill(cache, elf, 8, STEPS / 4);
-    const a = cache.serializeSince(first.mark);
-    expect(a.bytes).not.toBeNull();
-    expect(a.mark).toBe(cache.stats.modules);
-    expect(cache.serializeSince(a.mark)).toEqual({ bytes: null, mark: a.mark });
-    fill(cache, elf, 8, STEPS); // a new machine on the same cache: more of the program, new modules
-    const b = cache.serializeSince(a.mark);
-    expect(b.bytes).not.toBeNull();
-    expect(b.mark).toBeGreaterThan(a.mark);
+    const a = cache.serializeUsed(cursor);
+    expect(a).not.toBeNull();
+    expect(CodeCache.load(a!).stats.modules).toBe(cache.stats.modules);
+    expect(cache.serializeUsed(cursor)).toBeNull();
+    fill(cache, elf, 8, STEPS); // a new machine on the same cache: it finds the modules written already, and adds more
+    const b = cache.serializeUsed(cursor);
+    expect(b).not.toBeNull();
     const pieces = new CodeCache();
-    expect(pieces.load(a.bytes!) + pieces.load(b.bytes!)).toBe(cache.stats.blocks);
+    expect(pieces.load(a!) + pieces.load(b!)).toBe(cache.stats.blocks);
     const whole = CodeCache.load(cache.serialize());
     expect(pieces.stats.modules).toBe(whole.stats.modules);
     expect(pieces.stats.blocks).toBe(whole.stats.blocks);
     expect(checkAgainstInterpreter(pieces, elf, 12).fromCache).toBeGreaterThan(0);
+  });
+
+  it('serializeUsed: what a loaded file brought goes in only where a lookup found it; the rest stays out, unbuilt', () => {
+    const other = elfOf('ptr-chase.elf');
+    const alone = new CodeCache();
+    fill(alone, other);
+    // Other programs' code loaded first, then a cursor, then this program's run.
+    const others = new CodeCache();
+    for (const f of PROGRAM_FILES.filter((f) => f !== 'ptr-chase.elf')) fill(others, elfOf(f));
+    const cache = CodeCache.load(others.serialize());
+    const loaded = cache.pendingModules;
+    expect(loaded).toBeGreaterThan(0);
+    const cursor = cache.cursor();
+    fill(cache, other);
+    expect(cache.pendingModules, 'modules no lookup wanted are not built').toBeGreaterThan(0);
+    const piece = CodeCache.load(cache.serializeUsed(cursor)!);
+    // The run translated what it ran, as a run on an empty cache does, but for the few blocks it found
+    // (the programs share their start-up code): the piece holds about the lone run's modules, not the loaded ones.
+    const { hits } = cache.stats;
+    expect(hits).toBeLessThan(loaded / 2);
+    expect(piece.stats.modules).toBeGreaterThanOrEqual(alone.stats.modules - hits);
+    expect(piece.stats.modules).toBeLessThanOrEqual(alone.stats.modules + hits);
+    expect(piece.stats.modules).toBeLessThan(alone.stats.modules + loaded - hits);
+    // A run that finds the loaded code: what it found goes in, what it never looked up does not.
+    const again = CodeCache.load(filled().serialize());
+    const c2 = again.cursor();
+    fill(again, elf, 8, STEPS / 4);
+    expect(again.stats.hits).toBeGreaterThan(0);
+    const found = CodeCache.load(again.serializeUsed(c2)!);
+    expect(found.stats.modules).toBeGreaterThan(0);
+    expect(found.stats.modules).toBeLessThan(again.stats.modules);
+    expect(checkAgainstInterpreter(found, elf, 13, 8, STEPS / 4).fromCache).toBeGreaterThan(0);
   });
 
   it('a corrupt, truncated, foreign or inconsistent file is ignored with one warning; the run stays exact', () => {

@@ -95,7 +95,9 @@ export class CachedModule {
   live = 0;
   /** What it counts against maxBytes. */
   readonly size: number;
-  /** `seq`: its place among its cache's modules, newer higher (CodeCache.serializeSince; variants newest first). */
+  /** When it was last added or found by a lookup (CodeCache's use clock; 0: built from a file, never found since). */
+  used = 0;
+  /** `seq`: its place among its cache's modules, newer higher (variants newest first). */
   constructor(readonly bucket: LayoutCode, readonly bytes: Uint8Array, compiled: object | null, blocks: readonly CodeCacheBlockData[], readonly seq: number) {
     this.compiled = compiled;
     let size = bytes.length;
@@ -117,6 +119,16 @@ interface PendingModule {
   built: boolean;
 }
 
+/**
+ * What one writer has written of a cache (CodeCache.cursor, serializeUsed): each module at most
+ * once, and only modules added or found by a lookup after the cursor was made.
+ */
+export interface CodeCacheCursor {
+  /** The cache's use clock when the writer last looked. */
+  mark: number;
+  readonly written: WeakSet<CachedModule>;
+}
+
 export class CodeCache {
   /** The cache every hart on the 'wasm' engine uses unless given another (HartOptions.codeCache). One per thread. */
   static readonly shared: CodeCache = new CodeCache();
@@ -127,8 +139,10 @@ export class CodeCache {
   private readonly lru = new Set<CachedModule>();
   private bytes = 0;
   private blockCount = 0;
-  /** Modules added so far, ever, pending ones included (never reset: marks from serializeSince stay valid). */
+  /** Modules added so far, ever, pending ones included (never reset). */
   private seq = 0;
+  /** Adds and lookup hits so far (CachedModule.used; never reset: cursors' marks stay valid). */
+  private uses = 0;
   /** Modules of loaded files not built yet, in load order (some built meanwhile by lookups: `built`). */
   private pending: PendingModule[] = [];
   private pendingLeft = 0;
@@ -194,17 +208,25 @@ export class CodeCache {
     return writeCodeCacheFile(translatorFingerprint(), held.slice(from).map((m) => moduleData(m, false)));
   }
 
+  /** A cursor for serializeUsed: from now on. */
+  cursor(): CodeCacheCursor {
+    return { mark: this.uses, written: new WeakSet() };
+  }
+
   /**
-   * The modules added since `mark` (0: all held), as a file like serialize()'s, or null when
-   * there are none; and the mark to pass next time. Appending such files one after another
-   * writes a cache as it grows, each module once (a recording's code-cache.bin). Written into
+   * The modules added or found by a lookup since `cursor` last looked that it has not had yet, as
+   * a file like serialize()'s, or null when there are none. Appending such files one after
+   * another writes what a run used, each module once (a recording's code-cache.bin): modules that
+   * a loaded file brought and the run never looked up stay out, and are not built. Written into
    * `buffer(size)` when given (writeCodeCacheFile).
    */
-  serializeSince(mark: number, buffer?: (size: number) => Uint8Array): { bytes: Uint8Array | null; mark: number } {
-    this.buildAll();
-    const fresh = [...this.lru].filter((m) => m.seq > mark);
-    const bytes = fresh.length === 0 ? null : writeCodeCacheFile(translatorFingerprint(), fresh.map((m) => moduleData(m, false)), buffer);
-    return { bytes, mark: this.seq };
+  serializeUsed(cursor: CodeCacheCursor, buffer?: (size: number) => Uint8Array): Uint8Array | null {
+    const fresh: CachedModule[] = [];
+    for (const m of this.lru) if (m.used > cursor.mark && !cursor.written.has(m)) fresh.push(m);
+    cursor.mark = this.uses;
+    if (fresh.length === 0) return null;
+    for (const m of fresh) cursor.written.add(m);
+    return writeCodeCacheFile(translatorFingerprint(), fresh.map((m) => moduleData(m, false)), buffer);
   }
 
   /**
@@ -346,6 +368,12 @@ export class CodeCache {
   touch(m: CachedModule): void {
     this.lru.delete(m);
     this.lru.add(m);
+    m.used = ++this.uses;
+  }
+
+  /** @internal A module added now by a translation or a snapshot (not built from a file): it counts as used. */
+  usedNow(m: CachedModule): void {
+    m.used = ++this.uses;
   }
 }
 
@@ -476,6 +504,7 @@ export class LayoutCode {
       this.cache.blockListed();
     }
     if (m.live > 0) this.cache.added(m);
+    if (seq === undefined) this.cache.usedNow(m);
     return m;
   }
 
