@@ -1,3 +1,5 @@
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // Tests import workspace packages through their `source` export condition,
@@ -17,6 +19,10 @@ export default defineConfig({
   test: {
     testTimeout: 120_000,
     pool: 'forks',
+    // The prnr processes that tests start keep their decompressed images and code cache here, not in
+    // the user's own cache directory (~/.cache/prnr): tests neither read what the user's runs left
+    // there nor write into it. Kept between test runs, so the images are decompressed once.
+    env: { PRNR_CACHE_DIR: process.env.PRNR_TEST_CACHE_DIR || join(tmpdir(), `prnr-test-cache-${userInfo().uid}`) },
     projects: [
       {
         extends: true,
