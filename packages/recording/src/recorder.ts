@@ -62,6 +62,13 @@ export const DEFAULT_SLICE_STEPS = 50_000_000;
  */
 export const DEFAULT_SLICE_SECONDS = 0.25;
 
+/**
+ * Wall seconds, idle waits included, after which a realtime recording cuts a slice at the guest's
+ * next idle. Busy time alone (sliceSeconds) and steps hardly move while a guest waits for its user
+ * or its network, so such a session stayed one open slice, and a crash lost all of it.
+ */
+export const IDLE_SLICE_SECONDS = 5;
+
 export interface RecordOptions {
   /** The recording directory: created; must not exist or be empty. */
   dir: string;
@@ -87,6 +94,11 @@ export interface RecordOptions {
    * explicit step count alone decides).
    */
   sliceSeconds?: number;
+  /**
+   * With `realtime`: also cut a slice once this many wall seconds (idle waits included) have passed
+   * in it, at the guest's next idle. Default IDLE_SLICE_SECONDS; 0: never.
+   */
+  idleSliceSeconds?: number;
   /** How objects are stored: in a pack (the default: a recording is a few files), or one file each, as recordings made before packs (every prnr reads both). */
   objectLayout?: 'packs' | 'loose';
   /** Stop after this many steps. */
@@ -208,6 +220,12 @@ export class RecordSession {
   /** The machine thread's CPU time at the slice's start (null: the host does not say; busySeconds is then wall time). */
   private sliceCpuStart = threadCpuNs();
   private idleWait = 0n;
+  /** Wall time after which a realtime slice ends at the next idle (0n: never). */
+  private readonly idleSliceNs: bigint;
+  /** The slice ends before the next chunk (time is up: see run() and idle()). */
+  private cutNow = false;
+  /** icount of the last idle jump (-1: none yet). */
+  private lastIdleAt = -1;
   /** Lets the host in between chunks (HOST_YIELD_EVERY_MS). */
   private readonly yieldToHost: () => Promise<void> | undefined;
   /**
@@ -247,6 +265,7 @@ export class RecordSession {
     this.sliceSteps = o.sliceSteps ?? DEFAULT_SLICE_STEPS;
     this.sliceNs = BigInt(Math.round((o.sliceSeconds ?? (o.sliceSteps === undefined ? DEFAULT_SLICE_SECONDS : 0)) * 1e9));
     this.maxSteps = o.maxSteps ?? Number.MAX_SAFE_INTEGER;
+    this.idleSliceNs = o.realtime ? BigInt(Math.round((o.idleSliceSeconds ?? IDLE_SLICE_SECONDS) * 1e9)) : 0n;
     this.yieldToHost = hostYields(o.realtime ? HOST_YIELD_EVERY_MS.realtime : HOST_YIELD_EVERY_MS.scripted);
   }
 
@@ -342,16 +361,16 @@ export class RecordSession {
     const { machine, o } = this;
     for (;;) {
       const until = Math.min(this.maxSteps, this.sliceStart + this.sliceSteps);
-      let timeUp = false;
+      this.cutNow = false;
       const end = await runLoop(machine, until, this.interval, {
         idle: (wakeAt) => this.idle(wakeAt),
         checkpoint: () => this.recorder.log(Channel.checkpoint, encodeCheckpoint(machine.hart.state())),
         // Time is looked at only after a chunk that ran to its limit (never right after an idle
         // jump), so the slice ends where a replay running to its end stops in the same state.
-        shouldStop: () => timeUp || !!o.shouldStop?.(),
+        shouldStop: () => this.cutNow || !!o.shouldStop?.(),
         between: () => {
           const busy = this.sliceNs > 0n ? process.hrtime.bigint() - this.sliceWallStart - this.idleWait : 0n;
-          timeUp = this.sliceNs > 0n && busy >= this.sliceNs && (busy >= this.sliceNs * BigInt(CUT_WAITS_FOR_RING) || this.store.holdsNow(dirtyRamBytes(partsOf(machine, null))));
+          this.cutNow = this.sliceNs > 0n && busy >= this.sliceNs && (busy >= this.sliceNs * BigInt(CUT_WAITS_FOR_RING) || this.store.holdsNow(dirtyRamBytes(partsOf(machine, null))));
           o.onProgress?.({ icount: machine.hart.icount, slices: this.closed, events: this.totalEvents + this.events });
           // Let host input in, and the background work on (file writes, fsyncs and the snapshot
           // worker's replies complete as host events): the machine never waits for it.
@@ -439,6 +458,13 @@ export class RecordSession {
     }
     const ticks = target > now ? target - now : 0n;
     this.recorder.idle(ticks, encodeUvarint);
+    // A long slice of a waiting guest ends right after this jump (runLoop stops before its next
+    // chunk), but only at the first jump at this icount: a replay running to this icount stops
+    // after the first (its WFI brings it there; then the limit is met), and it checks a checkpoint
+    // at a multiple of the interval, which this stop would not have logged.
+    const at = machine.hart.icount;
+    if (this.idleSliceNs > 0n && at !== this.lastIdleAt && at % this.interval !== 0 && process.hrtime.bigint() - this.sliceWallStart >= this.idleSliceNs) this.cutNow = true;
+    this.lastIdleAt = at;
     return ticks;
   }
 
