@@ -36,24 +36,21 @@ describe('a realtime recording of a waiting guest', () => {
     const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
     const script = new ScriptInput(`echo sleeping; for i in $(seq ${TICKS}); do sleep 0.5; done; echo awake\npoweroff -f\n`);
     let text = '';
-    // Assigned before the first byte of output (the ports run only once the machine does).
-    // eslint-disable-next-line prefer-const
-    let icount: () => number;
-    const session = record({
+    /** The icount the recorder last reported (between chunks): where the guest is, to a chunk. */
+    let icount = 0;
+    recorded = await record({
       dir,
       config,
       images,
       inputs: { consoleInput: script, clock: { now: () => 1_767_225_600_000_000_000n }, entropy: { fill: (b) => void b.fill(0x5a) } },
-      output: { write: (b) => { text += String.fromCharCode(b); script.observe(b); if (sleepFrom < 0 && text.endsWith('sleeping\r\n')) sleepFrom = icount(); } },
+      output: { write: (b) => { text += String.fromCharCode(b); script.observe(b); if (sleepFrom < 0 && text.endsWith('sleeping\r\n')) sleepFrom = icount; } },
       realtime: true,
       idleSliceSeconds: IDLE_SLICE,
       sliceSteps: 2_000_000_000, // only the idle rule (and the end) cuts
       sliceSeconds: 0,
       maxSteps: 2_000_000_000,
-      onProgress: (p) => void (icount = () => p.icount),
+      onProgress: (p) => void (icount = p.icount),
     });
-    icount = () => 0;
-    recorded = await session;
     expect(text).toContain('awake');
   }, 300_000);
 
