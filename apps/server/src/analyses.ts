@@ -22,6 +22,8 @@ export interface Analyses {
   diagnosisNote?: string;
   /** Anomaly rules over a merged syscall trace, when the diagnosis package has them. */
   findAnomalies?: (trace: unknown) => AnomalyInfo[];
+  /** The warning that the guest profile `which` names looks wrong for a merged syscall trace, or null. */
+  attributionWarning?: (trace: unknown, which: string) => string | null;
   /** A guest profile for recordings that carry none (recordings made by `prnr record` carry theirs). */
   fallbackProfile?: unknown;
 }
@@ -29,6 +31,7 @@ export interface Analyses {
 interface DiagnosisModule {
   analysisKinds?: AnalysisKind[];
   findAnomalies?: (trace: unknown) => AnomalyInfo[];
+  attributionWarning?: (trace: unknown, which: string) => string | null;
 }
 
 export async function loadAnalyses(o: { profilePath?: string } = {}): Promise<Analyses> {
@@ -56,6 +59,7 @@ export async function loadAnalyses(o: { profilePath?: string } = {}): Promise<An
   out.diagnosis = registry.list().some((k) => k.name === 'syscalls');
   if (!out.diagnosis) out.diagnosisNote = `${DIAGNOSIS} exports no syscalls analysis`;
   if (typeof mod.findAnomalies === 'function') out.findAnomalies = mod.findAnomalies;
+  if (typeof mod.attributionWarning === 'function') out.attributionWarning = mod.attributionWarning;
   return out;
 }
 

@@ -45,7 +45,8 @@ export interface SpaceInfo {
 
 export interface RecordingDetail extends RecordingSummary {
   format: { name: string; version: number };
-  board: { ramSize: number; cmdline: string; devices: string[] };
+  /** hartVersion: the hart behaviour version it was recorded with (1 for recordings made before versions were kept). */
+  board: { ramSize: number; cmdline: string; devices: string[]; hartVersion: number };
   checkpointInterval: number;
   stats?: { wallSeconds: number; steps: number; events: number; logBytes: number; objectBytes?: number };
   sliceTable: SliceInfo[];
@@ -121,6 +122,8 @@ export interface ReplayJobResult {
   analyses: Record<string, unknown>;
   /** diagnose: anomalies found in the syscall trace, most severe first. */
   anomalies?: AnomalyInfo[];
+  /** diagnose: what makes the trace itself doubtful (a guest profile that does not fit the recording); empty when nothing does. */
+  warnings?: string[];
 }
 
 export interface SeekJobResult {

@@ -3,11 +3,12 @@
  * recording files workers fetch, and every kind of bad request (each a 4xx
  * with a JSON error, the server still serving afterwards).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readManifest, type RecordingManifest } from '@prnr/recording';
+import { HART_BEHAVIOUR_VERSION } from '@prnr/cpu';
+import { readManifest, writeManifest, type RecordingManifest } from '@prnr/recording';
 import { blake3Hex, blake3Ready, decodeObjectFile } from '@prnr/snapshot';
 import { buildApp } from './app.js';
 import { isLoopback } from './auth.js';
@@ -84,6 +85,20 @@ describe('recordings', () => {
     expect(d.space.logicalBytes).toBeGreaterThan(d.space.storedBytes);
     expect(d.board.devices.length).toBe(manifest.deviceVersions.length);
     expect(d.format).toEqual({ name: 'prnr-recording', version: 1 });
+  });
+
+  it('says which hart behaviour version it was recorded with: 1 for a recording made before versions were kept', async () => {
+    expect(manifest.board.hartVersion).toBe(HART_BEHAVIOUR_VERSION);
+    expect((json(await app.inject({ method: 'GET', url: '/api/recordings/short.rec' })) as RecordingDetail).board.hartVersion).toBe(HART_BEHAVIOUR_VERSION);
+    const old = join(root, 'old.rec');
+    cpSync(join(root, 'short.rec'), old, { recursive: true });
+    const { hartVersion: _, ...board } = manifest.board;
+    writeManifest(old, { ...manifest, board });
+    try {
+      expect((json(await app.inject({ method: 'GET', url: '/api/recordings/old.rec' })) as RecordingDetail).board.hartVersion).toBe(1);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
   });
 
   it('an unknown recording is a 404, a broken one a 422 that names the file but not the server path', async () => {

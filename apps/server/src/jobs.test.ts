@@ -1,5 +1,5 @@
 /**
- * Jobs over a real recording: verify, replay and seek on the inline and
+ * Jobs over a real recording: verify, replay, diagnose and seek on the inline and
  * worker-thread executors, progress as server-sent events, the limit on
  * concurrent jobs; and the recording files served to distributed workers,
  * read by @prnr/scheduler's HTTP reader and by queue workers through Redis.
@@ -15,8 +15,8 @@ import { openRecording, readManifest, replaySlice, type RecordingManifest } from
 import { reachableObjects } from '@prnr/snapshot';
 import { openHttpRecording, startQueueWorker } from '@prnr/scheduler';
 import { buildApp, startServer, type ServerOptions } from './app.js';
-import type { JobInfo, ReplayJobResult, SeekJobResult } from './api-types.js';
-import { recordFixture } from './testing/fixture-recording.js';
+import type { JobInfo, ReplayJobResult, SeekJobResult, SyscallTraceInfo } from './api-types.js';
+import { GUEST_PROFILE, recordFixture } from './testing/fixture-recording.js';
 import { parseSse, tempDir, type SseEvent } from './testing/helpers.js';
 import { redis as redisTool } from './testing/host-tools.js';
 
@@ -135,7 +135,36 @@ describe('jobs on the inline executor', () => {
     const { job } = await follow(app, (JSON.parse(r.body) as { id: string }).id);
     expect(job.status, job.error).toBe('done');
     expect((job.result as ReplayJobResult).analyses.syscalls).toBeDefined();
+    // The recording's own profile fits it.
+    expect((job.result as ReplayJobResult).warnings).toEqual([]);
   });
+});
+
+describe('diagnose warnings', () => {
+  it("a fallback profile that does not fit the recording: the job says so; the guest's own profile: no warning", async () => {
+    const rec = join(root, 'no-profile.rec');
+    // A whole run (boot, poweroff): the calls of its user processes are what a profile attributes.
+    await recordFixture({ dir: rec, steps: 400_000_000, sliceSteps: 50_000_000, profile: false });
+    // As another kernel's profile reads this one: task_struct 16 bytes longer before pid, tgid and comm.
+    const profile = JSON.parse(readFileSync(GUEST_PROFILE, 'utf8')) as { offsets: { task_struct: Record<string, number> } };
+    for (const f of ['pid', 'tgid', 'comm']) profile.offsets.task_struct[f] += 16;
+    const other = join(root, 'other-kernel.json');
+    writeFileSync(other, JSON.stringify(profile));
+    const diagnose = async (profilePath: string) => {
+      const app = await makeApp({ profilePath });
+      const features = JSON.parse((await app.inject({ method: 'GET', url: '/api/features' })).body) as { diagnosis: boolean };
+      if (!features.diagnosis) return null;
+      const { job } = await follow(app, await startJob(app, { type: 'diagnose' }, 'no-profile.rec'));
+      expect(job.status, job.error).toBe('done');
+      return job.result as ReplayJobResult;
+    };
+    const wrong = await diagnose(other);
+    if (!wrong) return; // no diagnosis on this server: the 400 is tested above
+    expect(wrong.warnings).toEqual([expect.stringMatching(/^the server's guest profile \(profilePath\) looks wrong for this recording: \d+ of \d+ system calls are attributed to /)]);
+    const right = (await diagnose(GUEST_PROFILE))!;
+    expect((right.analyses.syscalls as SyscallTraceInfo).events.length).toBeGreaterThan(0);
+    expect(right.warnings).toEqual([]);
+  }, 120_000);
 });
 
 describe('limits', () => {

@@ -280,7 +280,10 @@ export class JobManager {
         mips: r.wallSeconds > 0 ? steps / r.wallSeconds / 1e6 : 0,
         analyses: r.analyses,
       };
-      if (job.info.type === 'diagnose') result.anomalies = anomaliesOf(r.analyses, analyses);
+      if (job.info.type === 'diagnose') {
+        result.anomalies = anomaliesOf(r.analyses, analyses);
+        result.warnings = warningsOf(r.analyses, analyses, profile !== undefined);
+      }
       return result;
     } finally {
       // The read-back has ended by now (replayRecording waits for it, whatever the replay did): close() waits for the job's work.
@@ -401,6 +404,16 @@ function anomaliesOf(results: Record<string, unknown>, analyses: Analyses): Anom
   if (trace && Array.isArray(trace.anomalies)) return trace.anomalies as AnomalyInfo[];
   if (trace && analyses.findAnomalies) return analyses.findAnomalies(trace);
   return undefined;
+}
+
+/**
+ * Warnings of a diagnose job: the guest profile looks wrong for the recording (most calls attributed to pid 0, to
+ * unprintable names or to tasks that did not read). It is the recording's own, or the server's fallback (`fallback`).
+ */
+function warningsOf(results: Record<string, unknown>, analyses: Analyses, fallback: boolean): string[] {
+  if (!results.syscalls || !analyses.attributionWarning) return [];
+  const w = analyses.attributionWarning(results.syscalls, fallback ? "the server's guest profile (profilePath)" : "the recording's guest profile");
+  return w === null ? [] : [w];
 }
 
 function round(v: number): number {

@@ -112,7 +112,14 @@ export class RecordingsDir {
     return {
       ...(await this.summary(name)),
       format: { name: m.format, version: m.version },
-      board: { ramSize: m.board.ramSize, cmdline: m.board.cmdline, devices: m.deviceVersions.map((d) => `${d.kind}@${d.version}`) },
+      board: {
+        ramSize: m.board.ramSize,
+        cmdline: m.board.cmdline,
+        devices: m.deviceVersions.map((d) => `${d.kind}@${d.version}`),
+        // Absent: made before versions were kept, version 1, as @prnr/machine's hartVersionOf reads it (not exported;
+        // its check is parseManifest's, which has refused a version newer than this build's).
+        hartVersion: m.board.hartVersion ?? 1,
+      },
       checkpointInterval: m.checkpointInterval,
       ...(m.stats ? { stats: m.stats } : {}),
       sliceTable: m.slices.map((s) => ({

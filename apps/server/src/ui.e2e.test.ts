@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HART_BEHAVIOUR_VERSION } from '@prnr/cpu';
 import { readManifest } from '@prnr/recording';
 import { startServer, type RunningServer } from './app.js';
 import type { ServerFeatures } from './api-types.js';
@@ -72,6 +73,7 @@ describe.skipIf(chromiumTool.skip)('the web UI in a real browser', () => {
     await page.locator('[data-testid="timeline"] .cell').first().waitFor();
     expect(await page.locator('.cell').count()).toBe(slices);
     expect(await page.locator('.cell[data-state="idle"]').count()).toBe(slices);
+    expect(await page.locator('.facts').textContent()).toContain(`hart behaviour v${HART_BEHAVIOUR_VERSION}`);
   });
 
   it('a diagnose job (a verify without diagnosis): slices light up live and all turn verified', async () => {
@@ -102,6 +104,8 @@ describe.skipIf(chromiumTool.skip)('the web UI in a real browser', () => {
     }
     const first = page.locator('[data-testid="anomaly"]').first();
     await first.waitFor();
+    // The recording's own profile fits it: nothing above the anomalies.
+    expect(await page.locator('[data-testid="diagnosis-warning"]').count()).toBe(0);
     const anomalies = await page.locator('[data-testid="anomaly"]').allTextContents();
     expect(anomalies.some((a) => /cat \(pid \d+\)/.test(a) && /ENOENT|status 1/.test(a))).toBe(true);
     expect(await first.locator('.badge').textContent()).not.toBe('info');

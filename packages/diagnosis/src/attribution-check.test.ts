@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attributionProblem, profileRelease } from './attribution-check.js';
+import { attributionProblem, attributionWarning, profileRelease } from './attribution-check.js';
 import type { SyscallRecord, SyscallTrace } from './syscall-tracer.js';
 
 /** A trace of `n` getpid calls, the i-th attributed as `who(i)` says. */
@@ -35,6 +35,13 @@ describe('a guest profile that does not fit the recording', () => {
     expect(attributionProblem(trace(10, (i) => ({ pid: i < 5 ? 0 : 30, comm: 'cat' })))).toBeNull(); // half, not most
     expect(attributionProblem(trace(10, () => ({ pid: null, comm: null }), false))).toBeNull();
     expect(attributionProblem(trace(0, () => ({ pid: 1, comm: 'init' })))).toBeNull();
+  });
+
+  it('the warning names the profile and says what it attributed; none when attribution looks right', () => {
+    expect(attributionWarning(trace(10, () => ({ pid: 0, comm: 'swapper' })), "the recording's guest profile")).toBe(
+      "the recording's guest profile looks wrong for this recording: 10 of 10 system calls are attributed to pid 0 (the idle task, which makes none)",
+    );
+    expect(attributionWarning(trace(10, (i) => ({ pid: 30 + i, comm: 'cat' })), "the recording's guest profile")).toBeNull();
   });
 
   it('the release a profile names, or null when it names none', () => {

@@ -43,6 +43,16 @@ export function attributionProblem(trace: SyscallTrace): string | null {
   return parts.join(', ');
 }
 
+/**
+ * The warning that the guest profile `which` names ("the recording's guest
+ * profile") looks wrong for the recording traced, or null when it looks right:
+ * one wording for every front end, each adding what its users can do about it.
+ */
+export function attributionWarning(trace: SyscallTrace, which: string): string | null {
+  const problem = attributionProblem(trace);
+  return problem === null ? null : `${which} looks wrong for this recording: ${problem}`;
+}
+
 /** The kernel release a guest profile names, or null when it names none ("unknown" included). */
 export function profileRelease(profile: unknown): string | null {
   if (typeof profile !== 'object' || profile === null) return null;

@@ -8,7 +8,7 @@ export * as flags from './flags.js';
 export { quoteBytes, decodeEntryArgs, decodeExitArgs, formatResult, formatCall, finalArgTexts, formatSyscall, isArgShown, defFor, retryEntryArgs, fillUnreadArgs } from './format.js';
 export type { FormatOptions, ArgTexts, ExitDecoding, ResultText } from './format.js';
 export { ProcessReader, taskLayoutFromProfile, currentTaskPointer, isKernelPointer, MAX_COMM_LEN, MAX_TASK_STRUCT, MAX_PT_REGS } from './process.js';
-export { attributionProblem, profileRelease } from './attribution-check.js';
+export { attributionProblem, attributionWarning, profileRelease } from './attribution-check.js';
 export type { TaskLayout, TaskInfo, HartRegs, ProfileCheck } from './process.js';
 export { syscallsAnalysis, mergeSyscallTraces, stitch, unfinishedRecord, SYSCALL_TRACE_VERSION } from './syscall-tracer.js';
 export type {

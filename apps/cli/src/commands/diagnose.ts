@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { attributionProblem, profileRelease, renderHtmlReport, renderTextReport, type SyscallTrace } from '@prnr/diagnosis';
+import { attributionWarning, profileRelease, renderHtmlReport, renderTextReport, type SyscallTrace } from '@prnr/diagnosis';
 import { loadGuestProfile, type Recording } from '@prnr/recording';
 import { makeExecutor, parseParallel } from '../session/executor.js';
 import { decideLanes } from '../session/lanes.js';
@@ -91,8 +91,8 @@ const REMEDY: Record<ProfileChoice['source'], string> = {
 async function profileWarnings(rec: Recording, choice: ProfileChoice, trace: SyscallTrace): Promise<string[]> {
   const out: string[] = [];
   const which = 'file' in choice ? `the guest profile ${choice.file}` : "the recording's guest profile";
-  const problem = attributionProblem(trace);
-  if (problem !== null) out.push(`${which} looks wrong for this recording: ${problem}; ${REMEDY[choice.source]}`);
+  const warning = attributionWarning(trace, which);
+  if (warning !== null) out.push(`${warning}; ${REMEDY[choice.source]}`);
   if (choice.source === 'file' && rec.manifest.guestProfile !== undefined) {
     const theirs = profileRelease(choice.profile);
     const own = profileRelease(await loadGuestProfile(rec).catch(() => undefined));

@@ -1,4 +1,4 @@
-/** A diagnosis: anomalies first (each can be jumped to in time), then the syscalls of each process, filterable. */
+/** A diagnosis: warnings about the trace itself, anomalies (each can be jumped to in time), then the syscalls of each process, filterable. */
 import { useMemo, useState } from 'react';
 import type { AnomalyInfo, SyscallRecordInfo, SyscallTraceInfo } from '../../src/api-types.js';
 import { exact } from './format.js';
@@ -27,7 +27,7 @@ function groups(events: SyscallRecordInfo[]): ProcessGroup[] {
   return [...by.values()].sort((a, b) => (a.pid ?? Infinity) - (b.pid ?? Infinity));
 }
 
-export function DiagnosisView({ trace, anomalies, onSeek }: { trace: SyscallTraceInfo; anomalies?: AnomalyInfo[]; onSeek: (icount: number) => void }) {
+export function DiagnosisView({ trace, anomalies, warnings, onSeek }: { trace: SyscallTraceInfo; anomalies?: AnomalyInfo[]; warnings?: string[]; onSeek: (icount: number) => void }) {
   const [filter, setFilter] = useState('');
   const [failedOnly, setFailedOnly] = useState(false);
   const [showInfo, setShowInfo] = useState(false);
@@ -51,6 +51,11 @@ export function DiagnosisView({ trace, anomalies, onSeek }: { trace: SyscallTrac
     <section className="diagnosis" data-testid="diagnosis">
       <h2>Diagnosis</h2>
       {trace.attribution && !trace.attribution.available && <p className="muted small">Processes are not attributed: {trace.attribution.note}</p>}
+      {warnings?.map((w, i) => (
+        <p key={i} className="diagnosis-warning" data-testid="diagnosis-warning">
+          warning: {w}
+        </p>
+      ))}
       <h3>Anomalies</h3>
       {anomalies === undefined && <p className="muted">This server's diagnosis has no anomaly rules.</p>}
       {anomalies && anomalies.length === 0 && <p className="ok">No anomaly found.</p>}

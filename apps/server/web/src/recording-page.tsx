@@ -109,7 +109,7 @@ export function RecordingPage({ name, features }: { name: string; features: Serv
         {name} <span className={`badge ${rec.status}`}>{rec.status}</span>
       </h1>
       <p className="facts">
-        {rec.slices} slices · {exact(rec.steps)} instructions · {bytes(rec.sizeBytes)} on disk ({bytes(rec.space.logicalBytes)} of snapshots deduplicated to {bytes(rec.space.storedBytes)}) · {rec.end ? `ended: ${rec.end.reason}` : 'cut short'} · recorded {rec.createdAt?.slice(0, 19).replace('T', ' ')}
+        {rec.slices} slices · {exact(rec.steps)} instructions · {bytes(rec.sizeBytes)} on disk ({bytes(rec.space.logicalBytes)} of snapshots deduplicated to {bytes(rec.space.storedBytes)}) · {rec.end ? `ended: ${rec.end.reason}` : 'cut short'} · hart behaviour v{rec.board.hartVersion} · recorded {rec.createdAt?.slice(0, 19).replace('T', ' ')}
       </p>
 
       <section className="jobs">
@@ -147,7 +147,7 @@ export function RecordingPage({ name, features }: { name: string; features: Serv
         </p>
       )}
       {trace ? (
-        <DiagnosisView trace={trace} anomalies={diagnosis?.anomalies} onSeek={(icount) => setJump({ icount, at: Date.now() })} />
+        <DiagnosisView trace={trace} anomalies={diagnosis?.anomalies} warnings={diagnosis?.warnings} onSeek={(icount) => setJump({ icount, at: Date.now() })} />
       ) : (
         features.diagnosis && <p className="muted">Run Diagnose to see the syscalls of every process and what went wrong.</p>
       )}
