@@ -212,6 +212,7 @@ export class ReplaySession {
         throw replayer.diverged(`the guest powered off (${end.power.action}) before the slice's end at icount ${slice.endIcount}`);
       }
       if (end.reason === 'hung' && !this.endsHung(m.hart.icount)) throw replayer.diverged('the guest idles with no timer');
+      if (end.reason === 'until') this.idleRoundsAtEnd(slice.endIcount);
       if (replayer.remaining > 0) throw replayer.diverged(`the slice ended with ${replayer.remaining} recorded events never consumed`);
     } catch (e) {
       if (!(e instanceof DivergenceError)) {
@@ -297,6 +298,25 @@ export class ReplaySession {
     } catch (e) {
       this.current = -1;
       throw e;
+    }
+  }
+
+  /**
+   * A slice can end while the guest waits at its end icount after several idle rounds there: a
+   * realtime recording stopped by its user during a wait (each round polled the devices, then
+   * logged a jump). runLoop stops at the end icount after the first round; the others, whose
+   * events this slice's log holds, run here as the recorder ran them: the hart still waits, so a
+   * run one step further only polls the devices and finds it idle again.
+   */
+  private idleRoundsAtEnd(end: number): void {
+    const m = this.m!;
+    const replayer = this.replayer!;
+    while (replayer.remaining > 0 && replayer.peek()!.icount === BigInt(end)) {
+      const r = m.run(end + 1);
+      if (r.reason !== 'idle' || m.hart.icount !== end) throw replayer.diverged("the guest did not idle again at the slice's end");
+      const ev = replayer.takeIf(Channel.idle);
+      if (!ev) throw replayer.diverged("the guest idled again at the slice's end");
+      m.advanceIdle(m.clock.mtime() + decodeUvarint(ev.payload, `idle event at icount ${ev.icount}`));
     }
   }
 
