@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Channel, readSegment } from '@prnr/eventlog';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const SMOKE = fileURLToPath(new URL('../../../guest/workloads/smoke.sh', import.meta.url));
@@ -55,6 +56,40 @@ describe('prnr record stopped by a signal', () => {
       expect(existsSync(join(rec, 'recording.lock'))).toBe(false);
     }, 300_000);
   }
+});
+
+describe('prnr record --net stopped while the guest waits', () => {
+  it('SIGTERM during a sleep: every slice verifies, the last one too (it ends after several idle rounds at one icount)', async () => {
+    const rec = join(tmp, 'wait.rec');
+    const script = join(tmp, 'wait.sh');
+    writeFileSync(script, 'echo waiting; sleep 600\n');
+    // With a network the recorder's idle follows the wall clock: the guest sits at one icount, and
+    // the recorder's turns poll its devices and log an idle jump every 20 ms.
+    const c = spawn(process.execPath, [MAIN, 'record', '-o', rec, '--net', 'user', '--script', script]);
+    let stdout = '';
+    let stderr = '';
+    c.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve) => {
+      c.stdout.on('data', (d) => {
+        stdout += d;
+        if (/\nwaiting\r?\n/.test(stdout)) resolve();
+      });
+      void exited.then(() => resolve());
+    });
+    expect(stdout, stderr).toMatch(/\nwaiting\r?\n/);
+    await new Promise((r) => setTimeout(r, 3000)); // a few seconds into the sleep
+    c.kill('SIGTERM');
+    expect(await exited, stderr).toBe(143);
+    const m = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8')) as { end?: { reason: string }; slices: { endIcount: number; log: string }[] };
+    expect(m.end?.reason).toBe('user');
+    const last = m.slices.at(-1)!;
+    const { events } = await readSegment(join(rec, last.log));
+    expect(events.filter((e) => e.channel === Channel.idle && e.icount === BigInt(last.endIcount)).length, 'idle rounds at the last slice\'s end').toBeGreaterThanOrEqual(2);
+    const v = spawnSync(process.execPath, [MAIN, 'verify', rec, '-j', '1'], { encoding: 'utf8' });
+    expect(v.stdout, v.stderr).toMatch(/verified: \d+ slice\(s\) end in their recorded state/);
+    expect(v.status).toBe(0);
+  }, 300_000);
 });
 
 describe('prnr record into a directory it cannot use', () => {
