@@ -365,8 +365,8 @@ export class RecordSession {
       const end = await runLoop(machine, until, this.interval, {
         idle: (wakeAt) => this.idle(wakeAt),
         checkpoint: () => this.recorder.log(Channel.checkpoint, encodeCheckpoint(machine.hart.state())),
-        // Time is looked at only after a chunk that ran to its limit (never right after an idle
-        // jump), so the slice ends where a replay running to its end stops in the same state.
+        // A slice ends by time only after a chunk that ran to its limit, or right after the first idle
+        // jump at an icount (idle()): where a replay running to its end stops in the same state.
         shouldStop: () => this.cutNow || !!o.shouldStop?.(),
         between: () => {
           const busy = this.sliceNs > 0n ? process.hrtime.bigint() - this.sliceWallStart - this.idleWait : 0n;
