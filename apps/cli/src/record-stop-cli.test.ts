@@ -19,23 +19,26 @@ const SMOKE = fileURLToPath(new URL('../../../guest/workloads/smoke.sh', import.
 const tmp = mkdtempSync(join(tmpdir(), 'prnr-cli-stop-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Records the smoke workload, sends `signal` once the guest's shell is up, and returns how it ended. */
-async function recordUntil(signal: NodeJS.Signals, rec: string): Promise<{ code: number | null; stderr: string }> {
+/**
+ * Runs `prnr record -o rec ...args`, sends `signal` once its console shows `ready` (plus `after` ms),
+ * and returns how it ended.
+ */
+async function recordUntil(signal: NodeJS.Signals, rec: string, args: string[], ready: RegExp, after = 0): Promise<{ code: number | null; stderr: string }> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
-  const c = spawn(process.execPath, [MAIN, 'record', '-o', rec, '--script', SMOKE]);
+  const c = spawn(process.execPath, [MAIN, 'record', '-o', rec, ...args]);
   let stdout = '';
   let stderr = '';
   c.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
-  // The script is being typed: the recorder runs the guest.
   await new Promise<void>((resolve) => {
     c.stdout.on('data', (d) => {
       stdout += d;
-      if (stdout.includes('prnr:/#')) resolve();
+      if (ready.test(stdout)) resolve();
     });
     void exited.then(() => resolve());
   });
-  expect(stdout, stderr).toContain('prnr:/#');
+  expect(stdout, stderr).toMatch(ready);
+  await new Promise((r) => setTimeout(r, after));
   c.kill(signal);
   return { code: await exited, stderr };
 }
@@ -46,7 +49,7 @@ describe('prnr record stopped by a signal', () => {
   for (const [signal, status] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     it(`${signal}: the recording ends complete, ended by user, its lock gone; exit ${status}`, async () => {
       const rec = join(tmp, `${signal}.rec`);
-      const r = await recordUntil(signal, rec);
+      const r = await recordUntil(signal, rec, ['--script', SMOKE], /prnr:\/#/); // the script is being typed: the recorder runs the guest
       expect(r.stderr).toContain(`prnr: ${signal}: stopping (again to abort)`);
       expect(r.stderr).toMatch(/ended by user\n/);
       expect(r.code).toBe(status);
@@ -65,22 +68,8 @@ describe('prnr record --net stopped while the guest waits', () => {
     writeFileSync(script, 'echo waiting; sleep 600\n');
     // With a network the recorder's idle follows the wall clock: the guest sits at one icount, and
     // the recorder's turns poll its devices and log an idle jump every 20 ms.
-    const c = spawn(process.execPath, [MAIN, 'record', '-o', rec, '--net', 'user', '--script', script]);
-    let stdout = '';
-    let stderr = '';
-    c.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => c.on('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve) => {
-      c.stdout.on('data', (d) => {
-        stdout += d;
-        if (/\nwaiting\r?\n/.test(stdout)) resolve();
-      });
-      void exited.then(() => resolve());
-    });
-    expect(stdout, stderr).toMatch(/\nwaiting\r?\n/);
-    await new Promise((r) => setTimeout(r, 3000)); // a few seconds into the sleep
-    c.kill('SIGTERM');
-    expect(await exited, stderr).toBe(143);
+    const r = await recordUntil('SIGTERM', rec, ['--net', 'user', '--script', script], /\nwaiting\r?\n/, 3000); // a few seconds into the sleep
+    expect(r.code, r.stderr).toBe(143);
     const m = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8')) as { end?: { reason: string }; slices: { endIcount: number; log: string }[] };
     expect(m.end?.reason).toBe('user');
     const last = m.slices.at(-1)!;
