@@ -103,6 +103,10 @@ export interface RecordOptions {
   objectLayout?: 'packs' | 'loose';
   /** Stop after this many steps. */
   maxSteps?: number;
+  /**
+   * Polled before every chunk and idle round: true ends the recording there. Once true it must
+   * stay true: the recorder asks again to tell a stop from a slice cut by time.
+   */
   shouldStop?: () => boolean;
   onProgress?: (p: RecordProgress) => void;
   /** Told, in one line, what went wrong that leaves the recording whole (its code cache not written: replays then translate afresh). */
