@@ -10,7 +10,7 @@
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { CodeCache } from '@prnr/cpu';
+import { CodeCache, Hart } from '@prnr/cpu';
 import { CODE_CACHE_FILE, loadCodeCacheFile, writeWholeCodeCacheFile } from '@prnr/recording';
 import { NotRegularFileError, readRegularFileSync } from '@prnr/snapshot';
 import { userCacheDir } from './default-images.js';
@@ -35,12 +35,17 @@ export interface LoadedUserCodeCache {
   readonly modulesAtLoad: number;
 }
 
-/** Adds the user's code cache to this thread's shared one; a missing file is fine, anything wrong with it is one line to `warn`. */
+/**
+ * Adds the user's code cache to this thread's shared one; a missing file is fine, anything wrong
+ * with it is one line to `warn`. Its modules then compile on a worker thread while the machine
+ * starts (CodeCache.precompile): this process runs one machine, with a core to spare.
+ */
 export async function loadUserCodeCache(warn: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<LoadedUserCodeCache> {
   const file = userCodeCacheFile(env);
   if (file !== undefined) {
     try {
       await loadCodeCacheFile(readRegularFileSync(file), file, 'this run', warn);
+      if (Hart.defaultEngine === 'wasm') CodeCache.shared.precompile();
     } catch (e) {
       // None yet (the first run) is no news; otherwise say why. This run translates as it goes.
       if (e instanceof NotRegularFileError) warn(`${e.message}: ignored`);

@@ -18,9 +18,7 @@
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { wasmApi } from '../wasm/api.js';
-
-/** Slots of the empty tables the worker gives modules it warms up (more than any module's exit table needs). */
-const WARM_TABLE_SIZE = 1 << 14;
+import { EXIT_BYTES, EXITS_SECTION, SLOW_PATH_COUNT } from './wasm-compiler.js';
 
 /** Compiles block modules; finished ones are handed over in `poll()`. */
 export interface ModuleCompiler {
@@ -45,16 +43,27 @@ export interface ModuleCompiler {
 // budget of 0: a block then makes no second pass and no chained call (each needs its steps to fit
 // in the budget), and stops at its first slow path or exit-table call (a null entry traps) or at
 // its end. Nothing it does reaches a machine; its compiled code is shared by the module's copies.
+// The tables are as small as the module allows (a power of two): an instance costs V8 time in
+// proportion to the size of the tables it imports (3 ms each at 16 Ki slots, most of the warming).
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { port, counter } = workerData;
 const done = new Int32Array(counter);
 const memories = new Map();
-let table = null;
+const tables = new Map();
+function tableFor(module) {
+  const list = WebAssembly.Module.customSections(module, '${EXITS_SECTION}')[0];
+  const need = Math.max(${SLOW_PATH_COUNT}, list === undefined ? 1 : list.byteLength / ${EXIT_BYTES});
+  let size = 8;
+  while (size < need) size *= 2;
+  let table = tables.get(size);
+  if (table === undefined) { table = new WebAssembly.Table({ initial: size, element: 'anyfunc' }); tables.set(size, table); }
+  return table;
+}
 function warm(module, pages) {
   let memory = memories.get(pages);
   if (memory === undefined) { memory = new WebAssembly.Memory({ initial: pages, maximum: pages }); memories.set(pages, memory); }
-  table ??= new WebAssembly.Table({ initial: ${WARM_TABLE_SIZE}, element: 'anyfunc' });
+  const table = tableFor(module);
   const instance = new WebAssembly.Instance(module, { env: { memory, table, exits: table } });
   for (const fn of Object.values(instance.exports)) {
     try { fn(0, 0); } catch {}
@@ -80,16 +89,20 @@ export class BackgroundCompiler implements ModuleCompiler {
 
   /** This thread's compiler, its worker started on first use; null where no worker thread can be made. */
   static shared(): BackgroundCompiler | null {
-    if (BackgroundCompiler.instance === undefined) {
-      try {
-        BackgroundCompiler.instance = new BackgroundCompiler();
-      } catch {
-        BackgroundCompiler.instance = null;
-      }
-    }
+    if (BackgroundCompiler.instance === undefined) BackgroundCompiler.instance = BackgroundCompiler.start();
     return BackgroundCompiler.instance;
   }
 
+  /** A compiler of its own, with its own worker (close it when done); null where no worker thread can be made. */
+  static start(): BackgroundCompiler | null {
+    try {
+      return new BackgroundCompiler();
+    } catch {
+      return null;
+    }
+  }
+
+  private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly finished: Int32Array;
   private received = 0;
@@ -101,12 +114,19 @@ export class BackgroundCompiler implements ModuleCompiler {
   private constructor() {
     const { port1, port2 } = new MessageChannel();
     this.finished = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, counter: this.finished.buffer }, transferList: [port2] });
-    worker.unref();
-    worker.on('error', () => { this.stopped = true; });
-    worker.on('exit', () => { this.stopped = true; });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, counter: this.finished.buffer }, transferList: [port2] });
+    this.worker.unref();
+    this.worker.on('error', () => { this.stopped = true; });
+    this.worker.on('exit', () => { this.stopped = true; });
     port1.unref();
     this.port = port1;
+  }
+
+  /** Stop the worker: what is still in flight, and what comes, compiles on the calling thread at the next poll. */
+  close(): void {
+    this.stopped = true;
+    this.port.close();
+    void this.worker.terminate();
   }
 
   /** Compiles started and not yet handed over. */

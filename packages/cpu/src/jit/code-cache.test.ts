@@ -16,6 +16,7 @@ import { addi, B, NOP, S } from '../testing/encode.js';
 import { bareMachine, lockstep, ramHash, stops } from '../testing/lockstep.js';
 import type { Bare } from '../testing/lockstep.js';
 import { BASE, testHart } from '../testing/machine.js';
+import { BackgroundCompiler } from './background-compiler.js';
 import { CodeCache } from './code-cache.js';
 import { CODE_CACHE_VERSION, crc32, indexCodeCacheFile, readCodeCacheModule, writeCodeCacheFile } from './code-cache-file.js';
 import type { CodeCacheModuleData } from './code-cache-file.js';
@@ -535,6 +536,72 @@ describe('code cache: replacing a block', () => {
     const bounded = new CodeCache({ maxBytes: 1 });
     expect(() => bounded.merge(c.snapshot())).not.toThrow();
     expect(bounded.stats.modules).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('code cache: precompiling a loaded file on a worker thread', () => {
+  const elf = elfOf('int-sieve-crc.elf');
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Until `c` has handed every module back to `cache`. */
+  async function drain(cache: CodeCache, c: BackgroundCompiler): Promise<void> {
+    for (let i = 0; c.inFlight > 0 && i < 3000; i++) { cache.takePrecompiled(); await sleep(5); }
+    cache.takePrecompiled();
+    expect(c.inFlight, 'the worker answered every module').toBe(0);
+  }
+
+  it('modules that came back before their first use are not compiled here; the run stays exact', async () => {
+    const file = (() => { const c = new CodeCache(); fill(c, elf); return c.serialize(); })();
+    const cache = CodeCache.load(file);
+    const modules = cache.pendingModules;
+    const c = BackgroundCompiler.start()!;
+    try {
+      expect(cache.precompile(c)).toBe(modules);
+      await drain(cache, c);
+      const s = checkAgainstInterpreter(cache, elf, 17);
+      expect(s.fromCache).toBeGreaterThan(0);
+      expect(cache.stats.compiled, 'compiled on this thread').toBe(0);
+      expect(cache.stats.precompiled).toBe(modules);
+      expect(cache.precompile(c), 'nothing left to send once every module is built').toBe(0);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('with a worker of its own, a run that starts at once is exact, each module compiled here or there', () => {
+    const cache = CodeCache.load((() => { const c = new CodeCache(); fill(c, elf); return c.serialize(); })());
+    const modules = cache.pendingModules;
+    expect(cache.precompile()).toBe(modules);
+    const s = checkAgainstInterpreter(cache, elf, 19);
+    expect(s.fromCache).toBeGreaterThan(0);
+    const st = cache.stats;
+    expect(st.rejected).toBe(0);
+    expect(st.compiled + st.precompiled).toBeGreaterThan(0);
+    expect(st.compiled + st.precompiled).toBeLessThanOrEqual(modules);
+  });
+
+  it('modules that do not compile are rejected at their use, as without it; the run stays exact', async () => {
+    const snap = (() => { const c = new CodeCache(); fill(c, elf); return c.snapshot(); })();
+    const broken = snap.modules.map((m) => { const bytes = new Uint8Array(m.bytes); bytes[0] ^= 0xff; return { ...m, bytes, module: null }; });
+    const cache = CodeCache.load(writeCodeCacheFile(translatorFingerprint(), broken));
+    const c = BackgroundCompiler.start()!;
+    try {
+      expect(cache.precompile(c)).toBe(broken.length);
+      await drain(cache, c);
+      const s = checkAgainstInterpreter(cache, elf, 23);
+      expect(s.fromCache).toBe(0);
+      expect(s.translated).toBeGreaterThan(0);
+      expect(cache.stats.rejected).toBeGreaterThan(0);
+      expect(cache.stats.precompiled).toBe(0);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('a snapshot of a cache loaded from a Buffer holds each module\'s own bytes, not views of the file', () => {
+    const file = (() => { const c = new CodeCache(); fill(c, elf); return c.serialize(); })();
+    const modules = CodeCache.load(Buffer.from(file)).snapshot().modules;
+    expect(modules.length).toBeGreaterThan(1);
+    for (const m of modules) expect(m.bytes.buffer.byteLength).toBe(m.bytes.byteLength);
   });
 });
 

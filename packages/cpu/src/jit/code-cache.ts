@@ -32,6 +32,8 @@
  * cache's order at load, so a pc's variants come out as if all were built then.
  */
 import { wasmApi } from '../wasm/api.js';
+import { BackgroundCompiler } from './background-compiler.js';
+import type { ModuleCompiler } from './background-compiler.js';
 import { BLOCK_OVERHEAD_BYTES, blockFits, CODE_CACHE_VERSION, indexCodeCacheFile, readCodeCacheModule, samePage, writeCodeCacheFile } from './code-cache-file.js';
 import type { CodeCacheBlockData, CodeCacheFileIndex, CodeCacheModuleData, CodeCacheSnapshot } from './code-cache-file.js';
 import { translatorFingerprint } from './translator-fingerprint.js';
@@ -75,6 +77,8 @@ export interface CodeCacheStats {
   compiled: number;
   /** Modules dropped because they did not compile. */
   rejected: number;
+  /** Modules of loaded files compiled on another thread (precompile) and taken before their first use. */
+  precompiled: number;
 }
 
 /** One cached block (function `index` of its module). */
@@ -117,6 +121,10 @@ interface PendingModule {
   /** Given at load (CachedModule.seq). */
   readonly seq: number;
   built: boolean;
+  /** Once built: its module (null when its descriptions were inconsistent). */
+  made?: CachedModule | null;
+  /** Compiled by precompile before it was built. */
+  compiled?: object;
 }
 
 /**
@@ -146,8 +154,10 @@ export class CodeCache {
   /** Modules of loaded files not built yet, in load order (some built meanwhile by lookups: `built`). */
   private pending: PendingModule[] = [];
   private pendingLeft = 0;
+  /** Compiling loaded modules ahead (precompile) until all have come back; `own`: started by precompile, closed then. */
+  private precompiler: { readonly compiler: ModuleCompiler; readonly own: boolean } | null = null;
   /** @internal counters, updated by LayoutCode */
-  readonly counts = { hits: 0, misses: 0, stale: 0, staleChains: 0, evicted: 0, compiled: 0, rejected: 0 };
+  readonly counts = { hits: 0, misses: 0, stale: 0, staleChains: 0, evicted: 0, compiled: 0, rejected: 0, precompiled: 0 };
 
   constructor(options: CodeCacheOptions = {}) {
     this.maxBytes = options.maxBytes ?? CODE_CACHE_DEFAULT_MAX_BYTES;
@@ -171,6 +181,7 @@ export class CodeCache {
 
   /** Drop everything (counters included). */
   clear(): void {
+    this.stopPrecompile();
     this.dropPending();
     for (const b of this.buckets.values()) b.byPc.clear();
     for (const m of this.lru) for (const b of m.blocks) b.live = false;
@@ -182,6 +193,7 @@ export class CodeCache {
 
   /** Everything held, as structured-clonable data: post it to worker threads of this process and `merge` it there. */
   snapshot(): CodeCacheSnapshot {
+    this.takePrecompiled();
     this.buildAll();
     return { version: CODE_CACHE_VERSION, translator: translatorFingerprint(), modules: [...this.lru].map((m) => moduleData(m, true)) };
   }
@@ -280,6 +292,58 @@ export class CodeCache {
     return c;
   }
 
+  /**
+   * Compile the modules that loaded files hold and no lookup has built yet on another thread
+   * (`compiler`; default: a worker of their own, stopped once all are back), in file order, so
+   * that the machine's thread does not validate and compile each at its first use: ~0.7 s of a
+   * cold Linux boot with a whole boot's cache. Returns how many modules were sent. A module wanted
+   * before it is back compiles here, as without this; one that does not compile is rejected at its
+   * use, as ever. When a module arrives changes no machine's state (wasm-engine.ts checks guest
+   * bytes at install, whatever compiled the code). Worth it where one machine runs with a loaded
+   * cache and a core to spare (`prnr run`, `record`); a replay lane uses a fraction of a boot's
+   * modules, and its cores are taken.
+   */
+  precompile(compiler?: ModuleCompiler): number {
+    this.stopPrecompile();
+    const todo = this.pending.filter((p) => !p.built);
+    if (todo.length === 0) return 0;
+    const c = compiler ?? BackgroundCompiler.start();
+    if (c === null) return 0;
+    for (const p of todo) {
+      const m = p.file.modules[p.k];
+      // A copy (the file may be a Buffer, whose slice is a view): posted as a view, the whole file would be cloned with each module.
+      c.compile(new Uint8Array(p.file.bytes.subarray(m.wasmAt, m.wasmEnd)), m.layout.memoryPages, (module) => this.precompiled(p, module));
+    }
+    this.precompiler = { compiler: c, own: compiler === undefined };
+    return todo.length;
+  }
+
+  /** @internal Take the modules precompile has compiled so far (cheap when none is new). */
+  takePrecompiled(): void {
+    const p = this.precompiler;
+    if (p === null) return;
+    try {
+      p.compiler.poll();
+    } catch {
+      // A module the worker could not compile: compiled (and rejected) here at its first use.
+    }
+    if (p.compiler.inFlight === 0) this.stopPrecompile();
+  }
+
+  /** A module precompile compiled: given to its entry, or kept for it until it is built. */
+  private precompiled(p: PendingModule, module: object): void {
+    if (p.made === undefined) p.compiled = module;
+    else if (p.made !== null && p.made.compiled === null) p.made.compiled = module;
+    else return;
+    this.counts.precompiled++;
+  }
+
+  private stopPrecompile(): void {
+    const p = this.precompiler;
+    this.precompiler = null;
+    if (p?.own === true) (p.compiler as BackgroundCompiler).close();
+  }
+
   /** @internal The part of the cache for one layout (an engine keeps it). */
   bucket(layout: WasmLayout): LayoutCode {
     const key = layoutKey(layout);
@@ -311,7 +375,8 @@ export class CodeCache {
     p.built = true;
     if (--this.pendingLeft === 0) this.dropPending();
     const d = readCodeCacheModule(p.file, p.k);
-    p.bucket.add(d.bytes, null, d.blocks, p.seq);
+    p.made = p.bucket.add(d.bytes, p.compiled ?? null, d.blocks, p.seq);
+    p.compiled = undefined;
   }
 
   /**
@@ -451,6 +516,7 @@ export class LayoutCode {
 
   /** The compiled module of `m`, compiling it now if need be; null (and `m` dropped) when it does not compile. */
   compiled(m: CachedModule): object | null {
+    if (m.compiled === null) this.cache.takePrecompiled();
     if (m.compiled !== null) return m.compiled;
     try {
       m.compiled = new wasmApi.Module(m.bytes);
@@ -571,7 +637,7 @@ function moduleData(m: CachedModule, withCompiled: boolean): CodeCacheModuleData
   const whole = m.bytes.byteOffset === 0 && m.bytes.byteLength === m.bytes.buffer.byteLength;
   return {
     layout: m.bucket.layout,
-    bytes: withCompiled && !whole ? m.bytes.slice() : m.bytes,
+    bytes: withCompiled && !whole ? new Uint8Array(m.bytes) : m.bytes,
     module: withCompiled ? m.compiled : null,
     blocks: m.blocks.map((b) => ({ plo: b.plo, phi: b.phi, n: b.n, source: b.source, chains: b.chains })),
   };

@@ -58,7 +58,8 @@ export const MAX_BLOCK_INSNS = 64;
  * halves (i32 each), little-endian. Read with `moduleExits`.
  */
 export const EXITS_SECTION = 'prnr.exits';
-const EXIT_BYTES = 12;
+/** Bytes per slot in EXITS_SECTION. */
+export const EXIT_BYTES = 12;
 
 /** Where the generated code finds the hart and RAM in the memory. */
 export interface WasmLayout {
