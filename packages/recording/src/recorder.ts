@@ -103,10 +103,7 @@ export interface RecordOptions {
   objectLayout?: 'packs' | 'loose';
   /** Stop after this many steps. */
   maxSteps?: number;
-  /**
-   * Polled before every chunk and idle round: true ends the recording there. Once true it must
-   * stay true: the recorder asks again to tell a stop from a slice cut by time.
-   */
+  /** Polled before every chunk and idle round: true ends the recording there. */
   shouldStop?: () => boolean;
   onProgress?: (p: RecordProgress) => void;
   /** Told, in one line, what went wrong that leaves the recording whole (its code cache not written: replays then translate afresh). */
@@ -366,12 +363,13 @@ export class RecordSession {
     for (;;) {
       const until = Math.min(this.maxSteps, this.sliceStart + this.sliceSteps);
       this.cutNow = false;
+      let userStop = false; // the user's answer when the loop stopped: a stop, not a slice cut by time
       const end = await runLoop(machine, until, this.interval, {
         idle: (wakeAt) => this.idle(wakeAt),
         checkpoint: () => this.recorder.log(Channel.checkpoint, encodeCheckpoint(machine.hart.state())),
         // A slice ends by time only after a chunk that ran to its limit, or right after the first idle
         // jump at an icount (idle()): where a replay running to its end stops in the same state.
-        shouldStop: () => this.cutNow || !!o.shouldStop?.(),
+        shouldStop: () => (userStop = !!o.shouldStop?.()) || this.cutNow,
         between: () => {
           const busy = this.sliceNs > 0n ? process.hrtime.bigint() - this.sliceWallStart - this.idleWait : 0n;
           this.cutNow = this.sliceNs > 0n && busy >= this.sliceNs && (busy >= this.sliceNs * BigInt(CUT_WAITS_FOR_RING) || this.store.holdsNow(dirtyRamBytes(partsOf(machine, null))));
@@ -382,7 +380,7 @@ export class RecordSession {
         },
       });
       // A stop the user asked for wins over a slice's time running out in the same chunk.
-      const cut = end.reason === 'until' || (end.reason === 'stopped' && !o.shouldStop?.());
+      const cut = end.reason === 'until' || (end.reason === 'stopped' && !userStop);
       if (!cut) return end;
       if (machine.hart.icount >= this.maxSteps) return { reason: 'until' };
       await this.closeSlice();

@@ -161,9 +161,10 @@ describe('slices cut by recording time, and the code a recording carries', () =>
   }, 300_000);
   /**
    * Records the smoke workload into `dir` with every chunk's recording time up, so that every chunk
-   * would end a slice, until `stop(icount)` (the user's stop, asked between chunks) says so.
+   * would end a slice (unless `sliceSeconds` is 0: none by time), until `stop(icount)` (the user's
+   * stop, asked between chunks) says so.
    */
-  async function recordUntilStopped(dir: string, stop: (icount: number) => boolean) {
+  async function recordUntilStopped(dir: string, stop: (icount: number) => boolean, sliceSeconds = 1e-9) {
     const { config, images } = guestBoard(loadGuestImages(join(ROOT, 'guest/images')));
     const input = new ScriptInput(readFileSync(join(ROOT, 'guest/workloads/smoke.sh'), 'utf8'));
     let icount = 0;
@@ -171,7 +172,7 @@ describe('slices cut by recording time, and the code a recording carries', () =>
       dir, config, images,
       inputs: { consoleInput: input, clock: { now: () => BigInt(Date.now()) * 1_000_000n }, entropy: { fill: (b) => void randomFillSync(b) } },
       output: { write: (b) => input.observe(b) },
-      realtime: false, maxSteps: 30_000_000, sliceSteps: 1_000_000_000, sliceSeconds: 1e-9,
+      realtime: false, maxSteps: 30_000_000, sliceSteps: 1_000_000_000, sliceSeconds,
       onProgress: (p) => void (icount = p.icount),
       shouldStop: () => stop(icount),
     });
@@ -190,6 +191,19 @@ describe('slices cut by recording time, and the code a recording carries', () =>
       const last = manifest.slices.at(-1)!;
       expect(last.endIcount).toBe(manifest.end!.icount);
       expect((await replaySlice(rec2, last.index)).verified).toBe(true);
+    } finally {
+      rmSync(dirname(d), { recursive: true, force: true });
+    }
+  }, 300_000);
+  it('a stop said once (true at one question, false after) ends the recording by the user', async () => {
+    const d = join(mkdtempSync(join(tmpdir(), 'prnr-oncestop-')), 't.rec');
+    try {
+      let said = 0;
+      const manifest = await recordUntilStopped(d, (icount) => icount >= 10_000_000 && said++ === 0, 0);
+      expect(said).toBe(1);
+      expect(manifest.end?.reason).toBe('user');
+      expect(manifest.end!.icount).toBeLessThan(30_000_000);
+      expect(manifest.status).toBe('complete');
     } finally {
       rmSync(dirname(d), { recursive: true, force: true });
     }
