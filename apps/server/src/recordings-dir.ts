@@ -11,7 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Stats } from 'node:fs';
-import { CODE_CACHE_FILE, MANIFEST_FILE, RecordingError, parseManifest, spaceReport, type Recording, type RecordingManifest } from '@prnr/recording';
+import { CODE_CACHE_FILE, MANIFEST_FILE, RecordingError, parseManifest, recordedHartVersion, spaceReport, type Recording, type RecordingManifest } from '@prnr/recording';
 import { FsObjectStore } from '@prnr/snapshot';
 import type { RecordingDetail, RecordingSummary } from './api-types.js';
 import { HttpError, notFound } from './http-error.js';
@@ -116,9 +116,8 @@ export class RecordingsDir {
         ramSize: m.board.ramSize,
         cmdline: m.board.cmdline,
         devices: m.deviceVersions.map((d) => `${d.kind}@${d.version}`),
-        // Absent: made before versions were kept, version 1, as @prnr/machine's hartVersionOf reads it (not exported;
-        // its check is parseManifest's, which has refused a version newer than this build's).
-        hartVersion: m.board.hartVersion ?? 1,
+        // Checked by parseManifest, which has refused a version newer than this build's.
+        hartVersion: recordedHartVersion(m),
       },
       checkpointInterval: m.checkpointInterval,
       ...(m.stats ? { stats: m.stats } : {}),

@@ -132,6 +132,11 @@ export type RecordingManifest = z.infer<typeof manifestSchema>;
 export type SliceEntry = z.infer<typeof slice>;
 export type SnapshotStats = z.infer<typeof snapshotStats>;
 
+/** The hart behaviour version a recording was made with: absent in recordings made before versions were kept, which are version 1 (as @prnr/machine's board reads it). */
+export function recordedHartVersion(m: Pick<RecordingManifest, 'board'>): number {
+  return m.board.hartVersion ?? 1;
+}
+
 export function segmentName(index: number): string {
   return `log/${String(index).padStart(6, '0')}.seg`;
 }
@@ -170,7 +175,7 @@ export function parseManifest(text: string, file: string): RecordingManifest {
   }
   const m = parsed.data;
   // A newer hart is refused once, here, not by every slice's machine (the board's check).
-  const hart = m.board.hartVersion ?? 1;
+  const hart = recordedHartVersion(m);
   if (hart > HART_BEHAVIOUR_VERSION) throw new RecordingError(`${file}: recorded with hart behaviour version ${hart}, newer than this prnr's (${HART_BEHAVIOUR_VERSION}): replay it with a newer prnr`);
   m.slices.forEach((s, i) => {
     if (s.index !== i) throw new RecordingError(`${file}: slices.${i} has index ${s.index}`);
