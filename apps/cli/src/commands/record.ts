@@ -36,11 +36,11 @@ export function registerRecord(program: Command): void {
     .addHelpText('after', '\nInteractive: Ctrl-A x ends the recording.\n\nExamples:\n  prnr record -o smoke.rec --script guest/workloads/smoke.sh\n  prnr record -o session.rec\n')
     .action(async (opts: { device?: string[]; out: string; image: string; mem?: number; disk?: string; script?: string; cmdline?: string; sliceInsns?: number; sliceSeconds?: number; checkpointInsns?: number; maxInsns?: number; quiet?: boolean; net?: string }) => {
       checkNewRecordingDir(opts.out); // before anything is loaded or a hostfwd port bound
+      const codeCache = await loadUserCodeCache(warnOnStderr); // first: its modules compile on a worker while the rest loads
       const devices = await loadDeviceOptions(opts.device);
       const { config: builtin, images } = guestBoard(loadImages(opts.image), { memMiB: opts.mem, disk: opts.disk ? readDiskImage(opts.disk) : undefined, cmdline: opts.cmdline, network: opts.net !== undefined });
       const net = opts.net !== undefined ? await openUserNetwork(opts.net) : undefined;
       const config = withDevices(builtin, devices);
-      const codeCache = await loadUserCodeCache(warnOnStderr);
       const cleanUp = failedStartCleanup(opts.out);
       // SIGTERM and SIGHUP end it as SIGINT does: the recording is finished and marked complete, not left half-written.
       const con = openHostConsole({ script: opts.script, echo: !opts.quiet, stopOn: ['SIGTERM', 'SIGHUP'] });
