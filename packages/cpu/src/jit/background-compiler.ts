@@ -47,8 +47,12 @@ export interface ModuleCompiler {
 // proportion to the size of the tables it imports (3 ms each at 16 Ki slots, most of the warming).
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { port, counter } = workerData;
+const { port, counter, nice } = workerData;
 const done = new Int32Array(counter);
+// A lowered priority: on Linux a thread's own id (from /proc/thread-self) renices that thread alone.
+if (nice !== undefined && process.platform === 'linux') {
+  try { require('node:os').setPriority(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()), nice); } catch {}
+}
 const memories = new Map();
 const tables = new Map();
 function tableFor(module) {
@@ -93,10 +97,13 @@ export class BackgroundCompiler implements ModuleCompiler {
     return BackgroundCompiler.instance;
   }
 
-  /** A compiler of its own, with its own worker (close it when done); null where no worker thread can be made. */
-  static start(): BackgroundCompiler | null {
+  /**
+   * A compiler of its own, with its own worker (close it when done); null where no worker thread
+   * can be made. `nice`: the worker's nice value on Linux (default: the starting thread's).
+   */
+  static start(nice?: number): BackgroundCompiler | null {
     try {
-      return new BackgroundCompiler();
+      return new BackgroundCompiler(nice);
     } catch {
       return null;
     }
@@ -111,10 +118,10 @@ export class BackgroundCompiler implements ModuleCompiler {
   /** The worker stopped (it never does on its own): what is in flight, and what comes, compiles here. */
   private stopped = false;
 
-  private constructor() {
+  private constructor(nice?: number) {
     const { port1, port2 } = new MessageChannel();
     this.finished = new Int32Array(new SharedArrayBuffer(4));
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, counter: this.finished.buffer }, transferList: [port2] });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, counter: this.finished.buffer, nice }, transferList: [port2] });
     this.worker.unref();
     this.worker.on('error', () => { this.stopped = true; });
     this.worker.on('exit', () => { this.stopped = true; });

@@ -44,6 +44,11 @@ export const CODE_CACHE_DEFAULT_MAX_BYTES = 64 << 20;
 /** Pending module ids per key (LayoutCode.pendingKeys): plo * 2^21 + id stays an exact double. */
 const PENDING_IDS = 1 << 21;
 const NO_KEYS = new Float64Array(0);
+/**
+ * The nice value of precompile's own worker: its work is ahead of need, so it gives way to the
+ * machine's thread and takes what the cores leave (as the CLI's helper threads do, at 10).
+ */
+const PRECOMPILE_NICE = 10;
 /** Variants kept per virtual pc (different code at the same address: user programs, patched code). */
 const VARIANTS_PER_PC = 8;
 
@@ -294,7 +299,7 @@ export class CodeCache {
 
   /**
    * Compile the modules that loaded files hold and no lookup has built yet on another thread
-   * (`compiler`; default: a worker of their own, stopped once all are back), in file order, so
+   * (`compiler`; default: a worker of their own at nice 10, stopped once all are back), in file order, so
    * that the machine's thread does not validate and compile each at its first use: ~0.7 s of a
    * cold Linux boot with a whole boot's cache. Returns how many modules were sent. A module wanted
    * before it is back compiles here, as without this; one that does not compile is rejected at its
@@ -307,7 +312,7 @@ export class CodeCache {
     this.stopPrecompile();
     const todo = this.pending.filter((p) => !p.built);
     if (todo.length === 0) return 0;
-    const c = compiler ?? BackgroundCompiler.start();
+    const c = compiler ?? BackgroundCompiler.start(PRECOMPILE_NICE);
     if (c === null) return 0;
     for (const p of todo) {
       const m = p.file.modules[p.k];
