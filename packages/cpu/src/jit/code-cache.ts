@@ -159,8 +159,8 @@ export class CodeCache {
   /** Modules of loaded files not built yet, in load order (some built meanwhile by lookups: `built`). */
   private pending: PendingModule[] = [];
   private pendingLeft = 0;
-  /** Compiling loaded modules ahead (precompile) until all have come back; `own`: started by precompile, closed then. */
-  private precompiler: { readonly compiler: ModuleCompiler; readonly own: boolean } | null = null;
+  /** Compiling loaded modules ahead (precompile) until all have come back; `close` stops a worker precompile started. */
+  private precompiler: { readonly compiler: ModuleCompiler; readonly close: () => void } | null = null;
   /** @internal counters, updated by LayoutCode */
   readonly counts = { hits: 0, misses: 0, stale: 0, staleChains: 0, evicted: 0, compiled: 0, rejected: 0, precompiled: 0 };
 
@@ -312,14 +312,15 @@ export class CodeCache {
     this.stopPrecompile();
     const todo = this.pending.filter((p) => !p.built);
     if (todo.length === 0) return 0;
-    const c = compiler ?? BackgroundCompiler.start(PRECOMPILE_NICE);
+    const own = compiler === undefined ? BackgroundCompiler.start(PRECOMPILE_NICE) : null;
+    const c = compiler ?? own;
     if (c === null) return 0;
     for (const p of todo) {
       const m = p.file.modules[p.k];
       // A copy (the file may be a Buffer, whose slice is a view): posted as a view, the whole file would be cloned with each module.
       c.compile(new Uint8Array(p.file.bytes.subarray(m.wasmAt, m.wasmEnd)), m.layout.memoryPages, (module) => this.precompiled(p, module));
     }
-    this.precompiler = { compiler: c, own: compiler === undefined };
+    this.precompiler = { compiler: c, close: () => own?.close() };
     return todo.length;
   }
 
@@ -344,9 +345,8 @@ export class CodeCache {
   }
 
   private stopPrecompile(): void {
-    const p = this.precompiler;
+    this.precompiler?.close();
     this.precompiler = null;
-    if (p?.own === true) (p.compiler as BackgroundCompiler).close();
   }
 
   /** @internal The part of the cache for one layout (an engine keeps it). */
