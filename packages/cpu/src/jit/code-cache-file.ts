@@ -60,47 +60,68 @@ export interface CodeCacheSnapshot {
   readonly modules: readonly CodeCacheModuleData[];
 }
 
+/** Bytes of a module's record before its wasm: the layout (4 x u32) and the wasm length (u32). */
+const MODULE_HEAD_BYTES = 20;
+
 /**
- * The bytes of a code cache file (compiled modules are not stored; their bytes are). Written at
- * the start of `buffer(size)` when given (the result is a view of it), else into a new buffer: a
+ * One module's record, as it lies in a code cache file: its layout, its wasm bytes, its blocks.
+ * A cache keeps each module's record once made (CodeCache.serializeUsed), or views it in the file
+ * the module came from (indexedModuleRecord), so that writing a file is copying records.
+ */
+export function moduleRecord(m: Pick<CodeCacheModuleData, 'layout' | 'bytes' | 'blocks'>): Uint8Array {
+  let size = MODULE_HEAD_BYTES + m.bytes.length + 4;
+  for (const b of m.blocks) size += 12 + 2 * b.source.length + 2 * b.chains.length;
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, m.layout.memoryPages, true); v.setUint32(4, m.layout.area, true);
+  v.setUint32(8, m.layout.dirtyOffset, true); v.setUint32(12, m.layout.codeOffset, true);
+  v.setUint32(16, m.bytes.length, true);
+  out.set(m.bytes, MODULE_HEAD_BYTES);
+  let at = MODULE_HEAD_BYTES + m.bytes.length;
+  v.setUint32(at, m.blocks.length, true);
+  at += 4;
+  // Inline byte stores, no helper closures: a recorder makes records at slices' ends, on the machine's
+  // thread, in code V8 has rarely optimized yet (closures here cost ~50 ms a smoke recording).
+  for (const b of m.blocks) {
+    const source = b.source, chains = b.chains, len = source.length;
+    v.setInt32(at, b.plo, true); v.setInt32(at + 4, b.phi, true);
+    out[at + 8] = b.n; out[at + 9] = chains.length;
+    out[at + 10] = len; out[at + 11] = len >>> 8;
+    at += 12;
+    for (let i = 0; i < len; i++, at += 2) { const h = source[i]; out[at] = h; out[at + 1] = h >>> 8; }
+    for (let i = 0; i < chains.length; i++, at += 2) { const c = chains[i]; out[at] = c; out[at + 1] = c >>> 8; }
+  }
+  return out;
+}
+
+/** Where a record's wasm bytes lie in it (a cache then keeps only the record: its bytes view it). */
+export function recordWasm(record: Uint8Array): Uint8Array {
+  return record.subarray(MODULE_HEAD_BYTES, MODULE_HEAD_BYTES + new DataView(record.buffer, record.byteOffset).getUint32(16, true));
+}
+
+/** The bytes of a code cache file of these modules (compiled modules are not stored; their bytes are). */
+export function writeCodeCacheFile(translator: number, modules: readonly CodeCacheModuleData[]): Uint8Array {
+  return writeCodeCacheRecords(translator, modules.map(moduleRecord));
+}
+
+/**
+ * A code cache file of these module records (moduleRecord, indexedModuleRecord). Written at the
+ * start of `buffer(size)` when given (the result is a view of it), else into a new buffer: a
  * recorder reuses one buffer for its pieces, since fresh memory costs a page fault per 4 KiB
  * written (~12 us each on a VM) and the pieces add up to the whole cache.
  */
-export function writeCodeCacheFile(translator: number, modules: readonly CodeCacheModuleData[], buffer?: (size: number) => Uint8Array): Uint8Array {
+export function writeCodeCacheRecords(translator: number, records: readonly Uint8Array[], buffer?: (size: number) => Uint8Array): Uint8Array {
   let size = 8;
-  for (const m of modules) {
-    size += 24 + m.bytes.length;
-    for (const b of m.blocks) size += 12 + 2 * b.source.length + 2 * b.chains.length;
-  }
+  for (const r of records) size += r.length;
   const out = buffer ? buffer(HEADER_BYTES + size).subarray(0, HEADER_BYTES + size) : new Uint8Array(HEADER_BYTES + size);
   const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let i = 0; i < 8; i++) out[i] = CODE_CACHE_MAGIC.charCodeAt(i);
   v.setUint32(8, CODE_CACHE_VERSION, true);
   v.setUint32(12, size, true);
-  // Inline byte stores, no helper closures: a recorder writes a piece of this at every slice's end, on
-  // the machine's thread, in code V8 has rarely optimized yet (the closures cost ~50 ms a smoke run).
-  let at = HEADER_BYTES;
-  v.setUint32(at, translator, true);
-  v.setUint32(at + 4, modules.length, true);
-  at += 8;
-  for (const m of modules) {
-    v.setUint32(at, m.layout.memoryPages, true); v.setUint32(at + 4, m.layout.area, true);
-    v.setUint32(at + 8, m.layout.dirtyOffset, true); v.setUint32(at + 12, m.layout.codeOffset, true);
-    v.setUint32(at + 16, m.bytes.length, true);
-    at += 20;
-    out.set(m.bytes, at); at += m.bytes.length;
-    v.setUint32(at, m.blocks.length, true);
-    at += 4;
-    for (const b of m.blocks) {
-      const source = b.source, chains = b.chains, len = source.length;
-      v.setInt32(at, b.plo, true); v.setInt32(at + 4, b.phi, true);
-      out[at + 8] = b.n; out[at + 9] = chains.length;
-      out[at + 10] = len; out[at + 11] = len >>> 8;
-      at += 12;
-      for (let i = 0; i < len; i++, at += 2) { const h = source[i]; out[at] = h; out[at + 1] = h >>> 8; }
-      for (let i = 0; i < chains.length; i++, at += 2) { const c = chains[i]; out[at] = c; out[at + 1] = c >>> 8; }
-    }
-  }
+  v.setUint32(HEADER_BYTES, translator, true);
+  v.setUint32(HEADER_BYTES + 4, records.length, true);
+  let at = HEADER_BYTES + 8;
+  for (const r of records) { out.set(r, at); at += r.length; }
   v.setUint32(16, crc32(out.subarray(HEADER_BYTES)), true);
   return out;
 }
@@ -170,9 +191,9 @@ export function indexCodeCacheFile(bytes: Uint8Array, translator: number): CodeC
   const modules: CodeCacheIndexedModule[] = [];
   let t = new BlockTable(1024);
   for (let k = 0; k < count; k++) {
-    if (at + 24 > end) return cut;
+    if (at + MODULE_HEAD_BYTES + 4 > end) return cut;
     const layout: WasmLayout = { memoryPages: v.getUint32(at, true), area: v.getUint32(at + 4, true), dirtyOffset: v.getUint32(at + 8, true), codeOffset: v.getUint32(at + 12, true) };
-    const wasmAt = at + 20, wasmEnd = wasmAt + v.getUint32(at + 16, true);
+    const wasmAt = at + MODULE_HEAD_BYTES, wasmEnd = wasmAt + v.getUint32(at + 16, true);
     if (wasmEnd + 4 > end) return cut;
     const nb = v.getUint32(wasmEnd, true);
     at = wasmEnd + 4;
@@ -262,6 +283,12 @@ export function readCodeCacheModule(ix: CodeCacheFileIndex, k: number): CodeCach
     blocks.push({ plo: ix.plo[b], phi: ix.phi[b], n: ix.n[b], source, chains });
   }
   return { layout: m.layout, bytes: b8.subarray(m.wasmAt, m.wasmEnd), module: null, blocks };
+}
+
+/** Module `k`'s record as it lies in an indexed file (moduleRecord's bytes): a view, nothing copied. */
+export function indexedModuleRecord(ix: CodeCacheFileIndex, k: number): Uint8Array {
+  const end = k + 1 < ix.modules.length ? ix.modules[k + 1].wasmAt - MODULE_HEAD_BYTES : ix.bytes.length;
+  return ix.bytes.subarray(ix.modules[k].wasmAt - MODULE_HEAD_BYTES, end);
 }
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;

@@ -283,6 +283,28 @@ describe('code cache: files', () => {
     expect(loaded.stats.blocks).toBe(source.stats.blocks);
   });
 
+  it('a module is written from its record, made once; the module keeps the same bytes and still runs exact', () => {
+    const source = filled();
+    const before = source.snapshot().modules.map((m) => ({ ...m, module: null }));
+    const bytes = source.serialize();
+    expect(source.serialize()).toEqual(bytes);
+    // Its wasm bytes now view the record's: the same content, and the index reads the file back as the modules were.
+    expect(source.snapshot().modules.map((m) => ({ ...m, module: null }))).toEqual(before);
+    const ix = indexCodeCacheFile(bytes, translatorFingerprint());
+    if (typeof ix === 'string') throw new Error(ix);
+    expect(ix.modules.map((_, k) => readCodeCacheModule(ix, k))).toEqual(before);
+    expect(checkAgainstInterpreter(source, elf, 14).fromCache).toBeGreaterThan(0);
+    // A cache loaded from that file writes the modules a run used from the file's own records.
+    expect(CodeCache.load(bytes).serialize()).toEqual(bytes);
+    const loaded = CodeCache.load(bytes);
+    const cursor = loaded.cursor();
+    checkAgainstInterpreter(loaded, elf, 15);
+    const piece = indexCodeCacheFile(loaded.serializeUsed(cursor)!, translatorFingerprint());
+    if (typeof piece === 'string') throw new Error(piece);
+    expect(piece.modules.length).toBeGreaterThan(0);
+    for (let k = 0; k < piece.modules.length; k++) expect(before).toContainEqual(readCodeCacheModule(piece, k));
+  });
+
   it('serializeUsed: pieces of the modules used since a cursor, each once; loaded one after another they hold what serialize() holds', () => {
     const cache = new CodeCache();
     const cursor = cache.cursor();

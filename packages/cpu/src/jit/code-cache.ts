@@ -34,7 +34,7 @@
 import { wasmApi } from '../wasm/api.js';
 import { BackgroundCompiler } from './background-compiler.js';
 import type { ModuleCompiler } from './background-compiler.js';
-import { BLOCK_OVERHEAD_BYTES, blockFits, CODE_CACHE_VERSION, indexCodeCacheFile, readCodeCacheModule, samePage, writeCodeCacheFile } from './code-cache-file.js';
+import { BLOCK_OVERHEAD_BYTES, blockFits, CODE_CACHE_VERSION, indexCodeCacheFile, indexedModuleRecord, moduleRecord, readCodeCacheModule, recordWasm, samePage, writeCodeCacheRecords } from './code-cache-file.js';
 import type { CodeCacheBlockData, CodeCacheFileIndex, CodeCacheModuleData, CodeCacheSnapshot } from './code-cache-file.js';
 import { translatorFingerprint } from './translator-fingerprint.js';
 import type { WasmLayout } from './wasm-compiler.js';
@@ -106,12 +106,30 @@ export class CachedModule {
   readonly size: number;
   /** When it was last added or found by a lookup (CodeCache's use clock; 0: built from a file, never found since). */
   used = 0;
+  /**
+   * Its record in a code cache file (code-cache-file.ts moduleRecord), once a writer wanted it or
+   * when it came from a file (a view of the file): writing it again is a copy.
+   */
+  private record: Uint8Array | null = null;
+  /** The module's wasm bytes (replaced once by the same bytes in its record: recordBytes). */
+  bytes: Uint8Array;
   /** `seq`: its place among its cache's modules, newer higher (variants newest first). */
-  constructor(readonly bucket: LayoutCode, readonly bytes: Uint8Array, compiled: object | null, blocks: readonly CodeCacheBlockData[], readonly seq: number) {
+  constructor(readonly bucket: LayoutCode, bytes: Uint8Array, compiled: object | null, blocks: readonly CodeCacheBlockData[], readonly seq: number, record: Uint8Array | null = null) {
     this.compiled = compiled;
+    this.bytes = bytes;
+    this.record = record;
     let size = bytes.length;
     for (const b of blocks) size += 2 * b.source.length + 2 * b.chains.length + BLOCK_OVERHEAD_BYTES;
     this.size = size;
+  }
+
+  /** Its record, made once: then its bytes view the record's, so the cache holds them once. */
+  recordBytes(): Uint8Array {
+    if (this.record === null) {
+      this.record = moduleRecord({ layout: this.bucket.layout, bytes: this.bytes, blocks: this.blocks });
+      this.bytes = recordWasm(this.record);
+    }
+    return this.record;
   }
 }
 
@@ -200,7 +218,7 @@ export class CodeCache {
   snapshot(): CodeCacheSnapshot {
     this.takePrecompiled();
     this.buildAll();
-    return { version: CODE_CACHE_VERSION, translator: translatorFingerprint(), modules: [...this.lru].map((m) => moduleData(m, true)) };
+    return { version: CODE_CACHE_VERSION, translator: translatorFingerprint(), modules: [...this.lru].map(moduleData) };
   }
 
   /** Add what a snapshot holds (newer entries win over equal ones); returns the blocks added, 0 when the snapshot is ignored. */
@@ -222,7 +240,7 @@ export class CodeCache {
     const held = [...this.lru];
     let from = held.length;
     for (let room = maxBytes; from > 0 && held[from - 1].size <= room;) room -= held[--from].size;
-    return writeCodeCacheFile(translatorFingerprint(), held.slice(from).map((m) => moduleData(m, false)));
+    return writeCodeCacheRecords(translatorFingerprint(), held.slice(from).map((m) => m.recordBytes()));
   }
 
   /** A cursor for serializeUsed: from now on. */
@@ -235,7 +253,7 @@ export class CodeCache {
    * a file like serialize()'s, or null when there are none. Appending such files one after
    * another writes what a run used, each module once (a recording's code-cache.bin): modules that
    * a loaded file brought and the run never looked up stay out, and are not built. Written into
-   * `buffer(size)` when given (writeCodeCacheFile).
+   * `buffer(size)` when given (writeCodeCacheRecords).
    */
   serializeUsed(cursor: CodeCacheCursor, buffer?: (size: number) => Uint8Array): Uint8Array | null {
     const fresh: CachedModule[] = [];
@@ -243,7 +261,7 @@ export class CodeCache {
     cursor.mark = this.uses;
     if (fresh.length === 0) return null;
     for (const m of fresh) cursor.written.add(m);
-    return writeCodeCacheFile(translatorFingerprint(), fresh.map((m) => moduleData(m, false)), buffer);
+    return writeCodeCacheRecords(translatorFingerprint(), fresh.map((m) => m.recordBytes()), buffer);
   }
 
   /**
@@ -380,7 +398,7 @@ export class CodeCache {
     p.built = true;
     if (--this.pendingLeft === 0) this.dropPending();
     const d = readCodeCacheModule(p.file, p.k);
-    p.made = p.bucket.add(d.bytes, p.compiled ?? null, d.blocks, p.seq);
+    p.made = p.bucket.add(d.bytes, p.compiled ?? null, d.blocks, p.seq, indexedModuleRecord(p.file, p.k));
     p.compiled = undefined;
   }
 
@@ -540,9 +558,9 @@ export class LayoutCode {
    * nothing is added). The descriptions are checked so that `find` never reads outside pc's page.
    * `seq`: its place among the cache's modules when given one at load (a pending module), else it is the newest.
    */
-  add(bytes: Uint8Array, compiled: object | null, blocks: readonly CodeCacheBlockData[], seq?: number): CachedModule | null {
+  add(bytes: Uint8Array, compiled: object | null, blocks: readonly CodeCacheBlockData[], seq?: number, record?: Uint8Array): CachedModule | null {
     if (blocks.length === 0 || !blocks.every((b) => consistent(b, blocks))) return null;
-    const m = new CachedModule(this, bytes, compiled, blocks, seq ?? this.cache.nextSeq());
+    const m = new CachedModule(this, bytes, compiled, blocks, seq ?? this.cache.nextSeq(), record);
     const made: CachedBlock[] = blocks.map((b, index) => ({ plo: b.plo, phi: b.phi, n: b.n, source: b.source, chains: b.chains, module: m, index, reach: [], live: true }));
     for (const b of made) {
       const reach = b.reach as CachedBlock[];
@@ -637,13 +655,13 @@ function equal(a: Uint16Array, b: Uint16Array): boolean {
   return true;
 }
 
-function moduleData(m: CachedModule, withCompiled: boolean): CodeCacheModuleData {
+function moduleData(m: CachedModule): CodeCacheModuleData {
   // A module built from a file views the file's bytes: posted as is, the whole file would be cloned with it.
   const whole = m.bytes.byteOffset === 0 && m.bytes.byteLength === m.bytes.buffer.byteLength;
   return {
     layout: m.bucket.layout,
-    bytes: withCompiled && !whole ? new Uint8Array(m.bytes) : m.bytes,
-    module: withCompiled ? m.compiled : null,
+    bytes: whole ? m.bytes : new Uint8Array(m.bytes),
+    module: m.compiled,
     blocks: m.blocks.map((b) => ({ plo: b.plo, phi: b.phi, n: b.n, source: b.source, chains: b.chains })),
   };
 }
