@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { CodeCache, runBareElf } from '@prnr/cpu';
 import { makeFifo } from '@prnr/test-env/fifo';
-import { loadUserCodeCache, saveUserCodeCache, userCodeCacheFile } from './user-code-cache.js';
+import { SAVE_WHEN_ADDED_SHARE, loadUserCodeCache, saveUserCodeCache, userCodeCacheFile } from './user-code-cache.js';
 
 const ELF = new Uint8Array(readFileSync(fileURLToPath(new URL('../../../../bench/programs/int-sieve-crc.elf', import.meta.url))));
 const STEPS = 3_000_000;
@@ -100,6 +100,38 @@ describe('the per-user code cache', () => {
     expect(r.hart.engineStats.fromCache).toBe(0);
     expect(r.icount).toBe(reference.icount);
     expect(r.console).toBe(reference.console);
+  });
+
+  it('a run that added only a few modules to a large cache it loaded leaves the file as it is; one that added enough saves', async () => {
+    const p = place();
+    // A large cache: this program's modules, copied to many other pages (code no run here reaches).
+    run('wasm');
+    const snapshot = CodeCache.shared.snapshot();
+    const copies = Math.ceil(4 / SAVE_WHEN_ADDED_SHARE / snapshot.modules.length);
+    const far = Array.from({ length: copies }, (_, k) => snapshot.modules.map((m) => ({ ...m, module: null, blocks: m.blocks.map((b) => ({ ...b, plo: (b.plo + (k + 1) * 0x100000) | 0 })) }))).flat();
+    CodeCache.shared.clear();
+    CodeCache.shared.merge({ ...snapshot, modules: far });
+    await saveUserCodeCache({ file: p.file, modulesAtLoad: -1 }, p.warn);
+    const large = readFileSync(p.file);
+    expect(readdirSync(join(p.file, '..'))).toEqual(['code-cache.bin']);
+    // A run of the program on it translates its few modules (the copies lie elsewhere): not saved.
+    CodeCache.shared.clear();
+    const loaded = await loadUserCodeCache(p.warn, p.env);
+    expect(loaded.modulesLoaded).toBe(far.length);
+    const r = run('wasm');
+    const added = CodeCache.shared.modulesAdded - loaded.modulesAtLoad;
+    expect(added).toBeGreaterThan(0);
+    expect(added).toBeLessThan(far.length * SAVE_WHEN_ADDED_SHARE);
+    expect(r.icount).toBe(reference.icount);
+    await saveUserCodeCache(loaded, p.warn);
+    expect(readFileSync(p.file)).toEqual(large);
+    // As many added as the share: saved, and the next load has them.
+    await saveUserCodeCache({ ...loaded, modulesAtLoad: CodeCache.shared.modulesAdded - Math.ceil(far.length * SAVE_WHEN_ADDED_SHARE) }, p.warn);
+    expect(readFileSync(p.file)).not.toEqual(large);
+    CodeCache.shared.clear();
+    await loadUserCodeCache(p.warn, p.env);
+    expect(run('wasm').hart.engineStats.fromCache).toBeGreaterThan(0);
+    expect(p.warnings).toEqual([]);
   });
 
   it('a FIFO in its place is one warning, not a hang; a directory that cannot be made is one warning on save, not an error', async () => {
