@@ -110,7 +110,7 @@ export class CachedModule {
    * Its record in a code cache file (code-cache-file.ts moduleRecord), once a writer wanted it or
    * when it came from a file (a view of the file): writing it again is a copy.
    */
-  private record: Uint8Array | null = null;
+  private record: Uint8Array | null;
   /** The module's wasm bytes (replaced once by the same bytes in its record: recordBytes). */
   bytes: Uint8Array;
   /** `seq`: its place among its cache's modules, newer higher (variants newest first). */
