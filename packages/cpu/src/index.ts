@@ -25,4 +25,4 @@ export type { CodeCacheCursor, CodeCacheOptions, CodeCacheLoadOptions, CodeCache
 export { CODE_CACHE_VERSION } from './jit/code-cache-file.js';
 export type { CodeCacheSnapshot, CodeCacheModuleData, CodeCacheBlockData } from './jit/code-cache-file.js';
 export type { WasmLayout } from './jit/wasm-compiler.js';
-export type { ModuleCompiler } from './jit/background-compiler.js';
+export type { CompileJob, ModuleCompiler } from './jit/background-compiler.js';

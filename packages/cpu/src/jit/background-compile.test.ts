@@ -15,7 +15,7 @@ import { addi, B, S } from '../testing/encode.js';
 import { bareMachine, lockstep as lockstepBare, lockstepPair, stops } from '../testing/lockstep.js';
 import { BASE, testHart } from '../testing/machine.js';
 import { BackgroundCompiler } from './background-compiler.js';
-import type { ModuleCompiler } from './background-compiler.js';
+import type { CompileJob, ModuleCompiler } from './background-compiler.js';
 import { CodeCache } from './code-cache.js';
 import { wasmApi } from '../wasm/api.js';
 
@@ -31,6 +31,9 @@ class HeldCompiler implements ModuleCompiler {
   private released: HeldCompiler['held'] = [];
   compile(bytes: Uint8Array, _memoryPages: number, done: (module: object) => void): void {
     this.held.push({ bytes, done });
+  }
+  compileAll(jobs: readonly CompileJob[]): void {
+    for (const j of jobs) this.compile(j.bytes, j.memoryPages, j.done);
   }
   get inFlight(): number {
     return this.held.length + this.released.length;

@@ -333,11 +333,10 @@ export class CodeCache {
     const own = compiler === undefined ? BackgroundCompiler.start(PRECOMPILE_NICE) : null;
     const c = compiler ?? own;
     if (c === null) return 0;
-    for (const p of todo) {
+    c.compileAll(todo.map((p) => {
       const m = p.file.modules[p.k];
-      // A copy (the file may be a Buffer, whose slice is a view): posted as a view, the whole file would be cloned with each module.
-      c.compile(new Uint8Array(p.file.bytes.subarray(m.wasmAt, m.wasmEnd)), m.layout.memoryPages, (module) => this.precompiled(p, module));
-    }
+      return { bytes: p.file.bytes.subarray(m.wasmAt, m.wasmEnd), memoryPages: m.layout.memoryPages, done: (module: object) => this.precompiled(p, module) };
+    }));
     this.precompiler = { compiler: c, close: () => own?.close() };
     return todo.length;
   }
