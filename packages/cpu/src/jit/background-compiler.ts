@@ -163,7 +163,7 @@ export class BackgroundCompiler implements ModuleCompiler {
   /**
    * One message for all: their bytes gathered into one buffer, which moves to the worker. A message
    * each (a copy, a clone and a port write per module) cost the caller ~150 ms for a smoke boot's
-   * 640 modules, at the start of a run; this way ~25-30 ms, mostly the new buffer's page faults.
+   * 640 modules, at the start of a run; this way 56-61 ms, mostly the new buffer's page faults.
    */
   compileAll(jobs: readonly CompileJob[]): void {
     if (jobs.length === 0) return;
