@@ -111,7 +111,7 @@ describe('the per-user code cache', () => {
     const far = Array.from({ length: copies }, (_, k) => snapshot.modules.map((m) => ({ ...m, module: null, blocks: m.blocks.map((b) => ({ ...b, plo: (b.plo + (k + 1) * 0x100000) | 0 })) }))).flat();
     CodeCache.shared.clear();
     CodeCache.shared.merge({ ...snapshot, modules: far });
-    await saveUserCodeCache({ file: p.file, modulesAtLoad: -1 }, p.warn);
+    await saveUserCodeCache({ file: p.file, modulesAtLoad: -1, modulesLoaded: 0 }, p.warn);
     const large = readFileSync(p.file);
     expect(readdirSync(join(p.file, '..'))).toEqual(['code-cache.bin']);
     // A run of the program on it translates its few modules (the copies lie elsewhere): not saved.
@@ -150,7 +150,7 @@ describe('the per-user code cache', () => {
     const blocked = join(tmp, 'a-file');
     writeFileSync(blocked, '');
     const q = place();
-    await saveUserCodeCache({ file: join(blocked, 'prnr', 'code-cache.bin'), modulesAtLoad: -1 }, q.warn);
+    await saveUserCodeCache({ file: join(blocked, 'prnr', 'code-cache.bin'), modulesAtLoad: -1, modulesLoaded: 0 }, q.warn);
     expect(q.warnings).toHaveLength(1);
     expect(q.warnings[0]).toMatch(/^the code cache was not saved to .*a-file\/prnr\/code-cache\.bin: ENOTDIR/);
   });

@@ -34,7 +34,7 @@ export interface LoadedUserCodeCache {
   readonly file: string | undefined;
   readonly modulesAtLoad: number;
   /** Modules the file brought (0: none there, or not used). */
-  readonly modulesLoaded?: number;
+  readonly modulesLoaded: number;
 }
 
 /**
@@ -74,7 +74,7 @@ export const SAVE_WHEN_ADDED_SHARE = 1 / 32;
 export async function saveUserCodeCache(loaded: LoadedUserCodeCache, warn: (line: string) => void): Promise<void> {
   const { file } = loaded;
   const added = CodeCache.shared.modulesAdded - loaded.modulesAtLoad;
-  if (file === undefined || added === 0 || added < (loaded.modulesLoaded ?? 0) * SAVE_WHEN_ADDED_SHARE) return;
+  if (file === undefined || added === 0 || added < loaded.modulesLoaded * SAVE_WHEN_ADDED_SHARE) return;
   const tmp = `${file}.${process.pid}.partial`;
   try {
     mkdirSync(dirname(file), { recursive: true });
