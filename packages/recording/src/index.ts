@@ -5,7 +5,7 @@ export type { Recording, ReplayOptions, OpenRecordingOptions } from './replayer.
 export { ReplaySession, loadEvents } from './replay-session.js';
 export type { RecordingSource, Divergence, SliceReplayResult, RunOptions, SessionStats } from './replay-session.js';
 export { atSliceBoundary } from './slice-boundary.js';
-export { readManifest, parseManifest, recordedHartVersion, writeManifest, manifestText, segmentName, manifestSchema, RecordingError, RECORDING_FORMAT_VERSION, READABLE_FORMAT_VERSIONS, MANIFEST_FILE } from './manifest.js';
+export { readManifest, parseManifest, recordedHartVersion, writeManifest, manifestWrite, manifestText, segmentName, manifestSchema, RecordingError, RECORDING_FORMAT_VERSION, READABLE_FORMAT_VERSIONS, MANIFEST_FILE } from './manifest.js';
 export type { RecordingManifest, SliceEntry } from './manifest.js';
 export { runLoop, hostYields, HOST_YIELD_EVERY_MS } from './run-loop.js';
 export type { LoopHooks, LoopEnd } from './run-loop.js';

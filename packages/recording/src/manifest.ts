@@ -14,13 +14,11 @@
  * valid. Recordings written before it have none and are read as they are.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { z } from 'zod';
 import { HART_BEHAVIOUR_VERSION } from '@prnr/cpu';
 import { boardConfigSchema } from '@prnr/devices';
-import { NotRegularFileError, readRegularFileSync } from '@prnr/snapshot';
+import { NotRegularFileError, readRegularFileSync, replaceFileDurably, type DurableFileWrite } from '@prnr/snapshot';
 
 /**
  * The format version a recorder writes. 2: objects are in packs
@@ -186,46 +184,14 @@ export function parseManifest(text: string, file: string): RecordingManifest {
   return m;
 }
 
-/** Replaces recording.json atomically: readers see the old or the new manifest, never a torn one. */
+/** Replaces recording.json atomically and durably: readers see the old or the new manifest, never a torn one. */
 export function writeManifest(dir: string, m: RecordingManifest): void {
-  const file = join(dir, MANIFEST_FILE);
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeFileSync(fd, manifestText(m)); // to an fd: written whole
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  syncDir(dir);
+  replaceFileDurably(manifestWrite(dir, m));
 }
 
-/**
- * writeManifest's steps for a recorder whose machine runs on: only the two fsyncs go
- * to the thread pool. The rest (create, write, close, rename: a fraction of a
- * millisecond on a local disk) is done at once, because each await here waits for a turn of
- * the caller's event loop, and a recorder gives its loop one turn per 100 ms:
- * with every step awaited, a write took ~8 turns. `m` may be the text
- * already made (manifestText).
- */
-export async function writeManifestAsync(dir: string, m: RecordingManifest | string): Promise<void> {
-  const file = join(dir, MANIFEST_FILE);
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeFileSync(fd, typeof m === 'string' ? m : manifestText(m)); // to an fd: written whole
-    await fsyncFd(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const d = openSync(dir, 'r');
-  try {
-    await fsyncFd(d);
-  } finally {
-    closeSync(d);
-  }
+/** recording.json's path and text (manifestText), for replaceFileDurably here or on a snapshot worker (BackgroundWriter.sync). */
+export function manifestWrite(dir: string, m: RecordingManifest): DurableFileWrite {
+  return { file: join(dir, MANIFEST_FILE), data: manifestText(m) };
 }
 
 /**
@@ -249,17 +215,6 @@ function checksumProblem(raw: unknown): string | undefined {
   return undefined;
 }
 
-const fsyncFd = promisify(fsync);
-
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-export function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -29,7 +29,7 @@ import { Channel, PortRecorder, SegmentWriter, encodeUvarint, type RecordedInput
 import { VirtMachine, type BoardConfig, type MachineImages } from '@prnr/machine';
 import { BackgroundWriter, dirtyRamBytes, type MachineParts } from '@prnr/snapshot';
 import { encodeCheckpoint } from './checkpoint.js';
-import { RECORDING_FORMAT_VERSION, RecordingError, manifestText, segmentName, writeManifestAsync, type RecordingManifest } from './manifest.js';
+import { RECORDING_FORMAT_VERSION, RecordingError, manifestWrite, segmentName, type RecordingManifest } from './manifest.js';
 import { HOST_YIELD_EVERY_MS, hostYields, runLoop, type LoopEnd } from './run-loop.js';
 import { atSliceBoundary } from './slice-boundary.js';
 import { CODE_CACHE_FILE, CodeCacheWriter, saveCodeCache } from './code-cache-file.js';
@@ -240,10 +240,11 @@ export class RecordSession {
    * index before the manifest that says "complete" is written).
    */
   private readonly publisher = new ManifestPublisher({
+    // The snapshot worker writes it, after its own fsyncs: none of the file's system calls, and
+    // one reply instead of a turn of the event loop for each fsync, on the machine's thread.
     write: async (last) => {
-      const text = manifestText(this.manifest);
-      await (last ? this.store.close() : this.store.sync());
-      await writeManifestAsync(this.o.dir, text); // its fsyncs on the thread pool: here they would stop the machine
+      const manifest = manifestWrite(this.o.dir, this.manifest);
+      await (last ? this.store.close(manifest) : this.store.sync(manifest));
     },
   });
   /** The last snapshot's manifest entry (entries are added in the order the snapshots were taken). */

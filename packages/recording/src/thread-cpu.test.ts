@@ -16,7 +16,8 @@ describe('threadCpuNs', () => {
     expect(typeof c0).toBe('bigint');
     expect(w1 - w0).toBeGreaterThanOrEqual(190_000_000n);
     expect(c1 - c0).toBeLessThan((w1 - w0) / 2n);
-    // Busy: CPU time moves forward.
+    // Busy: CPU time moves forward. (The reads after the first come through the file opened then:
+    // each gives the figures as they are now, not as they were at the open.)
     let x = 0;
     for (let i = 0; i < 5_000_000; i++) x = (x * 31 + i) | 0;
     expect(x).not.toBe(0.5);

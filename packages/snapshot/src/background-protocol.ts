@@ -1,6 +1,7 @@
 /** Messages between a BackgroundWriter and its worker thread (capture-worker.ts): plain data. */
 import type { CaptureDelta } from './capture-delta.js';
 import type { RingSpan } from './ring-spans.js';
+import type { DurableFileWrite } from './durable-file.js';
 
 /** What a worker starts with (snapshot-thread.ts): no store yet, the first request opens one. */
 export interface WorkerInit {
@@ -34,12 +35,14 @@ export type Request =
   | { id: number; op: 'open'; store: StoreInit }
   | { id: number; op: 'capture'; delta: CaptureDelta; ram?: RingSpan }
   | { id: number; op: 'put'; bytes: Uint8Array; ring?: RingSpan }
-  | { id: number; op: 'sync' }
-  | { id: number; op: 'close' };
+  /** `then`: a file replaced once the store is durable (or closed), on the worker's thread. */
+  | { id: number; op: 'sync'; then?: DurableFileWrite }
+  | { id: number; op: 'close'; then?: DurableFileWrite };
 
 /** The reply id the worker posts once its ring is touched (requests count from 1). */
 export const READY_ID = 0;
 /** Index in WorkerInit.control of the ring's touched length (Atomics, grows as the worker touches it). */
 export const RING_TOUCHED = 0;
 
-export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string; name: string };
+/** A failure: the error's message and name, and a file-system error's code, system call and path (so the caller can say which file and why). */
+export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string; name: string; code?: string; syscall?: string; path?: string };

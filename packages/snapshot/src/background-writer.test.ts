@@ -260,6 +260,37 @@ describe('BackgroundWriter', () => {
     }
   });
 
+  it('sync(then) and close(then) replace a file on the worker once the objects are stored; a file that cannot be written rejects with its code, call and path', async () => {
+    const at = join(dir, 'then');
+    const m = livedInMachine(5);
+    const bg = new BackgroundWriter(at, m.parts());
+    const file = join(at, 'names.json');
+    const bytes = new TextEncoder().encode('named by the file');
+    let h = '';
+    try {
+      h = await bg.put(bytes);
+      await bg.sync({ file, data: JSON.stringify({ h }) });
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ h });
+      // What the file names is readable from the store's files as they are on disk now.
+      expect(await new FsObjectStore(at).get(h)).toEqual(bytes);
+      const missing = join(at, 'no-such-dir', 'names.json');
+      const failed = await bg.sync({ file: missing, data: 'x' }).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+      expect(failed).toBeInstanceOf(Error);
+      expect({ code: failed!.code, syscall: failed!.syscall, path: failed!.path }).toEqual({ code: 'ENOENT', syscall: 'open', path: `${missing}.tmp` });
+      // The store goes on: a later put and the close's own file.
+      const h2 = await bg.put(new TextEncoder().encode('after the failure'));
+      await bg.close({ file, data: JSON.stringify({ h, h2 }) });
+    } finally {
+      await bg.abort();
+    }
+    const named = JSON.parse(readFileSync(file, 'utf8'));
+    expect(named).toEqual({ h, h2: expect.any(String) });
+    expect(readdirSync(at).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const reopened = new FsObjectStore(at);
+    expect(await reopened.get(h)).toEqual(bytes);
+    expect(new TextDecoder().decode(await reopened.get(named.h2))).toBe('after the failure');
+  });
+
   it('takes the worker prestartSnapshotWorker() started when the options match, and stores through it as through its own', async () => {
     const m = livedInMachine(6);
     const { threadId: id, ready } = prestartSnapshotWorker();

@@ -16,7 +16,8 @@
  *
  * The worker owns the store: puts go through it too (in order with the
  * captures), and sync() resolves once every capture and put posted before it
- * is durable, so a manifest written after it names only durable objects.
+ * is durable, so a manifest written after it names only durable objects;
+ * it can write that manifest too, on the worker's thread (sync(then)).
  *
  * For a machine just built (RAM all zero but for pages marked dirty, no disk
  * overlay but for blocks marked dirty), which is what a recorder has: the
@@ -40,6 +41,7 @@ import type { MachineParts } from './machine-parts.js';
 import type { Hash } from './schema.js';
 import type { CaptureResult } from './snapshot-writer.js';
 import { copyBytes } from './copy-bytes.js';
+import type { DurableFileWrite } from './durable-file.js';
 
 export { DEFAULT_RING_BYTES } from './snapshot-thread.js';
 
@@ -102,7 +104,7 @@ export class BackgroundWriter {
         this.nudge();
       }
       if (r.ok) w.resolve(r.value);
-      else w.reject(Object.assign(new Error(r.error), { name: r.name }));
+      else w.reject(Object.assign(new Error(r.error), { name: r.name, ...(r.code ? { code: r.code } : {}), ...(r.syscall ? { syscall: r.syscall } : {}), ...(r.path ? { path: r.path } : {}) }));
     });
     const fail = (e: Error) => {
       this.failure = e;
@@ -217,20 +219,26 @@ export class BackgroundWriter {
     return this.put(bytes);
   }
 
-  /** Resolves once everything posted before it is durable. */
-  sync(): Promise<SyncStats> {
-    return this.call<SyncStats>({ id: 0, op: 'sync' }, []);
+  /**
+   * Resolves once everything posted before it is durable; with `then`, once
+   * that file is replaced as well (replaceFileDurably, on the worker's thread:
+   * a recorder's manifest, which names the objects, so that its machine's
+   * thread does none of the file's system calls).
+   */
+  sync(then?: DurableFileWrite): Promise<SyncStats> {
+    return this.call<SyncStats>({ id: 0, op: 'sync', ...(then ? { then } : {}) }, []);
   }
 
   /**
    * Makes everything durable, completes the pack (its index) and stops the
    * worker. Resolves once the store is closed; the thread's own teardown
    * (60-210 ms measured, more than the close itself) goes on after it, so a
-   * recorder does not wait for it before its last manifest write.
+   * recorder does not wait for it before its last manifest write. `then`: a
+   * file replaced once the store is closed, as for sync().
    */
-  async close(): Promise<void> {
+  async close(then?: DurableFileWrite): Promise<void> {
     try {
-      await this.call<void>({ id: 0, op: 'close' }, []);
+      await this.call<void>({ id: 0, op: 'close', ...(then ? { then } : {}) }, []);
     } finally {
       this.stopping ??= this.worker.terminate();
       this.stopping.catch(() => {});

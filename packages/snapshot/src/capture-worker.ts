@@ -22,6 +22,7 @@ import type { CaptureDelta } from './capture-delta.js';
 import type { RingSpan } from './ring-spans.js';
 import type { SnapshotWriter } from './snapshot-writer.js';
 import { niceThisThread } from './thread-priority.js';
+import { replaceFileDurably } from './durable-file.js';
 
 const init = workerData as WorkerInit;
 
@@ -39,7 +40,8 @@ parentPort!.on('message', (req: Request) => {
       const w = await (work ?? Promise.reject(new Error(`snapshot worker: '${req.op}' before the store was opened`)));
       reply = { id: req.id, ok: true, value: req.op === 'open' ? null : await w(req) };
     } catch (e) {
-      reply = { id: req.id, ok: false, error: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' };
+      const { code, syscall, path } = (e ?? {}) as NodeJS.ErrnoException;
+      reply = { id: req.id, ok: false, error: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error', ...errnoFields(code, syscall, path) };
     }
     parentPort!.postMessage(reply);
   });
@@ -90,10 +92,24 @@ async function open(at: StoreInit): Promise<(req: Request) => Promise<unknown>> 
         return (await writerFor(req.delta)).captureDelta(req.delta, store);
       case 'put':
         return store.put(req.ring ? inRing(req.ring) : req.bytes); // put() is done with the bytes (or has copied them) when it returns
-      case 'sync':
-        return store.sync();
+      case 'sync': {
+        const stats = await store.sync();
+        if (req.then) replaceFileDurably(req.then);
+        return stats;
+      }
       case 'close':
-        return store.close();
+        await store.close();
+        if (req.then) replaceFileDurably(req.then);
+        return undefined;
     }
+  };
+}
+
+/** A file-system error's fields, where they are strings (plain data for the reply). */
+function errnoFields(code: unknown, syscall: unknown, path: unknown): { code?: string; syscall?: string; path?: string } {
+  return {
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof syscall === 'string' ? { syscall } : {}),
+    ...(typeof path === 'string' ? { path } : {}),
   };
 }

@@ -26,6 +26,8 @@ export { ObjectCache, CachedObjectReader } from './object-cache.js';
 export { encodeObjectFile, decodeObjectFile, ObjectFileError } from './object-file.js';
 export { ObjectMissingError, ObjectCorruptError, SnapshotFormatError } from './errors.js';
 export { NotRegularFileError, openRegularFile, readRegularFile, readRegularFileSync } from './regular-file.js';
+export { replaceFileDurably, fsyncDirectory } from './durable-file.js';
+export type { DurableFileWrite } from './durable-file.js';
 
 // Snapshots.
 export type { MachineParts, RamPart, DiskPart } from './machine-parts.js';

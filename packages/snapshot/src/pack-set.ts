@@ -22,6 +22,7 @@
  * it is missing, so a reader follows a live writer.
  */
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { fsyncDirectory } from './durable-file.js';
 import { dirname, join } from 'node:path';
 import {
   checkPackHeader,
@@ -301,8 +302,8 @@ export class PackSet {
     if (n > 0 && this.newName) {
       // A new pack's name is durable once its directory is, and each directory this instance created once its parent is.
       // A pack whose name is durable needs only its own fsync (appends and the index change no name).
-      fsyncDir(this.dir);
-      if (this.createdFrom !== undefined) for (let d = this.dir; d.length >= this.createdFrom.length; d = dirname(d)) fsyncDir(dirname(d));
+      fsyncDirectory(this.dir);
+      if (this.createdFrom !== undefined) for (let d = this.dir; d.length >= this.createdFrom.length; d = dirname(d)) fsyncDirectory(dirname(d));
       this.createdFrom = undefined;
       this.newName = false;
     }
@@ -350,7 +351,7 @@ export class PackSet {
       unlinkSync(p.file);
       this.packs.delete(p.file);
     }
-    fsyncDir(this.dir);
+    fsyncDirectory(this.dir);
     return { objectsRemoved, bytesFreed, packsRewritten: victims.length };
   }
 
@@ -561,14 +562,5 @@ function tryIgnoring(f: () => void): void {
     f();
   } catch {
     // see the caller
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
