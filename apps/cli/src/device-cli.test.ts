@@ -83,13 +83,36 @@ describe('prnr record --device, and replays of its recording', () => {
     for (const args of [['replay', rec, '-q'], ['verify', rec, '--parallel', '2'], ['seek', rec, '--icount', '5000000']]) {
       const r = prnr(...args);
       expect(r.status, `${args[0]}: ${r.stderr}`).toBe(2);
-      expect(r.stderr.trim()).toBe(`prnr: ${join(rec, 'recording.json')}: device module ${module} has changed since it was recorded (recorded sha256 ${recorded}, now ${now})`);
+      expect(r.stderr.trim()).toBe(`prnr: ${join(rec, 'recording.json')}: device module ${module} has changed since it was recorded (recorded sha256 ${recorded}, now ${now}); the recording keeps a copy of the module it ran: --use-recorded-modules runs that copy`);
     }
     unlinkSync(module);
     const r = prnr('replay', rec, '-q');
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe(`prnr: ${join(rec, 'recording.json')}: device module ${module} is missing (recorded sha256 ${recorded}, now none)`);
+    expect(r.stderr.trim()).toBe(`prnr: ${join(rec, 'recording.json')}: device module ${module} is missing (recorded sha256 ${recorded}, now none); the recording keeps a copy of the module it ran: --use-recorded-modules runs that copy`);
   }, 120_000);
+
+  it('--use-recorded-modules: replay, verify and seek run the recording\'s copy of a module that is gone, or changed (the file there is not run)', () => {
+    expect(existsSync(module)).toBe(false);
+    const runs = [['replay', rec, '-q', '-j', '1'], ['verify', rec, '--parallel', '2', '--all-lanes'], ['seek', rec, '--icount', '5000000', '--json']];
+    for (const args of runs) {
+      const r = prnr(...args, '--use-recorded-modules');
+      expect(r.status, `${args[0]}: ${r.stderr}`).toBe(0);
+    }
+    expect(prnr('verify', rec, '--parallel', '2', '--all-lanes', '--use-recorded-modules').stdout).toMatch(/^verified: \d+ slice\(s\) end in their recorded state/m);
+    // A file at the module's path that is not the recorded module, and would fail the replay if it ran.
+    const recorded = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8')) as { devicePlugins: Array<{ sha256: string }> };
+    appendFileSync(module, 'throw new Error("not the recorded module");\n');
+    try {
+      expect(sha(module)).not.toBe(recorded.devicePlugins[0].sha256);
+      const r = prnr('verify', rec, '--parallel', '2', '--all-lanes', '--use-recorded-modules');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).not.toContain('not the recorded module');
+      // Without the option, that file is refused as before.
+      expect(prnr('verify', rec).status).toBe(2);
+    } finally {
+      unlinkSync(module);
+    }
+  }, 300_000);
 
   it('slices and gc, which do not run the machine, work without the module; gc keeps the recording\'s copy of it', async () => {
     expect(existsSync(module)).toBe(false);

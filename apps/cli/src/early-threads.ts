@@ -108,5 +108,7 @@ export function startEarlyThreads(args: readonly string[]): void {
   }
   // The threads' hart engine (engine-setting.ts checks the name once the command starts).
   setReplayThreadHartDefaults({ engine: process.env.PRNR_ENGINE || undefined });
-  prestartReplayThreads(plan.threads, { dir: plan.dir }, { callerLane: true });
+  // As the command will name it (session/open-recording.ts localLocation), so that the threads get ready for that recording.
+  const recordedModules = args.includes('--use-recorded-modules');
+  prestartReplayThreads(plan.threads, { dir: plan.dir, ...(recordedModules ? { recordedModules } : {}) }, { callerLane: true });
 }

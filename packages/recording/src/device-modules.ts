@@ -1,11 +1,12 @@
 /**
  * The device modules a replay needs, from what the recording names. A
  * recording in a directory is this host's: each module must be at its
- * recorded path with its recorded sha256, or the replay is refused. A
- * recording read over HTTP (a `prnr worker` on another host) takes the file at
- * the recorded path where it has that hash, and otherwise the recording's own
- * copy (an object of its store, checked against the object hash on arrival
- * and against the module's sha256 before it is imported).
+ * recorded path with its recorded sha256, or the replay is refused, unless it
+ * was opened with `recordedModules`. Then, as for a recording read over HTTP
+ * (a `prnr worker` on another host), the file at the recorded path is taken
+ * where it has that hash, and otherwise the recording's own copy (an object
+ * of its store, checked against the object hash on arrival and against the
+ * module's sha256 before it is imported).
  */
 import { loadDevicePlugin, loadDevicePluginCopy, DevicePluginError, type DeviceModuleRef, type LoadedDevicePlugin } from '@prnr/devices';
 import type { RecordingManifest } from './manifest.js';
@@ -15,16 +16,17 @@ type RecordedModule = NonNullable<RecordingManifest['devicePlugins']>[number];
 
 /** Throws DevicePluginError, in one line naming the module and its hash, for a module that cannot be had. */
 export async function loadRecordedModules(source: RecordingSource): Promise<LoadedDevicePlugin[]> {
-  const local = 'dir' in source;
+  const copies = !('dir' in source) || source.recordedModules === true;
   const out: LoadedDevicePlugin[] = [];
   for (const r of source.manifest.devicePlugins ?? []) {
     const ref: DeviceModuleRef = { module: r.module, sha256: r.sha256, kind: r.kind, version: r.version };
-    out.push(local ? await loadDevicePlugin(r.module, ref) : await loadRemote(source, r, ref));
+    out.push(copies ? await loadOrCopy(source, r, ref) : await loadDevicePlugin(r.module, ref));
   }
   return out;
 }
 
-async function loadRemote(source: RecordingSource, r: RecordedModule, ref: DeviceModuleRef): Promise<LoadedDevicePlugin> {
+/** The module at its recorded path where it has the recorded hash, else the recording's copy of it. */
+async function loadOrCopy(source: RecordingSource, r: RecordedModule, ref: DeviceModuleRef): Promise<LoadedDevicePlugin> {
   try {
     return await loadDevicePlugin(r.module, ref);
   } catch (e) {

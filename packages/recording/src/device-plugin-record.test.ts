@@ -15,7 +15,7 @@ import { loadDevicePlugin, type LoadedDevicePlugin } from '@prnr/devices';
 import { FIRST_CUSTOM_CHANNEL, readSegment } from '@prnr/eventlog';
 import { defaultBoardConfig, sha256, type BoardConfig, type MachineImages, type VirtMachine } from '@prnr/machine';
 import { RecordSession } from './recorder.js';
-import { openRecording, replayConsecutive, replaySlice } from './replayer.js';
+import { ModuleHasRecordedCopyError, openRecording, replayConsecutive, replaySlice } from './replayer.js';
 import type { RecordingManifest } from './manifest.js';
 import type { RecordingSource } from './replay-session.js';
 import { Asm, R, enc, insn } from './test-support/rv64-asm.js';
@@ -140,6 +140,12 @@ describe('a device plugin, recorded and replayed', () => {
     unlinkSync(module);
     const missing = `device module ${module} is missing (recorded sha256 ${recorded}, now none)`;
     expect(() => openRecording(dir)).toThrow(missing);
+    expect(() => openRecording(dir)).toThrow(ModuleHasRecordedCopyError);
     await expect(replaySlice(opened, 1)).rejects.toThrow(missing);
+    // Opened with recordedModules, the recording's own copy runs instead (checked against the recorded sha256).
+    const withCopies = openRecording(dir, { recordedModules: true });
+    const r = await replaySlice(withCopies, 1);
+    expect(r.verified).toBe(true);
+    expect(r.endState).toBe(withCopies.manifest.slices[1].endState);
   });
 });

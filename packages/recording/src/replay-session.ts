@@ -29,6 +29,8 @@ export interface RecordingSource {
   store: ObjectReader;
   /** A file of the recording by its path inside it (e.g. "log/000003.seg"). */
   readFile(path: string): Promise<Uint8Array>;
+  /** A local recording's device modules may come from its own copies (openRecording's `recordedModules`); a remote one's always may. */
+  recordedModules?: boolean;
 }
 
 /** Where a replay stopped following the recording: the checkpoint window and what differs. */

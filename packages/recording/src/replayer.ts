@@ -23,6 +23,18 @@ export interface OpenRecordingOptions {
    * (slices, gc) pass false: they work without the modules.
    */
   replay?: boolean;
+  /**
+   * Device modules that are not at their recorded paths with their recorded
+   * hashes are taken from the recording's own copies (checked against the
+   * recorded sha256 before they are imported) instead of refused. That runs
+   * JavaScript the recording holds: only for a recording one trusts.
+   */
+  recordedModules?: boolean;
+}
+
+/** A recording refused because a device module it names is gone or changed, while it holds a copy of that module (openRecording's `recordedModules` would run it). */
+export class ModuleHasRecordedCopyError extends RecordingError {
+  override readonly name = 'ModuleHasRecordedCopyError';
 }
 
 /** Opens a recording; says clearly when it is not one, is from another format version, or was cut short. */
@@ -34,8 +46,9 @@ export function openRecording(dir: string, options: OpenRecordingOptions = {}): 
       try {
         checkDeviceModuleFile(ref.module, ref);
       } catch (e) {
-        if (e instanceof DevicePluginError) throw new RecordingError(`${join(dir, MANIFEST_FILE)}: ${e.message}`);
-        throw e;
+        if (!(e instanceof DevicePluginError)) throw e;
+        if (ref.object && options.recordedModules) continue; // the replay loads the recording's copy (device-modules.ts)
+        throw new (ref.object ? ModuleHasRecordedCopyError : RecordingError)(`${join(dir, MANIFEST_FILE)}: ${e.message}`);
       }
     }
   }
@@ -43,6 +56,7 @@ export function openRecording(dir: string, options: OpenRecordingOptions = {}): 
     dir,
     location: dir,
     manifest,
+    ...(options.recordedModules ? { recordedModules: true } : {}),
     // Reads packs and loose objects alike; what merge adds goes into a pack.
     store: new FsObjectStore(dir, { packs: true }),
     // Only a regular file is read: a FIFO under the name would block the thread, a directory says EISDIR without the path.

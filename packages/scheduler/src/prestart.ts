@@ -11,6 +11,7 @@ import type { Piscina } from 'piscina';
 import type { ThreadMessage } from './thread-worker.js';
 import { replayThreads } from './worker-pool.js';
 import { traceProcessStart, traceReplay } from './trace.js';
+import type { RecordingLocation } from './task.js';
 
 export { setReplayThreadHartDefaults } from './worker-pool.js';
 
@@ -35,8 +36,8 @@ export interface PrestartedThread {
  * the caller's thread, busy replaying its own lane, takes its answer, and a task queued behind
  * it would wait for that (measured: the worker idled up to 1.6 s, ready, before its first task).
  */
-export function warmKey(recording: { dir: string } | { url: string }, modules: readonly string[]): string {
-  return JSON.stringify(['dir' in recording ? { dir: recording.dir } : { url: recording.url }, modules]);
+export function warmKey(recording: RecordingLocation, modules: readonly string[]): string {
+  return JSON.stringify(['dir' in recording ? { dir: recording.dir, recordedModules: recording.recordedModules === true } : { url: recording.url }, modules]);
 }
 
 const started: PrestartedThread[] = [];
@@ -49,7 +50,7 @@ const started: PrestartedThread[] = [];
  * lane loads the code cache itself and waits for no other (task.ts warmUp).
  * Threads nobody takes let the process exit once they are idle.
  */
-export function prestartReplayThreads(threads: number, recording?: { dir: string } | { url: string }, o: { callerLane?: boolean } = {}): void {
+export function prestartReplayThreads(threads: number, recording?: RecordingLocation, o: { callerLane?: boolean } = {}): void {
   // With the caller's lane (ThreadExecutor's callerRuns), these threads run lanes 1..threads of threads + 1.
   const lanes = threads + (o.callerLane ? 1 : 0);
   traceProcessStart();

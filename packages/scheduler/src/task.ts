@@ -17,7 +17,11 @@ import { traceReplay } from './trace.js';
 
 export const TASK_VERSION = 2;
 
-export type RecordingLocation = { dir: string } | { url: string };
+/**
+ * Where a recording is: a local directory, or a URL (`prnr serve`). `recordedModules`: a local
+ * recording's device modules may come from its own copies (@prnr/recording's openRecording option).
+ */
+export type RecordingLocation = { dir: string; recordedModules?: boolean } | { url: string };
 
 export interface AnalysisRequest {
   kind: string;
@@ -82,7 +86,7 @@ export interface TaskProgress {
 const sources = new Map<string, Promise<RecordingSource>>();
 
 function locationKey(loc: RecordingLocation): string {
-  return 'dir' in loc ? `dir:${loc.dir}` : `url:${loc.url}`;
+  return 'dir' in loc ? `dir:${loc.recordedModules ? '+recorded-modules:' : ''}${loc.dir}` : `url:${loc.url}`;
 }
 
 /** Recordings opened once per process (a worker runs many tasks of the same recording). */
@@ -90,7 +94,7 @@ export function openSource(loc: RecordingLocation): Promise<RecordingSource> {
   const key = locationKey(loc);
   let s = sources.get(key);
   if (!s) {
-    s = 'dir' in loc ? Promise.resolve().then(() => openRecording(loc.dir)) : openHttpRecording(loc.url);
+    s = 'dir' in loc ? Promise.resolve().then(() => openRecording(loc.dir, { recordedModules: loc.recordedModules })) : openHttpRecording(loc.url);
     sources.set(key, s);
     s.catch(() => sources.delete(key));
   }

@@ -8,7 +8,7 @@ import { decideLanes } from '../session/lanes.js';
 import { diagnose, reportSlices } from '../session/diagnose.js';
 import { chooseProfile, type ProfileChoice } from '../session/calibrated-profile.js';
 import { UsageError } from '../usage-error.js';
-import { openRecordingDir } from '../session/open-recording.js';
+import { openRecordingDir, RECORDED_MODULES_OPTION } from '../session/open-recording.js';
 import { reportProblems } from '../session/replay-problems.js';
 import { EXIT_DIVERGED, warnIfIncomplete } from './replay.js';
 import { wholeNumberOption } from '../number-options.js';
@@ -26,14 +26,15 @@ export function registerDiagnose(program: Command): void {
     .option('--format <format>', 'text, json or html', 'text')
     .option('-o, --out <file>', 'write the report to a file (default: stdout)')
     .option('--profile <file>', 'guest profile to name processes with (from `prnr profile vmlinux`), instead of the recording\'s')
+    .option(...RECORDED_MODULES_OPTION)
     .option('--recalibrate', 'learn the task_struct layout from the recording again, even if it carries a profile')
     .addHelpText('after', '\nAnomalies come first, most likely explanation first, each with the `prnr seek` command that jumps right before it.\n\nWithout a guest profile in the recording, the task_struct layout is first calibrated from the\nrecording itself (one more replay) and saved as guest-profile.json in the recording directory.\n\nExamples:\n  prnr diagnose app.rec\n  prnr diagnose app.rec --pid 42\n  prnr diagnose app.rec --format html -o report.html\n  prnr diagnose app.rec --profile profile.json\n')
-    .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; redis?: string; pid?: number; format: string; out?: string; profile?: string; recalibrate?: boolean }) => {
+    .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; redis?: string; pid?: number; format: string; out?: string; profile?: string; recalibrate?: boolean; useRecordedModules?: boolean }) => {
       if (!['text', 'json', 'html'].includes(opts.format)) throw new UsageError(`--format must be text, json or html, not "${opts.format}"`);
       // chooseProfile would take the file and drop --recalibrate without a word.
       if (opts.profile !== undefined && opts.recalibrate) throw new UsageError('--profile and --recalibrate exclude each other: --profile gives the layout, --recalibrate learns it from the recording');
       if (opts.out) checkWritable(opts.out, '--out');
-      const rec = openRecordingDir(dir);
+      const rec = openRecordingDir(dir, { recordedModules: opts.useRecordedModules });
       warnIfIncomplete(rec);
       // --parallel is the most lanes: the planner starts fewer where more would not pay for their start.
       const lanes = opts.redis || opts.allLanes ? null : decideLanes(rec.manifest.slices, opts.parallel ?? availableParallelism());

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugSession, readSystemMap, serveGdb, symbolFile, threadSearcher, type GdbSessionEnd } from '@prnr/debugger';
 import { defaultImageDir } from '../session/default-images.js';
-import { openRecordingDir } from '../session/open-recording.js';
+import { localLocation, openRecordingDir, RECORDED_MODULES_OPTION } from '../session/open-recording.js';
 import { parseParallel } from '../session/executor.js';
 import { UsageError } from '../usage-error.js';
 import { wholeNumberOption } from '../number-options.js';
@@ -27,11 +27,12 @@ export function registerGdb(program: Command): void {
     .option('--icount <n>', 'where the debugger starts (default: the start of the recording)', wholeNumberOption('--icount', 0, undefined, 'instructions'))
     .option('--symbol-file <file>', 'first write an ELF symbol file for gdb made from the guest kernel\'s System.map (gdb-multiarch FILE)')
     .option('--system-map <file>', 'the System.map (plain or .zst) for --symbol-file', join(defaultImageDir(), 'System.map.zst'))
+    .option(...RECORDED_MODULES_OPTION)
     .option('-j, --parallel <n>', `slices reverse-continue searches at once on replay threads (default: the number of cores, ${availableParallelism()}; 1 searches in this process)`, parseParallel)
     .addHelpText('after', '\nServes one debugger and exits when it detaches, kills or disconnects. A connection that closes\n'
       + 'without sending a packet (a port probe) does not count; a second debugger is refused with a message.\n'
       + '\nExample:\n  prnr gdb demo.rec --port 1234 &\n  prnr gdb demo.rec --symbol-file /tmp/vmlinux.sym &\n  gdb-multiarch /tmp/vmlinux.sym -ex "target remote :1234" -ex "break do_sys_openat2" -ex continue\n')
-    .action(async (dir: string, opts: { port: number; host: string; icount?: number; parallel?: number; symbolFile?: string; systemMap: string }) => {
+    .action(async (dir: string, opts: { port: number; host: string; icount?: number; parallel?: number; symbolFile?: string; systemMap: string; useRecordedModules?: boolean }) => {
       if (opts.symbolFile) {
         let syms;
         try {
@@ -42,9 +43,9 @@ export function registerGdb(program: Command): void {
         writeFileSync(opts.symbolFile, symbolFile(syms));
         process.stderr.write(`prnr: wrote ${syms.length} kernel symbols from ${opts.systemMap} to ${opts.symbolFile}\n`);
       }
-      const rec = openRecordingDir(dir);
+      const rec = openRecordingDir(dir, { recordedModules: opts.useRecordedModules });
       const threads = opts.parallel ?? availableParallelism();
-      const dbg = new DebugSession(rec, threads > 1 ? { searcher: threadSearcher({ dir: resolve(dir) }, threads) } : {});
+      const dbg = new DebugSession(rec, threads > 1 ? { searcher: threadSearcher({ ...localLocation(rec), dir: resolve(dir) }, threads) } : {});
       const say = (s: string) => process.stderr.write(`prnr: ${s}\n`);
       try {
         const at = opts.icount ?? dbg.start;

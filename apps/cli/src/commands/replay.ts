@@ -7,7 +7,7 @@ import { UsageError } from '../usage-error.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
 import { decideLanes } from '../session/lanes.js';
 import { loadAnalyses, replayWithProgress } from '../session/replay-with-progress.js';
-import { openRecordingDir } from '../session/open-recording.js';
+import { localLocation, openRecordingDir, RECORDED_MODULES_OPTION } from '../session/open-recording.js';
 import { reportDeviceModuleHint, reportProblems } from '../session/replay-problems.js';
 import { checkWatchInRam, parseWatch, type WatchRange } from '../session/watch-option.js';
 import { wholeNumberOption } from '../number-options.js';
@@ -29,8 +29,9 @@ export function registerReplay(program: Command): void {
     .option('--redis <url>', 'run the slices on `prnr worker` processes through this Redis instead of local threads')
     .option('--json', 'print the results as JSON (no console, no progress)')
     .option('-q, --quiet', 'do not print the guest console')
+    .option(...RECORDED_MODULES_OPTION)
     .addHelpText('after', '\nExit status: 0 when every slice reaches its recorded state, 4 when one diverges or fails.\n\nExamples:\n  prnr replay smoke.rec\n  prnr replay smoke.rec --parallel 1              # classic sequential replay, console streamed\n  prnr replay smoke.rec --analyses profile,console --json\n  prnr replay smoke.rec --watch 0x805b2ca8:8\n  prnr replay smoke.rec --redis redis://10.0.0.5:6379\n')
-    .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; slice?: number; analyses?: string; watch?: WatchRange; listAnalyses?: boolean; redis?: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; slice?: number; analyses?: string; watch?: WatchRange; listAnalyses?: boolean; redis?: string; json?: boolean; quiet?: boolean; useRecordedModules?: boolean }) => {
       // The analysis modules (@prnr/diagnosis) only when analyses are asked for: console and watch are built in.
       const analysisSet = opts.listAnalyses || opts.analyses ? await loadAnalyses() : { registry: new AnalysisRegistry(), modules: [] };
       const { registry } = analysisSet;
@@ -38,7 +39,7 @@ export function registerReplay(program: Command): void {
         for (const k of registry.list()) process.stdout.write(`${k.name.padEnd(10)} ${k.weight.padEnd(6)} ${k.description}\n`);
         return;
       }
-      const rec = openRecordingDir(dir);
+      const rec = openRecordingDir(dir, { recordedModules: opts.useRecordedModules });
       if (opts.watch) checkWatchInRam(opts.watch, rec.manifest);
       if (!opts.json) warnIfIncomplete(rec);
       const slices = sliceIndices(rec, opts.slice);
@@ -89,7 +90,7 @@ async function sequential(rec: Recording, indices: number[], quiet: boolean): Pr
     out.length = 0;
   };
   const executor = new InlineExecutor(quiet ? {} : { console: (b) => { out.push(b); if (out.length > 4096) flush(); } });
-  const r = await replayRecording({ recording: { dir: rec.dir }, slices: indices, registry: new AnalysisRegistry(), executor, onProgress: flush });
+  const r = await replayRecording({ recording: localLocation(rec), slices: indices, registry: new AnalysisRegistry(), executor, onProgress: flush });
   flush();
   const bad = r.slices.find((s) => !s.verified);
   if (bad) {

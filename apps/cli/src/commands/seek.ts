@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { disassemble } from '@prnr/cpu';
 import { seek } from '@prnr/scheduler';
 import { UsageError } from '../usage-error.js';
-import { openRecordingDir } from '../session/open-recording.js';
+import { openRecordingDir, RECORDED_MODULES_OPTION } from '../session/open-recording.js';
 import { wholeNumberOption } from '../number-options.js';
 
 export function registerSeek(program: Command): void {
@@ -15,9 +15,10 @@ export function registerSeek(program: Command): void {
     .option('--virtual', '--memory is a virtual address, translated through the guest\'s page tables at that point')
     .option('--console-lines <n>', 'lines of console to show (default 20; 0: all)', wholeNumberOption('--console-lines', 0), 20)
     .option('--json', 'print as JSON')
+    .option(...RECORDED_MODULES_OPTION)
     .addHelpText('after', '\nExamples:\n  prnr seek smoke.rec --icount 123456789\n  prnr seek smoke.rec --icount 5e8 --memory 0xffffffff80e0b000:32 --virtual\n')
-    .action(async (dir: string, opts: { icount: number; memory?: string; virtual?: boolean; consoleLines: number; json?: boolean }) => {
-      const rec = openRecordingDir(dir);
+    .action(async (dir: string, opts: { icount: number; memory?: string; virtual?: boolean; consoleLines: number; json?: boolean; useRecordedModules?: boolean }) => {
+      const rec = openRecordingDir(dir, { recordedModules: opts.useRecordedModules });
       let memory;
       if (opts.memory) {
         const m = /^(0x[0-9a-f]+|\d+):(0x[0-9a-f]+|\d+)$/i.exec(opts.memory.trim());

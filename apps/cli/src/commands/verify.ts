@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { formatCount } from '../format.js';
 import { makeExecutor, parseParallel } from '../session/executor.js';
-import { openRecordingDir } from '../session/open-recording.js';
+import { openRecordingDir, RECORDED_MODULES_OPTION } from '../session/open-recording.js';
 import { decideLanes } from '../session/lanes.js';
 import { replayWithProgress } from '../session/replay-with-progress.js';
 import { reportDeviceModuleHint } from '../session/replay-problems.js';
@@ -17,9 +17,10 @@ export function registerVerify(program: Command): void {
     .option('--all-lanes', 'start every lane --parallel asks for, even where the planner predicts more would not pay for their start')
     .option('--redis <url>', 'verify on `prnr worker` processes through this Redis')
     .option('--json', 'print the results as JSON')
+    .option(...RECORDED_MODULES_OPTION)
     .addHelpText('after', '\nExit status: 0 when every slice verifies, 4 when one diverges, cannot be replayed, or has a stored snapshot that cannot be restored.\n\nExamples:\n  prnr verify smoke.rec\n  prnr verify smoke.rec --parallel 1 --json\n')
-    .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; redis?: string; json?: boolean }) => {
-      const rec = openRecordingDir(dir);
+    .action(async (dir: string, opts: { parallel?: number; allLanes?: boolean; redis?: string; json?: boolean; useRecordedModules?: boolean }) => {
+      const rec = openRecordingDir(dir, { recordedModules: opts.useRecordedModules });
       if (!opts.json) warnIfIncomplete(rec);
       const slices = sliceIndices(rec);
       // --parallel is the most lanes: the planner starts fewer where more would not pay for their start.

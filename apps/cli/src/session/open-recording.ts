@@ -5,14 +5,26 @@
  * the file inside ("recording.json is missing", "cannot read: ENOTDIR").
  */
 import { statSync, type Stats } from 'node:fs';
-import { openRecording, type OpenRecordingOptions, type Recording } from '@prnr/recording';
+import { ModuleHasRecordedCopyError, openRecording, RecordingError, type OpenRecordingOptions, type Recording } from '@prnr/recording';
+import type { RecordingLocation } from '@prnr/scheduler';
 import { UsageError } from '../usage-error.js';
+
+/** The option of the commands that replay a local recording: its own copies of device modules that are gone or changed. */
+export const RECORDED_MODULES_OPTION = [
+  '--use-recorded-modules',
+  "a device module that is gone or changed since the recording: run the recording's own copy of it (code from the recording: only for one you trust)",
+] as const;
 
 export function openRecordingDir(dir: string, options?: OpenRecordingOptions): Recording {
   const st = statOrMissing(dir);
   if (st === undefined) throw new UsageError(`${dir} does not exist: give a recording directory (made by prnr record)`);
   if (!st.isDirectory()) throw new UsageError(`${dir} is a file, not a recording directory`);
-  return openRecording(dir, options);
+  try {
+    return openRecording(dir, options);
+  } catch (e) {
+    if (e instanceof ModuleHasRecordedCopyError) throw new RecordingError(`${e.message}; the recording keeps a copy of the module it ran: ${RECORDED_MODULES_OPTION[0]} runs that copy`);
+    throw e;
+  }
 }
 
 /** The path's stat; undefined where nothing is there, a file on the way included (ENOTDIR). */
@@ -23,4 +35,9 @@ function statOrMissing(path: string): Stats | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw e;
   }
+}
+
+/** Where replay threads and workers find `rec`: its directory, and whether its device modules may come from its own copies. */
+export function localLocation(rec: Recording): RecordingLocation {
+  return { dir: rec.dir, ...(rec.recordedModules ? { recordedModules: true } : {}) };
 }

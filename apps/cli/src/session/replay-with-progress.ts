@@ -3,6 +3,7 @@ import type { Recording } from '@prnr/recording';
 import { AnalysisRegistry, QueueExecutor, replayRecording, type AnalysisRequest, type Executor, type RecordingReplayResult } from '@prnr/scheduler';
 import { analysisModules } from './executor.js';
 import { replayProgress } from './progress.js';
+import { localLocation } from './open-recording.js';
 
 /** The built-in analyses and those of the installed analysis modules. */
 export async function loadAnalyses(): Promise<{ registry: AnalysisRegistry; modules: string[] }> {
@@ -25,7 +26,7 @@ export async function replayWithProgress(
     readBack?: boolean;
   },
 ): Promise<RecordingReplayResult> {
-  o.executor.warm?.({ dir: rec.dir }, o.analyses?.length ? analysisModules() : []); // workers get ready while the analyses load
+  o.executor.warm?.(localLocation(rec), o.analyses?.length ? analysisModules() : []); // workers get ready while the analyses load
   const { registry, modules } = o.analysisSet ?? (o.analyses?.length ? await loadAnalyses() : { registry: new AnalysisRegistry(), modules: [] });
   const slices = o.slices ?? rec.manifest.slices.map((s) => s.index);
   const totals = new Map(rec.manifest.slices.map((s) => [s.index, s.endIcount - s.startIcount]));
@@ -33,7 +34,7 @@ export async function replayWithProgress(
   const signals = o.executor instanceof QueueExecutor ? stopOnSignals(o.executor, () => progress.stop()) : undefined;
   try {
     return await replayRecording({
-      recording: { dir: rec.dir },
+      recording: localLocation(rec),
       slices,
       analyses: o.analyses,
       registry,

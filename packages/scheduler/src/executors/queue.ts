@@ -275,7 +275,7 @@ export class QueueExecutor implements Executor {
     await events.waitUntilReady();
     if (this.failure) throw this.failure;
     // A worker runs in a directory of its own: a relative path would name another recording, or none.
-    const recording = 'dir' in task.recording ? { dir: resolve(task.recording.dir) } : task.recording;
+    const recording = 'dir' in task.recording ? { ...task.recording, dir: resolve(task.recording.dir) } : task.recording;
     const data: QueuedTask = { ...task, recording, submitter: this.submitter };
     // Kept a while once ended (not removed at once): a run that missed the end while Redis was away reads it from the job.
     const job = await queue.add(`slices-${task.first}-${task.last}-pass-${task.pass}`, data, { attempts: 3, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } });
