@@ -69,6 +69,6 @@ describe('the default guest reads the example sensor with devmem; recorded, veri
     const r = prnr('replay', rec, '--parallel', '1');
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr.trim().split('\n')).toEqual([`prnr: ${join(rec, 'recording.json')}: device module ${module} has changed since it was recorded (recorded sha256 ${before}, now ${sha(module)}); the recording keeps a copy of the module it ran: --use-recorded-modules runs that copy`]);
+    expect(r.stderr.trim().split('\n')).toEqual([`prnr: ${join(rec, 'recording.json')}: device module ${module} has changed since it was recorded (recorded sha256 ${before}, now ${sha(module)}); the recording keeps a copy of it, run only where recorded modules are allowed (--use-recorded-modules)`]);
   }, 120_000);
 });

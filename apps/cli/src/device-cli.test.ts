@@ -54,7 +54,7 @@ describe('prnr record --device, and replays of its recording', () => {
     expect(out.slices).toHaveLength(4);
   }, 300_000);
 
-  it('a worker reading it over HTTP from `prnr serve`, with nothing at the module\'s path, loads the recording\'s copy and verifies it', async () => {
+  it('a worker reading it over HTTP from `prnr serve`, with nothing at the module\'s path, loads the recording\'s copy and verifies it where the task allows recorded modules, and refuses each slice where it does not', async () => {
     const port = await freePort();
     const server = spawn(process.execPath, [MAIN, 'serve', tmp, '--port', String(port)]);
     const moved = join(tmp, 'elsewhere.mjs');
@@ -67,9 +67,15 @@ describe('prnr record --device, and replays of its recording', () => {
       renameSync(module, moved); // as on another host
       const m = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8')) as { slices: Array<{ endState: string }> };
       // What `prnr worker` runs for a task that names the recording by URL.
-      const r = await runTask({ version: TASK_VERSION, recording: { url: `http://127.0.0.1:${port}/recordings/dev.rec` }, first: 0, last: m.slices.length - 1, pass: 0, analyses: [], modules: [] });
+      const url = `http://127.0.0.1:${port}/recordings/dev.rec`;
+      const r = await runTask({ version: TASK_VERSION, recording: { url, recordedModules: true }, first: 0, last: m.slices.length - 1, pass: 0, analyses: [], modules: [] });
       expect(r.slices.map((s) => s.error ?? s.divergence?.message ?? null)).toEqual(m.slices.map(() => null));
       expect(r.slices.map((s) => s.endState)).toEqual(m.slices.map((s) => s.endState));
+      // Not allowed (a task from `prnr serve` without --use-recorded-modules): the copy, code from the recording, is not run.
+      const refused = await runTask({ version: TASK_VERSION, recording: { url }, first: 0, last: 0, pass: 0, analyses: [], modules: [] });
+      expect(refused.slices[0].endState).toBeNull();
+      expect(refused.slices[0].error).toContain(`device module ${module} is missing`);
+      expect(refused.slices[0].error).toContain('the recording keeps a copy of it, run only where recorded modules are allowed (--use-recorded-modules)');
     } finally {
       if (existsSync(moved)) renameSync(moved, module);
       server.kill();
@@ -83,12 +89,12 @@ describe('prnr record --device, and replays of its recording', () => {
     for (const args of [['replay', rec, '-q'], ['verify', rec, '--parallel', '2'], ['seek', rec, '--icount', '5000000']]) {
       const r = prnr(...args);
       expect(r.status, `${args[0]}: ${r.stderr}`).toBe(2);
-      expect(r.stderr.trim()).toBe(`prnr: ${join(rec, 'recording.json')}: device module ${module} has changed since it was recorded (recorded sha256 ${recorded}, now ${now}); the recording keeps a copy of the module it ran: --use-recorded-modules runs that copy`);
+      expect(r.stderr.trim()).toBe(`prnr: ${join(rec, 'recording.json')}: device module ${module} has changed since it was recorded (recorded sha256 ${recorded}, now ${now}); the recording keeps a copy of it, run only where recorded modules are allowed (--use-recorded-modules)`);
     }
     unlinkSync(module);
     const r = prnr('replay', rec, '-q');
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe(`prnr: ${join(rec, 'recording.json')}: device module ${module} is missing (recorded sha256 ${recorded}, now none); the recording keeps a copy of the module it ran: --use-recorded-modules runs that copy`);
+    expect(r.stderr.trim()).toBe(`prnr: ${join(rec, 'recording.json')}: device module ${module} is missing (recorded sha256 ${recorded}, now none); the recording keeps a copy of it, run only where recorded modules are allowed (--use-recorded-modules)`);
   }, 120_000);
 
   it('--use-recorded-modules: replay, verify and seek run the recording\'s copy of a module that is gone, or changed (the file there is not run)', () => {
@@ -111,6 +117,40 @@ describe('prnr record --device, and replays of its recording', () => {
       expect(prnr('verify', rec).status).toBe(2);
     } finally {
       unlinkSync(module);
+    }
+  }, 300_000);
+
+  it('`prnr serve --use-recorded-modules`: its verify jobs run the recording\'s copy of a module that is gone; without it they fail, saying why', async () => {
+    expect(existsSync(module)).toBe(false);
+    for (const allowed of [true, false]) {
+      const port = await freePort();
+      const server = spawn(process.execPath, [MAIN, 'serve', tmp, '--port', String(port), ...(allowed ? ['--use-recorded-modules'] : [])]);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          let err = '';
+          server.stderr.on('data', (d) => { err += d; if (err.includes('serving')) resolve(); });
+          server.on('exit', (c) => reject(new Error(`prnr serve exited (${c}): ${err}`)));
+        });
+        const api = `http://127.0.0.1:${port}/api`;
+        const started = (await (await fetch(`${api}/recordings/dev.rec/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'verify' }) })).json()) as { id: string };
+        let job: { status: string; progress: Array<{ state: string; error?: string }>; result?: { verified: boolean } };
+        for (;;) {
+          job = (await (await fetch(`${api}/jobs/${started.id}`)).json()) as typeof job;
+          if (job.status !== 'running') break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        if (allowed) {
+          expect(job.status, JSON.stringify(job.progress.find((x) => x.error))).toBe('done');
+          expect(job.result?.verified).toBe(true);
+          expect(job.progress.length).toBeGreaterThan(0);
+          expect(job.progress.every((x) => x.state === 'verified')).toBe(true);
+        } else {
+          expect(job.status).toBe('failed');
+          expect(JSON.stringify(job)).toContain('the recording keeps a copy of it, run only where recorded modules are allowed (--use-recorded-modules)');
+        }
+      } finally {
+        server.kill();
+      }
     }
   }, 300_000);
 

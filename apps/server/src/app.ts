@@ -40,6 +40,12 @@ export interface ServerOptions {
   maxConcurrentJobs?: number;
   /** Where replay tasks run (default: worker threads). */
   executor?: ExecutorChoice;
+  /**
+   * Jobs run a recording's own copy of a device module that is not at its recorded path with its
+   * recorded hash, on this host's threads and on workers (default false: such a job fails, saying
+   * so). Code from the recording: only where every recording, uploads included, is trusted.
+   */
+  recordedModules?: boolean;
   /** The built web UI (default: this package's dist/web). */
   webDir?: string;
   /** A guest profile (profile.json) for diagnosing recordings that carry none; a recording's own always wins. */
@@ -101,7 +107,7 @@ export function buildApp(options: ServerOptions): FastifyInstance {
   const maxConcurrentJobs = options.maxConcurrentJobs ?? DEFAULT_MAX_CONCURRENT_JOBS;
   // With Redis the server reads its recordings over HTTP as the workers do: with its own token.
   const executor = typeof options.executor === 'object' ? { token: options.token, ...options.executor } : (options.executor ?? 'threads');
-  const jobs = new JobManager({ recordings, analyses: getAnalyses, executor, maxConcurrent: maxConcurrentJobs });
+  const jobs = new JobManager({ recordings, analyses: getAnalyses, executor, maxConcurrent: maxConcurrentJobs, recordedModules: options.recordedModules === true });
 
   // JSON only, parsed by the server's own parser (it says where a body is malformed); text/plain is no job request (415).
   app.removeContentTypeParser(['application/json', 'text/plain']);

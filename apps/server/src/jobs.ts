@@ -43,6 +43,8 @@ export interface JobManagerOptions {
   maxConcurrent: number;
   /** Finished jobs kept for reading (oldest dropped first). */
   keepFinished?: number;
+  /** Device modules may come from the recordings' own copies (startServer's `recordedModules`). */
+  recordedModules?: boolean;
 }
 
 /** Progress events of one task are sent at most this often (the final state always is). */
@@ -228,8 +230,9 @@ export class JobManager {
 
   private location(recording: string, dir: string): RecordingLocation {
     const e = this.o.executor;
-    if (typeof e === 'object' && e.recordingsUrl) return { url: `${e.recordingsUrl.replace(/\/+$/, '')}/recordings/${recording}` };
-    return { dir };
+    const copies = this.o.recordedModules ? { recordedModules: true } : {};
+    if (typeof e === 'object' && e.recordingsUrl) return { url: `${e.recordingsUrl.replace(/\/+$/, '')}/recordings/${recording}`, ...copies };
+    return { dir, ...copies };
   }
 
   private makeExecutor(job: Job): JobExecutor {

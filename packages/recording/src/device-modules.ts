@@ -1,12 +1,13 @@
 /**
- * The device modules a replay needs, from what the recording names. A
- * recording in a directory is this host's: each module must be at its
- * recorded path with its recorded sha256, or the replay is refused, unless it
- * was opened with `recordedModules`. Then, as for a recording read over HTTP
- * (a `prnr worker` on another host), the file at the recorded path is taken
- * where it has that hash, and otherwise the recording's own copy (an object
- * of its store, checked against the object hash on arrival and against the
- * module's sha256 before it is imported).
+ * The device modules a replay needs, from what the recording names. Each
+ * must be at its recorded path with its recorded sha256, or the replay is
+ * refused, unless the recording was opened with `recordedModules` (in a
+ * directory, or read over HTTP by a `prnr worker` on another host). Then the
+ * file at the recorded path is taken where it has that hash, and otherwise the
+ * recording's own copy (an object of its store, checked against the object
+ * hash on arrival and against the module's sha256 before it is imported).
+ * Never by default: the copy is JavaScript from the recording, and a recording
+ * can come from anyone (a server's upload).
  */
 import { loadDevicePlugin, loadDevicePluginCopy, DevicePluginError, type DeviceModuleRef, type LoadedDevicePlugin } from '@prnr/devices';
 import type { RecordingManifest } from './manifest.js';
@@ -16,14 +17,26 @@ type RecordedModule = NonNullable<RecordingManifest['devicePlugins']>[number];
 
 /** Throws DevicePluginError, in one line naming the module and its hash, for a module that cannot be had. */
 export async function loadRecordedModules(source: RecordingSource): Promise<LoadedDevicePlugin[]> {
-  const copies = !('dir' in source) || source.recordedModules === true;
   const out: LoadedDevicePlugin[] = [];
   for (const r of source.manifest.devicePlugins ?? []) {
     const ref: DeviceModuleRef = { module: r.module, sha256: r.sha256, kind: r.kind, version: r.version };
-    out.push(copies ? await loadOrCopy(source, r, ref) : await loadDevicePlugin(r.module, ref));
+    out.push(source.recordedModules ? await loadOrCopy(source, r, ref) : await loadOwn(r, ref));
   }
   return out;
 }
+
+/** The module at its recorded path with its recorded hash, or a refusal that says whether the recording has a copy. */
+async function loadOwn(r: RecordedModule, ref: DeviceModuleRef): Promise<LoadedDevicePlugin> {
+  try {
+    return await loadDevicePlugin(r.module, ref);
+  } catch (e) {
+    if (e instanceof DevicePluginError && r.object) throw new DevicePluginError(`${e.message}${RECORDED_COPY_HINT}`);
+    throw e;
+  }
+}
+
+/** What a refusal adds where the recording keeps a copy of the module (the apps' option runs it). */
+export const RECORDED_COPY_HINT = '; the recording keeps a copy of it, run only where recorded modules are allowed (--use-recorded-modules)';
 
 /** The module at its recorded path where it has the recorded hash, else the recording's copy of it. */
 async function loadOrCopy(source: RecordingSource, r: RecordedModule, ref: DeviceModuleRef): Promise<LoadedDevicePlugin> {

@@ -106,13 +106,15 @@ describe('a device plugin, recorded and replayed', () => {
     expect(readLog(machine!)).toEqual(rec.values);
   });
 
-  it('a worker reading it over HTTP, on a host without the module, loads the recording\'s copy; without a readable copy it is refused in one line', async () => {
+  it('a worker reading it over HTTP, on a host without the module, loads the recording\'s copy where recorded modules are allowed; without that, or a readable copy, it is refused in one line', async () => {
     const moved = join(tmp, 'moved.mjs');
     renameSync(module, moved); // "another host": nothing at the recorded path
     try {
       const local = openRecording(dir, { replay: false });
       // What openHttpRecording gives a worker: no directory, objects from the server.
-      const remote: RecordingSource = { location: 'http://recordings.example/rec', manifest: local.manifest, store: local.store, readFile: local.readFile };
+      const remote: RecordingSource = { location: 'http://recordings.example/rec', manifest: local.manifest, store: local.store, readFile: local.readFile, recordedModules: true };
+      // Not allowed (the default): the copy is code from the recording, which anyone may have uploaded.
+      await expect(replaySlice({ ...remote, recordedModules: undefined }, 0)).rejects.toThrow(`device module ${module} is missing (recorded sha256 ${local.manifest.devicePlugins![0].sha256}, now none); the recording keeps a copy of it, run only where recorded modules are allowed (--use-recorded-modules)`);
       let machine: VirtMachine | undefined;
       const all = await replayConsecutive(remote, 0, remote.manifest.slices.length - 1, { attach: (m) => { machine = m; } });
       expect(all.every((x) => x.verified)).toBe(true);

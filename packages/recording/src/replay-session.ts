@@ -29,7 +29,7 @@ export interface RecordingSource {
   store: ObjectReader;
   /** A file of the recording by its path inside it (e.g. "log/000003.seg"). */
   readFile(path: string): Promise<Uint8Array>;
-  /** A local recording's device modules may come from its own copies (openRecording's `recordedModules`); a remote one's always may. */
+  /** Its device modules may come from its own copies where their recorded paths do not hold them (openRecording's `recordedModules`): code from the recording, so never by default. */
   recordedModules?: boolean;
 }
 

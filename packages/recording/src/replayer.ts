@@ -7,6 +7,7 @@ import { checkDeviceModuleFile, DevicePluginError, type ConsoleOutputSink } from
 import type { VirtMachine } from '@prnr/machine';
 import { FsObjectStore, NotRegularFileError, readRegularFile } from '@prnr/snapshot';
 import { MANIFEST_FILE, readManifest, RecordingError, type SliceEntry } from './manifest.js';
+import { RECORDED_COPY_HINT } from './device-modules.js';
 import { ReplaySession, type RecordingSource, type RunOptions, type SliceReplayResult } from './replay-session.js';
 
 /** A recording in a local directory: also what gc and merge work on. */
@@ -48,7 +49,8 @@ export function openRecording(dir: string, options: OpenRecordingOptions = {}): 
       } catch (e) {
         if (!(e instanceof DevicePluginError)) throw e;
         if (ref.object && options.recordedModules) continue; // the replay loads the recording's copy (device-modules.ts)
-        throw new (ref.object ? ModuleHasRecordedCopyError : RecordingError)(`${join(dir, MANIFEST_FILE)}: ${e.message}`);
+        if (ref.object) throw new ModuleHasRecordedCopyError(`${join(dir, MANIFEST_FILE)}: ${e.message}${RECORDED_COPY_HINT}`);
+        throw new RecordingError(`${join(dir, MANIFEST_FILE)}: ${e.message}`);
       }
     }
   }

@@ -37,7 +37,7 @@ export interface PrestartedThread {
  * it would wait for that (measured: the worker idled up to 1.6 s, ready, before its first task).
  */
 export function warmKey(recording: RecordingLocation, modules: readonly string[]): string {
-  return JSON.stringify(['dir' in recording ? { dir: recording.dir, recordedModules: recording.recordedModules === true } : { url: recording.url }, modules]);
+  return JSON.stringify(['dir' in recording ? { dir: recording.dir } : { url: recording.url }, recording.recordedModules === true, modules]);
 }
 
 const started: PrestartedThread[] = [];

@@ -18,10 +18,12 @@ import { traceReplay } from './trace.js';
 export const TASK_VERSION = 2;
 
 /**
- * Where a recording is: a local directory, or a URL (`prnr serve`). `recordedModules`: a local
- * recording's device modules may come from its own copies (@prnr/recording's openRecording option).
+ * Where a recording is: a local directory, or a URL (`prnr serve`). `recordedModules`: its device
+ * modules may come from the recording's own copies where the recorded path does not hold them
+ * (@prnr/recording's openRecording option): code from the recording, so only when whoever hands out
+ * the task allows it (`--use-recorded-modules`).
  */
-export type RecordingLocation = { dir: string; recordedModules?: boolean } | { url: string };
+export type RecordingLocation = { dir: string; recordedModules?: boolean } | { url: string; recordedModules?: boolean };
 
 export interface AnalysisRequest {
   kind: string;
@@ -86,7 +88,7 @@ export interface TaskProgress {
 const sources = new Map<string, Promise<RecordingSource>>();
 
 function locationKey(loc: RecordingLocation): string {
-  return 'dir' in loc ? `dir:${loc.recordedModules ? '+recorded-modules:' : ''}${loc.dir}` : `url:${loc.url}`;
+  return `${loc.recordedModules ? '+recorded-modules:' : ''}${'dir' in loc ? `dir:${loc.dir}` : `url:${loc.url}`}`;
 }
 
 /** Recordings opened once per process (a worker runs many tasks of the same recording). */
@@ -94,7 +96,7 @@ export function openSource(loc: RecordingLocation): Promise<RecordingSource> {
   const key = locationKey(loc);
   let s = sources.get(key);
   if (!s) {
-    s = 'dir' in loc ? Promise.resolve().then(() => openRecording(loc.dir, { recordedModules: loc.recordedModules })) : openHttpRecording(loc.url);
+    s = 'dir' in loc ? Promise.resolve().then(() => openRecording(loc.dir, { recordedModules: loc.recordedModules })) : openHttpRecording(loc.url).then((r) => (loc.recordedModules ? { ...r, recordedModules: true } : r));
     sources.set(key, s);
     s.catch(() => sources.delete(key));
   }

@@ -5,7 +5,7 @@
  * the file inside ("recording.json is missing", "cannot read: ENOTDIR").
  */
 import { statSync, type Stats } from 'node:fs';
-import { ModuleHasRecordedCopyError, openRecording, RecordingError, type OpenRecordingOptions, type Recording } from '@prnr/recording';
+import { openRecording, type OpenRecordingOptions, type Recording } from '@prnr/recording';
 import type { RecordingLocation } from '@prnr/scheduler';
 import { UsageError } from '../usage-error.js';
 
@@ -19,12 +19,7 @@ export function openRecordingDir(dir: string, options?: OpenRecordingOptions): R
   const st = statOrMissing(dir);
   if (st === undefined) throw new UsageError(`${dir} does not exist: give a recording directory (made by prnr record)`);
   if (!st.isDirectory()) throw new UsageError(`${dir} is a file, not a recording directory`);
-  try {
-    return openRecording(dir, options);
-  } catch (e) {
-    if (e instanceof ModuleHasRecordedCopyError) throw new RecordingError(`${e.message}; the recording keeps a copy of the module it ran: ${RECORDED_MODULES_OPTION[0]} runs that copy`);
-    throw e;
-  }
+  return openRecording(dir, options); // a refused device module with a copy in the recording names this option
 }
 
 /** The path's stat; undefined where nothing is there, a file on the way included (ENOTDIR). */
