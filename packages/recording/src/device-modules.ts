@@ -15,6 +15,9 @@ import type { RecordingSource } from './replay-session.js';
 
 type RecordedModule = NonNullable<RecordingManifest['devicePlugins']>[number];
 
+/** What a refusal adds where the recording keeps a copy of the module (the apps' option runs it). */
+export const RECORDED_COPY_HINT = '; the recording keeps a copy of it, run only where recorded modules are allowed (--use-recorded-modules)';
+
 /** Throws DevicePluginError, in one line naming the module and its hash, for a module that cannot be had. */
 export async function loadRecordedModules(source: RecordingSource): Promise<LoadedDevicePlugin[]> {
   const out: LoadedDevicePlugin[] = [];
@@ -34,9 +37,6 @@ async function loadOwn(r: RecordedModule, ref: DeviceModuleRef): Promise<LoadedD
     throw e;
   }
 }
-
-/** What a refusal adds where the recording keeps a copy of the module (the apps' option runs it). */
-export const RECORDED_COPY_HINT = '; the recording keeps a copy of it, run only where recorded modules are allowed (--use-recorded-modules)';
 
 /** The module at its recorded path where it has the recorded hash, else the recording's copy of it. */
 async function loadOrCopy(source: RecordingSource, r: RecordedModule, ref: DeviceModuleRef): Promise<LoadedDevicePlugin> {

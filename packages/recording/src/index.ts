@@ -1,6 +1,6 @@
 export { record, RecordSession, DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_SLICE_STEPS, DEFAULT_SLICE_SECONDS } from './recorder.js';
 export type { RecordOptions, RecordProgress, RecordResult } from './recorder.js';
-export { openRecording, replaySlice, replayConsecutive, replayTo, loadGuestProfile, ModuleHasRecordedCopyError } from './replayer.js';
+export { openRecording, replaySlice, replayConsecutive, replayTo, loadGuestProfile } from './replayer.js';
 export type { Recording, ReplayOptions, OpenRecordingOptions } from './replayer.js';
 export { ReplaySession, loadEvents } from './replay-session.js';
 export type { RecordingSource, Divergence, SliceReplayResult, RunOptions, SessionStats } from './replay-session.js';

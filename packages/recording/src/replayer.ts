@@ -33,11 +33,6 @@ export interface OpenRecordingOptions {
   recordedModules?: boolean;
 }
 
-/** A recording refused because a device module it names is gone or changed, while it holds a copy of that module (openRecording's `recordedModules` would run it). */
-export class ModuleHasRecordedCopyError extends RecordingError {
-  override readonly name = 'ModuleHasRecordedCopyError';
-}
-
 /** Opens a recording; says clearly when it is not one, is from another format version, or was cut short. */
 export function openRecording(dir: string, options: OpenRecordingOptions = {}): Recording {
   const manifest = readManifest(dir);
@@ -49,8 +44,7 @@ export function openRecording(dir: string, options: OpenRecordingOptions = {}): 
       } catch (e) {
         if (!(e instanceof DevicePluginError)) throw e;
         if (ref.object && options.recordedModules) continue; // the replay loads the recording's copy (device-modules.ts)
-        if (ref.object) throw new ModuleHasRecordedCopyError(`${join(dir, MANIFEST_FILE)}: ${e.message}${RECORDED_COPY_HINT}`);
-        throw new RecordingError(`${join(dir, MANIFEST_FILE)}: ${e.message}`);
+        throw new RecordingError(`${join(dir, MANIFEST_FILE)}: ${e.message}${ref.object ? RECORDED_COPY_HINT : ''}`);
       }
     }
   }

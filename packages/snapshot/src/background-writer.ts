@@ -104,7 +104,10 @@ export class BackgroundWriter {
         this.nudge();
       }
       if (r.ok) w.resolve(r.value);
-      else w.reject(Object.assign(new Error(r.error), { name: r.name, ...(r.code ? { code: r.code } : {}), ...(r.syscall ? { syscall: r.syscall } : {}), ...(r.path ? { path: r.path } : {}) }));
+      else {
+        const { id: _id, ok: _ok, error, ...fields } = r; // name, and a file-system error's code, syscall and path where the worker's had them
+        w.reject(Object.assign(new Error(error), fields));
+      }
     });
     const fail = (e: Error) => {
       this.failure = e;
