@@ -9,7 +9,8 @@ import { AREA_MSCRATCH, AREA_SSCRATCH } from './hart-memory.js';
 
 /** MXL=2 (64-bit), extensions A C D F I M S U. */
 export const MISA = (2n << 62n) | BigInt((1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20));
-const MISA_LO = Number(MISA & 0xffffffffn) | 0, MISA_HI = Number(MISA >> 32n) | 0;
+/** MISA as int32 halves: the number path here, and translated code (jit/wasm-compiler.ts), which reads it as a constant. */
+export const MISA_LO = Number(MISA & 0xffffffffn) | 0, MISA_HI = Number(MISA >> 32n) | 0;
 
 const MSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.MIE | MSTATUS.SPIE | MSTATUS.MPIE | MSTATUS.SPP | MSTATUS.MPP |
   MSTATUS.FS | MSTATUS.MPRV | MSTATUS.SUM | MSTATUS.MXR | MSTATUS.TVM | MSTATUS.TW | MSTATUS.TSR;
@@ -101,17 +102,19 @@ function writeSip(h: Hart, low: number): void {
 }
 
 /**
- * The trap CSRs kept in the hart's area as int32 halves: xscratch, xepc, xcause, xtval are the i64s
- * at AREA_SSCRATCH / AREA_MSCRATCH + 8 * (csr & 3).
+ * The trap CSRs are kept in the hart's area: xscratch, xepc, xcause, xtval are the i64s at
+ * AREA_SSCRATCH / AREA_MSCRATCH + 8 * (csr & 3). Their byte offset in the area, or -1 for any other
+ * CSR (translated code reads and writes them there too).
  */
-function trapCsrAt(csr: number): number {
-  return ((csr >= CSR.mscratch ? AREA_MSCRATCH : AREA_SSCRATCH) + 8 * (csr & 3)) >>> 2;
+export function trapCsrOffset(csr: number): number {
+  if (csr >= CSR.sscratch && csr <= CSR.stval) return AREA_SSCRATCH + 8 * (csr & 3);
+  if (csr >= CSR.mscratch && csr <= CSR.mtval) return AREA_MSCRATCH + 8 * (csr & 3);
+  return -1;
 }
-const isTrapCsr = (csr: number): boolean => (csr >= CSR.sscratch && csr <= CSR.stval) || (csr >= CSR.mscratch && csr <= CSR.mtval);
 
 /** Write a trap CSR from int32 halves: xepc clears bit 0 (IALIGN=16); the others keep every bit. */
 function writeTrapCsr(h: Hart, csr: number, lo: number, hi: number): void {
-  const at = trapCsrAt(csr);
+  const at = trapCsrOffset(csr) >>> 2;
   h.areaI32[at] = (csr & 3) === 1 ? lo & ~1 : lo;
   h.areaI32[at + 1] = hi;
 }
@@ -126,8 +129,9 @@ function writeTrapCsr(h: Hart, csr: number, lo: number, hi: number): void {
  */
 export function csrNumberPath(h: Hart, csr: number, op: number, sLo: number, sHi: number, writes: boolean, rd: number): boolean {
   let lo: number, hi: number;
-  if (isTrapCsr(csr)) {
-    const at = trapCsrAt(csr);
+  const trapAt = trapCsrOffset(csr);
+  if (trapAt >= 0) {
+    const at = trapAt >>> 2;
     lo = h.areaI32[at]; hi = h.areaI32[at + 1];
     if (writes) writeTrapCsr(h, csr, op === 1 ? sLo : op === 2 ? lo | sLo : lo & ~sLo, op === 1 ? sHi : op === 2 ? hi | sHi : hi & ~sHi);
   } else if (csr === CSR.sstatus || csr === CSR.mstatus) {

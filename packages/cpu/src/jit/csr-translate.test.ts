@@ -211,6 +211,29 @@ describe('CSR accesses inside translated blocks vs the interpreter', () => {
     expect(a.priv).toBe(0);
   });
 
+  it('trap CSRs and misa, translated: S-mode reads and writes its own mid-block (swap, set, clear, immediates, sepc bit 0); M-mode ones and misa are illegal from S at the exact instruction', () => {
+    const code = [
+      csrrw(7, CSR.sscratch, 5), csrrs(8, CSR.sscratch, 0), // x8 = x5
+      csrrw(6, CSR.sscratch, 6), // rd = rs1: x6 gets x5, sscratch x6's old value
+      csrrwi(0, CSR.sepc, 7), csrrsi(9, CSR.sepc, 1), csrrci(0, CSR.sepc, 4), csrrs(11, CSR.sepc, 0), // 6, then 6 | 1 without bit 0, then 2
+      csrrs(7, CSR.mscratch, 0), // illegal
+      csrrw(0, CSR.mepc, 5), // illegal
+      csrrs(7, CSR.misa, 0), // illegal
+      csrrc(12, CSR.stval, 6), csrrs(14, CSR.scause, 5), add(15, 15, 12),
+      addi(10, 10, 1), blt(10, 13, -56), spin,
+    ];
+    const { a, b } = lockstep(program(enter(1), code), { regs: { 5: 0x1234_5678_9abc_def1n, 6: 0x77n, 13: 90n } }, stops(60, 5000));
+    expect(a.getX(10)).toBe(90n);
+    expect(a.getX(21)).toBe(270n); // three illegal instructions a pass
+    expect(a.getX(20)).toBe(270n * 2n); // each cause 2 (illegal instruction)
+    expect(a.getX(8)).toBe(0x1234_5678_9abc_def1n);
+    expect(a.getX(9)).toBe(6n);
+    expect(a.getX(11)).toBe(2n);
+    expect(b.sepc).toBe(2n);
+    expect(b.priv).toBe(1);
+    expect(b.engineStats.compiled).toBeGreaterThan(0);
+  });
+
   // ECALL ends a block and takes its trap where it runs (no throw through the block): the same
   // cause, epc, privilege and step count in both engines.
   const ECALL = 0x00000073;

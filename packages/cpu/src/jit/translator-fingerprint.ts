@@ -20,7 +20,7 @@ const J = (imm: number, rd: number) =>
   (((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) | (((imm >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
 
 // Three blocks in one page: A (integer ops, a loop back to its start, a JAL into C), B (memory, FP,
-// AMO, a compressed ADDI, a branch into C, a CSR access, then an SRET ending it), C (a branch through
+// AMO, a compressed ADDI, a branch into C, CSR accesses, then an SRET ending it), C (a branch through
 // the exit table, JALR). B stays under MAX_BLOCK_INSNS.
 const A = 0x000, Bk = 0x200, C = 0x400;
 
@@ -51,7 +51,7 @@ function sample(): { at: number; words: number[] }[] {
   b.push(R(8 << 2, 1, 1, 7, 3, 0x53), R((8 << 2) | 1, 0, 1, 0, 3, 0x53)); // FCVT.S.D, FCVT.D.S
   b.push(0x0505 | (0x0001 << 16)); // C.ADDI a0, 1; C.NOP
   b.push(B(C - Bk - 4 * b.length, 0, 5, 1)); // BNE into C
-  b.push(I(0x340, 5, 1, 6, 0x73)); // CSRRW: the block goes on after it
+  b.push(I(0x340, 5, 1, 6, 0x73), I(0x301, 0, 2, 6, 0x73), I(0x100, 5, 3, 6, 0x73)); // CSRRW mscratch, CSRR misa (both translated), CSRRC sstatus (the hart's): the block goes on after each
   b.push(0x10200073); // SRET: ends it
   // BNE into the page but no block of the batch (an exit-table slot), BEQ into the next page (a far
   // exit, with its guard), JALR
