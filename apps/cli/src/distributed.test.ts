@@ -11,11 +11,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueExecutor, TASK_VERSION, type ReplayTask } from '@prnr/scheduler';
 import { redis as redisTool } from './testing/host-tools.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+/** The analysis module a worker loads: its own @prnr/diagnosis, built. */
+const DIAGNOSIS = fileURLToPath(new URL('../../../packages/diagnosis/dist/index.js', import.meta.url));
 const SMOKE = fileURLToPath(new URL('../../../guest/workloads/smoke.sh', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'prnr-dist-'));
 const rec = join(tmp, 'dist.rec');
@@ -267,6 +270,26 @@ describe.skipIf(redisTool.skip)('distributed replay on Redis', () => {
     expect(skipped()).toBe(queued);
     expect(logs.join('')).not.toContain('started slices');
     expect(await waiting(port)).toBe(0);
+  }, 120_000);
+
+  it('a task naming an analysis module the worker does not have is refused whole: nothing of it imported, the run fails in one line', async () => {
+    const { url } = await ownRedis();
+    const logs: string[] = [];
+    worker(logs, { url });
+    // Imported, this module would leave a file behind: the worker must never import it.
+    const marker = join(tmp, 'imported-by-a-worker');
+    const code = `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x'); export const analysisKinds = [];`;
+    const module = `data:text/javascript,${encodeURIComponent(code)}`;
+    const executor = new QueueExecutor({ redis: url });
+    try {
+      const task: ReplayTask = { version: TASK_VERSION, recording: { dir: rec }, first: 0, last: 0, pass: 0, analyses: [], modules: [module] };
+      const refused = await executor.run(task).then(() => null, (e: Error) => e.message);
+      expect(refused).toBe(`the task names analysis module ${module}, which this worker does not load (it loads ${pathToFileURL(DIAGNOSIS).href})`);
+    } finally {
+      await executor.close();
+    }
+    expect(logs.join('')).toMatch(/ skipped slices 0\.\.0 pass 0 of .*: the task names analysis module data:/);
+    expect(existsSync(marker)).toBe(false);
   }, 120_000);
 
   it('Redis stops in the middle of a run: one line (no error dumps), exit 2', async () => {

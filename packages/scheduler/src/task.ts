@@ -21,7 +21,8 @@ export const TASK_VERSION = 2;
  * Where a recording is: a local directory, or a URL (`prnr serve`). `recordedModules`: its device
  * modules may come from the recording's own copies where the recorded path does not hold them
  * (@prnr/recording's openRecording option): code from the recording, so only when whoever hands out
- * the task allows it (`--use-recorded-modules`).
+ * the task allows it (`--use-recorded-modules`), and on a queue worker only where its own policy does
+ * too (worker-policy.ts).
  */
 export type RecordingLocation = { dir: string; recordedModules?: boolean } | { url: string; recordedModules?: boolean };
 

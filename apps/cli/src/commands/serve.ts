@@ -15,7 +15,7 @@ export function registerServe(program: Command): void {
     .option('--redis <url>', 'run jobs on `prnr worker` processes through this Redis instead of local threads')
     .option('--public-url <url>', 'with --redis: the URL at which workers reach this server (default http://HOST:PORT, the machine\'s host name when HOST is a wildcard address)')
     .option('--max-jobs <n>', 'jobs running at once', wholeNumberOption('--max-jobs', 1), 4)
-    .option('--use-recorded-modules', "jobs run a recording's own copy of a device module that is gone or changed, here and on workers (code from the recording, uploads included: only where every recording is trusted)")
+    .option('--use-recorded-modules', "jobs run a recording's own copy of a device module that is gone or changed, here and on workers started with --use-recorded-modules (code from the recording, uploads included: only where every recording is trusted)")
     .addHelpText('after', '\nWith --redis, `prnr worker` processes replay from PUBLIC-URL/recordings/NAME (give them PRNR_TOKEN when the server has a token).\nAn internal error is written to stderr, one line; PRNR_DEBUG=1 adds its stack.\n\nExamples:\n  prnr serve recordings/\n  PRNR_TOKEN=... prnr serve recordings/ --host 0.0.0.0 --redis redis://10.0.0.5:6379\n')
     .action(async (dir: string, opts: { host: string; port: number; token?: string; redis?: string; publicUrl?: string; maxJobs: number; useRecordedModules?: boolean }) => {
       if (opts.publicUrl !== undefined && !opts.redis) throw new UsageError('--public-url is for --redis: local worker threads read the recordings directly');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_QUEUE, redisLabel, startQueueWorker, type ReplayTask } from '@prnr/scheduler';
-import { checkRedisOption } from '../session/executor.js';
+import { analysisModules, checkRedisOption } from '../session/executor.js';
 import { wholeNumberOption } from '../number-options.js';
 
 export function registerWorker(program: Command): void {
@@ -10,14 +10,18 @@ export function registerWorker(program: Command): void {
     .requiredOption('--redis <url>', 'the Redis the replaying `prnr` submits to, e.g. redis://10.0.0.5:6379')
     .option('--queue <name>', 'queue name', DEFAULT_QUEUE)
     .option('--lock-ms <n>', 'a task held this long without a sign of life is given to another worker', wholeNumberOption('--lock-ms', 1, undefined, 'milliseconds'), 30_000)
-    .addHelpText('after', '\nRecordings are read from the path (shared directory) or URL (`prnr serve`) the task names.\n\nExample:\n  prnr worker --redis redis://10.0.0.5:6379\n')
-    .action(async (opts: { redis: string; queue: string; lockMs: number }) => {
+    .option('--use-recorded-modules', "a task that allows it (`prnr serve --use-recorded-modules`) runs a recording's own copy of a device module that is gone or changed (code from the recording: only where every recording is trusted)")
+    .addHelpText('after', "\nRecordings are read from the path (shared directory) or URL (`prnr serve`) the task names.\nA worker runs no code a task brings: it loads only prnr's own analysis modules, and a\nrecording's copies of its device modules only with --use-recorded-modules.\n\nExample:\n  prnr worker --redis redis://10.0.0.5:6379\n")
+    .action(async (opts: { redis: string; queue: string; lockMs: number; useRecordedModules?: boolean }) => {
       const of = (t: ReplayTask) => `slices ${t.first}..${t.last} pass ${t.pass} of ${'url' in t.recording ? t.recording.url : t.recording.dir}`;
       checkRedisOption(opts.redis);
       const w = startQueueWorker({
         redis: opts.redis,
         queue: opts.queue,
         lockDuration: opts.lockMs,
+        // Whoever can write to the Redis must not be able to make this worker run their code.
+        analysisModules: analysisModules(),
+        recordedModules: opts.useRecordedModules === true,
         // Whether a slice verified is the coordinator's call: a worker reports what it reached.
         onTask: (t, r) => {
           const failed = r.slices.filter((s) => s.error || s.divergence);

@@ -18,6 +18,7 @@ import type { Redis } from 'ioredis';
 import type { Executor } from '../executor.js';
 import { readHttpRecordingsAs, type HttpReader } from '../http-recording.js';
 import { runTask, type RecordingLocation, type ReplayTask, type TaskProgress, type TaskResult } from '../task.js';
+import { TaskRefusedError, taskUnderPolicy, type WorkerPolicy } from './worker-policy.js';
 
 export const DEFAULT_QUEUE = 'prnr-replay';
 
@@ -396,11 +397,11 @@ async function submitterConnected(conn: Redis, name: string): Promise<boolean> {
   return connected(conn, name);
 }
 
-export interface QueueWorkerOptions extends QueueOptions {
+export interface QueueWorkerOptions extends QueueOptions, WorkerPolicy {
   /** A task begins here. */
   onStart?: (task: ReplayTask) => void;
   onTask?: (task: ReplayTask, result: TaskResult) => void;
-  /** A task is not run: whoever queued it is gone (its result would reach nobody). */
+  /** A task is not run: whoever queued it is gone (its result would reach nobody), or this worker's policy refuses it (WorkerPolicy). */
   onSkip?: (task: ReplayTask, why: string) => void;
 }
 
@@ -418,10 +419,18 @@ export function startQueueWorker(o: QueueWorkerOptions): { close(): Promise<void
         o.onSkip?.(task, why);
         throw new UnrecoverableError(why); // not retried
       }
+      let allowed: ReplayTask;
+      try {
+        allowed = taskUnderPolicy(task, o);
+      } catch (e) {
+        if (!(e instanceof TaskRefusedError)) throw e;
+        o.onSkip?.(task, e.message);
+        throw new UnrecoverableError(e.message); // not retried: no worker of this policy runs it
+      }
       if ('url' in task.recording) readHttpRecordingsAs(task.recording.url, { who: 'this worker', ...o.reader });
       o.onStart?.(task);
       let lastReport = 0;
-      const result = await runTask(task, async (p) => {
+      const result = await runTask(allowed, async (p) => {
         // A replay is CPU-bound: give the event loop a turn so the lock on this job is renewed.
         await new Promise((r) => setImmediate(r));
         const now = Date.now();
