@@ -10,14 +10,15 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runTask, TASK_VERSION } from '@prnr/scheduler';
+import { QueueExecutor, runTask, TASK_VERSION, type ReplayTask } from '@prnr/scheduler';
 import { FsObjectStore } from '@prnr/snapshot';
+import { redis as redisTool } from './testing/host-tools.js';
+import { freePort, startRedis } from './testing/redis-server.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const SMOKE = fileURLToPath(new URL('../../../guest/workloads/smoke.sh', import.meta.url));
@@ -79,6 +80,43 @@ describe('prnr record --device, and replays of its recording', () => {
     } finally {
       if (existsSync(moved)) renameSync(moved, module);
       server.kill();
+    }
+  }, 300_000);
+
+  it.skipIf(redisTool.skip)('`prnr worker` runs the recording\'s copy of a module that is gone only when started with --use-recorded-modules, though the task allows it', async () => {
+    redisTool.require();
+    const port = await freePort();
+    const redis = await startRedis(port);
+    const url = `redis://127.0.0.1:${port}`;
+    const moved = join(tmp, 'elsewhere.mjs');
+    const executor = new QueueExecutor({ redis: url });
+    const workers: ReturnType<typeof spawn>[] = [];
+    const worker = (...flags: string[]) => {
+      const w = spawn(process.execPath, [MAIN, 'worker', '--redis', url, ...flags]);
+      workers.push(w);
+      return w;
+    };
+    try {
+      renameSync(module, moved); // as on another host
+      const m = JSON.parse(readFileSync(join(rec, 'recording.json'), 'utf8')) as { slices: Array<{ endState: string }> };
+      // What `prnr serve --use-recorded-modules` or `replay --redis --use-recorded-modules` queues.
+      const task: ReplayTask = { version: TASK_VERSION, recording: { dir: rec, recordedModules: true }, first: 0, last: 0, pass: 0, analyses: [], modules: [] };
+      const plain = worker();
+      const refused = await executor.run(task);
+      expect(refused.slices[0].endState).toBeNull();
+      expect(refused.slices[0].error).toContain(`device module ${module} is missing`);
+      expect(refused.slices[0].error).toContain('the recording keeps a copy of it, run only where recorded modules are allowed (--use-recorded-modules)');
+      plain.kill('SIGKILL');
+      await new Promise((r) => plain.once('exit', r));
+      worker('--use-recorded-modules');
+      const ran = await executor.run(task);
+      expect(ran.slices[0].error ?? ran.slices[0].divergence?.message ?? null).toBeNull();
+      expect(ran.slices[0].endState).toBe(m.slices[0].endState);
+    } finally {
+      await executor.close();
+      for (const w of workers) w.kill('SIGKILL');
+      redis.kill('SIGKILL');
+      if (existsSync(moved)) renameSync(moved, module);
     }
   }, 300_000);
 
@@ -184,12 +222,3 @@ describe('prnr record --device, and replays of its recording', () => {
     expect(existsSync(join(tmp, 'x.rec'))).toBe(false);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}

@@ -8,13 +8,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueExecutor, TASK_VERSION, type ReplayTask } from '@prnr/scheduler';
 import { redis as redisTool } from './testing/host-tools.js';
+import { freePort, startRedis as startRedisServer } from './testing/redis-server.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 /** The analysis module a worker loads: its own @prnr/diagnosis, built. */
@@ -24,15 +25,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'prnr-dist-'));
 const rec = join(tmp, 'dist.rec');
 const children: ChildProcess[] = [];
 let redisUrl = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return start(args).done;
@@ -62,15 +54,10 @@ function essence(json: string) {
   return { verified: r.verified, slices: r.slices.map(({ wallSeconds: _w, restoreSeconds: _r, ...s }) => s), analyses: r.analyses };
 }
 
-/** A redis-server on loopback at `port`, ready. */
+/** A redis-server on loopback at `port`, ready (killed after the tests). */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const redis = await startRedisServer(port);
   children.push(redis);
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    redis.stdout!.on('data', (d) => { out += d; if (out.includes('Ready to accept connections')) resolve(); });
-    redis.on('exit', (c) => reject(new Error(`redis-server exited (${c}): ${out}`)));
-  });
   return redis;
 }
 
