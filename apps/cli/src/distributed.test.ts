@@ -55,11 +55,7 @@ function essence(json: string) {
 }
 
 /** A redis-server on loopback at `port`, ready (killed after the tests). */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const redis = await startRedisServer(port);
-  children.push(redis);
-  return redis;
-}
+const startRedis = (port: number): Promise<ChildProcess> => startRedisServer(port, (r) => children.push(r));
 
 /** Redis's answer to one inline command on `port` (":4" for a count of 4). */
 function redisCommand(port: number, command: string): Promise<string> {

@@ -11,9 +11,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A redis-server on loopback at `port` (nothing saved to disk), ready to accept connections; kill it when done. */
-export async function startRedis(port: number): Promise<ChildProcess> {
+/**
+ * A redis-server on loopback at `port` (nothing saved to disk), ready to accept connections; kill it
+ * when done. `spawned` gets the process at once, so that a caller's clean-up kills one that never got ready.
+ */
+export async function startRedis(port: number, spawned?: (redis: ChildProcess) => void): Promise<ChildProcess> {
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  spawned?.(redis);
   await new Promise<void>((resolve, reject) => {
     let out = '';
     redis.stdout!.on('data', (d) => { out += d; if (out.includes('Ready to accept connections')) resolve(); });

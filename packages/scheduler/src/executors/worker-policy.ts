@@ -28,9 +28,9 @@ export class TaskRefusedError extends Error {
 /** The task as a worker with this policy runs it; throws TaskRefusedError (nothing imported yet) for one it must not run. */
 export function taskUnderPolicy(task: ReplayTask, policy: WorkerPolicy): ReplayTask {
   const allowed = policy.analysisModules;
-  const other = allowed === undefined ? undefined : task.modules.find((m) => !allowed.includes(m));
-  if (other !== undefined) {
-    throw new TaskRefusedError(`the task names analysis module ${other}, which this worker does not load (it loads ${allowed!.length > 0 ? allowed!.join(', ') : 'none but the built-in analyses'})`);
+  const other = allowed && task.modules.find((m) => !allowed.includes(m));
+  if (allowed && other !== undefined) {
+    throw new TaskRefusedError(`the task names analysis module ${other}, which this worker does not load (it loads ${allowed.length > 0 ? allowed.join(', ') : 'none but the built-in analyses'})`);
   }
   if (task.recording.recordedModules !== true || policy.recordedModules === true) return task;
   const { recordedModules: _, ...recording } = task.recording;
